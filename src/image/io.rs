@@ -1,0 +1,428 @@
+//! Loading and saving images: the only codec-aware file in kiln.
+//!
+//! Owns: format choice (content sniffing on read, the extension on write), bit depths, the
+//! sRGB/linear conversion for scene-linear formats (OpenEXR, Radiance HDR) and atomic writes.
+//! Must not know about scripts, fields or models.
+//!
+//! Decisions, where the design is silent:
+//! - 8-bit and 16-bit files map to 0..1 (v/255, v/65535). 32-bit float TIFF is taken as stored
+//!   (display-referred); EXR and HDR are scene-linear and go through the sRGB curve on load and
+//!   back on save, so a float round trip is lossless to f32 rounding (< 1e-6 relative).
+//! - JPEG, PPM and HDR have no alpha: it is dropped, as ImageMagick and Pillow do when the target
+//!   cannot hold it. `.pgm` writes the Pillow luma (L) of the image.
+//! - WebP is written lossless (the `image` crate's encoder); asking for a WebP `quality` below
+//!   100 is an error rather than a silently ignored option.
+//! - Every save encodes into memory first, then writes a temp file beside the target and renames
+//!   it, so a failed or cancelled run never leaves a half-written file.
+
+use std::io::{Cursor, Write};
+use std::path::{Path, PathBuf};
+
+use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+use image::{DynamicImage, ImageEncoder, ImageFormat, ImageReader};
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::image::buffer::{check_size, Image};
+use crate::image::color::{linear_to_srgb, luma, srgb_to_linear};
+use crate::limits;
+
+/// How hard PNG output is compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Compression {
+    /// Fastest (live preview).
+    Fast,
+    /// zlib level 6 with adaptive filters, like libpng's default.
+    #[default]
+    Default,
+    /// Smallest file.
+    Best,
+}
+
+/// Options for [`save`]. `None` means the format's default.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct SaveOptions {
+    /// Bits per channel: 8 or 16 for PNG, PNM and TIFF, 32 for TIFF float, EXR and HDR.
+    pub bits: Option<u8>,
+    /// JPEG quality 1..=100 (default 90).
+    pub quality: Option<u8>,
+    /// PNG compression effort.
+    pub compression: Compression,
+}
+
+/// The output formats kiln writes, picked from a file extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Png,
+    Jpeg,
+    Webp,
+    Tiff,
+    Exr,
+    Hdr,
+    Bmp,
+    Qoi,
+    Ppm,
+    Pgm,
+    Pam,
+    Gif,
+}
+
+impl Format {
+    /// The format for a path's extension, or an `Unsupported` error that lists the known ones.
+    pub fn from_path(path: &Path) -> Result<Format> {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        Ok(match ext.as_str() {
+            "png" => Format::Png,
+            "jpg" | "jpeg" => Format::Jpeg,
+            "webp" => Format::Webp,
+            "tif" | "tiff" => Format::Tiff,
+            "exr" => Format::Exr,
+            "hdr" => Format::Hdr,
+            "bmp" => Format::Bmp,
+            "qoi" => Format::Qoi,
+            "ppm" | "pnm" => Format::Ppm,
+            "pgm" => Format::Pgm,
+            "pam" => Format::Pam,
+            "gif" => Format::Gif,
+            _ => {
+                return Err(Error::Unsupported(format!(
+                    "{}: unsupported image extension '.{ext}' (use png, jpg, webp, tif, exr, hdr, bmp, qoi, ppm, pgm, pam or gif)",
+                    path.display()
+                )))
+            }
+        })
+    }
+
+    fn allowed_bits(self) -> &'static [u8] {
+        match self {
+            Format::Png | Format::Ppm | Format::Pgm | Format::Pam => &[8, 16],
+            Format::Tiff => &[8, 16, 32],
+            Format::Exr | Format::Hdr => &[32],
+            Format::Jpeg | Format::Webp | Format::Bmp | Format::Qoi | Format::Gif => &[8],
+        }
+    }
+
+    fn default_bits(self) -> u8 {
+        self.allowed_bits()[0]
+    }
+}
+
+/// Loads an image file; the format is sniffed from the content, then the extension.
+pub fn load(path: &Path) -> Result<Image> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    decode(&bytes, path)
+}
+
+/// Decodes an in-memory file. `name` is used in error messages and as a format hint.
+pub fn decode(bytes: &[u8], name: &Path) -> Result<Image> {
+    let decode_err = |message: String| Error::Decode { path: name.to_path_buf(), message };
+    let mut reader = ImageReader::new(Cursor::new(bytes));
+    if let Ok(fmt) = ImageFormat::from_path(name) {
+        reader.set_format(fmt);
+    }
+    let mut reader = reader.with_guessed_format().map_err(|e| decode_err(e.to_string()))?;
+    let format = reader.format().ok_or_else(|| decode_err("not a recognised image format".into()))?;
+    // Refuse oversized images before the decoder allocates (decompression bombs).
+    let mut lim = image::Limits::default();
+    lim.max_image_width = Some(limits::MAX_DIMENSION);
+    lim.max_image_height = Some(limits::MAX_DIMENSION);
+    lim.max_alloc = Some(limits::max_pixels().saturating_mul(16));
+    reader.limits(lim);
+    let (w, h) = reader.into_dimensions().map_err(|e| decode_err(e.to_string()))?;
+    check_size(w as i64, h as i64)?;
+    let mut reader = ImageReader::new(Cursor::new(bytes));
+    reader.set_format(format);
+    let dynamic = reader.decode().map_err(|e| decode_err(e.to_string()))?;
+    let scene_linear = matches!(format, ImageFormat::OpenExr | ImageFormat::Hdr);
+    from_dynamic(dynamic, scene_linear)
+}
+
+/// Converts a decoded `image` crate buffer to an [`Image`].
+pub fn from_dynamic(dynamic: DynamicImage, scene_linear: bool) -> Result<Image> {
+    let (w, h) = (dynamic.width(), dynamic.height());
+    let data: Vec<f32> = match dynamic {
+        DynamicImage::ImageRgba8(b) => b.into_raw().par_iter().map(|&v| v as f32 / 255.0).collect(),
+        DynamicImage::ImageRgb8(b) => expand(&b.into_raw(), 3, |v: u8| v as f32 / 255.0),
+        DynamicImage::ImageLuma8(b) => expand(&b.into_raw(), 1, |v: u8| v as f32 / 255.0),
+        DynamicImage::ImageLumaA8(b) => expand(&b.into_raw(), 2, |v: u8| v as f32 / 255.0),
+        DynamicImage::ImageRgba16(b) => b.into_raw().par_iter().map(|&v| v as f32 / 65535.0).collect(),
+        DynamicImage::ImageRgb16(b) => expand(&b.into_raw(), 3, |v: u16| v as f32 / 65535.0),
+        DynamicImage::ImageLuma16(b) => expand(&b.into_raw(), 1, |v: u16| v as f32 / 65535.0),
+        DynamicImage::ImageLumaA16(b) => expand(&b.into_raw(), 2, |v: u16| v as f32 / 65535.0),
+        DynamicImage::ImageRgb32F(b) => expand(&b.into_raw(), 3, |v: f32| v),
+        DynamicImage::ImageRgba32F(b) => b.into_raw(),
+        other => other.to_rgba32f().into_raw(),
+    };
+    let mut img = Image::from_rgba(w, h, data)?;
+    if scene_linear {
+        img.rows_mut().for_each(|row| {
+            for px in row.chunks_exact_mut(4) {
+                for c in &mut px[..3] {
+                    *c = linear_to_srgb(*c);
+                }
+            }
+        });
+    }
+    Ok(img)
+}
+
+/// Expands 1 (L), 2 (LA) or 3 (RGB) channel data to RGBA f32.
+fn expand<T: Copy + Sync>(src: &[T], channels: usize, conv: impl Fn(T) -> f32 + Sync) -> Vec<f32> {
+    let mut out = vec![0.0f32; src.len() / channels * 4];
+    out.par_chunks_mut(4 * 4096).zip(src.par_chunks(channels * 4096)).for_each(|(dst, src)| {
+        for (d, s) in dst.chunks_exact_mut(4).zip(src.chunks_exact(channels)) {
+            match channels {
+                1 => {
+                    let v = conv(s[0]);
+                    d.copy_from_slice(&[v, v, v, 1.0]);
+                }
+                2 => {
+                    let v = conv(s[0]);
+                    d.copy_from_slice(&[v, v, v, conv(s[1])]);
+                }
+                _ => d.copy_from_slice(&[conv(s[0]), conv(s[1]), conv(s[2]), 1.0]),
+            }
+        }
+    });
+    out
+}
+
+#[inline]
+fn to_u8(v: f32) -> u8 {
+    // NaN maps to 0 through `as`; clamp first so HDR values saturate.
+    (v.clamp(0.0, 1.0) * 255.0 + 0.5) as u8
+}
+
+#[inline]
+fn to_u16(v: f32) -> u16 {
+    (v.clamp(0.0, 1.0) * 65535.0 + 0.5) as u16
+}
+
+/// Pixels packed to 8 bits with `channels` of R, G, B, A (1 = Pillow luma).
+fn pack_u8(img: &Image, channels: usize) -> Vec<u8> {
+    let mut out = vec![0u8; img.pixel_count() * channels];
+    out.par_chunks_mut(channels * 4096).zip(img.pixels().par_chunks(4 * 4096)).for_each(|(d, s)| {
+        for (d, s) in d.chunks_exact_mut(channels).zip(s.chunks_exact(4)) {
+            if channels == 1 {
+                d[0] = to_u8(luma([s[0], s[1], s[2], s[3]]));
+            } else {
+                for c in 0..channels {
+                    d[c] = to_u8(s[c]);
+                }
+            }
+        }
+    });
+    out
+}
+
+fn pack_u16(img: &Image, channels: usize) -> Vec<u16> {
+    let mut out = vec![0u16; img.pixel_count() * channels];
+    out.par_chunks_mut(channels * 4096).zip(img.pixels().par_chunks(4 * 4096)).for_each(|(d, s)| {
+        for (d, s) in d.chunks_exact_mut(channels).zip(s.chunks_exact(4)) {
+            if channels == 1 {
+                d[0] = to_u16(luma([s[0], s[1], s[2], s[3]]));
+            } else {
+                for c in 0..channels {
+                    d[c] = to_u16(s[c]);
+                }
+            }
+        }
+    });
+    out
+}
+
+fn pack_f32(img: &Image, channels: usize, linear: bool) -> Vec<f32> {
+    let mut out = vec![0f32; img.pixel_count() * channels];
+    out.par_chunks_mut(channels * 4096).zip(img.pixels().par_chunks(4 * 4096)).for_each(|(d, s)| {
+        for (d, s) in d.chunks_exact_mut(channels).zip(s.chunks_exact(4)) {
+            for c in 0..channels {
+                d[c] = if linear && c < 3 { srgb_to_linear(s[c]) } else { s[c] };
+            }
+        }
+    });
+    out
+}
+
+/// Encodes `img` as `format` into memory.
+pub fn encode(img: &Image, format: Format, opts: &SaveOptions, name: &Path) -> Result<Vec<u8>> {
+    let bits = opts.bits.unwrap_or(format.default_bits());
+    if !format.allowed_bits().contains(&bits) {
+        return Err(Error::param(
+            "save",
+            format!("{format:?} cannot be written with {bits} bits per channel (allowed: {:?})", format.allowed_bits()),
+        ));
+    }
+    if let Some(q) = opts.quality {
+        match format {
+            Format::Jpeg if (1..=100).contains(&q) => {}
+            Format::Jpeg => return Err(Error::param("save", format!("quality must be 1..=100, got {q}"))),
+            Format::Webp if q == 100 => {}
+            Format::Webp => {
+                return Err(Error::param("save", "WebP is written lossless; quality below 100 is not supported"))
+            }
+            _ => return Err(Error::param("save", format!("quality applies to JPEG only, not {format:?}"))),
+        }
+    }
+    let (w, h) = img.dimensions();
+    let enc_err = |e: image::ImageError| Error::Encode { path: name.to_path_buf(), message: e.to_string() };
+    let mut buf = Vec::new();
+    let cursor = &mut Cursor::new(&mut buf);
+    use image::ExtendedColorType as C;
+    match (format, bits) {
+        (Format::Png, 8) => png_encoder(cursor, opts.compression).write_image(&pack_u8(img, 4), w, h, C::Rgba8),
+        (Format::Png, _) => {
+            png_encoder(cursor, opts.compression).write_image(&u16_bytes_ne(&pack_u16(img, 4)), w, h, C::Rgba16)
+        }
+        (Format::Jpeg, _) => image::codecs::jpeg::JpegEncoder::new_with_quality(cursor, opts.quality.unwrap_or(90))
+            .write_image(&pack_u8(img, 3), w, h, C::Rgb8),
+        (Format::Webp, _) => {
+            image::codecs::webp::WebPEncoder::new_lossless(cursor).write_image(&pack_u8(img, 4), w, h, C::Rgba8)
+        }
+        (Format::Tiff, 8) => image::codecs::tiff::TiffEncoder::new(cursor).write_image(&pack_u8(img, 4), w, h, C::Rgba8),
+        (Format::Tiff, 16) => image::codecs::tiff::TiffEncoder::new(cursor).write_image(
+            &u16_bytes_ne(&pack_u16(img, 4)),
+            w,
+            h,
+            C::Rgba16,
+        ),
+        (Format::Tiff, _) => image::codecs::tiff::TiffEncoder::new(cursor).write_image(
+            &f32_bytes_ne(&pack_f32(img, 4, false)),
+            w,
+            h,
+            C::Rgba32F,
+        ),
+        (Format::Exr, _) => image::codecs::openexr::OpenExrEncoder::new(cursor).write_image(
+            &f32_bytes_ne(&pack_f32(img, 4, true)),
+            w,
+            h,
+            C::Rgba32F,
+        ),
+        (Format::Hdr, _) => {
+            let rgb = pack_f32(img, 3, true);
+            let pixels: Vec<image::Rgb<f32>> = rgb.chunks_exact(3).map(|p| image::Rgb([p[0], p[1], p[2]])).collect();
+            image::codecs::hdr::HdrEncoder::new(cursor).encode(&pixels, w as usize, h as usize)
+        }
+        (Format::Bmp, _) => image::codecs::bmp::BmpEncoder::new(cursor).write_image(&pack_u8(img, 4), w, h, C::Rgba8),
+        (Format::Qoi, _) => image::codecs::qoi::QoiEncoder::new(cursor).write_image(&pack_u8(img, 4), w, h, C::Rgba8),
+        (Format::Ppm | Format::Pgm | Format::Pam, _) => {
+            use image::codecs::pnm::{PnmEncoder, PnmSubtype, SampleEncoding};
+            let (sub, ch) = match format {
+                Format::Ppm => (PnmSubtype::Pixmap(SampleEncoding::Binary), 3),
+                Format::Pgm => (PnmSubtype::Graymap(SampleEncoding::Binary), 1),
+                _ => (PnmSubtype::ArbitraryMap, 4),
+            };
+            let color = match (ch, bits) {
+                (3, 8) => C::Rgb8,
+                (3, _) => C::Rgb16,
+                (1, 8) => C::L8,
+                (1, _) => C::L16,
+                (_, 8) => C::Rgba8,
+                _ => C::Rgba16,
+            };
+            let enc = PnmEncoder::new(cursor).with_subtype(sub);
+            if bits == 8 {
+                enc.write_image(&pack_u8(img, ch), w, h, color)
+            } else {
+                enc.write_image(&u16_bytes_ne(&pack_u16(img, ch)), w, h, color)
+            }
+        }
+        (Format::Gif, _) => {
+            let mut enc = image::codecs::gif::GifEncoder::new(cursor);
+            let frame = image::RgbaImage::from_raw(w, h, pack_u8(img, 4))
+                .ok_or_else(|| Error::Internal("gif frame size".into()))?;
+            enc.encode_frame(image::Frame::new(frame))
+        }
+    }
+    .map_err(enc_err)?;
+    Ok(buf)
+}
+
+fn png_encoder<W: Write>(w: W, c: Compression) -> PngEncoder<W> {
+    let ct = match c {
+        Compression::Fast => CompressionType::Fast,
+        Compression::Default => CompressionType::Default,
+        Compression::Best => CompressionType::Best,
+    };
+    PngEncoder::new_with_quality(w, ct, FilterType::Adaptive)
+}
+
+// The `image` crate's encoders take 16-bit and float samples in native byte order and convert
+// to what the file format needs (big-endian for PNG).
+fn u16_bytes_ne(v: &[u16]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_ne_bytes()).collect()
+}
+
+fn f32_bytes_ne(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_ne_bytes()).collect()
+}
+
+/// Saves `img` to `path` atomically; the extension picks the format.
+pub fn save(img: &Image, path: &Path, opts: &SaveOptions) -> Result<()> {
+    let format = Format::from_path(path)?;
+    let bytes = encode(img, format, opts, path)?;
+    write_atomic(path, &bytes)
+}
+
+/// Writes `bytes` to a temp file beside `path`, then renames it over `path`.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".kiln-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(|e| Error::io(&dir, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gradient() -> Image {
+        Image::from_fn(17, 9, |x, y| [x as f32 / 16.0, y as f32 / 8.0, 0.25, if x % 2 == 0 { 1.0 } else { 0.5 }])
+            .unwrap()
+    }
+
+    #[test]
+    fn png8_and_png16_round_trip() {
+        let img = gradient();
+        for bits in [8u8, 16] {
+            let bytes = encode(&img, Format::Png, &SaveOptions { bits: Some(bits), ..Default::default() }, Path::new("t.png"))
+                .unwrap();
+            let back = decode(&bytes, Path::new("t.png")).unwrap();
+            let tol = if bits == 8 { 0.5 / 255.0 + 1e-6 } else { 0.5 / 65535.0 + 1e-7 };
+            for (a, b) in img.pixels().iter().zip(back.pixels()) {
+                assert!((a - b).abs() <= tol, "{bits} bits: {a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn exr_round_trip_is_lossless_for_hdr_values() {
+        let img = Image::from_fn(8, 4, |x, y| [x as f32 * 0.7, y as f32 * 2.5, 0.001, 0.5]).unwrap();
+        let bytes = encode(&img, Format::Exr, &SaveOptions::default(), Path::new("t.exr")).unwrap();
+        let back = decode(&bytes, Path::new("t.exr")).unwrap();
+        for (a, b) in img.pixels().iter().zip(back.pixels()) {
+            assert!((a - b).abs() <= 1e-5 * a.abs().max(1.0), "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn truncated_file_is_a_decode_error() {
+        let bytes = encode(&gradient(), Format::Png, &SaveOptions::default(), Path::new("t.png")).unwrap();
+        let err = decode(&bytes[..bytes.len() / 2], Path::new("t.png")).unwrap_err();
+        assert!(matches!(err, Error::Decode { .. }), "{err}");
+    }
+
+    #[test]
+    fn unknown_extension_and_bad_bits_are_errors() {
+        assert!(matches!(Format::from_path(Path::new("a.xyz")), Err(Error::Unsupported(_))));
+        let r = encode(&gradient(), Format::Jpeg, &SaveOptions { bits: Some(16), ..Default::default() }, Path::new("a"));
+        assert!(matches!(r, Err(Error::Parameter { .. })));
+    }
+}

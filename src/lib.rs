@@ -1,0 +1,30 @@
+//! # kiln
+//!
+//! Rhai scripts that generate and edit images. This crate is both the library behind the `kiln`
+//! command line and a plain Rust imaging library you can use without any scripting.
+//!
+//! The source tree is the architecture (DESIGN.md §1), with doors that point one way:
+//! `image`, `field` and `model` know nothing of scripts; `script` translates them for Rhai;
+//! `live` adds hot reload; `cli` is the command line.
+//!
+//! ```
+//! use kiln::{Color, Image};
+//! use kiln::ops::tone;
+//!
+//! let img = Image::filled(64, 32, Color::parse("orange")?)?;
+//! let darker = tone::brightness(&img, 0.5)?;
+//! assert_eq!(darker.width(), 64);
+//! assert!(darker.get(0, 0).unwrap().r < img.get(0, 0).unwrap().r);
+//! # Ok::<(), kiln::Error>(())
+//! ```
+
+mod error;
+mod image;
+mod limits;
+
+pub use crate::error::{finite, Error, Result};
+pub use crate::image::color::{self, Color};
+pub use crate::image::io::{self, Compression, Format, SaveOptions};
+pub use crate::image::ops;
+pub use crate::image::Image;
+pub use crate::limits::{max_pixels, set_max_pixels, Limits, DEFAULT_MAX_PIXELS, MAX_DIMENSION};
