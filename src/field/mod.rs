@@ -24,7 +24,6 @@ pub use noise::{Fractal, FractalKind, Noise, NoiseKind, NoiseOptions, WorleyOutp
 pub use palette::Palette;
 pub use pattern::{Bricks, CellOutput, Pattern, VoronoiOutput};
 pub use random::{noise_image, NoiseImageKind, Rng};
-pub use raster::{displace, image_field, mask, render, render_palette, render_rgb, with_alpha};
 pub use scatter::{scatter, Scatter};
 
 #[cfg(test)]

@@ -250,7 +250,7 @@ fn bilinear_transparent(img: &Image, x: f64, y: f64) -> [f32; 4] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::image::Color;
+    use crate::image::color::Color;
 
     fn dot() -> Image {
         Image::from_fn(9, 9, |x, y| {
