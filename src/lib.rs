@@ -28,3 +28,9 @@ pub use crate::image::io::{self, Compression, Format, SaveOptions};
 pub use crate::image::ops;
 pub use crate::image::Image;
 pub use crate::limits::{max_pixels, set_max_pixels, Limits, DEFAULT_MAX_PIXELS, MAX_DIMENSION};
+
+#[cfg(feature = "script")]
+pub mod script;
+
+#[cfg(feature = "cli")]
+pub mod cli;

@@ -379,6 +379,25 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Writes `frames` as a looping animated GIF at `fps` (atomically).
+pub fn save_gif_animation(frames: &[Image], fps: f64, path: &Path) -> Result<()> {
+    let mut buf = Vec::new();
+    {
+        let mut enc = image::codecs::gif::GifEncoder::new_with_speed(&mut buf, 10);
+        enc.set_repeat(image::codecs::gif::Repeat::Infinite)
+            .map_err(|e| Error::Encode { path: path.to_path_buf(), message: e.to_string() })?;
+        let delay = image::Delay::from_numer_denom_ms((1000.0 / fps.max(0.01)).round() as u32, 1);
+        for img in frames {
+            let (w, h) = img.dimensions();
+            let rgba = image::RgbaImage::from_raw(w, h, pack_u8(img, 4))
+                .ok_or_else(|| Error::Internal("gif frame size".into()))?;
+            enc.encode_frame(image::Frame::from_parts(rgba, 0, 0, delay))
+                .map_err(|e| Error::Encode { path: path.to_path_buf(), message: e.to_string() })?;
+        }
+    }
+    write_atomic(path, &buf)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
