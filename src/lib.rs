@@ -30,8 +30,14 @@ pub use crate::field::{
 };
 /// Field -> Image bridges: `render_rgb`, `displace`, `with_alpha`, `mask` by a field.
 pub use crate::field::raster;
-pub use crate::image::color::{self, Color};
+pub use crate::image::color;
 pub use crate::image::io::{self, Compression, Format, SaveOptions};
 pub use crate::image::ops;
-pub use crate::image::Image;
+pub use crate::image::{Color, Image};
 pub use crate::limits::{max_pixels, set_max_pixels, Limits, DEFAULT_MAX_PIXELS, MAX_DIMENSION};
+
+#[cfg(feature = "script")]
+pub mod script;
+
+#[cfg(feature = "cli")]
+pub mod cli;
