@@ -285,6 +285,18 @@ macro_rules! ops {
                 self.binary($op, &rhs)
             }
         }
+        impl std::ops::$tr<&Field> for Field {
+            type Output = Field;
+            fn $m(self, rhs: &Field) -> Field {
+                self.binary($op, rhs)
+            }
+        }
+        impl std::ops::$tr<Field> for &Field {
+            type Output = Field;
+            fn $m(self, rhs: Field) -> Field {
+                self.binary($op, &rhs)
+            }
+        }
         impl std::ops::$tr<f64> for &Field {
             type Output = Field;
             fn $m(self, rhs: f64) -> Field {

@@ -340,4 +340,4 @@ macro_rules! dispatch {
 pub(crate) use dispatch;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
