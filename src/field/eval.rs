@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use crate::error::{Error, Result};
 use crate::field::graph::{Binary, Domain, Field, Node, Unary, MAX_DEPTH};
 use crate::field::noise::{self, floor_i, Fractal, Noise, BLOCK};
+use crate::field::palette::Palette;
 use crate::field::pattern::Pattern;
 use crate::field::raster::Sampler;
 
@@ -39,6 +40,7 @@ enum Instr<'a> {
     Warp { ou: Slot, ov: Slot, u: Slot, v: Slot, du: Slot, dv: Slot, amount: f32 },
     FracAdd { acc: Slot, src: Slot, amp: f32, first: bool, fr: Fractal },
     FracFinish { acc: Slot, inv_norm: f32, fr: Fractal },
+    Lookup { out: Slot, a: Slot, p: &'a Palette, k: usize },
 }
 
 /// A compiled field (or several sharing one tape, as `rgb_field` does).
@@ -112,6 +114,10 @@ impl<'a> Compiler<'a> {
                 let (ou, ov) = (self.slot(), self.slot());
                 self.push(Instr::Warp { ou, ov, u, v, du, dv, amount: *amount })?;
                 self.compile(source, ou, ov)?
+            }
+            Node::Lookup { source, palette, channel } => {
+                let a = self.compile(source, u, v)?;
+                self.leaf(|out| Instr::Lookup { out, a, p: palette, k: *channel as usize })?
             }
             Node::Fractal { source, fractal } => {
                 let acc = self.slot();
@@ -226,6 +232,11 @@ impl<'a> Tape<'a> {
                     noise::accumulate(fr.kind, acc, &signed[..n], amp);
                 }
                 Instr::FracFinish { acc, inv_norm, fr } => noise::finish(fr.kind, w(acc), inv_norm),
+                Instr::Lookup { out, a, p, k } => {
+                    for (o, &x) in w(out).iter_mut().zip(r(a)) {
+                        *o = p.sample(x)[k];
+                    }
+                }
             }
         }
     }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use crate::error::{finite, Error, Result};
 use crate::field::noise::{Fractal, Noise};
+use crate::field::palette::Palette;
 use crate::field::pattern::Pattern;
 use crate::field::raster::Sampler;
 
@@ -84,13 +85,17 @@ pub(crate) enum Node {
     Warp { source: Field, du: Field, dv: Field, amount: f32 },
     /// A fractal sum of any field (noise sources use the faster `Noise` fractal instead).
     Fractal { source: Field, fractal: Fractal },
+    /// Channel `channel` (0 = r .. 3 = a) of `palette` at the source's value: colour fields.
+    Lookup { source: Field, palette: Palette, channel: u8 },
 }
 
 impl Field {
     pub(crate) fn from_node(node: Node) -> Field {
         let depth = 1 + match &node {
             Node::Const(_) | Node::U | Node::V | Node::Noise(_) | Node::Pattern(_) | Node::Image(_) => 0,
-            Node::Unary(_, a) | Node::Domain(_, a) | Node::Fractal { source: a, .. } => a.1,
+            Node::Unary(_, a) | Node::Domain(_, a) | Node::Fractal { source: a, .. } | Node::Lookup { source: a, .. } => {
+                a.1
+            }
             Node::Binary(_, a, b) => a.1.max(b.1),
             Node::Mix(a, b, t) | Node::Warp { source: a, du: b, dv: t, .. } => a.1.max(b.1).max(t.1),
         };
@@ -136,6 +141,12 @@ impl Field {
             }
         }
         Ok(Field::from_node(Node::Fractal { source: self.clone(), fractal }))
+    }
+
+    /// Channel `channel` (0 = red, 1 = green, 2 = blue, 3 = alpha) of `palette` at this field's
+    /// value. Three of these make a colour field that renders in one pass.
+    pub fn lookup(&self, palette: &Palette, channel: u8) -> Field {
+        Field::from_node(Node::Lookup { source: self.clone(), palette: palette.clone(), channel: channel.min(3) })
     }
 
     fn unary(&self, op: Unary) -> Field {

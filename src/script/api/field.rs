@@ -25,6 +25,35 @@ pub struct RgbField {
     pub a: Option<Field>,
 }
 
+impl RgbField {
+    /// The same colour everywhere.
+    pub fn solid(c: Color) -> RgbField {
+        let k = |x: f32| Field::constant(x as f64);
+        RgbField { r: k(c.r), g: k(c.g), b: k(c.b), a: None }
+    }
+
+    /// Applies `f` channel by channel (alpha kept from `self`).
+    fn zip(&self, o: &RgbField, f: impl Fn(&Field, &Field) -> Field) -> RhaiResult<RgbField> {
+        Ok(RgbField { r: ok(f(&self.r, &o.r))?, g: ok(f(&self.g, &o.g))?, b: ok(f(&self.b, &o.b))?, a: self.a.clone() })
+    }
+
+    /// The same scalar field in all three channels.
+    fn gray(f: &Field) -> RgbField {
+        RgbField { r: f.clone(), g: f.clone(), b: f.clone(), a: None }
+    }
+}
+
+/// A colour field from an RgbField, a Color or a colour string.
+fn rgb_arg(op: &str, what: &str, v: &Dynamic) -> RhaiResult<Option<RgbField>> {
+    if let Some(f) = v.clone().try_cast::<RgbField>() {
+        return Ok(Some(f));
+    }
+    if v.is_string() || v.clone().try_cast::<Color>().is_some() {
+        return Ok(Some(RgbField::solid(color(op, what, v)?)));
+    }
+    Ok(None)
+}
+
 /// The package of field functions.
 pub fn module() -> Module {
     let mut m = exported_module!(field_api);
@@ -46,6 +75,22 @@ pub fn module() -> Module {
     op!("*", |a: &Field, b: &Field| a * b);
     op!("/", |a: &Field, b: &Field| a / b);
     m.set_native_fn("-", |a: Field| ok(0.0 - &a));
+    macro_rules! rgb_op {
+        ($name:literal, $f:expr) => {{
+            let f = $f;
+            m.set_native_fn($name, move |a: RgbField, b: RgbField| a.zip(&b, f));
+            m.set_native_fn($name, move |a: RgbField, b: Field| a.zip(&RgbField::gray(&b), f));
+            m.set_native_fn($name, move |a: Field, b: RgbField| RgbField::gray(&a).zip(&b, f));
+            m.set_native_fn($name, move |a: RgbField, b: INT| a.zip(&RgbField::gray(&Field::constant(b as f64)), f));
+            m.set_native_fn($name, move |a: RgbField, b: f64| a.zip(&RgbField::gray(&Field::constant(b)), f));
+            m.set_native_fn($name, move |a: INT, b: RgbField| RgbField::gray(&Field::constant(a as f64)).zip(&b, f));
+            m.set_native_fn($name, move |a: f64, b: RgbField| RgbField::gray(&Field::constant(a)).zip(&b, f));
+        }};
+    }
+    rgb_op!("+", |a: &Field, b: &Field| a + b);
+    rgb_op!("-", |a: &Field, b: &Field| a - b);
+    rgb_op!("*", |a: &Field, b: &Field| a * b);
+    rgb_op!("/", |a: &Field, b: &Field| a / b);
     m
 }
 
@@ -142,7 +187,7 @@ pub fn palette_arg(op: &str, v: &Dynamic) -> RhaiResult<Palette> {
 
 #[export_module]
 mod field_api {
-    use super::{field_arg, fractal_of, noise, ok, palette_arg, run_seed, size, RgbField, NOISE_KEYS};
+    use super::{field_arg, fractal_of, noise, ok, palette_arg, rgb_arg, run_seed, size, RgbField, NOISE_KEYS};
     use crate::field::pattern::{Bricks, CellOutput, Pattern, VoronoiOutput};
     use crate::field::{raster, Field, FractalKind, NoiseKind, NoiseOptions, Palette, WorleyOutput};
     use crate::image::Image;
@@ -383,6 +428,16 @@ mod field_api {
             output: lift(CellOutput::parse("bricks", &o.str("output", "height")?))?,
         };
         Ok(Field::pattern(lift(Pattern::bricks(b))?))
+    }
+
+    /// The same as `bricks(opts)`, under a name that does not clash with `std/materials`' `bricks`.
+    ///
+    /// ```rhai
+    /// brick_pattern(#{ rows: 6, cols: 3, output: "id" }).render(128, 128)
+    /// ```
+    #[rhai_fn(name = "brick_pattern", return_raw)]
+    pub fn brick_pattern(ctx: NativeCallContext, opts: Map) -> RhaiResult<Field> {
+        bricks_with(ctx, opts)
     }
 
     /// Bricks with default options.
@@ -738,9 +793,97 @@ mod field_api {
     /// mix(perlin(#{ seed: 1 }), checker(8), u()).render(128, 128)
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn mix(a: Dynamic, b: Dynamic, t: Dynamic) -> RhaiResult<Field> {
-        let (a, b, t) = (field_arg("mix", "a", &a)?, field_arg("mix", "b", &b)?, field_arg("mix", "t", &t)?);
-        ok(Field::mix(&a, &b, &t))
+    pub fn mix(a: Dynamic, b: Dynamic, t: Dynamic) -> RhaiResult<Dynamic> {
+        let t = field_arg("mix", "t", &t)?;
+        let (ca, cb) = (rgb_arg("mix", "a", &a)?, rgb_arg("mix", "b", &b)?);
+        if ca.is_some() || cb.is_some() {
+            let grey = |c: Option<RgbField>, v: &Dynamic, what| -> RhaiResult<RgbField> {
+                match c {
+                    Some(c) => Ok(c),
+                    None => Ok(RgbField::gray(&field_arg("mix", what, v)?)),
+                }
+            };
+            let (ca, cb) = (grey(ca, &a, "a")?, grey(cb, &b, "b")?);
+            return Ok(Dynamic::from(ca.zip(&cb, |x, y| Field::mix(x, y, &t))?));
+        }
+        let (a, b) = (field_arg("mix", "a", &a)?, field_arg("mix", "b", &b)?);
+        Ok(Dynamic::from(ok(Field::mix(&a, &b, &t))?))
+    }
+
+    /// The field's values through a palette, as a colour field (an RgbField) that can be shaded,
+    /// mixed and rendered in one pass.
+    ///
+    /// ```rhai
+    /// let wood = perlin(#{ scale: 3 }).colorize(["#6b3e1e", "#c8894a"]);
+    /// (wood * (0.7 + 0.3 * v())).render(128, 128)
+    /// ```
+    #[rhai_fn(name = "colorize", return_raw, pure)]
+    pub fn colorize(f: &mut Field, palette: Dynamic) -> RhaiResult<RgbField> {
+        let p = palette_arg("colorize", &palette)?;
+        Ok(RgbField { r: ok(f.lookup(&p, 0))?, g: ok(f.lookup(&p, 1))?, b: ok(f.lookup(&p, 2))?, a: None })
+    }
+
+    /// One colour everywhere, as a colour field.
+    ///
+    /// ```rhai
+    /// let sky = color_field("skyblue");
+    /// mix(sky, color_field("navy"), v()).render(64, 64)
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn color_field(c: Dynamic) -> RhaiResult<RgbField> {
+        Ok(RgbField::solid(crate::script::convert::color("color_field", "color", &c)?))
+    }
+
+    /// The red channel of a colour field.
+    ///
+    /// ```rhai
+    /// let r = perlin().colorize("magma").red();
+    /// ```
+    #[rhai_fn(name = "red", pure)]
+    pub fn red(c: &mut RgbField) -> Field {
+        c.r.clone()
+    }
+
+    /// The green channel of a colour field.
+    ///
+    /// ```rhai
+    /// let g = perlin().colorize("magma").green();
+    /// ```
+    #[rhai_fn(name = "green", pure)]
+    pub fn green(c: &mut RgbField) -> Field {
+        c.g.clone()
+    }
+
+    /// The blue channel of a colour field.
+    ///
+    /// ```rhai
+    /// let b = perlin().colorize("magma").blue();
+    /// ```
+    #[rhai_fn(name = "blue", pure)]
+    pub fn blue(c: &mut RgbField) -> Field {
+        c.b.clone()
+    }
+
+    /// The colour field with an alpha channel from a field (or number).
+    ///
+    /// ```rhai
+    /// color_field("orange").with_alpha(gradient_radial().invert()).render(64, 64)
+    /// ```
+    #[rhai_fn(name = "with_alpha", return_raw, pure)]
+    pub fn rgb_with_alpha(c: &mut RgbField, a: Dynamic) -> RhaiResult<RgbField> {
+        let mut out = c.clone();
+        out.a = Some(field_arg("with_alpha", "alpha", &a)?);
+        Ok(out)
+    }
+
+    /// Luminance of a colour field (Pillow's `L` weights) as a field.
+    ///
+    /// ```rhai
+    /// perlin().colorize("viridis").luma().render(64, 64)
+    /// ```
+    #[rhai_fn(name = "luma", return_raw, pure)]
+    pub fn rgb_luma(c: &mut RgbField) -> RhaiResult<Field> {
+        ok(&c.r * 0.299 + &c.g * 0.587 + &c.b * 0.114)
     }
 
     // ---- transforms --------------------------------------------------------------------------
