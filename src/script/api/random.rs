@@ -39,6 +39,22 @@ mod random_api {
         Ok(Rng::new(int("rng", "seed", &seed)? as u64))
     }
 
+    /// A generator seeded from a text (its FNV-1a hash): the same text gives the same numbers, so
+    /// a name can drive a logo.
+    ///
+    /// ```rhai
+    /// let r = rng("ACME");
+    /// let sides = r.int(3, 8);
+    /// ```
+    #[rhai_fn(name = "rng")]
+    pub fn rng_text(text: &str) -> Rng {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in text.bytes() {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        Rng::new(h)
+    }
+
     /// A generator seeded with the run's `--seed`.
     ///
     /// ```rhai
