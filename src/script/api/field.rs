@@ -1146,3 +1146,111 @@ mod field_api {
         lift(raster::mask(img, &f))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::image::Image;
+    use crate::script::{Host, RunConfig};
+
+    fn run(src: &str) -> Result<Vec<Image>, String> {
+        let host = Host::default();
+        let c = host.compile("t.rhai", src).map_err(|e| e.to_string())?;
+        host.run(&c, RunConfig::default()).map(|o| o.images).map_err(|e| e.to_string())
+    }
+
+    #[track_caller]
+    fn fails(src: &str, at: &str, needle: &str) {
+        let e = run(src).err().unwrap_or_else(|| panic!("no error from {src}"));
+        assert!(e.starts_with(at), "expected the error at {at}, got: {e}");
+        assert!(e.contains(needle), "expected '{needle}' in: {e}");
+    }
+
+    #[test]
+    fn bad_parameters_fail_at_the_script_position() {
+        fails("let a = 1;\nlet f = fbm(perlin(), #{ octaves: -1 });", "t.rhai:2:9", "octaves must be between 1 and 16, got -1");
+        fails("perlin(#{ scale: 0 })", "t.rhai:1:1", "perlin: scale must be > 0");
+        fails("let nan = 0.0 / 0.0;\nsimplex(#{ scale: nan })", "t.rhai:2:1", "must be a finite number");
+        fails("perlin().render(8, 8, [\"#000\"])", "t.rhai:1:", "a palette needs at least 2 colours, got 1");
+        fails("perlin().render(8, 8, \"viridiss\")", "t.rhai:1:", "unknown palette \"viridiss\"");
+        fails("palette([])", "t.rhai:1:1", "at least 2");
+        fails("perlin(#{ octave: 3 })", "t.rhai:1:1", "unknown option 'octave'");
+        fails("worley(#{ output: \"f3\" })", "t.rhai:1:1", "expected f1, f2, f2_f1 or cell");
+        fails("ridged(perlin(), #{ gain: -1 })", "t.rhai:1:1", "gain must be >= 0");
+        fails("checker(0)", "t.rhai:1:1", "n must be > 0");
+        fails("perlin().warp(\"x\", 0.5, 1)", "t.rhai:1:", "fu must be a Field or a number");
+        fails("let f = u();\nfor i in 0..3000 { f = f + 1; }", "t.rhai:2:", "deep");
+        fails("noise_image(8, 8, #{ kind: \"pink\" })", "t.rhai:1:1", "option 'kind' must be one of");
+        fails("rng(1).int(6, 1)", "t.rhai:1:", "hi must be >= lo");
+    }
+
+    fn px(img: &Image, x: i64) -> f32 {
+        img.get(x, 0).unwrap().r
+    }
+
+    #[test]
+    fn operators_take_fields_ints_and_floats_in_both_orders() {
+        let imgs = run("let f = u();\n[(f + 1).render(4, 1), (1 + f).render(4, 1), (2.0 * f).render(4, 1), \
+                        (f / 2).render(4, 1), (1 - f).render(4, 1), (-f).render(4, 1), (f * f - f / 2.0).render(4, 1), \
+                        mix(0, 1, f).render(4, 1), (f.colorize([\"#000\", \"#fff\"]) * 0.5).render(4, 1)]")
+        .unwrap();
+        let want = [1.125, 1.125, 0.25, 0.0625, 0.875, -0.125, 0.125 * 0.125 - 0.0625, 0.125, 0.0625];
+        for (i, (img, w)) in imgs.iter().zip(want).enumerate() {
+            assert!((px(img, 0) - w).abs() < 1e-3, "case {i}: {} != {w}", px(img, 0));
+        }
+    }
+
+    /// Every generator of the Fields and Random APIs in one script.
+    const EVERYTHING: &str = r#"
+        let n = [perlin(#{ seed: 1, scale: 5 }), simplex(#{ seed: 2, tileable: true }), value_noise(#{ seed: 3 }),
+                 worley(#{ seed: 4, output: "f2_f1" }), worley(#{ output: "cell" }), perlin(#{ octaves: 3 })];
+        let f = fbm(n[0]) * 0.3 + ridged(n[1], #{ octaves: 4 }) * 0.2 + billow(n[2]) * 0.2 + turbulence(n[3]) * 0.3;
+        let p = checker(6) * stripes(5, 30) + bricks(#{ seed: 2 }) * tiles(#{ output: "id" }) - dots() + voronoi(#{ output: "edge" })
+              + gradient_linear(15) + gradient_radial() + circle_sdf(0.5, 0.5, 0.2) + box_sdf(0.5, 0.5, 0.3, 0.2)
+              + polygon_sdf([[0.1, 0.1], [0.9, 0.2], [0.5, 0.9]]);
+        let g = mix(f, p.abs().sin().cos(), v()).warp(n[4], n[5], 0.2).rotate(12).scale(1.3).translate(0.1, 0)
+              .repeat(2).mirror().kaleido(5).smoothstep(0.1, 0.9).pow(1.2).remap(0, 1, 0.1, 0.9).clamp().invert()
+              .min(0.95).max(n[0]).step(0.2) + fbm(checker(3));
+        let img = g.render(96, 64, "turbo");
+        let r = rng(5);
+        let stamp = color_field(r.color()).with_alpha(circle_sdf(0.5, 0.5, 0.4).step(0.5).invert()).render(9, 9);
+        [img, rgb_field(f, p, g).render(96, 64), img.displace(f, 5), img.field().render(96, 64),
+         noise_image(96, 64, #{ kind: "gaussian", mono: false }), noise_image(96, 64, #{ kind: "salt_pepper" }),
+         scatter(img, stamp, #{ count: 30, rotate: 90, scale: [0.5, 2], poisson: true }),
+         scatter(img, stamp, #{ count: 30, jitter: 0.5 }), img.mask(f), img.with_alpha(p.clamp())]
+    "#;
+
+    #[test]
+    fn a_script_using_every_generator_is_byte_identical_at_1_and_4_threads() {
+        let at = |n: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
+            pool.install(|| run(EVERYTHING)).unwrap()
+        };
+        let (one, four) = (at(1), at(4));
+        assert_eq!(one.len(), 10);
+        for (i, (a, b)) in one.iter().zip(&four).enumerate() {
+            assert!(a.pixels() == b.pixels(), "image {i} differs between 1 and 4 threads");
+        }
+        assert_eq!(at(1)[6].pixels(), one[6].pixels(), "repeated runs differ");
+    }
+
+    /// std/materials, inlined (the resolver's `import` is tested by the host's own tests).
+    fn materials(calls: &str) -> Result<Vec<Image>, String> {
+        run(&format!("{}\n{calls}", include_str!("../../../stdlib/materials.rhai")))
+    }
+
+    #[test]
+    fn every_material_renders_at_any_size_and_rejects_unknown_options() {
+        let names = ["bricks", "wood", "marble", "clouds", "granite", "rust", "lava", "sand", "grass", "stone_tiles",
+                     "water_caustics", "terrain"];
+        let calls: Vec<String> = names.iter().map(|n| format!("{n}(#{{ size: 48, seed: 5, tileable: true }})")).collect();
+        let imgs = materials(&format!("[{}]", calls.join(", "))).unwrap();
+        assert_eq!(imgs.len(), 12);
+        for (n, img) in names.iter().zip(&imgs) {
+            assert_eq!(img.dimensions(), (48, 48), "{n}");
+            let spread = img.pixels().chunks(4).map(|p| p[0] + p[1] + p[2]).fold((f32::MAX, f32::MIN), |(a, b), x| (a.min(x), b.max(x)));
+            assert!(spread.1 - spread.0 > 0.1, "{n} is flat");
+        }
+        let e = materials("bricks(#{ size: 32, colour: \"red\" })").unwrap_err();
+        assert!(e.contains("bricks: unknown option 'colour'"), "{e}");
+    }
+}
