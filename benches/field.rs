@@ -116,7 +116,8 @@ fn w1_handwritten(n: usize) -> Vec<f32> {
 
 fn w1_noise_crate(n: usize) -> Vec<u8> {
     // exactly ../shared/bench/rust-noise/src/main.rs, one thread
-    let fbm: Fbm<Perlin> = Fbm::<Perlin>::new(1337).set_octaves(6).set_frequency(1.0).set_lacunarity(2.0).set_persistence(0.5);
+    let fbm: Fbm<Perlin> =
+        Fbm::<Perlin>::new(1337).set_octaves(6).set_frequency(1.0).set_lacunarity(2.0).set_persistence(0.5);
     let scale = 8.0 / n as f64;
     let mut buf = vec![0u8; n * n];
     for (y, line) in buf.chunks_mut(n).enumerate() {
@@ -134,7 +135,9 @@ fn w1_noise_crate(n: usize) -> Vec<u8> {
 /// perlin fbm (1), perlin (2), perlin (3), warp (4), 1.5 (5), * (6), 0.25 (7), - (8), clamp (9),
 /// 0.3 (10), mix (11), palette (12).
 fn expr12_field() -> (Field, Palette) {
-    let p = |seed, scale| Field::noise(Noise::new(NoiseKind::Perlin, NoiseOptions { seed, scale, tileable: false }).unwrap());
+    let p = |seed, scale| {
+        Field::noise(Noise::new(NoiseKind::Perlin, NoiseOptions { seed, scale, tileable: false }).unwrap())
+    };
     let n1 = p(1, 4.0).fractal(Fractal::new(FractalKind::Fbm, 4, 2.0, 0.5).unwrap()).unwrap();
     let (n2, n3) = (p(2, 3.0), p(3, 3.0));
     let w = n1.warp(&n2, &n3, 0.3).unwrap();
@@ -150,6 +153,7 @@ fn expr12_handwritten(n: usize, pal: &Palette) -> Vec<f32> {
             let n2 = perlin01(u, v, 2, 3.0);
             let n3 = perlin01(u, v, 3, 3.0);
             let (wu, wv) = (u + 0.3 * (n2 - 0.5), v + 0.3 * (n3 - 0.5));
+            #[allow(clippy::manual_clamp)] // the same max-then-min as kiln's clamp node
             let c = (fbm(wu, wv, 1, 4.0, 4) * 1.5 - 0.25).max(0.0).min(1.0);
             let m = c + (n2 - c) * 0.3;
             let i = (y * n + x) * 4;
@@ -180,7 +184,9 @@ fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("w1_fbm_perlin_2048");
     g.sample_size(10).throughput(Throughput::Elements((n * n) as u64));
     let f = w1_field();
-    g.bench_function(BenchmarkId::new("kiln", "1 thread"), |b| b.iter(|| one.install(|| f.render(n as u32, n as u32).unwrap())));
+    g.bench_function(BenchmarkId::new("kiln", "1 thread"), |b| {
+        b.iter(|| one.install(|| f.render(n as u32, n as u32).unwrap()))
+    });
     g.bench_function(BenchmarkId::new("kiln", "all threads"), |b| b.iter(|| f.render(n as u32, n as u32).unwrap()));
     g.bench_function(BenchmarkId::new("handwritten", "1 thread"), |b| b.iter(|| w1_handwritten(n)));
     g.bench_function(BenchmarkId::new("noise_crate", "1 thread"), |b| b.iter(|| w1_noise_crate(n)));

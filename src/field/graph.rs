@@ -82,20 +82,33 @@ pub(crate) enum Node {
     Mix(Field, Field, Field),
     Domain(Domain, Field),
     /// source at (u + amount·(du − ½), v + amount·(dv − ½))
-    Warp { source: Field, du: Field, dv: Field, amount: f32 },
+    Warp {
+        source: Field,
+        du: Field,
+        dv: Field,
+        amount: f32,
+    },
     /// A fractal sum of any field (noise sources use the faster `Noise` fractal instead).
-    Fractal { source: Field, fractal: Fractal },
+    Fractal {
+        source: Field,
+        fractal: Fractal,
+    },
     /// Channel `channel` (0 = r .. 3 = a) of `palette` at the source's value: colour fields.
-    Lookup { source: Field, palette: Palette, channel: u8 },
+    Lookup {
+        source: Field,
+        palette: Palette,
+        channel: u8,
+    },
 }
 
 impl Field {
     pub(crate) fn from_node(node: Node) -> Field {
         let depth = 1 + match &node {
             Node::Const(_) | Node::U | Node::V | Node::Noise(_) | Node::Pattern(_) | Node::Image(_) => 0,
-            Node::Unary(_, a) | Node::Domain(_, a) | Node::Fractal { source: a, .. } | Node::Lookup { source: a, .. } => {
-                a.1
-            }
+            Node::Unary(_, a)
+            | Node::Domain(_, a)
+            | Node::Fractal { source: a, .. }
+            | Node::Lookup { source: a, .. } => a.1,
             Node::Binary(_, a, b) => a.1.max(b.1),
             Node::Mix(a, b, t) | Node::Warp { source: a, du: b, dv: t, .. } => a.1.max(b.1).max(t.1),
         };

@@ -27,9 +27,8 @@ impl std::fmt::Debug for Palette {
 }
 
 /// Names [`Palette::named`] knows.
-pub const NAMES: &[&str] = &[
-    "viridis", "magma", "inferno", "plasma", "turbo", "terrain", "grayscale", "fire", "ice", "ocean", "sepia",
-];
+pub const NAMES: &[&str] =
+    &["viridis", "magma", "inferno", "plasma", "turbo", "terrain", "grayscale", "fire", "ice", "ocean", "sepia"];
 
 type Poly = [[f32; 3]; 7];
 
@@ -86,16 +85,13 @@ fn turbo(x: f32) -> [f32; 4] {
     let (x2, x3) = (x * x, x * x * x);
     let (x4, x5) = (x2 * x2, x2 * x3);
     let r = 0.135_721_38 + 4.615_392_6 * x - 42.660_324 * x2 + 132.131_08 * x3 - 152.942_4 * x4 + 59.286_38 * x5;
-    let g = 0.091_402_61 + 2.194_188_4 * x + 4.842_966_6 * x2 - 14.185_033 * x3 + 4.277_298_7 * x4 + 2.829_566 * x5;
+    let g = 0.091_402_61 + 2.194_188_4 * x + 4.842_966_6 * x2 - 14.185_033 * x3 + 4.277_299 * x4 + 2.829_566 * x5;
     let b = 0.106_673_3 + 12.641_946 * x - 60.582_05 * x2 + 110.362_77 * x3 - 89.903_11 * x4 + 27.348_25 * x5;
     [r.clamp(0.0, 1.0), g.clamp(0.0, 1.0), b.clamp(0.0, 1.0), 1.0]
 }
 
 fn hex_stops(stops: &[(f32, u32)]) -> Vec<(f32, Color)> {
-    stops
-        .iter()
-        .map(|&(t, c)| (t, Color::rgb8((c >> 16) as u8, (c >> 8) as u8, c as u8)))
-        .collect()
+    stops.iter().map(|&(t, c)| (t, Color::rgb8((c >> 16) as u8, (c >> 8) as u8, c as u8))).collect()
 }
 
 impl Palette {
@@ -162,7 +158,10 @@ impl Palette {
                 return Err(Error::param("palette", format!("stop {i} is at {t}, outside [0, 1]")));
             }
             if i > 0 && t < stops[i - 1].0 {
-                return Err(Error::param("palette", format!("stop {i} at {t} comes before stop {} at {}", i - 1, stops[i - 1].0)));
+                return Err(Error::param(
+                    "palette",
+                    format!("stop {i} at {t} comes before stop {} at {}", i - 1, stops[i - 1].0),
+                ));
             }
             c.validate("palette")?;
         }
@@ -252,7 +251,8 @@ mod tests {
 
     #[test]
     fn stops_interpolate_and_clamp() {
-        let p = Palette::from_stops(&[(0.0, Color::BLACK), (0.5, Color::rgb(1.0, 0.5, 0.0)), (1.0, Color::WHITE)]).unwrap();
+        let p =
+            Palette::from_stops(&[(0.0, Color::BLACK), (0.5, Color::rgb(1.0, 0.5, 0.0)), (1.0, Color::WHITE)]).unwrap();
         assert!(close(p.sample(0.25), [0.5, 0.25, 0.0], 0.002));
         assert_eq!(p.sample(-3.0), Color::BLACK.to_array());
         assert_eq!(p.sample(f32::NAN), Color::BLACK.to_array());

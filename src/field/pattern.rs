@@ -197,7 +197,10 @@ impl Pattern {
     /// A polygon through `points` (u, v), at least 3, in any winding order.
     pub fn polygon(points: &[[f64; 2]]) -> Result<Pattern> {
         if points.len() < 3 {
-            return Err(Error::param("polygon_sdf", format!("a polygon needs at least 3 points, got {}", points.len())));
+            return Err(Error::param(
+                "polygon_sdf",
+                format!("a polygon needs at least 3 points, got {}", points.len()),
+            ));
         }
         let points = points
             .iter()
@@ -304,7 +307,13 @@ fn bricks(b: &Bricks, seed: u32, us: &[f32], vs: &[f32], out: &mut [f32]) {
         let d = (fx.min(1.0 - fx) * aspect).min(fy.min(1.0 - fy));
         *o = match b.output {
             CellOutput::Height => edge(m, m + bev, d),
-            CellOutput::Mask => if d >= m { 1.0 } else { 0.0 },
+            CellOutput::Mask => {
+                if d >= m {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
             CellOutput::Id => {
                 let (r, c) = (row.rem_euclid(irows.max(1)), col.rem_euclid(icols.max(1)));
                 unit(hash(seed ^ (r as u32).wrapping_mul(0x9e37_79b1) ^ (c as u32).wrapping_mul(0x85eb_ca77)))

@@ -132,10 +132,12 @@ fn everything() -> Field {
     let p = perlin(3, 4.0, false);
     let s = Field::noise(Noise::new(NoiseKind::Simplex, NoiseOptions { seed: 4, scale: 3.0, tileable: true }).unwrap());
     let w = Field::noise(
-        Noise::new(NoiseKind::Worley(WorleyOutput::F2F1), NoiseOptions { seed: 5, scale: 6.0, tileable: false }).unwrap(),
+        Noise::new(NoiseKind::Worley(WorleyOutput::F2F1), NoiseOptions { seed: 5, scale: 6.0, tileable: false })
+            .unwrap(),
     );
     let fr = p.fractal(Fractal::new(FractalKind::Ridged, 4, 2.0, 0.5).unwrap()).unwrap();
-    let generic = Field::pattern(Pattern::checker(3.0).unwrap()).fractal(Fractal::default_for(FractalKind::Fbm)).unwrap();
+    let generic =
+        Field::pattern(Pattern::checker(3.0).unwrap()).fractal(Fractal::default_for(FractalKind::Fbm)).unwrap();
     let img = Image::from_fn(16, 16, |x, y| [x as f32 / 16.0, y as f32 / 16.0, 0.5, 1.0]).unwrap();
     let warped = fr.warp(&s, &w, 0.2).unwrap().rotate(17.0).unwrap().kaleido(5).unwrap();
     let mixed = Field::mix(&warped, &generic, &Field::from_image(&img));

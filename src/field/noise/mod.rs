@@ -154,7 +154,7 @@ impl Noise {
     /// previous frequency (rounded to whole cells when tileable).
     pub fn with_fractal(&self, fractal: Fractal) -> Result<Noise> {
         let top = self.options.scale * fractal.lacunarity.powi(fractal.octaves as i32 - 1);
-        if !(top <= MAX_SCALE) {
+        if top.is_nan() || top > MAX_SCALE {
             return Err(Error::param(
                 fractal.kind.name(),
                 format!("the finest octave would have {top} cells across, over the limit of {MAX_SCALE}"),
@@ -230,9 +230,7 @@ pub(crate) fn finish(kind: FractalKind, acc: &mut [f32], inv_norm: f32) {
             acc.iter_mut().for_each(|a| *a = (0.5 + *a * k).clamp(0.0, 1.0))
         }
         // ridged, billow, turbulence: one-sided sums in [0, 1] of the amplitude sum.
-        FractalKind::Ridged | FractalKind::Billow => {
-            acc.iter_mut().for_each(|a| *a = (*a * inv_norm).clamp(0.0, 1.0))
-        }
+        FractalKind::Ridged | FractalKind::Billow => acc.iter_mut().for_each(|a| *a = (*a * inv_norm).clamp(0.0, 1.0)),
         FractalKind::Turbulence => {
             let k = inv_norm * 1.6;
             acc.iter_mut().for_each(|a| *a = (*a * k).clamp(0.0, 1.0))

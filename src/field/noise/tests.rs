@@ -17,7 +17,8 @@ const KINDS: [NoiseKind; 7] = [
     NoiseKind::Worley(WorleyOutput::F2F1),
     NoiseKind::Worley(WorleyOutput::Cell),
 ];
-const FRACTALS: [FractalKind; 4] = [FractalKind::Fbm, FractalKind::Ridged, FractalKind::Billow, FractalKind::Turbulence];
+const FRACTALS: [FractalKind; 4] =
+    [FractalKind::Fbm, FractalKind::Ridged, FractalKind::Billow, FractalKind::Turbulence];
 
 fn field(kind: NoiseKind, o: NoiseOptions, fr: Option<FractalKind>) -> Field {
     let n = Noise::new(kind, o).unwrap();

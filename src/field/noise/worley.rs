@@ -24,9 +24,7 @@ impl WorleyOutput {
             "f2" => WorleyOutput::F2,
             "f2_f1" => WorleyOutput::F2F1,
             "cell" => WorleyOutput::Cell,
-            _ => {
-                return Err(Error::param(op, format!("unknown output \"{s}\"; expected f1, f2, f2_f1 or cell")))
-            }
+            _ => return Err(Error::param(op, format!("unknown output \"{s}\"; expected f1, f2, f2_f1 or cell"))),
         })
     }
 }

@@ -99,7 +99,10 @@ fn ok(f: Field) -> RhaiResult<Field> {
     if f.depth() > MAX_DEPTH {
         return Err(fail(
             "field",
-            format!("this expression is {} nodes deep, over the limit of {MAX_DEPTH} (a loop building a field?)", f.depth()),
+            format!(
+                "this expression is {} nodes deep, over the limit of {MAX_DEPTH} (a loop building a field?)",
+                f.depth()
+            ),
         ));
     }
     Ok(f)
@@ -167,7 +170,9 @@ pub fn palette_arg(op: &str, v: &Dynamic) -> RhaiResult<Palette> {
     if v.is_array() {
         let items = array(op, "palette", v, |x| Ok(x.clone()))?;
         let is_stop = |x: &Dynamic| {
-            x.clone().try_cast::<rhai::Array>().is_some_and(|a| a.len() == 2 && (a[0].is_int() || a[0].is_float()) && !(a[1].is_int() || a[1].is_float()))
+            x.clone().try_cast::<rhai::Array>().is_some_and(|a| {
+                a.len() == 2 && (a[0].is_int() || a[0].is_float()) && !(a[1].is_int() || a[1].is_float())
+            })
         };
         if !items.is_empty() && items.iter().all(is_stop) {
             let stops = items
@@ -271,7 +276,9 @@ mod field_api {
         let output = opts.remove("output");
         let o = Options::new("worley", opts, NOISE_KEYS)?;
         let out = match output {
-            Some(v) => lift(WorleyOutput::parse("worley", &crate::script::convert::string("worley", "option 'output'", &v)?))?,
+            Some(v) => {
+                lift(WorleyOutput::parse("worley", &crate::script::convert::string("worley", "option 'output'", &v)?))?
+            }
             None => WorleyOutput::F1,
         };
         noise(&ctx, NoiseKind::Worley(out), &o)
@@ -1167,7 +1174,11 @@ mod tests {
 
     #[test]
     fn bad_parameters_fail_at_the_script_position() {
-        fails("let a = 1;\nlet f = fbm(perlin(), #{ octaves: -1 });", "t.rhai:2:9", "octaves must be between 1 and 16, got -1");
+        fails(
+            "let a = 1;\nlet f = fbm(perlin(), #{ octaves: -1 });",
+            "t.rhai:2:9",
+            "octaves must be between 1 and 16, got -1",
+        );
         fails("perlin(#{ scale: 0 })", "t.rhai:1:1", "perlin: scale must be > 0");
         fails("let nan = 0.0 / 0.0;\nsimplex(#{ scale: nan })", "t.rhai:2:1", "must be a finite number");
         fails("perlin().render(8, 8, [\"#000\"])", "t.rhai:1:", "a palette needs at least 2 colours, got 1");
@@ -1240,14 +1251,31 @@ mod tests {
 
     #[test]
     fn every_material_renders_at_any_size_and_rejects_unknown_options() {
-        let names = ["bricks", "wood", "marble", "clouds", "granite", "rust", "lava", "sand", "grass", "stone_tiles",
-                     "water_caustics", "terrain"];
-        let calls: Vec<String> = names.iter().map(|n| format!("{n}(#{{ size: 48, seed: 5, tileable: true }})")).collect();
+        let names = [
+            "bricks",
+            "wood",
+            "marble",
+            "clouds",
+            "granite",
+            "rust",
+            "lava",
+            "sand",
+            "grass",
+            "stone_tiles",
+            "water_caustics",
+            "terrain",
+        ];
+        let calls: Vec<String> =
+            names.iter().map(|n| format!("{n}(#{{ size: 48, seed: 5, tileable: true }})")).collect();
         let imgs = materials(&format!("[{}]", calls.join(", "))).unwrap();
         assert_eq!(imgs.len(), 12);
         for (n, img) in names.iter().zip(&imgs) {
             assert_eq!(img.dimensions(), (48, 48), "{n}");
-            let spread = img.pixels().chunks(4).map(|p| p[0] + p[1] + p[2]).fold((f32::MAX, f32::MIN), |(a, b), x| (a.min(x), b.max(x)));
+            let spread = img
+                .pixels()
+                .chunks(4)
+                .map(|p| p[0] + p[1] + p[2])
+                .fold((f32::MAX, f32::MIN), |(a, b), x| (a.min(x), b.max(x)));
             assert!(spread.1 - spread.0 > 0.1, "{n} is flat");
         }
         let e = materials("bricks(#{ size: 32, colour: \"red\" })").unwrap_err();

@@ -196,7 +196,8 @@ mod random_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn scatter(ctx: NativeCallContext, canvas: Image, stamp: Image, opts: Map) -> RhaiResult<Image> {
-        let o = Options::new("scatter", opts, &["count", "seed", "scale", "rotate", "jitter", "poisson", "min_distance"])?;
+        let o =
+            Options::new("scatter", opts, &["count", "seed", "scale", "rotate", "jitter", "poisson", "min_distance"])?;
         let count = o.int("count", 20)?;
         if count < 0 {
             return Err(fail("scatter", format!("count must be >= 0, got {count}")));
@@ -209,11 +210,8 @@ mod random_api {
             }
             _ => o.pair("rotate", (0.0, 0.0))?,
         };
-        let poisson = if o.bool("poisson", false)? || o.has("min_distance") {
-            Some(o.num("min_distance", 0.0)?)
-        } else {
-            None
-        };
+        let poisson =
+            if o.bool("poisson", false)? || o.has("min_distance") { Some(o.num("min_distance", 0.0)?) } else { None };
         let s = Scatter {
             count: count as usize,
             seed: match o.opt_int("seed")? {
