@@ -26,6 +26,7 @@ fn evaluate<F>(roots: &[&Field], w: u32, h: u32, write: F) -> Result<Image>
 where
     F: Fn(&[&[f32]], &mut [f32]) + Sync,
 {
+    debug_assert!(roots.len() <= 4);
     let tape = Tape::compile(roots)?;
     let mut img = Image::new(w, h)?;
     let (wu, hu) = (w as usize, h as usize);
@@ -36,8 +37,11 @@ where
                 let n = BLOCK.min(wu - x0);
                 Tape::set_row(mem, x0, n, y, wu, hu);
                 tape.run(mem, n);
-                let outs: Vec<&[f32]> = (0..roots.len()).map(|i| tape.output(mem, i, n)).collect();
-                write(&outs, &mut row[x0 * CHANNELS..(x0 + n) * CHANNELS]);
+                let mut outs: [&[f32]; 4] = [&[]; 4];
+                for (i, o) in outs.iter_mut().enumerate().take(roots.len()) {
+                    *o = tape.output(mem, i, n);
+                }
+                write(&outs[..roots.len()], &mut row[x0 * CHANNELS..(x0 + n) * CHANNELS]);
             }
         },
     );
@@ -117,10 +121,27 @@ pub fn image_field(img: &Image) -> Field {
     Field::from_node(Node::Image(Arc::new(s)))
 }
 
-/// Evaluates `field` at the centres of `img`'s pixels, row by row: one value per pixel.
+/// Evaluates `field` at the centres of a `w` × `h` raster's pixels, row by row: one value per
+/// pixel (non-finite values as 0).
 pub fn field_values(field: &Field, w: u32, h: u32) -> Result<Vec<f32>> {
-    let img = render(field, w, h)?;
-    Ok(img.pixels().chunks_exact(CHANNELS).map(|p| p[0]).collect())
+    let (wu, hu) = crate::image::buffer::check_size(w as i64, h as i64)?;
+    let (wu, hu) = (wu as usize, hu as usize);
+    let tape = Tape::compile(&[field])?;
+    let mut out = vec![0f32; wu * hu];
+    out.par_chunks_mut(wu).enumerate().for_each_init(
+        || vec![0f32; tape.scratch_len()],
+        |mem, (y, row)| {
+            for x0 in (0..wu).step_by(BLOCK) {
+                let n = BLOCK.min(wu - x0);
+                Tape::set_row(mem, x0, n, y, wu, hu);
+                tape.run(mem, n);
+                for (o, &v) in row[x0..x0 + n].iter_mut().zip(tape.output(mem, 0, n)) {
+                    *o = clean(v);
+                }
+            }
+        },
+    );
+    Ok(out)
 }
 
 /// Displacement mapping (Photoshop's convention): each pixel samples `img` at

@@ -1194,6 +1194,19 @@ mod tests {
         fails("rng(1).int(6, 1)", "t.rhai:1:", "hi must be >= lo");
     }
 
+    #[test]
+    fn generators_without_a_seed_use_the_run_seed() {
+        let host = Host::default();
+        let c = host.compile("t.rhai", "[perlin().render(32, 32), perlin(#{ seed: 7 }).render(32, 32), \
+             noise_image(8, 8), noise_image(8, 8, #{ seed: 7 }), voronoi().render(16, 16), voronoi(#{ seed: 7 }).render(16, 16)]").unwrap();
+        let imgs = host.run(&c, RunConfig { seed: 7, ..RunConfig::default() }).unwrap().images;
+        for pair in imgs.chunks(2) {
+            assert_eq!(pair[0].pixels(), pair[1].pixels());
+        }
+        let other = host.run(&c, RunConfig { seed: 8, ..RunConfig::default() }).unwrap().images;
+        assert_ne!(other[0].pixels(), imgs[0].pixels(), "--seed must change unseeded generators");
+    }
+
     fn px(img: &Image, x: i64) -> f32 {
         img.get(x, 0).unwrap().r
     }
