@@ -8,6 +8,11 @@
 //! the image. Transforms move the *picture*: `f.translate(0.1, 0.0)` shifts it right,
 //! `f.scale(2.0)` enlarges it about the centre, `f.rotate(30.0)` turns it clockwise about the
 //! centre. Cloning is O(1) (an `Arc`), and a sub-graph used twice is evaluated once per point.
+//!
+//! Because u and v both span [0, 1] whatever the image's shape, a field rendered at 512×256 is
+//! the 512×512 picture squeezed vertically (noise cells become wide); render a square and crop,
+//! or `scale(1.0, 0.5)` the field, for square cells. This keeps every field a pure function of
+//! (u, v), independent of the raster, which is what makes renders resolution independent.
 
 use std::sync::Arc;
 

@@ -40,7 +40,7 @@ impl Default for Scatter {
 }
 
 /// Most stamps one call may place.
-pub const MAX_COUNT: usize = 1_000_000;
+pub const MAX_COUNT: usize = 100_000;
 
 struct Instance {
     x: f64,
@@ -194,14 +194,20 @@ pub fn scatter(canvas: &Image, stamp: &Image, opts: &Scatter) -> Result<Image> {
             }
         })
         .collect();
+    // The instances touching each row, in placement order (so each pixel composites them in
+    // order whatever the thread count).
+    let (cw, ch) = (canvas.width() as i64, canvas.height() as i64);
+    let mut by_row: Vec<Vec<u32>> = vec![Vec::new(); ch as usize];
+    for (k, p) in placed.iter().enumerate() {
+        for y in p.y0.max(0)..=p.y1.min(ch - 1) {
+            by_row[y as usize].push(k as u32);
+        }
+    }
     let mut out = canvas.premultiplied();
-    let cw = canvas.width() as i64;
-    out.rows_mut().enumerate().for_each(|(y, row)| {
+    out.rows_mut().zip(by_row.par_iter()).enumerate().for_each(|(y, (row, touching))| {
         let y = y as i64;
-        for (p, i) in placed.iter().zip(&inst) {
-            if y < p.y0 || y > p.y1 {
-                continue;
-            }
+        for &k in touching {
+            let (p, i) = (&placed[k as usize], &inst[k as usize]);
             let qy = y as f64 + 0.5 - i.y;
             for x in p.x0.max(0)..=p.x1.min(cw - 1) {
                 let qx = x as f64 + 0.5 - i.x;
