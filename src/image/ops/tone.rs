@@ -11,8 +11,11 @@
 //! Pillow semantics in float: `ImageEnhance.X(im).enhance(f)` is `blend(degenerate, im, f)` =
 //! `d + f * (x - d)`, with `d` black (brightness), a constant gray of the rounded mean of the `L`
 //! image (contrast) or the pixel's own `L` value (saturation). Pillow truncates and clamps each
-//! result to 8 bits; kiln keeps floats and does not clamp (HDR), so it agrees with Pillow within
-//! one 8-bit level per op on 8-bit inputs (see tests/integration/reference.rs).
+//! result to 8 bits; kiln keeps floats (no truncation) but clips these three ops to 0..1 as
+//! Pillow does, because a chain depends on it (brightness 1.2 clips highlights that contrast then
+//! pulls down). It agrees with Pillow within one 8-bit level per op and two levels over the W5
+//! chain (see tests/integration/reference.rs). Use `exposure` or `levels` for HDR values: the
+//! other ops here do not clip.
 
 use rayon::prelude::*;
 
@@ -56,10 +59,16 @@ fn check_non_negative(op: &str, what: &str, v: f32) -> Result<f32> {
     Ok(v)
 }
 
-/// Pillow `ImageEnhance.Brightness`: blends with black, `x * factor` (1.0 = unchanged).
+/// Clips to 0..1 like Pillow's 8-bit blends (NaN becomes 0).
+#[inline]
+fn clip(v: f32) -> f32 {
+    v.max(0.0).min(1.0)
+}
+
+/// Pillow `ImageEnhance.Brightness`: blends with black, `x * factor` (1.0 = unchanged), clipped to 0..1.
 pub fn brightness(img: &Image, factor: f32) -> Result<Image> {
     let f = check_non_negative("brightness", "factor", factor)?;
-    map_rgb(img, |[r, g, b]| [r * f, g * f, b * f])
+    map_rgb(img, |[r, g, b]| [clip(r * f), clip(g * f), clip(b * f)])
 }
 
 /// The mean of the luma (`L`) image as Pillow's `ImageEnhance.Contrast` uses it: the mean of the
@@ -76,21 +85,21 @@ pub fn luma_mean_pillow(img: &Image) -> f32 {
 }
 
 /// Pillow `ImageEnhance.Contrast`: blends with a constant gray of the rounded mean luma,
-/// `m + factor * (x - m)` (1.0 = unchanged, 0.0 = flat gray).
+/// `m + factor * (x - m)` (1.0 = unchanged, 0.0 = flat gray), clipped to 0..1.
 pub fn contrast(img: &Image, factor: f32) -> Result<Image> {
     let f = check_non_negative("contrast", "factor", factor)?;
     let m = luma_mean_pillow(img);
     let base = m * (1.0 - f);
-    map_rgb(img, |[r, g, b]| [base + f * r, base + f * g, base + f * b])
+    map_rgb(img, |[r, g, b]| [clip(base + f * r), clip(base + f * g), clip(base + f * b)])
 }
 
 /// Pillow `ImageEnhance.Color`: blends with the pixel's own luma, `l + factor * (x - l)`
-/// (1.0 = unchanged, 0.0 = grayscale, > 1 more saturated).
+/// (1.0 = unchanged, 0.0 = grayscale, > 1 more saturated), clipped to 0..1.
 pub fn saturation(img: &Image, factor: f32) -> Result<Image> {
     let f = check_non_negative("saturation", "factor", factor)?;
     map_rgb(img, |[r, g, b]| {
         let l = luma([r, g, b, 1.0]) * (1.0 - f);
-        [l + f * r, l + f * g, l + f * b]
+        [clip(l + f * r), clip(l + f * g), clip(l + f * b)]
     })
 }
 
@@ -378,6 +387,14 @@ mod tests {
             assert!(close(px(&g, 0, 0)[i], px(&gs, 0, 0)[i]));
         }
         assert_eq!(saturation(&img, 1.0).unwrap().pixels(), img.pixels());
+    }
+
+    #[test]
+    fn enhance_ops_clip_like_pillow() {
+        let img = two_px();
+        assert_eq!(px(&brightness(&img, 2.0).unwrap(), 1, 0)[0], 1.0);
+        assert_eq!(px(&contrast(&img, 10.0).unwrap(), 0, 0)[0], 0.0);
+        assert_eq!(px(&saturation(&img, 10.0).unwrap(), 1, 0)[2], 0.0);
     }
 
     #[test]
