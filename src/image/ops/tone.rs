@@ -373,7 +373,7 @@ mod tests {
         let m = ((mean * 255.0f32 + 0.5).floor()) / 255.0;
         assert!(close(luma_mean_pillow(&img), m));
         let out = contrast(&img, 2.0).unwrap();
-        assert!(close(px(&out, 0, 0)[0], m + 2.0 * (0.2 - m)));
+        assert!(close(px(&out, 0, 0)[1], m + 2.0 * (0.4 - m)));
         let flat = contrast(&img, 0.0).unwrap();
         assert!(close(px(&flat, 1, 0)[2], m));
     }
