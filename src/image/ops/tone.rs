@@ -43,6 +43,21 @@ where
     Image::from_rgba(img.width(), img.height(), out)
 }
 
+/// Applies `f` to every pixel's RGB in place (copy-on-write: copies first only if shared).
+fn map_rgb_in_place<F>(img: &mut Image, f: F)
+where
+    F: Fn([f32; 3]) -> [f32; 3] + Sync,
+{
+    img.rows_mut().for_each(|row| {
+        for p in row.chunks_exact_mut(CHANNELS) {
+            let [r, g, b] = f([p[0], p[1], p[2]]);
+            p[0] = r;
+            p[1] = g;
+            p[2] = b;
+        }
+    });
+}
+
 fn check_finite(op: &str, what: &str, v: f32) -> Result<f32> {
     if v.is_finite() {
         Ok(v)
@@ -71,6 +86,14 @@ pub fn brightness(img: &Image, factor: f32) -> Result<Image> {
     map_rgb(img, |[r, g, b]| [clip(r * f), clip(g * f), clip(b * f)])
 }
 
+/// [`brightness`] in place: one read-modify-write pass and no allocation when `img` is not
+/// shared (script chains like `load(p).brightness(1.2).contrast(1.3)` hit this case).
+pub fn brightness_in_place(img: &mut Image, factor: f32) -> Result<()> {
+    let f = check_non_negative("brightness", "factor", factor)?;
+    map_rgb_in_place(img, |[r, g, b]| [clip(r * f), clip(g * f), clip(b * f)]);
+    Ok(())
+}
+
 /// The mean of the luma (`L`) image as Pillow's `ImageEnhance.Contrast` uses it: the mean of the
 /// 8-bit `L` values, rounded to a whole level (`int(mean + 0.5)`), returned in 0..1 units.
 ///
@@ -93,6 +116,14 @@ pub fn contrast(img: &Image, factor: f32) -> Result<Image> {
     map_rgb(img, |[r, g, b]| [clip(base + f * r), clip(base + f * g), clip(base + f * b)])
 }
 
+/// [`contrast`] in place (see [`brightness_in_place`]).
+pub fn contrast_in_place(img: &mut Image, factor: f32) -> Result<()> {
+    let f = check_non_negative("contrast", "factor", factor)?;
+    let base = luma_mean_pillow(img) * (1.0 - f);
+    map_rgb_in_place(img, |[r, g, b]| [clip(base + f * r), clip(base + f * g), clip(base + f * b)]);
+    Ok(())
+}
+
 /// Pillow `ImageEnhance.Color`: blends with the pixel's own luma, `l + factor * (x - l)`
 /// (1.0 = unchanged, 0.0 = grayscale, > 1 more saturated), clipped to 0..1.
 pub fn saturation(img: &Image, factor: f32) -> Result<Image> {
@@ -101,6 +132,16 @@ pub fn saturation(img: &Image, factor: f32) -> Result<Image> {
         let l = luma([r, g, b, 1.0]) * (1.0 - f);
         [clip(l + f * r), clip(l + f * g), clip(l + f * b)]
     })
+}
+
+/// [`saturation`] in place (see [`brightness_in_place`]).
+pub fn saturation_in_place(img: &mut Image, factor: f32) -> Result<()> {
+    let f = check_non_negative("saturation", "factor", factor)?;
+    map_rgb_in_place(img, |[r, g, b]| {
+        let l = luma([r, g, b, 1.0]) * (1.0 - f);
+        [clip(l + f * r), clip(l + f * g), clip(l + f * b)]
+    });
+    Ok(())
 }
 
 /// Rotates every pixel's hue by `degrees` in HSV (saturation and value kept); 120 turns red green.
@@ -387,6 +428,19 @@ mod tests {
             assert!(close(px(&g, 0, 0)[i], px(&gs, 0, 0)[i]));
         }
         assert_eq!(saturation(&img, 1.0).unwrap().pixels(), img.pixels());
+    }
+
+    #[test]
+    fn in_place_variants_match_and_keep_clones_intact() {
+        let img = two_px();
+        let mut a = img.clone();
+        brightness_in_place(&mut a, 1.3).unwrap();
+        contrast_in_place(&mut a, 1.2).unwrap();
+        saturation_in_place(&mut a, 0.7).unwrap();
+        let b = saturation(&contrast(&brightness(&img, 1.3).unwrap(), 1.2).unwrap(), 0.7).unwrap();
+        assert_eq!(a.pixels(), b.pixels());
+        assert_eq!(img, two_px());
+        assert!(brightness_in_place(&mut a, f32::NAN).is_err());
     }
 
     #[test]

@@ -66,8 +66,8 @@ mod tone_api {
     /// let img = image(64, 64, "gray").brightness(1.2);
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn brightness(img: Image, factor: Dynamic) -> RhaiResult<Image> {
-        lift(tone::brightness(&img, f32_of("brightness", "factor", &factor)?))
+    pub fn brightness(mut img: Image, factor: Dynamic) -> RhaiResult<Image> {
+        lift(tone::brightness_in_place(&mut img, f32_of("brightness", "factor", &factor)?).map(|_| img))
     }
 
     /// Contrast like Pillow `ImageEnhance.Contrast`: blends with the mean gray; 1.0 = unchanged, 0 = flat gray.
@@ -76,8 +76,8 @@ mod tone_api {
     /// let img = image(64, 64, "orange").contrast(1.3);
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn contrast(img: Image, factor: Dynamic) -> RhaiResult<Image> {
-        lift(tone::contrast(&img, f32_of("contrast", "factor", &factor)?))
+    pub fn contrast(mut img: Image, factor: Dynamic) -> RhaiResult<Image> {
+        lift(tone::contrast_in_place(&mut img, f32_of("contrast", "factor", &factor)?).map(|_| img))
     }
 
     /// Saturation like Pillow `ImageEnhance.Color`: 1.0 = unchanged, 0 = grayscale, 2 = twice as vivid.
@@ -86,8 +86,8 @@ mod tone_api {
     /// let img = image(64, 64, "orange").saturation(0.8);
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn saturation(img: Image, factor: Dynamic) -> RhaiResult<Image> {
-        lift(tone::saturation(&img, f32_of("saturation", "factor", &factor)?))
+    pub fn saturation(mut img: Image, factor: Dynamic) -> RhaiResult<Image> {
+        lift(tone::saturation_in_place(&mut img, f32_of("saturation", "factor", &factor)?).map(|_| img))
     }
 
     /// Rotates hues by `deg` degrees (HSV); 120 turns red into green.
