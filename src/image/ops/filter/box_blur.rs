@@ -37,8 +37,7 @@ pub fn box_blur_with(img: &Image, o: &BoxBlur) -> Result<Image> {
     let pass1 = row_pass(img.pixels(), w, r + 1, &space, along);
     let t = transpose(&pass1, w, h);
     drop(pass1);
-    let identity = Space { premultiply: false, linear: false, opaque: false };
-    let pass2 = row_pass(&t, h, r + 1, &identity, along);
+    let pass2 = row_pass(&t, h, r + 1, &Space::IDENTITY, along);
     drop(t);
     finish(transpose(&pass2, h, w), img.width(), img.height(), &space)
 }

@@ -44,6 +44,14 @@ pub(crate) struct Space {
 }
 
 impl Space {
+    /// The working space equal to the image's own (nothing to convert).
+    pub(crate) const IDENTITY: Space = Space { premultiply: false, linear: false, opaque: false };
+
+    /// True when entering this space changes nothing.
+    pub(crate) fn is_identity(&self) -> bool {
+        !self.premultiply && !self.linear
+    }
+
     /// The space for filtering `img`: premultiplied unless opaque, linear when asked.
     pub(crate) fn of(img: &Image, linear: bool) -> Space {
         let opaque = img.is_opaque();
