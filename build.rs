@@ -5,9 +5,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 fn table(dir: &Path, ext: &str, bytes: bool) -> String {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
-        .unwrap_or_default();
+    let mut entries: Vec<_> =
+        std::fs::read_dir(dir).map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect()).unwrap_or_default();
     entries.retain(|p: &std::path::PathBuf| p.extension().and_then(|e| e.to_str()) == Some(ext));
     entries.sort();
     let mut s = String::from("&[\n");

@@ -10,12 +10,5 @@ mod geometry;
 mod io;
 mod tone;
 
-criterion_group!(
-    benches,
-    geometry::benches,
-    tone::benches,
-    filter::benches,
-    composite::benches,
-    io::benches
-);
+criterion_group!(benches, geometry::benches, tone::benches, filter::benches, composite::benches, io::benches);
 criterion_main!(benches);

@@ -23,10 +23,10 @@ mod image;
 mod limits;
 
 pub use crate::error::{finite, Error, Result};
-pub use crate::image::color::{self, Color};
+pub use crate::image::color;
 pub use crate::image::io::{self, Compression, Format, SaveOptions};
 pub use crate::image::ops;
-pub use crate::image::Image;
+pub use crate::image::{Color, Image};
 pub use crate::limits::{max_pixels, set_max_pixels, Limits, DEFAULT_MAX_PIXELS, MAX_DIMENSION};
 
 #[cfg(feature = "script")]

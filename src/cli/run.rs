@@ -207,8 +207,7 @@ fn write_output(path: &Path, img: &Image) -> crate::error::Result<()> {
 
 fn write_panels(dir: &Path, shown: &[(String, Image)], frame: u32, frames: u32) -> crate::error::Result<()> {
     for (i, (label, img)) in shown.iter().enumerate() {
-        let safe: String =
-            label.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+        let safe: String = label.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
         let name = if frames > 1 { format!("{i:02}-{safe}-{frame:04}.png") } else { format!("{i:02}-{safe}.png") };
         write_output(&dir.join(name), img)?;
     }

@@ -10,4 +10,3 @@ pub mod ops;
 
 pub use buffer::Image;
 pub use color::Color;
-

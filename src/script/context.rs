@@ -107,11 +107,8 @@ impl PathPolicy {
 /// Symbolic links are resolved for the part of the path that exists, so a link cannot smuggle a
 /// path out of an allowed folder.
 pub fn normalize(path: &Path) -> PathBuf {
-    let abs = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir().unwrap_or_default().join(path)
-    };
+    let abs =
+        if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(path) };
     let mut out = PathBuf::new();
     for c in abs.components() {
         match c {

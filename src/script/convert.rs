@@ -106,7 +106,10 @@ pub fn color(op: &str, what: &str, v: &Dynamic) -> RhaiResult<Color> {
         }
         return Err(fail(op, format!("{what}: a colour array needs 3 or 4 numbers, got {}", arr.len())));
     }
-    Err(fail(op, format!("{what} must be a colour (\"#rrggbb\", a CSS name, rgb(...) or [r, g, b]), got {}", type_name(v))))
+    Err(fail(
+        op,
+        format!("{what} must be a colour (\"#rrggbb\", a CSS name, rgb(...) or [r, g, b]), got {}", type_name(v)),
+    ))
 }
 
 fn strip_op(e: &Error) -> String {

@@ -113,7 +113,8 @@ impl ScriptError {
                     e = inner;
                 }
                 EvalAltResult::ErrorInModule(name, inner, pos) => {
-                    frames.push(Frame { what: format!("in module '{name}'"), location: location(&current_source, *pos) });
+                    frames
+                        .push(Frame { what: format!("in module '{name}'"), location: location(&current_source, *pos) });
                     current_source = name.clone();
                     e = inner;
                 }

@@ -57,7 +57,10 @@ pub fn undocumented() -> Vec<String> {
         for f in parsed["functions"].as_array().into_iter().flatten() {
             let name = f["name"].as_str().unwrap_or("");
             // Operators and property accessors are documented by the type they belong to.
-            if name.starts_with("get$") || name.starts_with("set$") || !name.chars().next().is_some_and(char::is_alphabetic) {
+            if name.starts_with("get$")
+                || name.starts_with("set$")
+                || !name.chars().next().is_some_and(char::is_alphabetic)
+            {
                 continue;
             }
             let doc: String = f["docComments"].as_array().into_iter().flatten().filter_map(|d| d.as_str()).collect();

@@ -145,7 +145,10 @@ impl Host {
         let text = String::from_utf8(bytes).map_err(|e| {
             ScriptError::plain(
                 ErrorKind::Compile,
-                format!("{name}: the script is not valid UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+                format!(
+                    "{name}: the script is not valid UTF-8 text (invalid byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
             )
         })?;
         self.compile(&name, &text)

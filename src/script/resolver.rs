@@ -48,12 +48,7 @@ pub struct Resolver {
 
 impl Resolver {
     pub fn new(slot: Arc<RunSlot>) -> Resolver {
-        Resolver {
-            slot,
-            std_modules: Mutex::default(),
-            file_modules: Mutex::default(),
-            sources: Mutex::default(),
-        }
+        Resolver { slot, std_modules: Mutex::default(), file_modules: Mutex::default(), sources: Mutex::default() }
     }
 
     /// The text of a module seen by this resolver, by its source name.
@@ -64,7 +59,13 @@ impl Resolver {
         self.sources.lock().unwrap_or_else(|e| e.into_inner()).get(name).cloned()
     }
 
-    fn compile(&self, engine: &Engine, name: &str, text: &str, pos: Position) -> Result<SharedModule, Box<EvalAltResult>> {
+    fn compile(
+        &self,
+        engine: &Engine,
+        name: &str,
+        text: &str,
+        pos: Position,
+    ) -> Result<SharedModule, Box<EvalAltResult>> {
         let in_module = |err: Box<EvalAltResult>| Box::new(EvalAltResult::ErrorInModule(name.to_string(), err, pos));
         let mut ast = engine.compile(text).map_err(|e| in_module(e.into()))?;
         ast.set_source(name);
@@ -125,10 +126,13 @@ impl Resolver {
                 return Ok(m.clone());
             }
         }
-        let bytes = std::fs::read(&full).map_err(|e| runtime(format!("import: cannot read {}: {e}", full.display())))?;
+        let bytes =
+            std::fs::read(&full).map_err(|e| runtime(format!("import: cannot read {}: {e}", full.display())))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| runtime(format!("import: {} is not valid UTF-8 text", full.display())))?;
-        let name = full.display().to_string();
+        // Diagnostics read better with a path relative to where kiln was started.
+        let cwd = std::env::current_dir().map(|d| normalize(&d)).unwrap_or_default();
+        let name = full.strip_prefix(&cwd).unwrap_or(&full).display().to_string();
         self.sources.lock().unwrap_or_else(|e| e.into_inner()).insert(name.clone(), text.clone());
         let module = self.compile(engine, &name, &text, pos)?;
         self.file_modules.lock().unwrap_or_else(|e| e.into_inner()).insert(full, (mtime, module.clone()));

@@ -3,6 +3,7 @@
 
 mod util;
 
+mod api;
 mod bad_input;
 mod cli;
 mod composite;

@@ -11,7 +11,6 @@ pub fn module() -> Module {
     m
 }
 
-
 use crate::script::convert::{int, lift, num, RhaiResult};
 use rhai::Dynamic;
 
@@ -32,7 +31,6 @@ mod image_api {
     use crate::script::context::run_state;
     use crate::script::convert::{color, fail, int, lift, Options, RhaiResult};
     use rhai::{Dynamic, Map, NativeCallContext, INT};
-
 
     /// A new transparent image of `w` × `h` pixels.
     ///
@@ -66,7 +64,12 @@ mod image_api {
     pub fn load(ctx: NativeCallContext, path: &str) -> RhaiResult<Image> {
         let run = run_state(&ctx)?;
         let full = lift(run.policy.readable(path)).map_err(|_| {
-            fail("load", format!("'{path}' is outside the folders this run may read (the script folder, --out and --allow-read)"))
+            fail(
+                "load",
+                format!(
+                    "'{path}' is outside the folders this run may read (the script folder, --out and --allow-read)"
+                ),
+            )
         })?;
         run.add_input(&full);
         let slot = crate::script::context::slot(&ctx)?;
@@ -177,7 +180,6 @@ mod image_api {
     pub fn image_to_debug(img: &mut Image) -> String {
         image_to_string(img)
     }
-
 
     /// An opaque colour from 0..1 components.
     ///

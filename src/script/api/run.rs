@@ -43,9 +43,10 @@ mod run_api {
         let (kind, value, default_text): (ParamKind, Dynamic, String) = if default.is_int() {
             let d = default.as_int().unwrap_or(0);
             let v = match &given {
-                Some(t) => t.trim().parse::<INT>().map_err(|_| {
-                    fail(op, format!("'{name}' expects a whole number, --set gave '{t}'"))
-                })?,
+                Some(t) => t
+                    .trim()
+                    .parse::<INT>()
+                    .map_err(|_| fail(op, format!("'{name}' expects a whole number, --set gave '{t}'")))?,
                 None => d,
             };
             (ParamKind::Int, Dynamic::from(v), d.to_string())
@@ -89,15 +90,8 @@ mod run_api {
                 return Err(fail(op, format!("'{name}' = {x} is outside its range {min:?}..{max:?}")));
             }
         }
-        let spec = ParamSpec {
-            name: name.to_string(),
-            kind,
-            default: default_text,
-            value: value.to_string(),
-            min,
-            max,
-            step,
-        };
+        let spec =
+            ParamSpec { name: name.to_string(), kind, default: default_text, value: value.to_string(), min, max, step };
         let mut params = run.params.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(existing) = params.iter_mut().find(|p| p.name == spec.name) {
             *existing = spec;
