@@ -71,9 +71,7 @@ fn ints4(op: &str, names: [&str; 4], vs: [&Dynamic; 4]) -> RhaiResult<[i64; 4]> 
 
 #[export_module]
 mod geometry_api {
-    use super::{
-        affine_options, ints4, resize_options, rotate_options, seamless_options, side, translate_options,
-    };
+    use super::{affine_options, ints4, resize_options, rotate_options, seamless_options, side, translate_options};
     use crate::image::ops::geometry as g;
     use crate::image::{Color, Image};
     use crate::script::convert::{color, int, lift, num, RhaiResult};

@@ -31,11 +31,7 @@ pub struct Sampling {
 
 impl Default for Sampling {
     fn default() -> Sampling {
-        Sampling {
-            filter: Filter::Bilinear,
-            background: Color::TRANSPARENT,
-            linear: false,
-        }
+        Sampling { filter: Filter::Bilinear, background: Color::TRANSPARENT, linear: false }
     }
 }
 
@@ -49,10 +45,7 @@ pub struct Rotate {
 
 impl Default for Rotate {
     fn default() -> Rotate {
-        Rotate {
-            expand: true,
-            sampling: Sampling::default(),
-        }
+        Rotate { expand: true, sampling: Sampling::default() }
     }
 }
 
@@ -99,12 +92,7 @@ impl Default for Affine {
 /// ```
 pub fn rotate(img: &Image, degrees: f64, opts: &Rotate) -> Result<Image> {
     finite("rotate", "angle", degrees)?;
-    let a = Affine {
-        rotate: degrees,
-        expand: opts.expand,
-        sampling: opts.sampling,
-        ..Affine::default()
-    };
+    let a = Affine { rotate: degrees, expand: opts.expand, sampling: opts.sampling, ..Affine::default() };
     transform("rotate", img, &a)
 }
 
@@ -118,11 +106,7 @@ pub fn translate(img: &Image, dx: f64, dy: f64) -> Result<Image> {
 pub fn translate_with(img: &Image, dx: f64, dy: f64, sampling: &Sampling) -> Result<Image> {
     finite("translate", "dx", dx)?;
     finite("translate", "dy", dy)?;
-    let a = Affine {
-        translate: (dx, dy),
-        sampling: *sampling,
-        ..Affine::default()
-    };
+    let a = Affine { translate: (dx, dy), sampling: *sampling, ..Affine::default() };
     transform("translate", img, &a)
 }
 
@@ -168,35 +152,19 @@ fn transform(op: &str, img: &Image, p: &Affine) -> Result<Image> {
     let (sx, sy) = p.scale;
     // Sh·S = [sx, tx·sy; ty·sx, sy]
     let (s00, s01, s10, s11) = (sx, tx * sy, ty * sx, sy);
-    let m = [
-        cos * s00 - sin * s10,
-        cos * s01 - sin * s11,
-        sin * s00 + cos * s10,
-        sin * s01 + cos * s11,
-    ];
+    let m = [cos * s00 - sin * s10, cos * s01 - sin * s11, sin * s00 + cos * s10, sin * s01 + cos * s11];
     let det = m[0] * m[3] - m[1] * m[2];
     if !det.is_finite() || det.abs() < 1e-12 {
-        return Err(Error::param(
-            op,
-            "the transform squashes the image flat (a scale of 0 or a shear near ±90°)",
-        ));
+        return Err(Error::param(op, "the transform squashes the image flat (a scale of 0 or a shear near ±90°)"));
     }
     let forward = |x: f64, y: f64| {
         let (dx, dy) = (x - ox, y - oy);
-        (
-            ox + p.translate.0 + m[0] * dx + m[1] * dy,
-            oy + p.translate.1 + m[2] * dx + m[3] * dy,
-        )
+        (ox + p.translate.0 + m[0] * dx + m[1] * dy, oy + p.translate.1 + m[2] * dx + m[3] * dy)
     };
 
     // Output canvas and the shift from output positions to forward-transformed positions.
     let (out_w, out_h, shift) = if p.expand {
-        let corners = [
-            forward(0.0, 0.0),
-            forward(w, 0.0),
-            forward(0.0, h),
-            forward(w, h),
-        ];
+        let corners = [forward(0.0, 0.0), forward(w, 0.0), forward(0.0, h), forward(w, h)];
         let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
         for (x, y) in corners {
             (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
@@ -204,16 +172,10 @@ fn transform(op: &str, img: &Image, p: &Affine) -> Result<Image> {
         let size = |extent: f64| (extent - 1e-6).ceil().max(1.0);
         let (ow, oh) = (size(x1 - x0), size(y1 - y0));
         if ow > i64::MAX as f64 / 4.0 || oh > i64::MAX as f64 / 4.0 {
-            return Err(Error::Limit(format!(
-                "{op}: the expanded canvas is over the size limit"
-            )));
+            return Err(Error::Limit(format!("{op}: the expanded canvas is over the size limit")));
         }
         // Centre the bounding box on the canvas.
-        (
-            (ow as i64),
-            (oh as i64),
-            ((x0 + x1) / 2.0 - ow / 2.0, (y0 + y1) / 2.0 - oh / 2.0),
-        )
+        ((ow as i64), (oh as i64), ((x0 + x1) / 2.0 - ow / 2.0, (y0 + y1) / 2.0 - oh / 2.0))
     } else {
         (img.width() as i64, img.height() as i64, (0.0, 0.0))
     };
@@ -237,47 +199,24 @@ fn transform(op: &str, img: &Image, p: &Affine) -> Result<Image> {
 
     let linear = p.sampling.linear;
     let mut src = if linear { to_linear(img) } else { img.clone() };
-    let bg = if linear {
-        Color::new(
-            srgb_to_linear(bg.r),
-            srgb_to_linear(bg.g),
-            srgb_to_linear(bg.b),
-            bg.a,
-        )
-    } else {
-        bg
-    };
+    let bg =
+        if linear { Color::new(srgb_to_linear(bg.r), srgb_to_linear(bg.g), srgb_to_linear(bg.b), bg.a) } else { bg };
     let opaque = src.is_opaque();
     if !opaque {
         src = src.premultiplied();
     }
     let bg_pre = [bg.r * bg.a, bg.g * bg.a, bg.b * bg.a, bg.a];
-    let source = Source {
-        pixels: src.pixels(),
-        width: src.width() as usize,
-        height: src.height() as usize,
-    };
+    let source = Source { pixels: src.pixels(), width: src.width() as usize, height: src.height() as usize };
     // An opaque source over an opaque background gives alpha 1 everywhere: nothing to divide.
     let unpremultiply = !(opaque && bg.a >= 1.0);
-    sample_into(
-        &source,
-        &mut out,
-        out_w as usize,
-        map,
-        p.sampling.filter,
-        bg_pre,
-        unpremultiply,
-    );
+    sample_into(&source, &mut out, out_w as usize, map, p.sampling.filter, bg_pre, unpremultiply);
     let out = Image::from_rgba(out_w, out_h, out)?;
     Ok(if linear { from_linear(&out) } else { out })
 }
 
 fn shear_tan(op: &str, degrees: f64) -> Result<f64> {
     if degrees.abs() >= 89.9 {
-        return Err(Error::param(
-            op,
-            format!("shear angles must be between -89.9 and 89.9 degrees, got {degrees}"),
-        ));
+        return Err(Error::param(op, format!("shear angles must be between -89.9 and 89.9 degrees, got {degrees}")));
     }
     Ok(degrees.to_radians().tan())
 }
@@ -285,8 +224,7 @@ fn shear_tan(op: &str, degrees: f64) -> Result<f64> {
 /// When the map is a whole-pixel shift (identity linear part), copies rows instead of sampling:
 /// exact, and much faster.
 fn integer_shift(img: &Image, m: &Inverse, out_w: u32, out_h: u32, bg: Color) -> Option<Image> {
-    if (m.a, m.b, m.c, m.d) != (1.0, 0.0, 0.0, 1.0) || m.tx != m.tx.round() || m.ty != m.ty.round()
-    {
+    if (m.a, m.b, m.c, m.d) != (1.0, 0.0, 0.0, 1.0) || m.tx != m.tx.round() || m.ty != m.ty.round() {
         return None;
     }
     let (dx, dy) = (m.tx as i64, m.ty as i64);
@@ -320,33 +258,15 @@ mod tests {
 
     fn max_diff(a: &Image, b: &Image) -> f32 {
         assert_eq!(a.dimensions(), b.dimensions());
-        a.pixels()
-            .iter()
-            .zip(b.pixels())
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0, f32::max)
+        a.pixels().iter().zip(b.pixels()).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
     }
 
     #[test]
     fn quarter_turns_match_the_exact_ops() {
         let img = photo(7, 4);
-        for filter in [
-            Filter::Nearest,
-            Filter::Bilinear,
-            Filter::Bicubic,
-            Filter::Lanczos3,
-        ] {
-            let opts = Rotate {
-                sampling: Sampling {
-                    filter,
-                    ..Sampling::default()
-                },
-                ..Rotate::default()
-            };
-            assert!(
-                max_diff(&rotate(&img, 90.0, &opts).unwrap(), &rotate90(&img)) < 1e-4,
-                "{filter:?}"
-            );
+        for filter in [Filter::Nearest, Filter::Bilinear, Filter::Bicubic, Filter::Lanczos3] {
+            let opts = Rotate { sampling: Sampling { filter, ..Sampling::default() }, ..Rotate::default() };
+            assert!(max_diff(&rotate(&img, 90.0, &opts).unwrap(), &rotate90(&img)) < 1e-4, "{filter:?}");
             assert!(max_diff(&rotate(&img, 180.0, &opts).unwrap(), &rotate180(&img)) < 1e-4);
             assert!(max_diff(&rotate(&img, -90.0, &opts).unwrap(), &rotate270(&img)) < 1e-4);
             assert!(max_diff(&rotate(&img, 360.0, &opts).unwrap(), &img) < 1e-4);
@@ -356,14 +276,8 @@ mod tests {
     #[test]
     fn positive_angles_turn_clockwise() {
         // A white dot right of centre on a 21x21 canvas ends up below the centre after +90°.
-        let img = Image::from_fn(21, 21, |x, y| {
-            if (x, y) == (15, 10) {
-                [1.0; 4]
-            } else {
-                [0.0, 0.0, 0.0, 1.0]
-            }
-        })
-        .unwrap();
+        let img =
+            Image::from_fn(21, 21, |x, y| if (x, y) == (15, 10) { [1.0; 4] } else { [0.0, 0.0, 0.0, 1.0] }).unwrap();
         let r = rotate(&img, 90.0, &Rotate::default()).unwrap();
         assert_eq!(r.get(10, 15).unwrap().r, 1.0);
     }
@@ -376,36 +290,19 @@ mod tests {
         assert_eq!(r.dimensions(), (224, 187));
         assert_eq!(r.get(0, 0).unwrap().a, 0.0);
         assert_eq!(r.get(112, 93).unwrap(), Color::WHITE);
-        let kept = rotate(
-            &img,
-            30.0,
-            &Rotate {
-                expand: false,
-                ..Rotate::default()
-            },
-        )
-        .unwrap();
+        let kept = rotate(&img, 30.0, &Rotate { expand: false, ..Rotate::default() }).unwrap();
         assert_eq!(kept.dimensions(), (200, 100));
     }
 
     #[test]
     fn background_fills_and_edges_are_antialiased() {
         let img = Image::filled(64, 64, Color::WHITE).unwrap();
-        let opts = Rotate {
-            sampling: Sampling {
-                background: Color::BLACK,
-                ..Sampling::default()
-            },
-            ..Rotate::default()
-        };
+        let opts =
+            Rotate { sampling: Sampling { background: Color::BLACK, ..Sampling::default() }, ..Rotate::default() };
         let r = rotate(&img, 30.0, &opts).unwrap();
         assert_eq!(r.get(0, 0), Some(Color::BLACK));
         // Some pixels along the edges are strictly between black and white.
-        let grey = r
-            .pixels()
-            .chunks_exact(4)
-            .filter(|p| p[0] > 0.05 && p[0] < 0.95)
-            .count();
+        let grey = r.pixels().chunks_exact(4).filter(|p| p[0] > 0.05 && p[0] < 0.95).count();
         assert!(grey > 100, "{grey}");
         assert!(r.is_opaque());
     }
@@ -415,19 +312,10 @@ mod tests {
         // Red rotated onto transparent: wherever it is visible it stays pure red (no dark fringe).
         let img = Image::filled(40, 40, Color::rgb(1.0, 0.0, 0.0)).unwrap();
         for filter in [Filter::Bilinear, Filter::Bicubic, Filter::Lanczos3] {
-            let opts = Rotate {
-                sampling: Sampling {
-                    filter,
-                    ..Sampling::default()
-                },
-                ..Rotate::default()
-            };
+            let opts = Rotate { sampling: Sampling { filter, ..Sampling::default() }, ..Rotate::default() };
             let r = rotate(&img, 17.0, &opts).unwrap();
             for px in r.pixels().chunks_exact(4).filter(|p| p[3] > 0.05) {
-                assert!(
-                    (px[0] - 1.0).abs() < 1e-4 && px[1].abs() < 1e-4,
-                    "{filter:?} {px:?}"
-                );
+                assert!((px[0] - 1.0).abs() < 1e-4 && px[1].abs() < 1e-4, "{filter:?} {px:?}");
             }
         }
     }
@@ -455,11 +343,7 @@ mod tests {
     fn affine_scale_shear_and_origin() {
         let img = photo(16, 16);
         // Scale 2 about the top-left corner: output (2x, 2y) + 1 comes from the input pixel centre.
-        let a = Affine {
-            scale: (2.0, 2.0),
-            origin: Some((0.0, 0.0)),
-            ..Affine::default()
-        };
+        let a = Affine { scale: (2.0, 2.0), origin: Some((0.0, 0.0)), ..Affine::default() };
         let s = affine(&img, &a).unwrap();
         // Output pixel (5, 4) has centre (5.5, 4.5) -> source (2.75, 2.25): u = 2.25 between
         // columns 2 and 3, v = 1.75 between rows 1 and 2.
@@ -467,67 +351,30 @@ mod tests {
         let want = row(1) * 0.25 + row(2) * 0.75;
         assert!((s.get(5, 4).unwrap().r - want).abs() < 1e-5);
         // Expand with a shear grows the canvas by tan(shear)·height.
-        let sh = Affine {
-            shear: (45.0, 0.0),
-            expand: true,
-            ..Affine::default()
-        };
+        let sh = Affine { shear: (45.0, 0.0), expand: true, ..Affine::default() };
         assert_eq!(affine(&img, &sh).unwrap().dimensions(), (32, 16));
         // Mirror by a negative scale is flip_h.
-        let m = Affine {
-            scale: (-1.0, 1.0),
-            ..Affine::default()
-        };
-        assert!(
-            max_diff(
-                &affine(&img, &m).unwrap(),
-                &crate::ops::geometry::flip_h(&img)
-            ) < 1e-6
-        );
+        let m = Affine { scale: (-1.0, 1.0), ..Affine::default() };
+        assert!(max_diff(&affine(&img, &m).unwrap(), &crate::ops::geometry::flip_h(&img)) < 1e-6);
     }
 
     #[test]
     fn bad_parameters_are_errors() {
         let img = photo(8, 8);
-        let flat = Affine {
-            scale: (0.0, 1.0),
-            ..Affine::default()
-        };
-        assert!(affine(&img, &flat)
-            .unwrap_err()
-            .to_string()
-            .contains("flat"));
-        let shear = Affine {
-            shear: (90.0, 0.0),
-            ..Affine::default()
-        };
-        assert!(affine(&img, &shear)
-            .unwrap_err()
-            .to_string()
-            .contains("shear"));
-        assert!(rotate(&img, f64::NAN, &Rotate::default())
-            .unwrap_err()
-            .to_string()
-            .contains("angle"));
+        let flat = Affine { scale: (0.0, 1.0), ..Affine::default() };
+        assert!(affine(&img, &flat).unwrap_err().to_string().contains("flat"));
+        let shear = Affine { shear: (90.0, 0.0), ..Affine::default() };
+        assert!(affine(&img, &shear).unwrap_err().to_string().contains("shear"));
+        assert!(rotate(&img, f64::NAN, &Rotate::default()).unwrap_err().to_string().contains("angle"));
         assert!(translate(&img, f64::INFINITY, 0.0).is_err());
-        let huge = Affine {
-            scale: (1e9, 1e9),
-            expand: true,
-            ..Affine::default()
-        };
+        let huge = Affine { scale: (1e9, 1e9), expand: true, ..Affine::default() };
         assert!(matches!(affine(&img, &huge), Err(Error::Limit(_))));
         let nan_bg = Rotate {
-            sampling: Sampling {
-                background: Color::new(f32::NAN, 0.0, 0.0, 1.0),
-                ..Sampling::default()
-            },
+            sampling: Sampling { background: Color::new(f32::NAN, 0.0, 0.0, 1.0), ..Sampling::default() },
             ..Rotate::default()
         };
         assert!(rotate(&img, 10.0, &nan_bg).is_err());
-        let origin = Affine {
-            origin: Some((f64::NAN, 0.0)),
-            ..Affine::default()
-        };
+        let origin = Affine { origin: Some((f64::NAN, 0.0)), ..Affine::default() };
         assert!(affine(&img, &origin).is_err());
     }
 }

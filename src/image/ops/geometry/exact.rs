@@ -13,16 +13,11 @@ use crate::image::{Color, Image};
 pub fn crop(img: &Image, x: i64, y: i64, w: i64, h: i64) -> Result<Image> {
     let (iw, ih) = (img.width() as i64, img.height() as i64);
     if w <= 0 || h <= 0 {
-        return Err(Error::param(
-            "crop",
-            format!("size must be at least 1x1, got {w}x{h}"),
-        ));
+        return Err(Error::param("crop", format!("size must be at least 1x1, got {w}x{h}")));
     }
     // Checked arithmetic: x + w must not overflow for absurd inputs.
-    let inside = x >= 0
-        && y >= 0
-        && x.checked_add(w).is_some_and(|r| r <= iw)
-        && y.checked_add(h).is_some_and(|b| b <= ih);
+    let inside =
+        x >= 0 && y >= 0 && x.checked_add(w).is_some_and(|r| r <= iw) && y.checked_add(h).is_some_and(|b| b <= ih);
     if !inside {
         return Err(Error::param(
             "crop",
@@ -32,12 +27,10 @@ pub fn crop(img: &Image, x: i64, y: i64, w: i64, h: i64) -> Result<Image> {
     let (w, h, mut out) = blank("crop", w, h)?;
     let (x, y) = (x as usize, y as usize);
     let row_len = w as usize * CHANNELS;
-    out.par_chunks_mut(row_len)
-        .enumerate()
-        .for_each(|(j, dst)| {
-            let src = img.row((y + j) as u32);
-            dst.copy_from_slice(&src[x * CHANNELS..x * CHANNELS + row_len]);
-        });
+    out.par_chunks_mut(row_len).enumerate().for_each(|(j, dst)| {
+        let src = img.row((y + j) as u32);
+        dst.copy_from_slice(&src[x * CHANNELS..x * CHANNELS + row_len]);
+    });
     Image::from_rgba(w, h, out)
 }
 
@@ -60,9 +53,7 @@ pub fn flip_h(img: &Image) -> Image {
 pub fn flip_v(img: &Image) -> Image {
     let h = img.height();
     let mut out = img.clone();
-    out.rows_mut()
-        .enumerate()
-        .for_each(|(y, row)| row.copy_from_slice(img.row(h - 1 - y as u32)));
+    out.rows_mut().enumerate().for_each(|(y, row)| row.copy_from_slice(img.row(h - 1 - y as u32)));
     out
 }
 
@@ -86,44 +77,25 @@ pub fn rotate270(img: &Image) -> Image {
 }
 
 /// Builds an `ow` × `oh` image whose pixel (x, y) is the input pixel `from(x, y)`.
-fn quarter_turn(
-    img: &Image,
-    ow: u32,
-    oh: u32,
-    from: impl Fn(u32, u32) -> (u32, u32) + Sync,
-) -> Image {
+fn quarter_turn(img: &Image, ow: u32, oh: u32, from: impl Fn(u32, u32) -> (u32, u32) + Sync) -> Image {
     let src = img.pixels();
     let sw = img.width() as usize;
     // The size is a permutation of a valid image's, so it is valid too.
     let mut out = vec![0.0f32; ow as usize * oh as usize * CHANNELS];
-    out.par_chunks_mut(ow as usize * CHANNELS)
-        .enumerate()
-        .for_each(|(y, row)| {
-            for (x, px) in row.chunks_exact_mut(CHANNELS).enumerate() {
-                let (sx, sy) = from(x as u32, y as u32);
-                let i = (sy as usize * sw + sx as usize) * CHANNELS;
-                px.copy_from_slice(&src[i..i + CHANNELS]);
-            }
-        });
+    out.par_chunks_mut(ow as usize * CHANNELS).enumerate().for_each(|(y, row)| {
+        for (x, px) in row.chunks_exact_mut(CHANNELS).enumerate() {
+            let (sx, sy) = from(x as u32, y as u32);
+            let i = (sy as usize * sw + sx as usize) * CHANNELS;
+            px.copy_from_slice(&src[i..i + CHANNELS]);
+        }
+    });
     Image::from_rgba(ow, oh, out).unwrap_or_else(|_| img.clone())
 }
 
 /// Adds `left`, `top`, `right` and `bottom` pixels of `color` around the image. Negative sizes
 /// are an error (use `crop` to remove pixels).
-pub fn pad(
-    img: &Image,
-    left: i64,
-    top: i64,
-    right: i64,
-    bottom: i64,
-    color: Color,
-) -> Result<Image> {
-    for (what, v) in [
-        ("left", left),
-        ("top", top),
-        ("right", right),
-        ("bottom", bottom),
-    ] {
+pub fn pad(img: &Image, left: i64, top: i64, right: i64, bottom: i64, color: Color) -> Result<Image> {
+    for (what, v) in [("left", left), ("top", top), ("right", right), ("bottom", bottom)] {
         if v < 0 {
             return Err(Error::param(
                 "pad",
@@ -139,42 +111,35 @@ pub fn pad(
     let fill = color.to_array();
     let row_len = w as usize * CHANNELS;
     let (l, t) = (left as usize, top as usize);
-    out.par_chunks_mut(row_len)
-        .enumerate()
-        .for_each(|(y, row)| {
-            let src_y = y.checked_sub(t).filter(|&sy| sy < ih as usize);
-            for (x, px) in row.chunks_exact_mut(CHANNELS).enumerate() {
-                if src_y.is_none() || x < l || x >= l + iw as usize {
-                    px.copy_from_slice(&fill);
-                }
+    out.par_chunks_mut(row_len).enumerate().for_each(|(y, row)| {
+        let src_y = y.checked_sub(t).filter(|&sy| sy < ih as usize);
+        for (x, px) in row.chunks_exact_mut(CHANNELS).enumerate() {
+            if src_y.is_none() || x < l || x >= l + iw as usize {
+                px.copy_from_slice(&fill);
             }
-            if let Some(sy) = src_y {
-                row[l * CHANNELS..(l + iw as usize) * CHANNELS].copy_from_slice(img.row(sy as u32));
-            }
-        });
+        }
+        if let Some(sy) = src_y {
+            row[l * CHANNELS..(l + iw as usize) * CHANNELS].copy_from_slice(img.row(sy as u32));
+        }
+    });
     Image::from_rgba(w, h, out)
 }
 
 /// Repeats the image `nx` times across and `ny` times down.
 pub fn tile(img: &Image, nx: i64, ny: i64) -> Result<Image> {
     if nx < 1 || ny < 1 {
-        return Err(Error::param(
-            "tile",
-            format!("counts must be at least 1, got {nx}x{ny}"),
-        ));
+        return Err(Error::param("tile", format!("counts must be at least 1, got {nx}x{ny}")));
     }
     let w = (img.width() as i64).saturating_mul(nx);
     let h = (img.height() as i64).saturating_mul(ny);
     let (w, h, mut out) = blank("tile", w, h)?;
     let ih = img.height() as usize;
-    out.par_chunks_mut(w as usize * CHANNELS)
-        .enumerate()
-        .for_each(|(y, row)| {
-            let src = img.row((y % ih) as u32);
-            for chunk in row.chunks_exact_mut(src.len()) {
-                chunk.copy_from_slice(src);
-            }
-        });
+    out.par_chunks_mut(w as usize * CHANNELS).enumerate().for_each(|(y, row)| {
+        let src = img.row((y % ih) as u32);
+        for chunk in row.chunks_exact_mut(src.len()) {
+            chunk.copy_from_slice(src);
+        }
+    });
     Image::from_rgba(w, h, out)
 }
 
@@ -184,10 +149,7 @@ mod tests {
 
     /// A 5x3 image whose pixels are all different.
     fn numbered(w: u32, h: u32) -> Image {
-        Image::from_fn(w, h, |x, y| {
-            [x as f32, y as f32, (x * 10 + y) as f32 / 100.0, 1.0]
-        })
-        .unwrap()
+        Image::from_fn(w, h, |x, y| [x as f32, y as f32, (x * 10 + y) as f32 / 100.0, 1.0]).unwrap()
     }
 
     #[test]
@@ -203,21 +165,13 @@ mod tests {
     #[test]
     fn crop_outside_is_an_error_naming_the_rectangle() {
         let img = numbered(5, 3);
-        for (x, y, w, h) in [
-            (3, 0, 3, 1),
-            (-1, 0, 2, 2),
-            (0, 2, 1, 2),
-            (0, 0, 0, 1),
-            (0, 0, 1, -4),
-            (i64::MAX, 0, 5, 1),
-        ] {
+        for (x, y, w, h) in
+            [(3, 0, 3, 1), (-1, 0, 2, 2), (0, 2, 1, 2), (0, 0, 0, 1), (0, 0, 1, -4), (i64::MAX, 0, 5, 1)]
+        {
             let e = crop(&img, x, y, w, h).unwrap_err().to_string();
             assert!(e.starts_with("crop:"), "{e}");
             if w > 0 && h > 0 {
-                assert!(
-                    e.contains(&format!("x={x} y={y} w={w} h={h}")) && e.contains("5x3"),
-                    "{e}"
-                );
+                assert!(e.contains(&format!("x={x} y={y} w={w} h={h}")) && e.contains("5x3"), "{e}");
             }
         }
     }
@@ -256,15 +210,9 @@ mod tests {
         assert_eq!(p.get(6, 4), Some(Color::WHITE));
         assert_eq!(p.get(5, 5), Some(Color::WHITE));
         assert_eq!(pad(&img, 0, 0, 0, 0, Color::WHITE).unwrap(), img);
-        assert!(pad(&img, -1, 0, 0, 0, Color::WHITE)
-            .unwrap_err()
-            .to_string()
-            .contains("left"));
+        assert!(pad(&img, -1, 0, 0, 0, Color::WHITE).unwrap_err().to_string().contains("left"));
         assert!(pad(&img, 0, 0, 0, 0, Color::new(f32::NAN, 0.0, 0.0, 1.0)).is_err());
-        assert!(matches!(
-            pad(&img, i64::MAX, 0, 0, 0, Color::WHITE),
-            Err(Error::Limit(_))
-        ));
+        assert!(matches!(pad(&img, i64::MAX, 0, 0, 0, Color::WHITE), Err(Error::Limit(_))));
     }
 
     #[test]
@@ -274,10 +222,7 @@ mod tests {
         assert_eq!(t.dimensions(), (15, 6));
         assert_eq!(t.get(11, 4), img.get(1, 1));
         assert_eq!(tile(&img, 1, 1).unwrap(), img);
-        assert!(tile(&img, 0, 1)
-            .unwrap_err()
-            .to_string()
-            .contains("at least 1"));
+        assert!(tile(&img, 0, 1).unwrap_err().to_string().contains("at least 1"));
         assert!(matches!(tile(&img, 1 << 40, 1 << 40), Err(Error::Limit(_))));
     }
 }

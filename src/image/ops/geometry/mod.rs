@@ -59,10 +59,7 @@ impl Filter {
             "lanczos3" => Ok(Filter::Lanczos3),
             other => Err(Error::param(
                 op,
-                format!(
-                    "unknown filter '{other}'; valid filters are: {}",
-                    Filter::NAMES.join(", ")
-                ),
+                format!("unknown filter '{other}'; valid filters are: {}", Filter::NAMES.join(", ")),
             )),
         }
     }
@@ -89,9 +86,7 @@ fn blank(op: &str, w: i64, h: i64) -> Result<(u32, u32, Vec<f32>)> {
     let n = w as usize * h as usize * CHANNELS;
     // Ask first, so an allocation that cannot be satisfied is an error and not an abort.
     let mut probe: Vec<f32> = Vec::new();
-    probe
-        .try_reserve_exact(n)
-        .map_err(|_| Error::Limit(format!("{op}: out of memory for a {w}x{h} image")))?;
+    probe.try_reserve_exact(n).map_err(|_| Error::Limit(format!("{op}: out of memory for a {w}x{h} image")))?;
     drop(probe);
     Ok((w, h, vec![0.0; n]))
 }

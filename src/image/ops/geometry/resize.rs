@@ -31,20 +31,14 @@ pub struct ResizeOptions {
 
 impl Default for ResizeOptions {
     fn default() -> ResizeOptions {
-        ResizeOptions {
-            filter: Filter::Bicubic,
-            linear: false,
-        }
+        ResizeOptions { filter: Filter::Bicubic, linear: false }
     }
 }
 
 impl ResizeOptions {
     /// The defaults with another filter.
     pub fn filter(filter: Filter) -> ResizeOptions {
-        ResizeOptions {
-            filter,
-            ..ResizeOptions::default()
-        }
+        ResizeOptions { filter, ..ResizeOptions::default() }
     }
 }
 
@@ -67,11 +61,7 @@ pub fn resize_with(img: &Image, w: u32, h: u32, opts: ResizeOptions) -> Result<I
     if (w, h) == img.dimensions() {
         return Ok(img.clone());
     }
-    let src = if opts.linear {
-        to_linear(img)
-    } else {
-        img.clone()
-    };
+    let src = if opts.linear { to_linear(img) } else { img.clone() };
     let alg = match opts.filter {
         Filter::Nearest => fir::ResizeAlg::Nearest,
         Filter::Bilinear => fir::ResizeAlg::Convolution(fir::FilterType::Bilinear),
@@ -87,19 +77,11 @@ pub fn resize_with(img: &Image, w: u32, h: u32, opts: ResizeOptions) -> Result<I
     )
     .map_err(|e| internal(&e))?;
     {
-        let mut dst_view = fir::images::Image::from_slice_u8(
-            w,
-            h,
-            bytemuck::cast_slice_mut(&mut out),
-            fir::PixelType::F32x4,
-        )
-        .map_err(|e| internal(&e))?;
-        let options = fir::ResizeOptions::new()
-            .resize_alg(alg)
-            .use_alpha(!src.is_opaque());
-        fir::Resizer::new()
-            .resize(&src_view, &mut dst_view, &options)
-            .map_err(|e| internal(&e))?;
+        let mut dst_view =
+            fir::images::Image::from_slice_u8(w, h, bytemuck::cast_slice_mut(&mut out), fir::PixelType::F32x4)
+                .map_err(|e| internal(&e))?;
+        let options = fir::ResizeOptions::new().resize_alg(alg).use_alpha(!src.is_opaque());
+        fir::Resizer::new().resize(&src_view, &mut dst_view, &options).map_err(|e| internal(&e))?;
     }
     let out = Image::from_rgba(w, h, out)?;
     Ok(if opts.linear { from_linear(&out) } else { out })
@@ -108,17 +90,12 @@ pub fn resize_with(img: &Image, w: u32, h: u32, opts: ResizeOptions) -> Result<I
 /// Scales both sides by `factor` (rounded, at least 1 pixel).
 pub fn scale(img: &Image, factor: f64, opts: ResizeOptions) -> Result<Image> {
     if !(factor.is_finite() && factor > 0.0) {
-        return Err(Error::param(
-            "scale",
-            format!("factor must be a finite number > 0, got {factor}"),
-        ));
+        return Err(Error::param("scale", format!("factor must be a finite number > 0, got {factor}")));
     }
     let side = |n: u32| -> Result<u32> {
         let v = (n as f64 * factor).round().max(1.0);
         if v > u32::MAX as f64 {
-            return Err(Error::Limit(format!(
-                "scale: a factor of {factor} makes an image over the size limit"
-            )));
+            return Err(Error::Limit(format!("scale: a factor of {factor} makes an image over the size limit")));
         }
         Ok(v as u32)
     };
@@ -134,12 +111,7 @@ mod tests {
     fn a_constant_image_stays_constant() {
         let c = Color::new(0.2, 0.5, 0.9, 1.0);
         let img = Image::filled(37, 23, c).unwrap();
-        for filter in [
-            Filter::Nearest,
-            Filter::Bilinear,
-            Filter::Bicubic,
-            Filter::Lanczos3,
-        ] {
+        for filter in [Filter::Nearest, Filter::Bilinear, Filter::Bicubic, Filter::Lanczos3] {
             for (w, h) in [(10, 7), (80, 51), (37, 5)] {
                 let r = resize(&img, w, h, filter).unwrap();
                 assert_eq!(r.dimensions(), (w, h));
@@ -172,9 +144,7 @@ mod tests {
                         if px[3] > 0.05 {
                             visible += 1;
                             assert!(
-                                (px[0] - 1.0).abs() < 1e-3
-                                    && px[1].abs() < 1e-3
-                                    && px[2].abs() < 1e-3,
+                                (px[0] - 1.0).abs() < 1e-3 && px[1].abs() < 1e-3 && px[2].abs() < 1e-3,
                                 "{filter:?}: {px:?}"
                             );
                         }
@@ -188,18 +158,8 @@ mod tests {
     #[test]
     fn linear_light_differs_from_srgb() {
         // A black/white checker shrunk 2x: in sRGB it averages to 0.5, in linear light to ~0.735.
-        let img = Image::from_fn(8, 8, |x, y| {
-            if (x + y) % 2 == 0 {
-                [1.0; 4]
-            } else {
-                [0.0, 0.0, 0.0, 1.0]
-            }
-        })
-        .unwrap();
-        let opts = |linear| ResizeOptions {
-            filter: Filter::Bilinear,
-            linear,
-        };
+        let img = Image::from_fn(8, 8, |x, y| if (x + y) % 2 == 0 { [1.0; 4] } else { [0.0, 0.0, 0.0, 1.0] }).unwrap();
+        let opts = |linear| ResizeOptions { filter: Filter::Bilinear, linear };
         let plain = resize_with(&img, 4, 4, opts(false)).unwrap();
         let lin = resize_with(&img, 4, 4, opts(true)).unwrap();
         let c = |i: &Image| i.get(1, 1).unwrap().r;
@@ -210,28 +170,12 @@ mod tests {
     #[test]
     fn scale_rounds_and_validates() {
         let img = Image::new(10, 7).unwrap();
-        assert_eq!(
-            scale(&img, 0.5, ResizeOptions::default())
-                .unwrap()
-                .dimensions(),
-            (5, 4)
-        );
-        assert_eq!(
-            scale(&img, 0.01, ResizeOptions::default())
-                .unwrap()
-                .dimensions(),
-            (1, 1)
-        );
+        assert_eq!(scale(&img, 0.5, ResizeOptions::default()).unwrap().dimensions(), (5, 4));
+        assert_eq!(scale(&img, 0.01, ResizeOptions::default()).unwrap().dimensions(), (1, 1));
         for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-            assert!(scale(&img, bad, ResizeOptions::default())
-                .unwrap_err()
-                .to_string()
-                .contains("factor"));
+            assert!(scale(&img, bad, ResizeOptions::default()).unwrap_err().to_string().contains("factor"));
         }
-        assert!(matches!(
-            scale(&img, 1e12, ResizeOptions::default()),
-            Err(Error::Limit(_))
-        ));
+        assert!(matches!(scale(&img, 1e12, ResizeOptions::default()), Err(Error::Limit(_))));
     }
 
     #[test]
@@ -245,19 +189,11 @@ mod tests {
     fn same_result_at_any_thread_count() {
         let img = Image::from_fn(300, 200, |x, y| {
             let v = ((x * 7 + y * 13) % 17) as f32 / 16.0;
-            [
-                v,
-                1.0 - v,
-                (x % 5) as f32 / 4.0,
-                if x % 9 == 0 { 0.5 } else { 1.0 },
-            ]
+            [v, 1.0 - v, (x % 5) as f32 / 4.0, if x % 9 == 0 { 0.5 } else { 1.0 }]
         })
         .unwrap();
         let run = |threads| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             pool.install(|| resize(&img, 97, 61, Filter::Lanczos3).unwrap())
         };
         assert_eq!(run(1), run(3));

@@ -47,18 +47,12 @@ pub(super) fn sample_into(
     unpremultiply_out: bool,
 ) {
     match filter {
-        Filter::Nearest => run(src, out, ow, map, unpremultiply_out, |sx, sy| {
-            nearest(src, sx, sy, bg)
-        }),
-        Filter::Bilinear => run(src, out, ow, map, unpremultiply_out, |sx, sy| {
-            bilinear(src, sx, sy, bg)
-        }),
-        Filter::Bicubic => run(src, out, ow, map, unpremultiply_out, |sx, sy| {
-            kernel::<4>(src, sx, sy, bg, catmull_rom)
-        }),
-        Filter::Lanczos3 => run(src, out, ow, map, unpremultiply_out, |sx, sy| {
-            kernel::<6>(src, sx, sy, bg, lanczos3)
-        }),
+        Filter::Nearest => run(src, out, ow, map, unpremultiply_out, |sx, sy| nearest(src, sx, sy, bg)),
+        Filter::Bilinear => run(src, out, ow, map, unpremultiply_out, |sx, sy| bilinear(src, sx, sy, bg)),
+        Filter::Bicubic => {
+            run(src, out, ow, map, unpremultiply_out, |sx, sy| kernel::<4>(src, sx, sy, bg, catmull_rom))
+        }
+        Filter::Lanczos3 => run(src, out, ow, map, unpremultiply_out, |sx, sy| kernel::<6>(src, sx, sy, bg, lanczos3)),
     }
 }
 
@@ -66,23 +60,21 @@ fn run<F>(_src: &Source, out: &mut [f32], ow: usize, m: Inverse, unpremultiply_o
 where
     F: Fn(f64, f64) -> [f32; 4] + Sync,
 {
-    out.par_chunks_mut(ow * CHANNELS)
-        .enumerate()
-        .for_each(|(oy, row)| {
-            let y = oy as f64 + 0.5;
-            let (bx, by) = (m.b * y + m.tx, m.d * y + m.ty);
-            for (ox, dst) in row.chunks_exact_mut(CHANNELS).enumerate() {
-                let x = ox as f64 + 0.5;
-                let mut p = px(m.a * x + bx, m.c * x + by);
-                if unpremultiply_out {
-                    // Divide by the unclamped alpha (ringing filters overshoot colour and alpha alike),
-                    // then keep alpha in range.
-                    p = unpremultiply(p);
-                    p[3] = p[3].min(1.0);
-                }
-                dst.copy_from_slice(&p);
+    out.par_chunks_mut(ow * CHANNELS).enumerate().for_each(|(oy, row)| {
+        let y = oy as f64 + 0.5;
+        let (bx, by) = (m.b * y + m.tx, m.d * y + m.ty);
+        for (ox, dst) in row.chunks_exact_mut(CHANNELS).enumerate() {
+            let x = ox as f64 + 0.5;
+            let mut p = px(m.a * x + bx, m.c * x + by);
+            if unpremultiply_out {
+                // Divide by the unclamped alpha (ringing filters overshoot colour and alpha alike),
+                // then keep alpha in range.
+                p = unpremultiply(p);
+                p[3] = p[3].min(1.0);
             }
-        });
+            dst.copy_from_slice(&p);
+        }
+    });
 }
 
 /// Snaps a coordinate within 1e-9 of an integer onto it, so pixel-aligned maps (integer shifts,
@@ -176,13 +168,7 @@ fn lanczos3(t: f64) -> f64 {
 
 /// Separable `N`-tap kernel (N = 2 × support), weights normalised to sum 1.
 #[inline]
-fn kernel<const N: usize>(
-    src: &Source,
-    sx: f64,
-    sy: f64,
-    bg: [f32; 4],
-    k: fn(f64) -> f64,
-) -> [f32; 4] {
+fn kernel<const N: usize>(src: &Source, sx: f64, sy: f64, bg: [f32; 4], k: fn(f64) -> f64) -> [f32; 4] {
     let (u, v) = (snap(sx - 0.5), snap(sy - 0.5));
     let (uf, vf) = (u.floor(), v.floor());
     let r = (N / 2) as i64;
@@ -251,11 +237,7 @@ mod tests {
     #[test]
     fn bilinear_blends_with_the_background_at_the_edge() {
         let px = [1.0f32, 1.0, 1.0, 1.0];
-        let src = Source {
-            pixels: &px,
-            width: 1,
-            height: 1,
-        };
+        let src = Source { pixels: &px, width: 1, height: 1 };
         let bg = [0.0; 4];
         // Centre of the only pixel: exact.
         assert_eq!(bilinear(&src, 0.5, 0.5, bg), px);

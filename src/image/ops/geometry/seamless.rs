@@ -46,40 +46,31 @@ fn mask(n: usize, blend: f64) -> Vec<f32> {
 pub fn seamless(img: &Image, opts: &Seamless) -> Result<Image> {
     let b = opts.blend;
     if !(b.is_finite() && b > 0.0 && b <= 0.5) {
-        return Err(Error::param(
-            "seamless",
-            format!("blend must be in (0, 0.5], got {b}"),
-        ));
+        return Err(Error::param("seamless", format!("blend must be in (0, 0.5], got {b}")));
     }
     let (w, h) = (img.width() as usize, img.height() as usize);
     let opaque = img.is_opaque();
-    let src = if opaque {
-        img.clone()
-    } else {
-        img.premultiplied()
-    };
+    let src = if opaque { img.clone() } else { img.premultiplied() };
     let (fx, fy) = (mask(w, b), mask(h, b));
     let (ow, oh, mut out) = blank("seamless", w as i64, h as i64)?;
     let p = src.pixels();
     let px = |x: usize, y: usize| &p[(y * w + x) * CHANNELS..(y * w + x + 1) * CHANNELS];
-    out.par_chunks_mut(w * CHANNELS)
-        .enumerate()
-        .for_each(|(y, row)| {
-            let y2 = (y + h / 2) % h;
-            let gy = fy[y];
-            for (x, dst) in row.chunks_exact_mut(CHANNELS).enumerate() {
-                let x2 = (x + w / 2) % w;
-                let gx = fx[x];
-                let (a, bq, c, d) = (px(x, y), px(x2, y), px(x, y2), px(x2, y2));
-                let mut o = [0.0f32; 4];
-                for k in 0..CHANNELS {
-                    let top = gx * a[k] + (1.0 - gx) * bq[k];
-                    let bottom = gx * c[k] + (1.0 - gx) * d[k];
-                    o[k] = gy * top + (1.0 - gy) * bottom;
-                }
-                dst.copy_from_slice(&if opaque { o } else { unpremultiply(o) });
+    out.par_chunks_mut(w * CHANNELS).enumerate().for_each(|(y, row)| {
+        let y2 = (y + h / 2) % h;
+        let gy = fy[y];
+        for (x, dst) in row.chunks_exact_mut(CHANNELS).enumerate() {
+            let x2 = (x + w / 2) % w;
+            let gx = fx[x];
+            let (a, bq, c, d) = (px(x, y), px(x2, y), px(x, y2), px(x2, y2));
+            let mut o = [0.0f32; 4];
+            for k in 0..CHANNELS {
+                let top = gx * a[k] + (1.0 - gx) * bq[k];
+                let bottom = gx * c[k] + (1.0 - gx) * d[k];
+                o[k] = gy * top + (1.0 - gy) * bottom;
             }
-        });
+            dst.copy_from_slice(&if opaque { o } else { unpremultiply(o) });
+        }
+    });
     Image::from_rgba(ow, oh, out)
 }
 
@@ -91,10 +82,7 @@ mod tests {
     fn col_diff(img: &Image, x0: u32, x1: u32) -> f32 {
         let mut s = 0.0;
         for y in 0..img.height() as i64 {
-            let (a, b) = (
-                img.get(x0 as i64, y).unwrap(),
-                img.get(x1 as i64, y).unwrap(),
-            );
+            let (a, b) = (img.get(x0 as i64, y).unwrap(), img.get(x1 as i64, y).unwrap());
             s += (a.r - b.r).abs() + (a.g - b.g).abs() + (a.b - b.b).abs() + (a.a - b.a).abs();
         }
         s / img.height() as f32
@@ -107,39 +95,21 @@ mod tests {
         for (w, h) in [(40, 30), (41, 31)] {
             let img = Image::from_fn(w, h, |x, y| {
                 let wave = 0.5 + 0.5 * (0.3 * x as f32 + 0.2 * y as f32).sin();
-                [
-                    x as f32 / (w - 1) as f32,
-                    y as f32 / (h - 1) as f32,
-                    wave,
-                    1.0,
-                ]
+                [x as f32 / (w - 1) as f32, y as f32 / (h - 1) as f32, wave, 1.0]
             })
             .unwrap();
             let before = col_diff(&img, 0, w - 1);
             let s = seamless(&img, &Seamless::default()).unwrap();
             let wrap_x = col_diff(&s, w - 1, 0);
-            let interior_x =
-                (0..w - 1).map(|x| col_diff(&s, x, x + 1)).sum::<f32>() / (w - 1) as f32;
-            assert!(
-                wrap_x <= interior_x,
-                "{w}x{h}: wrap {wrap_x} > interior {interior_x} (before {before})"
-            );
+            let interior_x = (0..w - 1).map(|x| col_diff(&s, x, x + 1)).sum::<f32>() / (w - 1) as f32;
+            assert!(wrap_x <= interior_x, "{w}x{h}: wrap {wrap_x} > interior {interior_x} (before {before})");
             // Rows: transpose by rotating.
             let t = crate::ops::geometry::rotate90(&s);
             let wrap_y = col_diff(&t, t.width() - 1, 0);
-            let interior_y = (0..t.width() - 1)
-                .map(|x| col_diff(&t, x, x + 1))
-                .sum::<f32>()
-                / (t.width() - 1) as f32;
-            assert!(
-                wrap_y <= interior_y,
-                "{w}x{h}: wrap {wrap_y} > interior {interior_y}"
-            );
+            let interior_y = (0..t.width() - 1).map(|x| col_diff(&t, x, x + 1)).sum::<f32>() / (t.width() - 1) as f32;
+            assert!(wrap_y <= interior_y, "{w}x{h}: wrap {wrap_y} > interior {interior_y}");
             // The centre is the original.
-            assert_eq!(
-                s.get(w as i64 / 2, h as i64 / 2),
-                img.get(w as i64 / 2, h as i64 / 2)
-            );
+            assert_eq!(s.get(w as i64 / 2, h as i64 / 2), img.get(w as i64 / 2, h as i64 / 2));
         }
     }
 
@@ -147,16 +117,8 @@ mod tests {
     fn blend_is_validated() {
         let img = Image::new(4, 4).unwrap();
         for blend in [0.0, -0.1, 0.6, f64::NAN] {
-            assert!(seamless(&img, &Seamless { blend })
-                .unwrap_err()
-                .to_string()
-                .contains("blend"));
+            assert!(seamless(&img, &Seamless { blend }).unwrap_err().to_string().contains("blend"));
         }
-        assert_eq!(
-            seamless(&img, &Seamless { blend: 0.5 })
-                .unwrap()
-                .dimensions(),
-            (4, 4)
-        );
+        assert_eq!(seamless(&img, &Seamless { blend: 0.5 }).unwrap().dimensions(), (4, 4));
     }
 }
