@@ -6,7 +6,7 @@ use rhai::{Dynamic, Map, Module};
 
 use crate::image::ops::geometry::{Affine, Filter, ResizeOptions, Rotate, Sampling, Seamless};
 use crate::image::Color;
-use crate::script::convert::{fail, int, Options, RhaiResult};
+use crate::script::convert::{fail, int, num, Options, RhaiResult};
 
 /// The package of geometry functions.
 pub fn module() -> Module {
@@ -47,7 +47,11 @@ fn affine_options(opts: Map) -> RhaiResult<Affine> {
         translate: o.pair("translate", (0.0, 0.0))?,
         rotate: o.num("rotate", 0.0)?,
         scale: o.pair("scale", (1.0, 1.0))?,
-        shear: o.pair("shear", (0.0, 0.0))?,
+        // A bare number shears along x only, like CSS `skew(a)`.
+        shear: match o.get("shear") {
+            Some(v) if v.is_int() || v.is_float() => (num("affine", "option 'shear'", v)?, 0.0),
+            _ => o.pair("shear", (0.0, 0.0))?,
+        },
         origin: if o.has("origin") { Some(o.pair("origin", (0.0, 0.0))?) } else { None },
         expand: o.bool("expand", false)?,
         sampling: sampling(&o)?,
@@ -225,7 +229,8 @@ mod geometry_api {
         lift(g::translate_with(img, dx, dy, &translate_options(opts)?))
     }
 
-    /// A general affine transform: `scale` (s or [sx, sy]), then `shear` ([shx, shy] degrees),
+    /// A general affine transform: `scale` (s or [sx, sy]), then `shear` ([shx, shy] degrees; a
+    /// single number shears along x),
     /// then `rotate` (degrees clockwise), all about `origin` ([x, y], default the centre), then
     /// `translate` ([x, y]). Also `expand` (default false), `filter`, `background`, `linear`.
     ///

@@ -21,7 +21,7 @@ pub fn crop(img: &Image, x: i64, y: i64, w: i64, h: i64) -> Result<Image> {
     if !inside {
         return Err(Error::param(
             "crop",
-            format!("the rectangle x={x} y={y} w={w} h={h} is not inside the {iw}x{ih} image"),
+            format!("the rectangle x={x} y={y} w={w} h={h} reaches outside the {iw}x{ih} image"),
         ));
     }
     let (w, h, mut out) = blank("crop", w, h)?;
