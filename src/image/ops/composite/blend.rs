@@ -216,6 +216,31 @@ pub fn over_span(dst: &mut [f32], top: &[f32], opacity: f32) {
     }
 }
 
+/// Source-over of one colour onto a span, pixel `i` weighted by `coverage(i)` in 0..1 (drawing
+/// and text). Pixels with zero weight are not touched, so HDR values around a shape survive.
+#[inline(always)]
+pub fn over_span_color(dst: &mut [f32], color: [f32; 4], coverage: impl Fn(usize) -> f32) {
+    let ca = color[3].clamp(0.0, 1.0);
+    for (i, d) in dst.chunks_exact_mut(4).enumerate() {
+        let a_s = ca * coverage(i);
+        if a_s <= 0.0 {
+            continue;
+        }
+        if a_s >= 1.0 {
+            d.copy_from_slice(&[color[0], color[1], color[2], 1.0]);
+            continue;
+        }
+        let a_b = d[3].clamp(0.0, 1.0);
+        let a_o = a_s + a_b * (1.0 - a_s);
+        let ws = a_s / a_o;
+        let wb = a_b * (1.0 - a_s) / a_o;
+        d[0] = ws * color[0] + wb * d[0];
+        d[1] = ws * color[1] + wb * d[1];
+        d[2] = ws * color[2] + wb * d[2];
+        d[3] = a_o;
+    }
+}
+
 /// Dispatches a mode to a monomorphised span kernel.
 pub fn mode_span(mode: BlendMode, dst: &mut [f32], top: &[f32], opacity: f32) {
     macro_rules! go {
