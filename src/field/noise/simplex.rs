@@ -1,9 +1,11 @@
 //! 2D simplex noise (Perlin 2001, as explained by Gustavson): three corners per point instead of
 //! four, no square-grid artefacts.
 //!
-//! The simplex lattice has no square period, so the tileable form blends the four copies shifted
-//! by one period with bilinear weights and divides by the weights' root sum of squares, which keeps
-//! the variance (contrast) constant across the tile.
+//! The equilateral simplex lattice has no square period, so the tileable form uses the lattice of
+//! Gustavson and McEwan's psrdnoise (JCGT 2022): rows of points one unit apart, every row shifted
+//! by half a unit, which repeats after any whole number of columns and any even number of rows.
+//! Corners are wrapped before hashing, so the noise repeats exactly; the period is the scale
+//! rounded to an even number of cells.
 
 use super::perlin::grad;
 use super::{corner, dispatch, floor_i, Lattice};
@@ -38,24 +40,53 @@ fn point(x: f32, y: f32, seed: u32) -> f32 {
     (n0 + n1 + n2) * NORM
 }
 
+/// Maps the largest value of the stretched lattice (falloff radius² 0.8) to about ±1.
+const PERIODIC_NORM: f32 = 10.9;
+
+/// Simplex noise on psrdnoise's half-shifted row lattice, corners wrapped every `p` columns and
+/// `p` rows (p even).
+#[inline(always)]
+fn periodic(x: f32, y: f32, p: i32, seed: u32) -> f32 {
+    // skewed (lattice) coordinates: rows are whole y, each row shifted by half a column
+    let su = x + y * 0.5;
+    let i0u = floor_i(su);
+    let i0v = floor_i(y);
+    let fu = su - i0u as f32;
+    let fv = y - i0v as f32;
+    let upper = fu > fv;
+    let (o1u, o1v) = if upper { (1, 0) } else { (0, 1) };
+    // corners back in input space
+    let v0x = i0u as f32 - i0v as f32 * 0.5;
+    let v0y = i0v as f32;
+    let v1x = v0x + o1u as f32 - o1v as f32 * 0.5;
+    let v1y = v0y + o1v as f32;
+    let v2x = v0x + 0.5;
+    let v2y = v0y + 1.0;
+    let c = |vx: f32, vy: f32| {
+        let (dx, dy) = (x - vx, y - vy);
+        // wrap the corner into the period, then back to lattice indices (exact: half-integers)
+        let pf = p as f32;
+        let wy = vy - pf * floor_i(vy / pf) as f32;
+        let wx = vx - pf * floor_i(vx / pf) as f32;
+        let iu = floor_i(wx + 0.5 * wy + 0.5);
+        let iv = floor_i(wy + 0.5);
+        let t = (0.8 - dx * dx - dy * dy).max(0.0);
+        let t2 = t * t;
+        t2 * t2 * grad(corner(iu, iv, seed), dx, dy)
+    };
+    (c(v0x, v0y) + c(v1x, v1y) + c(v2x, v2y)) * PERIODIC_NORM
+}
+
 #[inline(always)]
 fn generic(us: &[f32], vs: &[f32], lat: Lattice, out: &mut [f32]) {
     let f = lat.freq;
     if lat.period > 0 {
-        let p = lat.period as f32;
+        // an even period (the lattice repeats every two rows); the frequency follows it so that
+        // the noise repeats once across [0, 1]
+        let p = (lat.period + 1) & !1;
+        let fp = p as f32;
         for ((o, &u), &v) in out.iter_mut().zip(us).zip(vs) {
-            // position inside the tile, in [0, p)
-            let x = u * f - p * floor_i(u * f / p) as f32;
-            let y = v * f - p * floor_i(v * f / p) as f32;
-            let s = x / p;
-            let t = y / p;
-            let (w00, w10, w01, w11) = ((1.0 - s) * (1.0 - t), s * (1.0 - t), (1.0 - s) * t, s * t);
-            let sum = w00 * point(x, y, lat.seed)
-                + w10 * point(x - p, y, lat.seed)
-                + w01 * point(x, y - p, lat.seed)
-                + w11 * point(x - p, y - p, lat.seed);
-            let rms = (w00 * w00 + w10 * w10 + w01 * w01 + w11 * w11).sqrt();
-            *o = (sum / rms).clamp(-1.0, 1.0);
+            *o = periodic(u * fp, v * fp, p, lat.seed).clamp(-1.0, 1.0);
         }
     } else {
         for ((o, &u), &v) in out.iter_mut().zip(us).zip(vs) {
