@@ -1240,7 +1240,7 @@ mod tests {
         [img, rgb_field(f, p, g).render(96, 64), img.displace(f, 5), img.field().render(96, 64),
          noise_image(96, 64, #{ kind: "gaussian", mono: false }), noise_image(96, 64, #{ kind: "salt_pepper" }),
          scatter(img, stamp, #{ count: 30, rotate: 90, scale: [0.5, 2], poisson: true }),
-         scatter(img, stamp, #{ count: 30, jitter: 0.5 }), img.mask(f), img.with_alpha(p.clamp())]
+         scatter(img, stamp, #{ count: [10, 40], jitter: 0.5 }), img.mask(f), img.with_alpha(p.clamp())]
     "#;
 
     #[test]

@@ -184,7 +184,7 @@ mod random_api {
     }
 
     /// Places copies of `stamp` on `canvas` (a new image; the canvas is unchanged). Options:
-    /// `count` (20), `seed` (the run's seed), `scale` (a number or `[lo, hi]`, default 1), `rotate`
+    /// `count` (20, or `[lo, hi]` for a count drawn from the seed), `seed` (the run's seed), `scale` (a number or `[lo, hi]`, default 1), `rotate`
     /// (degrees: a number r for [-r, r], or `[lo, hi]`; default 0), `jitter` (0 = on a grid, 1 =
     /// anywhere in its grid cell, the default), `poisson` (true: keep centres at least
     /// `min_distance` pixels apart, derived from `count` when not given).
@@ -198,7 +198,20 @@ mod random_api {
     pub fn scatter(ctx: NativeCallContext, canvas: Image, stamp: Image, opts: Map) -> RhaiResult<Image> {
         let o =
             Options::new("scatter", opts, &["count", "seed", "scale", "rotate", "jitter", "poisson", "min_distance"])?;
-        let count = o.int("count", 20)?;
+        let seed = match o.opt_int("seed")? {
+            Some(s) => s as u64,
+            None => run_seed(&ctx)?,
+        };
+        // `count: [lo, hi]` draws the count from the seed (its own stream, so the placements
+        // do not shift with it)
+        let count = match o.get("count") {
+            Some(v) if v.is_array() => {
+                let (lo, hi) = o.pair("count", (20.0, 20.0))?;
+                let (lo, hi) = (lo.round() as i64, hi.round() as i64);
+                lift(Rng::stream(seed, 1).int(lo, hi))?
+            }
+            _ => o.int("count", 20)?,
+        };
         if count < 0 {
             return Err(fail("scatter", format!("count must be >= 0, got {count}")));
         }
@@ -214,10 +227,7 @@ mod random_api {
             if o.bool("poisson", false)? || o.has("min_distance") { Some(o.num("min_distance", 0.0)?) } else { None };
         let s = Scatter {
             count: count as usize,
-            seed: match o.opt_int("seed")? {
-                Some(s) => s as u64,
-                None => run_seed(&ctx)?,
-            },
+            seed,
             scale: [scale.0, scale.1],
             rotate: [rotate.0, rotate.1],
             jitter: o.num("jitter", 1.0)?,
