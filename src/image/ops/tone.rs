@@ -330,7 +330,11 @@ pub fn posterize(img: &Image, levels: u32) -> Result<Image> {
 /// linear interpolation in sRGB); named palettes live in the field room's palette module.
 pub fn colorize_stops(colors: &[Color]) -> Vec<(f32, Color)> {
     let n = colors.len();
-    colors.iter().enumerate().map(|(i, c)| (if n > 1 { i as f32 / (n - 1) as f32 } else { 0.0 }, *c)).collect()
+    colors
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (if n > 1 { i as f32 / (n - 1) as f32 } else { 0.0 }, *c))
+        .collect()
 }
 
 /// Maps each pixel's luma (clipped to 0..1) through colour `stops` (positions in 0..1, any order,

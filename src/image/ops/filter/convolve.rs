@@ -70,9 +70,7 @@ pub fn edges(img: &Image) -> Result<Image> {
         .zip(y.par_chunks(img.stride()))
         .zip(img.pixels().par_chunks(img.stride()))
         .for_each(|((o, y), s)| {
-            for ((op, yp), sp) in
-                o.chunks_exact_mut(CHANNELS).zip(y.chunks_exact(CHANNELS)).zip(s.chunks_exact(CHANNELS))
-            {
+            for ((op, yp), sp) in o.chunks_exact_mut(CHANNELS).zip(y.chunks_exact(CHANNELS)).zip(s.chunks_exact(CHANNELS)) {
                 for c in 0..3 {
                     op[c] = (op[c] * op[c] + yp[c] * yp[c]).sqrt() * 0.25;
                 }
