@@ -12,7 +12,9 @@ use kiln::ops::{filter, tone};
 use kiln::Image;
 
 fn fixture(name: &str) -> Image {
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests/fixtures/reference", name].iter().collect();
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests/fixtures/reference", name]
+        .iter()
+        .collect();
     kiln::io::load(Path::new(&path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -32,7 +34,12 @@ fn assert_close(what: &str, got: &Image, want: &str, max: i32, mean: f64) {
     assert_eq!(got.dimensions(), want_img.dimensions(), "{what}: size");
     let (mut worst, mut at, mut total) = (0, (0usize, 0usize), 0i64);
     let w = got.width() as usize;
-    for (i, (g, e)) in got.pixels().chunks_exact(4).zip(want_img.pixels().chunks_exact(4)).enumerate() {
+    for (i, (g, e)) in got
+        .pixels()
+        .chunks_exact(4)
+        .zip(want_img.pixels().chunks_exact(4))
+        .enumerate()
+    {
         for c in 0..3 {
             let d = (to8(g[c]) - to8(e[c])).abs();
             total += d as i64;
@@ -57,7 +64,13 @@ fn brightness_matches_pillow() {
     // Pillow truncates x * f to 8 bits; kiln rounds: at most 1 level apart.
     for f in [1.3f32, 0.6] {
         let got = tone::brightness(&input(), f).unwrap();
-        assert_close("brightness", &got, &format!("pillow_brightness_{f}.png"), 1, 0.6);
+        assert_close(
+            "brightness",
+            &got,
+            &format!("pillow_brightness_{f}.png"),
+            1,
+            0.6,
+        );
     }
 }
 
@@ -66,7 +79,13 @@ fn contrast_matches_pillow() {
     // Same rounded mean of the L image as Pillow, then one truncating blend: within 1 level.
     for f in [1.3f32, 0.6] {
         let got = tone::contrast(&input(), f).unwrap();
-        assert_close("contrast", &got, &format!("pillow_contrast_{f}.png"), 1, 0.6);
+        assert_close(
+            "contrast",
+            &got,
+            &format!("pillow_contrast_{f}.png"),
+            1,
+            0.6,
+        );
     }
 }
 
@@ -75,7 +94,13 @@ fn saturation_matches_pillow() {
     // Pillow's degenerate image is the 8-bit-rounded L image, kiln uses the exact luma: within 1 level.
     for f in [0.5f32, 1.6] {
         let got = tone::saturation(&input(), f).unwrap();
-        assert_close("saturation", &got, &format!("pillow_saturation_{f}.png"), 1, 0.6);
+        assert_close(
+            "saturation",
+            &got,
+            &format!("pillow_saturation_{f}.png"),
+            1,
+            0.6,
+        );
     }
 }
 
@@ -87,7 +112,13 @@ fn w5_chain_matches_pillow() {
     let img = tone::brightness(&input(), 1.2).unwrap();
     let img = tone::contrast(&img, 1.3).unwrap();
     let img = tone::saturation(&img, 0.8).unwrap();
-    assert_close("brightness 1.2, contrast 1.3, saturation 0.8", &img, "pillow_w5.png", 3, 1.5);
+    assert_close(
+        "brightness 1.2, contrast 1.3, saturation 0.8",
+        &img,
+        "pillow_w5.png",
+        3,
+        1.5,
+    );
 }
 
 #[test]
@@ -117,7 +148,13 @@ fn blur_matches_imagemagick() {
     // float Gaussian in numpy, rounded, shows the same +0.5 mean offset), hence mean <= 0.6.
     for sigma in [2.0f32, 5.0] {
         let got = filter::blur(&input(), sigma).unwrap();
-        assert_close(&format!("blur {sigma}"), &got, &format!("im_blur_{sigma}.png"), 2, 0.6);
+        assert_close(
+            &format!("blur {sigma}"),
+            &got,
+            &format!("im_blur_{sigma}.png"),
+            2,
+            0.6,
+        );
     }
 }
 
@@ -127,7 +164,16 @@ fn unsharp_is_close_to_pillow_unsharp_mask() {
     // compares the threshold on truncated 8-bit values; kiln uses a true Gaussian. Same semantics
     // (x + 1.5 (x - blur) where |x - blur| >= 3/255), so the results agree on average to a
     // fraction of a level, with a few levels at the sharpest edges.
-    let o = filter::Unsharp { threshold: 3.0 / 255.0, ..filter::Unsharp::new(2.0, 1.5) };
+    let o = filter::Unsharp {
+        threshold: 3.0 / 255.0,
+        ..filter::Unsharp::new(2.0, 1.5)
+    };
     let got = filter::unsharp_with(&input(), &o).unwrap();
-    assert_close("unsharp 2, 1.5, 3/255", &got, "pillow_unsharp_2_150_3.png", 12, 1.0);
+    assert_close(
+        "unsharp 2, 1.5, 3/255",
+        &got,
+        "pillow_unsharp_2_150_3.png",
+        12,
+        1.0,
+    );
 }

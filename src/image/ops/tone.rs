@@ -31,15 +31,17 @@ where
     let src = img.pixels();
     let stride = img.stride();
     let mut out = vec![0f32; src.len()];
-    out.par_chunks_mut(stride).zip(src.par_chunks(stride)).for_each(|(o, s)| {
-        for (o, s) in o.chunks_exact_mut(CHANNELS).zip(s.chunks_exact(CHANNELS)) {
-            let [r, g, b] = f([s[0], s[1], s[2]]);
-            o[0] = r;
-            o[1] = g;
-            o[2] = b;
-            o[3] = s[3];
-        }
-    });
+    out.par_chunks_mut(stride)
+        .zip(src.par_chunks(stride))
+        .for_each(|(o, s)| {
+            for (o, s) in o.chunks_exact_mut(CHANNELS).zip(s.chunks_exact(CHANNELS)) {
+                let [r, g, b] = f([s[0], s[1], s[2]]);
+                o[0] = r;
+                o[1] = g;
+                o[2] = b;
+                o[3] = s[3];
+            }
+        });
     Image::from_rgba(img.width(), img.height(), out)
 }
 
@@ -62,7 +64,10 @@ fn check_finite(op: &str, what: &str, v: f32) -> Result<f32> {
     if v.is_finite() {
         Ok(v)
     } else {
-        Err(Error::param(op, format!("{what} must be a finite number, got {v}")))
+        Err(Error::param(
+            op,
+            format!("{what} must be a finite number, got {v}"),
+        ))
     }
 }
 
@@ -77,7 +82,11 @@ fn check_non_negative(op: &str, what: &str, v: f32) -> Result<f32> {
 /// Clips to 0..1 like Pillow's 8-bit blends (NaN becomes 0).
 #[inline]
 fn clip(v: f32) -> f32 {
-    v.max(0.0).min(1.0)
+    if v > 0.0 {
+        v.min(1.0)
+    } else {
+        0.0
+    }
 }
 
 /// Pillow `ImageEnhance.Brightness`: blends with black, `x * factor` (1.0 = unchanged), clipped to 0..1.
@@ -101,7 +110,11 @@ pub fn brightness_in_place(img: &mut Image, factor: f32) -> Result<()> {
 pub fn luma_mean_pillow(img: &Image) -> f32 {
     let row_sums: Vec<f64> = img
         .rows()
-        .map(|row| row.chunks_exact(CHANNELS).map(|p| luma([p[0], p[1], p[2], p[3]]) as f64).sum::<f64>())
+        .map(|row| {
+            row.chunks_exact(CHANNELS)
+                .map(|p| luma([p[0], p[1], p[2], p[3]]) as f64)
+                .sum::<f64>()
+        })
         .collect();
     let mean = row_sums.iter().sum::<f64>() / img.pixel_count() as f64;
     ((mean * 255.0 + 0.5).floor() / 255.0) as f32
@@ -113,14 +126,18 @@ pub fn contrast(img: &Image, factor: f32) -> Result<Image> {
     let f = check_non_negative("contrast", "factor", factor)?;
     let m = luma_mean_pillow(img);
     let base = m * (1.0 - f);
-    map_rgb(img, |[r, g, b]| [clip(base + f * r), clip(base + f * g), clip(base + f * b)])
+    map_rgb(img, |[r, g, b]| {
+        [clip(base + f * r), clip(base + f * g), clip(base + f * b)]
+    })
 }
 
 /// [`contrast`] in place (see [`brightness_in_place`]).
 pub fn contrast_in_place(img: &mut Image, factor: f32) -> Result<()> {
     let f = check_non_negative("contrast", "factor", factor)?;
     let base = luma_mean_pillow(img) * (1.0 - f);
-    map_rgb_in_place(img, |[r, g, b]| [clip(base + f * r), clip(base + f * g), clip(base + f * b)]);
+    map_rgb_in_place(img, |[r, g, b]| {
+        [clip(base + f * r), clip(base + f * g), clip(base + f * b)]
+    });
     Ok(())
 }
 
@@ -169,7 +186,10 @@ pub fn gamma(img: &Image, g: f32) -> Result<Image> {
 pub fn exposure(img: &Image, ev: f32) -> Result<Image> {
     let ev = check_finite("exposure", "ev", ev)?;
     if ev.abs() > 64.0 {
-        return Err(Error::param("exposure", format!("ev must be in -64..64, got {ev}")));
+        return Err(Error::param(
+            "exposure",
+            format!("ev must be in -64..64, got {ev}"),
+        ));
     }
     let k = 2f32.powf(ev);
     let e = move |v: f32| linear_to_srgb(srgb_to_linear(v) * k);
@@ -179,11 +199,19 @@ pub fn exposure(img: &Image, ev: f32) -> Result<Image> {
 /// Levels: maps `in_lo..in_hi` linearly onto `out_lo..out_hi`; inputs outside `in_lo..in_hi`
 /// are clipped to it first (Photoshop/GIMP levels). All values in 0..1 units.
 pub fn levels(img: &Image, in_lo: f32, in_hi: f32, out_lo: f32, out_hi: f32) -> Result<Image> {
-    for (what, v) in [("in_lo", in_lo), ("in_hi", in_hi), ("out_lo", out_lo), ("out_hi", out_hi)] {
+    for (what, v) in [
+        ("in_lo", in_lo),
+        ("in_hi", in_hi),
+        ("out_lo", out_lo),
+        ("out_hi", out_hi),
+    ] {
         check_finite("levels", what, v)?;
     }
     if in_hi == in_lo {
-        return Err(Error::param("levels", format!("in_lo and in_hi must differ, both are {in_lo}")));
+        return Err(Error::param(
+            "levels",
+            format!("in_lo and in_hi must differ, both are {in_lo}"),
+        ));
     }
     let (lo, hi) = (in_lo.min(in_hi), in_lo.max(in_hi));
     let scale = (out_hi - out_lo) / (in_hi - in_lo);
@@ -204,15 +232,24 @@ impl Curve {
     /// Builds the curve; needs at least 2 points with distinct, finite x (any order).
     pub fn new(points: &[[f32; 2]]) -> Result<Curve> {
         if points.len() < 2 {
-            return Err(Error::param("curves", format!("need at least 2 points, got {}", points.len())));
+            return Err(Error::param(
+                "curves",
+                format!("need at least 2 points, got {}", points.len()),
+            ));
         }
         if points.len() > 4096 {
-            return Err(Error::param("curves", format!("at most 4096 points, got {}", points.len())));
+            return Err(Error::param(
+                "curves",
+                format!("at most 4096 points, got {}", points.len()),
+            ));
         }
         let mut pts = points.to_vec();
         for p in &pts {
             if !p[0].is_finite() || !p[1].is_finite() {
-                return Err(Error::param("curves", format!("points must be finite, got [{}, {}]", p[0], p[1])));
+                return Err(Error::param(
+                    "curves",
+                    format!("points must be finite, got [{}, {}]", p[0], p[1]),
+                ));
             }
         }
         pts.sort_by(|a, b| a[0].total_cmp(&b[0]));
@@ -222,12 +259,18 @@ impl Curve {
         let xs: Vec<f32> = pts.iter().map(|p| p[0]).collect();
         let ys: Vec<f32> = pts.iter().map(|p| p[1]).collect();
         let n = xs.len();
-        let d: Vec<f32> = (0..n - 1).map(|i| (ys[i + 1] - ys[i]) / (xs[i + 1] - xs[i])).collect();
+        let d: Vec<f32> = (0..n - 1)
+            .map(|i| (ys[i + 1] - ys[i]) / (xs[i + 1] - xs[i]))
+            .collect();
         let mut t = vec![0f32; n];
         t[0] = d[0];
         t[n - 1] = d[n - 2];
         for i in 1..n - 1 {
-            t[i] = if d[i - 1] * d[i] <= 0.0 { 0.0 } else { (d[i - 1] + d[i]) / 2.0 };
+            t[i] = if d[i - 1] * d[i] <= 0.0 {
+                0.0
+            } else {
+                (d[i - 1] + d[i]) / 2.0
+            };
         }
         // Fritsch–Carlson: limit the tangents so each segment stays monotone.
         for i in 0..n - 1 {
@@ -244,13 +287,17 @@ impl Curve {
                 t[i + 1] = k * b * d[i];
             }
         }
-        Ok(Curve { xs, ys, tangents: t })
+        Ok(Curve {
+            xs,
+            ys,
+            tangents: t,
+        })
     }
 
     /// The curve at `x`; flat beyond the first and last points.
     pub fn eval(&self, x: f32) -> f32 {
         let n = self.xs.len();
-        if !(x > self.xs[0]) {
+        if x.is_nan() || x <= self.xs[0] {
             return self.ys[0];
         }
         if x >= self.xs[n - 1] {
@@ -264,7 +311,10 @@ impl Curve {
         let h10 = t3 - 2.0 * t2 + t;
         let h01 = -2.0 * t3 + 3.0 * t2;
         let h11 = t3 - t2;
-        h00 * self.ys[i] + h10 * h * self.tangents[i] + h01 * self.ys[i + 1] + h11 * h * self.tangents[i + 1]
+        h00 * self.ys[i]
+            + h10 * h * self.tangents[i]
+            + h01 * self.ys[i + 1]
+            + h11 * h * self.tangents[i + 1]
     }
 }
 
@@ -275,12 +325,14 @@ pub fn curves(img: &Image, points: &[[f32; 2]]) -> Result<Image> {
     // far below one 8-bit level, and a table lookup is much cheaper than a binary search per value.
     const N: usize = 4096;
     let (x0, x1) = (curve.xs[0], curve.xs[curve.xs.len() - 1]);
-    let lut: Vec<f32> = (0..=N).map(|i| curve.eval(x0 + (x1 - x0) * i as f32 / N as f32)).collect();
+    let lut: Vec<f32> = (0..=N)
+        .map(|i| curve.eval(x0 + (x1 - x0) * i as f32 / N as f32))
+        .collect();
     let scale = N as f32 / (x1 - x0);
     let (first, last) = (lut[0], lut[N]);
     let m = |v: f32| {
         let p = (v - x0) * scale;
-        if !(p > 0.0) {
+        if p.is_nan() || p <= 0.0 {
             first
         } else if p >= N as f32 {
             last
@@ -319,7 +371,10 @@ pub fn threshold(img: &Image, t: f32) -> Result<Image> {
 /// (ImageMagick `+dither -posterize n`). `levels` must be 2..=256.
 pub fn posterize(img: &Image, levels: u32) -> Result<Image> {
     if !(2..=256).contains(&levels) {
-        return Err(Error::param("posterize", format!("levels must be 2..256, got {levels}")));
+        return Err(Error::param(
+            "posterize",
+            format!("levels must be 2..256, got {levels}"),
+        ));
     }
     let k = (levels - 1) as f32;
     let p = move |v: f32| (v.clamp(0.0, 1.0) * k).round() / k;
@@ -333,7 +388,16 @@ pub fn colorize_stops(colors: &[Color]) -> Vec<(f32, Color)> {
     colors
         .iter()
         .enumerate()
-        .map(|(i, c)| (if n > 1 { i as f32 / (n - 1) as f32 } else { 0.0 }, *c))
+        .map(|(i, c)| {
+            (
+                if n > 1 {
+                    i as f32 / (n - 1) as f32
+                } else {
+                    0.0
+                },
+                *c,
+            )
+        })
         .collect()
 }
 
@@ -344,12 +408,18 @@ pub fn colorize(img: &Image, stops: &[(f32, Color)]) -> Result<Image> {
         return Err(Error::param("colorize", "need at least one colour stop"));
     }
     if stops.len() > 4096 {
-        return Err(Error::param("colorize", format!("at most 4096 stops, got {}", stops.len())));
+        return Err(Error::param(
+            "colorize",
+            format!("at most 4096 stops, got {}", stops.len()),
+        ));
     }
     let mut s = stops.to_vec();
     for (p, c) in &s {
         if !p.is_finite() {
-            return Err(Error::param("colorize", format!("stop positions must be finite, got {p}")));
+            return Err(Error::param(
+                "colorize",
+                format!("stop positions must be finite, got {p}"),
+            ));
         }
         c.validate("colorize")?;
     }
@@ -369,7 +439,11 @@ pub fn colorize(img: &Image, stops: &[(f32, Color)]) -> Result<Image> {
             } else {
                 let ((p0, a), (p1, b)) = (s[j - 1], s[j]);
                 let f = if p1 > p0 { (t - p0) / (p1 - p0) } else { 0.0 };
-                [a.r + (b.r - a.r) * f, a.g + (b.g - a.g) * f, a.b + (b.b - a.b) * f]
+                [
+                    a.r + (b.r - a.r) * f,
+                    a.g + (b.g - a.g) * f,
+                    a.b + (b.b - a.b) * f,
+                ]
             }
         })
         .collect();
@@ -379,7 +453,11 @@ pub fn colorize(img: &Image, stops: &[(f32, Color)]) -> Result<Image> {
         let i = (p as usize).min(N - 1);
         let f = p - i as f32;
         let (a, b) = (lut[i], lut[i + 1]);
-        [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f]
+        [
+            a[0] + (b[0] - a[0]) * f,
+            a[1] + (b[1] - a[1]) * f,
+            a[2] + (b[2] - a[2]) * f,
+        ]
     })
 }
 
@@ -437,7 +515,11 @@ mod tests {
         brightness_in_place(&mut a, 1.3).unwrap();
         contrast_in_place(&mut a, 1.2).unwrap();
         saturation_in_place(&mut a, 0.7).unwrap();
-        let b = saturation(&contrast(&brightness(&img, 1.3).unwrap(), 1.2).unwrap(), 0.7).unwrap();
+        let b = saturation(
+            &contrast(&brightness(&img, 1.3).unwrap(), 1.2).unwrap(),
+            0.7,
+        )
+        .unwrap();
         assert_eq!(a.pixels(), b.pixels());
         assert_eq!(img, two_px());
         assert!(brightness_in_place(&mut a, f32::NAN).is_err());
