@@ -11,14 +11,8 @@ pub fn benches(c: &mut Criterion) {
     let small = photo(1024);
     let mut g = c.benchmark_group("filter");
     g.sample_size(10);
-    g.bench_function("blur_sigma8_2048", |b| {
-        b.iter(|| filter::blur(&big, 8.0).unwrap())
-    });
-    g.bench_function("box_blur_r8_2048", |b| {
-        b.iter(|| filter::box_blur(&big, 8).unwrap())
-    });
-    g.bench_function("median_r2_1024", |b| {
-        b.iter(|| filter::median(&small, 2).unwrap())
-    });
+    g.bench_function("blur_sigma8_2048", |b| b.iter(|| filter::blur(&big, 8.0).unwrap()));
+    g.bench_function("box_blur_r8_2048", |b| b.iter(|| filter::box_blur(&big, 8).unwrap()));
+    g.bench_function("median_r2_1024", |b| b.iter(|| filter::median(&small, 2).unwrap()));
     g.finish();
 }

@@ -12,9 +12,7 @@ use kiln::ops::{filter, tone};
 use kiln::Image;
 
 fn fixture(name: &str) -> Image {
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests/fixtures/reference", name]
-        .iter()
-        .collect();
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests/fixtures/reference", name].iter().collect();
     kiln::io::load(Path::new(&path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -34,12 +32,7 @@ fn assert_close(what: &str, got: &Image, want: &str, max: i32, mean: f64) {
     assert_eq!(got.dimensions(), want_img.dimensions(), "{what}: size");
     let (mut worst, mut at, mut total) = (0, (0usize, 0usize), 0i64);
     let w = got.width() as usize;
-    for (i, (g, e)) in got
-        .pixels()
-        .chunks_exact(4)
-        .zip(want_img.pixels().chunks_exact(4))
-        .enumerate()
-    {
+    for (i, (g, e)) in got.pixels().chunks_exact(4).zip(want_img.pixels().chunks_exact(4)).enumerate() {
         for c in 0..3 {
             let d = (to8(g[c]) - to8(e[c])).abs();
             total += d as i64;
@@ -64,13 +57,7 @@ fn brightness_matches_pillow() {
     // Pillow truncates x * f to 8 bits; kiln rounds: at most 1 level apart.
     for f in [1.3f32, 0.6] {
         let got = tone::brightness(&input(), f).unwrap();
-        assert_close(
-            "brightness",
-            &got,
-            &format!("pillow_brightness_{f}.png"),
-            1,
-            0.6,
-        );
+        assert_close("brightness", &got, &format!("pillow_brightness_{f}.png"), 1, 0.6);
     }
 }
 
@@ -79,13 +66,7 @@ fn contrast_matches_pillow() {
     // Same rounded mean of the L image as Pillow, then one truncating blend: within 1 level.
     for f in [1.3f32, 0.6] {
         let got = tone::contrast(&input(), f).unwrap();
-        assert_close(
-            "contrast",
-            &got,
-            &format!("pillow_contrast_{f}.png"),
-            1,
-            0.6,
-        );
+        assert_close("contrast", &got, &format!("pillow_contrast_{f}.png"), 1, 0.6);
     }
 }
 
@@ -94,13 +75,7 @@ fn saturation_matches_pillow() {
     // Pillow's degenerate image is the 8-bit-rounded L image, kiln uses the exact luma: within 1 level.
     for f in [0.5f32, 1.6] {
         let got = tone::saturation(&input(), f).unwrap();
-        assert_close(
-            "saturation",
-            &got,
-            &format!("pillow_saturation_{f}.png"),
-            1,
-            0.6,
-        );
+        assert_close("saturation", &got, &format!("pillow_saturation_{f}.png"), 1, 0.6);
     }
 }
 
@@ -112,13 +87,7 @@ fn w5_chain_matches_pillow() {
     let img = tone::brightness(&input(), 1.2).unwrap();
     let img = tone::contrast(&img, 1.3).unwrap();
     let img = tone::saturation(&img, 0.8).unwrap();
-    assert_close(
-        "brightness 1.2, contrast 1.3, saturation 0.8",
-        &img,
-        "pillow_w5.png",
-        3,
-        1.5,
-    );
+    assert_close("brightness 1.2, contrast 1.3, saturation 0.8", &img, "pillow_w5.png", 3, 1.5);
 }
 
 #[test]
@@ -148,13 +117,7 @@ fn blur_matches_imagemagick() {
     // float Gaussian in numpy, rounded, shows the same +0.5 mean offset), hence mean <= 0.6.
     for sigma in [2.0f32, 5.0] {
         let got = filter::blur(&input(), sigma).unwrap();
-        assert_close(
-            &format!("blur {sigma}"),
-            &got,
-            &format!("im_blur_{sigma}.png"),
-            2,
-            0.6,
-        );
+        assert_close(&format!("blur {sigma}"), &got, &format!("im_blur_{sigma}.png"), 2, 0.6);
     }
 }
 
@@ -164,18 +127,9 @@ fn unsharp_is_close_to_pillow_unsharp_mask() {
     // compares the threshold on truncated 8-bit values; kiln uses a true Gaussian. Same semantics
     // (x + 1.5 (x - blur) where |x - blur| >= 3/255), so the results agree on average to a
     // fraction of a level, with a few levels at the sharpest edges.
-    let o = filter::Unsharp {
-        threshold: 3.0 / 255.0,
-        ..filter::Unsharp::new(2.0, 1.5)
-    };
+    let o = filter::Unsharp { threshold: 3.0 / 255.0, ..filter::Unsharp::new(2.0, 1.5) };
     let got = filter::unsharp_with(&input(), &o).unwrap();
-    assert_close(
-        "unsharp 2, 1.5, 3/255",
-        &got,
-        "pillow_unsharp_2_150_3.png",
-        12,
-        1.0,
-    );
+    assert_close("unsharp 2, 1.5, 3/255", &got, "pillow_unsharp_2_150_3.png", 12, 1.0);
 }
 
 /// Evaluates a script expression with the full kiln engine (no file, no run context needed).
@@ -188,10 +142,7 @@ fn eval(src: &str) -> Result<Image, String> {
 fn assert_script_error(src: &str, needle: &str) {
     match eval(src) {
         Ok(_) => panic!("`{src}` should fail with '{needle}'"),
-        Err(e) => assert!(
-            e.contains(needle),
-            "`{src}`: expected '{needle}' in the error, got: {e}"
-        ),
+        Err(e) => assert!(e.contains(needle), "`{src}`: expected '{needle}' in the error, got: {e}"),
     }
 }
 
@@ -216,74 +167,23 @@ fn script_bindings_run_every_tone_and_filter_op() {
 fn script_bindings_reject_bad_parameters() {
     let img = r#"image(8, 8, "orange")"#;
     assert_script_error(&format!("{img}.blur(-1)"), "blur: sigma must be in 0..");
-    assert_script_error(
-        &format!("{img}.blur(#{{ sigma: 2, radius: 3 }})"),
-        "unknown option 'radius'",
-    );
+    assert_script_error(&format!("{img}.blur(#{{ sigma: 2, radius: 3 }})"), "unknown option 'radius'");
     assert_script_error(&format!("{img}.blur(\"big\")"), "blur: expected a number");
-    assert_script_error(
-        &format!("{img}.box_blur(-2)"),
-        "box_blur: radius must be a whole number >= 0",
-    );
-    assert_script_error(
-        &format!("{img}.median(1.5)"),
-        "median: radius must be a whole number",
-    );
-    assert_script_error(
-        &format!("{img}.convolve([[1, 1]])"),
-        "kernel sides must be odd",
-    );
-    assert_script_error(
-        &format!("{img}.convolve([[1, \"x\", 1]])"),
-        "kernel weight must be a number",
-    );
-    assert_script_error(
-        &format!("{img}.convolve([[1]], #{{ norm: true }})"),
-        "unknown option 'norm'",
-    );
-    assert_script_error(
-        &format!("{img}.unsharp(1, 1, #{{ threshold: -1 }})"),
-        "threshold must be >= 0",
-    );
-    assert_script_error(
-        &format!("{img}.sharpen(-1)"),
-        "sharpen: amount must be in 0..1000",
-    );
-    assert_script_error(
-        &format!("{img}.curves([[0.5, 0.5]])"),
-        "curves: need at least 2 points",
-    );
-    assert_script_error(
-        &format!("{img}.curves([[0, 0, 1], [1, 1]])"),
-        "each point must be [x, y]",
-    );
-    assert_script_error(
-        &format!("{img}.colorize([])"),
-        "colorize: need at least one colour stop",
-    );
-    assert_script_error(
-        &format!("{img}.colorize([\"#000\", [1.0, \"#fff\"]])"),
-        "use one form",
-    );
-    assert_script_error(
-        &format!("{img}.colorize(\"viridis\")"),
-        "palette must be an array",
-    );
-    assert_script_error(
-        &format!("{img}.posterize(1)"),
-        "posterize: levels must be 2..256",
-    );
-    assert_script_error(
-        &format!("{img}.posterize(-3)"),
-        "posterize: levels must be 2..256",
-    );
-    assert_script_error(
-        &format!("{img}.brightness(-1)"),
-        "brightness: factor must be >= 0",
-    );
+    assert_script_error(&format!("{img}.box_blur(-2)"), "box_blur: radius must be a whole number >= 0");
+    assert_script_error(&format!("{img}.median(1.5)"), "median: radius must be a whole number");
+    assert_script_error(&format!("{img}.convolve([[1, 1]])"), "kernel sides must be odd");
+    assert_script_error(&format!("{img}.convolve([[1, \"x\", 1]])"), "kernel weight must be a number");
+    assert_script_error(&format!("{img}.convolve([[1]], #{{ norm: true }})"), "unknown option 'norm'");
+    assert_script_error(&format!("{img}.unsharp(1, 1, #{{ threshold: -1 }})"), "threshold must be >= 0");
+    assert_script_error(&format!("{img}.sharpen(-1)"), "sharpen: amount must be in 0..1000");
+    assert_script_error(&format!("{img}.curves([[0.5, 0.5]])"), "curves: need at least 2 points");
+    assert_script_error(&format!("{img}.curves([[0, 0, 1], [1, 1]])"), "each point must be [x, y]");
+    assert_script_error(&format!("{img}.colorize([])"), "colorize: need at least one colour stop");
+    assert_script_error(&format!("{img}.colorize([\"#000\", [1.0, \"#fff\"]])"), "use one form");
+    assert_script_error(&format!("{img}.colorize(\"viridis\")"), "palette must be an array");
+    assert_script_error(&format!("{img}.posterize(1)"), "posterize: levels must be 2..256");
+    assert_script_error(&format!("{img}.posterize(-3)"), "posterize: levels must be 2..256");
+    assert_script_error(&format!("{img}.brightness(-1)"), "brightness: factor must be >= 0");
     assert_script_error(&format!("{img}.gamma(0)"), "gamma: gamma must be > 0");
-    assert_script_error(
-        &format!("{img}.levels(0.5, 0.5, 0, 1)"),
-        "in_lo and in_hi must differ",
-    );
+    assert_script_error(&format!("{img}.levels(0.5, 0.5, 0, 1)"), "in_lo and in_hi must differ");
 }

@@ -26,9 +26,7 @@ fn radius_of(op: &str, v: &Dynamic) -> RhaiResult<u32> {
 /// A 2D array of numbers -> kernel rows.
 fn kernel(v: &Dynamic) -> RhaiResult<Vec<Vec<f32>>> {
     array("convolve", "kernel", v, |row| {
-        array("convolve", "a kernel row", row, |x| {
-            f32_of("convolve", "a kernel weight", x)
-        })
+        array("convolve", "a kernel row", row, |x| f32_of("convolve", "a kernel weight", x))
     })
 }
 
@@ -63,13 +61,7 @@ mod filter_api {
     pub fn box_blur(img: Image, opts: Dynamic) -> RhaiResult<Image> {
         let o = Options::or_number("box_blur", opts, "radius", &["radius", "linear"])?;
         let r = radius("box_blur", o.int("radius", 1)?)?;
-        lift(filter::box_blur_with(
-            &img,
-            &BoxBlur {
-                radius: r,
-                linear: o.bool("linear", false)?,
-            },
-        ))
+        lift(filter::box_blur_with(&img, &BoxBlur { radius: r, linear: o.bool("linear", false)? }))
     }
 
     /// Sharpens: `x + amount * (x - mean of the 8 neighbours)`; 1.0 is Pillow's `SHARPEN`.
@@ -99,12 +91,7 @@ mod filter_api {
     /// let crisp = image(64, 64, "orange").unsharp(2.0, 1.5, #{ threshold: 3.0 / 255.0 });
     /// ```
     #[rhai_fn(name = "unsharp", return_raw)]
-    pub fn unsharp_with(
-        img: Image,
-        sigma: Dynamic,
-        amount: Dynamic,
-        opts: Map,
-    ) -> RhaiResult<Image> {
+    pub fn unsharp_with(img: Image, sigma: Dynamic, amount: Dynamic, opts: Map) -> RhaiResult<Image> {
         let o = Options::new("unsharp", opts, &["threshold", "linear"])?;
         let u = Unsharp {
             sigma: f32_of("unsharp", "sigma", &sigma)?,
@@ -135,13 +122,7 @@ mod filter_api {
     #[rhai_fn(name = "convolve", return_raw)]
     pub fn convolve_with(img: Image, k: Dynamic, opts: Map) -> RhaiResult<Image> {
         let o = Options::new("convolve", opts, &["normalize"])?;
-        lift(filter::convolve_with(
-            &img,
-            &Convolve {
-                kernel: kernel(&k)?,
-                normalize: o.bool("normalize", false)?,
-            },
-        ))
+        lift(filter::convolve_with(&img, &Convolve { kernel: kernel(&k)?, normalize: o.bool("normalize", false)? }))
     }
 
     /// Sobel edge magnitude per channel (a hard 0→1 step gives 1); alpha kept.

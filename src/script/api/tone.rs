@@ -21,32 +21,22 @@ fn f32_of(op: &str, what: &str, v: &Dynamic) -> RhaiResult<f32> {
 /// `[[x, y], ...]` -> points.
 fn points(v: &Dynamic) -> RhaiResult<Vec<[f32; 2]>> {
     array("curves", "points", v, |p| {
-        let xy = array("curves", "a point", p, |n| {
-            f32_of("curves", "a coordinate", n)
-        })?;
+        let xy = array("curves", "a point", p, |n| f32_of("curves", "a coordinate", n))?;
         match xy.as_slice() {
             [x, y] => Ok([*x, *y]),
-            _ => Err(fail(
-                "curves",
-                format!("each point must be [x, y], got {} numbers", xy.len()),
-            )),
+            _ => Err(fail("curves", format!("each point must be [x, y], got {} numbers", xy.len()))),
         }
     })
 }
 
 /// `["#000", "#fff"]` (evenly spaced) or `[[0.0, "#000"], [1.0, "#fff"]]` -> stops.
 fn stops(v: &Dynamic) -> RhaiResult<Vec<(f32, Color)>> {
-    let items = v.clone().try_cast::<Array>().ok_or_else(|| {
-        fail(
-            "colorize",
-            "palette must be an array of colours or of [position, colour] pairs",
-        )
-    })?;
-    let positioned = items.iter().any(|s| {
-        s.clone()
-            .try_cast::<Array>()
-            .is_some_and(|a| a.len() == 2 && a[1].is_string())
-    });
+    let items = v
+        .clone()
+        .try_cast::<Array>()
+        .ok_or_else(|| fail("colorize", "palette must be an array of colours or of [position, colour] pairs"))?;
+    let positioned =
+        items.iter().any(|s| s.clone().try_cast::<Array>().is_some_and(|a| a.len() == 2 && a[1].is_string()));
     if positioned {
         items
             .iter()
@@ -55,23 +45,12 @@ fn stops(v: &Dynamic) -> RhaiResult<Vec<(f32, Color)>> {
                     .clone()
                     .try_cast::<Array>()
                     .filter(|a| a.len() == 2)
-                    .ok_or_else(|| {
-                        fail(
-                            "colorize",
-                            "mixing colours and [position, colour] pairs; use one form",
-                        )
-                    })?;
-                Ok((
-                    f32_of("colorize", "stop position", &pair[0])?,
-                    color("colorize", "stop colour", &pair[1])?,
-                ))
+                    .ok_or_else(|| fail("colorize", "mixing colours and [position, colour] pairs; use one form"))?;
+                Ok((f32_of("colorize", "stop position", &pair[0])?, color("colorize", "stop colour", &pair[1])?))
             })
             .collect()
     } else {
-        let colors = items
-            .iter()
-            .map(|c| color("colorize", "palette colour", c))
-            .collect::<RhaiResult<Vec<_>>>()?;
+        let colors = items.iter().map(|c| color("colorize", "palette colour", c)).collect::<RhaiResult<Vec<_>>>()?;
         Ok(crate::image::ops::tone::colorize_stops(&colors))
     }
 }
@@ -91,10 +70,7 @@ mod tone_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn brightness(mut img: Image, factor: Dynamic) -> RhaiResult<Image> {
-        lift(
-            tone::brightness_in_place(&mut img, f32_of("brightness", "factor", &factor)?)
-                .map(|_| img),
-        )
+        lift(tone::brightness_in_place(&mut img, f32_of("brightness", "factor", &factor)?).map(|_| img))
     }
 
     /// Contrast like Pillow `ImageEnhance.Contrast`: blends with the mean gray; 1.0 = unchanged, 0 = flat gray.
@@ -114,10 +90,7 @@ mod tone_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn saturation(mut img: Image, factor: Dynamic) -> RhaiResult<Image> {
-        lift(
-            tone::saturation_in_place(&mut img, f32_of("saturation", "factor", &factor)?)
-                .map(|_| img),
-        )
+        lift(tone::saturation_in_place(&mut img, f32_of("saturation", "factor", &factor)?).map(|_| img))
     }
 
     /// Rotates hues by `deg` degrees (HSV); 120 turns red into green.
@@ -156,21 +129,9 @@ mod tone_api {
     /// let img = image(64, 64, "gray").levels(0.1, 0.9, 0.0, 1.0);
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn levels(
-        img: Image,
-        in_lo: Dynamic,
-        in_hi: Dynamic,
-        out_lo: Dynamic,
-        out_hi: Dynamic,
-    ) -> RhaiResult<Image> {
+    pub fn levels(img: Image, in_lo: Dynamic, in_hi: Dynamic, out_lo: Dynamic, out_hi: Dynamic) -> RhaiResult<Image> {
         let f = |what, v: &Dynamic| f32_of("levels", what, v);
-        lift(tone::levels(
-            &img,
-            f("in_lo", &in_lo)?,
-            f("in_hi", &in_hi)?,
-            f("out_lo", &out_lo)?,
-            f("out_hi", &out_hi)?,
-        ))
+        lift(tone::levels(&img, f("in_lo", &in_lo)?, f("in_hi", &in_hi)?, f("out_lo", &out_lo)?, f("out_hi", &out_hi)?))
     }
 
     /// Tone curve: a smooth monotone curve through `[x, y]` points (at least 2), applied to R, G, B.
@@ -221,8 +182,7 @@ mod tone_api {
     #[rhai_fn(return_raw)]
     pub fn posterize(img: Image, n: Dynamic) -> RhaiResult<Image> {
         let n = int("posterize", "levels", &n)?;
-        let n = u32::try_from(n)
-            .map_err(|_| fail("posterize", format!("levels must be 2..256, got {n}")))?;
+        let n = u32::try_from(n).map_err(|_| fail("posterize", format!("levels must be 2..256, got {n}")))?;
         lift(tone::posterize(&img, n))
     }
 

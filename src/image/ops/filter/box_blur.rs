@@ -22,13 +22,7 @@ pub struct BoxBlur {
 
 /// Mean over a (2r+1)² box, edges clamped.
 pub fn box_blur(img: &Image, radius: u32) -> Result<Image> {
-    box_blur_with(
-        img,
-        &BoxBlur {
-            radius,
-            linear: false,
-        },
-    )
+    box_blur_with(img, &BoxBlur { radius, linear: false })
 }
 
 /// Box blur with options.

@@ -27,13 +27,7 @@ pub struct Convolve {
 
 /// Convolves with `kernel` (rows of weights, odd width and height), edges clamped, premultiplied.
 pub fn convolve(img: &Image, kernel: &[Vec<f32>]) -> Result<Image> {
-    convolve_with(
-        img,
-        &Convolve {
-            kernel: kernel.to_vec(),
-            normalize: false,
-        },
-    )
+    convolve_with(img, &Convolve { kernel: kernel.to_vec(), normalize: false })
 }
 
 /// Convolution with options.
@@ -55,10 +49,7 @@ pub fn convolve_with(img: &Image, o: &Convolve) -> Result<Image> {
 /// Pillow's `ImageFilter.SHARPEN` kernel (centre 32/16, neighbours -2/16).
 pub fn sharpen(img: &Image, amount: f32) -> Result<Image> {
     if !amount.is_finite() || !(0.0..=1000.0).contains(&amount) {
-        return Err(Error::param(
-            "sharpen",
-            format!("amount must be in 0..1000, got {amount}"),
-        ));
+        return Err(Error::param("sharpen", format!("amount must be in 0..1000, got {amount}")));
     }
     let n = -amount / 8.0;
     let kernel = vec![vec![n, n, n], vec![n, 1.0 + amount, n], vec![n, n, n]];
@@ -69,11 +60,7 @@ pub fn sharpen(img: &Image, amount: f32) -> Result<Image> {
 /// Computed on premultiplied colour, so the border of a transparent area is an edge; the result
 /// keeps the input's alpha.
 pub fn edges(img: &Image) -> Result<Image> {
-    let space = Space {
-        premultiply: !img.is_opaque(),
-        linear: false,
-        opaque: false,
-    };
+    let space = Space { premultiply: !img.is_opaque(), linear: false, opaque: false };
     let gx = [-1.0, 0.0, 1.0, -2.0, 0.0, 2.0, -1.0, 0.0, 1.0];
     let gy = [-1.0, -2.0, -1.0, 0.0, 0.0, 0.0, 1.0, 2.0, 1.0];
     let x = correlate(img, &space, &gx, 3, 3);
@@ -83,10 +70,8 @@ pub fn edges(img: &Image) -> Result<Image> {
         .zip(y.par_chunks(img.stride()))
         .zip(img.pixels().par_chunks(img.stride()))
         .for_each(|((o, y), s)| {
-            for ((op, yp), sp) in o
-                .chunks_exact_mut(CHANNELS)
-                .zip(y.chunks_exact(CHANNELS))
-                .zip(s.chunks_exact(CHANNELS))
+            for ((op, yp), sp) in
+                o.chunks_exact_mut(CHANNELS).zip(y.chunks_exact(CHANNELS)).zip(s.chunks_exact(CHANNELS))
             {
                 for c in 0..3 {
                     op[c] = (op[c] * op[c] + yp[c] * yp[c]).sqrt() * 0.25;
@@ -100,23 +85,17 @@ pub fn edges(img: &Image) -> Result<Image> {
 /// Emboss like Pillow's `ImageFilter.EMBOSS`: `x - up_left + 0.5` per channel (flat areas turn
 /// mid-gray). Computed on premultiplied colour; the result keeps the input's alpha.
 pub fn emboss(img: &Image) -> Result<Image> {
-    let space = Space {
-        premultiply: !img.is_opaque(),
-        linear: false,
-        opaque: false,
-    };
+    let space = Space { premultiply: !img.is_opaque(), linear: false, opaque: false };
     let k = [-1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0];
     let mut out = correlate(img, &space, &k, 3, 3);
-    out.par_chunks_mut(img.stride())
-        .zip(img.pixels().par_chunks(img.stride()))
-        .for_each(|(o, s)| {
-            for (op, sp) in o.chunks_exact_mut(CHANNELS).zip(s.chunks_exact(CHANNELS)) {
-                for v in &mut op[..3] {
-                    *v += 0.5;
-                }
-                op[3] = sp[3];
+    out.par_chunks_mut(img.stride()).zip(img.pixels().par_chunks(img.stride())).for_each(|(o, s)| {
+        for (op, sp) in o.chunks_exact_mut(CHANNELS).zip(s.chunks_exact(CHANNELS)) {
+            for v in &mut op[..3] {
+                *v += 0.5;
             }
-        });
+            op[3] = sp[3];
+        }
+    });
     Image::from_rgba(img.width(), img.height(), out)
 }
 
@@ -125,28 +104,16 @@ pub(crate) fn check_kernel(op: &str, kernel: &[Vec<f32>]) -> Result<(Vec<f32>, u
     let kh = kernel.len();
     let kw = kernel.first().map_or(0, |r| r.len());
     if kh == 0 || kw == 0 {
-        return Err(Error::param(
-            op,
-            "kernel must have at least one row and one column",
-        ));
+        return Err(Error::param(op, "kernel must have at least one row and one column"));
     }
     if kernel.iter().any(|r| r.len() != kw) {
-        return Err(Error::param(
-            op,
-            "kernel rows must all have the same length",
-        ));
+        return Err(Error::param(op, "kernel rows must all have the same length"));
     }
     if kw.is_multiple_of(2) || kh.is_multiple_of(2) {
-        return Err(Error::param(
-            op,
-            format!("kernel sides must be odd, got {kw}x{kh}"),
-        ));
+        return Err(Error::param(op, format!("kernel sides must be odd, got {kw}x{kh}")));
     }
     if kw > MAX_KERNEL || kh > MAX_KERNEL {
-        return Err(Error::param(
-            op,
-            format!("kernel is at most {MAX_KERNEL}x{MAX_KERNEL}, got {kw}x{kh}"),
-        ));
+        return Err(Error::param(op, format!("kernel is at most {MAX_KERNEL}x{MAX_KERNEL}, got {kw}x{kh}")));
     }
     let flat: Vec<f32> = kernel.iter().flatten().copied().collect();
     if flat.iter().any(|v| !v.is_finite()) {
@@ -200,15 +167,7 @@ mod tests {
     #[test]
     fn identity_and_shift_kernels() {
         let img = ramp();
-        let id = convolve(
-            &img,
-            &[
-                vec![0.0, 0.0, 0.0],
-                vec![0.0, 1.0, 0.0],
-                vec![0.0, 0.0, 0.0],
-            ],
-        )
-        .unwrap();
+        let id = convolve(&img, &[vec![0.0, 0.0, 0.0], vec![0.0, 1.0, 0.0], vec![0.0, 0.0, 0.0]]).unwrap();
         assert_eq!(id.pixels(), img.pixels());
         // Weight on the right neighbour: out(x) = in(x + 1), clamped at the right edge.
         let shift = convolve(&img, &[vec![0.0, 0.0, 1.0]]).unwrap();
@@ -220,14 +179,7 @@ mod tests {
     fn normalize_divides_by_the_sum() {
         let img = Image::filled(4, 4, Color::gray(0.4)).unwrap();
         let k = vec![vec![1.0, 2.0, 1.0]; 3];
-        let out = convolve_with(
-            &img,
-            &Convolve {
-                kernel: k,
-                normalize: true,
-            },
-        )
-        .unwrap();
+        let out = convolve_with(&img, &Convolve { kernel: k, normalize: true }).unwrap();
         assert!((out.get(1, 1).unwrap().r - 0.4).abs() < 1e-6);
     }
 
@@ -246,14 +198,7 @@ mod tests {
     fn sharpen_keeps_flat_areas_and_edges_find_steps() {
         let flat = Image::filled(5, 5, Color::gray(0.3)).unwrap();
         assert!((sharpen(&flat, 2.0).unwrap().get(2, 2).unwrap().r - 0.3).abs() < 1e-6);
-        let step = Image::from_fn(8, 8, |x, _| {
-            if x < 4 {
-                [0.0, 0.0, 0.0, 1.0]
-            } else {
-                [1.0; 4]
-            }
-        })
-        .unwrap();
+        let step = Image::from_fn(8, 8, |x, _| if x < 4 { [0.0, 0.0, 0.0, 1.0] } else { [1.0; 4] }).unwrap();
         let e = edges(&step).unwrap();
         assert!((e.get(4, 4).unwrap().r - 1.0).abs() < 1e-6);
         assert_eq!(e.get(1, 4).unwrap().r, 0.0);

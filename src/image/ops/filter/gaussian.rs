@@ -36,10 +36,7 @@ pub struct Blur {
 impl Blur {
     /// A blur of standard deviation `sigma` on sRGB values.
     pub fn sigma(sigma: f32) -> Blur {
-        Blur {
-            sigma,
-            linear: false,
-        }
+        Blur { sigma, linear: false }
     }
 
     /// The same blur in linear light.
@@ -111,12 +108,7 @@ pub(crate) fn gaussian_work(img: &Image, sigma: f32, space: &Space, leave: bool)
 /// `o[i] = w0 * c[i] + Σ_k w[k] * (a_k[i] + b_k[i])` over one chunk: the inner loop of both
 /// passes. Plain mul and add (no FMA) so every CPU computes the same bits.
 #[inline(always)]
-fn taps<'a>(
-    o: &mut [f32],
-    centre: &[f32],
-    weights: &[f32],
-    pair: impl Fn(usize) -> (&'a [f32], &'a [f32]),
-) {
+fn taps<'a>(o: &mut [f32], centre: &[f32], weights: &[f32], pair: impl Fn(usize) -> (&'a [f32], &'a [f32])) {
     let w0 = weights[0];
     for (o, c) in o.iter_mut().zip(centre) {
         *o = w0 * c;
@@ -177,14 +169,7 @@ fn vertical(src: &[f32], w: usize, h: usize, weights: &[f32]) -> Vec<f32> {
     out
 }
 
-fn vertical_band(
-    src: &[f32],
-    stride: usize,
-    h: usize,
-    y0: usize,
-    band: &mut [f32],
-    weights: &[f32],
-) {
+fn vertical_band(src: &[f32], stride: usize, h: usize, y0: usize, band: &mut [f32], weights: &[f32]) {
     with_avx2!(
         vertical_band_avx2,
         (src: &[f32], stride: usize, h: usize, y0: usize, band: &mut [f32], weights: &[f32]),
@@ -225,12 +210,7 @@ pub struct Unsharp {
 impl Unsharp {
     /// An unsharp mask with no threshold.
     pub fn new(sigma: f32, amount: f32) -> Unsharp {
-        Unsharp {
-            sigma,
-            amount,
-            threshold: 0.0,
-            linear: false,
-        }
+        Unsharp { sigma, amount, threshold: 0.0, linear: false }
     }
 }
 
@@ -246,10 +226,7 @@ pub fn unsharp_with(img: &Image, o: &Unsharp) -> Result<Image> {
     let amount = check_range("unsharp", "amount", o.amount, 1000.0)?;
     let threshold = o.threshold;
     if !threshold.is_finite() || threshold < 0.0 {
-        return Err(Error::param(
-            "unsharp",
-            format!("threshold must be >= 0, got {threshold}"),
-        ));
+        return Err(Error::param("unsharp", format!("threshold must be >= 0, got {threshold}")));
     }
     if sigma == 0.0 || amount == 0.0 {
         return Ok(img.clone());
@@ -258,10 +235,8 @@ pub fn unsharp_with(img: &Image, o: &Unsharp) -> Result<Image> {
     let blurred = gaussian_work(img, sigma, &space, false);
     let stride = img.stride();
     let mut out = vec![0f32; blurred.len()];
-    out.par_chunks_mut(stride)
-        .zip(img.pixels().par_chunks(stride))
-        .zip(blurred.par_chunks(stride))
-        .for_each(|((o, s), b)| {
+    out.par_chunks_mut(stride).zip(img.pixels().par_chunks(stride)).zip(blurred.par_chunks(stride)).for_each(
+        |((o, s), b)| {
             o.copy_from_slice(s);
             space.enter(o);
             for (op, bp) in o.chunks_exact_mut(CHANNELS).zip(b.chunks_exact(CHANNELS)) {
@@ -273,7 +248,8 @@ pub fn unsharp_with(img: &Image, o: &Unsharp) -> Result<Image> {
                 }
             }
             space.leave(o);
-        });
+        },
+    );
     Image::from_rgba(img.width(), img.height(), out)
 }
 
@@ -295,9 +271,7 @@ mod tests {
         let img = Image::filled(37, 23, Color::new(0.3, 0.6, 0.9, 1.0)).unwrap();
         let out = blur(&img, 3.0).unwrap();
         for p in out.pixels().chunks_exact(4) {
-            assert!(
-                (p[0] - 0.3).abs() < 1e-5 && (p[1] - 0.6).abs() < 1e-5 && (p[2] - 0.9).abs() < 1e-5
-            );
+            assert!((p[0] - 0.3).abs() < 1e-5 && (p[1] - 0.6).abs() < 1e-5 && (p[2] - 0.9).abs() < 1e-5);
             assert_eq!(p[3], 1.0);
         }
         let lin = blur_with(&img, &Blur::sigma(3.0).linear(true)).unwrap();
@@ -329,14 +303,8 @@ mod tests {
 
     #[test]
     fn impulse_spreads_like_the_kernel() {
-        let img = Image::from_fn(41, 41, |x, y| {
-            if x == 20 && y == 20 {
-                [1.0; 4]
-            } else {
-                [0.0, 0.0, 0.0, 1.0]
-            }
-        })
-        .unwrap();
+        let img =
+            Image::from_fn(41, 41, |x, y| if x == 20 && y == 20 { [1.0; 4] } else { [0.0, 0.0, 0.0, 1.0] }).unwrap();
         let out = blur(&img, 2.0).unwrap();
         let w = gaussian_weights(2.0);
         let p = out.get(22, 21).unwrap().r;
@@ -352,37 +320,17 @@ mod tests {
         assert_eq!(blur(&img, 0.0).unwrap(), img);
         assert!(unsharp(&img, -1.0, 1.0).is_err());
         assert!(unsharp(&img, 1.0, f32::NAN).is_err());
-        assert!(unsharp_with(
-            &img,
-            &Unsharp {
-                threshold: -1.0,
-                ..Unsharp::new(1.0, 1.0)
-            }
-        )
-        .is_err());
+        assert!(unsharp_with(&img, &Unsharp { threshold: -1.0, ..Unsharp::new(1.0, 1.0) }).is_err());
     }
 
     #[test]
     fn unsharp_steepens_an_edge_and_threshold_blocks_small_changes() {
-        let img = Image::from_fn(16, 4, |x, _| {
-            if x < 8 {
-                [0.2, 0.2, 0.2, 1.0]
-            } else {
-                [0.8, 0.8, 0.8, 1.0]
-            }
-        })
-        .unwrap();
+        let img =
+            Image::from_fn(16, 4, |x, _| if x < 8 { [0.2, 0.2, 0.2, 1.0] } else { [0.8, 0.8, 0.8, 1.0] }).unwrap();
         let out = unsharp(&img, 1.0, 1.0).unwrap();
         assert!(out.get(7, 1).unwrap().r < 0.2);
         assert!(out.get(8, 1).unwrap().r > 0.8);
-        let none = unsharp_with(
-            &img,
-            &Unsharp {
-                threshold: 0.9,
-                ..Unsharp::new(1.0, 1.0)
-            },
-        )
-        .unwrap();
+        let none = unsharp_with(&img, &Unsharp { threshold: 0.9, ..Unsharp::new(1.0, 1.0) }).unwrap();
         assert_eq!(none.pixels(), img.pixels());
     }
 }

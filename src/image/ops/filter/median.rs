@@ -27,8 +27,7 @@ pub fn median(img: &Image, radius: u32) -> Result<Image> {
     let space = Space::of(img, false);
     let (w, h) = (img.width() as usize, img.height() as usize);
     let mut work = img.pixels().to_vec();
-    work.par_chunks_mut(img.stride())
-        .for_each(|row| space.enter(row));
+    work.par_chunks_mut(img.stride()).for_each(|row| space.enter(row));
     let channels = if space.opaque { 3 } else { 4 };
     let mut out = work.clone();
     for c in 0..channels {
@@ -36,32 +35,19 @@ pub fn median(img: &Image, radius: u32) -> Result<Image> {
         let (lo, hi) = plane
             .iter()
             .filter(|v| v.is_finite())
-            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
-                (lo.min(v), hi.max(v))
-            });
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
         if hi <= lo {
             continue; // constant (or empty of finite values): the median is the value itself
         }
         let scale = (LEVELS - 1) as f32 / (hi - lo);
         let q: Vec<u16> = plane
             .par_iter()
-            .map(|&v| {
-                if v >= lo {
-                    ((v - lo) * scale + 0.5).min((LEVELS - 1) as f32) as u16
-                } else {
-                    0
-                }
-            })
+            .map(|&v| if v >= lo { ((v - lo) * scale + 0.5).min((LEVELS - 1) as f32) as u16 } else { 0 })
             .collect();
         let step = (hi - lo) / (LEVELS - 1) as f32;
-        out.par_chunks_mut(img.stride()).enumerate().for_each_init(
-            Histogram::new,
-            |hist, (y, orow)| {
-                median_row(&q, w, h, y, r, hist, |x, bin| {
-                    orow[x * CHANNELS + c] = lo + bin as f32 * step
-                });
-            },
-        );
+        out.par_chunks_mut(img.stride()).enumerate().for_each_init(Histogram::new, |hist, (y, orow)| {
+            median_row(&q, w, h, y, r, hist, |x, bin| orow[x * CHANNELS + c] = lo + bin as f32 * step);
+        });
     }
     finish(out, img.width(), img.height(), &space)
 }
@@ -74,10 +60,7 @@ struct Histogram {
 
 impl Histogram {
     fn new() -> Histogram {
-        Histogram {
-            fine: vec![0; LEVELS],
-            coarse: vec![0; 256],
-        }
+        Histogram { fine: vec![0; LEVELS], coarse: vec![0; 256] }
     }
 
     #[inline]
@@ -121,9 +104,7 @@ fn median_row(
     mut put: impl FnMut(usize, u16),
 ) {
     let clamp = |v: isize, n: usize| v.clamp(0, n as isize - 1) as usize;
-    let rows: Vec<usize> = (-(r as isize)..=r as isize)
-        .map(|d| clamp(y as isize + d, h))
-        .collect();
+    let rows: Vec<usize> = (-(r as isize)..=r as isize).map(|d| clamp(y as isize + d, h)).collect();
     let column = |x: isize| clamp(x, w);
     let rank = ((2 * r + 1) * (2 * r + 1) / 2) as u32;
     for dx in -(r as isize)..=r as isize {
@@ -134,10 +115,7 @@ fn median_row(
     }
     for x in 0..w {
         put(x, hist.nth(rank));
-        let (gone, next) = (
-            column(x as isize - r as isize),
-            column(x as isize + r as isize + 1),
-        );
+        let (gone, next) = (column(x as isize - r as isize), column(x as isize + r as isize + 1));
         for &yy in &rows {
             hist.remove(q[yy * w + gone]);
             hist.add(q[yy * w + next]);

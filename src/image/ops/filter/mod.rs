@@ -45,11 +45,7 @@ pub(crate) struct Space {
 
 impl Space {
     /// The working space equal to the image's own (nothing to convert).
-    pub(crate) const IDENTITY: Space = Space {
-        premultiply: false,
-        linear: false,
-        opaque: false,
-    };
+    pub(crate) const IDENTITY: Space = Space { premultiply: false, linear: false, opaque: false };
 
     /// True when entering this space changes nothing.
     pub(crate) fn is_identity(&self) -> bool {
@@ -59,11 +55,7 @@ impl Space {
     /// The space for filtering `img`: premultiplied unless opaque, linear when asked.
     pub(crate) fn of(img: &Image, linear: bool) -> Space {
         let opaque = img.is_opaque();
-        Space {
-            premultiply: !opaque,
-            linear,
-            opaque,
-        }
+        Space { premultiply: !opaque, linear, opaque }
     }
 
     /// Converts a row of image pixels into the working space, in place.
@@ -123,16 +115,10 @@ impl Space {
 /// Checks a blur-like radius parameter: finite, 0..=max.
 pub(crate) fn check_range(op: &str, what: &str, v: f32, max: f32) -> Result<f32> {
     if !v.is_finite() {
-        return Err(Error::param(
-            op,
-            format!("{what} must be a finite number, got {v}"),
-        ));
+        return Err(Error::param(op, format!("{what} must be a finite number, got {v}")));
     }
     if v < 0.0 || v > max {
-        return Err(Error::param(
-            op,
-            format!("{what} must be in 0..{max}, got {v}"),
-        ));
+        return Err(Error::param(op, format!("{what} must be in 0..{max}, got {v}")));
     }
     Ok(v)
 }
@@ -146,12 +132,7 @@ pub(crate) fn fill_padded(buf: &mut [f32], row: &[f32], pad: usize, space: &Spac
     buf[mid..mid + n].copy_from_slice(row);
     space.enter(&mut buf[mid..mid + n]);
     let first: [f32; 4] = [buf[mid], buf[mid + 1], buf[mid + 2], buf[mid + 3]];
-    let last: [f32; 4] = [
-        buf[mid + n - 4],
-        buf[mid + n - 3],
-        buf[mid + n - 2],
-        buf[mid + n - 1],
-    ];
+    let last: [f32; 4] = [buf[mid + n - 4], buf[mid + n - 3], buf[mid + n - 2], buf[mid + n - 1]];
     for p in buf[..mid].chunks_exact_mut(CHANNELS) {
         p.copy_from_slice(&first);
     }
@@ -168,15 +149,13 @@ where
 {
     let stride = w * CHANNELS;
     let mut out = vec![0f32; src.len()];
-    out.par_chunks_mut(stride)
-        .zip(src.par_chunks(stride))
-        .for_each_init(
-            || vec![0f32; (w + 2 * pad) * CHANNELS],
-            |buf, (o, s)| {
-                fill_padded(buf, s, pad, space);
-                f(buf, o);
-            },
-        );
+    out.par_chunks_mut(stride).zip(src.par_chunks(stride)).for_each_init(
+        || vec![0f32; (w + 2 * pad) * CHANNELS],
+        |buf, (o, s)| {
+            fill_padded(buf, s, pad, space);
+            f(buf, o);
+        },
+    );
     out
 }
 
@@ -186,19 +165,17 @@ pub(crate) fn transpose(src: &[f32], w: usize, h: usize) -> Vec<f32> {
     const BAND: usize = 16;
     let out_stride = h * CHANNELS;
     let mut out = vec![0f32; src.len()];
-    out.par_chunks_mut(out_stride * BAND)
-        .enumerate()
-        .for_each(|(b, band)| {
-            let x0 = b * BAND;
-            let n = band.len() / out_stride;
-            for y in 0..h {
-                let s = &src[(y * w + x0) * CHANNELS..(y * w + x0 + n) * CHANNELS];
-                for (dx, p) in s.chunks_exact(CHANNELS).enumerate() {
-                    let o = dx * out_stride + y * CHANNELS;
-                    band[o..o + CHANNELS].copy_from_slice(p);
-                }
+    out.par_chunks_mut(out_stride * BAND).enumerate().for_each(|(b, band)| {
+        let x0 = b * BAND;
+        let n = band.len() / out_stride;
+        for y in 0..h {
+            let s = &src[(y * w + x0) * CHANNELS..(y * w + x0 + n) * CHANNELS];
+            for (dx, p) in s.chunks_exact(CHANNELS).enumerate() {
+                let o = dx * out_stride + y * CHANNELS;
+                band[o..o + CHANNELS].copy_from_slice(p);
             }
-        });
+        }
+    });
     out
 }
 

@@ -13,20 +13,7 @@ use super::map_rgb;
 /// linear interpolation in sRGB); named palettes live in the field room's palette module.
 pub fn colorize_stops(colors: &[Color]) -> Vec<(f32, Color)> {
     let n = colors.len();
-    colors
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            (
-                if n > 1 {
-                    i as f32 / (n - 1) as f32
-                } else {
-                    0.0
-                },
-                *c,
-            )
-        })
-        .collect()
+    colors.iter().enumerate().map(|(i, c)| (if n > 1 { i as f32 / (n - 1) as f32 } else { 0.0 }, *c)).collect()
 }
 
 /// Maps each pixel's luma (clipped to 0..1) through colour `stops` (positions in 0..1, any order,
@@ -36,18 +23,12 @@ pub fn colorize(img: &Image, stops: &[(f32, Color)]) -> Result<Image> {
         return Err(Error::param("colorize", "need at least one colour stop"));
     }
     if stops.len() > 4096 {
-        return Err(Error::param(
-            "colorize",
-            format!("at most 4096 stops, got {}", stops.len()),
-        ));
+        return Err(Error::param("colorize", format!("at most 4096 stops, got {}", stops.len())));
     }
     let mut s = stops.to_vec();
     for (p, c) in &s {
         if !p.is_finite() {
-            return Err(Error::param(
-                "colorize",
-                format!("stop positions must be finite, got {p}"),
-            ));
+            return Err(Error::param("colorize", format!("stop positions must be finite, got {p}")));
         }
         c.validate("colorize")?;
     }
@@ -67,11 +48,7 @@ pub fn colorize(img: &Image, stops: &[(f32, Color)]) -> Result<Image> {
             } else {
                 let ((p0, a), (p1, b)) = (s[j - 1], s[j]);
                 let f = if p1 > p0 { (t - p0) / (p1 - p0) } else { 0.0 };
-                [
-                    a.r + (b.r - a.r) * f,
-                    a.g + (b.g - a.g) * f,
-                    a.b + (b.b - a.b) * f,
-                ]
+                [a.r + (b.r - a.r) * f, a.g + (b.g - a.g) * f, a.b + (b.b - a.b) * f]
             }
         })
         .collect();
@@ -81,11 +58,7 @@ pub fn colorize(img: &Image, stops: &[(f32, Color)]) -> Result<Image> {
         let i = (p as usize).min(N - 1);
         let f = p - i as f32;
         let (a, b) = (lut[i], lut[i + 1]);
-        [
-            a[0] + (b[0] - a[0]) * f,
-            a[1] + (b[1] - a[1]) * f,
-            a[2] + (b[2] - a[2]) * f,
-        ]
+        [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f]
     })
 }
 

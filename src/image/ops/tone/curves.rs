@@ -18,24 +18,15 @@ impl Curve {
     /// Builds the curve; needs at least 2 points with distinct, finite x (any order).
     pub fn new(points: &[[f32; 2]]) -> Result<Curve> {
         if points.len() < 2 {
-            return Err(Error::param(
-                "curves",
-                format!("need at least 2 points, got {}", points.len()),
-            ));
+            return Err(Error::param("curves", format!("need at least 2 points, got {}", points.len())));
         }
         if points.len() > 4096 {
-            return Err(Error::param(
-                "curves",
-                format!("at most 4096 points, got {}", points.len()),
-            ));
+            return Err(Error::param("curves", format!("at most 4096 points, got {}", points.len())));
         }
         let mut pts = points.to_vec();
         for p in &pts {
             if !p[0].is_finite() || !p[1].is_finite() {
-                return Err(Error::param(
-                    "curves",
-                    format!("points must be finite, got [{}, {}]", p[0], p[1]),
-                ));
+                return Err(Error::param("curves", format!("points must be finite, got [{}, {}]", p[0], p[1])));
             }
         }
         pts.sort_by(|a, b| a[0].total_cmp(&b[0]));
@@ -45,18 +36,12 @@ impl Curve {
         let xs: Vec<f32> = pts.iter().map(|p| p[0]).collect();
         let ys: Vec<f32> = pts.iter().map(|p| p[1]).collect();
         let n = xs.len();
-        let d: Vec<f32> = (0..n - 1)
-            .map(|i| (ys[i + 1] - ys[i]) / (xs[i + 1] - xs[i]))
-            .collect();
+        let d: Vec<f32> = (0..n - 1).map(|i| (ys[i + 1] - ys[i]) / (xs[i + 1] - xs[i])).collect();
         let mut t = vec![0f32; n];
         t[0] = d[0];
         t[n - 1] = d[n - 2];
         for i in 1..n - 1 {
-            t[i] = if d[i - 1] * d[i] <= 0.0 {
-                0.0
-            } else {
-                (d[i - 1] + d[i]) / 2.0
-            };
+            t[i] = if d[i - 1] * d[i] <= 0.0 { 0.0 } else { (d[i - 1] + d[i]) / 2.0 };
         }
         // Fritsch–Carlson: limit the tangents so each segment stays monotone.
         for i in 0..n - 1 {
@@ -73,11 +58,7 @@ impl Curve {
                 t[i + 1] = k * b * d[i];
             }
         }
-        Ok(Curve {
-            xs,
-            ys,
-            tangents: t,
-        })
+        Ok(Curve { xs, ys, tangents: t })
     }
 
     /// The curve at `x`; flat beyond the first and last points.
@@ -97,10 +78,7 @@ impl Curve {
         let h10 = t3 - 2.0 * t2 + t;
         let h01 = -2.0 * t3 + 3.0 * t2;
         let h11 = t3 - t2;
-        h00 * self.ys[i]
-            + h10 * h * self.tangents[i]
-            + h01 * self.ys[i + 1]
-            + h11 * h * self.tangents[i + 1]
+        h00 * self.ys[i] + h10 * h * self.tangents[i] + h01 * self.ys[i + 1] + h11 * h * self.tangents[i + 1]
     }
 }
 
@@ -111,9 +89,7 @@ pub fn curves(img: &Image, points: &[[f32; 2]]) -> Result<Image> {
     // far below one 8-bit level, and a table lookup is much cheaper than a binary search per value.
     const N: usize = 4096;
     let (x0, x1) = (curve.xs[0], curve.xs[curve.xs.len() - 1]);
-    let lut: Vec<f32> = (0..=N)
-        .map(|i| curve.eval(x0 + (x1 - x0) * i as f32 / N as f32))
-        .collect();
+    let lut: Vec<f32> = (0..=N).map(|i| curve.eval(x0 + (x1 - x0) * i as f32 / N as f32)).collect();
     let scale = N as f32 / (x1 - x0);
     let (first, last) = (lut[0], lut[N]);
     let m = |v: f32| {

@@ -47,11 +47,7 @@ pub fn brightness_in_place(img: &mut Image, factor: f32) -> Result<()> {
 pub fn luma_mean_pillow(img: &Image) -> f32 {
     let row_sums: Vec<f64> = img
         .rows()
-        .map(|row| {
-            row.chunks_exact(CHANNELS)
-                .map(|p| luma([p[0], p[1], p[2], p[3]]) as f64)
-                .sum::<f64>()
-        })
+        .map(|row| row.chunks_exact(CHANNELS).map(|p| luma([p[0], p[1], p[2], p[3]]) as f64).sum::<f64>())
         .collect();
     let mean = row_sums.iter().sum::<f64>() / img.pixel_count() as f64;
     ((mean * 255.0 + 0.5).floor() / 255.0) as f32
@@ -63,18 +59,14 @@ pub fn contrast(img: &Image, factor: f32) -> Result<Image> {
     let f = check_non_negative("contrast", "factor", factor)?;
     let m = luma_mean_pillow(img);
     let base = m * (1.0 - f);
-    map_rgb(img, |[r, g, b]| {
-        [clip(base + f * r), clip(base + f * g), clip(base + f * b)]
-    })
+    map_rgb(img, |[r, g, b]| [clip(base + f * r), clip(base + f * g), clip(base + f * b)])
 }
 
 /// [`contrast`] in place (see [`brightness_in_place`]).
 pub fn contrast_in_place(img: &mut Image, factor: f32) -> Result<()> {
     let f = check_non_negative("contrast", "factor", factor)?;
     let base = luma_mean_pillow(img) * (1.0 - f);
-    map_rgb_in_place(img, |[r, g, b]| {
-        [clip(base + f * r), clip(base + f * g), clip(base + f * b)]
-    });
+    map_rgb_in_place(img, |[r, g, b]| [clip(base + f * r), clip(base + f * g), clip(base + f * b)]);
     Ok(())
 }
 
@@ -141,11 +133,7 @@ mod tests {
         brightness_in_place(&mut a, 1.3).unwrap();
         contrast_in_place(&mut a, 1.2).unwrap();
         saturation_in_place(&mut a, 0.7).unwrap();
-        let b = saturation(
-            &contrast(&brightness(&img, 1.3).unwrap(), 1.2).unwrap(),
-            0.7,
-        )
-        .unwrap();
+        let b = saturation(&contrast(&brightness(&img, 1.3).unwrap(), 1.2).unwrap(), 0.7).unwrap();
         assert_eq!(a.pixels(), b.pixels());
         assert_eq!(img, two_px());
         assert!(brightness_in_place(&mut a, f32::NAN).is_err());

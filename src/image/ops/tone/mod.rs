@@ -20,8 +20,7 @@ mod enhance;
 pub use colorize::{colorize, colorize_stops};
 pub use curves::{curves, Curve};
 pub use enhance::{
-    brightness, brightness_in_place, contrast, contrast_in_place, luma_mean_pillow, saturation,
-    saturation_in_place,
+    brightness, brightness_in_place, contrast, contrast_in_place, luma_mean_pillow, saturation, saturation_in_place,
 };
 
 use rayon::prelude::*;
@@ -38,17 +37,15 @@ where
     let src = img.pixels();
     let stride = img.stride();
     let mut out = vec![0f32; src.len()];
-    out.par_chunks_mut(stride)
-        .zip(src.par_chunks(stride))
-        .for_each(|(o, s)| {
-            for (o, s) in o.chunks_exact_mut(CHANNELS).zip(s.chunks_exact(CHANNELS)) {
-                let [r, g, b] = f([s[0], s[1], s[2]]);
-                o[0] = r;
-                o[1] = g;
-                o[2] = b;
-                o[3] = s[3];
-            }
-        });
+    out.par_chunks_mut(stride).zip(src.par_chunks(stride)).for_each(|(o, s)| {
+        for (o, s) in o.chunks_exact_mut(CHANNELS).zip(s.chunks_exact(CHANNELS)) {
+            let [r, g, b] = f([s[0], s[1], s[2]]);
+            o[0] = r;
+            o[1] = g;
+            o[2] = b;
+            o[3] = s[3];
+        }
+    });
     Image::from_rgba(img.width(), img.height(), out)
 }
 
@@ -71,10 +68,7 @@ fn check_finite(op: &str, what: &str, v: f32) -> Result<f32> {
     if v.is_finite() {
         Ok(v)
     } else {
-        Err(Error::param(
-            op,
-            format!("{what} must be a finite number, got {v}"),
-        ))
+        Err(Error::param(op, format!("{what} must be a finite number, got {v}")))
     }
 }
 
@@ -111,10 +105,7 @@ pub fn gamma(img: &Image, g: f32) -> Result<Image> {
 pub fn exposure(img: &Image, ev: f32) -> Result<Image> {
     let ev = check_finite("exposure", "ev", ev)?;
     if ev.abs() > 64.0 {
-        return Err(Error::param(
-            "exposure",
-            format!("ev must be in -64..64, got {ev}"),
-        ));
+        return Err(Error::param("exposure", format!("ev must be in -64..64, got {ev}")));
     }
     let k = 2f32.powf(ev);
     let e = move |v: f32| linear_to_srgb(srgb_to_linear(v) * k);
@@ -124,19 +115,11 @@ pub fn exposure(img: &Image, ev: f32) -> Result<Image> {
 /// Levels: maps `in_lo..in_hi` linearly onto `out_lo..out_hi`; inputs outside `in_lo..in_hi`
 /// are clipped to it first (Photoshop/GIMP levels). All values in 0..1 units.
 pub fn levels(img: &Image, in_lo: f32, in_hi: f32, out_lo: f32, out_hi: f32) -> Result<Image> {
-    for (what, v) in [
-        ("in_lo", in_lo),
-        ("in_hi", in_hi),
-        ("out_lo", out_lo),
-        ("out_hi", out_hi),
-    ] {
+    for (what, v) in [("in_lo", in_lo), ("in_hi", in_hi), ("out_lo", out_lo), ("out_hi", out_hi)] {
         check_finite("levels", what, v)?;
     }
     if in_hi == in_lo {
-        return Err(Error::param(
-            "levels",
-            format!("in_lo and in_hi must differ, both are {in_lo}"),
-        ));
+        return Err(Error::param("levels", format!("in_lo and in_hi must differ, both are {in_lo}")));
     }
     let (lo, hi) = (in_lo.min(in_hi), in_lo.max(in_hi));
     let scale = (out_hi - out_lo) / (in_hi - in_lo);
@@ -170,10 +153,7 @@ pub fn threshold(img: &Image, t: f32) -> Result<Image> {
 /// (ImageMagick `+dither -posterize n`). `levels` must be 2..=256.
 pub fn posterize(img: &Image, levels: u32) -> Result<Image> {
     if !(2..=256).contains(&levels) {
-        return Err(Error::param(
-            "posterize",
-            format!("levels must be 2..256, got {levels}"),
-        ));
+        return Err(Error::param("posterize", format!("levels must be 2..256, got {levels}")));
     }
     let k = (levels - 1) as f32;
     let p = move |v: f32| (v.clamp(0.0, 1.0) * k).round() / k;
