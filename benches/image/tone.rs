@@ -27,6 +27,8 @@ pub fn benches(c: &mut Criterion) {
             tone::saturation(&x, 0.8).unwrap()
         })
     });
-    g.bench_function("curves_2048", |b| b.iter(|| tone::curves(&img, &[[0.0, 0.0], [0.3, 0.2], [0.7, 0.85], [1.0, 1.0]]).unwrap()));
+    g.bench_function("curves_2048", |b| {
+        b.iter(|| tone::curves(&img, &[[0.0, 0.0], [0.3, 0.2], [0.7, 0.85], [1.0, 1.0]]).unwrap())
+    });
     g.finish();
 }

@@ -69,15 +69,18 @@ fn every_blend_mode_matches_the_w3c_formula_with_partial_alpha() {
         ("color_burn", 0.0),
     ];
     for (mode, b) in b_values {
-        let out = run(&format!(r#"image(2, 2, rgba(0.3, 0.3, 0.3, 0.5)).blend(image(2, 2, rgba(0.6, 0.6, 0.6, 0.8)), "{mode}", 1.0)"#))
-            .unwrap();
+        let out = run(&format!(
+            r#"image(2, 2, rgba(0.3, 0.3, 0.3, 0.5)).blend(image(2, 2, rgba(0.6, 0.6, 0.6, 0.8)), "{mode}", 1.0)"#
+        ))
+        .unwrap();
         let want = (0.03 + 0.4 * b + 0.24) / 0.9;
         let got = px(&out, 1, 1);
         assert!((got[0] - want).abs() < 1e-5 && (got[3] - 0.9).abs() < 1e-6, "{mode}: got {got:?}, want {want}");
     }
     // Opacity scales the top's alpha: half opacity of an opaque top equals αs = 0.5.
     let a = run(r#"image(1, 1, gray(0.3)).blend(image(1, 1, rgba(0.6, 0.6, 0.6, 0.8)), "screen", 0.5)"#).unwrap();
-    let b = run(r#"image(1, 1, rgba(0.3, 0.3, 0.3, 0.5)).blend(image(1, 1, rgba(0.6, 0.6, 0.6, 0.8)), "screen")"#).unwrap();
+    let b =
+        run(r#"image(1, 1, rgba(0.3, 0.3, 0.3, 0.5)).blend(image(1, 1, rgba(0.6, 0.6, 0.6, 0.8)), "screen")"#).unwrap();
     assert!((px(&a, 0, 0)[0] - px(&b, 0, 0)[0]).abs() < 1e-6);
 }
 
@@ -95,7 +98,10 @@ fn mask_alpha_with_alpha_channel() {
 
 #[test]
 fn grid_sizes_cells_to_the_largest_image() {
-    let sheet = run(r#"grid([image(10, 6, "red"), image(4, 8, "blue"), image(3, 3, "lime")], 2, #{ gap: 2, background: "white" })"#).unwrap();
+    let sheet = run(
+        r#"grid([image(10, 6, "red"), image(4, 8, "blue"), image(3, 3, "lime")], 2, #{ gap: 2, background: "white" })"#,
+    )
+    .unwrap();
     assert_eq!(sheet.dimensions(), (22, 18));
     assert_eq!(px(&sheet, 11, 0), [1.0; 4], "gap is background");
     let plain = run(r#"grid([image(10, 6, "red"), image(4, 8, "blue")], 5)"#).unwrap();
@@ -122,13 +128,11 @@ fn path_square_equals_fill_rect() {
 
 #[test]
 fn shapes_lines_polygons_and_strokes_paint() {
-    let img = run(
-        r#"image(64, 64, "white")
+    let img = run(r#"image(64, 64, "white")
             .draw_rect(4, 4, 20, 20, #{ stroke: "black", width: 2 })
             .draw_ellipse(40, 40, 20, 10, #{ fill: "red" })
             .draw_line(0, 63, 63, 0, #{ stroke: "blue", width: 3 })
-            .draw_polygon([[30, 2], [60, 2], [45, 20]], #{ fill: "lime", stroke: "black" })"#,
-    )
+            .draw_polygon([[30, 2], [60, 2], [45, 20]], #{ fill: "lime", stroke: "black" })"#)
     .unwrap();
     assert_eq!(px(&img, 4, 10), [0.0, 0.0, 0.0, 1.0], "rect stroke");
     assert_eq!(px(&img, 14, 14), [1.0; 4], "rect not filled");
@@ -139,7 +143,8 @@ fn shapes_lines_polygons_and_strokes_paint() {
 #[test]
 fn text_renders_inside_its_reported_box() {
     let size = 24.0;
-    let img = run(&format!(r#"image(200, 80).draw_text("Kiln\nglyphs", 10, 5, #{{ size: {size}, color: "white" }})"#)).unwrap();
+    let img = run(&format!(r#"image(200, 80).draw_text("Kiln\nglyphs", 10, 5, #{{ size: {size}, color: "white" }})"#))
+        .unwrap();
     let wh = run_in(r#"let wh = text_size("Kiln\nglyphs", #{ size: 24 }); image(wh[0].ceiling().to_int(), wh[1].ceiling().to_int())"#, &[])
         .unwrap()
         .0
@@ -160,12 +165,15 @@ fn text_renders_inside_its_reported_box() {
 #[test]
 fn font_paths_go_through_the_read_policy_and_are_inputs() {
     let font = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/fonts/DejaVuSans-Bold.ttf")).unwrap();
-    let (imgs, inputs) = run_in(r#"image(60, 30).draw_text("Hi", 2, 2, #{ font: "my.ttf", color: "white" })"#, &[("my.ttf", &font)]).unwrap();
+    let (imgs, inputs) =
+        run_in(r#"image(60, 30).draw_text("Hi", 2, 2, #{ font: "my.ttf", color: "white" })"#, &[("my.ttf", &font)])
+            .unwrap();
     assert!(alpha_sum(&imgs[0]) > 10.0);
     assert!(inputs.iter().any(|p| p.ends_with("my.ttf")), "{inputs:?}");
     let e = err(r#"image(60, 30).draw_text("Hi", 2, 2, #{ font: "/etc/passwd" })"#);
     assert!(e.contains("outside the folders"), "{e}");
-    let e = run_in(r#"image(60, 30).draw_text("Hi", 2, 2, #{ font: "bad.ttf" })"#, &[("bad.ttf", b"not a font")]).unwrap_err();
+    let e = run_in(r#"image(60, 30).draw_text("Hi", 2, 2, #{ font: "bad.ttf" })"#, &[("bad.ttf", b"not a font")])
+        .unwrap_err();
     assert!(e.contains("not a TrueType"), "{e}");
 }
 
@@ -173,7 +181,8 @@ fn font_paths_go_through_the_read_policy_and_are_inputs() {
 fn gradients_from_scripts() {
     let g = run(r#"linear_gradient(10, 2, 0, ["black", "white"])"#).unwrap();
     assert!((px(&g, 9, 1)[0] - 0.95).abs() < 1e-5);
-    let p = run(r#"linear_gradient(4, 1, 0, [[0.0, "black"], [0.5, "white"], [1.0, "black"]], #{ space: "linear" })"#).unwrap();
+    let p = run(r#"linear_gradient(4, 1, 0, [[0.0, "black"], [0.5, "white"], [1.0, "black"]], #{ space: "linear" })"#)
+        .unwrap();
     assert!(px(&p, 1, 0)[0] > 0.75, "linear-light midpoints are brighter");
     let r = run(r##"radial_gradient(9, 9, ["#fff", "#000"], #{ space: "oklab" })"##).unwrap();
     assert!((px(&r, 4, 4)[0] - 1.0).abs() < 1e-3);
@@ -182,7 +191,10 @@ fn gradients_from_scripts() {
 #[test]
 fn bad_inputs_are_clear_errors_not_panics() {
     let cases: &[(&str, &[&str])] = &[
-        (r#"image(4, 4).blend(image(4, 4), "burn", 1.0)"#, &["unknown blend mode 'burn'", "color_burn", "soft_light", "multiply"]),
+        (
+            r#"image(4, 4).blend(image(4, 4), "burn", 1.0)"#,
+            &["unknown blend mode 'burn'", "color_burn", "soft_light", "multiply"],
+        ),
         (r#"image(4, 4).blend(image(4, 4), "multiply", 2.0)"#, &["opacity must be in 0..1"]),
         (r#"image(4, 4).channel("x")"#, &["unknown channel 'x'", "r, g, b, a"]),
         (r#"image(4, 4).mask(image(3, 4))"#, &["3x4"]),
@@ -193,7 +205,10 @@ fn bad_inputs_are_clear_errors_not_panics() {
         (r#"image(40, 40).draw_line(0, 0, 1.0 / 0.0, 5, "red")"#, &["draw_line", "finite"]),
         (r#"image(40, 40).draw_polygon([], #{ fill: "red" })"#, &["at least 3 points, got 0"]),
         (r#"image(40, 40).draw_polygon([[1, 2], [3]], #{ fill: "red" })"#, &["[x, y]"]),
-        (r#"image(40, 40).draw_rect(1, 2, 3, 4, #{ fill: "red", colour: "blue" })"#, &["unknown option 'colour'", "fill, stroke, width"]),
+        (
+            r#"image(40, 40).draw_rect(1, 2, 3, 4, #{ fill: "red", colour: "blue" })"#,
+            &["unknown option 'colour'", "fill, stroke, width"],
+        ),
         (r#"image(40, 40).draw_rect(1, 2, 3, 4, #{ stroke: "red", width: 0 })"#, &["stroke width"]),
         (r#"image(40, 40).draw_text("x", 0, 0, #{ size: -1 })"#, &["size must be"]),
         (r#"image(40, 40).draw_text("x", 0, 0, #{ align: "middle" })"#, &["align", "left, center"]),

@@ -131,3 +131,59 @@ fn unsharp_is_close_to_pillow_unsharp_mask() {
     let got = filter::unsharp_with(&input(), &o).unwrap();
     assert_close("unsharp 2, 1.5, 3/255", &got, "pillow_unsharp_2_150_3.png", 12, 1.0);
 }
+
+/// Evaluates a script expression with the full kiln engine (no file, no run context needed).
+fn eval(src: &str) -> Result<Image, String> {
+    let host = kiln::script::Host::default();
+    host.engine().eval::<Image>(src).map_err(|e| e.to_string())
+}
+
+#[track_caller]
+fn assert_script_error(src: &str, needle: &str) {
+    match eval(src) {
+        Ok(_) => panic!("`{src}` should fail with '{needle}'"),
+        Err(e) => assert!(e.contains(needle), "`{src}`: expected '{needle}' in the error, got: {e}"),
+    }
+}
+
+#[test]
+fn script_bindings_run_every_tone_and_filter_op() {
+    let chain = r##"
+        image(16, 12, "orange")
+            .brightness(1.1).contrast(1.2).saturation(0.9).hue(30).gamma(1.2).exposure(0.5)
+            .levels(0.1, 0.9, 0, 1).curves([[0, 0], [0.5, 0.6], [1, 1]]).invert().grayscale()
+            .threshold(0.5).posterize(4).colorize(["#000", "#f80", "#fff"])
+            .colorize([[0.0, "black"], [1, "white"]])
+            .blur(1).blur(#{ sigma: 1.5, linear: true }).box_blur(2).box_blur(#{ radius: 1, linear: true })
+            .sharpen(0.5).unsharp(1, 0.5).unsharp(1, 0.5, #{ threshold: 0.01, linear: true })
+            .convolve([[0, 1, 0], [1, 1, 1], [0, 1, 0]], #{ normalize: true }).convolve([[1]])
+            .edges().median(1).emboss()
+    "##;
+    let img = eval(chain).unwrap();
+    assert_eq!(img.dimensions(), (16, 12));
+}
+
+#[test]
+fn script_bindings_reject_bad_parameters() {
+    let img = r#"image(8, 8, "orange")"#;
+    assert_script_error(&format!("{img}.blur(-1)"), "blur: sigma must be in 0..");
+    assert_script_error(&format!("{img}.blur(#{{ sigma: 2, radius: 3 }})"), "unknown option 'radius'");
+    assert_script_error(&format!("{img}.blur(\"big\")"), "blur: expected a number");
+    assert_script_error(&format!("{img}.box_blur(-2)"), "box_blur: radius must be a whole number >= 0");
+    assert_script_error(&format!("{img}.median(1.5)"), "median: radius must be a whole number");
+    assert_script_error(&format!("{img}.convolve([[1, 1]])"), "kernel sides must be odd");
+    assert_script_error(&format!("{img}.convolve([[1, \"x\", 1]])"), "kernel weight must be a number");
+    assert_script_error(&format!("{img}.convolve([[1]], #{{ norm: true }})"), "unknown option 'norm'");
+    assert_script_error(&format!("{img}.unsharp(1, 1, #{{ threshold: -1 }})"), "threshold must be >= 0");
+    assert_script_error(&format!("{img}.sharpen(-1)"), "sharpen: amount must be in 0..1000");
+    assert_script_error(&format!("{img}.curves([[0.5, 0.5]])"), "curves: need at least 2 points");
+    assert_script_error(&format!("{img}.curves([[0, 0, 1], [1, 1]])"), "each point must be [x, y]");
+    assert_script_error(&format!("{img}.colorize([])"), "colorize: need at least one colour stop");
+    assert_script_error(&format!("{img}.colorize([\"#000\", [1.0, \"#fff\"]])"), "use one form");
+    assert_script_error(&format!("{img}.colorize(\"viridis\")"), "palette must be an array");
+    assert_script_error(&format!("{img}.posterize(1)"), "posterize: levels must be 2..256");
+    assert_script_error(&format!("{img}.posterize(-3)"), "posterize: levels must be 2..256");
+    assert_script_error(&format!("{img}.brightness(-1)"), "brightness: factor must be >= 0");
+    assert_script_error(&format!("{img}.gamma(0)"), "gamma: gamma must be > 0");
+    assert_script_error(&format!("{img}.levels(0.5, 0.5, 0, 1)"), "in_lo and in_hi must differ");
+}

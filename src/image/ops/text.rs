@@ -85,14 +85,21 @@ pub fn read_font_file(path: &str) -> Result<Vec<u8>> {
 /// Resolves a font name: the bundled faces, or bytes from the loader.
 pub fn load_font(op: &str, name: &str, load: FontLoader) -> Result<FontArc> {
     match name {
-        "sans" => Ok(FontArc::new(FontRef::try_from_slice(SANS).map_err(|e| Error::Internal(format!("bundled font: {e}")))?)),
-        "sans-bold" => {
-            Ok(FontArc::new(FontRef::try_from_slice(SANS_BOLD).map_err(|e| Error::Internal(format!("bundled font: {e}")))?))
+        "sans" => {
+            Ok(FontArc::new(FontRef::try_from_slice(SANS).map_err(|e| Error::Internal(format!("bundled font: {e}")))?))
         }
+        "sans-bold" => Ok(FontArc::new(
+            FontRef::try_from_slice(SANS_BOLD).map_err(|e| Error::Internal(format!("bundled font: {e}")))?,
+        )),
         path => {
             let bytes = load(path)?;
             FontArc::try_from_vec(bytes).map_err(|_| {
-                Error::param(op, format!("'{path}' is not a TrueType/OpenType font (use \"sans\", \"sans-bold\" or a .ttf/.otf file)"))
+                Error::param(
+                    op,
+                    format!(
+                        "'{path}' is not a TrueType/OpenType font (use \"sans\", \"sans-bold\" or a .ttf/.otf file)"
+                    ),
+                )
             })
         }
     }
@@ -238,7 +245,10 @@ mod tests {
                 if out.get(x, y).unwrap().a > 0.0 {
                     painted += 1;
                     let (fx, fy) = (x as f32, y as f32);
-                    assert!(fx >= 19.0 && fx < 20.0 + tw + 1.0 && fy >= 9.0 && fy < 10.0 + th + 1.0, "pixel ({x}, {y}) outside the box");
+                    assert!(
+                        fx >= 19.0 && fx < 20.0 + tw + 1.0 && fy >= 9.0 && fy < 10.0 + th + 1.0,
+                        "pixel ({x}, {y}) outside the box"
+                    );
                 }
             }
         }
@@ -278,9 +288,11 @@ mod tests {
         let e = |r: Result<Image>| r.unwrap_err().to_string();
         assert!(e(draw_text(&img, "x", f32::NAN, 0.0, &s, &no_files)).contains("x must be a finite"));
         assert!(e(draw_text(&img, "x", 0.0, 0.0, &TextStyle { size: -3.0, ..s.clone() }, &no_files)).contains("size"));
-        assert!(e(draw_text(&img, "x", 0.0, 0.0, &TextStyle { font: "a.ttf".into(), ..s.clone() }, &no_files)).contains("no files"));
+        assert!(e(draw_text(&img, "x", 0.0, 0.0, &TextStyle { font: "a.ttf".into(), ..s.clone() }, &no_files))
+            .contains("no files"));
         let junk = |_: &str| Ok(vec![1u8, 2, 3]);
-        assert!(e(draw_text(&img, "x", 0.0, 0.0, &TextStyle { font: "a.ttf".into(), ..s.clone() }, &junk)).contains("not a TrueType"));
+        assert!(e(draw_text(&img, "x", 0.0, 0.0, &TextStyle { font: "a.ttf".into(), ..s.clone() }, &junk))
+            .contains("not a TrueType"));
         assert!("middle".parse::<Align>().is_err());
         // Off-canvas and empty text draw nothing.
         assert_eq!(draw_text(&img, "hello", -500.0, 0.0, &s, &no_files).unwrap(), img);

@@ -27,7 +27,9 @@ fn opacity(op: &str, v: &Dynamic) -> RhaiResult<f32> {
 
 fn images(op: &str, v: &Dynamic) -> RhaiResult<Vec<Image>> {
     array(op, "images", v, |x| {
-        x.clone().try_cast::<Image>().ok_or_else(|| fail(op, format!("images must be an array of Image, got a {}", x.type_name())))
+        x.clone()
+            .try_cast::<Image>()
+            .ok_or_else(|| fail(op, format!("images must be an array of Image, got a {}", x.type_name())))
     })
 }
 
@@ -160,9 +162,9 @@ mod composite_api {
     pub fn grid_with(list: Dynamic, n: Dynamic, opts: Map) -> RhaiResult<Image> {
         let o = Options::new("grid", opts, &["gap", "background"])?;
         let gap = o.int("gap", 4)?;
-        let gap = u32::try_from(gap).map_err(|_| crate::script::convert::fail("grid", format!("gap must be >= 0, got {gap}")))?;
+        let gap = u32::try_from(gap)
+            .map_err(|_| crate::script::convert::fail("grid", format!("gap must be >= 0, got {gap}")))?;
         let background = o.color("background", Color::TRANSPARENT)?;
         lift(composite::grid(&images("grid", &list)?, cols("grid", &n)?, GridOptions { gap, background }))
     }
-
 }

@@ -81,11 +81,14 @@ fn text_style(op: &'static str, opts: Map) -> RhaiResult<TextStyle> {
 
 /// Reads a font file through the run's read policy and records it as an input (for `watch`).
 fn font_loader(ctx: &NativeCallContext, path: &str) -> crate::error::Result<Vec<u8>> {
-    let run = crate::script::context::run_state(ctx).map_err(|e| crate::error::Error::param("draw_text", e.to_string()))?;
+    let run =
+        crate::script::context::run_state(ctx).map_err(|e| crate::error::Error::param("draw_text", e.to_string()))?;
     let full = run.policy.readable(path).map_err(|_| {
         crate::error::Error::param(
             "draw_text",
-            format!("font '{path}' is outside the folders this run may read (the script folder, --out and --allow-read)"),
+            format!(
+                "font '{path}' is outside the folders this run may read (the script folder, --out and --allow-read)"
+            ),
         )
     })?;
     run.add_input(&full);
@@ -118,7 +121,14 @@ mod draw_api {
     #[rhai_fn(return_raw)]
     pub fn fill_rect(img: Image, x: Dynamic, y: Dynamic, w: Dynamic, h: Dynamic, c: Dynamic) -> RhaiResult<Image> {
         let op = "fill_rect";
-        lift(draw::fill_rect(&img, f(op, "x", &x)?, f(op, "y", &y)?, f(op, "w", &w)?, f(op, "h", &h)?, color(op, "color", &c)?))
+        lift(draw::fill_rect(
+            &img,
+            f(op, "x", &x)?,
+            f(op, "y", &y)?,
+            f(op, "w", &w)?,
+            f(op, "h", &h)?,
+            color(op, "color", &c)?,
+        ))
     }
 
     /// A rectangle with a style `#{ fill, stroke, width }` (or just a fill colour).
@@ -149,9 +159,23 @@ mod draw_api {
     /// let img = image(80, 48, "white").draw_ellipse(40, 24, 36, 18, #{ fill: "plum" });
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn draw_ellipse(img: Image, cx: Dynamic, cy: Dynamic, rx: Dynamic, ry: Dynamic, s: Dynamic) -> RhaiResult<Image> {
+    pub fn draw_ellipse(
+        img: Image,
+        cx: Dynamic,
+        cy: Dynamic,
+        rx: Dynamic,
+        ry: Dynamic,
+        s: Dynamic,
+    ) -> RhaiResult<Image> {
         let op = "draw_ellipse";
-        lift(draw::draw_ellipse(&img, f(op, "cx", &cx)?, f(op, "cy", &cy)?, f(op, "rx", &rx)?, f(op, "ry", &ry)?, &style(op, &s)?))
+        lift(draw::draw_ellipse(
+            &img,
+            f(op, "cx", &cx)?,
+            f(op, "cy", &cy)?,
+            f(op, "rx", &rx)?,
+            f(op, "ry", &ry)?,
+            &style(op, &s)?,
+        ))
     }
 
     /// A straight line, `width` pixels wide (colour from `stroke`, else `fill`, else black).
@@ -162,7 +186,14 @@ mod draw_api {
     #[rhai_fn(return_raw)]
     pub fn draw_line(img: Image, x0: Dynamic, y0: Dynamic, x1: Dynamic, y1: Dynamic, s: Dynamic) -> RhaiResult<Image> {
         let op = "draw_line";
-        lift(draw::draw_line(&img, f(op, "x0", &x0)?, f(op, "y0", &y0)?, f(op, "x1", &x1)?, f(op, "y1", &y1)?, &style(op, &s)?))
+        lift(draw::draw_line(
+            &img,
+            f(op, "x0", &x0)?,
+            f(op, "y0", &y0)?,
+            f(op, "x1", &x1)?,
+            f(op, "y1", &y1)?,
+            &style(op, &s)?,
+        ))
     }
 
     /// A closed polygon through `points` (`[[x, y], ...]`, at least 3).
@@ -206,7 +237,14 @@ mod draw_api {
     ///     .draw_text("kiln\nposters", 120, 8, #{ size: 28, color: "navy", font: "sans-bold", align: "center" });
     /// ```
     #[rhai_fn(name = "draw_text", return_raw)]
-    pub fn draw_text_with(ctx: NativeCallContext, img: Image, s: &str, x: Dynamic, y: Dynamic, opts: Map) -> RhaiResult<Image> {
+    pub fn draw_text_with(
+        ctx: NativeCallContext,
+        img: Image,
+        s: &str,
+        x: Dynamic,
+        y: Dynamic,
+        opts: Map,
+    ) -> RhaiResult<Image> {
         let op = "draw_text";
         let st = text_style(op, opts)?;
         lift(text::draw_text(&img, s, f(op, "x", &x)?, f(op, "y", &y)?, &st, &|p| font_loader(&ctx, p)))

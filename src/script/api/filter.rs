@@ -25,7 +25,9 @@ fn radius_of(op: &str, v: &Dynamic) -> RhaiResult<u32> {
 
 /// A 2D array of numbers -> kernel rows.
 fn kernel(v: &Dynamic) -> RhaiResult<Vec<Vec<f32>>> {
-    array("convolve", "kernel", v, |row| array("convolve", "a kernel row", row, |x| f32_of("convolve", "a kernel weight", x)))
+    array("convolve", "kernel", v, |row| {
+        array("convolve", "a kernel row", row, |x| f32_of("convolve", "a kernel weight", x))
+    })
 }
 
 #[export_module]

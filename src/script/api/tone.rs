@@ -35,14 +35,17 @@ fn stops(v: &Dynamic) -> RhaiResult<Vec<(f32, Color)>> {
         .clone()
         .try_cast::<Array>()
         .ok_or_else(|| fail("colorize", "palette must be an array of colours or of [position, colour] pairs"))?;
-    let positioned = items.iter().any(|s| s.clone().try_cast::<Array>().is_some_and(|a| a.len() == 2 && a[1].is_string()));
+    let positioned =
+        items.iter().any(|s| s.clone().try_cast::<Array>().is_some_and(|a| a.len() == 2 && a[1].is_string()));
     if positioned {
         items
             .iter()
             .map(|s| {
-                let pair = s.clone().try_cast::<Array>().filter(|a| a.len() == 2).ok_or_else(|| {
-                    fail("colorize", "mixing colours and [position, colour] pairs; use one form")
-                })?;
+                let pair = s
+                    .clone()
+                    .try_cast::<Array>()
+                    .filter(|a| a.len() == 2)
+                    .ok_or_else(|| fail("colorize", "mixing colours and [position, colour] pairs; use one form"))?;
                 Ok((f32_of("colorize", "stop position", &pair[0])?, color("colorize", "stop colour", &pair[1])?))
             })
             .collect()

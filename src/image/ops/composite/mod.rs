@@ -71,14 +71,11 @@ pub fn blend_in_place(dst: &mut Image, top: &Image, x: i64, y: i64, mode: BlendM
     }
     let stride = dst.stride();
     let rows = span.y0 as usize..(span.y0 + span.h) as usize;
-    dst.pixels_mut()[rows.start * stride..rows.end * stride]
-        .par_chunks_mut(stride)
-        .enumerate()
-        .for_each(|(i, out)| {
-            if let Some((d, s)) = span.row(top, out, span.y0 + i as i64) {
-                blend::mode_span(mode, d, s, opacity);
-            }
-        });
+    dst.pixels_mut()[rows.start * stride..rows.end * stride].par_chunks_mut(stride).enumerate().for_each(|(i, out)| {
+        if let Some((d, s)) = span.row(top, out, span.y0 + i as i64) {
+            blend::mode_span(mode, d, s, opacity);
+        }
+    });
     Ok(())
 }
 

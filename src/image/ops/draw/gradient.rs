@@ -38,7 +38,10 @@ impl std::str::FromStr for Space {
             "srgb" => Ok(Space::Srgb),
             "linear" => Ok(Space::Linear),
             "oklab" => Ok(Space::Oklab),
-            _ => Err(Error::param("gradient", format!("unknown colour space '{s}'; valid spaces are: srgb, linear, oklab"))),
+            _ => Err(Error::param(
+                "gradient",
+                format!("unknown colour space '{s}'; valid spaces are: srgb, linear, oklab"),
+            )),
         }
     }
 }
@@ -68,7 +71,10 @@ impl Ramp {
                 return Err(Error::param(op, format!("stop {i}: position must be a finite number, got {p}")));
             }
             if i > 0 && *p < pos[i - 1] {
-                return Err(Error::param(op, format!("stop positions must not decrease: stop {i} is at {p}, after {}", pos[i - 1])));
+                return Err(Error::param(
+                    op,
+                    format!("stop positions must not decrease: stop {i} is at {p}, after {}", pos[i - 1]),
+                ));
             }
             c.validate(op)?;
             let a = c.a.clamp(0.0, 1.0);
@@ -195,10 +201,18 @@ mod tests {
         assert!((m.get(0, 0).unwrap().r - 0.735_357).abs() < 1e-4, "{:?}", m.get(0, 0));
         assert!(l.get(0, 0).unwrap().r < 1e-6 && l.get(1, 0).unwrap().r > 0.999);
         // Oklab endpoints round-trip.
-        let o = linear_gradient(8, 1, 0.0, &[(0.0, Color::rgb(0.9, 0.2, 0.1)), (0.0, Color::rgb(0.9, 0.2, 0.1))], Space::Oklab).unwrap();
+        let o = linear_gradient(
+            8,
+            1,
+            0.0,
+            &[(0.0, Color::rgb(0.9, 0.2, 0.1)), (0.0, Color::rgb(0.9, 0.2, 0.1))],
+            Space::Oklab,
+        )
+        .unwrap();
         assert!((o.get(3, 0).unwrap().g - 0.2).abs() < 1e-4);
         // Premultiplied: red to transparent keeps red, alpha falls.
-        let f = linear_gradient(2, 1, 0.0, &[(0.0, Color::rgb(1.0, 0.0, 0.0)), (1.0, Color::TRANSPARENT)], Space::Srgb).unwrap();
+        let f = linear_gradient(2, 1, 0.0, &[(0.0, Color::rgb(1.0, 0.0, 0.0)), (1.0, Color::TRANSPARENT)], Space::Srgb)
+            .unwrap();
         let c = f.get(0, 0).unwrap();
         assert!((c.r - 1.0).abs() < 1e-6 && (c.a - 0.75).abs() < 1e-6);
     }

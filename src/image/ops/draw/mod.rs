@@ -266,7 +266,10 @@ pub fn flatten(path: &Path) -> Option<Path> {
                 for i in 1..=n {
                     let t = i as f32 / n as f32;
                     let u = 1.0 - t;
-                    pb.line_to(u * u * last.x + 2.0 * u * t * c.x + t * t * p.x, u * u * last.y + 2.0 * u * t * c.y + t * t * p.y);
+                    pb.line_to(
+                        u * u * last.x + 2.0 * u * t * c.x + t * t * p.x,
+                        u * u * last.y + 2.0 * u * t * c.y + t * t * p.y,
+                    );
                 }
                 last = p;
             }

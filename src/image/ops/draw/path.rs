@@ -33,7 +33,10 @@ pub fn parse(data: &str) -> Result<Option<Path>> {
             SimplePathSegment::ClosePath => Some(pb.close()),
         };
         if ok.is_none() {
-            return Err(Error::param(op, format!("path data \"{}\" has a coordinate that is not a finite number below 1e9", short(data))));
+            return Err(Error::param(
+                op,
+                format!("path data \"{}\" has a coordinate that is not a finite number below 1e9", short(data)),
+            ));
         }
     }
     Ok(pb.finish())

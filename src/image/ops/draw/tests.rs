@@ -84,7 +84,10 @@ fn hdr_pixels_outside_the_shape_are_untouched_and_partial_alpha_composites() {
     assert_eq!(out.get(0, 0), hdr.get(0, 0));
     // Centre: αo = 0.5 + 0.5 * 0.5 = 0.75; r = 0.25 * 4 / 0.75.
     let c = out.get(10, 10).unwrap();
-    assert!((c.a - 0.75).abs() < 1e-6 && (c.r - 4.0 / 3.0).abs() < 1e-5 && (c.g - (0.5 - 0.25) / 0.75).abs() < 1e-5, "{c}");
+    assert!(
+        (c.a - 0.75).abs() < 1e-6 && (c.r - 4.0 / 3.0).abs() < 1e-5 && (c.g - (0.5 - 0.25) / 0.75).abs() < 1e-5,
+        "{c}"
+    );
     let filled = fill(&hdr, Color::new(1.0, 1.0, 1.0, 1.0)).unwrap();
     assert_eq!(filled.get(3, 3), Some(Color::WHITE));
 }
@@ -114,7 +117,6 @@ fn bad_inputs_are_clear_errors() {
     assert!(msg(fill(&c, Color::new(f32::NAN, 0.0, 0.0, 1.0))).contains("finite"));
 }
 
-
 #[test]
 fn flattening_keeps_curves_within_tolerance() {
     // A unit-radius-scaled quarter circle as one cubic: every flattened vertex stays on the curve.
@@ -124,5 +126,7 @@ fn flattening_keeps_curves_within_tolerance() {
     let flat = flatten(&pb.finish().unwrap()).unwrap();
     let n = flat.points().len();
     assert!(n > 20 && n < 200, "{n} points");
-    assert!(flat.segments().all(|s| !matches!(s, tiny_skia::PathSegment::CubicTo(..) | tiny_skia::PathSegment::QuadTo(..))));
+    assert!(flat
+        .segments()
+        .all(|s| !matches!(s, tiny_skia::PathSegment::CubicTo(..) | tiny_skia::PathSegment::QuadTo(..))));
 }

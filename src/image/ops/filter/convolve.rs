@@ -70,7 +70,9 @@ pub fn edges(img: &Image) -> Result<Image> {
         .zip(y.par_chunks(img.stride()))
         .zip(img.pixels().par_chunks(img.stride()))
         .for_each(|((o, y), s)| {
-            for ((op, yp), sp) in o.chunks_exact_mut(CHANNELS).zip(y.chunks_exact(CHANNELS)).zip(s.chunks_exact(CHANNELS)) {
+            for ((op, yp), sp) in
+                o.chunks_exact_mut(CHANNELS).zip(y.chunks_exact(CHANNELS)).zip(s.chunks_exact(CHANNELS))
+            {
                 for c in 0..3 {
                     op[c] = (op[c] * op[c] + yp[c] * yp[c]).sqrt() * 0.25;
                 }
@@ -107,7 +109,7 @@ pub(crate) fn check_kernel(op: &str, kernel: &[Vec<f32>]) -> Result<(Vec<f32>, u
     if kernel.iter().any(|r| r.len() != kw) {
         return Err(Error::param(op, "kernel rows must all have the same length"));
     }
-    if kw % 2 == 0 || kh % 2 == 0 {
+    if kw.is_multiple_of(2) || kh.is_multiple_of(2) {
         return Err(Error::param(op, format!("kernel sides must be odd, got {kw}x{kh}")));
     }
     if kw > MAX_KERNEL || kh > MAX_KERNEL {

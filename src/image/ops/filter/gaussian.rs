@@ -163,7 +163,9 @@ const BAND: usize = 32;
 fn vertical(src: &[f32], w: usize, h: usize, weights: &[f32]) -> Vec<f32> {
     let stride = w * CHANNELS;
     let mut out = vec![0f32; src.len()];
-    out.par_chunks_mut(stride * BAND).enumerate().for_each(|(b, band)| vertical_band(src, stride, h, b * BAND, band, weights));
+    out.par_chunks_mut(stride * BAND)
+        .enumerate()
+        .for_each(|(b, band)| vertical_band(src, stride, h, b * BAND, band, weights));
     out
 }
 
@@ -233,10 +235,8 @@ pub fn unsharp_with(img: &Image, o: &Unsharp) -> Result<Image> {
     let blurred = gaussian_work(img, sigma, &space, false);
     let stride = img.stride();
     let mut out = vec![0f32; blurred.len()];
-    out.par_chunks_mut(stride)
-        .zip(img.pixels().par_chunks(stride))
-        .zip(blurred.par_chunks(stride))
-        .for_each(|((o, s), b)| {
+    out.par_chunks_mut(stride).zip(img.pixels().par_chunks(stride)).zip(blurred.par_chunks(stride)).for_each(
+        |((o, s), b)| {
             o.copy_from_slice(s);
             space.enter(o);
             for (op, bp) in o.chunks_exact_mut(CHANNELS).zip(b.chunks_exact(CHANNELS)) {
@@ -248,7 +248,8 @@ pub fn unsharp_with(img: &Image, o: &Unsharp) -> Result<Image> {
                 }
             }
             space.leave(o);
-        });
+        },
+    );
     Image::from_rgba(img.width(), img.height(), out)
 }
 
@@ -302,8 +303,8 @@ mod tests {
 
     #[test]
     fn impulse_spreads_like_the_kernel() {
-        let img = Image::from_fn(41, 41, |x, y| if x == 20 && y == 20 { [1.0; 4] } else { [0.0, 0.0, 0.0, 1.0] })
-            .unwrap();
+        let img =
+            Image::from_fn(41, 41, |x, y| if x == 20 && y == 20 { [1.0; 4] } else { [0.0, 0.0, 0.0, 1.0] }).unwrap();
         let out = blur(&img, 2.0).unwrap();
         let w = gaussian_weights(2.0);
         let p = out.get(22, 21).unwrap().r;
@@ -324,8 +325,8 @@ mod tests {
 
     #[test]
     fn unsharp_steepens_an_edge_and_threshold_blocks_small_changes() {
-        let img = Image::from_fn(16, 4, |x, _| if x < 8 { [0.2, 0.2, 0.2, 1.0] } else { [0.8, 0.8, 0.8, 1.0] })
-            .unwrap();
+        let img =
+            Image::from_fn(16, 4, |x, _| if x < 8 { [0.2, 0.2, 0.2, 1.0] } else { [0.8, 0.8, 0.8, 1.0] }).unwrap();
         let out = unsharp(&img, 1.0, 1.0).unwrap();
         assert!(out.get(7, 1).unwrap().r < 0.2);
         assert!(out.get(8, 1).unwrap().r > 0.8);

@@ -36,7 +36,7 @@ pub fn median(img: &Image, radius: u32) -> Result<Image> {
             .iter()
             .filter(|v| v.is_finite())
             .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-        if !(hi > lo) {
+        if hi <= lo {
             continue; // constant (or empty of finite values): the median is the value itself
         }
         let scale = (LEVELS - 1) as f32 / (hi - lo);
@@ -94,7 +94,15 @@ impl Histogram {
 
 /// Slides the window along row `y` of plane `q`; calls `put(x, median_bin)` for every x.
 /// Leaves the histogram empty again for the next row.
-fn median_row(q: &[u16], w: usize, h: usize, y: usize, r: usize, hist: &mut Histogram, mut put: impl FnMut(usize, u16)) {
+fn median_row(
+    q: &[u16],
+    w: usize,
+    h: usize,
+    y: usize,
+    r: usize,
+    hist: &mut Histogram,
+    mut put: impl FnMut(usize, u16),
+) {
     let clamp = |v: isize, n: usize| v.clamp(0, n as isize - 1) as usize;
     let rows: Vec<usize> = (-(r as isize)..=r as isize).map(|d| clamp(y as isize + d, h)).collect();
     let column = |x: isize| clamp(x, w);
