@@ -322,7 +322,7 @@ mod tests {
         let (r0, r1) = bounds(Align::Right);
         assert!((l0 - 100.0).abs() <= 2.0 && l1 <= 100.0 + tw);
         assert!(((c0 + c1) / 2.0 - 100.0).abs() <= 2.0);
-        assert!(r1 <= 100.0 && r1 >= 97.0 && (r0 - (100.0 - tw)).abs() <= 2.0);
+        assert!((97.0..=100.0).contains(&r1) && (r0 - (100.0 - tw)).abs() <= 2.0);
         // Kerning is applied: "AV" is narrower than "A" + "V".
         let av = text_size("AV", 50.0, "sans", &no_files).unwrap().0;
         let a = text_size("A", 50.0, "sans", &no_files).unwrap().0;

@@ -410,7 +410,7 @@ mod tests {
         assert_eq!(px(&sheet, 4, 0), Color::gray(0.5).to_array()); // the gap
         assert_eq!(px(&sheet, 6, 0), [0.0, 0.0, 0.0, 1.0]); // b centred horizontally: cols 6..8
         assert_eq!(
-            grid(&[b.clone()], 5, GridOptions::default())
+            grid(std::slice::from_ref(&b), 5, GridOptions::default())
                 .unwrap()
                 .dimensions(),
             (2, 4)

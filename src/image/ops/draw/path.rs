@@ -48,7 +48,10 @@ pub fn parse(data: &str) -> Result<Option<Path>> {
             }),
             SimplePathSegment::Quadratic { x1, y1, x, y } => finite(&[x1, y1, x, y])
                 .then(|| pb.quad_to(x1 as f32, y1 as f32, x as f32, y as f32)),
-            SimplePathSegment::ClosePath => Some(pb.close()),
+            SimplePathSegment::ClosePath => {
+                pb.close();
+                Some(())
+            }
         };
         if ok.is_none() {
             return Err(Error::param(
