@@ -17,10 +17,7 @@ fn w6_pair(size: u32) -> (Image, Image) {
     let fade = draw::gradient::radial_gradient(
         w,
         h,
-        &[
-            (0.0, Color::WHITE),
-            (std::f32::consts::FRAC_1_SQRT_2, Color::BLACK),
-        ],
+        &[(0.0, Color::WHITE), (std::f32::consts::FRAC_1_SQRT_2, Color::BLACK)],
         draw::gradient::Space::Srgb,
     )
     .expect("gradient");
@@ -38,13 +35,9 @@ fn w6_pair(size: u32) -> (Image, Image) {
 
 pub fn benches(c: &mut Criterion) {
     let (top, back) = w6_pair(2048);
-    c.bench_function("composite/over_2048", |b| {
-        b.iter(|| composite::over(black_box(&top), black_box(&back)).unwrap())
-    });
+    c.bench_function("composite/over_2048", |b| b.iter(|| composite::over(black_box(&top), black_box(&back)).unwrap()));
     c.bench_function("composite/blend_multiply_2048", |b| {
-        b.iter(|| {
-            composite::blend(black_box(&top), black_box(&back), BlendMode::Multiply, 0.8).unwrap()
-        })
+        b.iter(|| composite::blend(black_box(&top), black_box(&back), BlendMode::Multiply, 0.8).unwrap())
     });
 
     let canvas = Image::filled(1024, 1024, Color::WHITE).expect("canvas");
@@ -56,11 +49,8 @@ pub fn benches(c: &mut Criterion) {
             for i in 0..1000u32 {
                 let t = i as f32 * 2.399_963;
                 let r = 500.0 * (i as f32 / 1000.0).sqrt();
-                let style = Style {
-                    fill: Some(Color::new(0.2, 0.4, 0.8, 0.6)),
-                    stroke: Some(Color::BLACK),
-                    width: 1.0,
-                };
+                let style =
+                    Style { fill: Some(Color::new(0.2, 0.4, 0.8, 0.6)), stroke: Some(Color::BLACK), width: 1.0 };
                 draw::draw_circle_in_place(
                     &mut img,
                     512.0 + r * t.cos(),
@@ -79,21 +69,8 @@ pub fn benches(c: &mut Criterion) {
                      small learned models, and a full editing library, all in one language,\n\
                      with hot reload for live coding and deterministic headless runs.";
     let page = Image::filled(1024, 256, Color::WHITE).expect("page");
-    let style = TextStyle {
-        size: 18.0,
-        ..TextStyle::default()
-    };
+    let style = TextStyle { size: 18.0, ..TextStyle::default() };
     c.bench_function("text/paragraph_18px", |b| {
-        b.iter(|| {
-            text::draw_text(
-                &page,
-                black_box(paragraph),
-                16.0,
-                16.0,
-                &style,
-                &text::read_font_file,
-            )
-            .unwrap()
-        })
+        b.iter(|| text::draw_text(&page, black_box(paragraph), 16.0, 16.0, &style, &text::read_font_file).unwrap())
     });
 }

@@ -390,6 +390,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut tmp =
         tempfile::Builder::new().prefix(".kiln-").suffix(".tmp").tempfile_in(&dir).map_err(|e| Error::io(&dir, e))?;
     tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    // Temp files are created private (0600); an image kiln writes should be readable like any
+    // other file the user creates.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(|e| Error::io(path, e))?;
+    }
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
 }

@@ -50,10 +50,7 @@ impl std::str::FromStr for Align {
             "left" => Ok(Align::Left),
             "center" | "centre" => Ok(Align::Center),
             "right" => Ok(Align::Right),
-            _ => Err(Error::param(
-                "draw_text",
-                format!("unknown align '{s}'; valid values are: left, center, right"),
-            )),
+            _ => Err(Error::param("draw_text", format!("unknown align '{s}'; valid values are: left, center, right"))),
         }
     }
 }
@@ -73,12 +70,7 @@ pub struct TextStyle {
 
 impl Default for TextStyle {
     fn default() -> Self {
-        TextStyle {
-            size: 16.0,
-            color: Color::BLACK,
-            font: "sans".into(),
-            align: Align::Left,
-        }
+        TextStyle { size: 16.0, color: Color::BLACK, font: "sans".into(), align: Align::Left }
     }
 }
 
@@ -93,13 +85,11 @@ pub fn read_font_file(path: &str) -> Result<Vec<u8>> {
 /// Resolves a font name: the bundled faces, or bytes from the loader.
 pub fn load_font(op: &str, name: &str, load: FontLoader) -> Result<FontArc> {
     match name {
-        "sans" => Ok(FontArc::new(
-            FontRef::try_from_slice(SANS)
-                .map_err(|e| Error::Internal(format!("bundled font: {e}")))?,
-        )),
+        "sans" => {
+            Ok(FontArc::new(FontRef::try_from_slice(SANS).map_err(|e| Error::Internal(format!("bundled font: {e}")))?))
+        }
         "sans-bold" => Ok(FontArc::new(
-            FontRef::try_from_slice(SANS_BOLD)
-                .map_err(|e| Error::Internal(format!("bundled font: {e}")))?,
+            FontRef::try_from_slice(SANS_BOLD).map_err(|e| Error::Internal(format!("bundled font: {e}")))?,
         )),
         path => {
             let bytes = load(path)?;
@@ -124,10 +114,7 @@ struct Layout {
 
 fn check_size(op: &str, size: f32) -> Result<()> {
     if !(size.is_finite() && size > 0.0 && size <= MAX_SIZE) {
-        return Err(Error::param(
-            op,
-            format!("size must be a number in (0, {MAX_SIZE}], got {size}"),
-        ));
+        return Err(Error::param(op, format!("size must be a number in (0, {MAX_SIZE}], got {size}")));
     }
     Ok(())
 }
@@ -160,11 +147,7 @@ fn layout(font: &FontArc, text: &str, size: f32, x: f32, y: f32, align: Align) -
             prev = Some(id);
         }
     }
-    Layout {
-        glyphs,
-        width,
-        height,
-    }
+    Layout { glyphs, width, height }
 }
 
 fn line_width<F: Font>(sf: &ab_glyph::PxScaleFont<F>, line: &str) -> f32 {
@@ -190,21 +173,11 @@ pub fn text_size(text: &str, size: f32, font: &str, load: FontLoader) -> Result<
 }
 
 /// `text` drawn onto `img` at `(x, y)` (see the module docs for what x and y mean with `align`).
-pub fn draw_text(
-    img: &Image,
-    text: &str,
-    x: f32,
-    y: f32,
-    style: &TextStyle,
-    load: FontLoader,
-) -> Result<Image> {
+pub fn draw_text(img: &Image, text: &str, x: f32, y: f32, style: &TextStyle, load: FontLoader) -> Result<Image> {
     let op = "draw_text";
     for (what, v) in [("x", x), ("y", y)] {
         if !v.is_finite() {
-            return Err(Error::param(
-                op,
-                format!("{what} must be a finite number, got {v}"),
-            ));
+            return Err(Error::param(op, format!("{what} must be a finite number, got {v}")));
         }
     }
     check_size(op, style.size)?;
@@ -212,11 +185,7 @@ pub fn draw_text(
     let font = load_font(op, &style.font, load)?;
     let l = layout(&font, text, style.size, x, y, style.align);
     let (w, h) = (img.width() as i64, img.height() as i64);
-    let outlined: Vec<_> = l
-        .glyphs
-        .into_iter()
-        .filter_map(|g| font.outline_glyph(g))
-        .collect();
+    let outlined: Vec<_> = l.glyphs.into_iter().filter_map(|g| font.outline_glyph(g)).collect();
     // Union of the glyphs' pixel bounds, clipped to the image.
     let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0i64, 0i64);
     for g in &outlined {
@@ -259,25 +228,16 @@ mod tests {
     use super::*;
 
     fn no_files(path: &str) -> Result<Vec<u8>> {
-        Err(Error::param(
-            "draw_text",
-            format!("no files in tests: {path}"),
-        ))
+        Err(Error::param("draw_text", format!("no files in tests: {path}")))
     }
 
     #[test]
     fn text_paints_inside_its_reported_box() {
         let img = Image::new(300, 120).unwrap();
-        let style = TextStyle {
-            size: 32.0,
-            ..TextStyle::default()
-        };
+        let style = TextStyle { size: 32.0, ..TextStyle::default() };
         let text = "Hej, kiln!\nQuartz gyp";
         let (tw, th) = text_size(text, 32.0, "sans", &no_files).unwrap();
-        assert!(
-            tw > 100.0 && tw < 250.0 && th > 60.0 && th < 90.0,
-            "{tw}x{th}"
-        );
+        assert!(tw > 100.0 && tw < 250.0 && th > 60.0 && th < 90.0, "{tw}x{th}");
         let out = draw_text(&img, text, 20.0, 10.0, &style, &no_files).unwrap();
         let mut painted = 0;
         for y in 0..120 {
@@ -294,15 +254,8 @@ mod tests {
         }
         assert!(painted > 500, "{painted} pixels painted");
         // Antialiased: some partial coverage, and colour is the style colour.
-        assert!(out
-            .pixels()
-            .chunks_exact(4)
-            .any(|p| p[3] > 0.1 && p[3] < 0.9));
-        assert!(out
-            .pixels()
-            .chunks_exact(4)
-            .filter(|p| p[3] > 0.0)
-            .all(|p| p[0] == 0.0));
+        assert!(out.pixels().chunks_exact(4).any(|p| p[3] > 0.1 && p[3] < 0.9));
+        assert!(out.pixels().chunks_exact(4).filter(|p| p[3] > 0.0).all(|p| p[0] == 0.0));
     }
 
     #[test]
@@ -310,16 +263,9 @@ mod tests {
         let img = Image::new(200, 40).unwrap();
         let (tw, _) = text_size("kiln", 20.0, "sans-bold", &no_files).unwrap();
         let bounds = |align: Align| {
-            let style = TextStyle {
-                size: 20.0,
-                font: "sans-bold".into(),
-                align,
-                ..TextStyle::default()
-            };
+            let style = TextStyle { size: 20.0, font: "sans-bold".into(), align, ..TextStyle::default() };
             let out = draw_text(&img, "kiln", 100.0, 5.0, &style, &no_files).unwrap();
-            let xs: Vec<i64> = (0..200)
-                .filter(|&x| (0..40).any(|y| out.get(x, y).unwrap().a > 0.0))
-                .collect();
+            let xs: Vec<i64> = (0..200).filter(|&x| (0..40).any(|y| out.get(x, y).unwrap().a > 0.0)).collect();
             (xs[0] as f32, *xs.last().unwrap() as f32)
         };
         let (l0, l1) = bounds(Align::Left);
@@ -340,68 +286,20 @@ mod tests {
         let img = Image::new(10, 10).unwrap();
         let s = TextStyle::default();
         let e = |r: Result<Image>| r.unwrap_err().to_string();
-        assert!(
-            e(draw_text(&img, "x", f32::NAN, 0.0, &s, &no_files)).contains("x must be a finite")
-        );
-        assert!(e(draw_text(
-            &img,
-            "x",
-            0.0,
-            0.0,
-            &TextStyle {
-                size: -3.0,
-                ..s.clone()
-            },
-            &no_files
-        ))
-        .contains("size"));
-        assert!(e(draw_text(
-            &img,
-            "x",
-            0.0,
-            0.0,
-            &TextStyle {
-                font: "a.ttf".into(),
-                ..s.clone()
-            },
-            &no_files
-        ))
-        .contains("no files"));
+        assert!(e(draw_text(&img, "x", f32::NAN, 0.0, &s, &no_files)).contains("x must be a finite"));
+        assert!(e(draw_text(&img, "x", 0.0, 0.0, &TextStyle { size: -3.0, ..s.clone() }, &no_files)).contains("size"));
+        assert!(e(draw_text(&img, "x", 0.0, 0.0, &TextStyle { font: "a.ttf".into(), ..s.clone() }, &no_files))
+            .contains("no files"));
         let junk = |_: &str| Ok(vec![1u8, 2, 3]);
-        assert!(e(draw_text(
-            &img,
-            "x",
-            0.0,
-            0.0,
-            &TextStyle {
-                font: "a.ttf".into(),
-                ..s.clone()
-            },
-            &junk
-        ))
-        .contains("not a TrueType"));
+        assert!(e(draw_text(&img, "x", 0.0, 0.0, &TextStyle { font: "a.ttf".into(), ..s.clone() }, &junk))
+            .contains("not a TrueType"));
         assert!("middle".parse::<Align>().is_err());
         // Off-canvas and empty text draw nothing.
-        assert_eq!(
-            draw_text(&img, "hello", -500.0, 0.0, &s, &no_files).unwrap(),
-            img
-        );
+        assert_eq!(draw_text(&img, "hello", -500.0, 0.0, &s, &no_files).unwrap(), img);
         assert_eq!(draw_text(&img, "", 0.0, 0.0, &s, &no_files).unwrap(), img);
         // A font file through the loader.
         let real = |_: &str| Ok(SANS_BOLD.to_vec());
-        let out = draw_text(
-            &img,
-            "W",
-            0.0,
-            0.0,
-            &TextStyle {
-                font: "x.ttf".into(),
-                size: 10.0,
-                ..s
-            },
-            &real,
-        )
-        .unwrap();
+        let out = draw_text(&img, "W", 0.0, 0.0, &TextStyle { font: "x.ttf".into(), size: 10.0, ..s }, &real).unwrap();
         assert_ne!(out, img);
     }
 }

@@ -27,21 +27,15 @@ fn opacity(op: &str, v: &Dynamic) -> RhaiResult<f32> {
 
 fn images(op: &str, v: &Dynamic) -> RhaiResult<Vec<Image>> {
     array(op, "images", v, |x| {
-        x.clone().try_cast::<Image>().ok_or_else(|| {
-            fail(
-                op,
-                format!("images must be an array of Image, got a {}", x.type_name()),
-            )
-        })
+        x.clone()
+            .try_cast::<Image>()
+            .ok_or_else(|| fail(op, format!("images must be an array of Image, got a {}", x.type_name())))
     })
 }
 
 fn cols(op: &str, v: &Dynamic) -> RhaiResult<usize> {
     let c = int(op, "cols", v)?;
-    usize::try_from(c)
-        .ok()
-        .filter(|&c| c >= 1)
-        .ok_or_else(|| fail(op, format!("cols must be at least 1, got {c}")))
+    usize::try_from(c).ok().filter(|&c| c >= 1).ok_or_else(|| fail(op, format!("cols must be at least 1, got {c}")))
 }
 
 #[export_module]
@@ -74,12 +68,7 @@ mod composite_api {
     /// ```
     #[rhai_fn(name = "over", return_raw)]
     pub fn over_at(a: Image, b: Image, x: Dynamic, y: Dynamic) -> RhaiResult<Image> {
-        lift(composite::over_at(
-            &a,
-            &b,
-            offset("over", "x", &x)?,
-            offset("over", "y", &y)?,
-        ))
+        lift(composite::over_at(&a, &b, offset("over", "x", &x)?, offset("over", "y", &y)?))
     }
 
     /// Blends `a` (the top layer) onto `b` (the backdrop) with a W3C blend mode: normal, multiply,
@@ -159,11 +148,7 @@ mod composite_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn grid(list: Dynamic, n: Dynamic) -> RhaiResult<Image> {
-        lift(composite::grid(
-            &images("grid", &list)?,
-            cols("grid", &n)?,
-            GridOptions::default(),
-        ))
+        lift(composite::grid(&images("grid", &list)?, cols("grid", &n)?, GridOptions::default()))
     }
 
     /// A contact sheet with options `gap` (pixels between cells, default 4) and `background`
@@ -177,14 +162,9 @@ mod composite_api {
     pub fn grid_with(list: Dynamic, n: Dynamic, opts: Map) -> RhaiResult<Image> {
         let o = Options::new("grid", opts, &["gap", "background"])?;
         let gap = o.int("gap", 4)?;
-        let gap = u32::try_from(gap).map_err(|_| {
-            crate::script::convert::fail("grid", format!("gap must be >= 0, got {gap}"))
-        })?;
+        let gap = u32::try_from(gap)
+            .map_err(|_| crate::script::convert::fail("grid", format!("gap must be >= 0, got {gap}")))?;
         let background = o.color("background", Color::TRANSPARENT)?;
-        lift(composite::grid(
-            &images("grid", &list)?,
-            cols("grid", &n)?,
-            GridOptions { gap, background },
-        ))
+        lift(composite::grid(&images("grid", &list)?, cols("grid", &n)?, GridOptions { gap, background }))
     }
 }

@@ -25,11 +25,7 @@ fn style(op: &'static str, v: &Dynamic) -> RhaiResult<Style> {
         return Ok(Style::fill(color(op, "style", v)?));
     }
     let o = Options::new(op, v.clone().cast::<Map>(), &["fill", "stroke", "width"])?;
-    Ok(Style {
-        fill: o.opt_color("fill")?,
-        stroke: o.opt_color("stroke")?,
-        width: o.num("width", 1.0)? as f32,
-    })
+    Ok(Style { fill: o.opt_color("fill")?, stroke: o.opt_color("stroke")?, width: o.num("width", 1.0)? as f32 })
 }
 
 /// Points `[[x, y], ...]`.
@@ -38,10 +34,7 @@ fn points(op: &str, v: &Dynamic) -> RhaiResult<Vec<[f32; 2]>> {
         let xy = array(op, "a point", p, |c| f(op, "a point coordinate", c))?;
         match xy[..] {
             [x, y] => Ok([x, y]),
-            _ => Err(fail(
-                op,
-                format!("each point must be [x, y], got {} numbers", xy.len()),
-            )),
+            _ => Err(fail(op, format!("each point must be [x, y], got {} numbers", xy.len()))),
         }
     })
 }
@@ -55,39 +48,24 @@ fn stops(op: &str, v: &Dynamic) -> RhaiResult<Vec<(f32, Color)>> {
             .iter()
             .map(|x| {
                 let pair = x.clone().cast::<Array>();
-                Ok((
-                    f(op, "stop position", &pair[0])?,
-                    color(op, "stop colour", &pair[1])?,
-                ))
+                Ok((f(op, "stop position", &pair[0])?, color(op, "stop colour", &pair[1])?))
             })
             .collect()
     } else if items.iter().any(positioned) {
-        Err(fail(
-            op,
-            "stops must be all colours or all [position, colour] pairs",
-        ))
+        Err(fail(op, "stops must be all colours or all [position, colour] pairs"))
     } else {
-        let colors: Vec<Color> = items
-            .iter()
-            .map(|x| color(op, "stop colour", x))
-            .collect::<RhaiResult<_>>()?;
+        let colors: Vec<Color> = items.iter().map(|x| color(op, "stop colour", x)).collect::<RhaiResult<_>>()?;
         Ok(even_stops(&colors))
     }
 }
 
 fn space(op: &'static str, opts: Map) -> RhaiResult<Space> {
     let o = Options::new(op, opts, &["space"])?;
-    lift(
-        o.choice("space", "srgb", &["srgb", "linear", "oklab"])?
-            .parse(),
-    )
+    lift(o.choice("space", "srgb", &["srgb", "linear", "oklab"])?.parse())
 }
 
 fn size(op: &str, w: &Dynamic, h: &Dynamic) -> RhaiResult<(u32, u32)> {
-    let (w, h) = (
-        crate::script::convert::int(op, "width", w)?,
-        crate::script::convert::int(op, "height", h)?,
-    );
+    let (w, h) = (crate::script::convert::int(op, "width", w)?, crate::script::convert::int(op, "height", h)?);
     lift(crate::image::buffer::check_size(w, h))
 }
 
@@ -97,17 +75,14 @@ fn text_style(op: &'static str, opts: Map) -> RhaiResult<TextStyle> {
         size: o.num("size", 16.0)? as f32,
         color: o.color("color", Color::BLACK)?,
         font: o.str("font", "sans")?,
-        align: lift(
-            o.choice("align", "left", &["left", "center", "centre", "right"])?
-                .parse::<Align>(),
-        )?,
+        align: lift(o.choice("align", "left", &["left", "center", "centre", "right"])?.parse::<Align>())?,
     })
 }
 
 /// Reads a font file through the run's read policy and records it as an input (for `watch`).
 fn font_loader(ctx: &NativeCallContext, path: &str) -> crate::error::Result<Vec<u8>> {
-    let run = crate::script::context::run_state(ctx)
-        .map_err(|e| crate::error::Error::param("draw_text", e.to_string()))?;
+    let run =
+        crate::script::context::run_state(ctx).map_err(|e| crate::error::Error::param("draw_text", e.to_string()))?;
     let full = run.policy.readable(path).map_err(|_| {
         crate::error::Error::param(
             "draw_text",
@@ -144,14 +119,7 @@ mod draw_api {
     /// let img = image(64, 64, "white").fill_rect(8, 8, 48, 24, "tomato");
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn fill_rect(
-        img: Image,
-        x: Dynamic,
-        y: Dynamic,
-        w: Dynamic,
-        h: Dynamic,
-        c: Dynamic,
-    ) -> RhaiResult<Image> {
+    pub fn fill_rect(img: Image, x: Dynamic, y: Dynamic, w: Dynamic, h: Dynamic, c: Dynamic) -> RhaiResult<Image> {
         let op = "fill_rect";
         lift(draw::fill_rect(
             &img,
@@ -169,23 +137,9 @@ mod draw_api {
     /// let img = image(64, 64, "white").draw_rect(8, 8, 48, 48, #{ fill: "gold", stroke: "black", width: 2 });
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn draw_rect(
-        img: Image,
-        x: Dynamic,
-        y: Dynamic,
-        w: Dynamic,
-        h: Dynamic,
-        s: Dynamic,
-    ) -> RhaiResult<Image> {
+    pub fn draw_rect(img: Image, x: Dynamic, y: Dynamic, w: Dynamic, h: Dynamic, s: Dynamic) -> RhaiResult<Image> {
         let op = "draw_rect";
-        lift(draw::draw_rect(
-            &img,
-            f(op, "x", &x)?,
-            f(op, "y", &y)?,
-            f(op, "w", &w)?,
-            f(op, "h", &h)?,
-            &style(op, &s)?,
-        ))
+        lift(draw::draw_rect(&img, f(op, "x", &x)?, f(op, "y", &y)?, f(op, "w", &w)?, f(op, "h", &h)?, &style(op, &s)?))
     }
 
     /// A circle centred on (cx, cy) with radius `r`, antialiased.
@@ -194,21 +148,9 @@ mod draw_api {
     /// let img = image(64, 64, "white").draw_circle(32, 32, 20, #{ fill: "teal", stroke: "navy", width: 3 });
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn draw_circle(
-        img: Image,
-        cx: Dynamic,
-        cy: Dynamic,
-        r: Dynamic,
-        s: Dynamic,
-    ) -> RhaiResult<Image> {
+    pub fn draw_circle(img: Image, cx: Dynamic, cy: Dynamic, r: Dynamic, s: Dynamic) -> RhaiResult<Image> {
         let op = "draw_circle";
-        lift(draw::draw_circle(
-            &img,
-            f(op, "cx", &cx)?,
-            f(op, "cy", &cy)?,
-            f(op, "radius", &r)?,
-            &style(op, &s)?,
-        ))
+        lift(draw::draw_circle(&img, f(op, "cx", &cx)?, f(op, "cy", &cy)?, f(op, "radius", &r)?, &style(op, &s)?))
     }
 
     /// An ellipse centred on (cx, cy) with radii `rx` and `ry`.
@@ -242,14 +184,7 @@ mod draw_api {
     /// let img = image(64, 64, "white").draw_line(4, 60, 60, 4, #{ stroke: "crimson", width: 3 });
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn draw_line(
-        img: Image,
-        x0: Dynamic,
-        y0: Dynamic,
-        x1: Dynamic,
-        y1: Dynamic,
-        s: Dynamic,
-    ) -> RhaiResult<Image> {
+    pub fn draw_line(img: Image, x0: Dynamic, y0: Dynamic, x1: Dynamic, y1: Dynamic, s: Dynamic) -> RhaiResult<Image> {
         let op = "draw_line";
         lift(draw::draw_line(
             &img,
@@ -268,11 +203,7 @@ mod draw_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn draw_polygon(img: Image, pts: Dynamic, s: Dynamic) -> RhaiResult<Image> {
-        lift(draw::draw_polygon(
-            &img,
-            &points("draw_polygon", &pts)?,
-            &style("draw_polygon", &s)?,
-        ))
+        lift(draw::draw_polygon(&img, &points("draw_polygon", &pts)?, &style("draw_polygon", &s)?))
     }
 
     /// SVG path data (M, L, H, V, C, S, Q, T, A, Z, absolute and relative) with a style.
@@ -292,13 +223,7 @@ mod draw_api {
     /// let img = image(200, 40, "white").draw_text("Hello, kiln", 8, 8);
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn draw_text(
-        ctx: NativeCallContext,
-        img: Image,
-        s: &str,
-        x: Dynamic,
-        y: Dynamic,
-    ) -> RhaiResult<Image> {
+    pub fn draw_text(ctx: NativeCallContext, img: Image, s: &str, x: Dynamic, y: Dynamic) -> RhaiResult<Image> {
         draw_text_with(ctx, img, s, x, y, Map::new())
     }
 
@@ -322,14 +247,7 @@ mod draw_api {
     ) -> RhaiResult<Image> {
         let op = "draw_text";
         let st = text_style(op, opts)?;
-        lift(text::draw_text(
-            &img,
-            s,
-            f(op, "x", &x)?,
-            f(op, "y", &y)?,
-            &st,
-            &|p| font_loader(&ctx, p),
-        ))
+        lift(text::draw_text(&img, s, f(op, "x", &x)?, f(op, "y", &y)?, &st, &|p| font_loader(&ctx, p)))
     }
 
     /// The [width, height] in pixels of the box `text` fills at 16 px in the sans font.
@@ -354,10 +272,7 @@ mod draw_api {
         let size = o.num("size", 16.0)? as f32;
         let font = o.str("font", "sans")?;
         let (w, h) = lift(text::text_size(s, size, &font, &|p| font_loader(&ctx, p)))?;
-        Ok(vec![
-            Dynamic::from_float(w as f64),
-            Dynamic::from_float(h as f64),
-        ])
+        Ok(vec![Dynamic::from_float(w as f64), Dynamic::from_float(h as f64)])
     }
 
     /// A `w` × `h` linear gradient at `angle` degrees (0 = left to right, 90 = top to bottom);
@@ -367,12 +282,7 @@ mod draw_api {
     /// let sky = linear_gradient(256, 128, 90, ["#1e3c72", "#2a5298", "#f7c59f"]);
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn linear_gradient(
-        w: Dynamic,
-        h: Dynamic,
-        angle: Dynamic,
-        st: Dynamic,
-    ) -> RhaiResult<Image> {
+    pub fn linear_gradient(w: Dynamic, h: Dynamic, angle: Dynamic, st: Dynamic) -> RhaiResult<Image> {
         linear_gradient_with(w, h, angle, st, Map::new())
     }
 
@@ -382,22 +292,10 @@ mod draw_api {
     /// let g = linear_gradient(256, 32, 0, [[0.0, "blue"], [1.0, "yellow"]], #{ space: "oklab" });
     /// ```
     #[rhai_fn(name = "linear_gradient", return_raw)]
-    pub fn linear_gradient_with(
-        w: Dynamic,
-        h: Dynamic,
-        angle: Dynamic,
-        st: Dynamic,
-        opts: Map,
-    ) -> RhaiResult<Image> {
+    pub fn linear_gradient_with(w: Dynamic, h: Dynamic, angle: Dynamic, st: Dynamic, opts: Map) -> RhaiResult<Image> {
         let op = "linear_gradient";
         let (w, h) = size(op, &w, &h)?;
-        lift(draw::gradient::linear_gradient(
-            w,
-            h,
-            f(op, "angle", &angle)?,
-            &stops(op, &st)?,
-            space(op, opts)?,
-        ))
+        lift(draw::gradient::linear_gradient(w, h, f(op, "angle", &angle)?, &stops(op, &st)?, space(op, opts)?))
     }
 
     /// A `w` × `h` radial gradient: the first stop in the centre, the last at the corners.
@@ -416,19 +314,9 @@ mod draw_api {
     /// let glow = radial_gradient(128, 128, [[0.0, "#fff8"], [0.5, "#f80"], [1.0, "#0000"]], #{ space: "linear" });
     /// ```
     #[rhai_fn(name = "radial_gradient", return_raw)]
-    pub fn radial_gradient_with(
-        w: Dynamic,
-        h: Dynamic,
-        st: Dynamic,
-        opts: Map,
-    ) -> RhaiResult<Image> {
+    pub fn radial_gradient_with(w: Dynamic, h: Dynamic, st: Dynamic, opts: Map) -> RhaiResult<Image> {
         let op = "radial_gradient";
         let (w, h) = size(op, &w, &h)?;
-        lift(draw::gradient::radial_gradient(
-            w,
-            h,
-            &stops(op, &st)?,
-            space(op, opts)?,
-        ))
+        lift(draw::gradient::radial_gradient(w, h, &stops(op, &st)?, space(op, opts)?))
     }
 }

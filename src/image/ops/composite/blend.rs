@@ -72,11 +72,7 @@ impl BlendMode {
 
     /// The script name (`"soft_light"`).
     pub fn name(self) -> &'static str {
-        BlendMode::ALL
-            .iter()
-            .find(|(m, _)| *m == self)
-            .map(|(_, n)| *n)
-            .unwrap_or("normal")
+        BlendMode::ALL.iter().find(|(m, _)| *m == self).map(|(_, n)| *n).unwrap_or("normal")
     }
 
     /// `B(Cb, Cs)` for one channel: `cb` the backdrop, `cs` the top layer.
@@ -135,11 +131,7 @@ fn soft_light(cb: f32, cs: f32) -> f32 {
     if cs <= 0.5 {
         cb - (1.0 - 2.0 * cs) * cb * (1.0 - cb)
     } else {
-        let d = if cb <= 0.25 {
-            ((16.0 * cb - 12.0) * cb + 4.0) * cb
-        } else {
-            cb.sqrt()
-        };
+        let d = if cb <= 0.25 { ((16.0 * cb - 12.0) * cb + 4.0) * cb } else { cb.sqrt() };
         cb + (2.0 * cs - 1.0) * (d - cb)
     }
 }
@@ -149,20 +141,10 @@ impl FromStr for BlendMode {
 
     fn from_str(s: &str) -> Result<BlendMode> {
         let key = s.trim().to_ascii_lowercase().replace('-', "_");
-        BlendMode::ALL
-            .iter()
-            .find(|(_, n)| *n == key)
-            .map(|(m, _)| *m)
-            .ok_or_else(|| {
-                let names: Vec<&str> = BlendMode::ALL.iter().map(|(_, n)| *n).collect();
-                Error::param(
-                    "blend",
-                    format!(
-                        "unknown blend mode '{s}'; valid modes are: {}",
-                        names.join(", ")
-                    ),
-                )
-            })
+        BlendMode::ALL.iter().find(|(_, n)| *n == key).map(|(m, _)| *m).ok_or_else(|| {
+            let names: Vec<&str> = BlendMode::ALL.iter().map(|(_, n)| *n).collect();
+            Error::param("blend", format!("unknown blend mode '{s}'; valid modes are: {}", names.join(", ")))
+        })
     }
 }
 
@@ -174,12 +156,7 @@ impl fmt::Display for BlendMode {
 
 /// One pixel: `top` over `back` with mode `B`, `opacity` in 0..1. Straight alpha in and out.
 #[inline(always)]
-pub fn blend_pixel<B: Fn(f32, f32) -> f32>(
-    back: [f32; 4],
-    top: [f32; 4],
-    opacity: f32,
-    b: &B,
-) -> [f32; 4] {
+pub fn blend_pixel<B: Fn(f32, f32) -> f32>(back: [f32; 4], top: [f32; 4], opacity: f32, b: &B) -> [f32; 4] {
     let a_s = top[3].clamp(0.0, 1.0) * opacity;
     if a_s <= 0.0 {
         return back;
@@ -320,14 +297,8 @@ mod tests {
         for (mode, want1, want2) in cases {
             let got1 = mode.apply(0.6, 0.3);
             let got2 = mode.apply(0.2, 0.8);
-            assert!(
-                (got1 - want1).abs() < 1e-5,
-                "{mode}: B(0.6, 0.3) = {got1}, want {want1}"
-            );
-            assert!(
-                (got2 - want2).abs() < 1e-5,
-                "{mode}: B(0.2, 0.8) = {got2}, want {want2}"
-            );
+            assert!((got1 - want1).abs() < 1e-5, "{mode}: B(0.6, 0.3) = {got1}, want {want1}");
+            assert!((got2 - want2).abs() < 1e-5, "{mode}: B(0.2, 0.8) = {got2}, want {want2}");
         }
         // Soft light's square-root branch: Cb = 0.64 > 0.25, Cs = 0.75: 0.64 + 0.5 * (0.8 - 0.64) = 0.72.
         assert!((BlendMode::SoftLight.apply(0.64, 0.75) - 0.72).abs() < 1e-6);
@@ -351,26 +322,15 @@ mod tests {
     #[test]
     fn over_span_agrees_with_the_general_kernel() {
         let normal = |_cb: f32, cs: f32| cs;
-        let backs = [
-            [0.6, 0.2, 0.9, 1.0],
-            [0.1, 0.5, 0.3, 0.4],
-            [0.0, 0.0, 0.0, 0.0],
-        ];
-        let tops = [
-            [0.3, 0.7, 0.1, 0.25],
-            [0.9, 0.9, 0.2, 1.0],
-            [0.4, 0.4, 0.4, 0.0],
-        ];
+        let backs = [[0.6, 0.2, 0.9, 1.0], [0.1, 0.5, 0.3, 0.4], [0.0, 0.0, 0.0, 0.0]];
+        let tops = [[0.3, 0.7, 0.1, 0.25], [0.9, 0.9, 0.2, 1.0], [0.4, 0.4, 0.4, 0.0]];
         for back in backs {
             for top in tops {
                 let want = blend_pixel(back, top, 0.8, &normal);
                 let mut d = back.to_vec();
                 over_span(&mut d, &top, 0.8);
                 for c in 0..4 {
-                    assert!(
-                        (d[c] - want[c]).abs() < 1e-6,
-                        "{back:?} {top:?}: {d:?} vs {want:?}"
-                    );
+                    assert!((d[c] - want[c]).abs() < 1e-6, "{back:?} {top:?}: {d:?} vs {want:?}");
                 }
             }
         }
@@ -379,15 +339,7 @@ mod tests {
     #[test]
     fn unknown_mode_lists_the_valid_ones() {
         let e = "burn".parse::<BlendMode>().unwrap_err().to_string();
-        assert!(
-            e.contains("unknown blend mode 'burn'")
-                && e.contains("color_burn")
-                && e.contains("soft_light"),
-            "{e}"
-        );
-        assert_eq!(
-            "Soft-Light".parse::<BlendMode>().unwrap(),
-            BlendMode::SoftLight
-        );
+        assert!(e.contains("unknown blend mode 'burn'") && e.contains("color_burn") && e.contains("soft_light"), "{e}");
+        assert_eq!("Soft-Light".parse::<BlendMode>().unwrap(), BlendMode::SoftLight);
     }
 }

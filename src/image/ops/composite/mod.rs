@@ -43,55 +43,37 @@ pub fn blend(top: &Image, bottom: &Image, mode: BlendMode, opacity: f32) -> Resu
 }
 
 /// The general form: `top` at (x, y) on `bottom`, with `mode` and `opacity`.
-pub fn blend_at(
-    top: &Image,
-    bottom: &Image,
-    x: i64,
-    y: i64,
-    mode: BlendMode,
-    opacity: f32,
-) -> Result<Image> {
+pub fn blend_at(top: &Image, bottom: &Image, x: i64, y: i64, mode: BlendMode, opacity: f32) -> Result<Image> {
     check_opacity(opacity)?;
     let (w, h) = bottom.dimensions();
     let stride = bottom.stride();
     let n = bottom.pixels().len();
     let mut data: Vec<f32> = Vec::new();
-    data.try_reserve_exact(n)
-        .map_err(|_| Error::Limit(format!("out of memory for a {w}x{h} image")))?;
+    data.try_reserve_exact(n).map_err(|_| Error::Limit(format!("out of memory for a {w}x{h} image")))?;
     let span = Span::new(top, bottom, x, y);
     // One parallel pass straight into the new buffer: each row is initialised from the backdrop
     // and blended while it is in cache. Writing the spare capacity skips the zero-fill that
     // `vec![0.0; n]` or `resize` would add (measured: a full extra 64 MB pass on W6).
-    data.spare_capacity_mut()[..n]
-        .par_chunks_mut(stride)
-        .zip(bottom.rows())
-        .enumerate()
-        .for_each(|(row, (out, back))| {
+    data.spare_capacity_mut()[..n].par_chunks_mut(stride).zip(bottom.rows()).enumerate().for_each(
+        |(row, (out, back))| {
             for (o, b) in out.iter_mut().zip(back) {
                 o.write(*b);
             }
             // SAFETY: every element of `out` was initialised just above, and MaybeUninit<f32> has
             // the layout of f32.
-            let out: &mut [f32] =
-                unsafe { &mut *(out as *mut [std::mem::MaybeUninit<f32>] as *mut [f32]) };
+            let out: &mut [f32] = unsafe { &mut *(out as *mut [std::mem::MaybeUninit<f32>] as *mut [f32]) };
             if let Some((dst, src)) = span.row(top, out, row as i64) {
                 blend::mode_span(mode, dst, src, opacity);
             }
-        });
+        },
+    );
     // SAFETY: the loop above initialised all `n` elements (rows of `stride` cover `n` exactly).
     unsafe { data.set_len(n) };
     Image::from_rgba(w, h, data)
 }
 
 /// In place: blends `top` at (x, y) onto `dst`, touching only the rows it covers.
-pub fn blend_in_place(
-    dst: &mut Image,
-    top: &Image,
-    x: i64,
-    y: i64,
-    mode: BlendMode,
-    opacity: f32,
-) -> Result<()> {
+pub fn blend_in_place(dst: &mut Image, top: &Image, x: i64, y: i64, mode: BlendMode, opacity: f32) -> Result<()> {
     check_opacity(opacity)?;
     let span = Span::new(top, dst, x, y);
     if span.w == 0 {
@@ -109,10 +91,7 @@ pub fn blend_in_place(
 
 fn check_opacity(opacity: f32) -> Result<()> {
     if !(0.0..=1.0).contains(&opacity) {
-        return Err(Error::param(
-            "blend",
-            format!("opacity must be in 0..1, got {opacity}"),
-        ));
+        return Err(Error::param("blend", format!("opacity must be in 0..1, got {opacity}")));
     }
     Ok(())
 }
@@ -133,21 +112,12 @@ impl Span {
         let y0 = y.max(0);
         let x1 = (x.saturating_add(top.width() as i64)).min(bottom.width() as i64);
         let y1 = (y.saturating_add(top.height() as i64)).min(bottom.height() as i64);
-        let (w, h) = if x1 > x0 && y1 > y0 {
-            (x1 - x0, y1 - y0)
-        } else {
-            (0, 0)
-        };
+        let (w, h) = if x1 > x0 && y1 > y0 { (x1 - x0, y1 - y0) } else { (0, 0) };
         Span { x, y, x0, y0, w, h }
     }
 
     /// For backdrop row `row`, the destination span in `out` and the top layer's source span.
-    fn row<'a, 'b>(
-        &self,
-        top: &'a Image,
-        out: &'b mut [f32],
-        row: i64,
-    ) -> Option<(&'b mut [f32], &'a [f32])> {
+    fn row<'a, 'b>(&self, top: &'a Image, out: &'b mut [f32], row: i64) -> Option<(&'b mut [f32], &'a [f32])> {
         if self.w == 0 || row < self.y0 || row >= self.y0 + self.h {
             return None;
         }
@@ -196,10 +166,7 @@ pub fn with_alpha(img: &Image, m: &Image) -> Result<Image> {
 fn zip_pixels(img: &Image, m: &Image, f: impl Fn(&mut [f32], &[f32]) + Sync) -> Image {
     let mut out = img.clone();
     out.rows_mut().zip(m.rows()).for_each(|(row, mrow)| {
-        for (p, q) in row
-            .chunks_exact_mut(CHANNELS)
-            .zip(mrow.chunks_exact(CHANNELS))
-        {
+        for (p, q) in row.chunks_exact_mut(CHANNELS).zip(mrow.chunks_exact(CHANNELS)) {
             f(p, q);
         }
     });
@@ -224,10 +191,7 @@ impl std::str::FromStr for Channel {
             "g" | "green" => Ok(Channel::G),
             "b" | "blue" => Ok(Channel::B),
             "a" | "alpha" => Ok(Channel::A),
-            _ => Err(Error::param(
-                "channel",
-                format!("unknown channel '{s}'; valid channels are: r, g, b, a"),
-            )),
+            _ => Err(Error::param("channel", format!("unknown channel '{s}'; valid channels are: r, g, b, a"))),
         }
     }
 }
@@ -259,10 +223,7 @@ pub struct GridOptions {
 
 impl Default for GridOptions {
     fn default() -> Self {
-        GridOptions {
-            gap: 4,
-            background: Color::TRANSPARENT,
-        }
+        GridOptions { gap: 4, background: Color::TRANSPARENT }
     }
 }
 
@@ -328,10 +289,7 @@ mod tests {
         assert_eq!(px(&out, 6, 2), [0.0, 0.0, 0.0, 1.0]);
         // Entirely outside: unchanged; huge offsets do not overflow.
         assert_eq!(over_at(&top, &back, 100, 0).unwrap(), back);
-        assert_eq!(
-            over_at(&top, &back, i64::MAX - 1, i64::MIN + 1).unwrap(),
-            back
-        );
+        assert_eq!(over_at(&top, &back, i64::MAX - 1, i64::MIN + 1).unwrap(), back);
     }
 
     #[test]
@@ -342,11 +300,7 @@ mod tests {
         let top = Image::filled(2, 2, Color::new(0.3, 0.3, 0.3, 0.5)).unwrap();
         let out = blend(&top, &back, BlendMode::Screen, 0.5).unwrap();
         let want = 0.519 / 0.85;
-        assert!(
-            close(px(&out, 1, 1), [want, want, want, 0.85]),
-            "{:?}",
-            px(&out, 1, 1)
-        );
+        assert!(close(px(&out, 1, 1), [want, want, want, 0.85]), "{:?}", px(&out, 1, 1));
         assert!(blend(&top, &back, BlendMode::Screen, 1.5).is_err());
         assert!(blend(&top, &back, BlendMode::Screen, f32::NAN).is_err());
     }
@@ -364,22 +318,12 @@ mod tests {
     fn masks_and_channels() {
         let img = Image::filled(3, 3, Color::new(0.2, 0.4, 0.6, 0.8)).unwrap();
         let m = Image::filled(3, 3, Color::gray(0.5)).unwrap();
-        assert!(close(
-            px(&mask(&img, &m).unwrap(), 0, 0),
-            [0.2, 0.4, 0.6, 0.4]
-        ));
-        assert!(close(
-            px(&with_alpha(&img, &m).unwrap(), 0, 0),
-            [0.2, 0.4, 0.6, 0.5]
-        ));
+        assert!(close(px(&mask(&img, &m).unwrap(), 0, 0), [0.2, 0.4, 0.6, 0.4]));
+        assert!(close(px(&with_alpha(&img, &m).unwrap(), 0, 0), [0.2, 0.4, 0.6, 0.5]));
         assert!(close(px(&alpha(&img), 1, 1), [0.8, 0.8, 0.8, 1.0]));
-        assert!(close(
-            px(&channel(&img, "g".parse().unwrap()), 1, 1),
-            [0.4, 0.4, 0.4, 1.0]
-        ));
+        assert!(close(px(&channel(&img, "g".parse().unwrap()), 1, 1), [0.4, 0.4, 0.4, 1.0]));
         // Round trip: with_alpha(alpha()) restores the alpha.
-        let back =
-            with_alpha(&img.map_pixels(|[r, g, b, _]| [r, g, b, 1.0]), &alpha(&img)).unwrap();
+        let back = with_alpha(&img.map_pixels(|[r, g, b, _]| [r, g, b, 1.0]), &alpha(&img)).unwrap();
         assert!(close(px(&back, 2, 2), [0.2, 0.4, 0.6, 0.8]));
         let e = "x".parse::<Channel>().unwrap_err().to_string();
         assert!(e.contains("'x'") && e.contains("r, g, b, a"), "{e}");
@@ -391,27 +335,14 @@ mod tests {
     fn grid_layout() {
         let a = Image::filled(4, 2, Color::WHITE).unwrap();
         let b = Image::filled(2, 4, Color::BLACK).unwrap();
-        let sheet = grid(
-            &[a.clone(), b.clone(), a],
-            2,
-            GridOptions {
-                gap: 1,
-                background: Color::gray(0.5),
-            },
-        )
-        .unwrap();
+        let sheet = grid(&[a.clone(), b.clone(), a], 2, GridOptions { gap: 1, background: Color::gray(0.5) }).unwrap();
         // Cells 4x4, 2 cols, 2 rows, gap 1: 9x9.
         assert_eq!(sheet.dimensions(), (9, 9));
         assert_eq!(px(&sheet, 0, 1), [1.0; 4]); // a centred vertically: rows 1..3
         assert_eq!(px(&sheet, 0, 0), Color::gray(0.5).to_array());
         assert_eq!(px(&sheet, 4, 0), Color::gray(0.5).to_array()); // the gap
         assert_eq!(px(&sheet, 6, 0), [0.0, 0.0, 0.0, 1.0]); // b centred horizontally: cols 6..8
-        assert_eq!(
-            grid(std::slice::from_ref(&b), 5, GridOptions::default())
-                .unwrap()
-                .dimensions(),
-            (2, 4)
-        );
+        assert_eq!(grid(std::slice::from_ref(&b), 5, GridOptions::default()).unwrap().dimensions(), (2, 4));
         assert!(grid(&[], 2, GridOptions::default()).is_err());
         assert!(grid(&[b], 0, GridOptions::default()).is_err());
     }

@@ -16,9 +16,7 @@
 
 use crate::error::{Error, Result};
 use crate::image::buffer::{check_size, Image};
-use crate::image::color::{
-    linear_to_oklab, linear_to_srgb, oklab_to_linear, srgb_to_linear, Color,
-};
+use crate::image::color::{linear_to_oklab, linear_to_srgb, oklab_to_linear, srgb_to_linear, Color};
 
 /// The colour space stops are interpolated in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -51,20 +49,7 @@ impl std::str::FromStr for Space {
 /// Stops spread evenly from 0 to 1 (`["#000", "#f80", "#fff"]`).
 pub fn even_stops(colors: &[Color]) -> Vec<(f32, Color)> {
     let n = colors.len();
-    colors
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            (
-                if n > 1 {
-                    i as f32 / (n - 1) as f32
-                } else {
-                    0.0
-                },
-                *c,
-            )
-        })
-        .collect()
+    colors.iter().enumerate().map(|(i, c)| (if n > 1 { i as f32 / (n - 1) as f32 } else { 0.0 }, *c)).collect()
 }
 
 /// Prepared stops: positions and premultiplied colours in the interpolation space.
@@ -83,18 +68,12 @@ impl Ramp {
         let mut col = Vec::with_capacity(stops.len());
         for (i, (p, c)) in stops.iter().enumerate() {
             if !p.is_finite() {
-                return Err(Error::param(
-                    op,
-                    format!("stop {i}: position must be a finite number, got {p}"),
-                ));
+                return Err(Error::param(op, format!("stop {i}: position must be a finite number, got {p}")));
             }
             if i > 0 && *p < pos[i - 1] {
                 return Err(Error::param(
                     op,
-                    format!(
-                        "stop positions must not decrease: stop {i} is at {p}, after {}",
-                        pos[i - 1]
-                    ),
+                    format!("stop positions must not decrease: stop {i} is at {p}, after {}", pos[i - 1]),
                 ));
             }
             c.validate(op)?;
@@ -119,12 +98,7 @@ impl Ramp {
             let (p0, p1) = (self.pos[i - 1], self.pos[i]);
             let f = if p1 > p0 { (t - p0) / (p1 - p0) } else { 1.0 };
             let (a, b) = (self.col[i - 1], self.col[i]);
-            [
-                a[0] + (b[0] - a[0]) * f,
-                a[1] + (b[1] - a[1]) * f,
-                a[2] + (b[2] - a[2]) * f,
-                a[3] + (b[3] - a[3]) * f,
-            ]
+            [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f, a[3] + (b[3] - a[3]) * f]
         };
         if c[3] <= 0.0 {
             return [0.0; 4];
@@ -151,20 +125,11 @@ fn from_space(space: Space, v: [f32; 3]) -> [f32; 3] {
 }
 
 /// A `w` × `h` linear gradient at `angle` degrees (0 = left to right, 90 = top to bottom).
-pub fn linear_gradient(
-    w: u32,
-    h: u32,
-    angle: f32,
-    stops: &[(f32, Color)],
-    space: Space,
-) -> Result<Image> {
+pub fn linear_gradient(w: u32, h: u32, angle: f32, stops: &[(f32, Color)], space: Space) -> Result<Image> {
     let op = "linear_gradient";
     let (w, h) = check_size(w as i64, h as i64)?;
     if !angle.is_finite() {
-        return Err(Error::param(
-            op,
-            format!("angle must be a finite number, got {angle}"),
-        ));
+        return Err(Error::param(op, format!("angle must be a finite number, got {angle}")));
     }
     let ramp = Ramp::new(op, stops, space)?;
     let rad = (angle as f64).to_radians();
@@ -206,10 +171,7 @@ mod tests {
         assert!((g.get(0, 0).unwrap().r - 0.05).abs() < 1e-6);
         assert!((g.get(9, 3).unwrap().r - 0.95).abs() < 1e-6);
         let v = linear_gradient(4, 10, 90.0, &bw(), Space::Srgb).unwrap();
-        assert!(
-            (v.get(2, 0).unwrap().r - 0.05).abs() < 1e-6,
-            "90 degrees runs top to bottom"
-        );
+        assert!((v.get(2, 0).unwrap().r - 0.05).abs() < 1e-6, "90 degrees runs top to bottom");
         let back = linear_gradient(10, 4, 180.0, &bw(), Space::Srgb).unwrap();
         assert!((back.get(0, 0).unwrap().r - 0.95).abs() < 1e-5);
         // Diagonal: the corners are (nearly) the ends.
@@ -228,60 +190,29 @@ mod tests {
 
     #[test]
     fn stops_spaces_and_alpha() {
-        let stops = [
-            (0.0, Color::rgb(1.0, 0.0, 0.0)),
-            (0.5, Color::rgb(0.0, 0.0, 1.0)),
-            (1.0, Color::WHITE),
-        ];
+        let stops = [(0.0, Color::rgb(1.0, 0.0, 0.0)), (0.5, Color::rgb(0.0, 0.0, 1.0)), (1.0, Color::WHITE)];
         let g = linear_gradient(4, 1, 0.0, &stops, Space::Srgb).unwrap();
         // x = 1: t = 0.375, 3/4 of the way from red to blue.
         let c = g.get(1, 0).unwrap();
         assert!((c.r - 0.25).abs() < 1e-6 && (c.b - 0.75).abs() < 1e-6);
         // Linear-light midpoint of black and white is sRGB 0.7354.
-        let l = linear_gradient(
-            2,
-            1,
-            0.0,
-            &[(0.25, Color::BLACK), (0.75, Color::WHITE)],
-            Space::Linear,
-        )
-        .unwrap();
-        let m = linear_gradient(
-            1,
-            1,
-            0.0,
-            &[(0.0, Color::BLACK), (1.0, Color::WHITE)],
-            Space::Linear,
-        )
-        .unwrap();
-        assert!(
-            (m.get(0, 0).unwrap().r - 0.735_357).abs() < 1e-4,
-            "{:?}",
-            m.get(0, 0)
-        );
+        let l = linear_gradient(2, 1, 0.0, &[(0.25, Color::BLACK), (0.75, Color::WHITE)], Space::Linear).unwrap();
+        let m = linear_gradient(1, 1, 0.0, &[(0.0, Color::BLACK), (1.0, Color::WHITE)], Space::Linear).unwrap();
+        assert!((m.get(0, 0).unwrap().r - 0.735_357).abs() < 1e-4, "{:?}", m.get(0, 0));
         assert!(l.get(0, 0).unwrap().r < 1e-6 && l.get(1, 0).unwrap().r > 0.999);
         // Oklab endpoints round-trip.
         let o = linear_gradient(
             8,
             1,
             0.0,
-            &[
-                (0.0, Color::rgb(0.9, 0.2, 0.1)),
-                (0.0, Color::rgb(0.9, 0.2, 0.1)),
-            ],
+            &[(0.0, Color::rgb(0.9, 0.2, 0.1)), (0.0, Color::rgb(0.9, 0.2, 0.1))],
             Space::Oklab,
         )
         .unwrap();
         assert!((o.get(3, 0).unwrap().g - 0.2).abs() < 1e-4);
         // Premultiplied: red to transparent keeps red, alpha falls.
-        let f = linear_gradient(
-            2,
-            1,
-            0.0,
-            &[(0.0, Color::rgb(1.0, 0.0, 0.0)), (1.0, Color::TRANSPARENT)],
-            Space::Srgb,
-        )
-        .unwrap();
+        let f = linear_gradient(2, 1, 0.0, &[(0.0, Color::rgb(1.0, 0.0, 0.0)), (1.0, Color::TRANSPARENT)], Space::Srgb)
+            .unwrap();
         let c = f.get(0, 0).unwrap();
         assert!((c.r - 1.0).abs() < 1e-6 && (c.a - 0.75).abs() < 1e-6);
     }
@@ -290,20 +221,9 @@ mod tests {
     fn bad_stops_are_errors() {
         assert!(linear_gradient(4, 4, 0.0, &[], Space::Srgb).is_err());
         assert!(linear_gradient(4, 4, f32::NAN, &bw(), Space::Srgb).is_err());
-        let e = linear_gradient(
-            4,
-            4,
-            0.0,
-            &[(0.8, Color::BLACK), (0.2, Color::WHITE)],
-            Space::Srgb,
-        )
-        .unwrap_err();
+        let e = linear_gradient(4, 4, 0.0, &[(0.8, Color::BLACK), (0.2, Color::WHITE)], Space::Srgb).unwrap_err();
         assert!(e.to_string().contains("must not decrease"), "{e}");
         assert!(radial_gradient(0, 4, &bw(), Space::Srgb).is_err());
-        assert!("hsv"
-            .parse::<Space>()
-            .unwrap_err()
-            .to_string()
-            .contains("srgb, linear, oklab"));
+        assert!("hsv".parse::<Space>().unwrap_err().to_string().contains("srgb, linear, oklab"));
     }
 }

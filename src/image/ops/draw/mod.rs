@@ -39,30 +39,19 @@ pub struct Style {
 
 impl Default for Style {
     fn default() -> Self {
-        Style {
-            fill: None,
-            stroke: None,
-            width: 1.0,
-        }
+        Style { fill: None, stroke: None, width: 1.0 }
     }
 }
 
 impl Style {
     /// Filled with `color`, no stroke.
     pub fn fill(color: Color) -> Style {
-        Style {
-            fill: Some(color),
-            ..Style::default()
-        }
+        Style { fill: Some(color), ..Style::default() }
     }
 
     /// Outlined with `color`, `width` pixels wide, no fill.
     pub fn stroke(color: Color, width: f32) -> Style {
-        Style {
-            stroke: Some(color),
-            width,
-            ..Style::default()
-        }
+        Style { stroke: Some(color), width, ..Style::default() }
     }
 
     fn validate(&self, op: &str) -> Result<()> {
@@ -73,13 +62,7 @@ impl Style {
             c.validate(op)?;
         }
         if !(self.width.is_finite() && self.width > 0.0) {
-            return Err(Error::param(
-                op,
-                format!(
-                    "stroke width must be a finite number > 0, got {}",
-                    self.width
-                ),
-            ));
+            return Err(Error::param(op, format!("stroke width must be a finite number > 0, got {}", self.width)));
         }
         Ok(())
     }
@@ -89,10 +72,7 @@ impl Style {
 fn coords(op: &str, values: &[(&str, f32)]) -> Result<()> {
     for (what, v) in values {
         if !v.is_finite() {
-            return Err(Error::param(
-                op,
-                format!("{what} must be a finite number, got {v}"),
-            ));
+            return Err(Error::param(op, format!("{what} must be a finite number, got {v}")));
         }
     }
     Ok(())
@@ -111,8 +91,7 @@ pub fn fill(img: &Image, color: Color) -> Result<Image> {
     color.validate("fill")?;
     let c = color.to_array();
     let mut out = img.clone();
-    out.rows_mut()
-        .for_each(|row| super::composite::blend::over_span_color(row, c, |_| 1.0));
+    out.rows_mut().for_each(|row| super::composite::blend::over_span_color(row, c, |_| 1.0));
     Ok(out)
 }
 
@@ -126,15 +105,7 @@ pub fn draw_rect(img: &Image, x: f32, y: f32, w: f32, h: f32, style: &Style) -> 
     draw_rect_op("draw_rect", img, x, y, w, h, style)
 }
 
-fn draw_rect_op(
-    op: &str,
-    img: &Image,
-    x: f32,
-    y: f32,
-    w: f32,
-    h: f32,
-    style: &Style,
-) -> Result<Image> {
+fn draw_rect_op(op: &str, img: &Image, x: f32, y: f32, w: f32, h: f32, style: &Style) -> Result<Image> {
     coords(op, &[("x", x), ("y", y)])?;
     non_negative(op, "width", w)?;
     non_negative(op, "height", h)?;
@@ -153,31 +124,15 @@ pub fn draw_circle(img: &Image, cx: f32, cy: f32, r: f32, style: &Style) -> Resu
 }
 
 /// An axis-aligned ellipse centred on `(cx, cy)` with radii `rx`, `ry`.
-pub fn draw_ellipse(
-    img: &Image,
-    cx: f32,
-    cy: f32,
-    rx: f32,
-    ry: f32,
-    style: &Style,
-) -> Result<Image> {
+pub fn draw_ellipse(img: &Image, cx: f32, cy: f32, rx: f32, ry: f32, style: &Style) -> Result<Image> {
     draw_ellipse_op("draw_ellipse", img, cx, cy, rx, ry, style)
 }
 
-fn draw_ellipse_op(
-    op: &str,
-    img: &Image,
-    cx: f32,
-    cy: f32,
-    rx: f32,
-    ry: f32,
-    style: &Style,
-) -> Result<Image> {
+fn draw_ellipse_op(op: &str, img: &Image, cx: f32, cy: f32, rx: f32, ry: f32, style: &Style) -> Result<Image> {
     coords(op, &[("cx", cx), ("cy", cy)])?;
     non_negative(op, "radius", rx)?;
     non_negative(op, "radius", ry)?;
-    let path =
-        Rect::from_xywh(cx - rx, cy - ry, 2.0 * rx, 2.0 * ry).and_then(PathBuilder::from_oval);
+    let path = Rect::from_xywh(cx - rx, cy - ry, 2.0 * rx, 2.0 * ry).and_then(PathBuilder::from_oval);
     match path {
         Some(p) => paint_path(op, img, &p, style, true),
         None => {
@@ -192,11 +147,7 @@ pub fn draw_line(img: &Image, x0: f32, y0: f32, x1: f32, y1: f32, style: &Style)
     let op = "draw_line";
     coords(op, &[("x0", x0), ("y0", y0), ("x1", x1), ("y1", y1)])?;
     style.validate(op)?;
-    let line = Style {
-        fill: None,
-        stroke: style.stroke.or(style.fill).or(Some(Color::BLACK)),
-        width: style.width,
-    };
+    let line = Style { fill: None, stroke: style.stroke.or(style.fill).or(Some(Color::BLACK)), width: style.width };
     let mut pb = PathBuilder::new();
     pb.move_to(x0, y0);
     pb.line_to(x1, y1);
@@ -210,16 +161,10 @@ pub fn draw_line(img: &Image, x0: f32, y0: f32, x1: f32, y1: f32, style: &Style)
 pub fn draw_polygon(img: &Image, points: &[[f32; 2]], style: &Style) -> Result<Image> {
     let op = "draw_polygon";
     if points.len() < 3 {
-        return Err(Error::param(
-            op,
-            format!("a polygon needs at least 3 points, got {}", points.len()),
-        ));
+        return Err(Error::param(op, format!("a polygon needs at least 3 points, got {}", points.len())));
     }
     for (i, [x, y]) in points.iter().enumerate() {
-        coords(
-            op,
-            &[(&format!("point {i} x"), *x), (&format!("point {i} y"), *y)],
-        )?;
+        coords(op, &[(&format!("point {i} x"), *x), (&format!("point {i} y"), *y)])?;
     }
     let mut pb = PathBuilder::new();
     pb.move_to(points[0][0], points[0][1]);
@@ -247,13 +192,7 @@ pub fn draw_path(img: &Image, data: &str, style: &Style) -> Result<Image> {
 }
 
 /// Paints a tiny-skia path with a style (fill first, then the stroke on top) into a new image.
-pub fn paint_path(
-    op: &str,
-    img: &Image,
-    path: &Path,
-    style: &Style,
-    anti_alias: bool,
-) -> Result<Image> {
+pub fn paint_path(op: &str, img: &Image, path: &Path, style: &Style, anti_alias: bool) -> Result<Image> {
     let mut out = img.clone();
     paint_path_in_place(op, &mut out, path, style, anti_alias)?;
     Ok(out)
@@ -261,13 +200,7 @@ pub fn paint_path(
 
 /// [`paint_path`] writing into `img`. Values are immutable in scripts, so every script-level
 /// shape copies the canvas once; Rust callers drawing many shapes use this to skip that copy.
-pub fn paint_path_in_place(
-    op: &str,
-    img: &mut Image,
-    path: &Path,
-    style: &Style,
-    anti_alias: bool,
-) -> Result<()> {
+pub fn paint_path_in_place(op: &str, img: &mut Image, path: &Path, style: &Style, anti_alias: bool) -> Result<()> {
     style.validate(op)?;
     let fill = match (style.fill, style.stroke) {
         (None, None) => Some(Color::BLACK),
@@ -280,10 +213,7 @@ pub fn paint_path_in_place(
         }
     }
     if let Some(color) = style.stroke {
-        let stroke = Stroke {
-            width: style.width,
-            ..Stroke::default()
-        };
+        let stroke = Stroke { width: style.width, ..Stroke::default() };
         if let Some(outline) = path.stroke(&stroke, 1.0) {
             if let Some((mask, x0, y0)) = coverage(&outline, w, h, anti_alias) {
                 paint_coverage(img, &mask, x0, y0, color);
@@ -294,13 +224,7 @@ pub fn paint_path_in_place(
 }
 
 /// [`draw_circle`] writing into `img` (see [`paint_path_in_place`]).
-pub fn draw_circle_in_place(
-    img: &mut Image,
-    cx: f32,
-    cy: f32,
-    r: f32,
-    style: &Style,
-) -> Result<()> {
+pub fn draw_circle_in_place(img: &mut Image, cx: f32, cy: f32, r: f32, style: &Style) -> Result<()> {
     let op = "draw_circle";
     coords(op, &[("cx", cx), ("cy", cy)])?;
     non_negative(op, "radius", r)?;
@@ -323,12 +247,7 @@ pub fn coverage(path: &Path, w: u32, h: u32, anti_alias: bool) -> Option<(Mask, 
         return None;
     }
     let mut mask = Mask::new((x1 - x0) as u32, (y1 - y0) as u32)?;
-    mask.fill_path(
-        path,
-        FillRule::Winding,
-        anti_alias,
-        Transform::from_translate(-x0 as f32, -y0 as f32),
-    );
+    mask.fill_path(path, FillRule::Winding, anti_alias, Transform::from_translate(-x0 as f32, -y0 as f32));
     Some((mask, x0 as u32, y0 as u32))
 }
 
@@ -342,15 +261,11 @@ const FLATNESS: f32 = 0.02;
 /// count per curve is Wang's formula.
 pub fn flatten(path: &Path) -> Option<Path> {
     use tiny_skia::{PathSegment, Point};
-    if path
-        .segments()
-        .all(|s| !matches!(s, PathSegment::QuadTo(..) | PathSegment::CubicTo(..)))
-    {
+    if path.segments().all(|s| !matches!(s, PathSegment::QuadTo(..) | PathSegment::CubicTo(..))) {
         return Some(path.clone());
     }
     let steps = |m: f32, k: f32| ((k * m / FLATNESS).sqrt().ceil() as usize).clamp(1, 1024);
-    let second =
-        |a: Point, b: Point, c: Point| (a.x - 2.0 * b.x + c.x).hypot(a.y - 2.0 * b.y + c.y);
+    let second = |a: Point, b: Point, c: Point| (a.x - 2.0 * b.x + c.x).hypot(a.y - 2.0 * b.y + c.y);
     let mut pb = PathBuilder::new();
     let mut last = Point::zero();
     let mut start = Point::zero();
@@ -383,10 +298,7 @@ pub fn flatten(path: &Path) -> Option<Path> {
                     let t = i as f32 / n as f32;
                     let u = 1.0 - t;
                     let (a, b, c, d) = (u * u * u, 3.0 * u * u * t, 3.0 * u * t * t, t * t * t);
-                    pb.line_to(
-                        a * last.x + b * c1.x + c * c2.x + d * p.x,
-                        a * last.y + b * c1.y + c * c2.y + d * p.y,
-                    );
+                    pb.line_to(a * last.x + b * c1.x + c * c2.x + d * p.x, a * last.y + b * c1.y + c * c2.y + d * p.y);
                 }
                 last = p;
             }
@@ -421,10 +333,7 @@ pub fn paint_coverage(img: &mut Image, mask: &Mask, x0: u32, y0: u32, color: Col
     };
     // Small shapes (the common case) are cheaper on one thread than the rayon hand-off.
     if rows * cols >= 1 << 16 {
-        region
-            .par_chunks_mut(stride)
-            .enumerate()
-            .for_each(paint_row);
+        region.par_chunks_mut(stride).enumerate().for_each(paint_row);
     } else {
         region.chunks_mut(stride).enumerate().for_each(paint_row);
     }

@@ -16,38 +16,20 @@ use crate::error::{Error, Result};
 pub fn parse(data: &str) -> Result<Option<Path>> {
     let op = "draw_path";
     if data.trim().is_empty() {
-        return Err(Error::param(
-            op,
-            "path data is empty (expected commands such as \"M10 10 L90 90\")",
-        ));
+        return Err(Error::param(op, "path data is empty (expected commands such as \"M10 10 L90 90\")"));
     }
     let mut pb = PathBuilder::new();
     for seg in SimplifyingPathParser::from(data) {
-        let seg = seg.map_err(|e| {
-            Error::param(op, format!("malformed path data \"{}\": {e}", short(data)))
-        })?;
+        let seg = seg.map_err(|e| Error::param(op, format!("malformed path data \"{}\": {e}", short(data))))?;
         let finite = |vs: &[f64]| vs.iter().all(|v| v.is_finite() && v.abs() < 1e9);
         let ok = match seg {
-            SimplePathSegment::MoveTo { x, y } => {
-                finite(&[x, y]).then(|| pb.move_to(x as f32, y as f32))
+            SimplePathSegment::MoveTo { x, y } => finite(&[x, y]).then(|| pb.move_to(x as f32, y as f32)),
+            SimplePathSegment::LineTo { x, y } => finite(&[x, y]).then(|| pb.line_to(x as f32, y as f32)),
+            SimplePathSegment::CurveTo { x1, y1, x2, y2, x, y } => finite(&[x1, y1, x2, y2, x, y])
+                .then(|| pb.cubic_to(x1 as f32, y1 as f32, x2 as f32, y2 as f32, x as f32, y as f32)),
+            SimplePathSegment::Quadratic { x1, y1, x, y } => {
+                finite(&[x1, y1, x, y]).then(|| pb.quad_to(x1 as f32, y1 as f32, x as f32, y as f32))
             }
-            SimplePathSegment::LineTo { x, y } => {
-                finite(&[x, y]).then(|| pb.line_to(x as f32, y as f32))
-            }
-            SimplePathSegment::CurveTo {
-                x1,
-                y1,
-                x2,
-                y2,
-                x,
-                y,
-            } => finite(&[x1, y1, x2, y2, x, y]).then(|| {
-                pb.cubic_to(
-                    x1 as f32, y1 as f32, x2 as f32, y2 as f32, x as f32, y as f32,
-                )
-            }),
-            SimplePathSegment::Quadratic { x1, y1, x, y } => finite(&[x1, y1, x, y])
-                .then(|| pb.quad_to(x1 as f32, y1 as f32, x as f32, y as f32)),
             SimplePathSegment::ClosePath => {
                 pb.close();
                 Some(())
@@ -56,10 +38,7 @@ pub fn parse(data: &str) -> Result<Option<Path>> {
         if ok.is_none() {
             return Err(Error::param(
                 op,
-                format!(
-                    "path data \"{}\" has a coordinate that is not a finite number below 1e9",
-                    short(data)
-                ),
+                format!("path data \"{}\" has a coordinate that is not a finite number below 1e9", short(data)),
             ));
         }
     }
@@ -87,39 +66,20 @@ mod tests {
     fn absolute_and_relative_commands_agree() {
         assert_eq!(bounds("M10 10 H 90 V 90 H 10 Z"), [10.0, 10.0, 90.0, 90.0]);
         assert_eq!(bounds("m10 10 h80 v80 h-80 z"), [10.0, 10.0, 90.0, 90.0]);
-        assert_eq!(
-            bounds("M10,10 L90,10 90,90 10,90z"),
-            [10.0, 10.0, 90.0, 90.0]
-        );
+        assert_eq!(bounds("M10,10 L90,10 90,90 10,90z"), [10.0, 10.0, 90.0, 90.0]);
         // Curves: control points bound the path; the smooth forms reflect them.
-        assert_eq!(
-            bounds("M0 0 C 0 50 100 50 100 0 S 200 -50 200 0"),
-            [0.0, -50.0, 200.0, 50.0]
-        );
-        assert_eq!(
-            bounds("M0 0 Q 50 80 100 0 T 200 0"),
-            [0.0, -80.0, 200.0, 80.0]
-        );
+        assert_eq!(bounds("M0 0 C 0 50 100 50 100 0 S 200 -50 200 0"), [0.0, -50.0, 200.0, 50.0]);
+        assert_eq!(bounds("M0 0 Q 50 80 100 0 T 200 0"), [0.0, -80.0, 200.0, 80.0]);
         // A half-circle arc of radius 50 from (0,50) to (100,50) through (50,0).
         let b = bounds("M0 50 A 50 50 0 0 1 100 50 Z");
-        assert!(
-            (b[1] - 0.0).abs() < 1.0 && (b[2] - 100.0).abs() < 1e-3,
-            "{b:?}"
-        );
+        assert!((b[1] - 0.0).abs() < 1.0 && (b[2] - 100.0).abs() < 1e-3, "{b:?}");
         let r = bounds("M0 50 a 50 50 0 0 1 100 0 z");
         assert_eq!(b, r);
     }
 
     #[test]
     fn malformed_data_is_an_error_with_the_reason() {
-        for bad in [
-            "M 10 10 L 20",
-            "M10 10 X 5 5",
-            "L 10 10",
-            "M 10 10 L 1e999 5",
-            "hello",
-            "   ",
-        ] {
+        for bad in ["M 10 10 L 20", "M10 10 X 5 5", "L 10 10", "M 10 10 L 1e999 5", "hello", "   "] {
             let e = parse(bad).unwrap_err().to_string();
             assert!(e.starts_with("draw_path:"), "{bad}: {e}");
         }
