@@ -22,8 +22,13 @@ pub fn benches(c: &mut Criterion) {
 
     // W4: rotate 2048² by 30° (anticlockwise like the peers), bilinear, expanded, black fill.
     let mid = photo(2048);
-    let w4 = Rotate { expand: true, sampling: Sampling { filter: Filter::Bilinear, background: Color::BLACK, linear: false } };
-    g.bench_function("rotate 2048 30deg bilinear", |b| b.iter(|| geometry::rotate(black_box(&mid), -30.0, &w4).unwrap()));
+    let w4 = Rotate {
+        expand: true,
+        sampling: Sampling { filter: Filter::Bilinear, background: Color::BLACK, linear: false },
+    };
+    g.bench_function("rotate 2048 30deg bilinear", |b| {
+        b.iter(|| geometry::rotate(black_box(&mid), -30.0, &w4).unwrap())
+    });
     let transparent = Rotate::default();
     g.bench_function("rotate 2048 30deg bilinear transparent", |b| {
         b.iter(|| geometry::rotate(black_box(&mid), -30.0, &transparent).unwrap())
