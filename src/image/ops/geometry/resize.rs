@@ -57,10 +57,10 @@ pub fn resize(img: &Image, w: u32, h: u32, filter: Filter) -> Result<Image> {
 
 /// Resizes to exactly `w` × `h` pixels with options (filter, linear light).
 pub fn resize_with(img: &Image, w: u32, h: u32, opts: ResizeOptions) -> Result<Image> {
-    let (w, h, mut out) = blank("resize", w as i64, h as i64)?;
     if (w, h) == img.dimensions() {
         return Ok(img.clone());
     }
+    let (w, h, mut out) = blank("resize", w as i64, h as i64)?;
     let src = if opts.linear { to_linear(img) } else { img.clone() };
     let alg = match opts.filter {
         Filter::Nearest => fir::ResizeAlg::Nearest,
