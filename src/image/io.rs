@@ -169,9 +169,9 @@ mod png_rows {
         let channels = color.samples();
         let wide = depth == png::BitDepth::Sixteen;
         let line = reader.output_line_size(w).ok_or("row size overflows")?;
-        let mut out = Vec::new();
-        out.try_reserve_exact(w as usize * h as usize * 4).map_err(|_| "out of memory".to_string())?;
-        out.resize(w as usize * h as usize * 4, 0.0f32);
+        // `vec!` of zeros is a calloc: fresh pages nobody touches until the converting workers
+        // write them, so the page faults are spread over the workers instead of this thread.
+        let mut out = vec![0.0f32; w as usize * h as usize * 4];
         let mut failure = None;
         rayon::scope(|s| {
             let mut rest: &mut [f32] = &mut out;
@@ -194,6 +194,9 @@ mod png_rows {
         if let Some(e) = failure {
             return Err(e);
         }
+        // Reads to the end of the image data and checks its CRC and the trailing chunks, so a
+        // truncated file is an error even when every row happened to inflate.
+        reader.finish().map_err(|e| e.to_string())?;
         Image::from_rgba(w, h, out).map(Some).map_err(|e| e.to_string())
     }
 
