@@ -66,7 +66,7 @@ fn script_error(msg: impl std::fmt::Display) -> ExitCode {
 }
 
 /// Validated `--set` pairs.
-fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>, String> {
+pub(crate) fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>, String> {
     sets.iter()
         .map(|s| match s.split_once('=') {
             Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),

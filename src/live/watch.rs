@@ -1,0 +1,265 @@
+//! The debounced file watcher: turns file-system events on the script, its imports and the files
+//! it loaded into [`Change::Files`] for a [`Session`].
+//!
+//! Owns: [`Watcher`], [`WatchOptions`], [`WatchEnd`] and the script-deleted grace period. Must not
+//! know how scripts run or how results are shown.
+//!
+//! Why folders and not files: an editor that saves through a temp file and a rename replaces the
+//! file's inode, and a watch on the old inode goes quiet. So the watcher watches the *folders*
+//! holding the watched files (not recursively) and keeps the events whose path is watched.
+//! `notify-debouncer-mini` merges the burst of events of one save (create, write, rename, chmod)
+//! into one; the session then drops a change whose files are byte-for-byte what the last run
+//! read, so a save that does nothing new does not run at all.
+//!
+//! The watched set is recomputed after every run from [`Report::watched`], so a new `import` or
+//! `load` is watched from the next save on.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use notify_debouncer_mini::notify::RecursiveMode;
+use notify_debouncer_mini::{new_debouncer, DebounceEventResult};
+
+use crate::live::session::{Change, Report, Session};
+use crate::script::context::normalize;
+
+/// How the watcher behaves.
+#[derive(Debug, Clone)]
+pub struct WatchOptions {
+    /// Quiet time after the last event of a burst before the change is passed on.
+    pub debounce: Duration,
+    /// How long a deleted script may stay missing before the watcher gives up.
+    pub grace: Duration,
+}
+
+impl Default for WatchOptions {
+    fn default() -> WatchOptions {
+        // 30 ms merges every editor's save burst seen in practice (they take microseconds to a
+        // few ms) and keeps file-write-to-picture well under the 100 ms the loop aims for.
+        WatchOptions {
+            debounce: Duration::from_millis(30),
+            grace: Duration::from_secs(3),
+        }
+    }
+}
+
+/// Why a watcher stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WatchEnd {
+    /// The script was deleted and not recreated within the grace period.
+    ScriptDeleted(PathBuf),
+    /// The watcher could not be set up or the OS watch failed for good.
+    Failed(String),
+    /// [`Watcher::stop`] or drop.
+    Stopped,
+}
+
+impl std::fmt::Display for WatchEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WatchEnd::ScriptDeleted(p) => {
+                write!(
+                    f,
+                    "{} was deleted and not recreated in time; stopping",
+                    p.display()
+                )
+            }
+            WatchEnd::Failed(e) => write!(f, "cannot watch files: {e}"),
+            WatchEnd::Stopped => write!(f, "stopped"),
+        }
+    }
+}
+
+enum Msg {
+    Fs(DebounceEventResult),
+    Report,
+    Stop,
+}
+
+/// A running watcher. Dropping it stops it.
+pub struct Watcher {
+    tx: mpsc::Sender<Msg>,
+    thread: Option<JoinHandle<WatchEnd>>,
+    finished: Arc<AtomicBool>,
+}
+
+impl Watcher {
+    /// Starts watching `session`'s files; `on_end` is called once when the watcher stops by itself
+    /// (script deleted, watch failure), not when it is stopped.
+    pub fn start(
+        session: Arc<Session>,
+        options: WatchOptions,
+        on_end: impl FnOnce(&WatchEnd) + Send + 'static,
+    ) -> Result<Watcher, String> {
+        let (tx, rx) = mpsc::channel();
+        let fs_tx = tx.clone();
+        let debouncer = new_debouncer(options.debounce, move |res: DebounceEventResult| {
+            let _ = fs_tx.send(Msg::Fs(res));
+        })
+        .map_err(|e| e.to_string())?;
+        let report_tx = std::sync::Mutex::new(tx.clone());
+        session.on_report(move |_: &Arc<Report>| {
+            let _ = report_tx.lock().map(|t| t.send(Msg::Report));
+        });
+        let finished = Arc::new(AtomicBool::new(false));
+        let done = finished.clone();
+        let thread = std::thread::Builder::new()
+            .name("kiln-live-watch".into())
+            .spawn(move || {
+                let end = run(session, options, debouncer, rx);
+                done.store(true, Ordering::SeqCst);
+                if end != WatchEnd::Stopped {
+                    on_end(&end);
+                }
+                end
+            })
+            .map_err(|e| e.to_string())?;
+        Ok(Watcher {
+            tx,
+            thread: Some(thread),
+            finished,
+        })
+    }
+
+    /// True once the watcher has stopped by itself.
+    pub fn is_finished(&self) -> bool {
+        self.finished.load(Ordering::SeqCst)
+    }
+
+    /// Stops the watcher and returns why it ended.
+    pub fn stop(mut self) -> WatchEnd {
+        self.stop_inner()
+    }
+
+    fn stop_inner(&mut self) -> WatchEnd {
+        let _ = self.tx.send(Msg::Stop);
+        self.thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or(WatchEnd::Stopped)
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        self.stop_inner();
+    }
+}
+
+/// The folders to watch for `files`.
+fn folders(files: &[PathBuf]) -> BTreeSet<PathBuf> {
+    files
+        .iter()
+        .filter_map(|f| f.parent().map(Path::to_path_buf))
+        .filter(|d| d.is_dir())
+        .collect()
+}
+
+fn run(
+    session: Arc<Session>,
+    options: WatchOptions,
+    mut debouncer: notify_debouncer_mini::Debouncer<
+        notify_debouncer_mini::notify::RecommendedWatcher,
+    >,
+    rx: mpsc::Receiver<Msg>,
+) -> WatchEnd {
+    let script = session.script().to_path_buf();
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut watching: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut refresh =
+        |files: &mut Vec<PathBuf>, watching: &mut BTreeSet<PathBuf>| -> Result<(), String> {
+            *files = session.watched();
+            if !files.contains(&script) {
+                files.push(script.clone());
+            }
+            let want = folders(files);
+            for gone in watching.difference(&want) {
+                let _ = debouncer.watcher().unwatch(gone);
+            }
+            let mut fatal = None;
+            for new in want.difference(watching) {
+                if let Err(e) = debouncer.watcher().watch(new, RecursiveMode::NonRecursive) {
+                    // Losing the script's own folder is fatal; another folder only loses updates.
+                    if script.parent() == Some(new.as_path()) {
+                        fatal = Some(format!("{}: {e}", new.display()));
+                    } else {
+                        eprintln!("kiln watch: cannot watch {}: {e}", new.display());
+                    }
+                }
+            }
+            *watching = want;
+            fatal.map_or(Ok(()), Err)
+        };
+    if let Err(e) = refresh(&mut files, &mut watching) {
+        return WatchEnd::Failed(e);
+    }
+    loop {
+        let msg = match rx.recv() {
+            Ok(m) => m,
+            Err(_) => return WatchEnd::Stopped,
+        };
+        match msg {
+            Msg::Stop => return WatchEnd::Stopped,
+            Msg::Report => {
+                if let Err(e) = refresh(&mut files, &mut watching) {
+                    return WatchEnd::Failed(e);
+                }
+            }
+            Msg::Fs(Err(e)) => eprintln!("kiln watch: file watch error: {e}"),
+            Msg::Fs(Ok(events)) => {
+                let changed: Vec<PathBuf> = events
+                    .into_iter()
+                    .map(|e| normalize(&e.path))
+                    .filter(|p| files.contains(p))
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                if changed.is_empty() {
+                    continue;
+                }
+                if !script.exists() {
+                    eprintln!(
+                        "kiln watch: {} was deleted; waiting {:.1} s for it to come back",
+                        script.display(),
+                        options.grace.as_secs_f64()
+                    );
+                    match wait_for(&script, options.grace, &rx) {
+                        Some(true) => {}
+                        Some(false) => return WatchEnd::ScriptDeleted(script),
+                        None => return WatchEnd::Stopped,
+                    }
+                    eprintln!("kiln watch: {} is back", script.display());
+                    // The folder may have been recreated too: watch it again.
+                    watching.clear();
+                    if let Err(e) = refresh(&mut files, &mut watching) {
+                        return WatchEnd::Failed(e);
+                    }
+                }
+                session.change(Change::Files(changed));
+            }
+        }
+    }
+}
+
+/// Polls for `path` to exist again for up to `grace`: `Some(found)`, or `None` on a stop request.
+fn wait_for(path: &Path, grace: Duration, rx: &mpsc::Receiver<Msg>) -> Option<bool> {
+    let deadline = Instant::now() + grace;
+    loop {
+        if path.exists() {
+            return Some(true);
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Some(false);
+        }
+        match rx.recv_timeout((deadline - now).min(Duration::from_millis(50))) {
+            Ok(Msg::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+            _ => {}
+        }
+    }
+}
