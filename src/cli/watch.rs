@@ -13,9 +13,7 @@ use clap::Args;
 use crate::cli::run::parse_sets;
 use crate::cli::{EXIT_SCRIPT, EXIT_USAGE};
 use crate::limits::Limits;
-use crate::live::{
-    preview, PreviewOptions, Session, SessionConfig, WatchEnd, WatchOptions, Watcher,
-};
+use crate::live::{preview, PreviewOptions, Session, SessionConfig, WatchEnd, WatchOptions, Watcher};
 
 #[derive(Args, Debug)]
 pub struct WatchArgs {
@@ -87,22 +85,14 @@ pub fn run(args: WatchArgs) -> ExitCode {
         return usage(format!("{}: no such script file", args.script.display()));
     }
     if !(args.timeout.is_finite() && args.timeout >= 0.0) {
-        return usage(format!(
-            "--timeout must be a number of seconds (0 for none), got {}",
-            args.timeout
-        ));
+        return usage(format!("--timeout must be a number of seconds (0 for none), got {}", args.timeout));
     }
     if !(args.grace.is_finite() && args.grace >= 0.0) {
-        return usage(format!(
-            "--grace must be a number of seconds, got {}",
-            args.grace
-        ));
+        return usage(format!("--grace must be a number of seconds, got {}", args.grace));
     }
     if let Some(fps) = args.animate {
         if !(fps.is_finite() && fps > 0.0 && fps <= 240.0) {
-            return usage(format!(
-                "--animate expects frames per second in (0, 240], got {fps}"
-            ));
+            return usage(format!("--animate expects frames per second in (0, 240], got {fps}"));
         }
     }
     if let Some(dir) = &args.out {
@@ -120,12 +110,7 @@ pub fn run(args: WatchArgs) -> ExitCode {
 
     let (listener, busy) = match preview::bind(args.port, 20) {
         Ok(l) => l,
-        Err(e) => {
-            return usage(format!(
-                "cannot listen on 127.0.0.1:{} or the next ports: {e}",
-                args.port
-            ))
-        }
+        Err(e) => return usage(format!("cannot listen on 127.0.0.1:{} or the next ports: {e}", args.port)),
     };
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(args.port);
     let url = format!("http://127.0.0.1:{port}/");
@@ -149,35 +134,22 @@ pub fn run(args: WatchArgs) -> ExitCode {
             r.compile_time.as_secs_f64() * 1e3,
             r.run_time.as_secs_f64() * 1e3
         ),
-        Some(e) => eprintln!(
-            "kiln watch: run {} failed; the last good result stays on the page\n{e}",
-            r.run
-        ),
+        Some(e) => eprintln!("kiln watch: run {} failed; the last good result stays on the page\n{e}", r.run),
     });
 
     if let Some(p) = busy.first() {
         println!("kiln watch: port {p} is in use; using {port}");
     }
-    println!(
-        "kiln watch: {} at {url} (Ctrl-C to stop)",
-        args.script.display()
-    );
+    println!("kiln watch: {} at {url} (Ctrl-C to stop)", args.script.display());
     let _ = std::io::stdout().flush();
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return usage(format!("cannot start the preview server: {e}")),
     };
     let ended: Arc<Mutex<Option<WatchEnd>>> = Arc::default();
     let stop = Arc::new(tokio::sync::Notify::new());
-    let watch_options = WatchOptions {
-        grace: Duration::from_secs_f64(args.grace),
-        ..WatchOptions::default()
-    };
+    let watch_options = WatchOptions { grace: Duration::from_secs_f64(args.grace), ..WatchOptions::default() };
     let watcher = {
         let (ended, stop) = (ended.clone(), stop.clone());
         Watcher::start(session.clone(), watch_options, move |end| {
@@ -193,10 +165,7 @@ pub fn run(args: WatchArgs) -> ExitCode {
         open_browser(&url);
     }
 
-    let options = PreviewOptions {
-        animate: args.animate,
-        ..PreviewOptions::default()
-    };
+    let options = PreviewOptions { animate: args.animate, ..PreviewOptions::default() };
     let shutdown = async move {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}

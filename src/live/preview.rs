@@ -54,10 +54,7 @@ pub struct PreviewOptions {
 
 impl Default for PreviewOptions {
     fn default() -> PreviewOptions {
-        PreviewOptions {
-            animate: None,
-            display_max: 2048,
-        }
+        PreviewOptions { animate: None, display_max: 2048 }
     }
 }
 
@@ -113,11 +110,7 @@ struct App {
 impl App {
     fn find(&self, run: u64) -> Option<Arc<Rendered>> {
         let r = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
-        let found = [&r.0, &r.1]
-            .into_iter()
-            .flatten()
-            .find(|x| x.run == run)
-            .cloned();
+        let found = [&r.0, &r.1].into_iter().flatten().find(|x| x.run == run).cloned();
         found
     }
 }
@@ -132,9 +125,7 @@ pub async fn serve(
     listener.set_nonblocking(true)?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let script = session.config().script.display().to_string();
-    let (state, _) = watch::channel(Arc::new(
-        json!({ "script": script, "run": 0, "waiting": true }).to_string(),
-    ));
+    let (state, _) = watch::channel(Arc::new(json!({ "script": script, "run": 0, "waiting": true }).to_string()));
     let app = Arc::new(App {
         session: session.clone(),
         script,
@@ -218,51 +209,37 @@ fn thumbnail(img: &Image, max: u32) -> Image {
     let (w, h) = (w as usize, h as usize);
     let src = img.pixels();
     let mut out = vec![0f32; ow as usize * oh as usize * 4];
-    out.par_chunks_mut(ow as usize * 4)
-        .enumerate()
-        .for_each(|(oy, row)| {
-            for ox in 0..ow as usize {
-                let mut acc = [0f32; 4];
-                let mut n = 0f32;
-                for y in oy * f..((oy + 1) * f).min(h) {
-                    for x in ox * f..((ox + 1) * f).min(w) {
-                        let p = &src[(y * w + x) * 4..(y * w + x) * 4 + 4];
-                        // Average premultiplied so transparent pixels do not darken the edges.
-                        acc[0] += p[0] * p[3];
-                        acc[1] += p[1] * p[3];
-                        acc[2] += p[2] * p[3];
-                        acc[3] += p[3];
-                        n += 1.0;
-                    }
+    out.par_chunks_mut(ow as usize * 4).enumerate().for_each(|(oy, row)| {
+        for ox in 0..ow as usize {
+            let mut acc = [0f32; 4];
+            let mut n = 0f32;
+            for y in oy * f..((oy + 1) * f).min(h) {
+                for x in ox * f..((ox + 1) * f).min(w) {
+                    let p = &src[(y * w + x) * 4..(y * w + x) * 4 + 4];
+                    // Average premultiplied so transparent pixels do not darken the edges.
+                    acc[0] += p[0] * p[3];
+                    acc[1] += p[1] * p[3];
+                    acc[2] += p[2] * p[3];
+                    acc[3] += p[3];
+                    n += 1.0;
                 }
-                let a = acc[3];
-                let px = if a > 0.0 {
-                    [acc[0] / a, acc[1] / a, acc[2] / a, a / n]
-                } else {
-                    [0.0; 4]
-                };
-                row[ox * 4..ox * 4 + 4].copy_from_slice(&px);
             }
-        });
+            let a = acc[3];
+            let px = if a > 0.0 { [acc[0] / a, acc[1] / a, acc[2] / a, a / n] } else { [0.0; 4] };
+            row[ox * 4..ox * 4 + 4].copy_from_slice(&px);
+        }
+    });
     Image::from_rgba(ow, oh, out).unwrap_or_else(|_| img.clone())
 }
 
 fn encode_png(img: &Image) -> Result<Vec<u8>, String> {
-    let opts = SaveOptions {
-        compression: Compression::Fast,
-        ..Default::default()
-    };
+    let opts = SaveOptions { compression: Compression::Fast, ..Default::default() };
     io::encode(img, Format::Png, &opts, Path::new("preview.png")).map_err(|e| e.to_string())
 }
 
 /// Encodes the report's good run if it is new, then publishes the page state.
 fn publish(app: &App, report: &Report) {
-    let current = app
-        .rendered
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .0
-        .clone();
+    let current = app.rendered.lock().unwrap_or_else(|e| e.into_inner()).0.clone();
     let rendered = match (&report.good, current) {
         (Some(good), Some(cur)) if cur.run == good.run => Some(cur),
         (Some(good), _) => {
@@ -273,19 +250,10 @@ fn publish(app: &App, report: &Report) {
                 .map(|(label, image)| {
                     let thumb = thumbnail(&image, app.options.display_max);
                     let png = encode_png(&thumb).unwrap_or_default();
-                    Panel {
-                        label,
-                        display: thumb.dimensions(),
-                        image,
-                        png: Bytes::from(png),
-                    }
+                    Panel { label, display: thumb.dimensions(), image, png: Bytes::from(png) }
                 })
                 .collect();
-            let r = Arc::new(Rendered {
-                run: good.run,
-                panels,
-                encode_time: start.elapsed(),
-            });
+            let r = Arc::new(Rendered { run: good.run, panels, encode_time: start.elapsed() });
             let mut slot = app.rendered.lock().unwrap_or_else(|e| e.into_inner());
             let prev = slot.0.take();
             *slot = (Some(r.clone()), prev);
@@ -303,10 +271,7 @@ fn ms(d: Duration) -> f64 {
 
 /// Quotes a `--set` value for a POSIX shell when it needs it.
 fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.,:/+#=@%".contains(c))
-    {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.,:/+#=@%".contains(c)) {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
@@ -409,68 +374,32 @@ async fn events(State(app): State<Arc<App>>) -> Sse<impl Stream<Item = Result<Ev
             return None;
         }
         let data = rx.borrow_and_update().clone();
-        Some((
-            Ok(Event::default().event("state").data(data.as_str())),
-            (rx, false),
-        ))
+        Some((Ok(Event::default().event("state").data(data.as_str())), (rx, false)))
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
 async fn current_state(State(app): State<Arc<App>>) -> Response {
     let body = app.state.borrow().clone();
-    (
-        [
-            (header::CONTENT_TYPE, "application/json"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        body.to_string(),
-    )
+    ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")], body.to_string())
         .into_response()
 }
 
 fn png_response(bytes: Bytes) -> Response {
     // A run's panels never change, so the URL (which names the run) can be cached.
-    (
-        [
-            (header::CONTENT_TYPE, "image/png"),
-            (header::CACHE_CONTROL, "max-age=3600"),
-        ],
-        bytes,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "max-age=3600")], bytes).into_response()
 }
 
-async fn panel_image(
-    State(app): State<Arc<App>>,
-    UrlPath((run, index)): UrlPath<(u64, usize)>,
-) -> Response {
-    match app
-        .find(run)
-        .and_then(|r| r.panels.get(index).map(|p| p.png.clone()))
-    {
+async fn panel_image(State(app): State<Arc<App>>, UrlPath((run, index)): UrlPath<(u64, usize)>) -> Response {
+    match app.find(run).and_then(|r| r.panels.get(index).map(|p| p.png.clone())) {
         Some(png) => png_response(png),
-        None => (
-            StatusCode::NOT_FOUND,
-            "no such panel (a newer run replaced it)",
-        )
-            .into_response(),
+        None => (StatusCode::NOT_FOUND, "no such panel (a newer run replaced it)").into_response(),
     }
 }
 
-async fn full_image(
-    State(app): State<Arc<App>>,
-    UrlPath((run, index)): UrlPath<(u64, usize)>,
-) -> Response {
-    let Some(img) = app
-        .find(run)
-        .and_then(|r| r.panels.get(index).map(|p| p.image.clone()))
-    else {
-        return (
-            StatusCode::NOT_FOUND,
-            "no such panel (a newer run replaced it)",
-        )
-            .into_response();
+async fn full_image(State(app): State<Arc<App>>, UrlPath((run, index)): UrlPath<(u64, usize)>) -> Response {
+    let Some(img) = app.find(run).and_then(|r| r.panels.get(index).map(|p| p.image.clone())) else {
+        return (StatusCode::NOT_FOUND, "no such panel (a newer run replaced it)").into_response();
     };
     match tokio::task::spawn_blocking(move || encode_png(&img)).await {
         Ok(Ok(png)) => png_response(Bytes::from(png)),
@@ -490,24 +419,14 @@ fn as_text(v: &Value) -> Option<String> {
 }
 
 async fn set_param(State(app): State<Arc<App>>, Json(body): Json<Value>) -> Response {
-    let name = body
-        .get("name")
-        .and_then(Value::as_str)
-        .filter(|n| !n.is_empty());
+    let name = body.get("name").and_then(Value::as_str).filter(|n| !n.is_empty());
     let value = body.get("value").and_then(as_text);
     match (name, value) {
         (Some(name), Some(value)) => {
-            let ticket = app.session.change(Change::Param {
-                name: name.to_string(),
-                value,
-            });
+            let ticket = app.session.change(Change::Param { name: name.to_string(), value });
             (StatusCode::ACCEPTED, Json(json!({ "ticket": ticket }))).into_response()
         }
-        _ => (
-            StatusCode::BAD_REQUEST,
-            "expected {\"name\": string, \"value\": string|number|bool}",
-        )
-            .into_response(),
+        _ => (StatusCode::BAD_REQUEST, "expected {\"name\": string, \"value\": string|number|bool}").into_response(),
     }
 }
 
@@ -523,16 +442,9 @@ async fn rerun(State(app): State<Arc<App>>) -> Response {
 
 async fn animate(State(app): State<Arc<App>>, Json(body): Json<Value>) -> Response {
     if app.options.animate.is_none() {
-        return (
-            StatusCode::BAD_REQUEST,
-            "not animating: start kiln watch with --animate FPS",
-        )
-            .into_response();
+        return (StatusCode::BAD_REQUEST, "not animating: start kiln watch with --animate FPS").into_response();
     }
-    let playing = body
-        .get("playing")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+    let playing = body.get("playing").and_then(Value::as_bool).unwrap_or(false);
     app.playing.store(playing, Ordering::Relaxed);
     StatusCode::NO_CONTENT.into_response()
 }
@@ -543,34 +455,19 @@ mod tests {
 
     #[test]
     fn thumbnail_fits_and_averages() {
-        let img = Image::from_fn(10, 4, |x, _| {
-            if x % 2 == 0 {
-                [1.0, 0.0, 0.0, 1.0]
-            } else {
-                [0.0, 0.0, 1.0, 1.0]
-            }
-        })
-        .unwrap();
+        let img =
+            Image::from_fn(10, 4, |x, _| if x % 2 == 0 { [1.0, 0.0, 0.0, 1.0] } else { [0.0, 0.0, 1.0, 1.0] }).unwrap();
         let t = thumbnail(&img, 5);
         assert_eq!(t.dimensions(), (5, 2));
         let p = t.get(0, 0).unwrap();
-        assert!(
-            (p.r - 0.5).abs() < 1e-6 && (p.b - 0.5).abs() < 1e-6,
-            "{p:?}"
-        );
+        assert!((p.r - 0.5).abs() < 1e-6 && (p.b - 0.5).abs() < 1e-6, "{p:?}");
         assert_eq!(thumbnail(&img, 10).dimensions(), (10, 4));
     }
 
     #[test]
     fn thumbnail_ignores_transparent_colour() {
-        let img = Image::from_fn(2, 1, |x, _| {
-            if x == 0 {
-                [1.0, 1.0, 1.0, 1.0]
-            } else {
-                [0.0, 0.0, 0.0, 0.0]
-            }
-        })
-        .unwrap();
+        let img =
+            Image::from_fn(2, 1, |x, _| if x == 0 { [1.0, 1.0, 1.0, 1.0] } else { [0.0, 0.0, 0.0, 0.0] }).unwrap();
         let p = thumbnail(&img, 1).get(0, 0).unwrap();
         assert_eq!((p.r, p.a), (1.0, 0.5));
     }

@@ -130,11 +130,7 @@ impl Good {
     pub fn panels(&self) -> Vec<(String, Image)> {
         let n = self.images.len();
         let results = self.images.iter().enumerate().map(|(i, img)| {
-            let label = if n == 1 {
-                "result".to_string()
-            } else {
-                format!("result {}", i + 1)
-            };
+            let label = if n == 1 { "result".to_string() } else { format!("result {}", i + 1) };
             (label, img.clone())
         });
         results.chain(self.shown.iter().cloned()).collect()
@@ -266,10 +262,8 @@ impl Session {
             listeners: Mutex::new(Vec::new()),
         });
         let worker_inner = inner.clone();
-        let worker = std::thread::Builder::new()
-            .name("kiln-live-session".into())
-            .spawn(move || worker(worker_inner))
-            .ok();
+        let worker =
+            std::thread::Builder::new().name("kiln-live-session".into()).spawn(move || worker(worker_inner)).ok();
         if worker.is_none() {
             // Without a worker nothing would ever run; say so instead of hanging.
             eprintln!("kiln: cannot start the session worker thread");
@@ -298,11 +292,7 @@ impl Session {
         let mut st = lock(&self.inner.state);
         let trigger = match change {
             Change::Files(_) => {
-                let current = st
-                    .running
-                    .as_ref()
-                    .map(|(_, fp)| fp)
-                    .or(st.last_done.as_ref());
+                let current = st.running.as_ref().map(|(_, fp)| fp).or(st.last_done.as_ref());
                 if files_fp.as_ref() == current {
                     // Nothing the run depends on differs from what the run in flight (or the
                     // last run) read: a second save, a touch, a rename dance. The run in flight
@@ -358,12 +348,7 @@ impl Session {
             if now >= deadline || st.shutdown {
                 return None;
             }
-            st = self
-                .inner
-                .wake
-                .wait_timeout(st, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            st = self.inner.wake.wait_timeout(st, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
         }
     }
 
@@ -396,11 +381,7 @@ impl Session {
 
     /// Calls `f` on the worker thread after every finished run. Keep it short: hand work off.
     pub fn on_report(&self, f: impl Fn(&Arc<Report>) + Send + Sync + 'static) {
-        self.inner
-            .listeners
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Box::new(f));
+        self.inner.listeners.lock().unwrap_or_else(|e| e.into_inner()).push(Box::new(f));
     }
 }
 
@@ -470,17 +451,7 @@ fn worker(inner: Arc<Inner>) {
             let mut params = config.params.clone();
             params.extend(st.overrides.iter().cloned());
             let requested_at = st.first_request_at.take().unwrap_or_else(Instant::now);
-            (
-                st.requested,
-                st.trigger,
-                requested_at,
-                params,
-                st.frame,
-                cancel,
-                bytes,
-                fp,
-                watched,
-            )
+            (st.requested, st.trigger, requested_at, params, st.frame, cancel, bytes, fp, watched)
         };
 
         let run_config = RunConfig {
@@ -537,15 +508,8 @@ fn worker(inner: Arc<Inner>) {
             Err((e, compile_time)) => {
                 // Keep watching what the last good run read, plus any file the error points
                 // into (a module that a new import brought in and that fails to parse).
-                let mut w = if watched.is_empty() {
-                    vec![inner.script.clone()]
-                } else {
-                    watched
-                };
-                let sources = e
-                    .location
-                    .iter()
-                    .chain(e.frames.iter().filter_map(|f| f.location.as_ref()));
+                let mut w = if watched.is_empty() { vec![inner.script.clone()] } else { watched };
+                let sources = e.location.iter().chain(e.frames.iter().filter_map(|f| f.location.as_ref()));
                 for loc in sources {
                     let p = Path::new(&loc.source);
                     if !loc.source.starts_with("std/") && p.is_file() {
@@ -564,11 +528,7 @@ fn worker(inner: Arc<Inner>) {
             request,
             trigger,
             error,
-            params: st
-                .good
-                .as_ref()
-                .map(|g| g.params.clone())
-                .unwrap_or_default(),
+            params: st.good.as_ref().map(|g| g.params.clone()).unwrap_or_default(),
             good: st.good.clone(),
             overrides: st.overrides.clone(),
             watched: st.watched.clone(),
@@ -582,12 +542,7 @@ fn worker(inner: Arc<Inner>) {
         st.served = request;
         drop(st);
         inner.wake.notify_all();
-        for f in inner
-            .listeners
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-        {
+        for f in inner.listeners.lock().unwrap_or_else(|e| e.into_inner()).iter() {
             f(&report);
         }
     }

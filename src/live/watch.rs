@@ -41,10 +41,7 @@ impl Default for WatchOptions {
     fn default() -> WatchOptions {
         // 30 ms merges every editor's save burst seen in practice (they take microseconds to a
         // few ms) and keeps file-write-to-picture well under the 100 ms the loop aims for.
-        WatchOptions {
-            debounce: Duration::from_millis(30),
-            grace: Duration::from_secs(3),
-        }
+        WatchOptions { debounce: Duration::from_millis(30), grace: Duration::from_secs(3) }
     }
 }
 
@@ -63,11 +60,7 @@ impl std::fmt::Display for WatchEnd {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             WatchEnd::ScriptDeleted(p) => {
-                write!(
-                    f,
-                    "{} was deleted and not recreated in time; stopping",
-                    p.display()
-                )
+                write!(f, "{} was deleted and not recreated in time; stopping", p.display())
             }
             WatchEnd::Failed(e) => write!(f, "cannot watch files: {e}"),
             WatchEnd::Stopped => write!(f, "stopped"),
@@ -106,12 +99,16 @@ impl Watcher {
         session.on_report(move |_: &Arc<Report>| {
             let _ = report_tx.lock().map(|t| t.send(Msg::Report));
         });
+        // Watch before returning, so that a change made right after `start` is seen.
+        let mut watches =
+            Watches { debouncer, script: session.script().to_path_buf(), files: Vec::new(), folders: BTreeSet::new() };
+        watches.refresh(&session)?;
         let finished = Arc::new(AtomicBool::new(false));
         let done = finished.clone();
         let thread = std::thread::Builder::new()
             .name("kiln-live-watch".into())
             .spawn(move || {
-                let end = run(session, options, debouncer, rx);
+                let end = run(session, options, watches, rx);
                 done.store(true, Ordering::SeqCst);
                 if end != WatchEnd::Stopped {
                     on_end(&end);
@@ -119,11 +116,7 @@ impl Watcher {
                 end
             })
             .map_err(|e| e.to_string())?;
-        Ok(Watcher {
-            tx,
-            thread: Some(thread),
-            finished,
-        })
+        Ok(Watcher { tx, thread: Some(thread), finished })
     }
 
     /// True once the watcher has stopped by itself.
@@ -138,10 +131,7 @@ impl Watcher {
 
     fn stop_inner(&mut self) -> WatchEnd {
         let _ = self.tx.send(Msg::Stop);
-        self.thread
-            .take()
-            .and_then(|t| t.join().ok())
-            .unwrap_or(WatchEnd::Stopped)
+        self.thread.take().and_then(|t| t.join().ok()).unwrap_or(WatchEnd::Stopped)
     }
 }
 
@@ -153,51 +143,48 @@ impl Drop for Watcher {
 
 /// The folders to watch for `files`.
 fn folders(files: &[PathBuf]) -> BTreeSet<PathBuf> {
-    files
-        .iter()
-        .filter_map(|f| f.parent().map(Path::to_path_buf))
-        .filter(|d| d.is_dir())
-        .collect()
+    files.iter().filter_map(|f| f.parent().map(Path::to_path_buf)).filter(|d| d.is_dir()).collect()
 }
 
-fn run(
-    session: Arc<Session>,
-    options: WatchOptions,
-    mut debouncer: notify_debouncer_mini::Debouncer<
-        notify_debouncer_mini::notify::RecommendedWatcher,
-    >,
-    rx: mpsc::Receiver<Msg>,
-) -> WatchEnd {
-    let script = session.script().to_path_buf();
-    let mut files: Vec<PathBuf> = Vec::new();
-    let mut watching: BTreeSet<PathBuf> = BTreeSet::new();
-    let mut refresh =
-        |files: &mut Vec<PathBuf>, watching: &mut BTreeSet<PathBuf>| -> Result<(), String> {
-            *files = session.watched();
-            if !files.contains(&script) {
-                files.push(script.clone());
-            }
-            let want = folders(files);
-            for gone in watching.difference(&want) {
-                let _ = debouncer.watcher().unwatch(gone);
-            }
-            let mut fatal = None;
-            for new in want.difference(watching) {
-                if let Err(e) = debouncer.watcher().watch(new, RecursiveMode::NonRecursive) {
-                    // Losing the script's own folder is fatal; another folder only loses updates.
-                    if script.parent() == Some(new.as_path()) {
-                        fatal = Some(format!("{}: {e}", new.display()));
-                    } else {
-                        eprintln!("kiln watch: cannot watch {}: {e}", new.display());
-                    }
+type Debouncer = notify_debouncer_mini::Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>;
+
+/// The OS watches: the folders of the watched files.
+struct Watches {
+    debouncer: Debouncer,
+    script: PathBuf,
+    files: Vec<PathBuf>,
+    folders: BTreeSet<PathBuf>,
+}
+
+impl Watches {
+    /// Re-reads the session's watched files and watches their folders. Failing to watch the
+    /// script's own folder is fatal; another folder only loses its updates (with a message).
+    fn refresh(&mut self, session: &Session) -> Result<(), String> {
+        self.files = session.watched();
+        if !self.files.contains(&self.script) {
+            self.files.push(self.script.clone());
+        }
+        let want = folders(&self.files);
+        for gone in self.folders.difference(&want) {
+            let _ = self.debouncer.watcher().unwatch(gone);
+        }
+        let mut fatal = None;
+        for new in want.difference(&self.folders) {
+            if let Err(e) = self.debouncer.watcher().watch(new, RecursiveMode::NonRecursive) {
+                if self.script.parent() == Some(new.as_path()) {
+                    fatal = Some(format!("{}: {e}", new.display()));
+                } else {
+                    eprintln!("kiln watch: cannot watch {}: {e}", new.display());
                 }
             }
-            *watching = want;
-            fatal.map_or(Ok(()), Err)
-        };
-    if let Err(e) = refresh(&mut files, &mut watching) {
-        return WatchEnd::Failed(e);
+        }
+        self.folders = want;
+        fatal.map_or(Ok(()), Err)
     }
+}
+
+fn run(session: Arc<Session>, options: WatchOptions, mut w: Watches, rx: mpsc::Receiver<Msg>) -> WatchEnd {
+    let script = w.script.clone();
     loop {
         let msg = match rx.recv() {
             Ok(m) => m,
@@ -206,7 +193,7 @@ fn run(
         match msg {
             Msg::Stop => return WatchEnd::Stopped,
             Msg::Report => {
-                if let Err(e) = refresh(&mut files, &mut watching) {
+                if let Err(e) = w.refresh(&session) {
                     return WatchEnd::Failed(e);
                 }
             }
@@ -215,7 +202,7 @@ fn run(
                 let changed: Vec<PathBuf> = events
                     .into_iter()
                     .map(|e| normalize(&e.path))
-                    .filter(|p| files.contains(p))
+                    .filter(|p| w.files.contains(p))
                     .collect::<BTreeSet<_>>()
                     .into_iter()
                     .collect();
@@ -234,9 +221,11 @@ fn run(
                         None => return WatchEnd::Stopped,
                     }
                     eprintln!("kiln watch: {} is back", script.display());
-                    // The folder may have been recreated too: watch it again.
-                    watching.clear();
-                    if let Err(e) = refresh(&mut files, &mut watching) {
+                    // The folder may have been deleted and recreated too: watch it afresh.
+                    for f in std::mem::take(&mut w.folders) {
+                        let _ = w.debouncer.watcher().unwatch(&f);
+                    }
+                    if let Err(e) = w.refresh(&session) {
                         return WatchEnd::Failed(e);
                     }
                 }
