@@ -101,17 +101,15 @@ struct App {
     session: Arc<Session>,
     script: String,
     options: PreviewOptions,
-    /// The newest and the previous rendered good run (a page may still fetch the previous one).
-    rendered: Mutex<(Option<Arc<Rendered>>, Option<Arc<Rendered>>)>,
+    /// The previous and the newest rendered good run (a page may still fetch the previous one).
+    rendered: Mutex<Vec<Arc<Rendered>>>,
     state: watch::Sender<Arc<String>>,
     playing: AtomicBool,
 }
 
 impl App {
     fn find(&self, run: u64) -> Option<Arc<Rendered>> {
-        let r = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
-        let found = [&r.0, &r.1].into_iter().flatten().find(|x| x.run == run).cloned();
-        found
+        self.rendered.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|x| x.run == run).cloned()
     }
 }
 
@@ -131,7 +129,7 @@ pub async fn serve(
         script,
         playing: AtomicBool::new(options.animate.is_some()),
         options,
-        rendered: Mutex::new((None, None)),
+        rendered: Mutex::new(Vec::new()),
         state,
     });
 
@@ -239,7 +237,7 @@ fn encode_png(img: &Image) -> Result<Vec<u8>, String> {
 
 /// Encodes the report's good run if it is new, then publishes the page state.
 fn publish(app: &App, report: &Report) {
-    let current = app.rendered.lock().unwrap_or_else(|e| e.into_inner()).0.clone();
+    let current = app.rendered.lock().unwrap_or_else(|e| e.into_inner()).last().cloned();
     let rendered = match (&report.good, current) {
         (Some(good), Some(cur)) if cur.run == good.run => Some(cur),
         (Some(good), _) => {
@@ -255,8 +253,10 @@ fn publish(app: &App, report: &Report) {
                 .collect();
             let r = Arc::new(Rendered { run: good.run, panels, encode_time: start.elapsed() });
             let mut slot = app.rendered.lock().unwrap_or_else(|e| e.into_inner());
-            let prev = slot.0.take();
-            *slot = (Some(r.clone()), prev);
+            slot.push(r.clone());
+            if slot.len() > 2 {
+                slot.remove(0);
+            }
             Some(r)
         }
         (None, _) => None,

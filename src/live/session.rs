@@ -465,14 +465,14 @@ fn worker(inner: Arc<Inner>) {
             timeout: config.timeout,
             cancel: Some(cancel.clone()),
         };
-        let result = compile(&host, &name, bytes).and_then(|c| {
-            let compile_time = c.compile_time;
-            host.run(&c, run_config).map_err(|e| (e, compile_time))
-        });
+        let (result, compile_time) = match compile(&host, &name, bytes) {
+            Ok(c) => (host.run(&c, run_config), c.compile_time),
+            Err(e) => (Err(e), Duration::ZERO),
+        };
 
         let mut st = lock(&inner.state);
         st.running = None;
-        let cancelled = matches!(&result, Err((e, _)) if e.kind == ErrorKind::Cancelled);
+        let cancelled = matches!(&result, Err(e) if e.kind == ErrorKind::Cancelled);
         if cancelled || st.shutdown {
             // A newer request is waiting (or we are stopping): this run's result is stale.
             if st.first_request_at.is_none() {
@@ -505,7 +505,7 @@ fn worker(inner: Arc<Inner>) {
                 }));
                 (None, outcome.compile_time, outcome.run_time)
             }
-            Err((e, compile_time)) => {
+            Err(e) => {
                 // Keep watching what the last good run read, plus any file the error points
                 // into (a module that a new import brought in and that fails to parse).
                 let mut w = if watched.is_empty() { vec![inner.script.clone()] } else { watched };
@@ -549,12 +549,8 @@ fn worker(inner: Arc<Inner>) {
 }
 
 /// Compiles the bytes the fingerprint read, with `Host::compile_file`'s messages.
-fn compile(
-    host: &Host,
-    name: &str,
-    bytes: std::io::Result<Vec<u8>>,
-) -> Result<crate::script::Compiled, (ScriptError, Duration)> {
-    let fail = |msg: String| (ScriptError::plain(ErrorKind::Compile, msg), Duration::ZERO);
+fn compile(host: &Host, name: &str, bytes: std::io::Result<Vec<u8>>) -> Result<crate::script::Compiled, ScriptError> {
+    let fail = |msg: String| ScriptError::plain(ErrorKind::Compile, msg);
     let bytes = bytes.map_err(|e| fail(format!("{name}: cannot read script: {e}")))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         fail(format!(
@@ -562,5 +558,5 @@ fn compile(
             e.utf8_error().valid_up_to()
         ))
     })?;
-    host.compile(name, &text).map_err(|e| (e, Duration::ZERO))
+    host.compile(name, &text)
 }
