@@ -105,6 +105,8 @@ struct App {
     rendered: Mutex<Vec<Arc<Rendered>>>,
     state: watch::Sender<Arc<String>>,
     playing: AtomicBool,
+    /// The newest report, to publish the state again when only the page's controls changed.
+    last: Mutex<Option<Arc<Report>>>,
 }
 
 impl App {
@@ -131,17 +133,15 @@ pub async fn serve(
         options,
         rendered: Mutex::new(Vec::new()),
         state,
+        last: Mutex::new(None),
     });
 
     // Reports arrive on the session's worker thread; encoding happens on a blocking thread here.
     let (tx, mut rx) = mpsc::unbounded_channel::<Arc<Report>>();
-    let report_tx = Mutex::new(tx.clone());
+    let report_tx = Mutex::new(tx);
     session.on_report(move |r| {
         let _ = report_tx.lock().map(|t| t.send(r.clone()));
     });
-    if let Some(r) = session.latest() {
-        let _ = tx.send(r);
-    }
     let publisher = app.clone();
     tokio::spawn(async move {
         while let Some(mut report) = rx.recv().await {
@@ -236,7 +236,13 @@ fn encode_png(img: &Image) -> Result<Vec<u8>, String> {
 }
 
 /// Encodes the report's good run if it is new, then publishes the page state.
-fn publish(app: &App, report: &Report) {
+fn publish(app: &App, report: &Arc<Report>) {
+    // Held to the end: publishes never interleave, and an older report never replaces a newer one.
+    let mut last = app.last.lock().unwrap_or_else(|e| e.into_inner());
+    if last.as_ref().is_some_and(|l| l.run > report.run) {
+        return;
+    }
+    *last = Some(report.clone());
     let current = app.rendered.lock().unwrap_or_else(|e| e.into_inner()).last().cloned();
     let rendered = match (&report.good, current) {
         (Some(good), Some(cur)) if cur.run == good.run => Some(cur),
@@ -342,6 +348,7 @@ fn page_state(app: &App, report: &Report, rendered: Option<&Rendered>) -> Value 
     json!({
         "script": app.script,
         "run": report.run,
+        "request": report.request,
         "trigger": report.trigger.as_str(),
         "ok": report.ok(),
         "error": error,
@@ -446,6 +453,11 @@ async fn animate(State(app): State<Arc<App>>, Json(body): Json<Value>) -> Respon
     }
     let playing = body.get("playing").and_then(Value::as_bool).unwrap_or(false);
     app.playing.store(playing, Ordering::Relaxed);
+    let last = app.last.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if let Some(report) = last {
+        let app = app.clone();
+        let _ = tokio::task::spawn_blocking(move || publish(&app, &report)).await;
+    }
     StatusCode::NO_CONTENT.into_response()
 }
 

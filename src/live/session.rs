@@ -379,9 +379,16 @@ impl Session {
         lock(&self.inner.state).frame
     }
 
-    /// Calls `f` on the worker thread after every finished run. Keep it short: hand work off.
+    /// Calls `f` on the worker thread after every finished run, and at once with the newest
+    /// report if a run has already finished, so no report is missed or seen twice. Keep `f`
+    /// short (hand work off), and do not call `on_report` from inside it.
     pub fn on_report(&self, f: impl Fn(&Arc<Report>) + Send + Sync + 'static) {
-        self.inner.listeners.lock().unwrap_or_else(|e| e.into_inner()).push(Box::new(f));
+        let mut listeners = self.inner.listeners.lock().unwrap_or_else(|e| e.into_inner());
+        let latest = lock(&self.inner.state).latest.clone();
+        if let Some(r) = latest {
+            f(&r);
+        }
+        listeners.push(Box::new(f));
     }
 }
 
@@ -470,6 +477,9 @@ fn worker(inner: Arc<Inner>) {
             Err(e) => (Err(e), Duration::ZERO),
         };
 
+        // Listeners before state, in this order everywhere: a listener added while this report is
+        // published sees it exactly once (see `on_report`).
+        let listeners = inner.listeners.lock().unwrap_or_else(|e| e.into_inner());
         let mut st = lock(&inner.state);
         st.running = None;
         let cancelled = matches!(&result, Err(e) if e.kind == ErrorKind::Cancelled);
@@ -542,7 +552,7 @@ fn worker(inner: Arc<Inner>) {
         st.served = request;
         drop(st);
         inner.wake.notify_all();
-        for f in inner.listeners.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        for f in listeners.iter() {
             f(&report);
         }
     }

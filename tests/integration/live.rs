@@ -386,6 +386,42 @@ fn watch_moves_to_the_next_port_when_busy_and_prints_the_url() {
 }
 
 #[test]
+fn watch_sends_huge_images_at_display_size_with_the_full_file_on_demand() {
+    let dir = tempdir();
+    write(dir.path(), "wide.rhai", "image(4100, 6, \"teal\")\n");
+    let w = KilnWatch::start(&kiln_bin(), dir.path(), &["wide.rhai", "--port", "0"]);
+    let state = poll("the first run", LONG, || Some(w.state()).filter(|s| s["run"].as_u64() >= Some(1)));
+    let p = &state["panels"][0];
+    assert_eq!((p["width"].as_u64(), p["display_width"].as_u64()), (Some(4100), Some(1367)), "{p}");
+    assert_eq!(p["scaled"], json!(true));
+    let base = w.url.trim_end_matches('/');
+    let get = |key: &str| {
+        let mut bytes = Vec::new();
+        let url = format!("{base}{}", p[key].as_str().unwrap());
+        std::io::Read::read_to_end(&mut ureq::get(&url).call().unwrap().into_reader(), &mut bytes).unwrap();
+        kiln::io::decode(&bytes, Path::new("x.png")).unwrap().dimensions()
+    };
+    assert_eq!(get("url"), (1367, 2));
+    assert_eq!(get("full_url"), (4100, 6));
+}
+
+#[test]
+fn watch_animate_plays_frames_and_pauses() {
+    let dir = tempdir();
+    write(dir.path(), "anim.rhai", "image(4, 4, gray(frame() % 100 / 100.0))\n");
+    let w = KilnWatch::start(&kiln_bin(), dir.path(), &["anim.rhai", "--port", "0", "--animate", "30"]);
+    poll("frame 3", LONG, || (w.state()["frame"].as_i64() >= Some(3)).then_some(()));
+    let base = w.url.trim_end_matches('/');
+    ureq::post(&format!("{base}/animate")).send_json(json!({ "playing": false })).unwrap();
+    // Once paused, the frame stops moving (a run already in flight may still land).
+    std::thread::sleep(Duration::from_millis(300));
+    let paused = w.state()["frame"].as_i64();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(w.state()["frame"].as_i64(), paused);
+    assert_eq!(w.state()["playing"], json!(false));
+}
+
+#[test]
 fn watch_exits_with_a_message_when_the_script_is_deleted() {
     let dir = tempdir();
     let script = write(dir.path(), "a.rhai", &gray_script(0.5));
@@ -512,7 +548,45 @@ fn the_preview_page_in_headless_chromium() {
     );
     assert_eq!(tiled, json!([true, false, 4]));
 
+    // KILN_LIVE_SCREENSHOT=file.b64 saves what the page looks like now (base64 PNG), to look at.
+    if let Some(path) = std::env::var_os("KILN_LIVE_SCREENSHOT") {
+        b.eval("document.querySelector('#tile').click(); document.querySelector('#zoom-fit').click();", json!([]));
+        save_via_rename(&script, broken);
+        poll("the error overlay again", LONG, || {
+            let v = b.eval("return document.querySelector('#error').classList.contains('shown');", json!([]));
+            (v == json!(true)).then_some(())
+        });
+        std::fs::write(path, b.screenshot_base64()).unwrap();
+    }
+
     eprintln!("live (debug build, not a benchmark): file write -> image shown {edit_ms:.0} ms; slider -> image shown {slider_ms:.0} ms");
     drop(b);
     drop(watch);
+}
+
+// ---- frame export (`kiln run --frames`) -------------------------------------------------------
+
+#[test]
+fn frames_export_numbered_files_deterministically() {
+    let dir = tempdir();
+    write(dir.path(), "anim.rhai", "[image(4, 4, gray(frame() / 4.0)), image(2, 2, gray(time()))]\n");
+    let args = ["run", "anim.rhai", "--frames", "3", "--fps", "10", "-o", "out/f_####.png"];
+    let out = run_kiln(dir.path(), &args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let load = |name: &str| kiln::io::load(&dir.path().join("out").join(name)).unwrap();
+    for f in 0..3 {
+        assert!(close(load(&format!("f_{f:04}.png")).get(0, 0).unwrap().r, (f as f32 / 4.0 * 255.0).round() / 255.0));
+        // The second result image of each frame has its own file: time() = frame / fps.
+        let t = load(&format!("f_{f:04}-1.png"));
+        assert_eq!(t.dimensions(), (2, 2));
+        assert!(close(t.get(0, 0).unwrap().r, (f as f32 / 10.0 * 255.0).round() / 255.0));
+    }
+    let first = std::fs::read(dir.path().join("out/f_0002.png")).unwrap();
+    assert!(run_kiln(dir.path(), &args).status.success());
+    assert_eq!(std::fs::read(dir.path().join("out/f_0002.png")).unwrap(), first, "byte-identical re-render");
+
+    let out = run_kiln(dir.path(), &["run", "anim.rhai", "--frames", "4", "-o", "anim.gif"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let gif = std::fs::read(dir.path().join("anim.gif")).unwrap();
+    assert!(gif.starts_with(b"GIF89a"));
 }

@@ -247,6 +247,11 @@ impl Browser {
         })
     }
 
+    /// A PNG screenshot of the window, base64-encoded as WebDriver sends it.
+    pub fn screenshot_base64(&self) -> String {
+        call(ureq::get(&self.url("/screenshot")), None).expect("screenshot").as_str().unwrap_or_default().to_string()
+    }
+
     /// The displayed RGBA (0..255) of panel `i` at display pixel (x, y).
     pub fn pixel(&self, i: usize, x: u32, y: u32) -> Vec<u8> {
         let v = self.eval("return window.kiln.pixel(arguments[0], arguments[1], arguments[2]);", json!([i, x, y]));
