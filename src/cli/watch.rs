@@ -173,7 +173,8 @@ pub fn run(args: WatchArgs) -> ExitCode {
         }
     };
     let served = runtime.block_on(preview::serve(session.clone(), listener, options, shutdown));
-    runtime.shutdown_timeout(Duration::from_secs(1));
+    // Every task is done or may be dropped: do not wait for idle blocking threads.
+    runtime.shutdown_background();
     drop(watcher);
     let end = ended.lock().unwrap_or_else(|e| e.into_inner()).take();
     match (served, end) {

@@ -122,6 +122,7 @@ pub async fn serve(
     options: PreviewOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let port = listener.local_addr()?.port();
     listener.set_nonblocking(true)?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let script = session.config().script.display().to_string();
@@ -167,6 +168,7 @@ pub async fn serve(
         .route("/reset", post(reset_params))
         .route("/rerun", post(rerun))
         .route("/animate", post(animate))
+        .layer(axum::middleware::from_fn_with_state(port, local_only))
         .with_state(app);
     let server = axum::serve(listener, router).into_future();
     // Dropping the server future closes every connection, SSE streams included (a graceful
@@ -370,6 +372,19 @@ fn page_state(app: &App, report: &Report, rendered: Option<&Rendered>) -> Value 
     })
 }
 
+/// Answers only requests addressed to this server by a local name. A web page elsewhere that
+/// points a DNS name at 127.0.0.1 (DNS rebinding) sends its own host name and is refused; POST
+/// routes take JSON bodies, which a cross-site form cannot send without a CORS preflight.
+async fn local_only(State(port): State<u16>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    let ok = ["127.0.0.1", "localhost", "[::1]"].iter().any(|name| host == format!("{name}:{port}") || host == *name);
+    if ok {
+        next.run(req).await
+    } else {
+        (StatusCode::FORBIDDEN, "kiln watch answers only http://127.0.0.1:PORT/").into_response()
+    }
+}
+
 async fn page() -> impl IntoResponse {
     ([(header::CACHE_CONTROL, "no-store")], Html(PAGE))
 }
@@ -437,12 +452,12 @@ async fn set_param(State(app): State<Arc<App>>, Json(body): Json<Value>) -> Resp
     }
 }
 
-async fn reset_params(State(app): State<Arc<App>>) -> Response {
+async fn reset_params(State(app): State<Arc<App>>, Json(_): Json<Value>) -> Response {
     let ticket = app.session.change(Change::ResetParams);
     (StatusCode::ACCEPTED, Json(json!({ "ticket": ticket }))).into_response()
 }
 
-async fn rerun(State(app): State<Arc<App>>) -> Response {
+async fn rerun(State(app): State<Arc<App>>, Json(_): Json<Value>) -> Response {
     let ticket = app.session.change(Change::Rerun);
     (StatusCode::ACCEPTED, Json(json!({ "ticket": ticket }))).into_response()
 }

@@ -383,6 +383,11 @@ fn watch_moves_to_the_next_port_when_busy_and_prints_the_url() {
     assert!(matches!(missing, Err(ureq::Error::Status(404, _))));
     let bad = ureq::post(&format!("{base}/param")).send_json(json!({ "value": 1 }));
     assert!(matches!(bad, Err(ureq::Error::Status(400, _))));
+    // A form post (what another site could send) is refused, and so is a foreign Host header.
+    let form = ureq::post(&format!("{base}/rerun")).send_string("x=1");
+    assert!(matches!(form, Err(ureq::Error::Status(415, _))), "{form:?}");
+    let rebound = ureq::get(&format!("{base}/state")).set("Host", "evil.example:80").call();
+    assert!(matches!(rebound, Err(ureq::Error::Status(403, _))));
 }
 
 #[test]
