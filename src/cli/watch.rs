@@ -137,12 +137,6 @@ pub fn run(args: WatchArgs) -> ExitCode {
         Some(e) => eprintln!("kiln watch: run {} failed; the last good result stays on the page\n{e}", r.run),
     });
 
-    if let Some(p) = busy.first() {
-        println!("kiln watch: port {p} is in use; using {port}");
-    }
-    println!("kiln watch: {} at {url} (Ctrl-C to stop)", args.script.display());
-    let _ = std::io::stdout().flush();
-
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return usage(format!("cannot start the preview server: {e}")),
@@ -161,6 +155,13 @@ pub fn run(args: WatchArgs) -> ExitCode {
         Ok(w) => w,
         Err(e) => return usage(format!("cannot watch files: {e}")),
     };
+    // The URL line comes once the files are watched: whoever reads it may edit at once.
+    if let Some(p) = busy.first() {
+        println!("kiln watch: port {p} is in use; using {port}");
+    }
+    println!("kiln watch: {} at {url} (Ctrl-C to stop)", args.script.display());
+    let _ = std::io::stdout().flush();
+
     if !args.no_open {
         open_browser(&url);
     }

@@ -7,7 +7,7 @@
 //! Why folders and not files: an editor that saves through a temp file and a rename replaces the
 //! file's inode, and a watch on the old inode goes quiet. So the watcher watches the *folders*
 //! holding the watched files (not recursively) and keeps the events whose path is watched.
-//! `notify-debouncer-mini` merges the burst of events of one save (create, write, rename, chmod)
+//! `notify-debouncer-full` merges the burst of events of one save (create, write, rename, chmod)
 //! into one; the session then drops a change whose files are byte-for-byte what the last run
 //! read, so a save that does nothing new does not run at all.
 //!
@@ -22,8 +22,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use notify_debouncer_mini::notify::RecursiveMode;
-use notify_debouncer_mini::{new_debouncer, DebounceEventResult};
+use notify_debouncer_full::notify::{EventKind, RecommendedWatcher, RecursiveMode};
+use notify_debouncer_full::{new_debouncer, DebounceEventResult, RecommendedCache};
 
 use crate::live::session::{Change, Report, Session};
 use crate::script::context::normalize;
@@ -91,7 +91,7 @@ impl Watcher {
     ) -> Result<Watcher, String> {
         let (tx, rx) = mpsc::channel();
         let fs_tx = tx.clone();
-        let debouncer = new_debouncer(options.debounce, move |res: DebounceEventResult| {
+        let debouncer = new_debouncer(options.debounce, None, move |res: DebounceEventResult| {
             let _ = fs_tx.send(Msg::Fs(res));
         })
         .map_err(|e| e.to_string())?;
@@ -146,7 +146,7 @@ fn folders(files: &[PathBuf]) -> BTreeSet<PathBuf> {
     files.iter().filter_map(|f| f.parent().map(Path::to_path_buf)).filter(|d| d.is_dir()).collect()
 }
 
-type Debouncer = notify_debouncer_mini::Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>;
+type Debouncer = notify_debouncer_full::Debouncer<RecommendedWatcher, RecommendedCache>;
 
 /// The OS watches: the folders of the watched files.
 struct Watches {
@@ -166,11 +166,11 @@ impl Watches {
         }
         let want = folders(&self.files);
         for gone in self.folders.difference(&want) {
-            let _ = self.debouncer.watcher().unwatch(gone);
+            let _ = self.debouncer.unwatch(gone);
         }
         let mut fatal = None;
         for new in want.difference(&self.folders) {
-            if let Err(e) = self.debouncer.watcher().watch(new, RecursiveMode::NonRecursive) {
+            if let Err(e) = self.debouncer.watch(new, RecursiveMode::NonRecursive) {
                 if self.script.parent() == Some(new.as_path()) {
                     fatal = Some(format!("{}: {e}", new.display()));
                 } else {
@@ -185,6 +185,9 @@ impl Watches {
 
 fn run(session: Arc<Session>, options: WatchOptions, mut w: Watches, rx: mpsc::Receiver<Msg>) -> WatchEnd {
     let script = w.script.clone();
+    // KILN_WATCH_TRACE=1 prints every debounced event: "why did it run again?"
+    let trace = std::env::var_os("KILN_WATCH_TRACE").is_some();
+    let start = Instant::now();
     loop {
         let msg = match rx.recv() {
             Ok(m) => m,
@@ -197,11 +200,24 @@ fn run(session: Arc<Session>, options: WatchOptions, mut w: Watches, rx: mpsc::R
                     return WatchEnd::Failed(e);
                 }
             }
-            Msg::Fs(Err(e)) => eprintln!("kiln watch: file watch error: {e}"),
+            Msg::Fs(Err(errors)) => {
+                for e in errors {
+                    eprintln!("kiln watch: file watch error: {e}");
+                }
+            }
             Msg::Fs(Ok(events)) => {
+                if trace {
+                    for e in &events {
+                        eprintln!("kiln watch: [{:?}] {:?} {:?}", start.elapsed(), e.kind, e.paths);
+                    }
+                }
+                // Opening or reading a file is not a change. This matters: kiln itself reads the
+                // script on every run, and a watcher that reacted to that would loop.
                 let changed: Vec<PathBuf> = events
                     .into_iter()
-                    .map(|e| normalize(&e.path))
+                    .filter(|e| !matches!(e.kind, EventKind::Access(_)))
+                    .flat_map(|e| e.event.paths)
+                    .map(|p| normalize(&p))
                     .filter(|p| w.files.contains(p))
                     .collect::<BTreeSet<_>>()
                     .into_iter()
@@ -223,7 +239,7 @@ fn run(session: Arc<Session>, options: WatchOptions, mut w: Watches, rx: mpsc::R
                     eprintln!("kiln watch: {} is back", script.display());
                     // The folder may have been deleted and recreated too: watch it afresh.
                     for f in std::mem::take(&mut w.folders) {
-                        let _ = w.debouncer.watcher().unwatch(&f);
+                        let _ = w.debouncer.unwatch(&f);
                     }
                     if let Err(e) = w.refresh(&session) {
                         return WatchEnd::Failed(e);

@@ -273,6 +273,13 @@ fn the_watcher_runs_once_per_save_and_follows_new_dependencies() {
     // Give a stray second run every chance to show up before counting.
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(s.latest().unwrap().run, 2, "one save, one run");
+    // An editor that writes the file twice in a row (save, then a format-on-save that changes
+    // nothing): one run.
+    write(dir.path(), "a.rhai", &gray_script(0.25));
+    write(dir.path(), "a.rhai", &gray_script(0.25));
+    wait_gray(&s, 0.25);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(s.latest().unwrap().run, 3, "two identical writes, one run");
 
     // A new import is watched from the next run on.
     write(dir.path(), "lib.rhai", "fn level() { 0.3 }\n");
