@@ -39,9 +39,10 @@ pub struct WatchOptions {
 
 impl Default for WatchOptions {
     fn default() -> WatchOptions {
-        // 30 ms merges every editor's save burst seen in practice (they take microseconds to a
-        // few ms) and keeps file-write-to-picture well under the 100 ms the loop aims for.
-        WatchOptions { debounce: Duration::from_millis(30), grace: Duration::from_secs(3) }
+        // 15 ms merges an editor's save burst (temp file, write, rename, chmod: microseconds to a
+        // few ms) and spends little of the 100 ms file-write-to-picture budget. A burst that
+        // straddles it costs one extra, cancelled or identical, run at worst.
+        WatchOptions { debounce: Duration::from_millis(15), grace: Duration::from_secs(3) }
     }
 }
 
@@ -91,7 +92,9 @@ impl Watcher {
     ) -> Result<Watcher, String> {
         let (tx, rx) = mpsc::channel();
         let fs_tx = tx.clone();
-        let debouncer = new_debouncer(options.debounce, None, move |res: DebounceEventResult| {
+        // Check for due events every third of the debounce time (the default is a quarter).
+        let tick = (options.debounce / 3).max(Duration::from_millis(1));
+        let debouncer = new_debouncer(options.debounce, Some(tick), move |res: DebounceEventResult| {
             let _ = fs_tx.send(Msg::Fs(res));
         })
         .map_err(|e| e.to_string())?;
