@@ -430,6 +430,8 @@ fn fingerprint(script: &Path, watched: &[PathBuf]) -> (std::io::Result<Vec<u8>>,
 fn worker(inner: Arc<Inner>) {
     let config = &inner.config;
     let host = Host::new(config.limits.clone());
+    // The point of one long-lived host: a re-run does not decode the photos it loads again.
+    host.keep_decoded_images(true);
     let name = config.script.display().to_string();
     loop {
         // Take the newest request.

@@ -25,8 +25,28 @@ pub fn markdown(_engine: &Engine) -> String {
         if fns.is_empty() {
             continue;
         }
+        render_section(&mut out, &format!("## {title}"), fns);
+    }
+    // The embedded stdlib's script functions, with their `///` comments.
+    for name in crate::script::resolver::stdlib_names() {
+        let engine = Engine::new_raw();
+        let Some(src) = crate::script::resolver::stdlib_source(name) else { continue };
+        let Ok(ast) = engine.compile(src) else { continue };
+        let json = engine.gen_fn_metadata_with_ast_to_json(&ast, false).unwrap_or_default();
+        let parsed: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
+        let mut fns: Vec<&Value> = parsed["functions"].as_array().map(|a| a.iter().collect()).unwrap_or_default();
+        fns.retain(|f| f["access"].as_str() != Some("private") && !f["name"].as_str().unwrap_or("_").starts_with('_'));
+        if !fns.is_empty() {
+            render_section(&mut out, &format!("## Module `std/{name}` (`import \"std/{name}\" as m;`)"), fns);
+        }
+    }
+    out
+}
+
+fn render_section(out: &mut String, heading: &str, mut fns: Vec<&Value>) {
+    {
         fns.sort_by_key(|f| (f["name"].as_str().unwrap_or("").to_string(), f["numParams"].as_u64()));
-        out.push_str(&format!("## {title}\n\n"));
+        out.push_str(&format!("{heading}\n\n"));
         for f in fns {
             let sig = f["signature"].as_str().unwrap_or("").replace("Dynamic", "?");
             out.push_str(&format!("### `{}`\n\n", sig));
@@ -43,7 +63,6 @@ pub fn markdown(_engine: &Engine) -> String {
             }
         }
     }
-    out
 }
 
 /// Functions registered without a doc comment or without a ```rhai example (a test keeps this empty).
