@@ -39,5 +39,8 @@ pub use crate::limits::{max_pixels, set_max_pixels, Limits, DEFAULT_MAX_PIXELS, 
 #[cfg(feature = "script")]
 pub mod script;
 
+#[cfg(feature = "watch")]
+pub mod live;
+
 #[cfg(feature = "cli")]
 pub mod cli;

@@ -11,6 +11,8 @@ use clap::{Parser, Subcommand};
 
 mod doc;
 mod run;
+#[cfg(feature = "watch")]
+mod watch;
 
 /// Exit code for a script error.
 pub const EXIT_SCRIPT: u8 = 1;
@@ -33,6 +35,9 @@ enum Command {
     Run(run::RunArgs),
     /// Print the script API reference (Markdown).
     Doc(doc::DocArgs),
+    /// Re-run a script whenever it or its inputs change, with a live preview in the browser.
+    #[cfg(feature = "watch")]
+    Watch(watch::WatchArgs),
 }
 
 /// `--version` text: the crate version and the compiled features.
@@ -63,5 +68,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Doc(args) => doc::run(args),
+        #[cfg(feature = "watch")]
+        Command::Watch(args) => watch::run(args),
     }
 }
