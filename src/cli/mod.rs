@@ -55,6 +55,20 @@ fn version() -> &'static str {
     Box::leak(format!("{} (features: {})", env!("CARGO_PKG_VERSION"), features.join(", ")).into_boxed_str())
 }
 
+/// What `run` and `watch` share before the first run: the out folder exists and the pixel
+/// ceiling is set. Errors are usage errors.
+pub(crate) fn prepare_run(out: Option<&std::path::Path>, max_pixels: Option<u64>) -> Result<crate::Limits, String> {
+    if let Some(dir) = out {
+        std::fs::create_dir_all(dir).map_err(|e| format!("--out {}: {e}", dir.display()))?;
+    }
+    let mut limits = crate::Limits::default();
+    if let Some(p) = max_pixels {
+        limits.max_pixels = p;
+        crate::limits::set_max_pixels(p);
+    }
+    Ok(limits)
+}
+
 /// Runs the command line and returns the process exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let cli = match Cli::try_parse_from(args) {

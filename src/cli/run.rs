@@ -9,7 +9,6 @@ use clap::Args;
 use crate::cli::{EXIT_SCRIPT, EXIT_USAGE};
 use crate::image::io::{self, SaveOptions};
 use crate::image::Image;
-use crate::limits::Limits;
 use crate::script::{Host, RunConfig};
 
 #[derive(Args, Debug)]
@@ -122,16 +121,10 @@ pub fn run(args: RunArgs) -> ExitCode {
             return usage(format!("--threads {n}: cannot start that many worker threads"));
         }
     }
-    if let Some(dir) = &args.out {
-        if let Err(e) = std::fs::create_dir_all(dir) {
-            return usage(format!("--out {}: {e}", dir.display()));
-        }
-    }
-    let mut limits = Limits::default();
-    if let Some(p) = args.max_pixels {
-        limits.max_pixels = p;
-        crate::limits::set_max_pixels(p);
-    }
+    let mut limits = match crate::cli::prepare_run(args.out.as_deref(), args.max_pixels) {
+        Ok(l) => l,
+        Err(e) => return usage(e),
+    };
     limits.deadline = args.timeout.map(Duration::from_secs_f64);
 
     let total = Instant::now();

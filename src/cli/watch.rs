@@ -12,7 +12,6 @@ use clap::Args;
 
 use crate::cli::run::parse_sets;
 use crate::cli::{EXIT_SCRIPT, EXIT_USAGE};
-use crate::limits::Limits;
 use crate::live::{preview, PreviewOptions, Session, SessionConfig, WatchEnd, WatchOptions, Watcher};
 
 #[derive(Args, Debug)]
@@ -95,16 +94,10 @@ pub fn run(args: WatchArgs) -> ExitCode {
             return usage(format!("--animate expects frames per second in (0, 240], got {fps}"));
         }
     }
-    if let Some(dir) = &args.out {
-        if let Err(e) = std::fs::create_dir_all(dir) {
-            return usage(format!("--out {}: {e}", dir.display()));
-        }
-    }
-    let mut limits = Limits::default();
-    if let Some(p) = args.max_pixels {
-        limits.max_pixels = p;
-        crate::limits::set_max_pixels(p);
-    }
+    let mut limits = match crate::cli::prepare_run(args.out.as_deref(), args.max_pixels) {
+        Ok(l) => l,
+        Err(e) => return usage(e),
+    };
     let timeout = (args.timeout > 0.0).then(|| Duration::from_secs_f64(args.timeout));
     limits.deadline = timeout;
 
