@@ -109,14 +109,22 @@ trait Lanes<const L: usize> {
     fn store(&mut self, i: usize, v: [f32; L]);
 }
 
-/// Filters every lane of `seq` in place with the two sections (causal pass into `tmp`, then the
-/// anticausal pass adds its part and stores). `tmp` holds at least `seq.len()` vectors.
+/// Filters every lane of `seq` in place with the two sections: the causal pass loads each input
+/// once, keeping it in `xs` and its own output in `ys` (both contiguous, so the anticausal pass
+/// reads cache-friendly memory instead of strided rows); the anticausal pass adds its part and
+/// stores. `xs` and `ys` hold at least `seq.len()` vectors.
 #[inline(always)]
-fn filter_lanes<const L: usize, S: Lanes<L>>(seq: &mut S, sec: &[Section; 2], tmp: &mut [[f32; L]]) {
+fn filter_lanes<const L: usize, S: Lanes<L>>(
+    seq: &mut S,
+    sec: &[Section; 2],
+    xs: &mut [[f32; L]],
+    ys: &mut [[f32; L]],
+) {
     let n = seq.len();
     if n == 0 {
         return;
     }
+    let (xs, ys) = (&mut xs[..n], &mut ys[..n]);
     let [a, b] = sec;
     // Causal: the history before x[0] is x[0] forever (clamped edge), i.e. the steady state.
     let first = seq.load(0);
@@ -127,7 +135,7 @@ fn filter_lanes<const L: usize, S: Lanes<L>>(seq: &mut S, sec: &[Section; 2], tm
         b1[l] = first[l] * b.dc_causal;
     }
     let (mut a2, mut b2) = (a1, b1);
-    for (i, t) in tmp[..n].iter_mut().enumerate() {
+    for (i, (xi, t)) in xs.iter_mut().zip(ys.iter_mut()).enumerate() {
         let x = seq.load(i);
         for l in 0..L {
             let sa = a.r0 * x[l] + a.r1 * xp[l] - a.e2 * a2[l] - a.e1 * a1[l];
@@ -138,10 +146,11 @@ fn filter_lanes<const L: usize, S: Lanes<L>>(seq: &mut S, sec: &[Section; 2], tm
             b1[l] = sb;
             t[l] = sa + sb;
         }
+        *xi = x;
         xp = x;
     }
     // Anticausal: the history after x[n-1] is x[n-1] forever.
-    let last = seq.load(n - 1);
+    let last = xs[n - 1];
     let (mut x1, mut x2) = (last, last);
     for l in 0..L {
         a1[l] = last[l] * a.dc_anti;
@@ -149,8 +158,7 @@ fn filter_lanes<const L: usize, S: Lanes<L>>(seq: &mut S, sec: &[Section; 2], tm
     }
     let (mut a2, mut b2) = (a1, b1);
     for i in (0..n).rev() {
-        let x = seq.load(i);
-        let mut y = [0f32; L];
+        let mut y = ys[i];
         for l in 0..L {
             let ua = a.q1 * x1[l] + a.q2 * x2[l] - a.e2 * a2[l] - a.e1 * a1[l];
             let ub = b.q1 * x1[l] + b.q2 * x2[l] - b.e2 * b2[l] - b.e1 * b1[l];
@@ -158,10 +166,10 @@ fn filter_lanes<const L: usize, S: Lanes<L>>(seq: &mut S, sec: &[Section; 2], tm
             a1[l] = ua;
             b2[l] = b1[l];
             b1[l] = ub;
-            y[l] = tmp[i][l] + (ua + ub);
+            y[l] += ua + ub;
         }
         x2 = x1;
-        x1 = x;
+        x1 = xs[i];
         seq.store(i, y);
     }
 }
@@ -208,19 +216,26 @@ impl Lanes<VL> for Band<'_, '_> {
     }
     #[inline(always)]
     fn load(&self, i: usize) -> [f32; VL] {
+        let p: &[f32] = self.pieces[i];
+        // A whole band is a fixed-size copy (vector moves, no memcpy call); the last may be short.
+        if let Ok(a) = <&[f32; VL]>::try_from(p) {
+            return *a;
+        }
         let mut v = [0f32; VL];
-        let p = &self.pieces[i];
         v[..p.len()].copy_from_slice(p);
         v
     }
     #[inline(always)]
     fn store(&mut self, i: usize, mut v: [f32; VL]) {
-        let p = &mut self.pieces[i];
+        let p: &mut [f32] = self.pieces[i];
         let n = p.len();
         if self.leave {
             self.space.leave(&mut v[..n]);
         }
-        p.copy_from_slice(&v[..n]);
+        match <&mut [f32; VL]>::try_from(&mut *p) {
+            Ok(a) => *a = v,
+            Err(_) => p.copy_from_slice(&v[..n]),
+        }
     }
 }
 
@@ -244,15 +259,17 @@ macro_rules! with_avx2 {
     }};
 }
 
-fn filter_rows(g: &mut RowGroup, sec: &[Section; 2], tmp: &mut [[f32; HL]]) {
-    with_avx2!(filter_rows_avx2, (g: &mut RowGroup, sec: &[Section; 2], tmp: &mut [[f32; HL]]), {
-        filter_lanes(g, sec, tmp)
+type Tmp<const L: usize> = (Vec<[f32; L]>, Vec<[f32; L]>);
+
+fn filter_rows(g: &mut RowGroup, sec: &[Section; 2], tmp: &mut Tmp<HL>) {
+    with_avx2!(filter_rows_avx2, (g: &mut RowGroup, sec: &[Section; 2], tmp: &mut Tmp<HL>), {
+        filter_lanes(g, sec, &mut tmp.0, &mut tmp.1)
     })
 }
 
-fn filter_band(b: &mut Band, sec: &[Section; 2], tmp: &mut [[f32; VL]]) {
-    with_avx2!(filter_band_avx2, (b: &mut Band, sec: &[Section; 2], tmp: &mut [[f32; VL]]), {
-        filter_lanes(b, sec, tmp)
+fn filter_band(b: &mut Band, sec: &[Section; 2], tmp: &mut Tmp<VL>) {
+    with_avx2!(filter_band_avx2, (b: &mut Band, sec: &[Section; 2], tmp: &mut Tmp<VL>), {
+        filter_lanes(b, sec, &mut tmp.0, &mut tmp.1)
     })
 }
 
@@ -265,26 +282,33 @@ pub(crate) fn recursive_gaussian(src: &[f32], w: usize, h: usize, sigma: f32, sp
     if src.is_empty() {
         return out;
     }
+    // A few tasks per thread, each with one set of scratch buffers: rayon calls the `init` of
+    // `for_each_init` once per task it splits off, and every fresh buffer is page faults.
+    let tasks = 4 * rayon::current_num_threads();
     // Horizontal pass, source -> out: 4 rows at a time, gathered (and converted) pixel-interleaved.
-    out.par_chunks_mut(stride * ROWS).zip(src.par_chunks(stride * ROWS)).for_each_init(
-        || (vec![[0f32; HL]; w], vec![[0f32; HL]; w]),
-        |(buf, tmp), (o, s)| {
-            let rows = s.len() / stride;
-            for (r, row) in s.chunks_exact(stride).enumerate() {
-                for (px, p) in buf.iter_mut().zip(row.chunks_exact(CHANNELS)) {
-                    px[r * CHANNELS..(r + 1) * CHANNELS].copy_from_slice(p);
+    let groups = h.div_ceil(ROWS);
+    out.par_chunks_mut(stride * ROWS)
+        .zip(src.par_chunks(stride * ROWS))
+        .with_min_len(groups.div_ceil(tasks))
+        .for_each_init(
+            || (vec![[0f32; HL]; w], (vec![[0f32; HL]; w], vec![[0f32; HL]; w])),
+            |(buf, tmp), (o, s)| {
+                let rows = s.len() / stride;
+                for (r, row) in s.chunks_exact(stride).enumerate() {
+                    for (px, p) in buf.iter_mut().zip(row.chunks_exact(CHANNELS)) {
+                        px[r * CHANNELS..(r + 1) * CHANNELS].copy_from_slice(p);
+                    }
                 }
-            }
-            // Lanes of missing rows (last group) repeat row 0 so they stay finite; never stored.
-            for px in buf.iter_mut() {
-                for r in rows..ROWS {
-                    px.copy_within(0..CHANNELS, r * CHANNELS);
+                // Lanes of missing rows (last group) repeat row 0 so they stay finite; never stored.
+                for px in buf.iter_mut() {
+                    for r in rows..ROWS {
+                        px.copy_within(0..CHANNELS, r * CHANNELS);
+                    }
+                    space.enter(px);
                 }
-                space.enter(px);
-            }
-            filter_rows(&mut RowGroup { buf, out: o, stride }, &sec, tmp);
-        },
-    );
+                filter_rows(&mut RowGroup { buf, out: o, stride }, &sec, tmp);
+            },
+        );
     // Vertical pass, in place: bands of VL floats down every row.
     let bands = stride.div_ceil(VL);
     let mut pieces: Vec<Vec<&mut [f32]>> = (0..bands).map(|_| Vec::with_capacity(h)).collect();
@@ -293,8 +317,8 @@ pub(crate) fn recursive_gaussian(src: &[f32], w: usize, h: usize, sigma: f32, sp
             band.push(piece);
         }
     }
-    pieces.into_par_iter().for_each_init(
-        || vec![[0f32; VL]; h],
+    pieces.into_par_iter().with_min_len(bands.div_ceil(tasks)).for_each_init(
+        || (vec![[0f32; VL]; h], vec![[0f32; VL]; h]),
         |tmp, mut band| filter_band(&mut Band { pieces: &mut band, space, leave }, &sec, tmp),
     );
     out
