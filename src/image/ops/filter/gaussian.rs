@@ -387,6 +387,18 @@ mod tests {
     }
 
     #[test]
+    fn both_paths_give_the_same_bits_at_any_thread_count() {
+        let img = photo_crop();
+        let run = |threads: usize, sigma: f32| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| blur_with(&img, &Blur::sigma(sigma).linear(true)).unwrap())
+        };
+        for sigma in [2.0, 8.0] {
+            assert_eq!(run(1, sigma).pixels(), run(3, sigma).pixels(), "σ {sigma}");
+        }
+    }
+
+    #[test]
     fn recursive_path_keeps_a_constant_image_constant() {
         let img = Image::filled(301, 77, Color::new(0.3, 0.6, 0.9, 1.0)).unwrap();
         for sigma in [IIR_MIN_SIGMA, 8.0, IIR_MAX_SIGMA] {
