@@ -23,6 +23,7 @@ mod box_blur;
 mod convolve;
 mod gaussian;
 mod median;
+mod recursive;
 
 pub use box_blur::{box_blur, box_blur_with, BoxBlur};
 pub use convolve::{convolve, convolve_with, edges, emboss, sharpen, Convolve};
