@@ -10,12 +10,11 @@
 //! for training runs `seed`, `batch`, `lr`, `beta`, `epoch`, `epoch_step`, `adam_t` and
 //! `checkpoint` = "1" for resumable files.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use candle_core::{Device, Tensor, Var};
-use safetensors::{tensor::TensorView, Dtype, SafeTensors, View};
+use safetensors::{tensor::TensorView, Dtype, SafeTensors};
 
 use super::arch::{Arch, CHANNELS};
 use super::nn::{Params, Specs};
@@ -32,43 +31,63 @@ fn model_err(path: &Path, message: impl Into<String>) -> Error {
     Error::Model { path: path.to_path_buf(), message: message.into() }
 }
 
-/// An f32 tensor's bytes for the safetensors writer.
-struct Raw {
-    shape: Vec<usize>,
-    bytes: Vec<u8>,
-}
-
-impl View for Raw {
-    fn dtype(&self) -> Dtype {
-        Dtype::F32
-    }
-    fn shape(&self) -> &[usize] {
-        &self.shape
-    }
-    fn data(&self) -> Cow<'_, [u8]> {
-        Cow::Borrowed(&self.bytes)
-    }
-    fn data_len(&self) -> usize {
-        self.bytes.len()
-    }
-}
-
 /// Serialises `tensors` (f32, any device) with `meta` (the format keys are added here).
+///
+/// The header is written here rather than by `safetensors::serialize`, whose metadata is a
+/// `HashMap` and comes out in a different order every run: kiln's files must be byte-identical
+/// for the same inputs (DESIGN.md §6). Keys are sorted; the layout is standard safetensors
+/// (8-byte little-endian header length, JSON header padded with spaces to 8 bytes, data).
 pub fn encode(tensors: &BTreeMap<String, Tensor>, mut meta: HashMap<String, String>, path: &Path) -> Result<Vec<u8>> {
     meta.insert("format".into(), FORMAT.into());
     meta.insert("format_version".into(), FORMAT_VERSION.into());
     meta.insert("kiln_version".into(), env!("CARGO_PKG_VERSION").into());
-    let mut raws = Vec::with_capacity(tensors.len());
+    let meta: BTreeMap<String, String> = meta.into_iter().collect();
+    let mut header = String::from("{\"__metadata__\":{");
+    let fields: Vec<String> = meta.iter().map(|(k, v)| format!("{}:{}", json_string(k), json_string(v))).collect();
+    header.push_str(&fields.join(","));
+    header.push('}');
+    let mut data = Vec::new();
     for (name, t) in tensors {
         let values: Vec<f32> = t
             .to_device(&Device::Cpu)
             .and_then(|t| t.flatten_all())
             .and_then(|t| t.to_vec1())
             .map_err(|e| model_err(path, format!("cannot read tensor `{name}`: {e}")))?;
-        let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        raws.push((name.clone(), Raw { shape: t.dims().to_vec(), bytes }));
+        let start = data.len();
+        data.extend(values.iter().flat_map(|v| v.to_le_bytes()));
+        let shape: Vec<String> = t.dims().iter().map(|d| d.to_string()).collect();
+        header.push_str(&format!(
+            ",{}:{{\"dtype\":\"F32\",\"shape\":[{}],\"data_offsets\":[{start},{}]}}",
+            json_string(name),
+            shape.join(","),
+            data.len()
+        ));
     }
-    safetensors::serialize(raws, Some(meta)).map_err(|e| model_err(path, format!("cannot serialise: {e}")))
+    header.push('}');
+    while header.len() % 8 != 0 {
+        header.push(' ');
+    }
+    let mut out = Vec::with_capacity(8 + header.len() + data.len());
+    out.extend((header.len() as u64).to_le_bytes());
+    out.extend(header.as_bytes());
+    out.extend(data);
+    Ok(out)
+}
+
+/// A JSON string literal.
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// Writes `tensors` and `meta` to `path` atomically.

@@ -135,6 +135,8 @@ fn bad_files_are_clear_errors() {
     let good = dir.path().join("good.safetensors");
     model.save(&good).unwrap();
     let bytes = std::fs::read(&good).unwrap();
+    model.save(&dir.path().join("again.safetensors")).unwrap();
+    assert_eq!(bytes, std::fs::read(dir.path().join("again.safetensors")).unwrap(), "files are byte-identical");
     let expect_model_err = |name: &str, data: &[u8], needle: &str| {
         let p = dir.path().join(name);
         std::fs::write(&p, data).unwrap();
@@ -147,10 +149,11 @@ fn bad_files_are_clear_errors() {
     expect_model_err("garbage.safetensors", b"this is not a model", "");
     expect_model_err("empty.safetensors", b"", "");
     // edit the header: wrong kind, wrong size, missing key, foreign format
-    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let text = std::str::from_utf8(&bytes[8..8 + header_len]).unwrap().to_string();
     let swap = |from: &str, to: &str| -> Vec<u8> {
         assert_eq!(from.len(), to.len(), "keep the header length");
-        let at = text.find(from).unwrap_or_else(|| panic!("{from} not in header"));
+        let at = 8 + text.find(from).unwrap_or_else(|| panic!("{from} not in header"));
         let mut b = bytes.clone();
         b[at..at + from.len()].copy_from_slice(to.as_bytes());
         b
