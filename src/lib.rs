@@ -24,10 +24,10 @@ mod limits;
 mod model;
 
 pub use crate::error::{finite, Error, Result};
-pub use crate::image::color::{self, Color};
+pub use crate::image::color;
 pub use crate::image::io::{self, Compression, Format, SaveOptions};
 pub use crate::image::ops;
-pub use crate::image::Image;
+pub use crate::image::{Color, Image};
 pub use crate::limits::{max_pixels, set_max_pixels, Limits, DEFAULT_MAX_PIXELS, MAX_DIMENSION};
 pub use crate::model::{
     clear_model_cache, model_names, output_paths, train_gan, train_vae, Data as TrainData, Device as ModelDevice, Event as TrainEvent, Kind as ModelKind,
@@ -36,3 +36,9 @@ pub use crate::model::{
 #[cfg(feature = "ml")]
 #[doc(hidden)]
 pub use crate::model::bench as __model_bench;
+
+#[cfg(feature = "script")]
+pub mod script;
+
+#[cfg(feature = "cli")]
+pub mod cli;

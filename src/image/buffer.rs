@@ -71,10 +71,7 @@ impl Image {
     pub fn from_rgba(width: u32, height: u32, data: Vec<f32>) -> Result<Image> {
         let (w, h) = check_size(width as i64, height as i64)?;
         if data.len() != w as usize * h as usize * CHANNELS {
-            return Err(Error::param(
-                "image",
-                format!("{} values do not make a {w}x{h} RGBA image", data.len()),
-            ));
+            return Err(Error::param("image", format!("{} values do not make a {w}x{h} RGBA image", data.len())));
         }
         Ok(Image { width: w, height: h, data: Arc::new(data) })
     }

@@ -278,13 +278,12 @@ pub fn encode(img: &Image, format: Format, opts: &SaveOptions, name: &Path) -> R
         (Format::Webp, _) => {
             image::codecs::webp::WebPEncoder::new_lossless(cursor).write_image(&pack_u8(img, 4), w, h, C::Rgba8)
         }
-        (Format::Tiff, 8) => image::codecs::tiff::TiffEncoder::new(cursor).write_image(&pack_u8(img, 4), w, h, C::Rgba8),
-        (Format::Tiff, 16) => image::codecs::tiff::TiffEncoder::new(cursor).write_image(
-            &u16_bytes_ne(&pack_u16(img, 4)),
-            w,
-            h,
-            C::Rgba16,
-        ),
+        (Format::Tiff, 8) => {
+            image::codecs::tiff::TiffEncoder::new(cursor).write_image(&pack_u8(img, 4), w, h, C::Rgba8)
+        }
+        (Format::Tiff, 16) => {
+            image::codecs::tiff::TiffEncoder::new(cursor).write_image(&u16_bytes_ne(&pack_u16(img, 4)), w, h, C::Rgba16)
+        }
         (Format::Tiff, _) => image::codecs::tiff::TiffEncoder::new(cursor).write_image(
             &f32_bytes_ne(&pack_f32(img, 4, false)),
             w,
@@ -369,14 +368,30 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".kiln-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(|e| Error::io(&dir, e))?;
+    let mut tmp =
+        tempfile::Builder::new().prefix(".kiln-").suffix(".tmp").tempfile_in(&dir).map_err(|e| Error::io(&dir, e))?;
     tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
+}
+
+/// Writes `frames` as a looping animated GIF at `fps` (atomically).
+pub fn save_gif_animation(frames: &[Image], fps: f64, path: &Path) -> Result<()> {
+    let mut buf = Vec::new();
+    {
+        let mut enc = image::codecs::gif::GifEncoder::new_with_speed(&mut buf, 10);
+        enc.set_repeat(image::codecs::gif::Repeat::Infinite)
+            .map_err(|e| Error::Encode { path: path.to_path_buf(), message: e.to_string() })?;
+        let delay = image::Delay::from_numer_denom_ms((1000.0 / fps.max(0.01)).round() as u32, 1);
+        for img in frames {
+            let (w, h) = img.dimensions();
+            let rgba = image::RgbaImage::from_raw(w, h, pack_u8(img, 4))
+                .ok_or_else(|| Error::Internal("gif frame size".into()))?;
+            enc.encode_frame(image::Frame::from_parts(rgba, 0, 0, delay))
+                .map_err(|e| Error::Encode { path: path.to_path_buf(), message: e.to_string() })?;
+        }
+    }
+    write_atomic(path, &buf)
 }
 
 #[cfg(test)]
@@ -392,8 +407,9 @@ mod tests {
     fn png8_and_png16_round_trip() {
         let img = gradient();
         for bits in [8u8, 16] {
-            let bytes = encode(&img, Format::Png, &SaveOptions { bits: Some(bits), ..Default::default() }, Path::new("t.png"))
-                .unwrap();
+            let bytes =
+                encode(&img, Format::Png, &SaveOptions { bits: Some(bits), ..Default::default() }, Path::new("t.png"))
+                    .unwrap();
             let back = decode(&bytes, Path::new("t.png")).unwrap();
             let tol = if bits == 8 { 0.5 / 255.0 + 1e-6 } else { 0.5 / 65535.0 + 1e-7 };
             for (a, b) in img.pixels().iter().zip(back.pixels()) {
@@ -422,7 +438,8 @@ mod tests {
     #[test]
     fn unknown_extension_and_bad_bits_are_errors() {
         assert!(matches!(Format::from_path(Path::new("a.xyz")), Err(Error::Unsupported(_))));
-        let r = encode(&gradient(), Format::Jpeg, &SaveOptions { bits: Some(16), ..Default::default() }, Path::new("a"));
+        let r =
+            encode(&gradient(), Format::Jpeg, &SaveOptions { bits: Some(16), ..Default::default() }, Path::new("a"));
         assert!(matches!(r, Err(Error::Parameter { .. })));
     }
 }

@@ -9,4 +9,4 @@ pub mod io;
 pub mod ops;
 
 pub use buffer::Image;
-
+pub use color::Color;

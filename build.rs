@@ -1,0 +1,35 @@
+//! Embeds `stdlib/*.rhai` (served as `import "std/<name>"`) and `stdlib/models/*.safetensors`
+//! (served as `load_model("std/<name>")`) into the binary, so a copied `kiln` needs no files.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+fn table(dir: &Path, ext: &str, bytes: bool) -> String {
+    let mut entries: Vec<_> =
+        std::fs::read_dir(dir).map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect()).unwrap_or_default();
+    entries.retain(|p: &std::path::PathBuf| p.extension().and_then(|e| e.to_str()) == Some(ext));
+    entries.sort();
+    let mut s = String::from("&[\n");
+    for p in entries {
+        let name = p.file_stem().unwrap().to_string_lossy();
+        let abs = p.canonicalize().unwrap();
+        let mac = if bytes { "include_bytes" } else { "include_str" };
+        writeln!(s, "    ({name:?}, {mac}!({:?})),", abs.display().to_string()).unwrap();
+    }
+    s.push(']');
+    s
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Path::new(&std::env::var("OUT_DIR").unwrap()).join("stdlib.rs");
+    let code = format!(
+        "/// Embedded stdlib modules: (name, source).\npub static MODULES: &[(&str, &str)] = {};\n\
+         /// Embedded shipped models: (name, safetensors bytes).\n#[allow(dead_code)]\npub static MODELS: &[(&str, &[u8])] = {};\n",
+        table(&root.join("stdlib"), "rhai", false),
+        table(&root.join("stdlib/models"), "safetensors", true)
+    );
+    std::fs::write(out, code).unwrap();
+    println!("cargo:rerun-if-changed=stdlib");
+    println!("cargo:rerun-if-changed=stdlib/models");
+}

@@ -1,0 +1,16 @@
+//! `kiln doc`: prints the script API reference generated from the registered functions.
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::script::Host;
+
+#[derive(Args, Debug)]
+pub struct DocArgs {}
+
+pub fn run(_args: DocArgs) -> ExitCode {
+    let host = Host::default();
+    print!("{}", host.api_reference());
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,65 @@
+//! ROOM 6: the command line. clap and anyhow appear only here.
+//!
+//! Flow (ripgrep's shape): raw arguments → [`Cli`] (clap derive) → a validated `RunConfig` →
+//! the host → an exit code. Exit codes: 0 success, 1 script error (compile, runtime, timeout,
+//! or a bad input file), 2 usage error.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod doc;
+mod run;
+
+/// Exit code for a script error.
+pub const EXIT_SCRIPT: u8 = 1;
+/// Exit code for a usage error.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Rhai scripts that generate and edit images.
+#[derive(Parser, Debug)]
+#[command(name = "kiln", version = version(), about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a script and write its result.
+    Run(run::RunArgs),
+    /// Print the script API reference (Markdown).
+    Doc(doc::DocArgs),
+}
+
+/// `--version` text: the crate version and the compiled features.
+fn version() -> &'static str {
+    let features: Vec<&str> = [
+        ("script", cfg!(feature = "script")),
+        ("cli", cfg!(feature = "cli")),
+        ("watch", cfg!(feature = "watch")),
+        ("ml", cfg!(feature = "ml")),
+        ("cuda", cfg!(feature = "cuda")),
+    ]
+    .into_iter()
+    .filter_map(|(n, on)| on.then_some(n))
+    .collect();
+    Box::leak(format!("{} (features: {})", env!("CARGO_PKG_VERSION"), features.join(", ")).into_boxed_str())
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Doc(args) => doc::run(args),
+    }
+}

@@ -1,0 +1,255 @@
+//! The state of one script run, reachable from every binding.
+//!
+//! Owns: [`RunConfig`] (what the caller asks for: paths, seed, params, frame), [`RunState`] (what
+//! a run collects: shown panels, files it read, params it declared), the [`PathPolicy`] of
+//! DESIGN.md §5, and the caches that outlive a run (decoded images keyed by path and mtime).
+//!
+//! The engine is built once, so per-run state cannot be captured by the registered functions.
+//! Instead the engine's default tag holds one [`RunSlot`] for the host's lifetime; each run
+//! installs a fresh `Arc<RunState>` in it and bindings read it through [`run_state`].
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Instant, SystemTime};
+
+use rhai::{Dynamic, NativeCallContext};
+
+use crate::error::{Error, Result};
+use crate::image::Image;
+use crate::script::convert::{fail, RhaiResult};
+
+/// What the caller of a run decides.
+#[derive(Debug, Clone, Default)]
+pub struct RunConfig {
+    /// The script file (its folder is where `load` and `import` resolve).
+    pub script: PathBuf,
+    /// Where `save` writes; defaults to the current folder.
+    pub out_dir: Option<PathBuf>,
+    /// Extra folders `load` may read.
+    pub allow_read: Vec<PathBuf>,
+    /// The run's seed (`--seed`), used by every generator without an explicit seed.
+    pub seed: i64,
+    /// `--set name=value` pairs.
+    pub params: Vec<(String, String)>,
+    /// The frame number for animations (`frame()`).
+    pub frame: i64,
+    /// Frames per second (`time() = frame / fps`).
+    pub fps: f64,
+    /// Wall-clock limit for this run.
+    pub timeout: Option<std::time::Duration>,
+    /// Set to true from another thread to stop the run (watch mode's next save, Ctrl-C).
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+/// The kind of control a `param()` declares, for the preview page.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamKind {
+    Int,
+    Float,
+    Bool,
+    Color,
+    Text,
+}
+
+/// A parameter a script declared with `param(name, default, #{ min, max, step })`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamSpec {
+    pub name: String,
+    pub kind: ParamKind,
+    /// The default as text, in the form `--set` takes.
+    pub default: String,
+    /// The value this run used, as text.
+    pub value: String,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub step: Option<f64>,
+}
+
+/// Reads and writes a run may do (DESIGN.md §5).
+#[derive(Debug, Clone)]
+pub struct PathPolicy {
+    pub script_dir: PathBuf,
+    pub out_dir: PathBuf,
+    pub allow_read: Vec<PathBuf>,
+}
+
+impl PathPolicy {
+    /// Resolves a script-relative path for reading and checks it is inside an allowed folder.
+    pub fn readable(&self, path: &str) -> Result<PathBuf> {
+        let p = normalize(&self.script_dir.join(path));
+        let roots = std::iter::once(&self.script_dir).chain(std::iter::once(&self.out_dir)).chain(&self.allow_read);
+        if roots.map(|r| normalize(r)).any(|r| p.starts_with(&r)) {
+            Ok(p)
+        } else {
+            Err(Error::PathDenied {
+                path: p,
+                reason: "reading outside the script folder, the out folder and --allow-read folders is not allowed"
+                    .into(),
+            })
+        }
+    }
+
+    /// Resolves an out-folder-relative path for writing and checks it stays inside the out folder.
+    pub fn writable(&self, path: &str) -> Result<PathBuf> {
+        let out = normalize(&self.out_dir);
+        let p = normalize(&out.join(path));
+        if p.starts_with(&out) && p != out {
+            Ok(p)
+        } else {
+            Err(Error::PathDenied { path: p, reason: "writes are allowed only inside the out folder (--out)".into() })
+        }
+    }
+}
+
+/// Makes a path absolute and removes `.` and `..` lexically (the file may not exist yet).
+/// Symbolic links are resolved for the part of the path that exists, so a link cannot smuggle a
+/// path out of an allowed folder.
+pub fn normalize(path: &Path) -> PathBuf {
+    let abs =
+        if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(path) };
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    // Resolve links in the longest existing prefix.
+    let mut existing = out.clone();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match existing.file_name() {
+            Some(name) => {
+                rest.push(name.to_owned());
+                existing.pop();
+            }
+            None => break,
+        }
+    }
+    let mut resolved = existing.canonicalize().unwrap_or(existing);
+    for name in rest.into_iter().rev() {
+        resolved.push(name);
+    }
+    resolved
+}
+
+/// What one run collects while it executes.
+pub struct RunState {
+    pub config: RunConfig,
+    pub policy: PathPolicy,
+    pub started: Instant,
+    pub deadline: Option<Instant>,
+    pub cancel: Arc<AtomicBool>,
+    /// `show(img, label)` panels in call order.
+    pub shown: Mutex<Vec<(String, Image)>>,
+    /// Every file the run read (images, models, fonts) — watch mode watches them.
+    pub inputs: Mutex<Vec<PathBuf>>,
+    /// Every file the run wrote.
+    pub outputs: Mutex<Vec<PathBuf>>,
+    /// Params the script declared.
+    pub params: Mutex<Vec<ParamSpec>>,
+}
+
+impl RunState {
+    pub fn new(config: RunConfig) -> RunState {
+        let script_dir = normalize(config.script.parent().unwrap_or(Path::new(".")));
+        let out_dir = normalize(config.out_dir.as_deref().unwrap_or(Path::new(".")));
+        let allow_read = config.allow_read.iter().map(|p| normalize(p)).collect();
+        let started = Instant::now();
+        RunState {
+            policy: PathPolicy { script_dir, out_dir, allow_read },
+            deadline: config.timeout.map(|t| started + t),
+            cancel: config.cancel.clone().unwrap_or_default(),
+            started,
+            config,
+            shown: Mutex::default(),
+            inputs: Mutex::default(),
+            outputs: Mutex::default(),
+            params: Mutex::default(),
+        }
+    }
+
+    /// True once the run should stop (cancelled by the caller).
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// Records a file the run read.
+    pub fn add_input(&self, path: &Path) {
+        let mut inputs = self.inputs.lock().unwrap_or_else(|e| e.into_inner());
+        if !inputs.iter().any(|p| p == path) {
+            inputs.push(path.to_path_buf());
+        }
+    }
+}
+
+/// Decoded images keyed by path, kept while the file's mtime and length are unchanged.
+#[derive(Default)]
+pub struct ImageCache {
+    entries: Mutex<HashMap<PathBuf, (SystemTime, u64, Image)>>,
+}
+
+impl ImageCache {
+    /// Loads `path`, or returns the cached decode if the file has not changed.
+    pub fn load(&self, path: &Path) -> Result<Image> {
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        let stamp = (meta.modified().unwrap_or(SystemTime::UNIX_EPOCH), meta.len());
+        if let Some((t, len, img)) = self.entries.lock().unwrap_or_else(|e| e.into_inner()).get(path) {
+            if (*t, *len) == stamp {
+                return Ok(img.clone());
+            }
+        }
+        let img = crate::image::io::load(path)?;
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        // Bound the cache: a long watch session must not hold every version ever loaded.
+        if entries.len() >= 64 {
+            entries.clear();
+        }
+        entries.insert(path.to_path_buf(), (stamp.0, stamp.1, img.clone()));
+        Ok(img)
+    }
+}
+
+/// The host-lifetime holder of the current run, stored in the engine's default tag.
+#[derive(Default)]
+pub struct RunSlot {
+    current: RwLock<Option<Arc<RunState>>>,
+    /// Decoded images shared across runs (watch mode must not decode a 4096² photo again).
+    pub images: ImageCache,
+}
+
+impl RunSlot {
+    pub fn install(&self, state: Arc<RunState>) {
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(state);
+    }
+
+    pub fn clear(&self) {
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    pub fn current(&self) -> Option<Arc<RunState>> {
+        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// The `Dynamic` wrapper that carries the slot in the engine tag.
+#[derive(Clone)]
+pub struct SlotTag(pub Arc<RunSlot>);
+
+/// The slot of the engine this call runs in.
+pub fn slot(ctx: &NativeCallContext) -> RhaiResult<Arc<RunSlot>> {
+    ctx.tag()
+        .and_then(|t: &Dynamic| t.clone().try_cast::<SlotTag>())
+        .map(|t| t.0)
+        .ok_or_else(|| fail("kiln", "this function needs a kiln script host"))
+}
+
+/// The state of the run this call belongs to.
+pub fn run_state(ctx: &NativeCallContext) -> RhaiResult<Arc<RunState>> {
+    slot(ctx)?.current().ok_or_else(|| fail("kiln", "no script run in progress"))
+}

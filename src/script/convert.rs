@@ -1,0 +1,265 @@
+//! Translating Rhai values into kiln's parameter types, and kiln errors into Rhai errors.
+//!
+//! Owns the script-facing conventions every binding follows (DESIGN.md §2):
+//! - anywhere a number is expected, INT and FLOAT are both accepted ([`num`], [`int`]);
+//! - NaN and infinities are rejected with the parameter's name;
+//! - colours are accepted as strings (`"#f80"`, `"orange"`), `Color` values and arrays `[r, g, b(, a)]`;
+//! - option maps reject unknown keys with a message listing the valid ones ([`Options`]);
+//! - an op's short form takes a number where the long form takes a map ([`Options::or_number`]).
+//!
+//! Bindings return [`RhaiResult`]; an error built with [`fail`] or [`lift`] carries no position and
+//! Rhai fills in the call site, which `diagnostic` turns into `file:line:col`.
+
+use rhai::{Array, Dynamic, EvalAltResult, ImmutableString, Map, Position, INT};
+
+use crate::error::Error;
+use crate::image::color::Color;
+
+/// What every binding returns.
+pub type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
+
+/// A runtime error `op: message` at the (later filled) call position.
+pub fn fail(op: &str, message: impl std::fmt::Display) -> Box<EvalAltResult> {
+    EvalAltResult::ErrorRuntime(format!("{op}: {message}").into(), Position::NONE).into()
+}
+
+/// Converts a kiln error into a Rhai runtime error.
+pub fn rhai_error(e: Error) -> Box<EvalAltResult> {
+    EvalAltResult::ErrorRuntime(e.to_string().into(), Position::NONE).into()
+}
+
+/// `kiln::Result<T>` -> [`RhaiResult<T>`].
+pub fn lift<T>(r: crate::error::Result<T>) -> RhaiResult<T> {
+    r.map_err(rhai_error)
+}
+
+fn type_name(v: &Dynamic) -> &'static str {
+    match v.type_name() {
+        "i64" => "INT",
+        "f64" => "FLOAT",
+        "bool" => "bool",
+        "string" | "ImmutableString" => "string",
+        "array" => "array",
+        "map" => "map",
+        other if other.ends_with("Image") => "Image",
+        other if other.ends_with("Color") => "Color",
+        other if other.ends_with("Field") => "Field",
+        _ => "value",
+    }
+}
+
+/// A finite number from INT or FLOAT.
+pub fn num(op: &str, what: &str, v: &Dynamic) -> RhaiResult<f64> {
+    let x = if let Some(i) = v.clone().try_cast::<INT>() {
+        i as f64
+    } else if let Some(f) = v.clone().try_cast::<f64>() {
+        f
+    } else {
+        return Err(fail(op, format!("{what} must be a number, got {}", type_name(v))));
+    };
+    if !x.is_finite() {
+        return Err(fail(op, format!("{what} must be a finite number, got {x}")));
+    }
+    Ok(x)
+}
+
+/// A whole number from INT, or from a FLOAT with no fractional part.
+pub fn int(op: &str, what: &str, v: &Dynamic) -> RhaiResult<i64> {
+    if let Some(i) = v.clone().try_cast::<INT>() {
+        return Ok(i);
+    }
+    let x = num(op, what, v)?;
+    if x.fract() != 0.0 || x.abs() > 9.0e15 {
+        return Err(fail(op, format!("{what} must be a whole number, got {x}")));
+    }
+    Ok(x as i64)
+}
+
+/// A boolean.
+pub fn boolean(op: &str, what: &str, v: &Dynamic) -> RhaiResult<bool> {
+    v.as_bool().map_err(|_| fail(op, format!("{what} must be true or false, got {}", type_name(v))))
+}
+
+/// A string.
+pub fn string(op: &str, what: &str, v: &Dynamic) -> RhaiResult<String> {
+    v.clone()
+        .try_cast::<ImmutableString>()
+        .map(|s| s.to_string())
+        .ok_or_else(|| fail(op, format!("{what} must be a string, got {}", type_name(v))))
+}
+
+/// A colour from a string, a `Color`, or an array of 3 or 4 numbers in 0..1.
+pub fn color(op: &str, what: &str, v: &Dynamic) -> RhaiResult<Color> {
+    if let Some(c) = v.clone().try_cast::<Color>() {
+        return lift(c.validate(op));
+    }
+    if let Some(s) = v.clone().try_cast::<ImmutableString>() {
+        return Color::parse(&s).map_err(|e| fail(op, format!("{what}: {}", strip_op(&e))));
+    }
+    if let Some(arr) = v.clone().try_cast::<Array>() {
+        if arr.len() == 3 || arr.len() == 4 {
+            let mut c = [0.0f32, 0.0, 0.0, 1.0];
+            for (i, x) in arr.iter().enumerate() {
+                c[i] = num(op, what, x)? as f32;
+            }
+            return Ok(Color::from_array(c));
+        }
+        return Err(fail(op, format!("{what}: a colour array needs 3 or 4 numbers, got {}", arr.len())));
+    }
+    Err(fail(
+        op,
+        format!("{what} must be a colour (\"#rrggbb\", a CSS name, rgb(...) or [r, g, b]), got {}", type_name(v)),
+    ))
+}
+
+fn strip_op(e: &Error) -> String {
+    match e {
+        Error::Parameter { message, .. } => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// An array of values converted one by one.
+pub fn array<T>(op: &str, what: &str, v: &Dynamic, each: impl Fn(&Dynamic) -> RhaiResult<T>) -> RhaiResult<Vec<T>> {
+    let arr = v
+        .clone()
+        .try_cast::<Array>()
+        .ok_or_else(|| fail(op, format!("{what} must be an array, got {}", type_name(v))))?;
+    arr.iter().map(each).collect()
+}
+
+/// An option map checked against the keys an op knows.
+///
+/// ```ignore
+/// let o = Options::new("blur", map, &["sigma", "linear"])?;
+/// let sigma = o.num("sigma", 1.0)?;
+/// ```
+pub struct Options {
+    op: &'static str,
+    map: Map,
+}
+
+impl Options {
+    /// Rejects any key not in `valid`, listing the valid keys.
+    pub fn new(op: &'static str, map: Map, valid: &[&str]) -> RhaiResult<Options> {
+        for key in map.keys() {
+            if !valid.contains(&key.as_str()) {
+                let mut keys = valid.to_vec();
+                keys.sort_unstable();
+                return Err(fail(op, format!("unknown option '{key}'; valid options are: {}", keys.join(", "))));
+            }
+        }
+        Ok(Options { op, map })
+    }
+
+    /// Accepts either an option map or a bare number that stands for `number_key`
+    /// (`img.blur(2.0)` is `img.blur(#{ sigma: 2.0 })`).
+    pub fn or_number(op: &'static str, v: Dynamic, number_key: &str, valid: &[&str]) -> RhaiResult<Options> {
+        if v.is_map() {
+            Options::new(op, v.cast::<Map>(), valid)
+        } else if v.is_int() || v.is_float() {
+            let mut map = Map::new();
+            map.insert(number_key.into(), v);
+            Ok(Options { op, map })
+        } else {
+            Err(fail(op, format!("expected a number ({number_key}) or an option map, got {}", type_name(&v))))
+        }
+    }
+
+    /// An empty option set.
+    pub fn empty(op: &'static str) -> Options {
+        Options { op, map: Map::new() }
+    }
+
+    /// The raw value of a key, if given.
+    pub fn get(&self, key: &str) -> Option<&Dynamic> {
+        self.map.get(key)
+    }
+
+    /// True when the key was given.
+    pub fn has(&self, key: &str) -> bool {
+        self.map.contains_key(key)
+    }
+
+    fn what(&self, key: &str) -> String {
+        format!("option '{key}'")
+    }
+
+    /// A number, or `default` when absent.
+    pub fn num(&self, key: &str, default: f64) -> RhaiResult<f64> {
+        Ok(self.opt_num(key)?.unwrap_or(default))
+    }
+
+    /// A number if given.
+    pub fn opt_num(&self, key: &str) -> RhaiResult<Option<f64>> {
+        self.get(key).map(|v| num(self.op, &self.what(key), v)).transpose()
+    }
+
+    /// A whole number, or `default`.
+    pub fn int(&self, key: &str, default: i64) -> RhaiResult<i64> {
+        Ok(self.opt_int(key)?.unwrap_or(default))
+    }
+
+    /// A whole number if given.
+    pub fn opt_int(&self, key: &str) -> RhaiResult<Option<i64>> {
+        self.get(key).map(|v| int(self.op, &self.what(key), v)).transpose()
+    }
+
+    /// A boolean, or `default`.
+    pub fn bool(&self, key: &str, default: bool) -> RhaiResult<bool> {
+        self.get(key).map(|v| boolean(self.op, &self.what(key), v)).transpose().map(|b| b.unwrap_or(default))
+    }
+
+    /// A string, or `default`.
+    pub fn str(&self, key: &str, default: &str) -> RhaiResult<String> {
+        Ok(self.opt_str(key)?.unwrap_or_else(|| default.to_string()))
+    }
+
+    /// A string if given.
+    pub fn opt_str(&self, key: &str) -> RhaiResult<Option<String>> {
+        self.get(key).map(|v| string(self.op, &self.what(key), v)).transpose()
+    }
+
+    /// A colour, or `default`.
+    pub fn color(&self, key: &str, default: Color) -> RhaiResult<Color> {
+        Ok(self.opt_color(key)?.unwrap_or(default))
+    }
+
+    /// A colour if given.
+    pub fn opt_color(&self, key: &str) -> RhaiResult<Option<Color>> {
+        self.get(key).map(|v| color(self.op, &self.what(key), v)).transpose()
+    }
+
+    /// One of a fixed set of words, or `default`.
+    pub fn choice(&self, key: &str, default: &str, allowed: &[&str]) -> RhaiResult<String> {
+        let s = self.str(key, default)?;
+        if allowed.contains(&s.as_str()) {
+            Ok(s)
+        } else {
+            Err(fail(self.op, format!("option '{key}' must be one of {}, got '{s}'", allowed.join(", "))))
+        }
+    }
+
+    /// A pair of numbers given as `[a, b]`, or `default`.
+    pub fn pair(&self, key: &str, default: (f64, f64)) -> RhaiResult<(f64, f64)> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(v) if v.is_int() || v.is_float() => {
+                let x = num(self.op, &self.what(key), v)?;
+                Ok((x, x))
+            }
+            Some(v) => {
+                let xs = array(self.op, &self.what(key), v, |x| num(self.op, &self.what(key), x))?;
+                if xs.len() != 2 {
+                    return Err(fail(self.op, format!("option '{key}' must be a number or [x, y]")));
+                }
+                Ok((xs[0], xs[1]))
+            }
+        }
+    }
+
+    /// The op name these options belong to.
+    pub fn op(&self) -> &'static str {
+        self.op
+    }
+}

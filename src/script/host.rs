@@ -1,0 +1,220 @@
+//! The script host: one Rhai engine, built once, with kiln's packages, limits, resolver and
+//! print/debug hooks; and the run loop that turns a script into images.
+//!
+//! Owns: [`Host`], [`Outcome`] and the mapping of a script's last value to its result.
+//! Must not know about the command line or the preview server; `live` and `cli` drive it.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rhai::{Array, Dynamic, Engine, Scope, AST};
+
+use crate::image::Image;
+use crate::limits::Limits;
+use crate::script::api;
+use crate::script::context::{ParamSpec, RunConfig, RunSlot, RunState, SlotTag};
+use crate::script::diagnostic::{ErrorKind, ScriptError};
+use crate::script::resolver::Resolver;
+
+/// What a successful run produced.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// The script's result: its last expression if that is an Image or an array of Images.
+    pub images: Vec<Image>,
+    /// `show(img, label)` panels in call order.
+    pub shown: Vec<(String, Image)>,
+    /// Files the run read (the script's imports, images, models): what watch mode watches.
+    pub inputs: Vec<PathBuf>,
+    /// Files the run wrote with `save`.
+    pub outputs: Vec<PathBuf>,
+    /// Parameters the script declared with `param()`.
+    pub params: Vec<ParamSpec>,
+    /// Time spent compiling.
+    pub compile_time: Duration,
+    /// Time spent running.
+    pub run_time: Duration,
+}
+
+/// A compiled script and the name its diagnostics use.
+#[derive(Clone)]
+pub struct Compiled {
+    pub ast: AST,
+    pub source_name: String,
+    pub text: Arc<str>,
+    pub compile_time: Duration,
+}
+
+/// The Rhai engine with every kiln package registered. Build it once and run many scripts.
+pub struct Host {
+    engine: Engine,
+    slot: Arc<RunSlot>,
+    resolver: Arc<Resolver>,
+    limits: Limits,
+}
+
+impl Default for Host {
+    fn default() -> Host {
+        Host::new(Limits::default())
+    }
+}
+
+impl Host {
+    /// Builds the engine with `limits`.
+    pub fn new(limits: Limits) -> Host {
+        let slot = Arc::new(RunSlot::default());
+        let resolver = Arc::new(Resolver::new(slot.clone()));
+        let mut engine = Engine::new();
+        engine
+            .set_max_operations(limits.max_operations)
+            .set_max_call_levels(limits.max_call_depth)
+            .set_max_expr_depths(limits.max_expr_depth, limits.max_expr_depth)
+            .set_max_string_size(limits.max_string_len)
+            .set_max_array_size(limits.max_array_len)
+            .set_max_map_size(limits.max_map_len)
+            .set_max_modules(256);
+        // `eval` would run code that never went through the resolver's or the diagnostics' hands.
+        engine.disable_symbol("eval");
+        engine.set_default_tag(Dynamic::from(SlotTag(slot.clone())));
+        engine.set_module_resolver(ResolverHandle(resolver.clone()));
+
+        let progress_slot = slot.clone();
+        engine.on_progress(move |ops| {
+            // Checking the clock on every operation would cost more than the script; every 1024
+            // operations is well under a millisecond of script time.
+            if ops % 1024 != 0 {
+                return None;
+            }
+            let run = progress_slot.current()?;
+            if run.cancel.load(Ordering::Relaxed) {
+                return Some("cancelled".into());
+            }
+            match run.deadline {
+                Some(d) if Instant::now() > d => {
+                    Some(format!("--timeout {:.3}s", run.config.timeout.unwrap_or_default().as_secs_f64()).into())
+                }
+                _ => None,
+            }
+        });
+        engine.on_print(|text| println!("{text}"));
+        engine.on_debug(|text, source, pos| match (source, pos.line()) {
+            (Some(src), Some(line)) => eprintln!("{src}:{line}:{}: debug: {text}", pos.position().unwrap_or(1)),
+            _ => eprintln!("debug: {text}"),
+        });
+        api::register_all(&mut engine);
+        Host { engine, slot, resolver, limits }
+    }
+
+    /// The engine, to inspect registered functions.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The engine, to register a host's own functions and types before running scripts.
+    pub fn engine_mut(&mut self) -> &mut Engine {
+        &mut self.engine
+    }
+
+    /// The limits this host was built with.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    fn lookup(&self, main_name: &str, main_text: &str) -> impl Fn(&str) -> Option<String> + '_ {
+        let (main_name, main_text) = (main_name.to_string(), main_text.to_string());
+        move |name: &str| if name == main_name { Some(main_text.clone()) } else { self.resolver.source_text(name) }
+    }
+
+    /// Compiles script text; `source_name` is the path shown in diagnostics.
+    pub fn compile(&self, source_name: &str, text: &str) -> Result<Compiled, ScriptError> {
+        let start = Instant::now();
+        let mut ast = self
+            .engine
+            .compile(text)
+            .map_err(|e| ScriptError::from_parse(&e, source_name, &self.lookup(source_name, text)))?;
+        ast.set_source(source_name);
+        Ok(Compiled { ast, source_name: source_name.to_string(), text: text.into(), compile_time: start.elapsed() })
+    }
+
+    /// Reads and compiles a script file.
+    pub fn compile_file(&self, path: &Path) -> Result<Compiled, ScriptError> {
+        let name = path.display().to_string();
+        let bytes = std::fs::read(path)
+            .map_err(|e| ScriptError::plain(ErrorKind::Compile, format!("{name}: cannot read script: {e}")))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            ScriptError::plain(
+                ErrorKind::Compile,
+                format!(
+                    "{name}: the script is not valid UTF-8 text (invalid byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
+            )
+        })?;
+        self.compile(&name, &text)
+    }
+
+    /// Compiles and runs the script file named in `config`.
+    pub fn run_file(&self, config: RunConfig) -> Result<Outcome, ScriptError> {
+        let compiled = self.compile_file(&config.script)?;
+        self.run(&compiled, config)
+    }
+
+    /// Runs a compiled script.
+    pub fn run(&self, compiled: &Compiled, config: RunConfig) -> Result<Outcome, ScriptError> {
+        let start = Instant::now();
+        let state = Arc::new(RunState::new(config));
+        self.slot.install(state.clone());
+        let mut scope = Scope::new();
+        let result = self.engine.eval_ast_with_scope::<Dynamic>(&mut scope, &compiled.ast);
+        self.slot.clear();
+        let run_time = start.elapsed();
+        let value = result.map_err(|e| {
+            ScriptError::from_eval(&e, &compiled.source_name, &self.lookup(&compiled.source_name, &compiled.text))
+        })?;
+        Ok(Outcome {
+            images: result_images(value),
+            shown: take(&state.shown),
+            inputs: take(&state.inputs),
+            outputs: take(&state.outputs),
+            params: take(&state.params),
+            compile_time: compiled.compile_time,
+            run_time,
+        })
+    }
+
+    /// The script API reference in Markdown, from the registered functions' doc comments.
+    pub fn api_reference(&self) -> String {
+        crate::script::doc::markdown(&self.engine)
+    }
+}
+
+fn take<T>(m: &std::sync::Mutex<Vec<T>>) -> Vec<T> {
+    std::mem::take(&mut *m.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// The images in a script's last value: an Image, or an array whose Images are kept in order.
+fn result_images(value: Dynamic) -> Vec<Image> {
+    if let Some(img) = value.clone().try_cast::<Image>() {
+        return vec![img];
+    }
+    if let Some(arr) = value.try_cast::<Array>() {
+        return arr.into_iter().filter_map(|v| v.try_cast::<Image>()).collect();
+    }
+    Vec::new()
+}
+
+/// Rhai wants to own its resolver; the host keeps a handle to read module sources.
+struct ResolverHandle(Arc<Resolver>);
+
+impl rhai::ModuleResolver for ResolverHandle {
+    fn resolve(
+        &self,
+        engine: &Engine,
+        source: Option<&str>,
+        path: &str,
+        pos: rhai::Position,
+    ) -> Result<rhai::Shared<rhai::Module>, Box<rhai::EvalAltResult>> {
+        self.0.resolve(engine, source, path, pos)
+    }
+}

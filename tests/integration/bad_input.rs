@@ -1,0 +1,171 @@
+//! Bad input never panics: each case exits 1 with a message naming the thing at fault, and no
+//! output file (or temp file) is left behind.
+
+use std::path::Path;
+
+use crate::util::{expect_code, run_in, tempdir, write};
+
+/// Runs `script` (written to a temp folder beside the given files) with `-o out.png`, expects
+/// exit 1 and an error containing every `needles`, and checks no output was written.
+#[track_caller]
+fn fails_cleanly(script: &str, files: &[(&str, &[u8])], extra: &[&str], needles: &[&str]) -> String {
+    let dir = tempdir();
+    for (name, bytes) in files {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    write(dir.path(), "s.rhai", script);
+    let mut args = vec!["run", "s.rhai", "-o", "out.png", "--out", "o"];
+    args.extend_from_slice(extra);
+    let err = expect_code(&run_in(dir.path(), &args), 1);
+    assert!(!err.contains("panicked"), "panic:\n{err}");
+    assert!(err.starts_with("s.rhai:"), "error must start with the script position:\n{err}");
+    for n in needles {
+        assert!(err.contains(n), "expected '{n}' in:\n{err}");
+    }
+    assert!(!dir.path().join("out.png").exists(), "a failed run left out.png");
+    assert_no_leftovers(dir.path());
+    err
+}
+
+fn assert_no_leftovers(dir: &Path) {
+    for entry in walk(dir) {
+        let name = entry.file_name().unwrap().to_string_lossy().to_string();
+        assert!(!name.ends_with(".tmp"), "temp file left behind: {}", entry.display());
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn png_bytes() -> Vec<u8> {
+    let img = kiln::Image::filled(16, 16, kiln::Color::WHITE).unwrap();
+    kiln::io::encode(&img, kiln::Format::Png, &kiln::SaveOptions::default(), Path::new("x.png")).unwrap()
+}
+
+#[test]
+fn corrupt_image_file() {
+    fails_cleanly(
+        "load(\"bad.png\")",
+        &[("bad.png", b"\x89PNG\r\n\x1a\nthis is not a png")],
+        &[],
+        &["bad.png", "cannot decode"],
+    );
+}
+
+#[test]
+fn truncated_image_file() {
+    let png = png_bytes();
+    fails_cleanly("load(\"cut.png\")", &[("cut.png", &png[..png.len() - 20])], &[], &["cut.png", "cannot decode"]);
+}
+
+#[test]
+fn missing_image_file() {
+    fails_cleanly("load(\"nowhere.png\")", &[], &[], &["nowhere.png"]);
+}
+
+#[test]
+fn unsupported_extensions() {
+    fails_cleanly("image(4, 4).save(\"x.xyz\")", &[], &[], &["unsupported image extension '.xyz'"]);
+    fails_cleanly("load(\"data.xyz\")", &[("data.xyz", b"hello")], &[], &["data.xyz"]);
+}
+
+#[test]
+fn zero_negative_and_huge_sizes() {
+    fails_cleanly("image(0, 10)", &[], &[], &["size must be at least 1x1"]);
+    fails_cleanly("image(-4, 10)", &[], &[], &["size must be at least 1x1"]);
+    fails_cleanly("image(100000, 100000)", &[], &[], &["limit exceeded", "100000x100000"]);
+    fails_cleanly("image(64, 64).resize(200000, 200000)", &[], &[], &["limit"]);
+}
+
+#[test]
+fn nan_and_infinite_parameters() {
+    fails_cleanly("image(8, 8).blur(0.0 / 0.0)", &[], &[], &["blur", "finite"]);
+    fails_cleanly("rgb(1.0 / 0.0, 0, 0)", &[], &[], &["rgb", "finite"]);
+    fails_cleanly("image(8, 8).rotate(1.0 / 0.0)", &[], &[], &["rotate"]);
+}
+
+#[test]
+fn wrong_argument_types() {
+    fails_cleanly("image(\"wide\", 10)", &[], &[], &["width must be a number, got string"]);
+    fails_cleanly("image(8, 8, 42)", &[], &[], &["must be a colour"]);
+}
+
+#[test]
+fn unknown_option_keys_list_the_valid_ones() {
+    fails_cleanly(
+        "image(8, 8).save(\"a.png\", #{ bitz: 16 })",
+        &[],
+        &[],
+        &["unknown option 'bitz'", "bits, compression, quality"],
+    );
+}
+
+#[test]
+fn crop_outside_the_image() {
+    fails_cleanly("image(10, 10).crop(5, 5, 10, 10)", &[], &[], &["crop:", "outside"]);
+}
+
+#[test]
+fn infinite_loop_is_stopped_by_timeout() {
+    let err = fails_cleanly("let i = 0;\nloop { i += 1; }\nimage(4, 4)", &[], &["--timeout", "0.3"], &["time limit"]);
+    assert!(err.starts_with("s.rhai:2:"), "{err}");
+}
+
+#[test]
+fn deep_recursion() {
+    fails_cleanly("fn f(n) { f(n + 1) }\nf(0)", &[], &[], &["stack overflow"]);
+}
+
+#[test]
+fn writes_outside_the_out_folder() {
+    fails_cleanly("image(4, 4).save(\"../escape.png\")", &[], &[], &["escape.png", "only inside the out folder"]);
+    fails_cleanly("image(4, 4).save(\"/tmp/kiln-escape.png\")", &[], &[], &["only inside the out folder"]);
+}
+
+#[test]
+fn imports_that_leave_the_allowed_folders() {
+    fails_cleanly("import \"../../etc/x\" as x;\n1", &[], &[], &["outside the folders this run may read"]);
+    fails_cleanly("import \"/etc/passwd\" as x;\n1", &[], &[], &["outside the folders this run may read"]);
+}
+
+#[test]
+fn reads_outside_the_allowed_folders() {
+    fails_cleanly("load(\"/etc/hostname.png\")", &[], &[], &["outside the folders this run may read"]);
+}
+
+#[test]
+fn eval_is_disabled() {
+    let dir = tempdir();
+    write(dir.path(), "s.rhai", "eval(\"1 + 1\")");
+    let err = expect_code(&run_in(dir.path(), &["run", "s.rhai"]), 1);
+    assert!(err.starts_with("s.rhai:1:"), "{err}");
+}
+
+#[test]
+fn non_utf8_script() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("s.rhai"), b"let x = \"\xff\xfe\";").unwrap();
+    let err = expect_code(&run_in(dir.path(), &["run", "s.rhai"]), 1);
+    assert!(err.contains("not valid UTF-8"), "{err}");
+}
+
+#[test]
+fn failed_save_keeps_the_previous_file() {
+    let dir = tempdir();
+    std::fs::create_dir_all(dir.path().join("o")).unwrap();
+    std::fs::write(dir.path().join("o/keep.png"), png_bytes()).unwrap();
+    write(dir.path(), "s.rhai", "image(4, 4).save(\"keep.png\", #{ bits: 12 })");
+    expect_code(&run_in(dir.path(), &["run", "s.rhai", "--out", "o"]), 1);
+    assert_eq!(std::fs::read(dir.path().join("o/keep.png")).unwrap(), png_bytes());
+    assert_no_leftovers(dir.path());
+}

@@ -1,0 +1,13 @@
+//! The one integration test binary (ripgrep's layout): shared helpers in `util`, one module per
+//! area. Golden images are blessed with `BLESS=1 cargo test`.
+
+mod util;
+
+mod api;
+mod bad_input;
+mod cli;
+mod composite;
+mod geometry;
+mod live;
+mod reference;
+mod scripts;

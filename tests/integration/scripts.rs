@@ -1,0 +1,67 @@
+//! Every `scripts/*.rhai` runs, and its result is compared with its golden image
+//! (`tests/golden/scripts/<name>.png`, tolerance [`Tolerance::GOLDEN`]: max 3/255 per channel,
+//! mean 0.05/255, which absorbs 8-bit rounding and float differences between platforms).
+
+use std::path::PathBuf;
+
+use kiln::script::{Host, RunConfig};
+use rayon::prelude::*;
+
+use crate::util::{assert_golden, repo, tempdir, Tolerance};
+
+fn example_scripts() -> Vec<PathBuf> {
+    let mut scripts: Vec<PathBuf> = std::fs::read_dir(repo().join("scripts"))
+        .expect("scripts/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "rhai"))
+        .collect();
+    scripts.sort();
+    scripts
+}
+
+#[test]
+fn every_example_script_matches_its_golden_image() {
+    let scripts = example_scripts();
+    assert!(scripts.len() >= 8, "expected at least 8 example scripts, found {}", scripts.len());
+    let failures: Vec<String> = scripts
+        .par_iter()
+        .filter_map(|script| {
+            let name = script.file_stem().unwrap().to_string_lossy().to_string();
+            let out = tempdir();
+            let host = Host::default();
+            let config = RunConfig {
+                script: script.clone(),
+                out_dir: Some(out.path().to_path_buf()),
+                allow_read: vec![repo().join("tests/data")],
+                ..RunConfig::default()
+            };
+            let outcome = match host.run_file(config) {
+                Ok(o) => o,
+                Err(e) => return Some(format!("{name}: {e}")),
+            };
+            if outcome.images.is_empty() {
+                return Some(format!("{name}: the script's last expression is not an Image or array of Images"));
+            }
+            let result = std::panic::catch_unwind(|| {
+                for (i, img) in outcome.images.iter().enumerate() {
+                    let golden = if i == 0 { format!("scripts/{name}") } else { format!("scripts/{name}-{i}") };
+                    assert_golden(&golden, img, Tolerance::GOLDEN);
+                }
+            });
+            result.err().map(|e| {
+                let msg = e.downcast_ref::<String>().cloned().unwrap_or_else(|| "panic".into());
+                format!("{name}: {msg}")
+            })
+        })
+        .collect();
+    assert!(failures.is_empty(), "{} script(s) failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn every_example_script_is_listed_in_the_scripts_readme() {
+    let readme = std::fs::read_to_string(repo().join("scripts/README.md")).expect("scripts/README.md");
+    for script in example_scripts() {
+        let name = script.file_name().unwrap().to_string_lossy().to_string();
+        assert!(readme.contains(&name), "scripts/README.md has no row for {name}");
+    }
+}
