@@ -65,6 +65,7 @@ pub use disabled::{clear_model_cache, model_names, output_paths, train_gan, trai
 #[doc(hidden)]
 pub mod bench {
     pub use super::conv_gemm::{conv2d, use_candle_conv};
+    pub use super::train::BenchStep;
 }
 
 /// candle errors are kiln's fault once inputs are validated.

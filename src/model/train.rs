@@ -417,3 +417,38 @@ fn check_resumable(file: &File<'_>, arch: &Arch, opts: &TrainOptions, n_train: u
     }
     Ok(())
 }
+
+/// One training step on a fixed random batch, for `benches/model.rs` (not part of the API).
+#[doc(hidden)]
+pub struct BenchStep {
+    nets: Nets,
+    arch: Arch,
+    x: Tensor,
+    step: u64,
+}
+
+impl BenchStep {
+    /// Fresh nets of `kind` at `size`² with `latent` and `width`, and a batch of `batch` images.
+    pub fn new(kind: Kind, size: u32, latent: usize, width: usize, batch: usize) -> Result<BenchStep> {
+        let arch = Arch { kind, size, latent, width };
+        let mut opts = TrainOptions::new(super::options::Data::Images(Vec::new()));
+        opts.lr = if kind == Kind::Vae { 1e-3 } else { 2e-4 };
+        let nets = Nets::fresh(&arch, &opts, &CDevice::Cpu)?;
+        let s = size as usize;
+        let values = Rng::new(0, Stream::Fixed(9)).uniforms(batch * 3 * s * s, 0.0, 1.0);
+        let x = Tensor::from_vec(values, (batch, 3, s, s), &CDevice::Cpu).map_err(ml_err)?;
+        Ok(BenchStep { nets, arch, x, step: 0 })
+    }
+
+    /// Runs one optimisation step and returns its losses.
+    pub fn run(&mut self) -> Result<Vec<(&'static str, f64)>> {
+        let mut rng = Rng::new(0, Stream::Step(self.step));
+        self.step += 1;
+        self.nets.step(&self.arch, &self.x, &mut rng, self.step, 1.0).map_err(ml_err)
+    }
+
+    /// The model of the current weights (for sampling benchmarks).
+    pub fn model(&self) -> Model {
+        Model::from_params(self.arch, self.nets.model_params().clone(), CDevice::Cpu, self.step, HashMap::new())
+    }
+}

@@ -433,3 +433,64 @@ mod model_api {
 
 }
 
+
+#[cfg(all(test, feature = "ml"))]
+mod tests {
+    use crate::script::{Host, RunConfig};
+
+    fn run(dir: &std::path::Path, source: &str) -> Result<crate::script::Outcome, crate::script::ScriptError> {
+        let script = dir.join("t.rhai");
+        std::fs::write(&script, source).unwrap();
+        Host::default().run_file(RunConfig { script, out_dir: Some(dir.to_path_buf()), ..Default::default() })
+    }
+
+    /// Train, save, load, sample, interpolate, encode, perturb, decode: the script API end to end.
+    #[test]
+    fn script_api_end_to_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = run(
+            dir.path(),
+            r#"
+            let tiles = [];
+            for i in 0..8 { tiles.push(image(8, 8, hsv(i * 40.0, 0.7, 0.8))); }
+            train_vae(#{ data: tiles, size: 8, latent: 4, width: 4, epochs: 1, batch: 4, holdout: 0, out: "m.safetensors" });
+            let m = load_model("m.safetensors");
+            if m.kind != "vae" || m.size != 8 || m.latent_dim != 4 { throw "properties"; }
+            let a = m.latent(1);
+            let b = m.latent(2);
+            let strip = [];
+            for i in 0..=4 { strip.push(m.decode(slerp(a, b, i / 4.0))); }
+            let v = m.decode(m.encode(tiles[0]) + 0.5 * (b - a) - 0.1);
+            let r = m.reconstruct(tiles[1]);
+            if lerp(a, b, 0.5).to_array().len() != 4 || (a * 2).len != 4 { throw "latent ops"; }
+            let g = train_gan(#{ data: tiles, size: 8, latent: 4, width: 4, epochs: 1, batch: 4, holdout: 0 });
+            if g.kind != "gan" { throw "gan kind"; }
+            strip + [v, r] + g.sample(2, 3) + m.sample(1)
+            "#,
+        )
+        .unwrap();
+        assert_eq!(out.images.len(), 10);
+        assert!(out.images.iter().all(|i| i.dimensions() == (8, 8)));
+        assert!(dir.path().join("m.samples.png").exists());
+    }
+
+    #[test]
+    fn script_errors_are_clear() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = |src: &str| run(dir.path(), src).unwrap_err().to_string();
+        let e = err(r#"train_vae(#{ data: [], size: 8, colour: 1 })"#);
+        assert!(e.contains("unknown option 'colour'"), "{e}");
+        let e = err(r#"train_vae(#{ size: 8 })"#);
+        assert!(e.contains("'data' is required"), "{e}");
+        let e = err(r#"load_model("../outside.safetensors")"#);
+        assert!(e.contains("load_model"), "{e}");
+        let e = err(r#"load_model("std/no_such_model")"#);
+        assert!(e.contains("no shipped model"), "{e}");
+        let e = err(
+            r#"let t = [image(8, 8, "red"), image(8, 8, "blue")];
+               let g = train_gan(#{ data: t, size: 8, latent: 2, width: 2, epochs: 1, batch: 2, holdout: 0 });
+               g.encode(t[0])"#,
+        );
+        assert!(e.contains("no encoder"), "{e}");
+    }
+}
