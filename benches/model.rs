@@ -7,8 +7,8 @@
 //!     KILN_BENCH_CANDLE_CONV=1 cargo bench --bench model -- train   # steps on candle's conv
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use kiln::ModelKind;
 use kiln::__model_bench::{conv2d, use_candle_conv, BenchStep};
+use kiln::ModelKind;
 
 use candle_core::{Device, Tensor, Var};
 
@@ -55,7 +55,11 @@ fn conv_kernels(c: &mut Criterion) {
             });
             group.bench_function(format!("{label}_fwd_bwd_{imp}"), |b| {
                 b.iter(|| {
-                    let y = if candle { x.conv2d(&w, pad, stride, 1, 1).unwrap() } else { conv2d(&x, &w, stride, pad).unwrap() };
+                    let y = if candle {
+                        x.conv2d(&w, pad, stride, 1, 1).unwrap()
+                    } else {
+                        conv2d(&x, &w, stride, pad).unwrap()
+                    };
                     y.sum_all().unwrap().backward().unwrap()
                 })
             });

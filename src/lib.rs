@@ -29,13 +29,14 @@ pub use crate::image::io::{self, Compression, Format, SaveOptions};
 pub use crate::image::ops;
 pub use crate::image::{Color, Image};
 pub use crate::limits::{max_pixels, set_max_pixels, Limits, DEFAULT_MAX_PIXELS, MAX_DIMENSION};
-pub use crate::model::{
-    clear_model_cache, model_names, output_paths, train_gan, train_vae, Data as TrainData, Device as ModelDevice, Event as TrainEvent, Kind as ModelKind,
-    Latent, Metrics as TrainMetrics, Model, Progress as TrainProgress, TrainOptions,
-};
 #[cfg(feature = "ml")]
 #[doc(hidden)]
 pub use crate::model::bench as __model_bench;
+pub use crate::model::{
+    clear_model_cache, model_names, output_paths, train_gan, train_vae, Data as TrainData, Device as ModelDevice,
+    Event as TrainEvent, Kind as ModelKind, Latent, Metrics as TrainMetrics, Model, Progress as TrainProgress,
+    TrainOptions,
+};
 
 #[cfg(feature = "script")]
 pub mod script;

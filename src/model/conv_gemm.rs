@@ -54,7 +54,12 @@ struct Geom {
 }
 
 impl Geom {
-    fn new(x: (usize, usize, usize, usize), k: (usize, usize, usize, usize), stride: usize, pad: usize) -> candle_core::Result<Geom> {
+    fn new(
+        x: (usize, usize, usize, usize),
+        k: (usize, usize, usize, usize),
+        stride: usize,
+        pad: usize,
+    ) -> candle_core::Result<Geom> {
         let (n, c, h, w) = x;
         let (o, c2, kh, kw) = k;
         if c != c2 {
@@ -199,10 +204,9 @@ where
     let n = out.len() / per.max(1);
     let threads = rayon::current_num_threads();
     if n >= threads && threads > 1 {
-        out.par_chunks_mut(per).enumerate().for_each_init(
-            || vec![0f32; scratch],
-            |buf, (i, chunk)| f(i, chunk, buf, Parallelism::None),
-        );
+        out.par_chunks_mut(per)
+            .enumerate()
+            .for_each_init(|| vec![0f32; scratch], |buf, (i, chunk)| f(i, chunk, buf, Parallelism::None));
     } else {
         let mut buf = vec![0f32; scratch];
         let par = if threads > 1 { Parallelism::Rayon(threads) } else { Parallelism::None };
@@ -224,7 +228,7 @@ fn forward(g: &Geom, x: &[f32], w: &[f32]) -> Vec<f32> {
             (xi.as_ptr(), ohw, 1)
         } else {
             im2col(g, xi, cols);
-            (cols.as_ptr() as *const f32, 1, ck)
+            (cols.as_ptr(), 1, ck)
         };
         // SAFETY: dst is o × ohw, w is o × ck, rhs covers ck × ohw with the strides above.
         unsafe { matmul((g.o, ohw, ck), (dst.as_mut_ptr(), ohw, 1), (w.as_ptr(), ck, 1), rhs, false, par) }
@@ -243,13 +247,27 @@ fn backward_input(g: &Geom, dy: &[f32], w: &[f32]) -> Vec<f32> {
             // dx_i (c × hw) = wᵀ (c × o) · dy_i (o × hw)
             // SAFETY: sizes as stated; w is o × c row-major.
             unsafe {
-                matmul((g.c, ohw, g.o), (dxi.as_mut_ptr(), ohw, 1), (w.as_ptr(), 1, g.c), (dyi.as_ptr(), ohw, 1), false, par)
+                matmul(
+                    (g.c, ohw, g.o),
+                    (dxi.as_mut_ptr(), ohw, 1),
+                    (w.as_ptr(), 1, g.c),
+                    (dyi.as_ptr(), ohw, 1),
+                    false,
+                    par,
+                )
             }
         } else {
             // colsᵀ (ohw × ck) = dy_iᵀ (ohw × o) · w (o × ck), then scatter-add
             // SAFETY: cols holds ohw × ck; dy_i is o × ohw; w is o × ck.
             unsafe {
-                matmul((ohw, ck, g.o), (cols.as_mut_ptr(), ck, 1), (dyi.as_ptr(), 1, ohw), (w.as_ptr(), ck, 1), false, par)
+                matmul(
+                    (ohw, ck, g.o),
+                    (cols.as_mut_ptr(), ck, 1),
+                    (dyi.as_ptr(), 1, ohw),
+                    (w.as_ptr(), ck, 1),
+                    false,
+                    par,
+                )
             }
             col2im(g, cols, dxi);
         }
@@ -291,13 +309,25 @@ impl CustomOp2 for Conv2dGemm {
         "kiln-conv2d-gemm"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
         let g = Geom::new(dims4(l1)?, dims4(l2)?, self.stride, self.pad)?;
         let y = forward(&g, f32_slice(s1, l1)?, f32_slice(s2, l2)?);
         Ok((CpuStorage::F32(y), Shape::from((g.n, g.o, g.ho, g.wo))))
     }
 
-    fn bwd(&self, x: &Tensor, w: &Tensor, _y: &Tensor, dy: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        _y: &Tensor,
+        dy: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
         let dy = dy.contiguous()?;
         let (_, _, h, wd) = x.dims4()?;
         let dx = dy.apply_op2_no_bwd(w, &Conv2dBackInput { stride: self.stride, pad: self.pad, h, w: wd })?;
@@ -321,7 +351,13 @@ impl CustomOp2 for Conv2dBackInput {
         "kiln-conv2d-gemm-back-input"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (n, o, ho, wo) = dims4(l1)?;
         let (o2, c, kh, kw) = dims4(l2)?;
         let g = Geom::new((n, c, self.h, self.w), (o2, c, kh, kw), self.stride, self.pad)?;
@@ -347,7 +383,13 @@ impl CustomOp2 for Conv2dBackWeight {
         "kiln-conv2d-gemm-back-weight"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (n, c, h, w) = dims4(l1)?;
         let (n2, o, ho, wo) = dims4(l2)?;
         let g = Geom::new((n, c, h, w), (o, c, self.kh, self.kw), self.stride, self.pad)?;

@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use candle_core::{Device, Tensor};
 use rayon::prelude::*;
 
+use super::ml_err;
 use super::options::Data;
 use super::rng::{Rng, Stream};
 use super::tensor::fit_planar;
-use super::ml_err;
 use crate::error::{Error, Result};
 use crate::image::io::{load, Format};
 

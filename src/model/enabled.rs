@@ -61,7 +61,11 @@ enum Net {
 impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let a = &self.inner.arch;
-        write!(f, "Model({} {}x{}, latent {}, width {}, {} steps)", a.kind, a.size, a.size, a.latent, a.width, self.inner.steps)
+        write!(
+            f,
+            "Model({} {}x{}, latent {}, width {}, {} steps)",
+            a.kind, a.size, a.size, a.latent, a.width, self.inner.steps
+        )
     }
 }
 
@@ -112,7 +116,13 @@ impl Model {
     }
 
     /// A model from trained parameters (for a GAN: the generator's moving average).
-    pub(crate) fn from_params(arch: Arch, params: Params, device: Device, steps: u64, meta: HashMap<String, String>) -> Model {
+    pub(crate) fn from_params(
+        arch: Arch,
+        params: Params,
+        device: Device,
+        steps: u64,
+        meta: HashMap<String, String>,
+    ) -> Model {
         let mut specs = Specs::default();
         let net = match arch.kind {
             Kind::Vae => Net::Vae(Vae::new(&arch, &mut specs)),

@@ -108,7 +108,8 @@ impl<'a> File<'a> {
     pub fn parse(bytes: &'a [u8], path: &'a Path) -> Result<File<'a>> {
         let (_, header) = SafeTensors::read_metadata(bytes)
             .map_err(|e| model_err(path, format!("not a safetensors file or truncated ({e})")))?;
-        let meta = header.metadata().clone().ok_or_else(|| model_err(path, "no __metadata__: not a kiln model file"))?;
+        let meta =
+            header.metadata().clone().ok_or_else(|| model_err(path, "no __metadata__: not a kiln model file"))?;
         let st = SafeTensors::deserialize(bytes).map_err(|e| model_err(path, format!("corrupt or truncated ({e})")))?;
         let file = File { meta, st, path };
         let format = file.key("format")?;
@@ -166,7 +167,10 @@ impl<'a> File<'a> {
         for key in ["stages", "channel_plan"] {
             let got = self.key(key)?;
             if got != expected[key] {
-                return Err(model_err(self.path, format!("`{key}` is {got}, but size {size} and width {width} mean {}", expected[key])));
+                return Err(model_err(
+                    self.path,
+                    format!("`{key}` is {got}, but size {size} and width {width} mean {}", expected[key]),
+                ));
             }
         }
         Ok(arch)
@@ -177,7 +181,8 @@ impl<'a> File<'a> {
         let mut vars = BTreeMap::new();
         for (name, spec) in &specs.0 {
             let stored = format!("{prefix}{name}");
-            let view = self.st.tensor(&stored).map_err(|_| model_err(self.path, format!("tensor `{stored}` is missing")))?;
+            let view =
+                self.st.tensor(&stored).map_err(|_| model_err(self.path, format!("tensor `{stored}` is missing")))?;
             let t = self.to_tensor(&stored, &view, Some(&spec.shape), device)?;
             vars.insert(name.clone(), Var::from_tensor(&t).map_err(|e| model_err(self.path, e.to_string()))?);
         }
@@ -202,10 +207,14 @@ impl<'a> File<'a> {
         }
         if let Some(shape) = shape {
             if view.shape() != shape {
-                return Err(model_err(self.path, format!("tensor `{name}` has shape {:?}, expected {shape:?}", view.shape())));
+                return Err(model_err(
+                    self.path,
+                    format!("tensor `{name}` has shape {:?}, expected {shape:?}", view.shape()),
+                ));
             }
         }
-        let values: Vec<f32> = view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        let values: Vec<f32> =
+            view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
         if let Some(bad) = values.iter().position(|v| !v.is_finite()) {
             return Err(model_err(self.path, format!("tensor `{name}` holds a non-finite value at {bad}")));
         }

@@ -52,10 +52,7 @@ impl Latent {
 
     fn zip(&self, other: &Latent, op: &str, f: impl Fn(f32, f32) -> f32) -> Result<Latent> {
         if self.len() != other.len() {
-            return Err(Error::param(
-                op,
-                format!("latents differ in size: {} and {}", self.len(), other.len()),
-            ));
+            return Err(Error::param(op, format!("latents differ in size: {} and {}", self.len(), other.len())));
         }
         Ok(Latent(self.0.iter().zip(&other.0).map(|(a, b)| f(*a, *b)).collect()))
     }
@@ -107,9 +104,7 @@ impl Latent {
         }
         let t = t as f64;
         let (wa, wb) = (((1.0 - t) * omega).sin() / sin, (t * omega).sin() / sin);
-        Ok(Latent(
-            self.0.iter().zip(&other.0).map(|(a, b)| (wa * *a as f64 + wb * *b as f64) as f32).collect(),
-        ))
+        Ok(Latent(self.0.iter().zip(&other.0).map(|(a, b)| (wa * *a as f64 + wb * *b as f64) as f32).collect()))
     }
 }
 

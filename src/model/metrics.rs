@@ -17,7 +17,15 @@ use super::vae::{bce_with_logits_sum, kl_sum, Vae};
 use crate::error::Result;
 
 /// PSNR of decode(μ) and the single-draw ELBO per image on `eval`.
-pub fn vae(vae: &Vae, p: &Params, data: &Dataset, eval: &[usize], arch: &Arch, seed: u64, dev: &Device) -> Result<Metrics> {
+pub fn vae(
+    vae: &Vae,
+    p: &Params,
+    data: &Dataset,
+    eval: &[usize],
+    arch: &Arch,
+    seed: u64,
+    dev: &Device,
+) -> Result<Metrics> {
     let mut se = 0f64;
     let mut elbo = 0f64;
     let mut values = 0usize;

@@ -119,7 +119,16 @@ impl Conv {
     /// Declares `name.w` (o, c, k, k) and `name.b` (o); padding keeps the size for odd `k`,
     /// halves it for k = 4, stride 2.
     #[allow(clippy::too_many_arguments)]
-    pub fn new(specs: &mut Specs, name: &str, c: usize, o: usize, k: usize, stride: usize, gain: f32, spectral: bool) -> Conv {
+    pub fn new(
+        specs: &mut Specs,
+        name: &str,
+        c: usize,
+        o: usize,
+        k: usize,
+        stride: usize,
+        gain: f32,
+        spectral: bool,
+    ) -> Conv {
         let fan_in = c * k * k;
         let w = specs.add(format!("{name}.w"), vec![o, c, k, k], kaiming(fan_in, gain), true);
         let b = specs.add(format!("{name}.b"), vec![o], Init::Uniform(1.0 / (fan_in as f32).sqrt()), true);

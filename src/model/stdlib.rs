@@ -12,7 +12,13 @@ const MODELS: &[(&str, &[u8])] = &[];
 pub fn model_bytes(name: &str) -> Result<&'static [u8]> {
     MODELS.iter().find(|(n, _)| *n == name).map(|(_, b)| *b).ok_or_else(|| {
         let names: Vec<&str> = MODELS.iter().map(|(n, _)| *n).collect();
-        Error::param("load_model", format!("no shipped model `std/{name}` (shipped: {})", if names.is_empty() { "none".to_string() } else { names.join(", ") }))
+        Error::param(
+            "load_model",
+            format!(
+                "no shipped model `std/{name}` (shipped: {})",
+                if names.is_empty() { "none".to_string() } else { names.join(", ") }
+            ),
+        )
     })
 }
 

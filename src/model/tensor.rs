@@ -70,9 +70,8 @@ fn filter_weights(input: usize, output: usize) -> Vec<(usize, Vec<f32>)> {
             let centre = (o as f64 + 0.5) * scale;
             let lo = ((centre - support).floor().max(0.0)) as usize;
             let hi = ((centre + support).ceil() as usize).min(input);
-            let mut ws: Vec<f32> = (lo..hi)
-                .map(|i| (1.0 - ((i as f64 + 0.5 - centre) / support).abs()).max(0.0) as f32)
-                .collect();
+            let mut ws: Vec<f32> =
+                (lo..hi).map(|i| (1.0 - ((i as f64 + 0.5 - centre) / support).abs()).max(0.0) as f32).collect();
             let total: f32 = ws.iter().sum();
             if total > 0.0 {
                 ws.iter_mut().for_each(|w| *w /= total);
@@ -102,7 +101,8 @@ pub fn tensor_images(t: &Tensor) -> Result<Vec<Image>> {
     if c != 3 {
         return Err(Error::Internal(format!("model output has {c} channels, not 3")));
     }
-    let data: Vec<f32> = t.to_dtype(DType::F32).and_then(|t| t.flatten_all()).and_then(|t| t.to_vec1()).map_err(ml_err)?;
+    let data: Vec<f32> =
+        t.to_dtype(DType::F32).and_then(|t| t.flatten_all()).and_then(|t| t.to_vec1()).map_err(ml_err)?;
     (0..n)
         .map(|i| {
             let plane = &data[i * 3 * h * w..(i + 1) * 3 * h * w];

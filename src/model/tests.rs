@@ -108,7 +108,8 @@ fn save_load_round_trip_gives_identical_outputs() {
     let dir = tempfile::tempdir().unwrap();
     for kind in [Kind::Vae, Kind::Gan] {
         let o = toy_options();
-        let (model, _) = if kind == Kind::Vae { train_vae(&o, &mut |_| {}) } else { train_gan(&o, &mut |_| {}) }.unwrap();
+        let (model, _) =
+            if kind == Kind::Vae { train_vae(&o, &mut |_| {}) } else { train_gan(&o, &mut |_| {}) }.unwrap();
         let path = dir.path().join(format!("{kind}.safetensors"));
         model.save(&path).unwrap();
         let loaded = Model::load(&path).unwrap();

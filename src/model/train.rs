@@ -59,8 +59,23 @@ pub fn output_paths(out: &Path) -> (PathBuf, PathBuf) {
 
 /// The networks and optimiser state of one run.
 enum Nets {
-    Vae { vae: Vae, p: Params, trainable: Vec<String>, opt: Adam },
-    Gan { g: Generator, d: Discriminator, gp: Params, dp: Params, ema: Params, g_names: Vec<String>, d_names: Vec<String>, opt_g: Adam, opt_d: Adam },
+    Vae {
+        vae: Vae,
+        p: Params,
+        trainable: Vec<String>,
+        opt: Adam,
+    },
+    Gan {
+        g: Generator,
+        d: Discriminator,
+        gp: Params,
+        dp: Params,
+        ema: Params,
+        g_names: Vec<String>,
+        d_names: Vec<String>,
+        opt_g: Adam,
+        opt_d: Adam,
+    },
 }
 
 const GAN_BETAS: (f64, f64) = (0.5, 0.99);
@@ -121,7 +136,8 @@ impl Nets {
                 let ema = file.params(&gs, "", dev)?;
                 let gp = file.params(&gs, "train.", dev)?;
                 let dp = file.params(&ds, "", dev)?;
-                let (mut opt_g, mut opt_d) = (Adam::new(opts.lr, GAN_BETAS.0, GAN_BETAS.1), Adam::new(opts.lr, GAN_BETAS.0, GAN_BETAS.1));
+                let (mut opt_g, mut opt_d) =
+                    (Adam::new(opts.lr, GAN_BETAS.0, GAN_BETAS.1), Adam::new(opts.lr, GAN_BETAS.0, GAN_BETAS.1));
                 restore(&mut opt_g, "adam_g")?;
                 restore(&mut opt_d, "adam_d")?;
                 Ok(Nets::Gan { g, d, gp, dp, ema, g_names: trainable(&gs), d_names: trainable(&ds), opt_g, opt_d })
@@ -172,7 +188,14 @@ impl Nets {
     }
 
     /// One optimisation step on batch `x` (images in [0, 1]); returns the named losses.
-    fn step(&mut self, arch: &Arch, x: &Tensor, rng: &mut Rng, step: u64, beta: f64) -> candle_core::Result<Vec<(&'static str, f64)>> {
+    fn step(
+        &mut self,
+        arch: &Arch,
+        x: &Tensor,
+        rng: &mut Rng,
+        step: u64,
+        beta: f64,
+    ) -> candle_core::Result<Vec<(&'static str, f64)>> {
         let n = x.dim(0)?;
         let dev = x.device();
         match self {
@@ -267,7 +290,11 @@ fn train(kind: Kind, opts: &TrainOptions, progress: &mut dyn FnMut(&Progress)) -
             let bytes = std::fs::read(ckpt).map_err(|e| Error::io(ckpt, e))?;
             let file = File::parse(&bytes, ckpt)?;
             check_resumable(&file, &arch, opts, train_idx.len(), ckpt)?;
-            pos = Position { epoch: file.number("epoch")?, epoch_step: file.number("epoch_step")?, step: file.number("steps")? };
+            pos = Position {
+                epoch: file.number("epoch")?,
+                epoch_step: file.number("epoch_step")?,
+                step: file.number("steps")?,
+            };
             nets = Some(Nets::resume(&arch, opts, &file, &dev)?);
         }
     }
@@ -276,7 +303,11 @@ fn train(kind: Kind, opts: &TrainOptions, progress: &mut dyn FnMut(&Progress)) -
         None => Nets::fresh(&arch, opts, &dev)?,
     };
 
-    let report = |progress: &mut dyn FnMut(&Progress), event: Event, pos: Position, losses: Vec<(&'static str, f64)>, run_steps: u64| {
+    let report = |progress: &mut dyn FnMut(&Progress),
+                  event: Event,
+                  pos: Position,
+                  losses: Vec<(&'static str, f64)>,
+                  run_steps: u64| {
         progress(&Progress {
             event,
             epoch: pos.epoch,
@@ -302,7 +333,7 @@ fn train(kind: Kind, opts: &TrainOptions, progress: &mut dyn FnMut(&Progress)) -
     let write_grid = |nets: &Nets| -> Result<Option<PathBuf>> {
         let Some((_, png)) = &paths else { return Ok(None) };
         let z = Tensor::from_vec(grid_latents.clone(), (64, arch.latent), &dev).map_err(ml_err)?;
-        let images = decode(&nets, &z)?;
+        let images = decode(nets, &z)?;
         save(&grid(&tensor_images(&images)?, 8)?, png, &SaveOptions::default())?;
         Ok(Some(png.clone()))
     };
@@ -318,7 +349,13 @@ fn train(kind: Kind, opts: &TrainOptions, progress: &mut dyn FnMut(&Progress)) -
             if opts.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
                 save_checkpoint(&nets, pos)?;
                 if let Some((_, _)) = &paths {
-                    let model = Model::from_params(arch, nets.model_params().clone(), dev.clone(), pos.step, run_metadata(&arch, opts, pos, train_idx.len()));
+                    let model = Model::from_params(
+                        arch,
+                        nets.model_params().clone(),
+                        dev.clone(),
+                        pos.step,
+                        run_metadata(&arch, opts, pos, train_idx.len()),
+                    );
                     model.save(opts.out.as_deref().unwrap())?;
                 }
                 return Err(Error::Cancelled(format!(
@@ -333,7 +370,10 @@ fn train(kind: Kind, opts: &TrainOptions, progress: &mut dyn FnMut(&Progress)) -
             let x = data.batch(idx, Some(&flips), &dev)?;
             let losses = nets.step(&arch, &x, &mut rng, pos.step, opts.beta).map_err(ml_err)?;
             if losses.iter().any(|(_, v)| !v.is_finite()) {
-                return Err(Error::Internal(format!("{op}: loss became {losses:?} at step {}; try a lower lr", pos.step)));
+                return Err(Error::Internal(format!(
+                    "{op}: loss became {losses:?} at step {}; try a lower lr",
+                    pos.step
+                )));
             }
             if sums.is_empty() {
                 sums = losses.iter().map(|(k, _)| (*k, 0.0)).collect();
@@ -409,7 +449,9 @@ fn check_resumable(file: &File<'_>, arch: &Arch, opts: &TrainOptions, n_train: u
             stored.kind, stored.size, stored.latent, stored.width, arch.kind, arch.size, arch.latent, arch.width
         ));
     }
-    for (key, want) in [("seed", opts.seed.to_string()), ("batch", opts.batch.to_string()), ("train_images", n_train.to_string())] {
+    for (key, want) in
+        [("seed", opts.seed.to_string()), ("batch", opts.batch.to_string()), ("train_images", n_train.to_string())]
+    {
         let got = file.key(key)?;
         if got != want {
             return bad(format!("it was trained with {key} {got}, this run has {want}"));

@@ -20,8 +20,21 @@ use crate::Image;
 use rhai::{Dynamic, Map, NativeCallContext};
 
 const TRAIN_KEYS: &[&str] = &[
-    "data", "size", "latent", "width", "epochs", "batch", "lr", "seed", "out", "holdout", "beta", "sample_every", "flip",
-    "resume", "device",
+    "data",
+    "size",
+    "latent",
+    "width",
+    "epochs",
+    "batch",
+    "lr",
+    "seed",
+    "out",
+    "holdout",
+    "beta",
+    "sample_every",
+    "flip",
+    "resume",
+    "device",
 ];
 
 fn seed_arg(op: &str, v: &Dynamic) -> RhaiResult<u64> {
@@ -49,7 +62,9 @@ fn train_options(ctx: &NativeCallContext, op: &'static str, map: Map) -> RhaiRes
             Data::Folder(full)
         }
         Some(v) => Data::Images(array(op, "option 'data'", v, |x| {
-            x.clone().try_cast::<Image>().ok_or_else(|| fail(op, "option 'data' must be a folder or an array of images"))
+            x.clone()
+                .try_cast::<Image>()
+                .ok_or_else(|| fail(op, "option 'data' must be a folder or an array of images"))
         })?),
     };
     let mut t = TrainOptions::new(data);
@@ -430,9 +445,7 @@ mod model_api {
     pub fn model_to_debug(m: &mut Model) -> String {
         format!("{m:?}")
     }
-
 }
-
 
 #[cfg(all(test, feature = "ml"))]
 mod tests {
@@ -486,11 +499,9 @@ mod tests {
         assert!(e.contains("load_model"), "{e}");
         let e = err(r#"load_model("std/no_such_model")"#);
         assert!(e.contains("no shipped model"), "{e}");
-        let e = err(
-            r#"let t = [image(8, 8, "red"), image(8, 8, "blue")];
+        let e = err(r#"let t = [image(8, 8, "red"), image(8, 8, "blue")];
                let g = train_gan(#{ data: t, size: 8, latent: 2, width: 2, epochs: 1, batch: 2, holdout: 0 });
-               g.encode(t[0])"#,
-        );
+               g.encode(t[0])"#);
         assert!(e.contains("no encoder"), "{e}");
     }
 }
