@@ -263,3 +263,15 @@ fn latent_ops_and_decode_checks() {
     let v = model.decode(&z.add(&model.latent(9).scale(0.3)).unwrap()).unwrap();
     assert_eq!(v.dimensions(), (8, 8));
 }
+
+#[test]
+fn shipped_models_load_and_sample() {
+    assert!(!model_names().is_empty());
+    for name in model_names() {
+        let m = Model::load(format!("std/{name}").as_ref()).unwrap();
+        assert_eq!(m.size(), 32, "{name}");
+        let s = m.sample(2, 0).unwrap();
+        assert_eq!(s[1].dimensions(), (32, 32));
+        assert!(m.metadata("kiln_version").is_some());
+    }
+}

@@ -78,7 +78,10 @@ enum Nets {
     },
 }
 
-const GAN_BETAS: (f64, f64) = (0.5, 0.99);
+/// Adam betas for the GAN (β1 = 0 as in SNGAN/StyleGAN) and the discriminator's learning-rate
+/// multiplier (two time-scale update rule, Heusel et al. 2017).
+const GAN_BETAS: (f64, f64) = (0.0, 0.99);
+const D_LR_FACTOR: f64 = 2.0;
 const VAE_BETAS: (f64, f64) = (0.9, 0.999);
 const EMA_DECAY: f64 = 0.999;
 
@@ -107,7 +110,7 @@ impl Nets {
                 let names = trainable(&specs);
                 let (g_names, d_names) = names.into_iter().partition(|n| n.starts_with("g."));
                 let opt_g = Adam::new(opts.lr, GAN_BETAS.0, GAN_BETAS.1);
-                let opt_d = Adam::new(opts.lr, GAN_BETAS.0, GAN_BETAS.1);
+                let opt_d = Adam::new(opts.lr * D_LR_FACTOR, GAN_BETAS.0, GAN_BETAS.1);
                 Ok(Nets::Gan { g, d, gp, dp, ema, g_names, d_names, opt_g, opt_d })
             }
         }
@@ -137,7 +140,7 @@ impl Nets {
                 let gp = file.params(&gs, "train.", dev)?;
                 let dp = file.params(&ds, "", dev)?;
                 let (mut opt_g, mut opt_d) =
-                    (Adam::new(opts.lr, GAN_BETAS.0, GAN_BETAS.1), Adam::new(opts.lr, GAN_BETAS.0, GAN_BETAS.1));
+                    (Adam::new(opts.lr, GAN_BETAS.0, GAN_BETAS.1), Adam::new(opts.lr * D_LR_FACTOR, GAN_BETAS.0, GAN_BETAS.1));
                 restore(&mut opt_g, "adam_g")?;
                 restore(&mut opt_d, "adam_d")?;
                 Ok(Nets::Gan { g, d, gp, dp, ema, g_names: trainable(&gs), d_names: trainable(&ds), opt_g, opt_d })
