@@ -31,6 +31,8 @@ mod metrics;
 #[cfg(feature = "ml")]
 mod nn;
 #[cfg(feature = "ml")]
+mod ops;
+#[cfg(feature = "ml")]
 mod rng;
 #[cfg(feature = "ml")]
 mod stdlib;

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use candle_core::{backprop::GradStore, Device, Tensor, Var, D};
 
 use super::conv_gemm;
+use super::ops;
 use super::rng::{Rng, Stream};
 
 type CResult<T> = candle_core::Result<T>;
@@ -143,8 +144,7 @@ impl Conv {
             None => p.get(&self.w).clone(),
         };
         let y = conv_gemm::conv2d(x, &w, self.stride, self.pad)?;
-        let b = p.get(&self.b);
-        y.broadcast_add(&b.reshape((1, b.dim(0)?, 1, 1))?)
+        ops::add_bias(&y, p.get(&self.b))
     }
 }
 
@@ -198,14 +198,12 @@ fn l2_normalise(x: &Tensor) -> CResult<Tensor> {
 
 /// max(x, 0.2 x).
 pub fn leaky(x: &Tensor) -> CResult<Tensor> {
-    x.maximum(&x.affine(0.2, 0.0)?)
+    ops::leaky(x)
 }
 
-/// Nearest-neighbour 2× upsampling by broadcasting (its gradient is a plain sum, which candle
-/// differentiates exactly; candle's own upsample backward is a grouped conv).
+/// Nearest-neighbour 2× upsampling.
 pub fn upsample2(x: &Tensor) -> CResult<Tensor> {
-    let (n, c, h, w) = x.dims4()?;
-    x.reshape((n, c, h, 1, w, 1))?.broadcast_as((n, c, h, 2, w, 2))?.reshape((n, c, 2 * h, 2 * w))
+    ops::upsample2(x)
 }
 
 /// Pixel-wise feature normalisation (ProGAN): stateless, so there is no train/eval difference.

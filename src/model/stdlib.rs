@@ -6,8 +6,7 @@
 use crate::error::{Error, Result};
 
 /// (name, bytes) of every shipped model.
-const MODELS: &[(&str, &[u8])] =
-    &[("materials_vae", include_bytes!("../../stdlib/models/materials_vae.safetensors"))];
+const MODELS: &[(&str, &[u8])] = &[("materials_vae", include_bytes!("../../stdlib/models/materials_vae.safetensors"))];
 
 /// The bytes of shipped model `name`.
 pub fn model_bytes(name: &str) -> Result<&'static [u8]> {

@@ -139,8 +139,10 @@ impl Nets {
                 let ema = file.params(&gs, "", dev)?;
                 let gp = file.params(&gs, "train.", dev)?;
                 let dp = file.params(&ds, "", dev)?;
-                let (mut opt_g, mut opt_d) =
-                    (Adam::new(opts.lr, GAN_BETAS.0, GAN_BETAS.1), Adam::new(opts.lr * D_LR_FACTOR, GAN_BETAS.0, GAN_BETAS.1));
+                let (mut opt_g, mut opt_d) = (
+                    Adam::new(opts.lr, GAN_BETAS.0, GAN_BETAS.1),
+                    Adam::new(opts.lr * D_LR_FACTOR, GAN_BETAS.0, GAN_BETAS.1),
+                );
                 restore(&mut opt_g, "adam_g")?;
                 restore(&mut opt_d, "adam_d")?;
                 Ok(Nets::Gan { g, d, gp, dp, ema, g_names: trainable(&gs), d_names: trainable(&ds), opt_g, opt_d })
