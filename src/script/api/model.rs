@@ -142,7 +142,7 @@ mod model_api {
     /// "vae" or "gan".
     ///
     /// ```rhai
-    /// let m = load_model("std/materials_gan");
+    /// let m = load_model("models/tiles_gan.safetensors");
     /// if m.kind == "gan" { print("no encoder"); }
     /// ```
     #[rhai_fn(get = "kind", pure)]
@@ -175,7 +175,7 @@ mod model_api {
     /// `n` images from random latents drawn with the run's seed (`--seed`).
     ///
     /// ```rhai
-    /// let tiles = load_model("std/materials_gan").sample(8);
+    /// let tiles = load_model("models/tiles_gan.safetensors").sample(8);
     /// ```
     #[rhai_fn(name = "sample", return_raw)]
     pub fn sample(ctx: NativeCallContext, m: &mut Model, n: Dynamic) -> RhaiResult<Array> {
@@ -198,7 +198,7 @@ mod model_api {
     /// The standard-normal latent for `seed`: `m.decode(m.latent(s))` is `m.sample(1, s)[0]`.
     ///
     /// ```rhai
-    /// let m = load_model("std/materials_gan");
+    /// let m = load_model("models/tiles_gan.safetensors");
     /// let z = m.latent(7);
     /// ```
     #[rhai_fn(return_raw)]
@@ -209,7 +209,7 @@ mod model_api {
     /// The image for a latent.
     ///
     /// ```rhai
-    /// let m = load_model("std/materials_gan");
+    /// let m = load_model("models/tiles_gan.safetensors");
     /// let img = m.decode(m.latent(1) * 0.7);
     /// ```
     #[rhai_fn(return_raw)]
@@ -244,7 +244,7 @@ mod model_api {
     /// Straight-line interpolation between two latents: `a` at t = 0, `b` at t = 1.
     ///
     /// ```rhai
-    /// let m = load_model("std/materials_gan");
+    /// let m = load_model("models/tiles_gan.safetensors");
     /// let mid = m.decode(lerp(m.latent(1), m.latent(2), 0.5));
     /// ```
     #[rhai_fn(return_raw)]
@@ -255,7 +255,7 @@ mod model_api {
     /// Spherical interpolation, which keeps the length a Gaussian latent expects (smoother strips).
     ///
     /// ```rhai
-    /// let m = load_model("std/materials_gan");
+    /// let m = load_model("models/tiles_gan.safetensors");
     /// let strip = [];
     /// for i in 0..=4 { strip.push(m.decode(slerp(m.latent(1), m.latent(2), i / 4.0))); }
     /// ```
