@@ -21,7 +21,9 @@ fn table(dir: &Path, ext: &str, bytes: bool) -> String {
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // Read at run time: a compiled build script can be shared between checkouts of the crate.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest_dir);
     let out = Path::new(&std::env::var("OUT_DIR").unwrap()).join("stdlib.rs");
     let code = format!(
         "/// Embedded stdlib modules: (name, source).\npub static MODULES: &[(&str, &str)] = {};\n\

@@ -19,11 +19,18 @@
 //! ```
 
 mod error;
+mod field;
 mod image;
 mod limits;
 mod model;
 
 pub use crate::error::{finite, Error, Result};
+/// Field -> Image bridges: `render_rgb`, `displace`, `with_alpha`, `mask` by a field.
+pub use crate::field::raster;
+pub use crate::field::{
+    noise_image, scatter, Bricks, CellOutput, Field, Fractal, FractalKind, Noise, NoiseImageKind, NoiseKind,
+    NoiseOptions, Palette, Pattern, Rng, Scatter, VoronoiOutput, WorleyOutput,
+};
 pub use crate::image::color;
 pub use crate::image::io::{self, Compression, Format, SaveOptions};
 pub use crate::image::ops;
@@ -40,6 +47,9 @@ pub use crate::model::{
 
 #[cfg(feature = "script")]
 pub mod script;
+
+#[cfg(feature = "watch")]
+pub mod live;
 
 #[cfg(feature = "cli")]
 pub mod cli;

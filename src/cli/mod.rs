@@ -11,6 +11,8 @@ use clap::{Parser, Subcommand};
 
 mod doc;
 mod run;
+#[cfg(feature = "watch")]
+mod watch;
 
 /// Exit code for a script error.
 pub const EXIT_SCRIPT: u8 = 1;
@@ -25,12 +27,17 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per process; boxing the big variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run a script and write its result.
     Run(run::RunArgs),
     /// Print the script API reference (Markdown).
     Doc(doc::DocArgs),
+    /// Re-run a script whenever it or its inputs change, with a live preview in the browser.
+    #[cfg(feature = "watch")]
+    Watch(watch::WatchArgs),
 }
 
 /// `--version` text: the crate version and the compiled features.
@@ -48,6 +55,20 @@ fn version() -> &'static str {
     Box::leak(format!("{} (features: {})", env!("CARGO_PKG_VERSION"), features.join(", ")).into_boxed_str())
 }
 
+/// What `run` and `watch` share before the first run: the out folder exists and the pixel
+/// ceiling is set. Errors are usage errors.
+pub(crate) fn prepare_run(out: Option<&std::path::Path>, max_pixels: Option<u64>) -> Result<crate::Limits, String> {
+    if let Some(dir) = out {
+        std::fs::create_dir_all(dir).map_err(|e| format!("--out {}: {e}", dir.display()))?;
+    }
+    let mut limits = crate::Limits::default();
+    if let Some(p) = max_pixels {
+        limits.max_pixels = p;
+        crate::limits::set_max_pixels(p);
+    }
+    Ok(limits)
+}
+
 /// Runs the command line and returns the process exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let cli = match Cli::try_parse_from(args) {
@@ -61,5 +82,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Doc(args) => doc::run(args),
+        #[cfg(feature = "watch")]
+        Command::Watch(args) => watch::run(args),
     }
 }

@@ -9,7 +9,6 @@ use clap::Args;
 use crate::cli::{EXIT_SCRIPT, EXIT_USAGE};
 use crate::image::io::{self, SaveOptions};
 use crate::image::Image;
-use crate::limits::Limits;
 use crate::script::{Host, RunConfig};
 
 #[derive(Args, Debug)]
@@ -66,7 +65,7 @@ fn script_error(msg: impl std::fmt::Display) -> ExitCode {
 }
 
 /// Validated `--set` pairs.
-fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>, String> {
+pub(crate) fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>, String> {
     sets.iter()
         .map(|s| match s.split_once('=') {
             Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
@@ -84,6 +83,16 @@ fn numbered(path: &Path, index: usize, count: usize) -> PathBuf {
         return PathBuf::from(format!("{}{:0width$}{}", &text[..pos], index, rest));
     }
     if count <= 1 {
+        return path.to_path_buf();
+    }
+    let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+    let ext = path.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+    path.with_file_name(format!("{stem}-{index}{ext}"))
+}
+
+/// `path` with `-index` before the extension, for index > 0.
+fn with_suffix(path: &Path, index: usize) -> PathBuf {
+    if index == 0 {
         return path.to_path_buf();
     }
     let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
@@ -112,16 +121,10 @@ pub fn run(args: RunArgs) -> ExitCode {
             return usage(format!("--threads {n}: cannot start that many worker threads"));
         }
     }
-    if let Some(dir) = &args.out {
-        if let Err(e) = std::fs::create_dir_all(dir) {
-            return usage(format!("--out {}: {e}", dir.display()));
-        }
-    }
-    let mut limits = Limits::default();
-    if let Some(p) = args.max_pixels {
-        limits.max_pixels = p;
-        crate::limits::set_max_pixels(p);
-    }
+    let mut limits = match crate::cli::prepare_run(args.out.as_deref(), args.max_pixels) {
+        Ok(l) => l,
+        Err(e) => return usage(e),
+    };
     limits.deadline = args.timeout.map(Duration::from_secs_f64);
 
     let total = Instant::now();
@@ -169,8 +172,13 @@ pub fn run(args: RunArgs) -> ExitCode {
             } else {
                 let count = outcome.images.len();
                 for (i, img) in outcome.images.iter().enumerate() {
-                    let index = if args.frames > 1 { frame as usize } else { i };
-                    let path = numbered(out, index, count.max(args.frames as usize));
+                    // One file per frame; a frame's extra result images get `-1`, `-2`... so
+                    // they do not overwrite the first.
+                    let path = if args.frames > 1 {
+                        with_suffix(&numbered(out, frame as usize, args.frames as usize), i)
+                    } else {
+                        numbered(out, i, count)
+                    };
                     if let Err(e) = write_output(&path, img) {
                         return script_error(e);
                     }
@@ -223,6 +231,13 @@ mod tests {
         assert_eq!(numbered(Path::new("out/f_####.png"), 7, 10), PathBuf::from("out/f_0007.png"));
         assert_eq!(numbered(Path::new("a.png"), 1, 3), PathBuf::from("a-1.png"));
         assert_eq!(numbered(Path::new("a.png"), 0, 1), PathBuf::from("a.png"));
+    }
+
+    #[test]
+    fn extra_images_of_a_frame_get_a_suffix() {
+        let p = numbered(Path::new("out/f_####.png"), 3, 10);
+        assert_eq!(with_suffix(&p, 0), PathBuf::from("out/f_0003.png"));
+        assert_eq!(with_suffix(&p, 2), PathBuf::from("out/f_0003-2.png"));
     }
 
     #[test]

@@ -58,12 +58,19 @@ impl Image {
     pub fn filled(width: u32, height: u32, color: Color) -> Result<Image> {
         let (w, h) = check_size(width as i64, height as i64)?;
         let px = color.to_array();
-        let mut data = Vec::new();
-        data.try_reserve_exact(w as usize * h as usize * CHANNELS)
-            .map_err(|_| Error::Limit(format!("out of memory for a {w}x{h} image")))?;
-        for _ in 0..(w as usize * h as usize) {
-            data.extend_from_slice(&px);
+        let len = w as usize * h as usize * CHANNELS;
+        if px == [0.0; 4] {
+            // calloc: the pages are faulted in later by whoever writes them, in parallel.
+            return Ok(Image { width: w, height: h, data: Arc::new(vec![0.0; len]) });
         }
+        let mut data = Vec::new();
+        data.try_reserve_exact(len).map_err(|_| Error::Limit(format!("out of memory for a {w}x{h} image")))?;
+        data.resize(len, 0.0);
+        data.par_chunks_mut(CHANNELS * 4096).for_each(|chunk| {
+            for p in chunk.chunks_exact_mut(CHANNELS) {
+                p.copy_from_slice(&px);
+            }
+        });
         Ok(Image { width: w, height: h, data: Arc::new(data) })
     }
 

@@ -222,6 +222,8 @@ fn sector(h: f32, c: f32, x: f32) -> [f32; 3] {
 }
 
 /// Linear sRGB to Oklab `[L, a, b]` (Björn Ottosson, 2020).
+// The matrices are kept digit for digit as published, so they can be checked against the source.
+#[allow(clippy::excessive_precision)]
 pub fn linear_to_oklab([r, g, b]: [f32; 3]) -> [f32; 3] {
     let l = 0.4122214708 * r + 0.5363325363 * g + 0.0514459929 * b;
     let m = 0.2119034982 * r + 0.6806995451 * g + 0.1073969566 * b;
@@ -235,6 +237,7 @@ pub fn linear_to_oklab([r, g, b]: [f32; 3]) -> [f32; 3] {
 }
 
 /// Oklab `[L, a, b]` to linear sRGB.
+#[allow(clippy::excessive_precision)]
 pub fn oklab_to_linear([l, a, b]: [f32; 3]) -> [f32; 3] {
     let l_ = l + 0.3963377774 * a + 0.2158037573 * b;
     let m_ = l - 0.1055613458 * a - 0.0638541728 * b;

@@ -122,6 +122,11 @@ pub fn decode(bytes: &[u8], name: &Path) -> Result<Image> {
     }
     let mut reader = reader.with_guessed_format().map_err(|e| decode_err(e.to_string()))?;
     let format = reader.format().ok_or_else(|| decode_err("not a recognised image format".into()))?;
+    if format == ImageFormat::Png {
+        if let Some(img) = png_rows::decode(bytes).map_err(|e| decode_err(e.to_string()))? {
+            return Ok(img);
+        }
+    }
     // Refuse oversized images before the decoder allocates (decompression bombs).
     let mut lim = image::Limits::default();
     lim.max_image_width = Some(limits::MAX_DIMENSION);
@@ -135,6 +140,101 @@ pub fn decode(bytes: &[u8], name: &Path) -> Result<Image> {
     let dynamic = reader.decode().map_err(|e| decode_err(e.to_string()))?;
     let scene_linear = matches!(format, ImageFormat::OpenExr | ImageFormat::Hdr);
     from_dynamic(dynamic, scene_linear)
+}
+
+/// PNG decoding that overlaps inflating with the f32 conversion.
+///
+/// Why not `image`'s PNG path: it inflates the whole picture into a `u8` buffer on one thread, and
+/// only then can kiln convert it to RGBA f32 — a second pass over 256 MiB at 4096² that measured
+/// as a fifth of a whole `kiln run` of the peer workloads. Here the same `png` decoder hands over
+/// bands of rows, and each band is converted on another worker while the next one inflates.
+/// Interlaced files are left to the `image` crate (`Ok(None)`).
+mod png_rows {
+    use super::*;
+
+    /// Rows per band handed to a worker.
+    const BAND: usize = 32;
+
+    pub fn decode(bytes: &[u8]) -> std::result::Result<Option<Image>, String> {
+        let mut decoder = png::Decoder::new(Cursor::new(bytes));
+        decoder.set_transformations(png::Transformations::EXPAND);
+        let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
+        let info = reader.info();
+        if info.interlaced {
+            return Ok(None);
+        }
+        let (w, h) = (info.width, info.height);
+        check_size(w as i64, h as i64).map_err(|e| e.to_string())?;
+        let (color, depth) = reader.output_color_type();
+        let channels = color.samples();
+        let wide = depth == png::BitDepth::Sixteen;
+        let line = reader.output_line_size(w).ok_or("row size overflows")?;
+        // `vec!` of zeros is a calloc: fresh pages nobody touches until the converting workers
+        // write them, so the page faults are spread over the workers instead of this thread.
+        let mut out = vec![0.0f32; w as usize * h as usize * 4];
+        let mut failure = None;
+        rayon::scope(|s| {
+            let mut rest: &mut [f32] = &mut out;
+            let mut y = 0usize;
+            while y < h as usize {
+                let rows = BAND.min(h as usize - y);
+                let mut band = vec![0u8; rows * line];
+                for r in 0..rows {
+                    if let Err(e) = reader.read_row(&mut band[r * line..(r + 1) * line]) {
+                        failure = Some(e.to_string());
+                        return;
+                    }
+                }
+                let (dst, tail) = std::mem::take(&mut rest).split_at_mut(rows * w as usize * 4);
+                rest = tail;
+                s.spawn(move |_| convert(&band, line, dst, w as usize, channels, wide));
+                y += rows;
+            }
+        });
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        // Reads to the end of the image data and checks its CRC and the trailing chunks, so a
+        // truncated file is an error even when every row happened to inflate.
+        reader.finish().map_err(|e| e.to_string())?;
+        Image::from_rgba(w, h, out).map(Some).map_err(|e| e.to_string())
+    }
+
+    /// One band of packed PNG rows (1–4 samples of 8 or 16 bits, big-endian) to RGBA f32.
+    fn convert(band: &[u8], line: usize, dst: &mut [f32], w: usize, channels: usize, wide: bool) {
+        for (src, dst) in band.chunks_exact(line).zip(dst.chunks_exact_mut(w * 4)) {
+            // The common photo case gets a branch-free loop.
+            if !wide && channels == 3 {
+                for (s, d) in src.chunks_exact(3).zip(dst.chunks_exact_mut(4)) {
+                    d.copy_from_slice(&[s[0] as f32 / 255.0, s[1] as f32 / 255.0, s[2] as f32 / 255.0, 1.0]);
+                }
+                continue;
+            }
+            for (x, px) in dst.chunks_exact_mut(4).enumerate() {
+                let sample = |c: usize| -> f32 {
+                    if wide {
+                        let i = (x * channels + c) * 2;
+                        u16::from_be_bytes([src[i], src[i + 1]]) as f32 / 65535.0
+                    } else {
+                        src[x * channels + c] as f32 / 255.0
+                    }
+                };
+                let p = match channels {
+                    1 => {
+                        let v = sample(0);
+                        [v, v, v, 1.0]
+                    }
+                    2 => {
+                        let v = sample(0);
+                        [v, v, v, sample(1)]
+                    }
+                    3 => [sample(0), sample(1), sample(2), 1.0],
+                    _ => [sample(0), sample(1), sample(2), sample(3)],
+                };
+                px.copy_from_slice(&p);
+            }
+        }
+    }
 }
 
 /// Converts a decoded `image` crate buffer to an [`Image`].
@@ -201,6 +301,12 @@ fn to_u16(v: f32) -> u16 {
 /// Pixels packed to 8 bits with `channels` of R, G, B, A (1 = Pillow luma).
 fn pack_u8(img: &Image, channels: usize) -> Vec<u8> {
     let mut out = vec![0u8; img.pixel_count() * channels];
+    pack_u8_into(img, channels, &mut out);
+    out
+}
+
+/// [`pack_u8`] into a caller's buffer of exactly `pixels * channels` bytes.
+fn pack_u8_into(img: &Image, channels: usize, out: &mut [u8]) {
     out.par_chunks_mut(channels * 4096).zip(img.pixels().par_chunks(4 * 4096)).for_each(|(d, s)| {
         for (d, s) in d.chunks_exact_mut(channels).zip(s.chunks_exact(4)) {
             if channels == 1 {
@@ -212,6 +318,17 @@ fn pack_u8(img: &Image, channels: usize) -> Vec<u8> {
             }
         }
     });
+}
+
+/// Binary 8-bit PPM (3 channels) or PGM (1 channel), packed straight into the output buffer.
+/// The `image` crate's PNM encoder takes a packed copy and copies it again; at 4096² that second
+/// copy and its page faults were a measurable part of a whole `kiln run`.
+fn encode_pnm8(img: &Image, channels: usize) -> Vec<u8> {
+    let magic = if channels == 1 { "P5" } else { "P6" };
+    let header = format!("{magic}\n{} {}\n255\n", img.width(), img.height());
+    let mut out = vec![0u8; header.len() + img.pixel_count() * channels];
+    out[..header.len()].copy_from_slice(header.as_bytes());
+    pack_u8_into(img, channels, &mut out[header.len()..]);
     out
 }
 
@@ -303,6 +420,8 @@ pub fn encode(img: &Image, format: Format, opts: &SaveOptions, name: &Path) -> R
         }
         (Format::Bmp, _) => image::codecs::bmp::BmpEncoder::new(cursor).write_image(&pack_u8(img, 4), w, h, C::Rgba8),
         (Format::Qoi, _) => image::codecs::qoi::QoiEncoder::new(cursor).write_image(&pack_u8(img, 4), w, h, C::Rgba8),
+        (Format::Ppm, 8) => return Ok(encode_pnm8(img, 3)),
+        (Format::Pgm, 8) => return Ok(encode_pnm8(img, 1)),
         (Format::Ppm | Format::Pgm | Format::Pam, _) => {
             use image::codecs::pnm::{PnmEncoder, PnmSubtype, SampleEncoding};
             let (sub, ch) = match format {
@@ -371,6 +490,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut tmp =
         tempfile::Builder::new().prefix(".kiln-").suffix(".tmp").tempfile_in(&dir).map_err(|e| Error::io(&dir, e))?;
     tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    // Temp files are created private (0600); an image kiln writes should be readable like any
+    // other file the user creates.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(|e| Error::io(path, e))?;
+    }
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
 }
@@ -414,6 +540,47 @@ mod tests {
             let tol = if bits == 8 { 0.5 / 255.0 + 1e-6 } else { 0.5 / 65535.0 + 1e-7 };
             for (a, b) in img.pixels().iter().zip(back.pixels()) {
                 assert!((a - b).abs() <= tol, "{bits} bits: {a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn row_pipelined_png_decode_matches_the_image_crate() {
+        use image::ExtendedColorType as C;
+        let (w, h) = (37u32, 70u32); // more than two bands, odd width
+        let n = (w * h) as usize;
+        let bytes8: Vec<u8> = (0..n * 4).map(|i| (i * 37 % 251) as u8).collect();
+        let bytes16: Vec<u8> = (0..n * 4 * 2).map(|i| (i * 91 % 253) as u8).collect();
+        let cases: [(C, &[u8]); 6] = [
+            (C::L8, &bytes8[..n]),
+            (C::La8, &bytes8[..n * 2]),
+            (C::Rgb8, &bytes8[..n * 3]),
+            (C::Rgba8, &bytes8[..]),
+            (C::Rgb16, &bytes16[..n * 6]),
+            (C::La16, &bytes16[..n * 4]),
+        ];
+        for (color, data) in cases {
+            let mut png = Vec::new();
+            PngEncoder::new(&mut png).write_image(data, w, h, color).unwrap();
+            let ours = decode(&png, Path::new("t.png")).unwrap();
+            let reference = from_dynamic(image::load_from_memory(&png).unwrap(), false).unwrap();
+            assert_eq!(ours, reference, "{color:?}");
+        }
+    }
+
+    #[test]
+    fn ppm_and_pgm_round_trip() {
+        let img = gradient();
+        for (format, name) in [(Format::Ppm, "t.ppm"), (Format::Pgm, "t.pgm")] {
+            let bytes = encode(&img, format, &SaveOptions::default(), Path::new(name)).unwrap();
+            let back = decode(&bytes, Path::new(name)).unwrap();
+            for (a, b) in img.pixels().chunks(4).zip(back.pixels().chunks(4)) {
+                let expect =
+                    if format == Format::Pgm { [luma([a[0], a[1], a[2], a[3]]); 3] } else { [a[0], a[1], a[2]] };
+                for c in 0..3 {
+                    assert!((expect[c] - b[c]).abs() <= 0.5 / 255.0 + 1e-6, "{name}: {expect:?} vs {b:?}");
+                }
+                assert_eq!(b[3], 1.0);
             }
         }
     }

@@ -189,14 +189,40 @@ impl RunState {
 }
 
 /// Decoded images keyed by path, kept while the file's mtime and length are unchanged.
+///
+/// Off by default: in a one-shot `kiln run` a cached copy only holds memory and stops ops from
+/// editing a loaded image in place (the cache's clone makes it shared). Watch mode turns it on,
+/// where not decoding a 4096² photo again on every save is the point.
 #[derive(Default)]
 pub struct ImageCache {
+    enabled: AtomicBool,
     entries: Mutex<HashMap<PathBuf, (SystemTime, u64, Image)>>,
 }
 
 impl ImageCache {
+    /// Turns caching on or off (off drops what is cached).
+    pub fn set_enabled(&self, on: bool) {
+        self.enabled.store(on, Ordering::Relaxed);
+        if !on {
+            self.entries.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        }
+    }
+
+    /// Number of cached images.
+    pub fn len(&self) -> usize {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// True when nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Loads `path`, or returns the cached decode if the file has not changed.
     pub fn load(&self, path: &Path) -> Result<Image> {
+        if !self.enabled.load(Ordering::Relaxed) {
+            return crate::image::io::load(path);
+        }
         let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
         let stamp = (meta.modified().unwrap_or(SystemTime::UNIX_EPOCH), meta.len());
         if let Some((t, len, img)) = self.entries.lock().unwrap_or_else(|e| e.into_inner()).get(path) {

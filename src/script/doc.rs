@@ -25,10 +25,35 @@ pub fn markdown(_engine: &Engine) -> String {
         if fns.is_empty() {
             continue;
         }
+        render_section(&mut out, &format!("## {title}"), fns);
+    }
+    // The embedded stdlib's script functions, with their `///` comments.
+    for name in crate::script::resolver::stdlib_names() {
+        let engine = Engine::new_raw();
+        let Some(src) = crate::script::resolver::stdlib_source(name) else { continue };
+        let Ok(ast) = engine.compile(src) else { continue };
+        let json = engine.gen_fn_metadata_with_ast_to_json(&ast, false).unwrap_or_default();
+        let parsed: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
+        let mut fns: Vec<&Value> = parsed["functions"].as_array().map(|a| a.iter().collect()).unwrap_or_default();
+        fns.retain(|f| f["access"].as_str() != Some("private") && !f["name"].as_str().unwrap_or("_").starts_with('_'));
+        if !fns.is_empty() {
+            render_section(&mut out, &format!("## Module `std/{name}` (`import \"std/{name}\" as m;`)"), fns);
+        }
+    }
+    out
+}
+
+fn render_section(out: &mut String, heading: &str, mut fns: Vec<&Value>) {
+    {
         fns.sort_by_key(|f| (f["name"].as_str().unwrap_or("").to_string(), f["numParams"].as_u64()));
-        out.push_str(&format!("## {title}\n\n"));
+        out.push_str(&format!("{heading}\n\n"));
+        let mut seen = std::collections::HashSet::new();
         for f in fns {
-            let sig = f["signature"].as_str().unwrap_or("").replace("Dynamic", "?");
+            let sig = readable_signature(f["signature"].as_str().unwrap_or(""));
+            // Operators come in many typed overloads with one meaning; list each form once.
+            if !seen.insert(sig.clone()) {
+                continue;
+            }
             out.push_str(&format!("### `{}`\n\n", sig));
             if let Some(doc) = f["docComments"].as_array() {
                 for block in doc {
@@ -43,7 +68,31 @@ pub fn markdown(_engine: &Engine) -> String {
             }
         }
     }
-    out
+}
+
+/// A Rust signature as a script author reads it: no `RhaiResult`, `&mut` or module paths, and
+/// `?` for "any value" (numbers accept INT or FLOAT, colours accept strings and arrays).
+fn readable_signature(sig: &str) -> String {
+    let mut s = sig.replace("&mut ", "").replace("Dynamic", "?").replace("crate::image::", "");
+    while let Some(start) = s.find("RhaiResult<") {
+        // Drop the wrapper and its matching '>'.
+        let inner_start = start + "RhaiResult<".len();
+        let mut depth = 1;
+        let mut end = inner_start;
+        for (i, c) in s[inner_start..].char_indices() {
+            match c {
+                '<' => depth += 1,
+                '>' => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 {
+                end = inner_start + i;
+                break;
+            }
+        }
+        s = format!("{}{}{}", &s[..start], &s[inner_start..end], &s[end + 1..]);
+    }
+    s
 }
 
 /// Functions registered without a doc comment or without a ```rhai example (a test keeps this empty).

@@ -116,6 +116,16 @@ impl Host {
         &mut self.engine
     }
 
+    /// Keeps decoded images across runs, keyed by path and mtime (watch mode turns this on).
+    pub fn keep_decoded_images(&self, on: bool) {
+        self.slot.images.set_enabled(on);
+    }
+
+    /// Number of decoded images kept across runs.
+    pub fn kept_images(&self) -> usize {
+        self.slot.images.len()
+    }
+
     /// The limits this host was built with.
     pub fn limits(&self) -> &Limits {
         &self.limits

@@ -130,7 +130,9 @@ impl Resolver {
             std::fs::read(&full).map_err(|e| runtime(format!("import: cannot read {}: {e}", full.display())))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| runtime(format!("import: {} is not valid UTF-8 text", full.display())))?;
-        let name = full.display().to_string();
+        // Diagnostics read better with a path relative to where kiln was started.
+        let cwd = std::env::current_dir().map(|d| normalize(&d)).unwrap_or_default();
+        let name = full.strip_prefix(&cwd).unwrap_or(&full).display().to_string();
         self.sources.lock().unwrap_or_else(|e| e.into_inner()).insert(name.clone(), text.clone());
         let module = self.compile(engine, &name, &text, pos)?;
         self.file_modules.lock().unwrap_or_else(|e| e.into_inner()).insert(full, (mtime, module.clone()));

@@ -35,3 +35,22 @@ fn values_are_immutable() {
     assert_eq!(out.images[0].get(0, 0), Some(Color::BLACK));
     assert_eq!(out.images[1].get(0, 0), Some(Color::WHITE));
 }
+
+#[test]
+fn decoded_images_are_kept_across_runs_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("p.png");
+    kiln::io::save(&kiln::Image::filled(8, 8, Color::WHITE).unwrap(), &photo, &Default::default()).unwrap();
+    let script = dir.path().join("s.rhai");
+    std::fs::write(&script, "load(\"p.png\")").unwrap();
+    let host = Host::default();
+    let config = || RunConfig { script: script.clone(), ..Default::default() };
+    host.run_file(config()).unwrap();
+    assert_eq!(host.kept_images(), 0, "a one-shot host keeps nothing");
+    host.keep_decoded_images(true);
+    let first = host.run_file(config()).unwrap();
+    let second = host.run_file(config()).unwrap();
+    assert_eq!(host.kept_images(), 1);
+    assert_eq!(first.images[0], second.images[0]);
+    assert_eq!(first.inputs, vec![kiln::script::context::normalize(&photo)]);
+}

@@ -170,3 +170,14 @@ fn output_is_identical_at_any_thread_count() {
     let (x, y) = (std::fs::read(dir.path().join("t1.png")).unwrap(), std::fs::read(dir.path().join("t4.png")).unwrap());
     assert!(x == y, "showcase output differs between --threads 1 and --threads 4");
 }
+
+#[cfg(unix)]
+#[test]
+fn written_files_are_world_readable() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempdir();
+    write(dir.path(), "s.rhai", "image(2, 2)");
+    expect_code(&run_in(dir.path(), &["run", "s.rhai", "-o", "o.png"]), 0);
+    let mode = std::fs::metadata(dir.path().join("o.png")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o644, 0o644, "mode {mode:o}");
+}

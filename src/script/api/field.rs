@@ -1,8 +1,1297 @@
-//! Script bindings for this family (being written).
+//! Script bindings for fields (DESIGN.md §4 "Fields"): noise sources and fractals, patterns,
+//! arithmetic (with `+ - * /` between fields and numbers in both orders), transforms, palettes,
+//! rendering, and the image bridges `img.field()`, `img.displace`, `img.with_alpha(field)`,
+//! `img.mask(field)`. Translation only: every algorithm lives in `crate::field`.
+//!
+//! A number anywhere a field is expected is a constant field. Noise without a `seed` uses the
+//! run's `--seed`. Graphs deeper than `field::graph::MAX_DEPTH` are refused where they are built,
+//! so a runaway loop gets an error at its line instead of a stack overflow.
 
-use rhai::Module;
+use rhai::plugin::*;
+use rhai::{Dynamic, Map, Module, NativeCallContext, INT};
 
-/// The package of this family's functions.
+use crate::field::graph::MAX_DEPTH;
+use crate::field::{Field, Fractal, FractalKind, Noise, NoiseKind, NoiseOptions, Palette};
+use crate::image::color::Color;
+use crate::script::context::run_state;
+use crate::script::convert::{array, color, fail, int, lift, num, Options, RhaiResult};
+
+/// Three or four fields rendered as the channels of one image (`rgb_field(r, g, b)`).
+#[derive(Clone)]
+pub struct RgbField {
+    pub r: Field,
+    pub g: Field,
+    pub b: Field,
+    pub a: Option<Field>,
+}
+
+impl RgbField {
+    /// The same colour everywhere.
+    pub fn solid(c: Color) -> RgbField {
+        let k = |x: f32| Field::constant(x as f64);
+        RgbField { r: k(c.r), g: k(c.g), b: k(c.b), a: None }
+    }
+
+    /// Applies `f` channel by channel (alpha kept from `self`).
+    fn zip(&self, o: &RgbField, f: impl Fn(&Field, &Field) -> Field) -> RhaiResult<RgbField> {
+        Ok(RgbField { r: ok(f(&self.r, &o.r))?, g: ok(f(&self.g, &o.g))?, b: ok(f(&self.b, &o.b))?, a: self.a.clone() })
+    }
+
+    /// The same scalar field in all three channels.
+    fn gray(f: &Field) -> RgbField {
+        RgbField { r: f.clone(), g: f.clone(), b: f.clone(), a: None }
+    }
+}
+
+/// A colour field from an RgbField, a Color or a colour string.
+fn rgb_arg(op: &str, what: &str, v: &Dynamic) -> RhaiResult<Option<RgbField>> {
+    if let Some(f) = v.clone().try_cast::<RgbField>() {
+        return Ok(Some(f));
+    }
+    if v.is_string() || v.clone().try_cast::<Color>().is_some() {
+        return Ok(Some(RgbField::solid(color(op, what, v)?)));
+    }
+    Ok(None)
+}
+
+/// The package of field functions.
 pub fn module() -> Module {
-    Module::new()
+    let mut m = exported_module!(field_api);
+    m.set_custom_type::<Field>("Field");
+    m.set_custom_type::<Palette>("Palette");
+    m.set_custom_type::<RgbField>("RgbField");
+    macro_rules! op {
+        ($name:literal, $f:expr) => {{
+            let f = $f;
+            m.set_native_fn($name, move |a: Field, b: Field| ok(f(&a, &b)));
+            m.set_native_fn($name, move |a: Field, b: INT| ok(f(&a, &Field::constant(b as f64))));
+            m.set_native_fn($name, move |a: Field, b: f64| ok(f(&a, &Field::constant(b))));
+            m.set_native_fn($name, move |a: INT, b: Field| ok(f(&Field::constant(a as f64), &b)));
+            m.set_native_fn($name, move |a: f64, b: Field| ok(f(&Field::constant(a), &b)));
+        }};
+    }
+    op!("+", |a: &Field, b: &Field| a + b);
+    op!("-", |a: &Field, b: &Field| a - b);
+    op!("*", |a: &Field, b: &Field| a * b);
+    op!("/", |a: &Field, b: &Field| a / b);
+    m.set_native_fn("-", |a: Field| ok(0.0 - &a));
+    macro_rules! rgb_op {
+        ($name:literal, $f:expr) => {{
+            let f = $f;
+            m.set_native_fn($name, move |a: RgbField, b: RgbField| a.zip(&b, f));
+            m.set_native_fn($name, move |a: RgbField, b: Field| a.zip(&RgbField::gray(&b), f));
+            m.set_native_fn($name, move |a: Field, b: RgbField| RgbField::gray(&a).zip(&b, f));
+            m.set_native_fn($name, move |a: RgbField, b: INT| a.zip(&RgbField::gray(&Field::constant(b as f64)), f));
+            m.set_native_fn($name, move |a: RgbField, b: f64| a.zip(&RgbField::gray(&Field::constant(b)), f));
+            m.set_native_fn($name, move |a: INT, b: RgbField| RgbField::gray(&Field::constant(a as f64)).zip(&b, f));
+            m.set_native_fn($name, move |a: f64, b: RgbField| RgbField::gray(&Field::constant(a)).zip(&b, f));
+        }};
+    }
+    rgb_op!("+", |a: &Field, b: &Field| a + b);
+    rgb_op!("-", |a: &Field, b: &Field| a - b);
+    rgb_op!("*", |a: &Field, b: &Field| a * b);
+    rgb_op!("/", |a: &Field, b: &Field| a / b);
+    m
+}
+
+/// Refuses graphs deeper than the evaluator takes.
+fn ok(f: Field) -> RhaiResult<Field> {
+    if f.depth() > MAX_DEPTH {
+        return Err(fail(
+            "field",
+            format!(
+                "this expression is {} nodes deep, over the limit of {MAX_DEPTH} (a loop building a field?)",
+                f.depth()
+            ),
+        ));
+    }
+    Ok(f)
+}
+
+/// A field, or a number as a constant field.
+fn field_arg(op: &str, what: &str, v: &Dynamic) -> RhaiResult<Field> {
+    if let Some(f) = v.clone().try_cast::<Field>() {
+        return Ok(f);
+    }
+    if v.is_int() || v.is_float() {
+        return Ok(Field::constant(num(op, what, v)?));
+    }
+    Err(fail(op, format!("{what} must be a Field or a number, got {}", v.type_name())))
+}
+
+fn size(op: &str, w: &Dynamic, h: &Dynamic) -> RhaiResult<(u32, u32)> {
+    let (w, h) = (int(op, "width", w)?, int(op, "height", h)?);
+    lift(crate::image::buffer::check_size(w, h))
+}
+
+/// The run's seed, for generators given none.
+fn run_seed(ctx: &NativeCallContext) -> RhaiResult<u64> {
+    Ok(run_state(ctx)?.config.seed as u64)
+}
+
+const NOISE_KEYS: &[&str] = &["seed", "scale", "tileable", "octaves", "lacunarity", "gain"];
+const FRACTAL_KEYS: &[&str] = &["octaves", "lacunarity", "gain"];
+
+/// A noise source from options; `octaves` (if given) makes it an fbm sum right away.
+fn noise(ctx: &NativeCallContext, kind: NoiseKind, o: &Options) -> RhaiResult<Field> {
+    let options = NoiseOptions {
+        seed: match o.opt_int("seed")? {
+            Some(s) => s as u64,
+            None => run_seed(ctx)?,
+        },
+        scale: o.num("scale", 4.0)?,
+        tileable: o.bool("tileable", false)?,
+    };
+    let n = lift(Noise::new(kind, options))?;
+    if o.has("octaves") || o.has("lacunarity") || o.has("gain") {
+        let fr = fractal(FractalKind::Fbm, o)?;
+        return Ok(Field::noise(lift(n.with_fractal(fr))?));
+    }
+    Ok(Field::noise(n))
+}
+
+fn fractal(kind: FractalKind, o: &Options) -> RhaiResult<Fractal> {
+    lift(Fractal::new(kind, o.int("octaves", 6)?, o.num("lacunarity", 2.0)?, o.num("gain", 0.5)?))
+}
+
+fn fractal_of(kind: FractalKind, source: &Field, opts: Map) -> RhaiResult<Field> {
+    let o = Options::new(kind.name(), opts, FRACTAL_KEYS)?;
+    ok(lift(source.fractal(fractal(kind, &o)?))?)
+}
+
+/// A palette from a name, a Palette, an array of colours or an array of `[position, colour]`.
+pub fn palette_arg(op: &str, v: &Dynamic) -> RhaiResult<Palette> {
+    if let Some(p) = v.clone().try_cast::<Palette>() {
+        return Ok(p);
+    }
+    if v.is_string() {
+        return lift(Palette::named(&v.clone().into_string().unwrap_or_default()));
+    }
+    if v.is_array() {
+        let items = array(op, "palette", v, |x| Ok(x.clone()))?;
+        let is_stop = |x: &Dynamic| {
+            x.clone().try_cast::<rhai::Array>().is_some_and(|a| {
+                a.len() == 2 && (a[0].is_int() || a[0].is_float()) && !(a[1].is_int() || a[1].is_float())
+            })
+        };
+        if !items.is_empty() && items.iter().all(is_stop) {
+            let stops = items
+                .iter()
+                .map(|x| {
+                    let a = x.clone().cast::<rhai::Array>();
+                    Ok((num(op, "stop position", &a[0])? as f32, color(op, "stop colour", &a[1])?))
+                })
+                .collect::<RhaiResult<Vec<_>>>()?;
+            return lift(Palette::from_stops(&stops));
+        }
+        let colors = items.iter().map(|x| color(op, "palette colour", x)).collect::<RhaiResult<Vec<Color>>>()?;
+        return lift(Palette::from_colors(&colors));
+    }
+    Err(fail(op, format!("palette must be a name, a Palette or an array of colours, got {}", v.type_name())))
+}
+
+#[export_module]
+mod field_api {
+    use super::{field_arg, fractal_of, noise, ok, palette_arg, rgb_arg, run_seed, size, RgbField, NOISE_KEYS};
+    use crate::field::pattern::{Bricks, CellOutput, Pattern, VoronoiOutput};
+    use crate::field::{raster, Field, FractalKind, NoiseKind, NoiseOptions, Palette, WorleyOutput};
+    use crate::image::Image;
+    use crate::script::convert::{array, fail, lift, num, Options, RhaiResult};
+    use rhai::{Dynamic, Map, NativeCallContext};
+
+    // ---- noise -------------------------------------------------------------------------------
+
+    /// Perlin gradient noise in [0, 1]. Options: `seed` (default the run's seed), `scale` (cells
+    /// across the image, default 4), `tileable`, and `octaves`/`lacunarity`/`gain` for an fbm sum.
+    ///
+    /// ```rhai
+    /// let n = perlin(#{ scale: 8, seed: 3 });
+    /// n.render(256, 256)
+    /// ```
+    #[rhai_fn(name = "perlin", return_raw)]
+    pub fn perlin_with(ctx: NativeCallContext, opts: Map) -> RhaiResult<Field> {
+        noise(&ctx, NoiseKind::Perlin, &Options::new("perlin", opts, NOISE_KEYS)?)
+    }
+
+    /// Perlin noise with default options (4 cells across, the run's seed).
+    ///
+    /// ```rhai
+    /// perlin().render(128, 128)
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn perlin(ctx: NativeCallContext) -> RhaiResult<Field> {
+        perlin_with(ctx, Map::new())
+    }
+
+    /// Simplex noise in [0, 1]: like Perlin without its grid-aligned look. Same options as `perlin`.
+    ///
+    /// ```rhai
+    /// simplex(#{ scale: 6, seed: 1 }).render(256, 256)
+    /// ```
+    #[rhai_fn(name = "simplex", return_raw)]
+    pub fn simplex_with(ctx: NativeCallContext, opts: Map) -> RhaiResult<Field> {
+        noise(&ctx, NoiseKind::Simplex, &Options::new("simplex", opts, NOISE_KEYS)?)
+    }
+
+    /// Simplex noise with default options.
+    ///
+    /// ```rhai
+    /// simplex().render(128, 128)
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn simplex(ctx: NativeCallContext) -> RhaiResult<Field> {
+        simplex_with(ctx, Map::new())
+    }
+
+    /// Value noise in [0, 1]: smoothly interpolated random values on a grid (blockier than Perlin).
+    /// Same options as `perlin`.
+    ///
+    /// ```rhai
+    /// value_noise(#{ scale: 16 }).render(256, 256)
+    /// ```
+    #[rhai_fn(name = "value_noise", return_raw)]
+    pub fn value_noise_with(ctx: NativeCallContext, opts: Map) -> RhaiResult<Field> {
+        noise(&ctx, NoiseKind::Value, &Options::new("value_noise", opts, NOISE_KEYS)?)
+    }
+
+    /// Value noise with default options.
+    ///
+    /// ```rhai
+    /// value_noise().render(128, 128)
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn value_noise(ctx: NativeCallContext) -> RhaiResult<Field> {
+        value_noise_with(ctx, Map::new())
+    }
+
+    /// Worley (cellular) noise in [0, 1]. `output`: "f1" (distance to the nearest point, the
+    /// default), "f2", "f2_f1" (0 on cell borders) or "cell" (a random value per cell); plus the
+    /// options of `perlin`.
+    ///
+    /// ```rhai
+    /// worley(#{ scale: 10, output: "f2_f1" }).render(256, 256)
+    /// ```
+    #[rhai_fn(name = "worley", return_raw)]
+    pub fn worley_with(ctx: NativeCallContext, mut opts: Map) -> RhaiResult<Field> {
+        let output = opts.remove("output");
+        let o = Options::new("worley", opts, NOISE_KEYS)?;
+        let out = match output {
+            Some(v) => {
+                lift(WorleyOutput::parse("worley", &crate::script::convert::string("worley", "option 'output'", &v)?))?
+            }
+            None => WorleyOutput::F1,
+        };
+        noise(&ctx, NoiseKind::Worley(out), &o)
+    }
+
+    /// Worley F1 noise with default options.
+    ///
+    /// ```rhai
+    /// worley().render(128, 128)
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn worley(ctx: NativeCallContext) -> RhaiResult<Field> {
+        worley_with(ctx, Map::new())
+    }
+
+    /// Fractional Brownian motion: `octaves` (default 6, 1..16) copies of `source` at `lacunarity`
+    /// (default 2) times the frequency and `gain` (default 0.5) times the amplitude, in [0, 1].
+    ///
+    /// ```rhai
+    /// fbm(perlin(#{ scale: 8, seed: 1337 }), #{ octaves: 6 }).render(256, 256)
+    /// ```
+    #[rhai_fn(name = "fbm", return_raw)]
+    pub fn fbm_with(source: Field, opts: Map) -> RhaiResult<Field> {
+        fractal_of(FractalKind::Fbm, &source, opts)
+    }
+
+    /// fbm with 6 octaves, lacunarity 2, gain 0.5.
+    ///
+    /// ```rhai
+    /// fbm(simplex()).render(128, 128)
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn fbm(source: Field) -> RhaiResult<Field> {
+        fbm_with(source, Map::new())
+    }
+
+    /// Ridged multifractal: Σ gainⁱ·(1 − |nᵢ|)², sharp bright crests (mountains, veins). Options
+    /// as `fbm`.
+    ///
+    /// ```rhai
+    /// ridged(perlin(#{ scale: 3 }), #{ octaves: 5 }).render(256, 256)
+    /// ```
+    #[rhai_fn(name = "ridged", return_raw)]
+    pub fn ridged_with(source: Field, opts: Map) -> RhaiResult<Field> {
+        fractal_of(FractalKind::Ridged, &source, opts)
+    }
+
+    /// Ridged sum with default options.
+    ///
+    /// ```rhai
+    /// ridged(perlin()).render(128, 128)
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn ridged(source: Field) -> RhaiResult<Field> {
+        ridged_with(source, Map::new())
+    }
+
+    /// Billow: Σ gainⁱ·|nᵢ|(2 − |nᵢ|), puffy rounded lumps (clouds, cobbles). Options as `fbm`.
+    ///
+    /// ```rhai
+    /// billow(perlin(#{ scale: 4 }), #{ octaves: 5 }).render(256, 256)
+    /// ```
+    #[rhai_fn(name = "billow", return_raw)]
+    pub fn billow_with(source: Field, opts: Map) -> RhaiResult<Field> {
+        fractal_of(FractalKind::Billow, &source, opts)
+    }
+
+    /// Billow with default options.
+    ///
+    /// ```rhai
+    /// billow(simplex()).render(128, 128)
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn billow(source: Field) -> RhaiResult<Field> {
+        billow_with(source, Map::new())
+    }
+
+    /// Perlin's turbulence Σ gainⁱ·|nᵢ|: dark sharp creases (fire, smoke, marble). Options as `fbm`.
+    ///
+    /// ```rhai
+    /// turbulence(perlin(#{ scale: 4 }), #{ octaves: 6 }).render(256, 256)
+    /// ```
+    #[rhai_fn(name = "turbulence", return_raw)]
+    pub fn turbulence_with(source: Field, opts: Map) -> RhaiResult<Field> {
+        fractal_of(FractalKind::Turbulence, &source, opts)
+    }
+
+    /// Turbulence with default options.
+    ///
+    /// ```rhai
+    /// turbulence(perlin()).render(128, 128)
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn turbulence(source: Field) -> RhaiResult<Field> {
+        turbulence_with(source, Map::new())
+    }
+
+    // ---- patterns ----------------------------------------------------------------------------
+
+    /// An `n` × `n` checkerboard of 0 and 1 (0 in the top-left square).
+    ///
+    /// ```rhai
+    /// checker(8).render(256, 256)
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn checker(n: Dynamic) -> RhaiResult<Field> {
+        Ok(Field::pattern(lift(Pattern::checker(num("checker", "n", &n)?))?))
+    }
+
+    /// `n` pairs of 1/0 stripes across the image; `angle` 0 makes vertical stripes, positive angles
+    /// turn them clockwise.
+    ///
+    /// ```rhai
+    /// stripes(10, 45).render(256, 256)
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn stripes(n: Dynamic, angle: Dynamic) -> RhaiResult<Field> {
+        let (n, a) = (num("stripes", "n", &n)?, num("stripes", "angle", &angle)?);
+        Ok(Field::pattern(lift(Pattern::stripes(n, a))?))
+    }
+
+    /// Vertical stripes.
+    ///
+    /// ```rhai
+    /// stripes(6).render(128, 128)
+    /// ```
+    #[rhai_fn(name = "stripes", return_raw)]
+    pub fn stripes1(n: Dynamic) -> RhaiResult<Field> {
+        stripes(n, Dynamic::from(0.0))
+    }
+
+    /// A brick wall: `rows` (default 8) rows of `cols` (4) bricks in running bond, `mortar` and
+    /// `bevel` widths as fractions of a row (0.1, 0.15), `offset` of odd rows (0.5), `seed`, and
+    /// `output`: "height" (0 in the mortar rising over the bevel to 1), "mask" or "id" (a random
+    /// value per brick). Tiles when `rows` is even.
+    ///
+    /// ```rhai
+    /// bricks(#{ rows: 10, cols: 5, mortar: 0.12 }).render(256, 256)
+    /// ```
+    #[rhai_fn(name = "bricks", return_raw)]
+    pub fn bricks_with(ctx: NativeCallContext, opts: Map) -> RhaiResult<Field> {
+        let o = Options::new("bricks", opts, &["rows", "cols", "mortar", "bevel", "offset", "seed", "output"])?;
+        let d = Bricks::new();
+        let b = Bricks {
+            rows: o.num("rows", d.rows)?,
+            cols: o.num("cols", d.cols)?,
+            mortar: o.num("mortar", d.mortar)?,
+            bevel: o.num("bevel", d.bevel)?,
+            offset: o.num("offset", d.offset)?,
+            seed: match o.opt_int("seed")? {
+                Some(s) => s as u64,
+                None => run_seed(&ctx)?,
+            },
+            output: lift(CellOutput::parse("bricks", &o.str("output", "height")?))?,
+        };
+        Ok(Field::pattern(lift(Pattern::bricks(b))?))
+    }
+
+    /// The same as `bricks(opts)`, under a name that does not clash with `std/materials`' `bricks`.
+    ///
+    /// ```rhai
+    /// brick_pattern(#{ rows: 6, cols: 3, output: "id" }).render(128, 128)
+    /// ```
+    #[rhai_fn(name = "brick_pattern", return_raw)]
+    pub fn brick_pattern(ctx: NativeCallContext, opts: Map) -> RhaiResult<Field> {
+        bricks_with(ctx, opts)
+    }
+
+    /// Bricks with default options.
+    ///
+    /// ```rhai
+    /// bricks().render(128, 128)
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn bricks(ctx: NativeCallContext) -> RhaiResult<Field> {
+        bricks_with(ctx, Map::new())
+    }
+
+    /// Square tiles: `n` (default 8) per side (or `rows` and `cols`), `gap` and `bevel` as
+    /// fractions of a tile (0.06, 0.1), `seed`, `output` as for `bricks`.
+    ///
+    /// ```rhai
+    /// tiles(#{ n: 6, gap: 0.08 }).render(256, 256)
+    /// ```
+    #[rhai_fn(name = "tiles", return_raw)]
+    pub fn tiles_with(ctx: NativeCallContext, opts: Map) -> RhaiResult<Field> {
+        let o = Options::new("tiles", opts, &["n", "rows", "cols", "gap", "bevel", "seed", "output"])?;
+        let n = o.num("n", 8.0)?;
+        let b = Bricks {
+            rows: o.num("rows", n)?,
+            cols: o.num("cols", n)?,
+            mortar: o.num("gap", 0.06)?,
+            bevel: o.num("bevel", 0.1)?,
+            offset: 0.0,
+            seed: match o.opt_int("seed")? {
+                Some(s) => s as u64,
+                None => run_seed(&ctx)?,
+            },
+            output: lift(CellOutput::parse("tiles", &o.str("output", "height")?))?,
+        };
+        Ok(Field::pattern(lift(Pattern::bricks(b))?))
+    }
+
+    /// Tiles with default options.
+    ///
+    /// ```rhai
+    /// tiles().render(128, 128)
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn tiles(ctx: NativeCallContext) -> RhaiResult<Field> {
+        tiles_with(ctx, Map::new())
+    }
+
+    /// Round dots, 1 inside and 0 outside: `n` (default 8) per side, `radius` as a fraction of a
+    /// cell (0.3; 0.5 touch), `softness` of the edge (0.05), `offset` of odd rows (0; 0.5 staggers).
+    ///
+    /// ```rhai
+    /// dots(#{ n: 12, radius: 0.35, offset: 0.5 }).render(256, 256)
+    /// ```
+    #[rhai_fn(name = "dots", return_raw)]
+    pub fn dots_with(opts: Map) -> RhaiResult<Field> {
+        let o = Options::new("dots", opts, &["n", "radius", "softness", "offset"])?;
+        let p = Pattern::dots(o.num("n", 8.0)?, o.num("radius", 0.3)?, o.num("softness", 0.05)?, o.num("offset", 0.0)?);
+        Ok(Field::pattern(lift(p)?))
+    }
+
+    /// Dots with default options.
+    ///
+    /// ```rhai
+    /// dots().render(128, 128)
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn dots() -> RhaiResult<Field> {
+        dots_with(Map::new())
+    }
+
+    /// Voronoi cells: `scale` cells across (default 8), `seed`, `tileable`, `output`: "cell" (a
+    /// random value per cell, the default), "edge" (1 on borders fading over `width`, default 0.05
+    /// cells) or "distance" (to the cell's point).
+    ///
+    /// ```rhai
+    /// voronoi(#{ scale: 12, output: "edge", width: 0.08 }).render(256, 256)
+    /// ```
+    #[rhai_fn(name = "voronoi", return_raw)]
+    pub fn voronoi_with(ctx: NativeCallContext, opts: Map) -> RhaiResult<Field> {
+        let o = Options::new("voronoi", opts, &["scale", "seed", "tileable", "output", "width"])?;
+        let options = NoiseOptions {
+            seed: match o.opt_int("seed")? {
+                Some(s) => s as u64,
+                None => run_seed(&ctx)?,
+            },
+            scale: o.num("scale", 8.0)?,
+            tileable: o.bool("tileable", false)?,
+        };
+        let output = match o.choice("output", "cell", &["cell", "edge", "distance"])?.as_str() {
+            "edge" => VoronoiOutput::Edge,
+            "distance" => VoronoiOutput::Distance,
+            _ => VoronoiOutput::Cell,
+        };
+        Ok(Field::pattern(lift(Pattern::voronoi(options, output, o.num("width", 0.05)?))?))
+    }
+
+    /// Voronoi cells with default options.
+    ///
+    /// ```rhai
+    /// voronoi().render(128, 128)
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn voronoi(ctx: NativeCallContext) -> RhaiResult<Field> {
+        voronoi_with(ctx, Map::new())
+    }
+
+    /// A linear ramp from 0 to 1 across the image along `angle` (0 = left to right, 90 = top to
+    /// bottom).
+    ///
+    /// ```rhai
+    /// gradient_linear(30).render(256, 128, "viridis")
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn gradient_linear(angle: Dynamic) -> RhaiResult<Field> {
+        Ok(Field::pattern(lift(Pattern::gradient_linear(num("gradient_linear", "angle", &angle)?))?))
+    }
+
+    /// A radial ramp: 0 at the centre, 1 at distance 0.5 (the middle of each edge) and beyond.
+    ///
+    /// ```rhai
+    /// gradient_radial().render(256, 256)
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn gradient_radial() -> RhaiResult<Field> {
+        Ok(Field::pattern(lift(Pattern::gradient_radial(0.5, 0.5, 0.5))?))
+    }
+
+    /// A radial ramp with `cx`, `cy` (centre, default 0.5) and `radius` (where it reaches 1, 0.5).
+    ///
+    /// ```rhai
+    /// gradient_radial(#{ cx: 0.3, cy: 0.3, radius: 0.8 }).render(256, 256)
+    /// ```
+    #[rhai_fn(name = "gradient_radial", return_raw)]
+    pub fn gradient_radial_with(opts: Map) -> RhaiResult<Field> {
+        let o = Options::new("gradient_radial", opts, &["cx", "cy", "radius"])?;
+        let p = Pattern::gradient_radial(o.num("cx", 0.5)?, o.num("cy", 0.5)?, o.num("radius", 0.5)?);
+        Ok(Field::pattern(lift(p)?))
+    }
+
+    /// The horizontal coordinate u = (x + 0.5) / width: 0 at the left, 1 at the right.
+    ///
+    /// ```rhai
+    /// u().render(256, 32)
+    /// ```
+    pub fn u() -> Field {
+        Field::u()
+    }
+
+    /// The vertical coordinate v = (y + 0.5) / height: 0 at the top, 1 at the bottom.
+    ///
+    /// ```rhai
+    /// v().render(32, 256)
+    /// ```
+    pub fn v() -> Field {
+        Field::v()
+    }
+
+    /// The same number everywhere.
+    ///
+    /// ```rhai
+    /// constant(0.25).render(16, 16)
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn constant(x: Dynamic) -> RhaiResult<Field> {
+        Ok(Field::constant(num("constant", "x", &x)?))
+    }
+
+    /// A circle as a shape field: clamp(0.5 + signed distance, 0, 1), so the outline is at 0.5 and
+    /// the inside is below it. Centre and radius in uv units.
+    ///
+    /// ```rhai
+    /// let disc = circle_sdf(0.5, 0.5, 0.3).smoothstep(0.505, 0.495);   // 1 inside, antialiased
+    /// disc.render(256, 256)
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn circle_sdf(cx: Dynamic, cy: Dynamic, r: Dynamic) -> RhaiResult<Field> {
+        let op = "circle_sdf";
+        Ok(Field::pattern(lift(Pattern::circle(num(op, "cx", &cx)?, num(op, "cy", &cy)?, num(op, "radius", &r)?))?))
+    }
+
+    /// A `w` × `h` box centred at (cx, cy) as a shape field (see `circle_sdf`).
+    ///
+    /// ```rhai
+    /// box_sdf(0.5, 0.5, 0.6, 0.3).step(0.5).invert().render(256, 256)
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn box_sdf(cx: Dynamic, cy: Dynamic, w: Dynamic, h: Dynamic) -> RhaiResult<Field> {
+        box_sdf_round(cx, cy, w, h, Dynamic::from(0.0))
+    }
+
+    /// A box with corners rounded by `round` (uv units).
+    ///
+    /// ```rhai
+    /// box_sdf(0.5, 0.5, 0.6, 0.3, 0.05).step(0.5).invert().render(256, 256)
+    /// ```
+    #[rhai_fn(name = "box_sdf", return_raw)]
+    pub fn box_sdf_round(cx: Dynamic, cy: Dynamic, w: Dynamic, h: Dynamic, round: Dynamic) -> RhaiResult<Field> {
+        let op = "box_sdf";
+        let p = Pattern::rect(
+            num(op, "cx", &cx)?,
+            num(op, "cy", &cy)?,
+            num(op, "width", &w)?,
+            num(op, "height", &h)?,
+            num(op, "round", &round)?,
+        );
+        Ok(Field::pattern(lift(p)?))
+    }
+
+    /// A polygon through `[[u, v], ...]` (at least 3 points, any winding) as a shape field.
+    ///
+    /// ```rhai
+    /// polygon_sdf([[0.5, 0.1], [0.9, 0.9], [0.1, 0.9]]).step(0.5).invert().render(256, 256)
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn polygon_sdf(points: Dynamic) -> RhaiResult<Field> {
+        let op = "polygon_sdf";
+        let pts = array(op, "points", &points, |p| {
+            let xy = array(op, "point", p, |x| num(op, "point coordinate", x))?;
+            if xy.len() != 2 {
+                return Err(fail(op, format!("each point must be [u, v], got {} numbers", xy.len())));
+            }
+            Ok([xy[0], xy[1]])
+        })?;
+        Ok(Field::pattern(lift(Pattern::polygon(&pts))?))
+    }
+
+    // ---- arithmetic --------------------------------------------------------------------------
+
+    /// |x|.
+    ///
+    /// ```rhai
+    /// (u() - 0.5).abs().render(64, 64)
+    /// ```
+    #[rhai_fn(name = "abs", return_raw, pure)]
+    pub fn abs(f: &mut Field) -> RhaiResult<Field> {
+        ok(f.abs())
+    }
+
+    /// sin(x), x in radians.
+    ///
+    /// ```rhai
+    /// (u() * 20.0).sin().render(128, 32)
+    /// ```
+    #[rhai_fn(name = "sin", return_raw, pure)]
+    pub fn sin(f: &mut Field) -> RhaiResult<Field> {
+        ok(f.sin())
+    }
+
+    /// cos(x), x in radians.
+    ///
+    /// ```rhai
+    /// (v() * 20.0).cos().render(32, 128)
+    /// ```
+    #[rhai_fn(name = "cos", return_raw, pure)]
+    pub fn cos(f: &mut Field) -> RhaiResult<Field> {
+        ok(f.cos())
+    }
+
+    /// 1 − x.
+    ///
+    /// ```rhai
+    /// perlin().invert().render(64, 64)
+    /// ```
+    #[rhai_fn(name = "invert", return_raw, pure)]
+    pub fn invert(f: &mut Field) -> RhaiResult<Field> {
+        ok(f.invert())
+    }
+
+    /// The smaller of the field and `other` (a field or a number) at each point.
+    ///
+    /// ```rhai
+    /// perlin().min(u()).render(64, 64)
+    /// ```
+    #[rhai_fn(name = "min", return_raw, pure)]
+    pub fn min(f: &mut Field, other: Dynamic) -> RhaiResult<Field> {
+        ok(f.min(&field_arg("min", "other", &other)?))
+    }
+
+    /// The larger of the field and `other` at each point.
+    ///
+    /// ```rhai
+    /// perlin().max(0.4).render(64, 64)
+    /// ```
+    #[rhai_fn(name = "max", return_raw, pure)]
+    pub fn max(f: &mut Field, other: Dynamic) -> RhaiResult<Field> {
+        ok(f.max(&field_arg("max", "other", &other)?))
+    }
+
+    /// x raised to `e` (a field or a number); negative bases give 0.
+    ///
+    /// ```rhai
+    /// perlin().pow(2.2).render(64, 64)
+    /// ```
+    #[rhai_fn(name = "pow", return_raw, pure)]
+    pub fn pow(f: &mut Field, e: Dynamic) -> RhaiResult<Field> {
+        ok(f.pow(&field_arg("pow", "exponent", &e)?))
+    }
+
+    /// Clamps to [lo, hi].
+    ///
+    /// ```rhai
+    /// (perlin() * 2.0 - 0.5).clamp(0, 1).render(64, 64)
+    /// ```
+    #[rhai_fn(name = "clamp", return_raw, pure)]
+    pub fn clamp(f: &mut Field, lo: Dynamic, hi: Dynamic) -> RhaiResult<Field> {
+        ok(lift(f.clamp(num("clamp", "lo", &lo)?, num("clamp", "hi", &hi)?))?)
+    }
+
+    /// Clamps to [0, 1].
+    ///
+    /// ```rhai
+    /// (perlin() * 3.0).clamp().render(64, 64)
+    /// ```
+    #[rhai_fn(name = "clamp", return_raw, pure)]
+    pub fn clamp01(f: &mut Field) -> RhaiResult<Field> {
+        ok(lift(f.clamp(0.0, 1.0))?)
+    }
+
+    /// Smooth Hermite step: 0 below `a`, 1 above `b` (a > b reverses it).
+    ///
+    /// ```rhai
+    /// perlin(#{ scale: 6 }).smoothstep(0.45, 0.55).render(128, 128)
+    /// ```
+    #[rhai_fn(name = "smoothstep", return_raw, pure)]
+    pub fn smoothstep(f: &mut Field, a: Dynamic, b: Dynamic) -> RhaiResult<Field> {
+        ok(lift(f.smoothstep(num("smoothstep", "a", &a)?, num("smoothstep", "b", &b)?))?)
+    }
+
+    /// 1 where the field is >= `t`, else 0.
+    ///
+    /// ```rhai
+    /// perlin().step(0.5).render(64, 64)
+    /// ```
+    #[rhai_fn(name = "step", return_raw, pure)]
+    pub fn step(f: &mut Field, t: Dynamic) -> RhaiResult<Field> {
+        ok(lift(f.step(num("step", "t", &t)?))?)
+    }
+
+    /// Maps [a, b] linearly onto [c, d] (not clamped).
+    ///
+    /// ```rhai
+    /// perlin().remap(0.3, 0.7, 0, 1).clamp().render(64, 64)
+    /// ```
+    #[rhai_fn(name = "remap", return_raw, pure)]
+    pub fn remap(f: &mut Field, a: Dynamic, b: Dynamic, c: Dynamic, d: Dynamic) -> RhaiResult<Field> {
+        let op = "remap";
+        ok(lift(f.remap(num(op, "a", &a)?, num(op, "b", &b)?, num(op, "c", &c)?, num(op, "d", &d)?))?)
+    }
+
+    /// a + (b − a)·t, each a field or a number.
+    ///
+    /// ```rhai
+    /// mix(perlin(#{ seed: 1 }), checker(8), u()).render(128, 128)
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn mix(a: Dynamic, b: Dynamic, t: Dynamic) -> RhaiResult<Dynamic> {
+        let t = field_arg("mix", "t", &t)?;
+        let (ca, cb) = (rgb_arg("mix", "a", &a)?, rgb_arg("mix", "b", &b)?);
+        if ca.is_some() || cb.is_some() {
+            let grey = |c: Option<RgbField>, v: &Dynamic, what| -> RhaiResult<RgbField> {
+                match c {
+                    Some(c) => Ok(c),
+                    None => Ok(RgbField::gray(&field_arg("mix", what, v)?)),
+                }
+            };
+            let (ca, cb) = (grey(ca, &a, "a")?, grey(cb, &b, "b")?);
+            return Ok(Dynamic::from(ca.zip(&cb, |x, y| Field::mix(x, y, &t))?));
+        }
+        let (a, b) = (field_arg("mix", "a", &a)?, field_arg("mix", "b", &b)?);
+        Ok(Dynamic::from(ok(Field::mix(&a, &b, &t))?))
+    }
+
+    /// The field's values through a palette, as a colour field (an RgbField) that can be shaded,
+    /// mixed and rendered in one pass.
+    ///
+    /// ```rhai
+    /// let wood = perlin(#{ scale: 3 }).colorize(["#6b3e1e", "#c8894a"]);
+    /// (wood * (0.7 + 0.3 * v())).render(128, 128)
+    /// ```
+    #[rhai_fn(name = "colorize", return_raw, pure)]
+    pub fn colorize(f: &mut Field, palette: Dynamic) -> RhaiResult<RgbField> {
+        let p = palette_arg("colorize", &palette)?;
+        Ok(RgbField { r: ok(f.lookup(&p, 0))?, g: ok(f.lookup(&p, 1))?, b: ok(f.lookup(&p, 2))?, a: None })
+    }
+
+    /// One colour everywhere, as a colour field.
+    ///
+    /// ```rhai
+    /// let sky = color_field("skyblue");
+    /// mix(sky, color_field("navy"), v()).render(64, 64)
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn color_field(c: Dynamic) -> RhaiResult<RgbField> {
+        Ok(RgbField::solid(crate::script::convert::color("color_field", "color", &c)?))
+    }
+
+    /// The red channel of a colour field.
+    ///
+    /// ```rhai
+    /// let r = perlin().colorize("magma").red();
+    /// ```
+    #[rhai_fn(name = "red", pure)]
+    pub fn red(c: &mut RgbField) -> Field {
+        c.r.clone()
+    }
+
+    /// The green channel of a colour field.
+    ///
+    /// ```rhai
+    /// let g = perlin().colorize("magma").green();
+    /// ```
+    #[rhai_fn(name = "green", pure)]
+    pub fn green(c: &mut RgbField) -> Field {
+        c.g.clone()
+    }
+
+    /// The blue channel of a colour field.
+    ///
+    /// ```rhai
+    /// let b = perlin().colorize("magma").blue();
+    /// ```
+    #[rhai_fn(name = "blue", pure)]
+    pub fn blue(c: &mut RgbField) -> Field {
+        c.b.clone()
+    }
+
+    /// The colour field with an alpha channel from a field (or number).
+    ///
+    /// ```rhai
+    /// color_field("orange").with_alpha(gradient_radial().invert()).render(64, 64)
+    /// ```
+    #[rhai_fn(name = "with_alpha", return_raw, pure)]
+    pub fn rgb_with_alpha(c: &mut RgbField, a: Dynamic) -> RhaiResult<RgbField> {
+        let mut out = c.clone();
+        out.a = Some(field_arg("with_alpha", "alpha", &a)?);
+        Ok(out)
+    }
+
+    /// Luminance of a colour field (Pillow's `L` weights) as a field.
+    ///
+    /// ```rhai
+    /// perlin().colorize("viridis").luma().render(64, 64)
+    /// ```
+    #[rhai_fn(name = "luma", return_raw, pure)]
+    pub fn rgb_luma(c: &mut RgbField) -> RhaiResult<Field> {
+        ok(&c.r * 0.299 + &c.g * 0.587 + &c.b * 0.114)
+    }
+
+    // ---- transforms --------------------------------------------------------------------------
+
+    /// Enlarges the picture `s` times about the centre (0.5 halves it).
+    ///
+    /// ```rhai
+    /// checker(8).scale(2).render(128, 128)
+    /// ```
+    #[rhai_fn(name = "scale", return_raw, pure)]
+    pub fn scale(f: &mut Field, s: Dynamic) -> RhaiResult<Field> {
+        let s = num("scale", "factor", &s)?;
+        ok(lift(f.scale(s, s))?)
+    }
+
+    /// Stretches the picture by `sx` horizontally and `sy` vertically about the centre.
+    ///
+    /// ```rhai
+    /// checker(8).scale(2, 0.5).render(128, 128)
+    /// ```
+    #[rhai_fn(name = "scale", return_raw, pure)]
+    pub fn scale_xy(f: &mut Field, sx: Dynamic, sy: Dynamic) -> RhaiResult<Field> {
+        ok(lift(f.scale(num("scale", "sx", &sx)?, num("scale", "sy", &sy)?))?)
+    }
+
+    /// Moves the picture by (du, dv) in uv units (right and down).
+    ///
+    /// ```rhai
+    /// gradient_radial().translate(0.25, 0).render(128, 128)
+    /// ```
+    #[rhai_fn(name = "translate", return_raw, pure)]
+    pub fn translate(f: &mut Field, du: Dynamic, dv: Dynamic) -> RhaiResult<Field> {
+        ok(lift(f.translate(num("translate", "du", &du)?, num("translate", "dv", &dv)?))?)
+    }
+
+    /// Turns the picture clockwise by `deg` degrees about the centre.
+    ///
+    /// ```rhai
+    /// stripes(8).rotate(30).render(128, 128)
+    /// ```
+    #[rhai_fn(name = "rotate", return_raw, pure)]
+    pub fn rotate(f: &mut Field, deg: Dynamic) -> RhaiResult<Field> {
+        ok(lift(f.rotate(num("rotate", "angle", &deg)?))?)
+    }
+
+    /// Domain warp: samples the field at (u + amount·(fu − 0.5), v + amount·(fv − 0.5)), where `fu`
+    /// and `fv` are fields (or numbers); `amount` is in uv units.
+    ///
+    /// ```rhai
+    /// let w = fbm(perlin(#{ seed: 1 }));
+    /// stripes(12).warp(w, fbm(perlin(#{ seed: 2 })), 0.3).render(256, 256)
+    /// ```
+    #[rhai_fn(name = "warp", return_raw, pure)]
+    pub fn warp(f: &mut Field, fu: Dynamic, fv: Dynamic, amount: Dynamic) -> RhaiResult<Field> {
+        let (fu, fv) = (field_arg("warp", "fu", &fu)?, field_arg("warp", "fv", &fv)?);
+        ok(lift(f.warp(&fu, &fv, num("warp", "amount", &amount)?))?)
+    }
+
+    /// Repeats the whole picture `n` × `n` times.
+    ///
+    /// ```rhai
+    /// circle_sdf(0.5, 0.5, 0.3).step(0.5).repeat(4).render(128, 128)
+    /// ```
+    #[rhai_fn(name = "repeat", return_raw, pure)]
+    pub fn repeat(f: &mut Field, n: Dynamic) -> RhaiResult<Field> {
+        let n = num("repeat", "n", &n)?;
+        ok(lift(f.repeat(n, n))?)
+    }
+
+    /// Repeats the picture `nx` times across and `ny` times down.
+    ///
+    /// ```rhai
+    /// gradient_radial().repeat(4, 2).render(128, 64)
+    /// ```
+    #[rhai_fn(name = "repeat", return_raw, pure)]
+    pub fn repeat_xy(f: &mut Field, nx: Dynamic, ny: Dynamic) -> RhaiResult<Field> {
+        ok(lift(f.repeat(num("repeat", "nx", &nx)?, num("repeat", "ny", &ny)?))?)
+    }
+
+    /// Left-right symmetry: the left half mirrored onto the right.
+    ///
+    /// ```rhai
+    /// perlin(#{ scale: 6 }).mirror().render(128, 128)
+    /// ```
+    #[rhai_fn(name = "mirror", return_raw, pure)]
+    pub fn mirror(f: &mut Field) -> RhaiResult<Field> {
+        ok(f.mirror(true, false))
+    }
+
+    /// Mirror along `"x"` (left onto right), `"y"` (top onto bottom) or `"both"`.
+    ///
+    /// ```rhai
+    /// perlin(#{ scale: 6 }).mirror("both").render(128, 128)
+    /// ```
+    #[rhai_fn(name = "mirror", return_raw, pure)]
+    pub fn mirror_axis(f: &mut Field, axis: &str) -> RhaiResult<Field> {
+        match axis {
+            "x" => ok(f.mirror(true, false)),
+            "y" => ok(f.mirror(false, true)),
+            "both" => ok(f.mirror(true, true)),
+            _ => Err(fail("mirror", format!("axis must be \"x\", \"y\" or \"both\", got \"{axis}\""))),
+        }
+    }
+
+    /// `n`-fold kaleidoscope about the centre: the wedge clockwise of 12 o'clock, mirrored around.
+    ///
+    /// ```rhai
+    /// perlin(#{ scale: 5 }).kaleido(6).render(256, 256)
+    /// ```
+    #[rhai_fn(name = "kaleido", return_raw, pure)]
+    pub fn kaleido(f: &mut Field, n: Dynamic) -> RhaiResult<Field> {
+        ok(lift(f.kaleido(crate::script::convert::int("kaleido", "segments", &n)?))?)
+    }
+
+    // ---- output ------------------------------------------------------------------------------
+
+    /// Renders the field as an opaque grayscale image of `w` × `h`, in parallel.
+    ///
+    /// ```rhai
+    /// fbm(perlin()).render(512, 512)
+    /// ```
+    #[rhai_fn(name = "render", return_raw, pure)]
+    pub fn render(f: &mut Field, w: Dynamic, h: Dynamic) -> RhaiResult<Image> {
+        let (w, h) = size("render", &w, &h)?;
+        lift(f.render(w, h))
+    }
+
+    /// Renders through a palette: a name ("viridis", "magma", ...), a `palette(...)`, an array of
+    /// colours, or an array of `[position, colour]` stops.
+    ///
+    /// ```rhai
+    /// fbm(perlin()).render(256, 256, "magma");
+    /// fbm(perlin()).render(256, 256, ["#002", "#08f", "#fff"])
+    /// ```
+    #[rhai_fn(name = "render", return_raw, pure)]
+    pub fn render_palette(f: &mut Field, w: Dynamic, h: Dynamic, palette: Dynamic) -> RhaiResult<Image> {
+        let (w, h) = size("render", &w, &h)?;
+        let p = palette_arg("render", &palette)?;
+        lift(f.render_palette(w, h, &p))
+    }
+
+    /// Three fields (or numbers) as the red, green and blue channels; render it with `render`.
+    ///
+    /// ```rhai
+    /// rgb_field(u(), v(), perlin()).render(256, 256)
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn rgb_field(r: Dynamic, g: Dynamic, b: Dynamic) -> RhaiResult<RgbField> {
+        let op = "rgb_field";
+        Ok(RgbField { r: field_arg(op, "r", &r)?, g: field_arg(op, "g", &g)?, b: field_arg(op, "b", &b)?, a: None })
+    }
+
+    /// Four fields (or numbers) as the red, green, blue and alpha channels.
+    ///
+    /// ```rhai
+    /// rgba_field(1, 0.5, 0, gradient_radial().invert()).render(128, 128)
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn rgba_field(r: Dynamic, g: Dynamic, b: Dynamic, a: Dynamic) -> RhaiResult<RgbField> {
+        let mut f = rgb_field(r, g, b)?;
+        f.a = Some(field_arg("rgba_field", "a", &a)?);
+        Ok(f)
+    }
+
+    /// Renders the channels of an `rgb_field` as an image.
+    ///
+    /// ```rhai
+    /// rgb_field(u(), 0.2, v()).render(64, 64)
+    /// ```
+    #[rhai_fn(name = "render", return_raw, pure)]
+    pub fn render_rgb(f: &mut RgbField, w: Dynamic, h: Dynamic) -> RhaiResult<Image> {
+        let (w, h) = size("render", &w, &h)?;
+        lift(raster::render_rgb(&f.r, &f.g, &f.b, f.a.as_ref(), w, h))
+    }
+
+    /// A colour ramp: a name (viridis, magma, inferno, plasma, turbo, terrain, grayscale, fire, ice,
+    /// ocean, sepia), an array of colours evenly spaced, or `[[position, colour], ...]` stops.
+    ///
+    /// ```rhai
+    /// let p = palette([[0.0, "#000"], [0.6, "#f80"], [1.0, "#fff"]]);
+    /// perlin().render(128, 128, p)
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn palette(spec: Dynamic) -> RhaiResult<Palette> {
+        palette_arg("palette", &spec)
+    }
+
+    /// The palette's colour at `t` in [0, 1].
+    ///
+    /// ```rhai
+    /// let c = palette("viridis").at(0.5);
+    /// ```
+    #[rhai_fn(name = "at", return_raw, pure)]
+    pub fn palette_at(p: &mut Palette, t: Dynamic) -> RhaiResult<crate::image::Color> {
+        Ok(p.color(num("at", "t", &t)? as f32))
+    }
+
+    /// The same palette running the other way.
+    ///
+    /// ```rhai
+    /// perlin().render(64, 64, palette("magma").reversed())
+    /// ```
+    #[rhai_fn(name = "reversed", pure)]
+    pub fn palette_reversed(p: &mut Palette) -> Palette {
+        p.reversed()
+    }
+
+    // ---- image bridges -----------------------------------------------------------------------
+
+    /// The image's luminance as a field (bilinear, clamped at the edges), to combine with other
+    /// fields or to drive `displace`.
+    ///
+    /// ```rhai
+    /// let img = checker(4).render(64, 64);
+    /// (img.field() * perlin()).render(64, 64)
+    /// ```
+    #[rhai_fn(name = "field", pure)]
+    pub fn image_field(img: &mut Image) -> Field {
+        raster::image_field(img)
+    }
+
+    /// Displaces each pixel by amount·(2f − 1) pixels along x and y, where f is the field there
+    /// (0.5 leaves a pixel in place).
+    ///
+    /// ```rhai
+    /// checker(8).render(256, 256).displace(perlin(#{ scale: 3 }), 12)
+    /// ```
+    #[rhai_fn(name = "displace", return_raw, pure)]
+    pub fn displace(img: &mut Image, f: Field, amount: Dynamic) -> RhaiResult<Image> {
+        lift(raster::displace(img, &f, num("displace", "amount", &amount)?))
+    }
+
+    /// Displaces by separate fields for x and y.
+    ///
+    /// ```rhai
+    /// checker(8).render(256, 256).displace(perlin(#{ seed: 1 }), perlin(#{ seed: 2 }), 10)
+    /// ```
+    #[rhai_fn(name = "displace", return_raw, pure)]
+    pub fn displace_xy(img: &mut Image, fx: Field, fy: Field, amount: Dynamic) -> RhaiResult<Image> {
+        lift(raster::displace_xy(img, &fx, &fy, num("displace", "amount", &amount)?))
+    }
+
+    /// The image with its alpha replaced by the field (clamped to [0, 1]).
+    ///
+    /// ```rhai
+    /// image(128, 128, "orange").with_alpha(gradient_radial().invert())
+    /// ```
+    #[rhai_fn(name = "with_alpha", return_raw, pure)]
+    pub fn with_alpha(img: &mut Image, f: Field) -> RhaiResult<Image> {
+        lift(raster::with_alpha(img, &f))
+    }
+
+    /// The image with its alpha multiplied by the field: a mask.
+    ///
+    /// ```rhai
+    /// image(128, 128, "teal").mask(circle_sdf(0.5, 0.5, 0.4).step(0.5).invert())
+    /// ```
+    #[rhai_fn(name = "mask", return_raw, pure)]
+    pub fn mask(img: &mut Image, f: Field) -> RhaiResult<Image> {
+        lift(raster::mask(img, &f))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::image::Image;
+    use crate::script::{Host, RunConfig};
+
+    fn run(src: &str) -> Result<Vec<Image>, String> {
+        let host = Host::default();
+        let c = host.compile("t.rhai", src).map_err(|e| e.to_string())?;
+        host.run(&c, RunConfig::default()).map(|o| o.images).map_err(|e| e.to_string())
+    }
+
+    #[track_caller]
+    fn fails(src: &str, at: &str, needle: &str) {
+        let e = run(src).err().unwrap_or_else(|| panic!("no error from {src}"));
+        assert!(e.starts_with(at), "expected the error at {at}, got: {e}");
+        assert!(e.contains(needle), "expected '{needle}' in: {e}");
+    }
+
+    #[test]
+    fn bad_parameters_fail_at_the_script_position() {
+        fails(
+            "let a = 1;\nlet f = fbm(perlin(), #{ octaves: -1 });",
+            "t.rhai:2:9",
+            "octaves must be between 1 and 16, got -1",
+        );
+        fails("perlin(#{ scale: 0 })", "t.rhai:1:1", "perlin: scale must be > 0");
+        fails("let nan = 0.0 / 0.0;\nsimplex(#{ scale: nan })", "t.rhai:2:1", "must be a finite number");
+        fails("perlin().render(8, 8, [\"#000\"])", "t.rhai:1:", "a palette needs at least 2 colours, got 1");
+        fails("perlin().render(8, 8, \"viridiss\")", "t.rhai:1:", "unknown palette \"viridiss\"");
+        fails("palette([])", "t.rhai:1:1", "at least 2");
+        fails("perlin(#{ octave: 3 })", "t.rhai:1:1", "unknown option 'octave'");
+        fails("worley(#{ output: \"f3\" })", "t.rhai:1:1", "expected f1, f2, f2_f1 or cell");
+        fails("ridged(perlin(), #{ gain: -1 })", "t.rhai:1:1", "gain must be >= 0");
+        fails("checker(0)", "t.rhai:1:1", "n must be > 0");
+        fails("perlin().warp(\"x\", 0.5, 1)", "t.rhai:1:", "fu must be a Field or a number");
+        fails("let f = u();\nfor i in 0..3000 { f = f + 1; }", "t.rhai:2:", "deep");
+        fails("noise_image(8, 8, #{ kind: \"pink\" })", "t.rhai:1:1", "option 'kind' must be one of");
+        fails("rng(1).int(6, 1)", "t.rhai:1:", "hi must be >= lo");
+    }
+
+    #[test]
+    fn generators_without_a_seed_use_the_run_seed() {
+        let host = Host::default();
+        let c = host.compile("t.rhai", "[perlin().render(32, 32), perlin(#{ seed: 7 }).render(32, 32), \
+             noise_image(8, 8), noise_image(8, 8, #{ seed: 7 }), voronoi().render(16, 16), voronoi(#{ seed: 7 }).render(16, 16)]").unwrap();
+        let imgs = host.run(&c, RunConfig { seed: 7, ..RunConfig::default() }).unwrap().images;
+        for pair in imgs.chunks(2) {
+            assert_eq!(pair[0].pixels(), pair[1].pixels());
+        }
+        let other = host.run(&c, RunConfig { seed: 8, ..RunConfig::default() }).unwrap().images;
+        assert_ne!(other[0].pixels(), imgs[0].pixels(), "--seed must change unseeded generators");
+    }
+
+    fn px(img: &Image, x: i64) -> f32 {
+        img.get(x, 0).unwrap().r
+    }
+
+    #[test]
+    fn operators_take_fields_ints_and_floats_in_both_orders() {
+        let imgs = run("let f = u();\n[(f + 1).render(4, 1), (1 + f).render(4, 1), (2.0 * f).render(4, 1), \
+                        (f / 2).render(4, 1), (1 - f).render(4, 1), (-f).render(4, 1), (f * f - f / 2.0).render(4, 1), \
+                        mix(0, 1, f).render(4, 1), (f.colorize([\"#000\", \"#fff\"]) * 0.5).render(4, 1)]")
+        .unwrap();
+        let want = [1.125, 1.125, 0.25, 0.0625, 0.875, -0.125, 0.125 * 0.125 - 0.0625, 0.125, 0.0625];
+        for (i, (img, w)) in imgs.iter().zip(want).enumerate() {
+            assert!((px(img, 0) - w).abs() < 1e-3, "case {i}: {} != {w}", px(img, 0));
+        }
+    }
+
+    /// Every generator of the Fields and Random APIs in one script.
+    const EVERYTHING: &str = r#"
+        let n = [perlin(#{ seed: 1, scale: 5 }), simplex(#{ seed: 2, tileable: true }), value_noise(#{ seed: 3 }),
+                 worley(#{ seed: 4, output: "f2_f1" }), worley(#{ output: "cell" }), perlin(#{ octaves: 3 })];
+        let f = fbm(n[0]) * 0.3 + ridged(n[1], #{ octaves: 4 }) * 0.2 + billow(n[2]) * 0.2 + turbulence(n[3]) * 0.3;
+        let p = checker(6) * stripes(5, 30) + bricks(#{ seed: 2 }) * tiles(#{ output: "id" }) - dots() + voronoi(#{ output: "edge" })
+              + gradient_linear(15) + gradient_radial() + circle_sdf(0.5, 0.5, 0.2) + box_sdf(0.5, 0.5, 0.3, 0.2)
+              + polygon_sdf([[0.1, 0.1], [0.9, 0.2], [0.5, 0.9]]);
+        let g = mix(f, p.abs().sin().cos(), v()).warp(n[4], n[5], 0.2).rotate(12).scale(1.3).translate(0.1, 0)
+              .repeat(2).mirror().kaleido(5).smoothstep(0.1, 0.9).pow(1.2).remap(0, 1, 0.1, 0.9).clamp().invert()
+              .min(0.95).max(n[0]).step(0.2) + fbm(checker(3));
+        let img = g.render(96, 64, "turbo");
+        let r = rng(5);
+        let stamp = color_field(r.color()).with_alpha(circle_sdf(0.5, 0.5, 0.4).step(0.5).invert()).render(9, 9);
+        [img, rgb_field(f, p, g).render(96, 64), img.displace(f, 5), img.field().render(96, 64),
+         noise_image(96, 64, #{ kind: "gaussian", mono: false }), noise_image(96, 64, #{ kind: "salt_pepper" }),
+         scatter(img, stamp, #{ count: 30, rotate: 90, scale: [0.5, 2], poisson: true }),
+         scatter(img, stamp, #{ count: [10, 40], jitter: 0.5 }), img.mask(f), img.with_alpha(p.clamp())]
+    "#;
+
+    #[test]
+    fn a_script_using_every_generator_is_byte_identical_at_1_and_4_threads() {
+        let at = |n: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
+            pool.install(|| run(EVERYTHING)).unwrap()
+        };
+        let (one, four) = (at(1), at(4));
+        assert_eq!(one.len(), 10);
+        for (i, (a, b)) in one.iter().zip(&four).enumerate() {
+            assert!(a.pixels() == b.pixels(), "image {i} differs between 1 and 4 threads");
+        }
+        assert_eq!(at(1)[6].pixels(), one[6].pixels(), "repeated runs differ");
+    }
+
+    /// std/materials, inlined (the resolver's `import` is tested by the host's own tests).
+    fn materials(calls: &str) -> Result<Vec<Image>, String> {
+        run(&format!("{}\n{calls}", include_str!("../../../stdlib/materials.rhai")))
+    }
+
+    #[test]
+    fn every_material_renders_at_any_size_and_rejects_unknown_options() {
+        let names = [
+            "bricks",
+            "wood",
+            "marble",
+            "clouds",
+            "granite",
+            "rust",
+            "lava",
+            "sand",
+            "grass",
+            "stone_tiles",
+            "water_caustics",
+            "terrain",
+        ];
+        let calls: Vec<String> =
+            names.iter().map(|n| format!("{n}(#{{ size: 48, seed: 5, tileable: true }})")).collect();
+        let imgs = materials(&format!("[{}]", calls.join(", "))).unwrap();
+        assert_eq!(imgs.len(), 12);
+        for (n, img) in names.iter().zip(&imgs) {
+            assert_eq!(img.dimensions(), (48, 48), "{n}");
+            let spread = img
+                .pixels()
+                .chunks(4)
+                .map(|p| p[0] + p[1] + p[2])
+                .fold((f32::MAX, f32::MIN), |(a, b), x| (a.min(x), b.max(x)));
+            assert!(spread.1 - spread.0 > 0.1, "{n} is flat");
+        }
+        let e = materials("bricks(#{ size: 32, colour: \"red\" })").unwrap_err();
+        assert!(e.contains("bricks: unknown option 'colour'"), "{e}");
+    }
 }

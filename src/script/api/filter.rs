@@ -1,8 +1,157 @@
-//! Script bindings for this family (being written).
+//! Script bindings: neighbourhood filters (`crate::image::ops::filter`). Translation only.
 
-use rhai::Module;
+use rhai::plugin::*;
+use rhai::{Dynamic, Module};
 
-/// The package of this family's functions.
+use crate::script::convert::{array, fail, int, num, RhaiResult};
+
+/// The package of filter functions.
 pub fn module() -> Module {
-    Module::new()
+    exported_module!(filter_api)
+}
+
+fn f32_of(op: &str, what: &str, v: &Dynamic) -> RhaiResult<f32> {
+    Ok(num(op, what, v)? as f32)
+}
+
+/// A whole-pixel radius >= 0.
+fn radius(op: &str, v: i64) -> RhaiResult<u32> {
+    u32::try_from(v).map_err(|_| fail(op, format!("radius must be a whole number >= 0, got {v}")))
+}
+
+fn radius_of(op: &str, v: &Dynamic) -> RhaiResult<u32> {
+    radius(op, int(op, "radius", v)?)
+}
+
+/// A 2D array of numbers -> kernel rows.
+fn kernel(v: &Dynamic) -> RhaiResult<Vec<Vec<f32>>> {
+    array("convolve", "kernel", v, |row| {
+        array("convolve", "a kernel row", row, |x| f32_of("convolve", "a kernel weight", x))
+    })
+}
+
+#[export_module]
+mod filter_api {
+    use super::{f32_of, kernel, radius, radius_of};
+    use crate::image::ops::filter::{self, Blur, BoxBlur, Convolve, Unsharp};
+    use crate::image::Image;
+    use crate::script::convert::{lift, Options, RhaiResult};
+    use rhai::{Dynamic, Map};
+
+    /// Gaussian blur of standard deviation `sigma` pixels (ImageMagick `-blur 0xσ`), or an option
+    /// map `#{ sigma, linear }` (`linear: true` blurs in linear light). Transparent areas never fringe.
+    ///
+    /// ```rhai
+    /// let soft = image(64, 64, "orange").blur(2.0);
+    /// let glow = image(64, 64, "orange").blur(#{ sigma: 4, linear: true });
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn blur(img: Image, opts: Dynamic) -> RhaiResult<Image> {
+        let o = Options::or_number("blur", opts, "sigma", &["sigma", "linear"])?;
+        let b = Blur::sigma(o.num("sigma", 1.0)? as f32).linear(o.bool("linear", false)?);
+        lift(filter::blur_with(&img, &b))
+    }
+
+    /// Mean over a (2r+1)² box (whole-pixel radius), or `#{ radius, linear }`.
+    ///
+    /// ```rhai
+    /// let boxy = image(64, 64, "orange").box_blur(3);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn box_blur(img: Image, opts: Dynamic) -> RhaiResult<Image> {
+        let o = Options::or_number("box_blur", opts, "radius", &["radius", "linear"])?;
+        let r = radius("box_blur", o.int("radius", 1)?)?;
+        lift(filter::box_blur_with(&img, &BoxBlur { radius: r, linear: o.bool("linear", false)? }))
+    }
+
+    /// Sharpens: `x + amount * (x - mean of the 8 neighbours)`; 1.0 is Pillow's `SHARPEN`.
+    ///
+    /// ```rhai
+    /// let crisp = image(64, 64, "orange").sharpen(1.0);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn sharpen(img: Image, amount: Dynamic) -> RhaiResult<Image> {
+        lift(filter::sharpen(&img, f32_of("sharpen", "amount", &amount)?))
+    }
+
+    /// Unsharp mask: adds `amount` × (image − Gaussian blur of `sigma`).
+    ///
+    /// ```rhai
+    /// let crisp = image(64, 64, "orange").unsharp(2.0, 1.5);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn unsharp(img: Image, sigma: Dynamic, amount: Dynamic) -> RhaiResult<Image> {
+        unsharp_with(img, sigma, amount, Map::new())
+    }
+
+    /// Unsharp mask with options `#{ threshold, linear }`: differences below `threshold`
+    /// (0..1, Pillow's threshold / 255) are left alone.
+    ///
+    /// ```rhai
+    /// let crisp = image(64, 64, "orange").unsharp(2.0, 1.5, #{ threshold: 3.0 / 255.0 });
+    /// ```
+    #[rhai_fn(name = "unsharp", return_raw)]
+    pub fn unsharp_with(img: Image, sigma: Dynamic, amount: Dynamic, opts: Map) -> RhaiResult<Image> {
+        let o = Options::new("unsharp", opts, &["threshold", "linear"])?;
+        let u = Unsharp {
+            sigma: f32_of("unsharp", "sigma", &sigma)?,
+            amount: f32_of("unsharp", "amount", &amount)?,
+            threshold: o.num("threshold", 0.0)? as f32,
+            linear: o.bool("linear", false)?,
+        };
+        lift(filter::unsharp_with(&img, &u))
+    }
+
+    /// Convolves with a kernel given as rows of numbers (odd width and height), edges clamped.
+    /// The kernel reads as on screen: the first row weighs the pixels above.
+    ///
+    /// ```rhai
+    /// let soft = image(64, 64, "orange").convolve([[1, 2, 1], [2, 4, 2], [1, 2, 1]], #{ normalize: true });
+    /// let raw = image(64, 64, "orange").convolve([[0, -1, 0], [-1, 5, -1], [0, -1, 0]]);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn convolve(img: Image, k: Dynamic) -> RhaiResult<Image> {
+        convolve_with(img, k, Map::new())
+    }
+
+    /// Convolution with options `#{ normalize }` (divide by the sum of the weights).
+    ///
+    /// ```rhai
+    /// let soft = image(64, 64, "orange").convolve([[1, 1, 1], [1, 1, 1], [1, 1, 1]], #{ normalize: true });
+    /// ```
+    #[rhai_fn(name = "convolve", return_raw)]
+    pub fn convolve_with(img: Image, k: Dynamic, opts: Map) -> RhaiResult<Image> {
+        let o = Options::new("convolve", opts, &["normalize"])?;
+        lift(filter::convolve_with(&img, &Convolve { kernel: kernel(&k)?, normalize: o.bool("normalize", false)? }))
+    }
+
+    /// Sobel edge magnitude per channel (a hard 0→1 step gives 1); alpha kept.
+    ///
+    /// ```rhai
+    /// let lines = image(64, 64, "orange").edges();
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn edges(img: Image) -> RhaiResult<Image> {
+        lift(filter::edges(&img))
+    }
+
+    /// Median over a (2r+1)² box per channel: removes salt-and-pepper noise, keeps edges.
+    ///
+    /// ```rhai
+    /// let clean = image(64, 64, "orange").median(2);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn median(img: Image, r: Dynamic) -> RhaiResult<Image> {
+        lift(filter::median(&img, radius_of("median", &r)?))
+    }
+
+    /// Emboss like Pillow's `EMBOSS`: `x - up_left + 0.5`, flat areas turn mid-gray.
+    ///
+    /// ```rhai
+    /// let relief = image(64, 64, "orange").emboss();
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn emboss(img: Image) -> RhaiResult<Image> {
+        lift(filter::emboss(&img))
+    }
 }

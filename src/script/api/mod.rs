@@ -19,8 +19,11 @@ pub mod random;
 pub mod run;
 pub mod tone;
 
+/// Builds one family's package.
+pub type PackageBuilder = fn() -> Module;
+
 /// (section title in `kiln doc`, package builder), in documentation order.
-pub const FAMILIES: &[(&str, fn() -> Module)] = &[
+pub const FAMILIES: &[(&str, PackageBuilder)] = &[
     ("Images and colours", image::module),
     ("Run context", run::module),
     ("Geometry", geometry::module),

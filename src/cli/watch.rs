@@ -1,0 +1,188 @@
+//! `kiln watch SCRIPT`: re-run a script whenever it or its inputs change and show the result in
+//! a browser page that updates itself. Wires `live::Session`, `live::Watcher` and the preview
+//! server together; the behaviour lives in `live/`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::cli::run::parse_sets;
+use crate::cli::{EXIT_SCRIPT, EXIT_USAGE};
+use crate::live::{preview, PreviewOptions, Session, SessionConfig, WatchEnd, WatchOptions, Watcher};
+
+#[derive(Args, Debug)]
+pub struct WatchArgs {
+    /// The script to run and watch.
+    pub script: PathBuf,
+    /// Serve the preview on this port of 127.0.0.1; if it is busy, the next free one.
+    #[arg(long, default_value_t = 7878)]
+    pub port: u16,
+    /// Folder that `save()` writes into and the script may read from (default: current folder).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The run's seed; generators without an explicit seed use it.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    pub seed: i64,
+    /// Set a script parameter: --set name=value (repeatable). The page's controls override it.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Another folder the script may read (repeatable).
+    #[arg(long = "allow-read", value_name = "DIR")]
+    pub allow_read: Vec<PathBuf>,
+    /// Do not open a browser.
+    #[arg(long)]
+    pub no_open: bool,
+    /// Play `frame()` / `time()` forward at this many frames per second.
+    #[arg(long, value_name = "FPS")]
+    pub animate: Option<f64>,
+    /// Stop a run after this many seconds (0: no limit). A new save stops it sooner.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub timeout: f64,
+    /// How long a deleted script may stay missing before kiln watch exits.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3.0)]
+    pub grace: f64,
+    /// Largest image in pixels (default 268435456 = 16384²).
+    #[arg(long)]
+    pub max_pixels: Option<u64>,
+}
+
+fn usage(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(EXIT_USAGE)
+}
+
+/// Opens `url` in the desktop's browser, best effort: failing to is not an error.
+fn open_browser(url: &str) {
+    let mut cmd = if cfg!(target_os = "macos") {
+        std::process::Command::new("open")
+    } else if cfg!(windows) {
+        let mut c = std::process::Command::new("cmd");
+        c.args(["/C", "start", ""]);
+        c
+    } else {
+        std::process::Command::new("xdg-open")
+    };
+    cmd.arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    if cmd.spawn().is_err() {
+        eprintln!("kiln watch: could not open a browser; open {url} yourself");
+    }
+}
+
+pub fn run(args: WatchArgs) -> ExitCode {
+    let params = match parse_sets(&args.set) {
+        Ok(p) => p,
+        Err(e) => return usage(e),
+    };
+    if !args.script.is_file() {
+        return usage(format!("{}: no such script file", args.script.display()));
+    }
+    if !(args.timeout.is_finite() && args.timeout >= 0.0) {
+        return usage(format!("--timeout must be a number of seconds (0 for none), got {}", args.timeout));
+    }
+    if !(args.grace.is_finite() && args.grace >= 0.0) {
+        return usage(format!("--grace must be a number of seconds, got {}", args.grace));
+    }
+    if let Some(fps) = args.animate {
+        if !(fps.is_finite() && fps > 0.0 && fps <= 240.0) {
+            return usage(format!("--animate expects frames per second in (0, 240], got {fps}"));
+        }
+    }
+    let mut limits = match crate::cli::prepare_run(args.out.as_deref(), args.max_pixels) {
+        Ok(l) => l,
+        Err(e) => return usage(e),
+    };
+    let timeout = (args.timeout > 0.0).then(|| Duration::from_secs_f64(args.timeout));
+    limits.deadline = timeout;
+
+    let (listener, busy) = match preview::bind(args.port, 20) {
+        Ok(l) => l,
+        Err(e) => return usage(format!("cannot listen on 127.0.0.1:{} or the next ports: {e}", args.port)),
+    };
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(args.port);
+    let url = format!("http://127.0.0.1:{port}/");
+
+    let config = SessionConfig {
+        script: args.script.clone(),
+        out_dir: args.out.clone(),
+        allow_read: args.allow_read.clone(),
+        seed: args.seed,
+        params,
+        fps: args.animate.unwrap_or(30.0),
+        timeout,
+        limits,
+    };
+    let session = Arc::new(Session::start(config));
+    session.on_report(|r| match &r.error {
+        None => eprintln!(
+            "kiln watch: run {} ok ({}): compile {:.1} ms, run {:.1} ms",
+            r.run,
+            r.trigger.as_str(),
+            r.compile_time.as_secs_f64() * 1e3,
+            r.run_time.as_secs_f64() * 1e3
+        ),
+        Some(e) => eprintln!("kiln watch: run {} failed; the last good result stays on the page\n{e}", r.run),
+    });
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return usage(format!("cannot start the preview server: {e}")),
+    };
+    let ended: Arc<Mutex<Option<WatchEnd>>> = Arc::default();
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let watch_options = WatchOptions { grace: Duration::from_secs_f64(args.grace), ..WatchOptions::default() };
+    let watcher = {
+        let (ended, stop) = (ended.clone(), stop.clone());
+        Watcher::start(session.clone(), watch_options, move |end| {
+            *ended.lock().unwrap_or_else(|e| e.into_inner()) = Some(end.clone());
+            stop.notify_one();
+        })
+    };
+    let watcher = match watcher {
+        Ok(w) => w,
+        Err(e) => return usage(format!("cannot watch files: {e}")),
+    };
+    // The URL line comes once the files are watched: whoever reads it may edit at once.
+    if let Some(p) = busy.first() {
+        println!("kiln watch: port {p} is in use; using {port}");
+    }
+    println!("kiln watch: {} at {url} (Ctrl-C to stop)", args.script.display());
+    let _ = std::io::stdout().flush();
+
+    if !args.no_open {
+        open_browser(&url);
+    }
+
+    let options = PreviewOptions { animate: args.animate, ..PreviewOptions::default() };
+    let shutdown = async move {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = stop.notified() => {}
+        }
+    };
+    let served = runtime.block_on(preview::serve(session.clone(), listener, options, shutdown));
+    // Every task is done or may be dropped: do not wait for idle blocking threads.
+    runtime.shutdown_background();
+    drop(watcher);
+    let end = ended.lock().unwrap_or_else(|e| e.into_inner()).take();
+    match (served, end) {
+        (Err(e), _) => {
+            eprintln!("kiln watch: the preview server failed: {e}");
+            ExitCode::from(EXIT_SCRIPT)
+        }
+        (Ok(()), Some(end)) => {
+            eprintln!("kiln watch: {end}");
+            ExitCode::from(EXIT_SCRIPT)
+        }
+        (Ok(()), None) => {
+            eprintln!("kiln watch: stopped (Ctrl-C)");
+            ExitCode::SUCCESS
+        }
+    }
+}
