@@ -22,6 +22,7 @@ mod error;
 mod field;
 mod image;
 mod limits;
+mod model;
 
 pub use crate::error::{finite, Error, Result};
 /// Field -> Image bridges: `render_rgb`, `displace`, `with_alpha`, `mask` by a field.
@@ -35,6 +36,14 @@ pub use crate::image::io::{self, Compression, Format, SaveOptions};
 pub use crate::image::ops;
 pub use crate::image::{Color, Image};
 pub use crate::limits::{max_pixels, set_max_pixels, Limits, DEFAULT_MAX_PIXELS, MAX_DIMENSION};
+#[cfg(feature = "ml")]
+#[doc(hidden)]
+pub use crate::model::bench as __model_bench;
+pub use crate::model::{
+    clear_model_cache, model_names, output_paths, train_gan, train_vae, Data as TrainData, Device as ModelDevice,
+    Event as TrainEvent, Kind as ModelKind, Latent, Metrics as TrainMetrics, Model, Progress as TrainProgress,
+    TrainOptions,
+};
 
 #[cfg(feature = "script")]
 pub mod script;

@@ -1,8 +1,507 @@
-//! Script bindings for this family (being written).
+//! Script bindings for learned models (DESIGN.md §4 "Models"): loading, sampling, encoding,
+//! decoding, the Latent type, and training from scripts. One-line wrappers over `crate::model`;
+//! in a build without `ml` every call reports "built without `ml`".
 
+use rhai::plugin::*;
 use rhai::Module;
 
-/// The package of this family's functions.
+/// The package of model functions.
 pub fn module() -> Module {
-    Module::new()
+    let mut m = exported_module!(model_api);
+    m.set_custom_type::<crate::Model>("Model");
+    m.set_custom_type::<crate::Latent>("Latent");
+    m
+}
+
+use crate::model::{Data, Device, Kind, Model, TrainOptions};
+use crate::script::context::run_state;
+use crate::script::convert::{array, fail, int, lift, Options, RhaiResult};
+use crate::Image;
+use rhai::{Dynamic, Map, NativeCallContext};
+
+const TRAIN_KEYS: &[&str] = &[
+    "data",
+    "size",
+    "latent",
+    "width",
+    "epochs",
+    "batch",
+    "lr",
+    "seed",
+    "out",
+    "holdout",
+    "beta",
+    "sample_every",
+    "flip",
+    "resume",
+    "device",
+];
+
+fn seed_arg(op: &str, v: &Dynamic) -> RhaiResult<u64> {
+    Ok(int(op, "seed", v)? as u64)
+}
+
+fn count(op: &str, v: &Dynamic) -> RhaiResult<usize> {
+    let n = int(op, "n", v)?;
+    if !(0..=4096).contains(&n) {
+        return Err(fail(op, format!("n must be 0 to 4096, got {n}")));
+    }
+    Ok(n as usize)
+}
+
+/// Builds [`TrainOptions`] from a script map; paths go through the run's read/write policy.
+fn train_options(ctx: &NativeCallContext, op: &'static str, map: Map) -> RhaiResult<TrainOptions> {
+    let run = run_state(ctx)?;
+    let o = Options::new(op, map, TRAIN_KEYS)?;
+    let data = match o.get("data") {
+        None => return Err(fail(op, "option 'data' is required: a folder or an array of images")),
+        Some(v) if v.is_string() => {
+            let folder = v.clone().into_string().unwrap_or_default();
+            let full = lift(run.policy.readable(&folder))?;
+            run.add_input(&full);
+            Data::Folder(full)
+        }
+        Some(v) => Data::Images(array(op, "option 'data'", v, |x| {
+            x.clone()
+                .try_cast::<Image>()
+                .ok_or_else(|| fail(op, "option 'data' must be a folder or an array of images"))
+        })?),
+    };
+    let mut t = TrainOptions::new(data);
+    let positive = |key: &str, default: i64| -> RhaiResult<usize> {
+        let v = o.int(key, default)?;
+        usize::try_from(v).map_err(|_| fail(op, format!("option '{key}' must be >= 0, got {v}")))
+    };
+    t.size = positive("size", 32)? as u32;
+    t.latent = positive("latent", t.latent as i64)?;
+    t.width = positive("width", t.width as i64)?;
+    t.epochs = positive("epochs", t.epochs as i64)?;
+    t.batch = positive("batch", t.batch as i64)?;
+    t.lr = o.num("lr", if op == "train_gan" { 2e-4 } else { t.lr })?;
+    t.seed = o.int("seed", run.config.seed)? as u64;
+    t.holdout = o.num("holdout", t.holdout)?;
+    t.beta = o.num("beta", t.beta)?;
+    t.sample_every = positive("sample_every", t.sample_every as i64)?;
+    t.flip = o.bool("flip", t.flip)?;
+    t.resume = o.bool("resume", false)?;
+    t.device = lift(Device::parse(&o.choice("device", "cpu", &["cpu", "cuda"])?))?;
+    if let Some(out) = o.opt_str("out")? {
+        let full = run.policy.writable(&out).map_err(|e| fail(op, e))?;
+        if let Some(parent) = full.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| fail(op, format!("{}: {e}", parent.display())))?;
+        }
+        t.out = Some(full);
+    }
+    t.cancel = Some(run.cancel.clone());
+    Ok(t)
+}
+
+fn train(ctx: NativeCallContext, kind: Kind, opts: Map) -> RhaiResult<Model> {
+    let op = if kind == Kind::Vae { "train_vae" } else { "train_gan" };
+    let t = train_options(&ctx, op, opts)?;
+    let run = run_state(&ctx)?;
+    let result = match kind {
+        Kind::Vae => crate::model::train_vae(&t, &mut |_| {}),
+        Kind::Gan => crate::model::train_gan(&t, &mut |_| {}),
+    };
+    let (model, metrics) = result.map_err(|e| fail(op, e))?;
+    if let Some(out) = &t.out {
+        run.outputs.lock().unwrap_or_else(|e| e.into_inner()).push(out.clone());
+    }
+    eprintln!("{op}: {metrics}");
+    Ok(model)
+}
+
+#[export_module]
+mod model_api {
+    use super::{count, seed_arg, train};
+    use crate::model::{Kind, Latent, Model};
+    use crate::script::context::run_state;
+    use crate::script::convert::{fail, lift, num, RhaiResult};
+    use crate::Image;
+    use rhai::{Array, Dynamic, Map, NativeCallContext, INT};
+
+    /// Loads a model file (relative to the script's folder), or a shipped model as `"std/<name>"`.
+    /// Loaded models are cached by path and modification time.
+    ///
+    /// ```rhai
+    /// let m = load_model("std/materials_vae");
+    /// print(`${m.kind} ${m.size}x${m.size}, latent ${m.latent_dim}`);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn load_model(ctx: NativeCallContext, path: &str) -> RhaiResult<Model> {
+        if path.starts_with("std/") {
+            return Model::load(path.as_ref()).map_err(|e| fail("load_model", e));
+        }
+        let run = run_state(&ctx)?;
+        let full = run.policy.readable(path).map_err(|e| fail("load_model", e))?;
+        run.add_input(&full);
+        Model::load(&full).map_err(|e| fail("load_model", e))
+    }
+
+    /// "vae" or "gan".
+    ///
+    /// ```rhai
+    /// let m = load_model("models/tiles_gan.safetensors");
+    /// if m.kind == "gan" { print("no encoder"); }
+    /// ```
+    #[rhai_fn(get = "kind", pure)]
+    pub fn kind(m: &mut Model) -> String {
+        m.kind().name().to_string()
+    }
+
+    /// Side of the square images the model makes.
+    ///
+    /// ```rhai
+    /// let m = load_model("std/materials_vae");
+    /// let canvas = image(m.size * 4, m.size);
+    /// ```
+    #[rhai_fn(get = "size", pure)]
+    pub fn size(m: &mut Model) -> INT {
+        m.size() as INT
+    }
+
+    /// Number of latent dimensions.
+    ///
+    /// ```rhai
+    /// let m = load_model("std/materials_vae");
+    /// print(m.latent_dim);
+    /// ```
+    #[rhai_fn(get = "latent_dim", pure)]
+    pub fn latent_dim(m: &mut Model) -> INT {
+        m.latent_dim() as INT
+    }
+
+    /// `n` images from random latents drawn with the run's seed (`--seed`).
+    ///
+    /// ```rhai
+    /// let tiles = load_model("models/tiles_gan.safetensors").sample(8);
+    /// ```
+    #[rhai_fn(name = "sample", return_raw)]
+    pub fn sample(ctx: NativeCallContext, m: &mut Model, n: Dynamic) -> RhaiResult<Array> {
+        let seed = run_state(&ctx)?.config.seed as u64;
+        let images = lift(m.sample(count("sample", &n)?, seed))?;
+        Ok(images.into_iter().map(Dynamic::from).collect())
+    }
+
+    /// `n` images from random latents drawn with `seed`; image i is the same for any `n` > i.
+    ///
+    /// ```rhai
+    /// let tiles = load_model("std/materials_vae").sample(16, 42);
+    /// ```
+    #[rhai_fn(name = "sample", return_raw)]
+    pub fn sample_seeded(m: &mut Model, n: Dynamic, seed: Dynamic) -> RhaiResult<Array> {
+        let images = lift(m.sample(count("sample", &n)?, seed_arg("sample", &seed)?))?;
+        Ok(images.into_iter().map(Dynamic::from).collect())
+    }
+
+    /// The standard-normal latent for `seed`: `m.decode(m.latent(s))` is `m.sample(1, s)[0]`.
+    ///
+    /// ```rhai
+    /// let m = load_model("models/tiles_gan.safetensors");
+    /// let z = m.latent(7);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn latent(m: &mut Model, seed: Dynamic) -> RhaiResult<Latent> {
+        Ok(m.latent(seed_arg("latent", &seed)?))
+    }
+
+    /// The image for a latent.
+    ///
+    /// ```rhai
+    /// let m = load_model("models/tiles_gan.safetensors");
+    /// let img = m.decode(m.latent(1) * 0.7);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn decode(m: &mut Model, z: Latent) -> RhaiResult<Image> {
+        lift(m.decode(&z))
+    }
+
+    /// The latent mean of an image (VAE only); the image is centre-cropped and resized to the
+    /// model's size first.
+    ///
+    /// ```rhai
+    /// let m = load_model("std/materials_vae");
+    /// let z = m.encode(m.sample(1, 3)[0]);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn encode(m: &mut Model, img: Image) -> RhaiResult<Latent> {
+        lift(m.encode(&img))
+    }
+
+    /// decode(encode(img)) (VAE only).
+    ///
+    /// ```rhai
+    /// let m = load_model("std/materials_vae");
+    /// let tile = m.sample(1, 5)[0];
+    /// let again = m.reconstruct(tile);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn reconstruct(m: &mut Model, img: Image) -> RhaiResult<Image> {
+        lift(m.reconstruct(&img))
+    }
+
+    /// Straight-line interpolation between two latents: `a` at t = 0, `b` at t = 1.
+    ///
+    /// ```rhai
+    /// let m = load_model("models/tiles_gan.safetensors");
+    /// let mid = m.decode(lerp(m.latent(1), m.latent(2), 0.5));
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn lerp(a: Latent, b: Latent, t: Dynamic) -> RhaiResult<Latent> {
+        lift(a.lerp(&b, num("lerp", "t", &t)? as f32))
+    }
+
+    /// Spherical interpolation, which keeps the length a Gaussian latent expects (smoother strips).
+    ///
+    /// ```rhai
+    /// let m = load_model("models/tiles_gan.safetensors");
+    /// let strip = [];
+    /// for i in 0..=4 { strip.push(m.decode(slerp(m.latent(1), m.latent(2), i / 4.0))); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn slerp(a: Latent, b: Latent, t: Dynamic) -> RhaiResult<Latent> {
+        lift(a.slerp(&b, num("slerp", "t", &t)? as f32))
+    }
+
+    /// The latent's values as an array of floats.
+    ///
+    /// ```rhai
+    /// let values = load_model("std/materials_vae").latent(1).to_array();
+    /// ```
+    #[rhai_fn(pure)]
+    pub fn to_array(z: &mut Latent) -> Array {
+        z.values().iter().map(|v| Dynamic::from(*v as f64)).collect()
+    }
+
+    /// Number of dimensions.
+    ///
+    /// ```rhai
+    /// print(load_model("std/materials_vae").latent(1).len);
+    /// ```
+    #[rhai_fn(get = "len", pure)]
+    pub fn latent_len(z: &mut Latent) -> INT {
+        z.len() as INT
+    }
+
+    /// A latent from an array of numbers (to store and reuse a point).
+    ///
+    /// ```rhai
+    /// let z = latent([0.1, -0.4, 1.2, 0.0]);
+    /// ```
+    #[rhai_fn(name = "latent", return_raw)]
+    pub fn latent_from_array(values: Array) -> RhaiResult<Latent> {
+        let v: RhaiResult<Vec<f32>> = values.iter().map(|x| num("latent", "value", x).map(|f| f as f32)).collect();
+        Ok(Latent::new(v?))
+    }
+
+    /// Latent + latent, element by element.
+    ///
+    /// ```rhai
+    /// let m = load_model("std/materials_vae");
+    /// let z = m.latent(1) + m.latent(2);
+    /// ```
+    #[rhai_fn(name = "+", return_raw)]
+    pub fn add(a: Latent, b: Latent) -> RhaiResult<Latent> {
+        lift(a.add(&b))
+    }
+
+    /// Latent − latent: a direction in latent space.
+    ///
+    /// ```rhai
+    /// let m = load_model("std/materials_vae");
+    /// let direction = m.latent(2) - m.latent(1);
+    /// ```
+    #[rhai_fn(name = "-", return_raw)]
+    pub fn sub(a: Latent, b: Latent) -> RhaiResult<Latent> {
+        lift(a.sub(&b))
+    }
+
+    /// Latent × latent, element by element.
+    ///
+    /// ```rhai
+    /// let m = load_model("std/materials_vae");
+    /// let z = m.latent(1) * m.latent(2);
+    /// ```
+    #[rhai_fn(name = "*", return_raw)]
+    pub fn mul(a: Latent, b: Latent) -> RhaiResult<Latent> {
+        lift(a.mul(&b))
+    }
+
+    /// Latent × number.
+    ///
+    /// ```rhai
+    /// let z = load_model("std/materials_vae").latent(1) * 0.5;
+    /// ```
+    #[rhai_fn(name = "*", return_raw)]
+    pub fn scale(a: Latent, f: Dynamic) -> RhaiResult<Latent> {
+        Ok(a.scale(num("latent *", "factor", &f)? as f32))
+    }
+
+    /// Number × latent.
+    ///
+    /// ```rhai
+    /// let z = 0.5 * load_model("std/materials_vae").latent(1);
+    /// ```
+    #[rhai_fn(name = "*", return_raw)]
+    pub fn scale_left(f: Dynamic, a: Latent) -> RhaiResult<Latent> {
+        Ok(a.scale(num("latent *", "factor", &f)? as f32))
+    }
+
+    /// Latent + number (added to every value).
+    ///
+    /// ```rhai
+    /// let z = load_model("std/materials_vae").latent(1) + 0.1;
+    /// ```
+    #[rhai_fn(name = "+", return_raw)]
+    pub fn offset(a: Latent, f: Dynamic) -> RhaiResult<Latent> {
+        Ok(a.offset(num("latent +", "offset", &f)? as f32))
+    }
+
+    /// Latent − number.
+    ///
+    /// ```rhai
+    /// let z = load_model("std/materials_vae").latent(1) - 0.1;
+    /// ```
+    #[rhai_fn(name = "-", return_raw)]
+    pub fn offset_neg(a: Latent, f: Dynamic) -> RhaiResult<Latent> {
+        Ok(a.offset(-num("latent -", "offset", &f)? as f32))
+    }
+
+    /// Unary minus.
+    ///
+    /// ```rhai
+    /// let z = -load_model("std/materials_vae").latent(1);
+    /// ```
+    #[rhai_fn(name = "-")]
+    pub fn neg(a: Latent) -> Latent {
+        a.scale(-1.0)
+    }
+
+    /// Trains a VAE and returns it. Options: `data` (a folder, or an array of images), `size`
+    /// (32), `latent` (64), `width` (32), `epochs` (20), `batch` (64), `lr` (0.001), `seed` (the
+    /// run's), `out` (a `.safetensors` path in the out folder; a checkpoint and a sample grid go
+    /// next to it), `holdout` (0.1), `beta` (1.0), `sample_every` (500), `flip` (true), `resume`,
+    /// `device` ("cpu" or "cuda"). Metrics are printed to stderr.
+    ///
+    /// ```rhai
+    /// let tiles = [];
+    /// for i in 0..64 { tiles.push(image(16, 16, hsv(i * 5.0, 0.6, 0.8))); }
+    /// let m = train_vae(#{ data: tiles, size: 16, latent: 8, epochs: 2, batch: 16 });
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn train_vae(ctx: NativeCallContext, opts: Map) -> RhaiResult<Model> {
+        train(ctx, Kind::Vae, opts)
+    }
+
+    /// Trains a GAN (hinge loss, spectral norm, DiffAugment, moving-average generator) and
+    /// returns it; the options are those of `train_vae` except `beta`, with `lr` 0.0002.
+    ///
+    /// ```rhai
+    /// let m = train_gan(#{ data: "tiles", size: 32, epochs: 50, out: "gan.safetensors" });
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn train_gan(ctx: NativeCallContext, opts: Map) -> RhaiResult<Model> {
+        train(ctx, Kind::Gan, opts)
+    }
+
+    /// `Model(vae 32x32, latent 64, ...)`.
+    ///
+    /// ```rhai
+    /// print(load_model("std/materials_vae"));
+    /// ```
+    #[rhai_fn(name = "to_string", pure)]
+    pub fn model_to_string(m: &mut Model) -> String {
+        format!("{m:?}")
+    }
+
+    /// `Latent(n)[v0, v1, ...]`.
+    ///
+    /// ```rhai
+    /// print(latent([1.0, 2.0]));
+    /// ```
+    #[rhai_fn(name = "to_string", pure)]
+    pub fn latent_to_string(z: &mut Latent) -> String {
+        let shown: Vec<String> = z.values().iter().take(8).map(|v| format!("{v:.3}")).collect();
+        format!("Latent({})[{}{}]", z.len(), shown.join(", "), if z.len() > 8 { ", ..." } else { "" })
+    }
+
+    /// Same as `to_string`.
+    ///
+    /// ```rhai
+    /// debug(latent([1.0, 2.0]));
+    /// ```
+    #[rhai_fn(name = "to_debug", pure)]
+    pub fn latent_to_debug(z: &mut Latent) -> String {
+        latent_to_string(z)
+    }
+
+    /// Same as `to_string`.
+    ///
+    /// ```rhai
+    /// debug(load_model("std/materials_vae"));
+    /// ```
+    #[rhai_fn(name = "to_debug", pure)]
+    pub fn model_to_debug(m: &mut Model) -> String {
+        format!("{m:?}")
+    }
+}
+
+#[cfg(all(test, feature = "ml"))]
+mod tests {
+    use crate::script::{Host, RunConfig};
+
+    fn run(dir: &std::path::Path, source: &str) -> Result<crate::script::Outcome, crate::script::ScriptError> {
+        let script = dir.join("t.rhai");
+        std::fs::write(&script, source).unwrap();
+        Host::default().run_file(RunConfig { script, out_dir: Some(dir.to_path_buf()), ..Default::default() })
+    }
+
+    /// Train, save, load, sample, interpolate, encode, perturb, decode: the script API end to end.
+    #[test]
+    fn script_api_end_to_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = run(
+            dir.path(),
+            r#"
+            let tiles = [];
+            for i in 0..8 { tiles.push(image(8, 8, hsv(i * 40.0, 0.7, 0.8))); }
+            train_vae(#{ data: tiles, size: 8, latent: 4, width: 4, epochs: 1, batch: 4, holdout: 0, out: "m.safetensors" });
+            let m = load_model("m.safetensors");
+            if m.kind != "vae" || m.size != 8 || m.latent_dim != 4 { throw "properties"; }
+            let a = m.latent(1);
+            let b = m.latent(2);
+            let strip = [];
+            for i in 0..=4 { strip.push(m.decode(slerp(a, b, i / 4.0))); }
+            let v = m.decode(m.encode(tiles[0]) + 0.5 * (b - a) - 0.1);
+            let r = m.reconstruct(tiles[1]);
+            if lerp(a, b, 0.5).to_array().len() != 4 || (a * 2).len != 4 { throw "latent ops"; }
+            let g = train_gan(#{ data: tiles, size: 8, latent: 4, width: 4, epochs: 1, batch: 4, holdout: 0 });
+            if g.kind != "gan" { throw "gan kind"; }
+            strip + [v, r] + g.sample(2, 3) + m.sample(1)
+            "#,
+        )
+        .unwrap();
+        assert_eq!(out.images.len(), 10);
+        assert!(out.images.iter().all(|i| i.dimensions() == (8, 8)));
+        assert!(dir.path().join("m.samples.png").exists());
+    }
+
+    #[test]
+    fn script_errors_are_clear() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = |src: &str| run(dir.path(), src).unwrap_err().to_string();
+        let e = err(r#"train_vae(#{ data: [], size: 8, colour: 1 })"#);
+        assert!(e.contains("unknown option 'colour'"), "{e}");
+        let e = err(r#"train_vae(#{ size: 8 })"#);
+        assert!(e.contains("'data' is required"), "{e}");
+        let e = err(r#"load_model("../outside.safetensors")"#);
+        assert!(e.contains("load_model"), "{e}");
+        let e = err(r#"load_model("std/no_such_model")"#);
+        assert!(e.contains("no shipped model"), "{e}");
+        let e = err(r#"let t = [image(8, 8, "red"), image(8, 8, "blue")];
+               let g = train_gan(#{ data: t, size: 8, latent: 2, width: 2, epochs: 1, batch: 2, holdout: 0 });
+               g.encode(t[0])"#);
+        assert!(e.contains("no encoder"), "{e}");
+    }
 }

@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""PyTorch reference for benches/model.rs (issue 4): the same VAE and GAN architectures as
+src/model/{vae,gan}.rs, timed on the CPU with the same thread count, so the Rust figures can be
+read as ratios.
+
+    pip install torch          # CPU wheel is enough
+    python3 benches/model_torch.py --threads 2
+    cargo bench --bench model  # with RAYON_NUM_THREADS=2 for the same thread count
+
+Prints seconds per training step (batch 64, 32x32, width 32, latent 64) and per 64-sample
+decode. Mirrors kiln layer for layer: 3x3 conv in, 4x4 stride-2 convs down, linear to
+(mu, logvar); linear from z, nearest-upsample + 3x3 conv stages, 3x3 conv out; leaky ReLU 0.2;
+GAN generator with pixel norm and tanh, discriminator with spectral norm, hinge loss,
+DiffAugment (brightness + translation), moving-average generator; Adam as in kiln.
+"""
+import argparse
+import copy
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.nn.utils.parametrizations import spectral_norm
+
+
+def channels(size, width):
+    stages = size.bit_length() - 3  # log2(size) - 2
+    ch = [width]
+    for _ in range(stages):
+        ch.append(min(ch[-1] * 2, width * 8))
+    return ch
+
+
+def leaky(x):
+    return F.leaky_relu(x, 0.2)
+
+
+class Vae(nn.Module):
+    def __init__(self, size=32, latent=64, width=32):
+        super().__init__()
+        ch = channels(size, width)
+        self.latent, self.top = latent, ch[-1]
+        self.conv_in = nn.Conv2d(3, ch[0], 3, 1, 1)
+        self.down = nn.ModuleList(nn.Conv2d(ch[i], ch[i + 1], 4, 2, 1) for i in range(len(ch) - 1))
+        self.stats = nn.Linear(ch[-1] * 16, 2 * latent)
+        self.from_z = nn.Linear(latent, ch[-1] * 16)
+        self.up = nn.ModuleList(nn.Conv2d(ch[i + 1], ch[i], 3, 1, 1) for i in reversed(range(len(ch) - 1)))
+        self.conv_out = nn.Conv2d(ch[0], 3, 3, 1, 1)
+
+    def encode(self, x):
+        h = leaky(self.conv_in(x * 2 - 1))
+        for c in self.down:
+            h = leaky(c(h))
+        s = self.stats(h.flatten(1))
+        return s[:, : self.latent], s[:, self.latent :].clamp(-30, 20)
+
+    def decode_logits(self, z):
+        h = leaky(self.from_z(z)).view(-1, self.top, 4, 4)
+        for c in self.up:
+            h = leaky(c(F.interpolate(h, scale_factor=2, mode="nearest")))
+        return self.conv_out(h)
+
+    def loss(self, x, eps, beta=1.0):
+        n = x.shape[0]
+        mu, logvar = self.encode(x)
+        z = mu + torch.exp(0.5 * logvar) * eps
+        logits = self.decode_logits(z)
+        recon = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / n
+        kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) / n
+        return recon + beta * kl
+
+
+def pixel_norm(x):
+    return x / torch.sqrt(x.pow(2).mean(1, keepdim=True) + 1e-8)
+
+
+class Generator(nn.Module):
+    def __init__(self, size=32, latent=64, width=32):
+        super().__init__()
+        ch = channels(size, width)
+        self.top = ch[-1]
+        self.from_z = nn.Linear(latent, ch[-1] * 16)
+        self.up = nn.ModuleList(nn.Conv2d(ch[i + 1], ch[i], 3, 1, 1) for i in reversed(range(len(ch) - 1)))
+        self.conv_out = nn.Conv2d(ch[0], 3, 3, 1, 1)
+
+    def forward(self, z):
+        h = leaky(pixel_norm(self.from_z(pixel_norm(z)).view(-1, self.top, 4, 4)))
+        for c in self.up:
+            h = leaky(pixel_norm(c(F.interpolate(h, scale_factor=2, mode="nearest"))))
+        return torch.tanh(self.conv_out(h))
+
+
+class Discriminator(nn.Module):
+    def __init__(self, size=32, width=32):
+        super().__init__()
+        ch = channels(size, width)
+        self.conv_in = spectral_norm(nn.Conv2d(3, ch[0], 3, 1, 1))
+        self.down = nn.ModuleList(spectral_norm(nn.Conv2d(ch[i], ch[i + 1], 4, 2, 1)) for i in range(len(ch) - 1))
+        self.head = spectral_norm(nn.Linear(ch[-1] * 16, 1))
+
+    def forward(self, x):
+        h = leaky(self.conv_in(x))
+        for c in self.down:
+            h = leaky(c(h))
+        return self.head(h.flatten(1))
+
+
+def augment(x, brightness, dx, dy):
+    x = x + brightness
+    x = torch.roll(x, shifts=(dy, dx), dims=(2, 3))  # kiln zero-fills; same cost class
+    return x
+
+
+def bench(fn, warmup, reps):
+    for _ in range(warmup):
+        fn()
+    t = time.perf_counter()
+    for _ in range(reps):
+        fn()
+    return (time.perf_counter() - t) / reps
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--reps", type=int, default=10)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    n, latent = args.batch, 64
+    x = torch.rand(n, 3, 32, 32)
+
+    vae = Vae()
+    opt = torch.optim.Adam(vae.parameters(), lr=1e-3, betas=(0.9, 0.999))
+
+    def vae_step():
+        opt.zero_grad(set_to_none=True)
+        loss = vae.loss(x, torch.randn(n, latent))
+        loss.backward()
+        opt.step()
+
+    g, d = Generator(), Discriminator()
+    ema = copy.deepcopy(g).requires_grad_(False)
+    og = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.99))
+    od = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.99))
+    real = x * 2 - 1
+
+    def gan_step():
+        b, s = torch.rand(n, 1, 1, 1) * 0.5 - 0.25, (1, -2)
+        fake = g(torch.randn(n, latent)).detach()
+        logits = d(torch.cat([augment(real, b, *s), augment(fake, b, *s)]))
+        loss_d = F.relu(1 - logits[:n]).mean() + F.relu(1 + logits[n:]).mean()
+        od.zero_grad(set_to_none=True)
+        loss_d.backward()
+        od.step()
+        fake = g(torch.randn(n, latent))
+        loss_g = -d(augment(fake, b, *s)).mean()
+        og.zero_grad(set_to_none=True)
+        loss_g.backward()
+        og.step()
+        with torch.no_grad():
+            for pe, p in zip(ema.parameters(), g.parameters()):
+                pe.mul_(0.999).add_(p, alpha=0.001)
+
+    def vae_sample():
+        with torch.no_grad():
+            torch.sigmoid(vae.decode_logits(torch.randn(64, latent)))
+
+    def gan_sample():
+        with torch.no_grad():
+            ema(torch.randn(64, latent))
+
+    print(f"torch {torch.__version__}, {args.threads} threads, batch {n}, 32x32, width 32, latent 64")
+    for name, fn in [("train_step_vae", vae_step), ("train_step_gan", gan_step), ("sample64_vae", vae_sample), ("sample64_gan", gan_sample)]:
+        print(f"{name}: {bench(fn, 3, args.reps) * 1000:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

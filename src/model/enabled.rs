@@ -1,0 +1,267 @@
+//! The public model handle when kiln is built with `ml`: load, save, sample, encode, decode.
+//!
+//! Owns: [`Model`] and the per-process cache of loaded files (keyed by path, modification time
+//! and length, so a retrained file is picked up in watch mode and an unchanged one is not read
+//! twice). `disabled.rs` has the same API for builds without `ml`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::SystemTime;
+
+use candle_core::{Device, Tensor};
+
+use super::arch::Arch;
+use super::gan::Generator;
+use super::io::{self, File};
+use super::latent::Latent;
+use super::nn::{Params, Specs};
+use super::options::Kind;
+use super::rng::{Rng, Stream};
+use super::tensor::{batch_tensor, fit_planar, tensor_images};
+use super::vae::Vae;
+use super::{ml_err, stdlib};
+use crate::error::{Error, Result};
+use crate::image::Image;
+
+/// Images decoded per forward pass (bounds memory for large `sample(n)`).
+const CHUNK: usize = 64;
+
+/// A trained VAE or GAN, cheap to clone (Arc).
+///
+/// ```no_run
+/// use kiln::Model;
+/// let m = Model::load("std/materials_vae".as_ref())?;
+/// let tiles = m.sample(4, 7)?;
+/// let z = m.encode(&tiles[0])?;
+/// let back = m.decode(&z.scale(0.8))?;
+/// assert_eq!(back.width(), m.size());
+/// # Ok::<(), kiln::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Model {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    arch: Arch,
+    net: Net,
+    /// For a GAN: the moving average of the generator, which is what samples come from.
+    params: Params,
+    device: Device,
+    steps: u64,
+    meta: HashMap<String, String>,
+}
+
+enum Net {
+    Vae(Vae),
+    Gan(Generator),
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let a = &self.inner.arch;
+        write!(
+            f,
+            "Model({} {}x{}, latent {}, width {}, {} steps)",
+            a.kind, a.size, a.size, a.latent, a.width, self.inner.steps
+        )
+    }
+}
+
+type CacheKey = (PathBuf, Option<SystemTime>, u64);
+static CACHE: LazyLock<Mutex<HashMap<PathBuf, (CacheKey, Model)>>> = LazyLock::new(Default::default);
+
+impl Model {
+    /// Loads a model file, or a shipped model with `"std/<name>"`. Cached by path, modification
+    /// time and length.
+    pub fn load(path: &Path) -> Result<Model> {
+        if let Some(name) = path.to_str().and_then(|p| p.strip_prefix("std/")) {
+            let bytes = stdlib::model_bytes(name)?;
+            let key: CacheKey = (path.to_path_buf(), None, bytes.len() as u64);
+            return Self::cached(path, key, || Model::from_bytes(bytes, path));
+        }
+        let info = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        let key: CacheKey = (path.to_path_buf(), info.modified().ok(), info.len());
+        Self::cached(path, key, || {
+            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            Model::from_bytes(&bytes, path)
+        })
+    }
+
+    fn cached(path: &Path, key: CacheKey, load: impl FnOnce() -> Result<Model>) -> Result<Model> {
+        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if let Some((k, m)) = CACHE.lock().unwrap_or_else(|e| e.into_inner()).get(&canonical) {
+            if *k == key {
+                return Ok(m.clone());
+            }
+        }
+        let model = load()?;
+        CACHE.lock().unwrap_or_else(|e| e.into_inner()).insert(canonical, (key, model.clone()));
+        Ok(model)
+    }
+
+    /// Parses a model file's bytes; `name` is used in errors.
+    pub fn from_bytes(bytes: &[u8], name: &Path) -> Result<Model> {
+        let file = File::parse(bytes, name)?;
+        let arch = file.arch()?;
+        let steps = file.number_or("steps", 0u64)?;
+        let mut specs = Specs::default();
+        let net = match arch.kind {
+            Kind::Vae => Net::Vae(Vae::new(&arch, &mut specs)),
+            Kind::Gan => Net::Gan(Generator::new(&arch, &mut specs)),
+        };
+        let params = file.params(&specs, "", &Device::Cpu)?;
+        Ok(Model { inner: Arc::new(Inner { arch, net, params, device: Device::Cpu, steps, meta: file.meta.clone() }) })
+    }
+
+    /// A model from trained parameters (for a GAN: the generator's moving average).
+    pub(crate) fn from_params(
+        arch: Arch,
+        params: Params,
+        device: Device,
+        steps: u64,
+        meta: HashMap<String, String>,
+    ) -> Model {
+        let mut specs = Specs::default();
+        let net = match arch.kind {
+            Kind::Vae => Net::Vae(Vae::new(&arch, &mut specs)),
+            Kind::Gan => Net::Gan(Generator::new(&arch, &mut specs)),
+        };
+        Model { inner: Arc::new(Inner { arch, net, params, device, steps, meta }) }
+    }
+
+    /// The tensors a model file holds.
+    pub(crate) fn tensors(&self) -> BTreeMap<String, Tensor> {
+        self.inner.params.vars.iter().map(|(k, v)| (k.clone(), v.as_tensor().clone())).collect()
+    }
+
+    /// The metadata a model file records.
+    pub(crate) fn file_metadata(&self) -> HashMap<String, String> {
+        let mut meta = self.inner.meta.clone();
+        meta.extend(self.inner.arch.metadata());
+        meta.insert("steps".into(), self.inner.steps.to_string());
+        meta
+    }
+
+    /// Writes the model to `path` (safetensors with metadata), atomically.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        io::write(path, &self.tensors(), self.file_metadata())
+    }
+
+    /// `Kind::Vae` or `Kind::Gan`.
+    pub fn kind(&self) -> Kind {
+        self.inner.arch.kind
+    }
+
+    /// Side of the square images it makes.
+    pub fn size(&self) -> u32 {
+        self.inner.arch.size
+    }
+
+    /// Latent dimensions.
+    pub fn latent_dim(&self) -> usize {
+        self.inner.arch.latent
+    }
+
+    /// Channels of the outermost convolution.
+    pub fn width(&self) -> usize {
+        self.inner.arch.width
+    }
+
+    /// Training steps behind these weights.
+    pub fn steps(&self) -> u64 {
+        self.inner.steps
+    }
+
+    /// Number of weights.
+    pub fn parameter_count(&self) -> usize {
+        self.inner.params.count()
+    }
+
+    /// A metadata value of the file it came from (for example "kiln_version").
+    pub fn metadata(&self, key: &str) -> Option<&str> {
+        self.inner.meta.get(key).map(String::as_str)
+    }
+
+    /// The standard-normal latent for `seed`: `decode(latent(s))` is `sample(1, s)[0]`.
+    pub fn latent(&self, seed: u64) -> Latent {
+        Latent::new(Rng::new(seed, Stream::Sample(0)).normals(self.latent_dim()))
+    }
+
+    /// `n` images from latents drawn with `seed` (image i from stream i, so the first images do
+    /// not change when `n` grows).
+    pub fn sample(&self, n: usize, seed: u64) -> Result<Vec<Image>> {
+        let latents: Vec<Latent> =
+            (0..n as u64).map(|i| Latent::new(Rng::new(seed, Stream::Sample(i)).normals(self.latent_dim()))).collect();
+        self.decode_batch(&latents)
+    }
+
+    /// The image for one latent.
+    pub fn decode(&self, z: &Latent) -> Result<Image> {
+        Ok(self.decode_batch(std::slice::from_ref(z))?.remove(0))
+    }
+
+    /// The images for several latents, decoded in batches.
+    pub fn decode_batch(&self, latents: &[Latent]) -> Result<Vec<Image>> {
+        let dim = self.latent_dim();
+        if let Some(bad) = latents.iter().find(|z| z.len() != dim) {
+            return Err(Error::param("decode", format!("latent has {} dimensions, the model takes {dim}", bad.len())));
+        }
+        if latents.iter().any(|z| z.values().iter().any(|v| !v.is_finite())) {
+            return Err(Error::param("decode", "latent holds NaN or infinity"));
+        }
+        let mut out = Vec::with_capacity(latents.len());
+        for chunk in latents.chunks(CHUNK) {
+            let values: Vec<f32> = chunk.iter().flat_map(|z| z.values().iter().copied()).collect();
+            let z = Tensor::from_vec(values, (chunk.len(), dim), &self.inner.device).map_err(ml_err)?;
+            let p = &self.inner.params;
+            let images = match &self.inner.net {
+                Net::Vae(vae) => vae.decode(p, &z),
+                Net::Gan(g) => g.forward(p, &z).and_then(|y| y.affine(0.5, 0.5)),
+            }
+            .map_err(ml_err)?;
+            out.extend(tensor_images(&images)?);
+        }
+        Ok(out)
+    }
+
+    fn vae(&self, op: &str) -> Result<&Vae> {
+        match &self.inner.net {
+            Net::Vae(v) => Ok(v),
+            Net::Gan(_) => Err(Error::param(op, "a GAN has no encoder; use a VAE model")),
+        }
+    }
+
+    /// The latent mean μ of `img` (VAE only); the image is centre-cropped to a square and
+    /// resized to the model's size first.
+    pub fn encode(&self, img: &Image) -> Result<Latent> {
+        Ok(self.encode_batch(std::slice::from_ref(img))?.remove(0))
+    }
+
+    /// `encode` for several images at once.
+    pub fn encode_batch(&self, images: &[Image]) -> Result<Vec<Latent>> {
+        let vae = self.vae("encode")?;
+        let mut out = Vec::with_capacity(images.len());
+        for chunk in images.chunks(CHUNK) {
+            let planar: Vec<Vec<f32>> = chunk.iter().map(|img| fit_planar(img, self.size())).collect();
+            let refs: Vec<&[f32]> = planar.iter().map(Vec::as_slice).collect();
+            let x = batch_tensor(&refs, self.size(), &self.inner.device)?;
+            let (mu, _) = vae.encode(&self.inner.params, &x).map_err(ml_err)?;
+            let rows: Vec<Vec<f32>> = mu.to_vec2().map_err(ml_err)?;
+            out.extend(rows.into_iter().map(Latent::new));
+        }
+        Ok(out)
+    }
+
+    /// decode(encode(img)) (VAE only), at the model's size.
+    pub fn reconstruct(&self, img: &Image) -> Result<Image> {
+        self.vae("reconstruct")?;
+        self.decode(&self.encode(img)?)
+    }
+}
+
+/// Forgets every cached model (tests; the cache already notices changed files by itself).
+pub fn clear_model_cache() {
+    CACHE.lock().unwrap_or_else(|e| e.into_inner()).clear();
+}

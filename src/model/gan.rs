@@ -1,0 +1,132 @@
+//! The GAN: a generator of nearest-upsample + 3×3 conv stages with pixel normalisation (no
+//! checkerboard artefacts, no batch statistics), and a discriminator of strided convolutions with
+//! spectral normalisation, trained with the hinge loss and DiffAugment.
+//!
+//! Owns: [`Generator`], [`Discriminator`], the losses and the differentiable augmentation.
+//! Sampling uses an exponential moving average of the generator's weights (see train.rs).
+
+use candle_core::{Device, Tensor};
+
+use super::arch::{Arch, CHANNELS};
+use super::nn::{leaky, pixel_norm, upsample2, Conv, Linear, Params, Specs, LEAKY_GAIN};
+use super::rng::Rng;
+
+type CResult<T> = candle_core::Result<T>;
+
+/// z → image in [−1, 1].
+#[derive(Clone, Debug)]
+pub struct Generator {
+    from_z: Linear,
+    up: Vec<Conv>,
+    conv_out: Conv,
+    top: usize,
+}
+
+impl Generator {
+    /// Declares the `g.*` tensors of `arch`.
+    pub fn new(arch: &Arch, specs: &mut Specs) -> Generator {
+        let ch = arch.channels();
+        let top = *ch.last().unwrap();
+        let from_z = Linear::new(specs, "g.from_z", arch.latent, top * 16, LEAKY_GAIN, false);
+        let up = (0..arch.stages())
+            .rev()
+            .map(|i| Conv::new(specs, &format!("g.up{i}"), ch[i + 1], ch[i], 3, 1, LEAKY_GAIN, false))
+            .collect();
+        let conv_out = Conv::new(specs, "g.out", ch[0], CHANNELS, 3, 1, 1.0, false);
+        Generator { from_z, up, conv_out, top }
+    }
+
+    /// Images in [−1, 1] for latents `z` (n, latent).
+    pub fn forward(&self, p: &Params, z: &Tensor) -> CResult<Tensor> {
+        let n = z.dim(0)?;
+        let h = self.from_z.forward(p, &pixel_norm(z)?, false)?.reshape((n, self.top, 4, 4))?;
+        let mut h = leaky(&pixel_norm(&h)?)?;
+        for conv in &self.up {
+            h = leaky(&pixel_norm(&conv.forward(p, &upsample2(&h)?, false)?)?)?;
+        }
+        self.conv_out.forward(p, &h, false)?.tanh()
+    }
+}
+
+/// image in [−1, 1] → realness logit.
+#[derive(Clone, Debug)]
+pub struct Discriminator {
+    conv_in: Conv,
+    down: Vec<Conv>,
+    head: Linear,
+    top: usize,
+}
+
+impl Discriminator {
+    /// Declares the `d.*` tensors of `arch`, all spectrally normalised.
+    pub fn new(arch: &Arch, specs: &mut Specs) -> Discriminator {
+        let ch = arch.channels();
+        let top = *ch.last().unwrap();
+        let conv_in = Conv::new(specs, "d.in", CHANNELS, ch[0], 3, 1, LEAKY_GAIN, true);
+        let down = (0..arch.stages())
+            .map(|i| Conv::new(specs, &format!("d.down{i}"), ch[i], ch[i + 1], 4, 2, LEAKY_GAIN, true))
+            .collect();
+        let head = Linear::new(specs, "d.head", top * 16, 1, 1.0, true);
+        Discriminator { conv_in, down, head, top }
+    }
+
+    /// One logit per image; `train` advances the spectral-norm power iteration.
+    pub fn forward(&self, p: &Params, x: &Tensor, train: bool) -> CResult<Tensor> {
+        let mut h = leaky(&self.conv_in.forward(p, x, train)?)?;
+        for conv in &self.down {
+            h = leaky(&conv.forward(p, &h, train)?)?;
+        }
+        let n = h.dim(0)?;
+        self.head.forward(p, &h.reshape((n, self.top * 16))?, train)
+    }
+}
+
+/// Hinge loss for the discriminator: mean relu(1 − real) + mean relu(1 + fake). No logs or
+/// exponentials, so confident logits cannot overflow.
+pub fn d_hinge(real: &Tensor, fake: &Tensor) -> CResult<Tensor> {
+    real.neg()?.affine(1.0, 1.0)?.relu()?.mean_all()? + fake.affine(1.0, 1.0)?.relu()?.mean_all()?
+}
+
+/// Generator loss against the hinge critic: −mean fake.
+pub fn g_hinge(fake: &Tensor) -> CResult<Tensor> {
+    fake.mean_all()?.neg()
+}
+
+/// One draw of DiffAugment (Zhao et al. 2020) for a batch: a per-image brightness shift and a
+/// whole-batch translation by up to 1/8 of the side with zero fill. The same draw is applied to
+/// real and fake images; both are differentiable, so G learns through them.
+pub struct Augment {
+    brightness: Tensor,
+    dx: isize,
+    dy: isize,
+}
+
+impl Augment {
+    pub fn draw(rng: &mut Rng, n: usize, size: usize, device: &Device) -> CResult<Augment> {
+        let brightness = Tensor::from_vec(rng.uniforms(n, -0.25, 0.25), (n, 1, 1, 1), device)?;
+        let max = (size / 8).max(1) as isize;
+        let dx = rng.below(2 * max as usize + 1) as isize - max;
+        let dy = rng.below(2 * max as usize + 1) as isize - max;
+        Ok(Augment { brightness, dx, dy })
+    }
+
+    pub fn apply(&self, x: &Tensor) -> CResult<Tensor> {
+        let x = x.broadcast_add(&self.brightness)?;
+        let x = shift(&x, 3, self.dx)?;
+        shift(&x, 2, self.dy)
+    }
+}
+
+/// Moves `x` by `by` along `dim`, filling with zeros.
+fn shift(x: &Tensor, dim: usize, by: isize) -> CResult<Tensor> {
+    let len = x.dim(dim)?;
+    let k = by.unsigned_abs().min(len);
+    if k == 0 {
+        return Ok(x.clone());
+    }
+    if by > 0 {
+        x.narrow(dim, 0, len - k)?.pad_with_zeros(dim, k, 0)
+    } else {
+        x.narrow(dim, k, len - k)?.pad_with_zeros(dim, 0, k)
+    }
+}

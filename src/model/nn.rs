@@ -1,0 +1,270 @@
+//! The small neural-network toolkit the models are built from: a parameter store filled from
+//! kiln's seeded RNG, convolution and linear layers, activations and Adam.
+//!
+//! Why not candle-nn's `VarMap`/`VarBuilder`/`AdamW`: their initialisation draws from candle's
+//! unseedable CPU RNG, and AdamW keeps its moments private, so a checkpoint could not resume it.
+//!
+//! Owns: [`Params`], [`Conv`], [`Linear`], activations, [`Adam`]. Must not know about images.
+
+use std::collections::BTreeMap;
+
+use candle_core::{backprop::GradStore, Device, Tensor, Var, D};
+
+use super::conv_gemm;
+use super::ops;
+use super::rng::{Rng, Stream};
+
+type CResult<T> = candle_core::Result<T>;
+
+/// How a parameter starts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Init {
+    /// Normal with this standard deviation.
+    Normal(f32),
+    /// Uniform in ±bound (PyTorch's default for biases: 1/√fan_in, which keeps units from
+    /// starting identical; all-zero biases let a VAE decoder ignore z early on).
+    Uniform(f32),
+    /// A unit vector (spectral-norm power-iteration state; not trained).
+    UnitVector,
+}
+
+/// Name, shape and initialisation of one tensor.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    pub shape: Vec<usize>,
+    pub init: Init,
+    /// Updated by the optimiser (false for spectral-norm vectors).
+    pub trainable: bool,
+}
+
+/// The tensors a network declares, by name (sorted).
+#[derive(Clone, Debug, Default)]
+pub struct Specs(pub BTreeMap<String, Spec>);
+
+impl Specs {
+    fn add(&mut self, name: String, shape: Vec<usize>, init: Init, trainable: bool) -> String {
+        self.0.insert(name.clone(), Spec { shape, init, trainable });
+        name
+    }
+}
+
+/// Named variables. A network keeps only names and looks them up here at every forward pass,
+/// so the same architecture runs on the trained weights and on their moving average.
+#[derive(Clone, Debug)]
+pub struct Params {
+    pub vars: BTreeMap<String, Var>,
+}
+
+impl Params {
+    /// Fresh parameters for `specs`, drawn in sorted name order from one seeded stream.
+    pub fn init(specs: &Specs, seed: u64, device: &Device) -> CResult<Params> {
+        let mut rng = Rng::new(seed, Stream::Init);
+        let mut vars = BTreeMap::new();
+        for (name, spec) in &specs.0 {
+            let n: usize = spec.shape.iter().product();
+            let data = match spec.init {
+                Init::Normal(std) => rng.normals(n).into_iter().map(|v| v * std).collect(),
+                Init::Uniform(b) => rng.uniforms(n, -b, b),
+                Init::UnitVector => {
+                    let v = rng.normals(n);
+                    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+                    v.into_iter().map(|x| x / norm).collect()
+                }
+            };
+            let t = Tensor::from_vec(data, spec.shape.as_slice(), device)?;
+            vars.insert(name.clone(), Var::from_tensor(&t)?);
+        }
+        Ok(Params { vars })
+    }
+
+    /// The tensor called `name` (panics only on a kiln bug: names come from the same specs).
+    pub fn get(&self, name: &str) -> &Tensor {
+        self.vars.get(name).unwrap_or_else(|| panic!("kiln bug: no parameter `{name}`")).as_tensor()
+    }
+
+    /// A detached deep copy (for the generator's moving average).
+    pub fn deep_clone(&self) -> CResult<Params> {
+        let vars = self
+            .vars
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), Var::from_tensor(&v.as_tensor().copy()?.detach())?)))
+            .collect::<CResult<_>>()?;
+        Ok(Params { vars })
+    }
+
+    /// Number of scalars.
+    pub fn count(&self) -> usize {
+        self.vars.values().map(|v| v.elem_count()).sum()
+    }
+}
+
+fn kaiming(fan_in: usize, gain: f32) -> Init {
+    Init::Normal(gain / (fan_in as f32).sqrt())
+}
+
+/// √2 / √(1 + 0.2²): He gain for leaky ReLU with slope 0.2.
+pub const LEAKY_GAIN: f32 = 1.386_750_5;
+
+/// A 2-D convolution with bias.
+#[derive(Clone, Debug)]
+pub struct Conv {
+    w: String,
+    b: String,
+    stride: usize,
+    pad: usize,
+    /// Spectral normalisation: the power-iteration vector's name.
+    sn: Option<String>,
+}
+
+impl Conv {
+    /// Declares `name.w` (o, c, k, k) and `name.b` (o); padding keeps the size for odd `k`,
+    /// halves it for k = 4, stride 2.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        specs: &mut Specs,
+        name: &str,
+        c: usize,
+        o: usize,
+        k: usize,
+        stride: usize,
+        gain: f32,
+        spectral: bool,
+    ) -> Conv {
+        let fan_in = c * k * k;
+        let w = specs.add(format!("{name}.w"), vec![o, c, k, k], kaiming(fan_in, gain), true);
+        let b = specs.add(format!("{name}.b"), vec![o], Init::Uniform(1.0 / (fan_in as f32).sqrt()), true);
+        let sn = spectral.then(|| specs.add(format!("{name}.sn_u"), vec![o], Init::UnitVector, false));
+        let pad = if k % 2 == 1 { k / 2 } else { (k - stride) / 2 };
+        Conv { w, b, stride, pad, sn }
+    }
+
+    pub fn forward(&self, p: &Params, x: &Tensor, train: bool) -> CResult<Tensor> {
+        let w = match &self.sn {
+            Some(u) => spectral_normalise(p, p.get(&self.w), &p.vars[u], train)?,
+            None => p.get(&self.w).clone(),
+        };
+        let y = conv_gemm::conv2d(x, &w, self.stride, self.pad)?;
+        ops::add_bias(&y, p.get(&self.b))
+    }
+}
+
+/// A fully connected layer.
+#[derive(Clone, Debug)]
+pub struct Linear {
+    w: String,
+    b: String,
+    sn: Option<String>,
+}
+
+impl Linear {
+    /// Declares `name.w` (out, in) and `name.b` (out).
+    pub fn new(specs: &mut Specs, name: &str, input: usize, output: usize, gain: f32, spectral: bool) -> Linear {
+        let w = specs.add(format!("{name}.w"), vec![output, input], kaiming(input, gain), true);
+        let b = specs.add(format!("{name}.b"), vec![output], Init::Uniform(1.0 / (input as f32).sqrt()), true);
+        let sn = spectral.then(|| specs.add(format!("{name}.sn_u"), vec![output], Init::UnitVector, false));
+        Linear { w, b, sn }
+    }
+
+    pub fn forward(&self, p: &Params, x: &Tensor, train: bool) -> CResult<Tensor> {
+        let w = match &self.sn {
+            Some(u) => spectral_normalise(p, p.get(&self.w), &p.vars[u], train)?,
+            None => p.get(&self.w).clone(),
+        };
+        x.matmul(&w.t()?)?.broadcast_add(p.get(&self.b))
+    }
+}
+
+/// W / σ(W), σ estimated by one power iteration per training step (Miyato et al. 2018). The
+/// vector u is state, not a parameter: it is updated only when `train` is set, so sampling and
+/// evaluation never change it.
+fn spectral_normalise(_p: &Params, w: &Tensor, u: &Var, train: bool) -> CResult<Tensor> {
+    let o = w.dim(0)?;
+    let mat = w.reshape((o, ()))?;
+    let detached = mat.detach();
+    let u0 = u.as_tensor().reshape((1, o))?;
+    let v = l2_normalise(&u0.matmul(&detached)?)?; // (1, in)
+    let u1 = l2_normalise(&v.matmul(&detached.t()?)?)?; // (1, o)
+    let sigma = u1.matmul(&mat)?.matmul(&v.t()?)?.reshape(())?; // differentiable through W
+    if train {
+        u.set(&u1.reshape(o)?.detach())?;
+    }
+    w.broadcast_div(&sigma)
+}
+
+fn l2_normalise(x: &Tensor) -> CResult<Tensor> {
+    let norm = x.sqr()?.sum_keepdim(D::Minus1)?.sqrt()?.affine(1.0, 1e-12)?;
+    x.broadcast_div(&norm)
+}
+
+/// max(x, 0.2 x).
+pub fn leaky(x: &Tensor) -> CResult<Tensor> {
+    ops::leaky(x)
+}
+
+/// Nearest-neighbour 2× upsampling.
+pub fn upsample2(x: &Tensor) -> CResult<Tensor> {
+    ops::upsample2(x)
+}
+
+/// Pixel-wise feature normalisation (ProGAN): stateless, so there is no train/eval difference.
+pub fn pixel_norm(x: &Tensor) -> CResult<Tensor> {
+    let ms = x.sqr()?.mean_keepdim(1)?.affine(1.0, 1e-8)?;
+    x.broadcast_div(&ms.sqrt()?)
+}
+
+/// softplus(x) = max(x, 0) + log(1 + exp(−|x|)), which never overflows.
+pub fn softplus(x: &Tensor) -> CResult<Tensor> {
+    x.relu()? + x.abs()?.neg()?.exp()?.affine(1.0, 1.0)?.log()?
+}
+
+/// Adam (Kingma & Ba) with state that checkpoints can hold.
+#[derive(Clone, Debug)]
+pub struct Adam {
+    pub lr: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    pub t: u64,
+    pub m: BTreeMap<String, Tensor>,
+    pub v: BTreeMap<String, Tensor>,
+}
+
+impl Adam {
+    pub fn new(lr: f64, beta1: f64, beta2: f64) -> Adam {
+        Adam { lr, beta1, beta2, eps: 1e-8, t: 0, m: BTreeMap::new(), v: BTreeMap::new() }
+    }
+
+    /// One update of the trainable `names` in `params` from `grads`.
+    pub fn step(&mut self, params: &Params, names: &[String], grads: &GradStore) -> CResult<()> {
+        self.t += 1;
+        let c1 = 1.0 - self.beta1.powi(self.t as i32);
+        let c2 = 1.0 - self.beta2.powi(self.t as i32);
+        for name in names {
+            let var = &params.vars[name];
+            let Some(g) = grads.get(var.as_tensor()) else { continue };
+            let m = match self.m.get(name) {
+                Some(m) => (m.affine(self.beta1, 0.0)? + g.affine(1.0 - self.beta1, 0.0)?)?,
+                None => g.affine(1.0 - self.beta1, 0.0)?,
+            };
+            let v = match self.v.get(name) {
+                Some(v) => (v.affine(self.beta2, 0.0)? + g.sqr()?.affine(1.0 - self.beta2, 0.0)?)?,
+                None => g.sqr()?.affine(1.0 - self.beta2, 0.0)?,
+            };
+            let denom = v.affine(1.0 / c2, 0.0)?.sqrt()?.affine(1.0, self.eps)?;
+            let update = m.affine(self.lr / c1, 0.0)?.div(&denom)?;
+            var.set(&var.as_tensor().sub(&update)?)?;
+            self.m.insert(name.clone(), m);
+            self.v.insert(name.clone(), v);
+        }
+        Ok(())
+    }
+}
+
+/// Moves every tensor of `ema` toward `params`: ema ← decay·ema + (1 − decay)·params.
+pub fn ema_update(ema: &Params, params: &Params, decay: f64) -> CResult<()> {
+    for (name, var) in &ema.vars {
+        let src = params.get(name);
+        var.set(&(var.as_tensor().affine(decay, 0.0)? + src.affine(1.0 - decay, 0.0)?)?)?;
+    }
+    Ok(())
+}

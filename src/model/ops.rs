@@ -1,0 +1,255 @@
+//! Fused CPU element-wise ops as candle custom ops: per-channel bias add, leaky ReLU and 2×
+//! nearest upsampling, each with a backward that is one pass over memory.
+//!
+//! Why: with the convolutions on gemm (conv_gemm.rs), the generic candle versions of these became
+//! the larger part of a train step: a broadcast bias add whose gradient is a reduction over three
+//! dimensions, `maximum`-based leaky ReLU (four ops forward, more backward), and an upsample
+//! whose gradient is a strided reduction. Each op here is parallel over (image, channel) planes
+//! and sums in a fixed order, so results do not depend on the thread count. On other devices the
+//! same functions fall back to candle's generic ops.
+//!
+//! Owns: [`add_bias`], [`leaky`], [`upsample2`].
+
+use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, DType, Layout, Shape, Tensor};
+use rayon::prelude::*;
+
+type CResult<T> = candle_core::Result<T>;
+
+/// Slope of the leaky ReLU on negative inputs.
+pub const SLOPE: f32 = 0.2;
+
+fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout) -> CResult<&'a [f32]> {
+    let CpuStorage::F32(v) = s else { bail!("kiln ops take f32 tensors") };
+    match l.contiguous_offsets() {
+        Some((a, b)) => Ok(&v[a..b]),
+        None => bail!("kiln ops take contiguous tensors"),
+    }
+}
+
+fn fast(x: &Tensor) -> bool {
+    x.device().is_cpu() && x.dtype() == DType::F32
+}
+
+/// x (n, c, h, w) + b (c) broadcast over n, h, w.
+pub fn add_bias(x: &Tensor, b: &Tensor) -> CResult<Tensor> {
+    if fast(x) {
+        x.contiguous()?.apply_op2(&b.contiguous()?, AddBias)
+    } else {
+        x.broadcast_add(&b.reshape((1, b.dim(0)?, 1, 1))?)
+    }
+}
+
+/// max(x, 0.2 x).
+pub fn leaky(x: &Tensor) -> CResult<Tensor> {
+    if fast(x) {
+        x.contiguous()?.apply_op1(Leaky)
+    } else {
+        x.maximum(&x.affine(SLOPE as f64, 0.0)?)
+    }
+}
+
+/// Nearest-neighbour 2× upsampling of (n, c, h, w).
+pub fn upsample2(x: &Tensor) -> CResult<Tensor> {
+    if fast(x) {
+        x.contiguous()?.apply_op1(Upsample2)
+    } else {
+        let (n, c, h, w) = x.dims4()?;
+        x.reshape((n, c, h, 1, w, 1))?.broadcast_as((n, c, h, 2, w, 2))?.reshape((n, c, 2 * h, 2 * w))
+    }
+}
+
+struct AddBias;
+
+impl CustomOp2 for AddBias {
+    fn name(&self) -> &'static str {
+        "kiln-add-bias"
+    }
+
+    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> CResult<(CpuStorage, Shape)> {
+        let (n, c, h, w) = l1.shape().dims4()?;
+        let b = f32_slice(s2, l2)?;
+        if b.len() != c {
+            bail!("add_bias: {} biases for {c} channels", b.len())
+        }
+        let mut y = f32_slice(s1, l1)?.to_vec();
+        y.par_chunks_mut(h * w).enumerate().for_each(|(i, plane)| {
+            let bias = b[i % c];
+            plane.iter_mut().for_each(|v| *v += bias);
+        });
+        Ok((CpuStorage::F32(y), Shape::from((n, c, h, w))))
+    }
+
+    fn bwd(&self, _x: &Tensor, _b: &Tensor, _y: &Tensor, dy: &Tensor) -> CResult<(Option<Tensor>, Option<Tensor>)> {
+        let db = dy.contiguous()?.apply_op1_no_bwd(&ChannelSum)?;
+        Ok((Some(dy.clone()), Some(db)))
+    }
+}
+
+/// Σ over n, h, w of (n, c, h, w) → (c), in a fixed order.
+struct ChannelSum;
+
+impl CustomOp1 for ChannelSum {
+    fn name(&self) -> &'static str {
+        "kiln-channel-sum"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> CResult<(CpuStorage, Shape)> {
+        let (n, c, h, w) = l.shape().dims4()?;
+        let x = f32_slice(s, l)?;
+        let hw = h * w;
+        let sums: Vec<f32> = (0..c)
+            .into_par_iter()
+            .map(|ch| {
+                let mut total = 0f64;
+                for i in 0..n {
+                    total += x[(i * c + ch) * hw..][..hw].iter().map(|v| *v as f64).sum::<f64>();
+                }
+                total as f32
+            })
+            .collect();
+        Ok((CpuStorage::F32(sums), Shape::from(c)))
+    }
+}
+
+struct Leaky;
+
+impl CustomOp1 for Leaky {
+    fn name(&self) -> &'static str {
+        "kiln-leaky-relu"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> CResult<(CpuStorage, Shape)> {
+        let mut y = f32_slice(s, l)?.to_vec();
+        y.par_chunks_mut(4096).for_each(|c| c.iter_mut().for_each(|v| *v = if *v > 0.0 { *v } else { *v * SLOPE }));
+        Ok((CpuStorage::F32(y), l.shape().clone()))
+    }
+
+    fn bwd(&self, x: &Tensor, _y: &Tensor, dy: &Tensor) -> CResult<Option<Tensor>> {
+        Ok(Some(x.apply_op2_no_bwd(&dy.contiguous()?, &LeakyGrad)?))
+    }
+}
+
+/// dy where x > 0, 0.2 dy elsewhere.
+struct LeakyGrad;
+
+impl CustomOp2 for LeakyGrad {
+    fn name(&self) -> &'static str {
+        "kiln-leaky-relu-grad"
+    }
+
+    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> CResult<(CpuStorage, Shape)> {
+        let x = f32_slice(s1, l1)?;
+        let mut g = f32_slice(s2, l2)?.to_vec();
+        if g.len() != x.len() {
+            bail!("leaky backward: shapes differ")
+        }
+        g.par_chunks_mut(4096).zip(x.par_chunks(4096)).for_each(|(g, x)| {
+            g.iter_mut().zip(x).for_each(|(g, x)| {
+                if *x <= 0.0 {
+                    *g *= SLOPE
+                }
+            })
+        });
+        Ok((CpuStorage::F32(g), l1.shape().clone()))
+    }
+}
+
+struct Upsample2;
+
+impl CustomOp1 for Upsample2 {
+    fn name(&self) -> &'static str {
+        "kiln-upsample2"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> CResult<(CpuStorage, Shape)> {
+        let (n, c, h, w) = l.shape().dims4()?;
+        let x = f32_slice(s, l)?;
+        let mut y = vec![0f32; n * c * 4 * h * w];
+        y.par_chunks_mut(4 * h * w).zip(x.par_chunks(h * w)).for_each(|(out, src)| {
+            for r in 0..h {
+                let row = &src[r * w..][..w];
+                let (top, bottom) = out[2 * r * 2 * w..][..4 * w].split_at_mut(2 * w);
+                for (k, v) in row.iter().enumerate() {
+                    top[2 * k] = *v;
+                    top[2 * k + 1] = *v;
+                }
+                bottom.copy_from_slice(top);
+            }
+        });
+        Ok((CpuStorage::F32(y), Shape::from((n, c, 2 * h, 2 * w))))
+    }
+
+    fn bwd(&self, _x: &Tensor, _y: &Tensor, dy: &Tensor) -> CResult<Option<Tensor>> {
+        Ok(Some(dy.contiguous()?.apply_op1_no_bwd(&SumPool2)?))
+    }
+}
+
+/// Sums 2×2 blocks: (n, c, 2h, 2w) → (n, c, h, w).
+struct SumPool2;
+
+impl CustomOp1 for SumPool2 {
+    fn name(&self) -> &'static str {
+        "kiln-sum-pool2"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> CResult<(CpuStorage, Shape)> {
+        let (n, c, h2, w2) = l.shape().dims4()?;
+        let (h, w) = (h2 / 2, w2 / 2);
+        let x = f32_slice(s, l)?;
+        let mut y = vec![0f32; n * c * h * w];
+        y.par_chunks_mut(h * w).zip(x.par_chunks(h2 * w2)).for_each(|(out, src)| {
+            for r in 0..h {
+                let (a, b) = (&src[2 * r * w2..][..w2], &src[(2 * r + 1) * w2..][..w2]);
+                for k in 0..w {
+                    out[r * w + k] = (a[2 * k] + a[2 * k + 1]) + (b[2 * k] + b[2 * k + 1]);
+                }
+            }
+        });
+        Ok((CpuStorage::F32(y), Shape::from((n, c, h, w))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::rng::{Rng, Stream};
+    use candle_core::{Device, Var};
+
+    fn randn(shape: (usize, usize, usize, usize), seed: u64) -> Tensor {
+        let n = shape.0 * shape.1 * shape.2 * shape.3;
+        Tensor::from_vec(Rng::new(seed, Stream::Fixed(0)).normals(n), shape, &Device::Cpu).unwrap()
+    }
+
+    fn close(a: &Tensor, b: &Tensor) -> bool {
+        let a: Vec<f32> = a.flatten_all().unwrap().to_vec1().unwrap();
+        let b: Vec<f32> = b.flatten_all().unwrap().to_vec1().unwrap();
+        a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| (x - y).abs() <= 1e-5 * (1.0 + y.abs()))
+    }
+
+    /// Each fused op and its gradient against candle's generic ops.
+    #[test]
+    fn fused_ops_match_candle() {
+        let x = Var::from_tensor(&randn((2, 3, 4, 5), 1)).unwrap();
+        let b = Var::from_tensor(&Tensor::new(&[0.5f32, -1.0, 2.0], &Device::Cpu).unwrap()).unwrap();
+        let probe = randn((2, 3, 4, 5), 2);
+        let probe_up = randn((2, 3, 8, 10), 3);
+        type Pair = (Tensor, Tensor, Tensor);
+        let cases: Vec<(&str, Pair)> = vec![
+            (
+                "add_bias",
+                (add_bias(&x, &b).unwrap(), x.broadcast_add(&b.reshape((1, 3, 1, 1)).unwrap()).unwrap(), probe.clone()),
+            ),
+            ("leaky", (leaky(&x).unwrap(), x.maximum(&x.affine(0.2, 0.0).unwrap()).unwrap(), probe.clone())),
+            ("upsample2", (upsample2(&x).unwrap(), x.upsample_nearest2d(8, 10).unwrap(), probe_up)),
+        ];
+        for (name, (ours, theirs, p)) in cases {
+            assert!(close(&ours, &theirs), "{name} forward");
+            let g1 = (ours * &p).unwrap().sum_all().unwrap().backward().unwrap();
+            let g2 = (theirs * &p).unwrap().sum_all().unwrap().backward().unwrap();
+            assert!(close(g1.get(&x).unwrap(), g2.get(&x).unwrap()), "{name} dx");
+            if name == "add_bias" {
+                assert!(close(g1.get(&b).unwrap(), g2.get(&b).unwrap()), "{name} db");
+            }
+        }
+    }
+}
