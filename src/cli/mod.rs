@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 mod doc;
 mod run;
+mod train;
 #[cfg(feature = "watch")]
 mod watch;
 
@@ -35,6 +36,8 @@ enum Command {
     Run(run::RunArgs),
     /// Print the script API reference (Markdown).
     Doc(doc::DocArgs),
+    /// Train a VAE or GAN on a folder of images.
+    Train(train::TrainArgs),
     /// Re-run a script whenever it or its inputs change, with a live preview in the browser.
     #[cfg(feature = "watch")]
     Watch(watch::WatchArgs),
@@ -82,6 +85,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Doc(args) => doc::run(args),
+        Command::Train(args) => train::run(args),
         #[cfg(feature = "watch")]
         Command::Watch(args) => watch::run(args),
     }
