@@ -320,6 +320,15 @@ fn pack_u8_into(img: &Image, channels: usize, out: &mut [u8]) {
     });
 }
 
+/// Binary 16-bit PPM or PGM (maxval 65535, big-endian samples, as Netpbm specifies); the
+/// `image` crate's PNM encoder refuses 16-bit RGB.
+fn encode_pnm16(img: &Image, channels: usize) -> Vec<u8> {
+    let magic = if channels == 1 { "P5" } else { "P6" };
+    let mut out = format!("{magic}\n{} {}\n65535\n", img.width(), img.height()).into_bytes();
+    out.extend(pack_u16(img, channels).iter().flat_map(|v| v.to_be_bytes()));
+    out
+}
+
 /// Binary 8-bit PPM (3 channels) or PGM (1 channel), packed straight into the output buffer.
 /// The `image` crate's PNM encoder takes a packed copy and copies it again; at 4096² that second
 /// copy and its page faults were a measurable part of a whole `kiln run`.
@@ -422,6 +431,8 @@ pub fn encode(img: &Image, format: Format, opts: &SaveOptions, name: &Path) -> R
         (Format::Qoi, _) => image::codecs::qoi::QoiEncoder::new(cursor).write_image(&pack_u8(img, 4), w, h, C::Rgba8),
         (Format::Ppm, 8) => return Ok(encode_pnm8(img, 3)),
         (Format::Pgm, 8) => return Ok(encode_pnm8(img, 1)),
+        (Format::Ppm, _) => return Ok(encode_pnm16(img, 3)),
+        (Format::Pgm, _) => return Ok(encode_pnm16(img, 1)),
         (Format::Ppm | Format::Pgm | Format::Pam, _) => {
             use image::codecs::pnm::{PnmEncoder, PnmSubtype, SampleEncoding};
             let (sub, ch) = match format {
@@ -566,6 +577,51 @@ mod tests {
             let reference = from_dynamic(image::load_from_memory(&png).unwrap(), false).unwrap();
             assert_eq!(ours, reference, "{color:?}");
         }
+    }
+
+    #[test]
+    fn every_written_format_reads_back() {
+        let img = gradient();
+        // (extension, bits, largest error per channel; None = the format drops alpha)
+        let cases: [(&str, u8, f32, bool); 11] = [
+            ("tif", 8, 0.5 / 255.0, true),
+            ("tif", 16, 0.5 / 65535.0, true),
+            ("tif", 32, 0.0, true),
+            ("webp", 8, 0.5 / 255.0, true),
+            ("bmp", 8, 0.5 / 255.0, true),
+            ("qoi", 8, 0.5 / 255.0, true),
+            ("pam", 8, 0.5 / 255.0, true),
+            ("pam", 16, 0.5 / 65535.0, true),
+            ("ppm", 16, 0.5 / 65535.0, false),
+            ("hdr", 32, 1.0 / 128.0, false),
+            ("jpg", 8, 0.12, false),
+        ];
+        for (ext, bits, tol, alpha) in cases {
+            let name = format!("t.{ext}");
+            let path = Path::new(&name);
+            let opts = SaveOptions { bits: Some(bits), ..Default::default() };
+            let bytes = encode(&img, Format::from_path(path).unwrap(), &opts, path).unwrap();
+            let back = decode(&bytes, path).unwrap_or_else(|e| panic!("{name} {bits}: {e}"));
+            assert_eq!(back.dimensions(), img.dimensions(), "{name}");
+            for (a, b) in img.pixels().chunks(4).zip(back.pixels().chunks(4)) {
+                for c in 0..3 {
+                    let err = if ext == "hdr" {
+                        // RGBE shares one exponent: 8 mantissa bits relative to the largest
+                        // channel, in linear light.
+                        let peak = (0..3).map(|i| srgb_to_linear(a[i])).fold(0.0, f32::max);
+                        (srgb_to_linear(a[c]) - srgb_to_linear(b[c])).abs() / peak.max(1e-6)
+                    } else {
+                        (a[c] - b[c]).abs()
+                    };
+                    assert!(err <= tol + 1e-6, "{name} {bits} bits: {a:?} vs {b:?}");
+                }
+                let want_alpha = if alpha { a[3] } else { 1.0 };
+                assert!((want_alpha - b[3]).abs() <= tol.max(0.5 / 255.0) + 1e-6, "{name} alpha: {a:?} vs {b:?}");
+            }
+        }
+        // GIF is palette-based: only check it decodes to the right size.
+        let gif = encode(&img, Format::Gif, &SaveOptions::default(), Path::new("t.gif")).unwrap();
+        assert_eq!(decode(&gif, Path::new("t.gif")).unwrap().dimensions(), img.dimensions());
     }
 
     #[test]
