@@ -142,26 +142,6 @@ fn taps<'a>(o: &mut [f32], centre: &[f32], weights: &[f32], pair: impl Fn(usize)
     }
 }
 
-/// Runs `$body` compiled for AVX2 when the CPU has it (8 floats per instruction instead of 4),
-/// else as plain code. Both compute identical results: the same operations in the same order.
-macro_rules! with_avx2 {
-    ($name:ident, ($($arg:ident: $ty:ty),*), $body:expr) => {{
-        #[cfg(target_arch = "x86_64")]
-        {
-            #[target_feature(enable = "avx2")]
-            fn $name($($arg: $ty),*) {
-                $body
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU supports AVX2, checked just above.
-                return unsafe { $name($($arg),*) };
-            }
-        }
-        #[allow(clippy::redundant_closure_call)]
-        (|$($arg: $ty),*| $body)($($arg),*)
-    }};
-}
-
 /// `out[i] = Σ w[k] * (p[i - k] + p[i + k])` along a padded row (`pad` = r pixels each side).
 fn symmetric_row(padded: &[f32], out: &mut [f32], pad: usize, weights: &[f32]) {
     with_avx2!(symmetric_row_avx2, (padded: &[f32], out: &mut [f32], pad: usize, weights: &[f32]), {

@@ -239,26 +239,6 @@ impl Lanes<VL> for Band<'_, '_> {
     }
 }
 
-/// Runs `$body` compiled for AVX2 when the CPU has it, else as plain code (same operations in
-/// the same order, so the same bits).
-macro_rules! with_avx2 {
-    ($name:ident, ($($arg:ident: $ty:ty),*), $body:expr) => {{
-        #[cfg(target_arch = "x86_64")]
-        {
-            #[target_feature(enable = "avx2")]
-            fn $name($($arg: $ty),*) {
-                $body
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU supports AVX2, checked just above.
-                return unsafe { $name($($arg),*) };
-            }
-        }
-        #[allow(clippy::redundant_closure_call)]
-        (|$($arg: $ty),*| $body)($($arg),*)
-    }};
-}
-
 type Tmp<const L: usize> = (Vec<[f32; L]>, Vec<[f32; L]>);
 
 fn filter_rows(g: &mut RowGroup, sec: &[Section; 2], tmp: &mut Tmp<HL>) {
