@@ -433,26 +433,13 @@ pub fn encode(img: &Image, format: Format, opts: &SaveOptions, name: &Path) -> R
         (Format::Pgm, 8) => return Ok(encode_pnm8(img, 1)),
         (Format::Ppm, _) => return Ok(encode_pnm16(img, 3)),
         (Format::Pgm, _) => return Ok(encode_pnm16(img, 1)),
-        (Format::Ppm | Format::Pgm | Format::Pam, _) => {
-            use image::codecs::pnm::{PnmEncoder, PnmSubtype, SampleEncoding};
-            let (sub, ch) = match format {
-                Format::Ppm => (PnmSubtype::Pixmap(SampleEncoding::Binary), 3),
-                Format::Pgm => (PnmSubtype::Graymap(SampleEncoding::Binary), 1),
-                _ => (PnmSubtype::ArbitraryMap, 4),
-            };
-            let color = match (ch, bits) {
-                (3, 8) => C::Rgb8,
-                (3, _) => C::Rgb16,
-                (1, 8) => C::L8,
-                (1, _) => C::L16,
-                (_, 8) => C::Rgba8,
-                _ => C::Rgba16,
-            };
-            let enc = PnmEncoder::new(cursor).with_subtype(sub);
+        (Format::Pam, _) => {
+            use image::codecs::pnm::{PnmEncoder, PnmSubtype};
+            let enc = PnmEncoder::new(cursor).with_subtype(PnmSubtype::ArbitraryMap);
             if bits == 8 {
-                enc.write_image(&pack_u8(img, ch), w, h, color)
+                enc.write_image(&pack_u8(img, 4), w, h, C::Rgba8)
             } else {
-                enc.write_image(&u16_bytes_ne(&pack_u16(img, ch)), w, h, color)
+                enc.write_image(&u16_bytes_ne(&pack_u16(img, 4)), w, h, C::Rgba16)
             }
         }
         (Format::Gif, _) => {
