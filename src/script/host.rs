@@ -61,8 +61,10 @@ impl Default for Host {
 }
 
 impl Host {
-    /// Builds the engine with `limits`.
+    /// Builds the engine with `limits`. The pixel ceiling is process-wide (see `limits.rs`), so
+    /// building a host sets it.
     pub fn new(limits: Limits) -> Host {
+        crate::limits::set_max_pixels(limits.max_pixels);
         let slot = Arc::new(RunSlot::default());
         let resolver = Arc::new(Resolver::new(slot.clone()));
         let mut engine = Engine::new();
