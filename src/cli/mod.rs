@@ -58,6 +58,27 @@ fn version() -> &'static str {
     Box::leak(format!("{} (features: {})", env!("CARGO_PKG_VERSION"), features.join(", ")).into_boxed_str())
 }
 
+/// Flags `run` and `watch` share: where the script reads and writes, its seed, params and size limit.
+#[derive(clap::Args, Debug)]
+pub struct ScriptArgs {
+    /// Folder that `save()` writes into and the script may read from (default: current folder).
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+    /// The run's seed; generators without an explicit seed use it.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    pub seed: i64,
+    /// Set a script parameter: --set name=value (repeatable). In watch mode the page's controls
+    /// override it.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Another folder the script may read (repeatable).
+    #[arg(long = "allow-read", value_name = "DIR")]
+    pub allow_read: Vec<std::path::PathBuf>,
+    /// Largest image in pixels (default 268435456 = 16384²).
+    #[arg(long)]
+    pub max_pixels: Option<u64>,
+}
+
 /// What `run` and `watch` share before the first run: the out folder exists and the pixel
 /// ceiling is set. Errors are usage errors.
 pub(crate) fn prepare_run(out: Option<&std::path::Path>, max_pixels: Option<u64>) -> Result<crate::Limits, String> {

@@ -19,30 +19,17 @@ pub struct RunArgs {
     /// and multiple result images; a `.gif` with --frames writes an animation.
     #[arg(short = 'o', long = "output")]
     pub output: Option<PathBuf>,
-    /// Folder that `save()` writes into and the script may read from (default: current folder).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// The run's seed; generators without an explicit seed use it.
-    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
-    pub seed: i64,
-    /// Set a script parameter: --set name=value (repeatable).
-    #[arg(long = "set", value_name = "NAME=VALUE")]
-    pub set: Vec<String>,
+    #[command(flatten)]
+    pub common: crate::cli::ScriptArgs,
     /// Worker threads (default: all cores). Output is identical at any count.
     #[arg(long)]
     pub threads: Option<usize>,
     /// Stop the script after this many seconds.
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<f64>,
-    /// Another folder the script may read (repeatable).
-    #[arg(long = "allow-read", value_name = "DIR")]
-    pub allow_read: Vec<PathBuf>,
     /// Print the time spent in each phase to stderr.
     #[arg(long)]
     pub time: bool,
-    /// Largest image in pixels (default 268435456 = 16384²).
-    #[arg(long)]
-    pub max_pixels: Option<u64>,
     /// Also write every `show()` panel into this folder.
     #[arg(long, value_name = "DIR")]
     pub show_dir: Option<PathBuf>,
@@ -101,7 +88,7 @@ fn with_suffix(path: &Path, index: usize) -> PathBuf {
 }
 
 pub fn run(args: RunArgs) -> ExitCode {
-    let params = match parse_sets(&args.set) {
+    let params = match parse_sets(&args.common.set) {
         Ok(p) => p,
         Err(e) => return usage(e),
     };
@@ -121,7 +108,7 @@ pub fn run(args: RunArgs) -> ExitCode {
             return usage(format!("--threads {n}: cannot start that many worker threads"));
         }
     }
-    let mut limits = match crate::cli::prepare_run(args.out.as_deref(), args.max_pixels) {
+    let mut limits = match crate::cli::prepare_run(args.common.out.as_deref(), args.common.max_pixels) {
         Ok(l) => l,
         Err(e) => return usage(e),
     };
@@ -139,9 +126,9 @@ pub fn run(args: RunArgs) -> ExitCode {
     for frame in 0..args.frames {
         let config = RunConfig {
             script: args.script.clone(),
-            out_dir: args.out.clone(),
-            allow_read: args.allow_read.clone(),
-            seed: args.seed,
+            out_dir: args.common.out.clone(),
+            allow_read: args.common.allow_read.clone(),
+            seed: args.common.seed,
             params: params.clone(),
             frame: frame as i64,
             fps: args.fps,

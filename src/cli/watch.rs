@@ -18,21 +18,11 @@ use crate::live::{preview, PreviewOptions, Session, SessionConfig, WatchEnd, Wat
 pub struct WatchArgs {
     /// The script to run and watch.
     pub script: PathBuf,
+    #[command(flatten)]
+    pub common: crate::cli::ScriptArgs,
     /// Serve the preview on this port of 127.0.0.1; if it is busy, the next free one.
     #[arg(long, default_value_t = 7878)]
     pub port: u16,
-    /// Folder that `save()` writes into and the script may read from (default: current folder).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// The run's seed; generators without an explicit seed use it.
-    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
-    pub seed: i64,
-    /// Set a script parameter: --set name=value (repeatable). The page's controls override it.
-    #[arg(long = "set", value_name = "NAME=VALUE")]
-    pub set: Vec<String>,
-    /// Another folder the script may read (repeatable).
-    #[arg(long = "allow-read", value_name = "DIR")]
-    pub allow_read: Vec<PathBuf>,
     /// Do not open a browser.
     #[arg(long)]
     pub no_open: bool,
@@ -45,9 +35,6 @@ pub struct WatchArgs {
     /// How long a deleted script may stay missing before kiln watch exits.
     #[arg(long, value_name = "SECONDS", default_value_t = 3.0)]
     pub grace: f64,
-    /// Largest image in pixels (default 268435456 = 16384²).
-    #[arg(long)]
-    pub max_pixels: Option<u64>,
 }
 
 fn usage(msg: impl std::fmt::Display) -> ExitCode {
@@ -76,7 +63,7 @@ fn open_browser(url: &str) {
 }
 
 pub fn run(args: WatchArgs) -> ExitCode {
-    let params = match parse_sets(&args.set) {
+    let params = match parse_sets(&args.common.set) {
         Ok(p) => p,
         Err(e) => return usage(e),
     };
@@ -94,7 +81,7 @@ pub fn run(args: WatchArgs) -> ExitCode {
             return usage(format!("--animate expects frames per second in (0, 240], got {fps}"));
         }
     }
-    let mut limits = match crate::cli::prepare_run(args.out.as_deref(), args.max_pixels) {
+    let mut limits = match crate::cli::prepare_run(args.common.out.as_deref(), args.common.max_pixels) {
         Ok(l) => l,
         Err(e) => return usage(e),
     };
@@ -110,9 +97,9 @@ pub fn run(args: WatchArgs) -> ExitCode {
 
     let config = SessionConfig {
         script: args.script.clone(),
-        out_dir: args.out.clone(),
-        allow_read: args.allow_read.clone(),
-        seed: args.seed,
+        out_dir: args.common.out.clone(),
+        allow_read: args.common.allow_read.clone(),
+        seed: args.common.seed,
         params,
         fps: args.animate.unwrap_or(30.0),
         timeout,
