@@ -54,3 +54,15 @@ fn decoded_images_are_kept_across_runs_only_when_asked() {
     assert_eq!(first.images[0], second.images[0]);
     assert_eq!(first.inputs, vec![kiln::script::context::normalize(&photo)]);
 }
+
+#[test]
+fn compositing_onto_a_variable_leaves_it_untouched() {
+    let host = Host::default();
+    let c = host
+        .compile("o.rhai", "let back = image(4, 4, \"black\");\nlet top = image(2, 2, \"white\");\nlet out = top.over(back, 1, 1);\n[back, out, top.blend(back, \"screen\", 0.5), back]")
+        .unwrap();
+    let out = host.run(&c, RunConfig::default()).unwrap();
+    assert_eq!(out.images[0].get(1, 1), Some(Color::BLACK), "backdrop variable changed by over");
+    assert_eq!(out.images[1].get(1, 1), Some(Color::WHITE));
+    assert_eq!(out.images[3].get(0, 0), Some(Color::BLACK), "backdrop variable changed by blend");
+}

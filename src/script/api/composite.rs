@@ -4,8 +4,9 @@
 use rhai::plugin::*;
 use rhai::Module;
 
+use crate::image::ops::composite::{self, BlendMode};
 use crate::image::Image;
-use crate::script::convert::{array, fail, int, num, RhaiResult};
+use crate::script::convert::{array, fail, int, lift, num, RhaiResult};
 
 /// The package of compositing functions.
 pub fn module() -> Module {
@@ -38,6 +39,15 @@ fn cols(op: &str, v: &Dynamic) -> RhaiResult<usize> {
     usize::try_from(c).ok().filter(|&c| c >= 1).ok_or_else(|| fail(op, format!("cols must be at least 1, got {c}")))
 }
 
+/// Blends `top` onto the backdrop `b` and returns it. The backdrop is edited in place when the
+/// script holds no other reference to it (a temporary such as `load(..)`), else copied first
+/// (copy-on-write), so values stay immutable either way; on the W6 workload this skips a 64 MiB
+/// allocation and its page faults.
+fn onto(mut b: Image, top: &Image, x: i64, y: i64, mode: BlendMode, opacity: f32) -> RhaiResult<Image> {
+    lift(composite::blend_in_place(&mut b, top, x, y, mode, opacity))?;
+    Ok(b)
+}
+
 #[export_module]
 mod composite_api {
     use super::{cols, images, offset, opacity};
@@ -55,7 +65,7 @@ mod composite_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn over(a: Image, b: Image) -> RhaiResult<Image> {
-        lift(composite::over(&a, &b))
+        onto(b, &a, 0, 0, BlendMode::Normal, 1.0)
     }
 
     /// `a` on top of `b` with `a`'s top-left corner at pixel (x, y) of `b` (rounded to whole
@@ -68,7 +78,7 @@ mod composite_api {
     /// ```
     #[rhai_fn(name = "over", return_raw)]
     pub fn over_at(a: Image, b: Image, x: Dynamic, y: Dynamic) -> RhaiResult<Image> {
-        lift(composite::over_at(&a, &b, offset("over", "x", &x)?, offset("over", "y", &y)?))
+        onto(b, &a, offset("over", "x", &x)?, offset("over", "y", &y)?, BlendMode::Normal, 1.0)
     }
 
     /// Blends `a` (the top layer) onto `b` (the backdrop) with a W3C blend mode: normal, multiply,
@@ -83,7 +93,7 @@ mod composite_api {
     #[rhai_fn(return_raw)]
     pub fn blend(a: Image, b: Image, mode: &str, alpha: Dynamic) -> RhaiResult<Image> {
         let m: BlendMode = lift(mode.parse())?;
-        lift(composite::blend(&a, &b, m, opacity("blend", &alpha)?))
+        onto(b, &a, 0, 0, m, opacity("blend", &alpha)?)
     }
 
     /// Blends `a` onto `b` with a blend mode at full opacity.
@@ -94,7 +104,7 @@ mod composite_api {
     #[rhai_fn(name = "blend", return_raw)]
     pub fn blend_full(a: Image, b: Image, mode: &str) -> RhaiResult<Image> {
         let m: BlendMode = lift(mode.parse())?;
-        lift(composite::blend(&a, &b, m, 1.0))
+        onto(b, &a, 0, 0, m, 1.0)
     }
 
     /// Multiplies the alpha by the mask's luminance (times the mask's alpha). Same size required.
