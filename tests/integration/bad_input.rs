@@ -169,3 +169,13 @@ fn failed_save_keeps_the_previous_file() {
     assert_eq!(std::fs::read(dir.path().join("o/keep.png")).unwrap(), png_bytes());
     assert_no_leftovers(dir.path());
 }
+
+#[test]
+fn affine_translate_with_expand_is_refused_not_ignored() {
+    fails_cleanly(
+        "image(8, 8).affine(#{ translate: [3, 0], rotate: 10, expand: true })",
+        &[],
+        &[],
+        &["affine:", "'translate' has no effect with expand: true"],
+    );
+}

@@ -43,6 +43,11 @@ fn translate_options(opts: Map) -> RhaiResult<Sampling> {
 fn affine_options(opts: Map) -> RhaiResult<Affine> {
     let keys = ["translate", "rotate", "scale", "shear", "origin", "expand", "filter", "background", "linear"];
     let o = Options::new("affine", opts, &keys)?;
+    // An expanded canvas is fitted to the transformed image, so a translation would be silently
+    // lost: say so instead of ignoring the option.
+    if o.has("translate") && o.bool("expand", false)? {
+        return Err(fail("affine", "'translate' has no effect with expand: true (the canvas is fitted to the result)"));
+    }
     Ok(Affine {
         translate: o.pair("translate", (0.0, 0.0))?,
         rotate: o.num("rotate", 0.0)?,
@@ -232,7 +237,8 @@ mod geometry_api {
     /// A general affine transform: `scale` (s or [sx, sy]), then `shear` ([shx, shy] degrees; a
     /// single number shears along x),
     /// then `rotate` (degrees clockwise), all about `origin` ([x, y], default the centre), then
-    /// `translate` ([x, y]). Also `expand` (default false), `filter`, `background`, `linear`.
+    /// `translate` ([x, y]). Also `expand` (default false; fits the canvas to the result, so it cannot be
+    /// combined with `translate`), `filter`, `background`, `linear`.
     ///
     /// ```rhai
     /// let slanted = image(64, 48, "orange").affine(#{ shear: [20, 0], scale: 0.8, expand: true });
