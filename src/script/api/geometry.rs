@@ -43,11 +43,6 @@ fn translate_options(opts: Map) -> RhaiResult<Sampling> {
 fn affine_options(opts: Map) -> RhaiResult<Affine> {
     let keys = ["translate", "rotate", "scale", "shear", "origin", "expand", "filter", "background", "linear"];
     let o = Options::new("affine", opts, &keys)?;
-    // An expanded canvas is fitted to the transformed image, so a translation would be silently
-    // lost: say so instead of ignoring the option.
-    if o.has("translate") && o.bool("expand", false)? {
-        return Err(fail("affine", "'translate' has no effect with expand: true (the canvas is fitted to the result)"));
-    }
     Ok(Affine {
         translate: o.pair("translate", (0.0, 0.0))?,
         rotate: o.num("rotate", 0.0)?,

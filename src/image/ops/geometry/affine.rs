@@ -7,8 +7,8 @@
 //! with y pointing down, `R = [cos −sin; sin cos]` sends +x towards +y.
 //!
 //! `expand` sizes the canvas to the bounding box of the transformed image (rounded up; a box
-//! within 1e-6 of a whole size is not rounded up) and centres the box on it, so `translate` only
-//! matters without `expand`. `rotate` expands by default (ImageMagick, libvips); `affine` and
+//! within 1e-6 of a whole size is not rounded up) and centres the box on it, so a `translate` with
+//! `expand` is an error rather than silently lost. `rotate` expands by default (ImageMagick, libvips); `affine` and
 //! `translate` keep the canvas (CSS, Pillow's `transform`).
 
 use super::sampler::{sample_into, Inverse, Source};
@@ -156,6 +156,13 @@ fn transform(op: &str, img: &Image, p: &Affine) -> Result<Image> {
     let det = m[0] * m[3] - m[1] * m[2];
     if !det.is_finite() || det.abs() < 1e-12 {
         return Err(Error::param(op, "the transform squashes the image flat (a scale of 0 or a shear near ±90°)"));
+    }
+    if p.expand && p.translate != (0.0, 0.0) {
+        // The expanded canvas is fitted to the result, so the move would be silently lost.
+        return Err(Error::param(
+            op,
+            "'translate' has no effect with expand: true (the canvas is fitted to the result)",
+        ));
     }
     let forward = |x: f64, y: f64| {
         let (dx, dy) = (x - ox, y - oy);
