@@ -20,6 +20,27 @@ use crate::image::buffer::CHANNELS;
 use crate::image::color::luma;
 use crate::image::Image;
 
+/// Runs `tape` over a `wu` × `hu` raster, row by row in parallel and one block of pixels at a
+/// time; `emit(mem, x0, n, row)` reads the block's outputs from `mem` and writes its part of `row`.
+/// The one loop every render shares, so the block size and pixel-centre convention live here.
+fn for_each_block<'a, R, E>(tape: &Tape, wu: usize, hu: usize, rows: R, emit: E)
+where
+    R: IndexedParallelIterator<Item = &'a mut [f32]>,
+    E: Fn(&[f32], usize, usize, &mut [f32]) + Sync,
+{
+    rows.enumerate().for_each_init(
+        || vec![0f32; tape.scratch_len()],
+        |mem, (y, row)| {
+            for x0 in (0..wu).step_by(BLOCK) {
+                let n = BLOCK.min(wu - x0);
+                Tape::set_row(mem, x0, n, y, wu, hu);
+                tape.run(mem, n);
+                emit(mem, x0, n, row);
+            }
+        },
+    );
+}
+
 /// Evaluates `roots` over a `w` × `h` raster and lets `write` turn each block of values into
 /// pixels. `write(values, px)` gets one slice per root and the block's RGBA pixels.
 fn evaluate<F>(roots: &[&Field], w: u32, h: u32, write: F) -> Result<Image>
@@ -30,21 +51,13 @@ where
     let tape = Tape::compile(roots)?;
     let mut img = Image::new(w, h)?;
     let (wu, hu) = (w as usize, h as usize);
-    img.rows_mut().enumerate().for_each_init(
-        || vec![0f32; tape.scratch_len()],
-        |mem, (y, row)| {
-            for x0 in (0..wu).step_by(BLOCK) {
-                let n = BLOCK.min(wu - x0);
-                Tape::set_row(mem, x0, n, y, wu, hu);
-                tape.run(mem, n);
-                let mut outs: [&[f32]; 4] = [&[]; 4];
-                for (i, o) in outs.iter_mut().enumerate().take(roots.len()) {
-                    *o = tape.output(mem, i, n);
-                }
-                write(&outs[..roots.len()], &mut row[x0 * CHANNELS..(x0 + n) * CHANNELS]);
-            }
-        },
-    );
+    for_each_block(&tape, wu, hu, img.rows_mut(), |mem, x0, n, row| {
+        let mut outs: [&[f32]; 4] = [&[]; 4];
+        for (i, o) in outs.iter_mut().enumerate().take(roots.len()) {
+            *o = tape.output(mem, i, n);
+        }
+        write(&outs[..roots.len()], &mut row[x0 * CHANNELS..(x0 + n) * CHANNELS]);
+    });
     Ok(img)
 }
 
@@ -128,19 +141,11 @@ pub fn field_values(field: &Field, w: u32, h: u32) -> Result<Vec<f32>> {
     let (wu, hu) = (wu as usize, hu as usize);
     let tape = Tape::compile(&[field])?;
     let mut out = vec![0f32; wu * hu];
-    out.par_chunks_mut(wu).enumerate().for_each_init(
-        || vec![0f32; tape.scratch_len()],
-        |mem, (y, row)| {
-            for x0 in (0..wu).step_by(BLOCK) {
-                let n = BLOCK.min(wu - x0);
-                Tape::set_row(mem, x0, n, y, wu, hu);
-                tape.run(mem, n);
-                for (o, &v) in row[x0..x0 + n].iter_mut().zip(tape.output(mem, 0, n)) {
-                    *o = clean(v);
-                }
-            }
-        },
-    );
+    for_each_block(&tape, wu, hu, out.par_chunks_mut(wu), |mem, x0, n, row| {
+        for (o, &v) in row[x0..x0 + n].iter_mut().zip(tape.output(mem, 0, n)) {
+            *o = clean(v);
+        }
+    });
     Ok(out)
 }
 

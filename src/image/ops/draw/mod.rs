@@ -109,13 +109,7 @@ fn draw_rect_op(op: &str, img: &Image, x: f32, y: f32, w: f32, h: f32, style: &S
     coords(op, &[("x", x), ("y", y)])?;
     non_negative(op, "width", w)?;
     non_negative(op, "height", h)?;
-    match Rect::from_xywh(x, y, w, h) {
-        Some(r) => paint_path(op, img, &PathBuilder::from_rect(r), style, true),
-        None => {
-            style.validate(op)?;
-            Ok(img.clone())
-        }
-    }
+    paint_shape(op, img, Rect::from_xywh(x, y, w, h).map(PathBuilder::from_rect), style)
 }
 
 /// A circle centred on `(cx, cy)` with radius `r` (0 draws nothing).
@@ -132,14 +126,7 @@ fn draw_ellipse_op(op: &str, img: &Image, cx: f32, cy: f32, rx: f32, ry: f32, st
     coords(op, &[("cx", cx), ("cy", cy)])?;
     non_negative(op, "radius", rx)?;
     non_negative(op, "radius", ry)?;
-    let path = Rect::from_xywh(cx - rx, cy - ry, 2.0 * rx, 2.0 * ry).and_then(PathBuilder::from_oval);
-    match path {
-        Some(p) => paint_path(op, img, &p, style, true),
-        None => {
-            style.validate(op)?;
-            Ok(img.clone())
-        }
-    }
+    paint_shape(op, img, Rect::from_xywh(cx - rx, cy - ry, 2.0 * rx, 2.0 * ry).and_then(PathBuilder::from_oval), style)
 }
 
 /// A straight line from `(x0, y0)` to `(x1, y1)`, stroked `style.width` wide.
@@ -151,10 +138,7 @@ pub fn draw_line(img: &Image, x0: f32, y0: f32, x1: f32, y1: f32, style: &Style)
     let mut pb = PathBuilder::new();
     pb.move_to(x0, y0);
     pb.line_to(x1, y1);
-    match pb.finish() {
-        Some(p) => paint_path(op, img, &p, &line, true),
-        None => Ok(img.clone()),
-    }
+    paint_shape(op, img, pb.finish(), &line)
 }
 
 /// A closed polygon through `points` (at least 3).
@@ -172,20 +156,21 @@ pub fn draw_polygon(img: &Image, points: &[[f32; 2]], style: &Style) -> Result<I
         pb.line_to(*x, *y);
     }
     pb.close();
-    match pb.finish() {
-        Some(p) => paint_path(op, img, &p, style, true),
-        None => {
-            style.validate(op)?;
-            Ok(img.clone())
-        }
-    }
+    paint_shape(op, img, pb.finish(), style)
 }
 
 /// SVG path data (`"M10 10 H 90 V 90 H 10 Z"`; every command, absolute and relative, arcs too).
 pub fn draw_path(img: &Image, data: &str, style: &Style) -> Result<Image> {
     let op = "draw_path";
+    paint_shape(op, img, path::parse(data)?, style)
+}
+
+/// Paints `shape` antialiased, or returns the image unchanged when the shape is empty (a zero
+/// size or a degenerate path); the style is checked either way, so a bad colour is an error even
+/// for a shape that draws nothing.
+fn paint_shape(op: &str, img: &Image, shape: Option<Path>, style: &Style) -> Result<Image> {
     style.validate(op)?;
-    match path::parse(data)? {
+    match shape {
         Some(p) => paint_path(op, img, &p, style, true),
         None => Ok(img.clone()),
     }
