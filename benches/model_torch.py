@@ -10,7 +10,7 @@ read as ratios.
 Prints seconds per training step (batch 64, 32x32, width 32, latent 64) and per 64-sample
 decode. Mirrors kiln layer for layer: 3x3 conv in, 4x4 stride-2 convs down, linear to
 (mu, logvar); linear from z, nearest-upsample + 3x3 conv stages, 3x3 conv out; leaky ReLU 0.2;
-GAN generator with pixel norm and tanh, discriminator with spectral norm, hinge loss,
+GAN generator with pixel norm and tanh, plain strided-conv discriminator, hinge loss,
 DiffAugment (brightness + translation), moving-average generator; Adam as in kiln.
 """
 import argparse
@@ -20,7 +20,6 @@ import time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.nn.utils.parametrizations import spectral_norm
 
 
 def channels(size, width):
@@ -94,9 +93,9 @@ class Discriminator(nn.Module):
     def __init__(self, size=32, width=32):
         super().__init__()
         ch = channels(size, width)
-        self.conv_in = spectral_norm(nn.Conv2d(3, ch[0], 3, 1, 1))
-        self.down = nn.ModuleList(spectral_norm(nn.Conv2d(ch[i], ch[i + 1], 4, 2, 1)) for i in range(len(ch) - 1))
-        self.head = spectral_norm(nn.Linear(ch[-1] * 16, 1))
+        self.conv_in = nn.Conv2d(3, ch[0], 3, 1, 1)
+        self.down = nn.ModuleList(nn.Conv2d(ch[i], ch[i + 1], 4, 2, 1) for i in range(len(ch) - 1))
+        self.head = nn.Linear(ch[-1] * 16, 1)
 
     def forward(self, x):
         h = leaky(self.conv_in(x))
@@ -142,8 +141,8 @@ def main():
 
     g, d = Generator(), Discriminator()
     ema = copy.deepcopy(g).requires_grad_(False)
-    og = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.99))
-    od = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.99))
+    og = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.0, 0.99))
+    od = torch.optim.Adam(d.parameters(), lr=4e-4, betas=(0.0, 0.99))
     real = x * 2 - 1
 
     def gan_step():

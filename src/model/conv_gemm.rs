@@ -6,13 +6,22 @@
 //! slower than PyTorch (issue 4). Here all three products (forward, input gradient, weight
 //! gradient) are single-precision gemms.
 //!
+//! How the work is cut: im2col rows are (channel, tap) × (image, pixel), so a tap's row is a run
+//! of shifted copies; strided convolutions first split each input plane into column phases so
+//! those runs stay contiguous. Deep layers with few output pixels put several images in one gemm
+//! (as many as keep the columns within [`GROUP_CACHE_FLOATS`]), so weights are packed once per
+//! group; groups run in parallel, or one at a time with a multi-threaded gemm when there are too
+//! few. Scratch buffers are per thread and reused between calls.
+//!
 //! Determinism: every output element is computed by one gemm whose reduction is chunked by cache
-//! size only (gemm-common splits m and n across threads, never k), and the per-image scatter of
-//! col2im runs sequentially inside its image, so results do not depend on the thread count.
+//! size only (gemm-common splits m and n across threads, never k); group sizes depend only on the
+//! shapes; weight-gradient partial sums are added in group order; col2im adds a plane's taps in a
+//! fixed order. So results do not depend on the thread count.
 //!
 //! Owns: [`conv2d`], the three ops, and the switch back to candle's own kernels for comparison.
 //! Must not know about models or images.
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use candle_core::{bail, CpuStorage, CustomOp2, DType, Layout, Shape, Tensor};
@@ -84,10 +93,6 @@ impl Geom {
     fn in_chw(&self) -> usize {
         self.c * self.h * self.w
     }
-
-    fn is_pointwise(&self) -> bool {
-        self.kh == 1 && self.kw == 1 && self.stride == 1 && self.pad == 0
-    }
 }
 
 fn dims4(l: &Layout) -> candle_core::Result<(usize, usize, usize, usize)> {
@@ -102,56 +107,82 @@ fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&'a [f32]
     }
 }
 
-/// im2col of one image into `cols`, laid out (out_h · out_w) × (c · kh · kw), row-major.
-fn im2col(g: &Geom, x: &[f32], cols: &mut [f32]) {
-    let ck = g.ck();
+/// The output columns `ox` whose input column `ox · stride + kj − pad` lies inside the image.
+fn valid_span(out: usize, size: usize, k: usize, stride: usize, pad: usize) -> (usize, usize) {
+    let lo = pad.saturating_sub(k).div_ceil(stride).min(out);
+    let hi = if size + pad > k { ((size - 1 + pad - k) / stride + 1).min(out) } else { 0 };
+    (lo, hi.max(lo))
+}
+
+/// Fills one im2col row: the values that kernel tap (ki, kj) sees from one input plane at every
+/// output position, zero outside the image. Rows are laid out (c · kh · kw) × (out_h · out_w), as
+/// in Caffe and PyTorch, so that a tap's row is a run of shifted copies. `phases` holds the plane
+/// split by column modulo the stride (`stride` planes of h × ⌈w / stride⌉; for stride 1 the
+/// plane itself), so that every run is a contiguous copy whatever the stride.
+fn im2col_row(g: &Geom, phases: &[f32], ki: usize, kj: usize, row: &mut [f32]) {
+    let (lo, hi) = valid_span(g.wo, g.w, kj, g.stride, g.pad);
+    let wq = g.w.div_ceil(g.stride);
     for oy in 0..g.ho {
-        for ox in 0..g.wo {
-            let row = &mut cols[(oy * g.wo + ox) * ck..][..ck];
-            let mut r = 0;
-            for c in 0..g.c {
-                for ki in 0..g.kh {
-                    let iy = (oy * g.stride + ki) as isize - g.pad as isize;
-                    if iy < 0 || iy >= g.h as isize {
-                        row[r..r + g.kw].fill(0.0);
-                        r += g.kw;
-                        continue;
-                    }
-                    let xrow = &x[c * g.h * g.w + iy as usize * g.w..][..g.w];
-                    for kj in 0..g.kw {
-                        let ix = (ox * g.stride + kj) as isize - g.pad as isize;
-                        row[r] = if ix >= 0 && ix < g.w as isize { xrow[ix as usize] } else { 0.0 };
-                        r += 1;
-                    }
-                }
+        let out = &mut row[oy * g.wo..][..g.wo];
+        let iy = (oy * g.stride + ki) as isize - g.pad as isize;
+        if iy < 0 || iy >= g.h as isize || lo == hi {
+            out.fill(0.0);
+            continue;
+        }
+        out[..lo].fill(0.0);
+        out[hi..].fill(0.0);
+        let first = lo * g.stride + kj - g.pad;
+        let src = &phases[((first % g.stride) * g.h + iy as usize) * wq..][..wq];
+        let q = first / g.stride;
+        out[lo..hi].copy_from_slice(&src[q..q + (hi - lo)]);
+    }
+}
+
+/// Splits plane `plane` (h × w) into `stride` column phases (see [`im2col_row`]).
+fn split_phases(g: &Geom, plane: &[f32], phases: &mut [f32]) {
+    let wq = g.w.div_ceil(g.stride);
+    for (y, src) in plane.chunks_exact(g.w).enumerate() {
+        for p in 0..g.stride {
+            let dst = &mut phases[(p * g.h + y) * wq..][..wq];
+            for (d, v) in dst.iter_mut().zip(src.iter().skip(p).step_by(g.stride)) {
+                *d = *v;
             }
         }
     }
 }
 
-/// col2im of one image: adds `cols` ((out_h · out_w) × (c · kh · kw)) into `dx` (c × h × w).
-fn col2im(g: &Geom, cols: &[f32], dx: &mut [f32]) {
-    let ck = g.ck();
+/// The inverse scatter of [`im2col_row`]: adds `row` into `phases` (the plane split by column
+/// modulo the stride, merged back by [`merge_phases`]), so every run is a contiguous add.
+fn col2im_row(g: &Geom, row: &[f32], ki: usize, kj: usize, phases: &mut [f32]) {
+    let (lo, hi) = valid_span(g.wo, g.w, kj, g.stride, g.pad);
+    if lo == hi {
+        return;
+    }
+    let wq = g.w.div_ceil(g.stride);
+    let first = lo * g.stride + kj - g.pad;
+    let q = first / g.stride;
     for oy in 0..g.ho {
-        for ox in 0..g.wo {
-            let row = &cols[(oy * g.wo + ox) * ck..][..ck];
-            let mut r = 0;
-            for c in 0..g.c {
-                for ki in 0..g.kh {
-                    let iy = (oy * g.stride + ki) as isize - g.pad as isize;
-                    if iy < 0 || iy >= g.h as isize {
-                        r += g.kw;
-                        continue;
-                    }
-                    let drow = &mut dx[c * g.h * g.w + iy as usize * g.w..][..g.w];
-                    for kj in 0..g.kw {
-                        let ix = (ox * g.stride + kj) as isize - g.pad as isize;
-                        if ix >= 0 && ix < g.w as isize {
-                            drow[ix as usize] += row[r];
-                        }
-                        r += 1;
-                    }
-                }
+        let iy = (oy * g.stride + ki) as isize - g.pad as isize;
+        if iy < 0 || iy >= g.h as isize {
+            continue;
+        }
+        let src = &row[oy * g.wo..][lo..hi];
+        let dst = &mut phases[((first % g.stride) * g.h + iy as usize) * wq..][q..q + (hi - lo)];
+        for (d, v) in dst.iter_mut().zip(src) {
+            *d += v;
+        }
+    }
+}
+
+/// Interleaves the column phases of one plane back into `plane` (h × w), the inverse of
+/// [`split_phases`].
+fn merge_phases(g: &Geom, phases: &[f32], plane: &mut [f32]) {
+    let wq = g.w.div_ceil(g.stride);
+    for (y, dst) in plane.chunks_exact_mut(g.w).enumerate() {
+        for p in 0..g.stride {
+            let src = &phases[(p * g.h + y) * wq..][..wq];
+            for (d, v) in dst.iter_mut().skip(p).step_by(g.stride).zip(src) {
+                *d = *v;
             }
         }
     }
@@ -194,106 +225,195 @@ unsafe fn matmul(
     )
 }
 
-/// Runs `f(image_index, chunk)` over the `per`-sized chunks of `out`: in parallel over images
-/// when there are enough of them (each gemm single-threaded), otherwise image by image with a
-/// multi-threaded gemm.
-fn per_image<F>(out: &mut [f32], per: usize, scratch: usize, f: F)
+/// Output columns a weight-gradient gemm should get at least: small layers (4×4 outputs) are
+/// batched over many images so that its reduction is long and the partial sums few.
+const GROUP_COLUMNS: usize = 4096;
+
+/// The most im2col values a forward or input-gradient group may hold (1 MiB of f32): past the
+/// cache, writing the columns and packing them for the gemm both go to memory.
+const GROUP_CACHE_FLOATS: usize = 1 << 18;
+
+/// Images per forward or input-gradient gemm: as many as fit [`GROUP_CACHE_FLOATS`], so that
+/// deep layers with few pixels still pack their weights once per several images. Depends only
+/// on the geometry, never on threads.
+fn group_size(g: &Geom) -> usize {
+    (GROUP_CACHE_FLOATS / (g.ck() * g.out_hw()).max(1)).clamp(1, g.n.max(1))
+}
+
+/// Images per weight-gradient gemm (see [`GROUP_COLUMNS`]).
+fn weight_group_size(g: &Geom) -> usize {
+    GROUP_COLUMNS.div_ceil(g.out_hw().max(1)).clamp(1, g.n.max(1))
+}
+
+thread_local! {
+    /// Per-thread scratch for im2col columns and transposed gradients, kept between calls:
+    /// fresh multi-megabyte buffers every layer cost more in page faults than the copies.
+    static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with this thread's scratch buffer of at least `len` floats (contents unspecified).
+fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            if buf.len() < len {
+                buf.resize(len, 0.0);
+            }
+            f(&mut buf[..len])
+        }
+        // only if a caller nests kernels on one thread; correctness over reuse
+        Err(_) => f(&mut vec![0f32; len]),
+    })
+}
+
+/// Runs `f(group_index, chunk, scratch, parallelism)` over the `chunk`-sized slices of `out`,
+/// one per group of images: in parallel over groups when there are enough of them (each gemm
+/// single-threaded), otherwise group by group with a multi-threaded gemm. Every output value
+/// comes from the same gemm either way, so the thread count never changes a bit.
+fn per_group<F>(out: &mut [f32], chunk: usize, scratch: usize, f: F)
 where
     F: Fn(usize, &mut [f32], &mut [f32], Parallelism) + Sync,
 {
-    let n = out.len() / per.max(1);
+    let groups = out.len().div_ceil(chunk.max(1));
     let threads = rayon::current_num_threads();
-    if n >= threads && threads > 1 {
-        out.par_chunks_mut(per)
+    if groups >= threads && threads > 1 {
+        out.par_chunks_mut(chunk)
             .enumerate()
-            .for_each_init(|| vec![0f32; scratch], |buf, (i, chunk)| f(i, chunk, buf, Parallelism::None));
+            .for_each(|(i, part)| with_scratch(scratch, |buf| f(i, part, buf, Parallelism::None)));
     } else {
-        let mut buf = vec![0f32; scratch];
         let par = if threads > 1 { Parallelism::Rayon(threads) } else { Parallelism::None };
-        for (i, chunk) in out.chunks_mut(per).enumerate() {
-            f(i, chunk, &mut buf, par);
+        with_scratch(scratch, |buf| {
+            for (i, part) in out.chunks_mut(chunk).enumerate() {
+                f(i, part, buf, par);
+            }
+        });
+    }
+}
+
+/// Copies the gradient of images `first..first + count` from (image, o, pixel) order to
+/// (o, image · pixel): the o × m right-hand side of the group's gemms.
+fn gather_dy(g: &Geom, dy: &[f32], first: usize, count: usize, dyg: &mut [f32]) {
+    let (ohw, m) = (g.out_hw(), count * g.out_hw());
+    for (o, row) in dyg[..g.o * m].chunks_exact_mut(m).enumerate() {
+        for (j, part) in row.chunks_exact_mut(ohw).enumerate() {
+            part.copy_from_slice(&dy[((first + j) * g.o + o) * ohw..][..ohw]);
+        }
+    }
+}
+
+/// im2col of images `first..first + count` of `x` into `cols`, (c · kh · kw) × (count · ohw):
+/// image j's columns start at column j · ohw of every row.
+fn im2col_group(g: &Geom, x: &[f32], first: usize, count: usize, cols: &mut [f32]) {
+    let (hw, ohw, m) = (g.h * g.w, g.out_hw(), count * g.out_hw());
+    let taps = g.kh * g.kw;
+    let mut phases = if g.stride > 1 { vec![0f32; g.stride * g.h * g.w.div_ceil(g.stride)] } else { Vec::new() };
+    for j in 0..count {
+        for c in 0..g.c {
+            let plane = &x[(first + j) * g.in_chw() + c * hw..][..hw];
+            let src = if g.stride > 1 {
+                split_phases(g, plane, &mut phases);
+                &phases[..]
+            } else {
+                plane
+            };
+            for t in 0..taps {
+                let row = &mut cols[(c * taps + t) * m + j * ohw..][..ohw];
+                im2col_row(g, src, t / g.kw, t % g.kw, row);
+            }
         }
     }
 }
 
 /// y = conv(x, w).
 fn forward(g: &Geom, x: &[f32], w: &[f32]) -> Vec<f32> {
-    let (ck, ohw) = (g.ck(), g.out_hw());
+    let (ck, ohw, group) = (g.ck(), g.out_hw(), group_size(g));
     let mut out = vec![0f32; g.n * g.o * ohw];
-    let scratch = if g.is_pointwise() { 0 } else { ohw * ck };
-    per_image(&mut out, g.o * ohw, scratch, |i, dst, cols, par| {
-        let xi = &x[i * g.in_chw()..][..g.in_chw()];
-        // rhs is cols viewed as (ck × ohw): element (r, j) at j·ck + r; for a 1×1 conv, x itself
-        let rhs = if g.is_pointwise() {
-            (xi.as_ptr(), ohw, 1)
-        } else {
-            im2col(g, xi, cols);
-            (cols.as_ptr(), 1, ck)
-        };
-        // SAFETY: dst is o × ohw, w is o × ck, rhs covers ck × ohw with the strides above.
-        unsafe { matmul((g.o, ohw, ck), (dst.as_mut_ptr(), ohw, 1), (w.as_ptr(), ck, 1), rhs, false, par) }
+    let scratch = (ck + g.o) * group * ohw;
+    per_group(&mut out, group * g.o * ohw, scratch, |gi, dst, buf, par| {
+        let (first, count) = (gi * group, dst.len() / (g.o * ohw));
+        let m = count * ohw;
+        let (cols, tmp) = buf.split_at_mut(ck * m);
+        im2col_group(g, x, first, count, cols);
+        // o × m = w (o × ck) · cols (ck × m); one image writes straight into its output
+        let target = if count == 1 { dst.as_mut_ptr() } else { tmp.as_mut_ptr() };
+        // SAFETY: target holds o × m; w is o × ck; cols is ck × m, all row-major.
+        unsafe { matmul((g.o, m, ck), (target, m, 1), (w.as_ptr(), ck, 1), (cols.as_ptr(), m, 1), false, par) }
+        if count > 1 {
+            // (o, image, pixel) → (image, o, pixel)
+            for (o, row) in tmp[..g.o * m].chunks_exact(m).enumerate() {
+                for (j, part) in row.chunks_exact(ohw).enumerate() {
+                    dst[(j * g.o + o) * ohw..][..ohw].copy_from_slice(part);
+                }
+            }
+        }
     });
     out
 }
 
 /// dx = conv2d's input gradient for dy.
 fn backward_input(g: &Geom, dy: &[f32], w: &[f32]) -> Vec<f32> {
-    let (ck, ohw) = (g.ck(), g.out_hw());
+    let (ck, ohw, group) = (g.ck(), g.out_hw(), group_size(g));
     let mut dx = vec![0f32; g.n * g.in_chw()];
-    let scratch = if g.is_pointwise() { 0 } else { ohw * ck };
-    per_image(&mut dx, g.in_chw(), scratch, |i, dxi, cols, par| {
-        let dyi = &dy[i * g.o * ohw..][..g.o * ohw];
-        if g.is_pointwise() {
-            // dx_i (c × hw) = wᵀ (c × o) · dy_i (o × hw)
-            // SAFETY: sizes as stated; w is o × c row-major.
-            unsafe {
-                matmul(
-                    (g.c, ohw, g.o),
-                    (dxi.as_mut_ptr(), ohw, 1),
-                    (w.as_ptr(), 1, g.c),
-                    (dyi.as_ptr(), ohw, 1),
-                    false,
-                    par,
-                )
+    let scratch = (ck + g.o) * group * ohw;
+    per_group(&mut dx, group * g.in_chw(), scratch, |gi, dxg, buf, par| {
+        let (first, count) = (gi * group, dxg.len() / g.in_chw());
+        let m = count * ohw;
+        let (cols, dyg) = buf.split_at_mut(ck * m);
+        gather_dy(g, dy, first, count, dyg);
+        // cols (ck × m) = wᵀ (ck × o) · dy (o × m), then scatter each image's columns back
+        // SAFETY: cols holds ck × m; w is o × ck row-major, read transposed; dyg is o × m.
+        unsafe {
+            matmul((ck, m, g.o), (cols.as_mut_ptr(), m, 1), (w.as_ptr(), 1, ck), (dyg.as_ptr(), m, 1), false, par)
+        }
+        // each input plane gathers its kh · kw taps in a fixed order: no thread changes a sum
+        let (hw, taps) = (g.h * g.w, g.kh * g.kw);
+        let mut phases = vec![0f32; if g.stride > 1 { g.stride * g.h * g.w.div_ceil(g.stride) } else { 0 }];
+        for (j, dxi) in dxg.chunks_exact_mut(g.in_chw()).enumerate() {
+            for (c, plane) in dxi.chunks_exact_mut(hw).enumerate() {
+                let acc = if g.stride > 1 {
+                    phases.fill(0.0);
+                    &mut phases[..]
+                } else {
+                    &mut *plane
+                };
+                for t in 0..taps {
+                    let row = &cols[(c * taps + t) * m + j * ohw..][..ohw];
+                    col2im_row(g, row, t / g.kw, t % g.kw, acc);
+                }
+                if g.stride > 1 {
+                    merge_phases(g, &phases, plane);
+                }
             }
-        } else {
-            // colsᵀ (ohw × ck) = dy_iᵀ (ohw × o) · w (o × ck), then scatter-add
-            // SAFETY: cols holds ohw × ck; dy_i is o × ohw; w is o × ck.
-            unsafe {
-                matmul(
-                    (ohw, ck, g.o),
-                    (cols.as_mut_ptr(), ck, 1),
-                    (dyi.as_ptr(), 1, ohw),
-                    (w.as_ptr(), ck, 1),
-                    false,
-                    par,
-                )
-            }
-            col2im(g, cols, dxi);
         }
     });
     dx
 }
 
-/// dw = conv2d's weight gradient for dy, summed over the batch in one gemm.
+/// dw = conv2d's weight gradient for dy: one gemm per group of images, the groups' partial sums
+/// added in group order.
 fn backward_weight(g: &Geom, x: &[f32], dy: &[f32]) -> Vec<f32> {
-    let (ck, ohw) = (g.ck(), g.out_hw());
-    let k = g.n * ohw;
-    // all images' columns stacked: (n · ohw) × ck
-    let mut cols = vec![0f32; k * ck];
-    cols.par_chunks_mut(ohw * ck).enumerate().for_each(|(i, c)| im2col(g, &x[i * g.in_chw()..][..g.in_chw()], c));
-    // dy as o × (n · ohw)
-    let mut dyt = vec![0f32; g.o * k];
-    dyt.par_chunks_mut(k).enumerate().for_each(|(o, row)| {
-        for i in 0..g.n {
-            row[i * ohw..(i + 1) * ohw].copy_from_slice(&dy[(i * g.o + o) * ohw..][..ohw]);
+    let (ck, ohw, group) = (g.ck(), g.out_hw(), weight_group_size(g));
+    let groups = g.n.div_ceil(group);
+    let mut partials = vec![0f32; groups * g.o * ck];
+    let scratch = (ck + g.o) * group * ohw;
+    per_group(&mut partials, g.o * ck, scratch, |gi, part, buf, par| {
+        let (first, count) = (gi * group, group.min(g.n - gi * group));
+        let m = count * ohw;
+        let (cols, dyg) = buf.split_at_mut(ck * m);
+        im2col_group(g, x, first, count, cols);
+        gather_dy(g, dy, first, count, dyg);
+        // o × ck = dy (o × m) · colsᵀ (m × ck)
+        // SAFETY: part is o × ck; dyg is o × m; cols is ck × m, read transposed.
+        unsafe {
+            matmul((g.o, ck, m), (part.as_mut_ptr(), ck, 1), (dyg.as_ptr(), m, 1), (cols.as_ptr(), 1, m), false, par)
         }
     });
-    let mut dw = vec![0f32; g.o * ck];
-    let threads = rayon::current_num_threads();
-    let par = if threads > 1 { Parallelism::Rayon(threads) } else { Parallelism::None };
-    // SAFETY: dw is o × ck, dyt is o × k, cols is k × ck, all row-major.
-    unsafe { matmul((g.o, ck, k), (dw.as_mut_ptr(), ck, 1), (dyt.as_ptr(), k, 1), (cols.as_ptr(), ck, 1), false, par) }
+    let mut chunks = partials.chunks_exact(g.o * ck);
+    let mut dw = chunks.next().map(<[f32]>::to_vec).unwrap_or_default();
+    for part in chunks {
+        for (d, p) in dw.iter_mut().zip(part) {
+            *d += p;
+        }
+    }
     dw
 }
 
@@ -430,6 +550,8 @@ mod tests {
             ((2, 4, 7, 9), (3, 3), 2, 0),
             ((2, 6, 5, 5), (4, 1), 1, 0),
             ((1, 2, 6, 6), (3, 3), 1, 1),
+            ((5, 3, 4, 4), (8, 4), 2, 1), // 2×2 outputs: several images per gemm
+            ((3, 2, 6, 5), (4, 5), 1, 3), // padding wider than the kernel's reach
         ];
         for (i, ((n, c, h, w), (o, k), stride, pad)) in cases.into_iter().enumerate() {
             let x = Var::from_tensor(&randn((n, c, h, w), i as u64)).unwrap();

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use candle_core::{backprop::GradStore, Device, Tensor, Var, D};
+use candle_core::{backprop::GradStore, Device, Tensor, Var};
 
 use super::conv_gemm;
 use super::ops;
@@ -24,8 +24,6 @@ pub enum Init {
     /// Uniform in ±bound (PyTorch's default for biases: 1/√fan_in, which keeps units from
     /// starting identical; all-zero biases let a VAE decoder ignore z early on).
     Uniform(f32),
-    /// A unit vector (spectral-norm power-iteration state; not trained).
-    UnitVector,
 }
 
 /// Name, shape and initialisation of one tensor.
@@ -33,8 +31,6 @@ pub enum Init {
 pub struct Spec {
     pub shape: Vec<usize>,
     pub init: Init,
-    /// Updated by the optimiser (false for spectral-norm vectors).
-    pub trainable: bool,
 }
 
 /// The tensors a network declares, by name (sorted).
@@ -42,9 +38,14 @@ pub struct Spec {
 pub struct Specs(pub BTreeMap<String, Spec>);
 
 impl Specs {
-    fn add(&mut self, name: String, shape: Vec<usize>, init: Init, trainable: bool) -> String {
-        self.0.insert(name.clone(), Spec { shape, init, trainable });
+    fn add(&mut self, name: String, shape: Vec<usize>, init: Init) -> String {
+        self.0.insert(name.clone(), Spec { shape, init });
         name
+    }
+
+    /// Every tensor's name, sorted.
+    pub fn names(&self) -> Vec<String> {
+        self.0.keys().cloned().collect()
     }
 }
 
@@ -65,11 +66,6 @@ impl Params {
             let data = match spec.init {
                 Init::Normal(std) => rng.normals(n).into_iter().map(|v| v * std).collect(),
                 Init::Uniform(b) => rng.uniforms(n, -b, b),
-                Init::UnitVector => {
-                    let v = rng.normals(n);
-                    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
-                    v.into_iter().map(|x| x / norm).collect()
-                }
             };
             let t = Tensor::from_vec(data, spec.shape.as_slice(), device)?;
             vars.insert(name.clone(), Var::from_tensor(&t)?);
@@ -112,38 +108,21 @@ pub struct Conv {
     b: String,
     stride: usize,
     pad: usize,
-    /// Spectral normalisation: the power-iteration vector's name.
-    sn: Option<String>,
 }
 
 impl Conv {
     /// Declares `name.w` (o, c, k, k) and `name.b` (o); padding keeps the size for odd `k`,
     /// halves it for k = 4, stride 2.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        specs: &mut Specs,
-        name: &str,
-        c: usize,
-        o: usize,
-        k: usize,
-        stride: usize,
-        gain: f32,
-        spectral: bool,
-    ) -> Conv {
+    pub fn new(specs: &mut Specs, name: &str, c: usize, o: usize, k: usize, stride: usize, gain: f32) -> Conv {
         let fan_in = c * k * k;
-        let w = specs.add(format!("{name}.w"), vec![o, c, k, k], kaiming(fan_in, gain), true);
-        let b = specs.add(format!("{name}.b"), vec![o], Init::Uniform(1.0 / (fan_in as f32).sqrt()), true);
-        let sn = spectral.then(|| specs.add(format!("{name}.sn_u"), vec![o], Init::UnitVector, false));
+        let w = specs.add(format!("{name}.w"), vec![o, c, k, k], kaiming(fan_in, gain));
+        let b = specs.add(format!("{name}.b"), vec![o], Init::Uniform(1.0 / (fan_in as f32).sqrt()));
         let pad = if k % 2 == 1 { k / 2 } else { (k - stride) / 2 };
-        Conv { w, b, stride, pad, sn }
+        Conv { w, b, stride, pad }
     }
 
-    pub fn forward(&self, p: &Params, x: &Tensor, train: bool) -> CResult<Tensor> {
-        let w = match &self.sn {
-            Some(u) => spectral_normalise(p, p.get(&self.w), &p.vars[u], train)?,
-            None => p.get(&self.w).clone(),
-        };
-        let y = conv_gemm::conv2d(x, &w, self.stride, self.pad)?;
+    pub fn forward(&self, p: &Params, x: &Tensor) -> CResult<Tensor> {
+        let y = conv_gemm::conv2d(x, p.get(&self.w), self.stride, self.pad)?;
         ops::add_bias(&y, p.get(&self.b))
     }
 }
@@ -153,47 +132,19 @@ impl Conv {
 pub struct Linear {
     w: String,
     b: String,
-    sn: Option<String>,
 }
 
 impl Linear {
     /// Declares `name.w` (out, in) and `name.b` (out).
-    pub fn new(specs: &mut Specs, name: &str, input: usize, output: usize, gain: f32, spectral: bool) -> Linear {
-        let w = specs.add(format!("{name}.w"), vec![output, input], kaiming(input, gain), true);
-        let b = specs.add(format!("{name}.b"), vec![output], Init::Uniform(1.0 / (input as f32).sqrt()), true);
-        let sn = spectral.then(|| specs.add(format!("{name}.sn_u"), vec![output], Init::UnitVector, false));
-        Linear { w, b, sn }
+    pub fn new(specs: &mut Specs, name: &str, input: usize, output: usize, gain: f32) -> Linear {
+        let w = specs.add(format!("{name}.w"), vec![output, input], kaiming(input, gain));
+        let b = specs.add(format!("{name}.b"), vec![output], Init::Uniform(1.0 / (input as f32).sqrt()));
+        Linear { w, b }
     }
 
-    pub fn forward(&self, p: &Params, x: &Tensor, train: bool) -> CResult<Tensor> {
-        let w = match &self.sn {
-            Some(u) => spectral_normalise(p, p.get(&self.w), &p.vars[u], train)?,
-            None => p.get(&self.w).clone(),
-        };
-        x.matmul(&w.t()?)?.broadcast_add(p.get(&self.b))
+    pub fn forward(&self, p: &Params, x: &Tensor) -> CResult<Tensor> {
+        x.matmul(&p.get(&self.w).t()?)?.broadcast_add(p.get(&self.b))
     }
-}
-
-/// W / σ(W), σ estimated by one power iteration per training step (Miyato et al. 2018). The
-/// vector u is state, not a parameter: it is updated only when `train` is set, so sampling and
-/// evaluation never change it.
-fn spectral_normalise(_p: &Params, w: &Tensor, u: &Var, train: bool) -> CResult<Tensor> {
-    let o = w.dim(0)?;
-    let mat = w.reshape((o, ()))?;
-    let detached = mat.detach();
-    let u0 = u.as_tensor().reshape((1, o))?;
-    let v = l2_normalise(&u0.matmul(&detached)?)?; // (1, in)
-    let u1 = l2_normalise(&v.matmul(&detached.t()?)?)?; // (1, o)
-    let sigma = u1.matmul(&mat)?.matmul(&v.t()?)?.reshape(())?; // differentiable through W
-    if train {
-        u.set(&u1.reshape(o)?.detach())?;
-    }
-    w.broadcast_div(&sigma)
-}
-
-fn l2_normalise(x: &Tensor) -> CResult<Tensor> {
-    let norm = x.sqr()?.sum_keepdim(D::Minus1)?.sqrt()?.affine(1.0, 1e-12)?;
-    x.broadcast_div(&norm)
 }
 
 /// max(x, 0.2 x).

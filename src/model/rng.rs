@@ -11,7 +11,7 @@ use rand_core::{RngCore, SeedableRng};
 /// own ChaCha8 stream so that resuming at any step replays exactly the same numbers.
 #[derive(Clone, Copy, Debug)]
 pub enum Stream {
-    /// Initial weights (and spectral-norm vectors), drawn in sorted parameter-name order.
+    /// Initial weights, drawn in sorted parameter-name order.
     Init,
     /// Which images are held out.
     Holdout,

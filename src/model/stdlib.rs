@@ -1,12 +1,15 @@
 //! The models shipped in `stdlib/models/`, embedded in the binary and loaded as `"std/<name>"`.
 //!
-//! Owns: the table of shipped model files. They are trained by kiln itself from tiles kiln
-//! generates (see `stdlib/models/README.md` and `scripts/train/`).
+//! Owns: the table of shipped model files. They are trained by kiln itself on close-ups of the
+//! procedural materials of `std/materials` (see `stdlib/models/README.md` and `scripts/train/`).
 
 use crate::error::{Error, Result};
 
 /// (name, bytes) of every shipped model.
-const MODELS: &[(&str, &[u8])] = &[("materials_vae", include_bytes!("../../stdlib/models/materials_vae.safetensors"))];
+const MODELS: &[(&str, &[u8])] = &[
+    ("materials_gan", include_bytes!("../../stdlib/models/materials_gan.safetensors")),
+    ("materials_vae", include_bytes!("../../stdlib/models/materials_vae.safetensors")),
+];
 
 /// The bytes of shipped model `name`.
 pub fn model_bytes(name: &str) -> Result<&'static [u8]> {

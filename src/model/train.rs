@@ -85,10 +85,6 @@ const D_LR_FACTOR: f64 = 2.0;
 const VAE_BETAS: (f64, f64) = (0.9, 0.999);
 const EMA_DECAY: f64 = 0.999;
 
-fn trainable(specs: &Specs) -> Vec<String> {
-    specs.0.iter().filter(|(_, s)| s.trainable).map(|(n, _)| n.clone()).collect()
-}
-
 impl Nets {
     fn fresh(arch: &Arch, opts: &TrainOptions, dev: &CDevice) -> Result<Nets> {
         match arch.kind {
@@ -97,7 +93,7 @@ impl Nets {
                 let vae = Vae::new(arch, &mut specs);
                 let p = Params::init(&specs, opts.seed, dev).map_err(ml_err)?;
                 let opt = Adam::new(opts.lr, VAE_BETAS.0, VAE_BETAS.1);
-                Ok(Nets::Vae { vae, p, trainable: trainable(&specs), opt })
+                Ok(Nets::Vae { vae, p, trainable: specs.names(), opt })
             }
             Kind::Gan => {
                 // one spec table so that G and D draw from one sorted stream
@@ -107,7 +103,7 @@ impl Nets {
                 let all = Params::init(&specs, opts.seed, dev).map_err(ml_err)?;
                 let (gp, dp) = split_params(all);
                 let ema = gp.deep_clone().map_err(ml_err)?;
-                let names = trainable(&specs);
+                let names = specs.names();
                 let (g_names, d_names) = names.into_iter().partition(|n| n.starts_with("g."));
                 let opt_g = Adam::new(opts.lr, GAN_BETAS.0, GAN_BETAS.1);
                 let opt_d = Adam::new(opts.lr * D_LR_FACTOR, GAN_BETAS.0, GAN_BETAS.1);
@@ -130,7 +126,7 @@ impl Nets {
                 let p = file.params(&specs, "", dev)?;
                 let mut opt = Adam::new(opts.lr, VAE_BETAS.0, VAE_BETAS.1);
                 restore(&mut opt, "adam")?;
-                Ok(Nets::Vae { vae, p, trainable: trainable(&specs), opt })
+                Ok(Nets::Vae { vae, p, trainable: specs.names(), opt })
             }
             Kind::Gan => {
                 let (mut gs, mut ds) = (Specs::default(), Specs::default());
@@ -145,7 +141,7 @@ impl Nets {
                 );
                 restore(&mut opt_g, "adam_g")?;
                 restore(&mut opt_d, "adam_d")?;
-                Ok(Nets::Gan { g, d, gp, dp, ema, g_names: trainable(&gs), d_names: trainable(&ds), opt_g, opt_d })
+                Ok(Nets::Gan { g, d, gp, dp, ema, g_names: gs.names(), d_names: ds.names(), opt_g, opt_d })
             }
         }
     }
@@ -222,14 +218,14 @@ impl Nets {
                 let fake = g.forward(gp, &z)?.detach();
                 let aug = Augment::draw(rng, n, arch.size as usize, dev)?;
                 let both = Tensor::cat(&[aug.apply(&real)?, aug.apply(&fake)?], 0)?;
-                let logits = d.forward(dp, &both, true)?;
+                let logits = d.forward(dp, &both)?;
                 let loss_d = d_hinge(&logits.narrow(0, 0, n)?, &logits.narrow(0, n, n)?)?;
                 opt_d.step(dp, d_names, &loss_d.backward()?)?;
                 // generator
                 let z = Tensor::from_vec(rng.normals(n * arch.latent), (n, arch.latent), dev)?;
                 let aug = Augment::draw(rng, n, arch.size as usize, dev)?;
                 let fake = g.forward(gp, &z)?;
-                let loss_g = g_hinge(&d.forward(dp, &aug.apply(&fake)?, false)?)?;
+                let loss_g = g_hinge(&d.forward(dp, &aug.apply(&fake)?)?)?;
                 opt_g.step(gp, g_names, &loss_g.backward()?)?;
                 // moving average, with a warm-up so early samples are not stuck at the init
                 let decay = EMA_DECAY.min((1.0 + step as f64) / (10.0 + step as f64));

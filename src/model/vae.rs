@@ -35,28 +35,28 @@ impl Vae {
     pub fn new(arch: &Arch, specs: &mut Specs) -> Vae {
         let ch = arch.channels();
         let top = *ch.last().unwrap();
-        let conv_in = Conv::new(specs, "enc.in", CHANNELS, ch[0], 3, 1, LEAKY_GAIN, false);
+        let conv_in = Conv::new(specs, "enc.in", CHANNELS, ch[0], 3, 1, LEAKY_GAIN);
         let down = (0..arch.stages())
-            .map(|i| Conv::new(specs, &format!("enc.down{i}"), ch[i], ch[i + 1], 4, 2, LEAKY_GAIN, false))
+            .map(|i| Conv::new(specs, &format!("enc.down{i}"), ch[i], ch[i + 1], 4, 2, LEAKY_GAIN))
             .collect();
         // μ and log σ² heads start small so that the posterior starts near N(0, 1)
-        let to_stats = Linear::new(specs, "enc.stats", top * 16, 2 * arch.latent, 0.5, false);
-        let from_z = Linear::new(specs, "dec.from_z", arch.latent, top * 16, LEAKY_GAIN, false);
+        let to_stats = Linear::new(specs, "enc.stats", top * 16, 2 * arch.latent, 0.5);
+        let from_z = Linear::new(specs, "dec.from_z", arch.latent, top * 16, LEAKY_GAIN);
         let up = (0..arch.stages())
             .rev()
-            .map(|i| Conv::new(specs, &format!("dec.up{i}"), ch[i + 1], ch[i], 3, 1, LEAKY_GAIN, false))
+            .map(|i| Conv::new(specs, &format!("dec.up{i}"), ch[i + 1], ch[i], 3, 1, LEAKY_GAIN))
             .collect();
-        let conv_out = Conv::new(specs, "dec.out", ch[0], CHANNELS, 3, 1, 1.0, false);
+        let conv_out = Conv::new(specs, "dec.out", ch[0], CHANNELS, 3, 1, 1.0);
         Vae { conv_in, down, to_stats, from_z, up, conv_out, top, latent: arch.latent }
     }
 
     /// (μ, log σ²) for images `x` in [0, 1], shape (n, 3, s, s).
     pub fn encode(&self, p: &Params, x: &Tensor) -> CResult<(Tensor, Tensor)> {
-        let mut h = leaky(&self.conv_in.forward(p, &x.affine(2.0, -1.0)?, false)?)?;
+        let mut h = leaky(&self.conv_in.forward(p, &x.affine(2.0, -1.0)?)?)?;
         for conv in &self.down {
-            h = leaky(&conv.forward(p, &h, false)?)?;
+            h = leaky(&conv.forward(p, &h)?)?;
         }
-        let stats = self.to_stats.forward(p, &h.flatten_from(1)?, false)?;
+        let stats = self.to_stats.forward(p, &h.flatten_from(1)?)?;
         let mu = stats.narrow(1, 0, self.latent)?;
         // clamped so exp() stays finite whatever the weights do early in training
         let logvar = stats.narrow(1, self.latent, self.latent)?.clamp(-30f32, 20f32)?;
@@ -66,11 +66,11 @@ impl Vae {
     /// Decoder logits for latents `z` (n, latent).
     pub fn decode_logits(&self, p: &Params, z: &Tensor) -> CResult<Tensor> {
         let n = z.dim(0)?;
-        let mut h = leaky(&self.from_z.forward(p, z, false)?)?.reshape((n, self.top, 4, 4))?;
+        let mut h = leaky(&self.from_z.forward(p, z)?)?.reshape((n, self.top, 4, 4))?;
         for conv in &self.up {
-            h = leaky(&conv.forward(p, &upsample2(&h)?, false)?)?;
+            h = leaky(&conv.forward(p, &upsample2(&h)?)?)?;
         }
-        self.conv_out.forward(p, &h, false)
+        self.conv_out.forward(p, &h)
     }
 
     /// Images in [0, 1] for latents `z`.

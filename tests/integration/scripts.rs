@@ -65,3 +65,44 @@ fn every_example_script_is_listed_in_the_scripts_readme() {
         assert!(readme.contains(&name), "scripts/README.md has no row for {name}");
     }
 }
+
+/// Every `scripts/train/*.rhai` runs end to end at toy settings (a dozen tiles, one epoch), and
+/// each writes what its header promises: the training scripts a model file, checkpoint and sample
+/// grid; the tile writers their PNGs; the preview script both README pictures.
+#[test]
+fn every_training_script_runs_at_toy_settings() {
+    let dir = repo().join("scripts/train");
+    let mut scripts: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("scripts/train/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "rhai") && p.file_stem().is_some_and(|s| s != "tiles"))
+        .collect();
+    scripts.sort();
+    assert!(scripts.len() >= 5, "expected the training scripts, found {scripts:?}");
+    for script in scripts {
+        let name = script.file_stem().unwrap().to_string_lossy().to_string();
+        let out = tempdir();
+        let config = RunConfig {
+            script: script.clone(),
+            out_dir: Some(out.path().to_path_buf()),
+            params: vec![("tiles".into(), "12".into()), ("epochs".into(), "1".into()), ("name".into(), "toy".into())],
+            ..RunConfig::default()
+        };
+        let outcome = Host::default().run_file(config).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(!outcome.images.is_empty(), "{name}: no result image");
+        let written = |file: &str| out.path().join(file).is_file();
+        match name.as_str() {
+            "materials_vae" | "materials_gan" => {
+                for file in ["toy.safetensors", "toy.ckpt.safetensors"] {
+                    assert!(written(file), "{name}: no {file}");
+                }
+            }
+            "make_tiles" => assert!(written("tile0.png") && written("tile11.png") && !written("tile12.png"), "{name}"),
+            "preview_tiles" => assert!(written("tile0.png"), "{name}"),
+            "preview_models" => {
+                assert!(written("materials_vae.preview.png") && written("materials_gan.preview.png"), "{name}")
+            }
+            other => panic!("scripts/train/{other}.rhai has no check here: add one"),
+        }
+    }
+}

@@ -394,7 +394,7 @@ mod model_api {
         train(ctx, Kind::Vae, opts)
     }
 
-    /// Trains a GAN (hinge loss, spectral norm, DiffAugment, moving-average generator) and
+    /// Trains a GAN (hinge loss, DiffAugment, moving-average generator) and
     /// returns it; the options are those of `train_vae` except `beta`, with `lr` 0.0002.
     ///
     /// ```rhai
