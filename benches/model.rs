@@ -13,15 +13,16 @@
 //!
 //! | bench (batch 64, 32², width 32, latent 64) | kiln | PyTorch | kiln / PyTorch | target |
 //! |---|---|---|---|---|
-//! | VAE train step | 760 ms | 445–481 ms | 1.58–1.71× | ≤ 1.5× ✗ |
-//! | GAN train step | 1514 ms | 718–970 ms | 1.56–2.11× | ≤ 1.5× ✗ |
-//! | sample 64, VAE | 120 ms | 89–150 ms | 0.80–1.34× | ≤ 1.5× ✓ |
-//! | sample 64, GAN | 160 ms | 109–116 ms | 1.38–1.47× | ≤ 1.5× ✓ |
+//! | VAE train step | 676 ms | 453–493 ms | 1.37–1.49× | ≤ 1.5× ✓ |
+//! | GAN train step | 1427 ms | 745–754 ms | 1.89–1.92× | ≤ 1.5× ✗ |
+//! | sample 64, VAE | 120 ms | 87–89 ms | 1.35–1.38× | ≤ 1.5× ✓ |
+//! | sample 64, GAN | 165 ms | 95–107 ms | 1.54–1.73× | ≤ 1.5× ✗ |
 //!
 //! The convolutions alone are level with PyTorch's (3×3 64→128 at 16², forward + backward:
-//! 80.6 ms against 80.5 ms); what is left is the stride-2 convolutions (about 1.5× PyTorch's)
-//! and candle's unfused element-wise ops around them (pixel norm, augmentation, Adam), each a
-//! full pass over memory with a fresh allocation.
+//! 80.6 ms against 80.5 ms); the 4×4 stride-2 ones are about 1.4× PyTorch's. What the GAN adds
+//! on top of the VAE's layers is candle's unfused element-wise ops: pixel norm (five passes and
+//! allocations per layer, forward and backward), the augmentation's shifts and the second Adam.
+//! A fused pixel-norm op is the next step.
 //!
 //! Earlier (2026-11-28, 4–6 other jobs on the machine) kiln's gemm kernels against candle 0.11's
 //! own conv2d: 3×3 forward + backward 2.2× faster, 4×4/2 forward + backward 2.9× faster, VAE

@@ -9,7 +9,7 @@
 //! How the work is cut: im2col rows are (channel, tap) × (image, pixel), so a tap's row is a run
 //! of shifted copies; strided convolutions first split each input plane into column phases so
 //! those runs stay contiguous. Deep layers with few output pixels put several images in one gemm
-//! (see [`GROUP_COLUMNS`]), so weights are packed once per
+//! (as many as keep the columns within [`GROUP_CACHE_FLOATS`]), so weights are packed once per
 //! group; groups run in parallel, or one at a time with a multi-threaded gemm when there are too
 //! few. Scratch buffers are per thread and reused between calls.
 //!
@@ -225,18 +225,29 @@ unsafe fn matmul(
     )
 }
 
-/// Output columns a gemm should get at least: small layers (4×4 outputs) are batched over many
-/// images so that weights are packed once per group, not once per image.
-///
-/// Part of the numerics: the gemm's cache blocking, hence its summation order, depends on the
-/// group's width, so changing this changes trained weights in the last bits. The shipped models
-/// (stdlib/models/) were trained with 4096; a different value must come with retrained models, or
-/// their documented rebuild stops being byte-identical. (A cache-sized group, at most 2¹⁸ im2col
-/// values, measured about 12% faster on the 4×4 stride-2 layers.)
+/// Output columns a weight-gradient gemm should get at least: small layers (4×4 outputs) are
+/// batched over many images so that its reduction is long and the partial sums few.
 const GROUP_COLUMNS: usize = 4096;
 
-/// Images per gemm for outputs of `ohw` pixels: depends only on the geometry, never on threads.
+/// The most im2col values a forward or input-gradient group may hold (1 MiB of f32): past the
+/// cache, writing the columns and packing them for the gemm both go to memory. Against groups of
+/// 4096 columns this made sampling 64 VAE images 1.5× faster (185 → 120 ms) and the GAN train
+/// step 1.2×.
+///
+/// Group sizes are part of the numerics: the gemm's cache blocking, hence its summation order,
+/// follows the group's width, so changing them changes trained weights in the last bits (the
+/// shipped models were trained with 4096-column groups everywhere; see stdlib/models/README.md).
+const GROUP_CACHE_FLOATS: usize = 1 << 18;
+
+/// Images per forward or input-gradient gemm: as many as fit [`GROUP_CACHE_FLOATS`], so that
+/// deep layers with few pixels still pack their weights once per several images. Depends only
+/// on the geometry, never on threads.
 fn group_size(g: &Geom) -> usize {
+    (GROUP_CACHE_FLOATS / (g.ck() * g.out_hw()).max(1)).clamp(1, g.n.max(1))
+}
+
+/// Images per weight-gradient gemm (as many as keep the columns within [`GROUP_CACHE_FLOATS`]).
+fn weight_group_size(g: &Geom) -> usize {
     GROUP_COLUMNS.div_ceil(g.out_hw().max(1)).clamp(1, g.n.max(1))
 }
 
@@ -386,7 +397,7 @@ fn backward_input(g: &Geom, dy: &[f32], w: &[f32]) -> Vec<f32> {
 /// dw = conv2d's weight gradient for dy: one gemm per group of images, the groups' partial sums
 /// added in group order.
 fn backward_weight(g: &Geom, x: &[f32], dy: &[f32]) -> Vec<f32> {
-    let (ck, ohw, group) = (g.ck(), g.out_hw(), group_size(g));
+    let (ck, ohw, group) = (g.ck(), g.out_hw(), weight_group_size(g));
     let groups = g.n.div_ceil(group);
     let mut partials = vec![0f32; groups * g.o * ck];
     let scratch = (ck + g.o) * group * ohw;
