@@ -246,7 +246,7 @@ fn group_size(g: &Geom) -> usize {
     (GROUP_CACHE_FLOATS / (g.ck() * g.out_hw()).max(1)).clamp(1, g.n.max(1))
 }
 
-/// Images per weight-gradient gemm (as many as keep the columns within [`GROUP_CACHE_FLOATS`]).
+/// Images per weight-gradient gemm (see [`GROUP_COLUMNS`]).
 fn weight_group_size(g: &Geom) -> usize {
     GROUP_COLUMNS.div_ceil(g.out_hw().max(1)).clamp(1, g.n.max(1))
 }

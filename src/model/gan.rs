@@ -2,12 +2,12 @@
 //! checkerboard artefacts, no batch statistics), and a discriminator of strided convolutions,
 //! trained with the hinge loss, DiffAugment and a moving average of the generator.
 //!
-//! What was tried and measured on the shipped 32² material tiles (stdlib/models/README.md):
-//! spectral normalisation on every discriminator layer kept the hinge loss at chance (≈ 2) for
-//! 650 steps, the samples coloured noise; without it the discriminator learns in tens of steps
-//! and the generator follows. An R1 penalty needs a double backward that candle lacks; an
-//! estimate by finite differences (E[(D(x + σv) − D(x))²] / σ²) with the logistic loss trained
-//! slower than plain hinge in a 460-step comparison, so neither is used. The two time-scale
+//! What was tried, at 32², width 16, batch 64: spectral normalisation on every discriminator
+//! layer kept the hinge loss at chance (≈ 2) for 650 steps on an earlier tile set, the samples
+//! coloured noise; without it the discriminator learns in tens of steps and the generator
+//! follows. An R1 penalty needs a double backward that candle lacks; an estimate by finite
+//! differences (E[(D(x + σv) − D(x))²] / σ²) with the logistic loss trained slower than plain
+//! hinge in a 460-step comparison on the shipped material tiles, so neither is used. The two time-scale
 //! learning rates, Adam β1 = 0 and the augmentation keep the unregularised discriminator stable.
 //!
 //! Owns: [`Generator`], [`Discriminator`], the losses and the differentiable augmentation.
