@@ -159,8 +159,7 @@ pub fn upsample2(x: &Tensor) -> CResult<Tensor> {
 
 /// Pixel-wise feature normalisation (ProGAN): stateless, so there is no train/eval difference.
 pub fn pixel_norm(x: &Tensor) -> CResult<Tensor> {
-    let ms = x.sqr()?.mean_keepdim(1)?.affine(1.0, 1e-8)?;
-    x.broadcast_div(&ms.sqrt()?)
+    ops::pixel_norm(x)
 }
 
 /// softplus(x) = max(x, 0) + log(1 + exp(−|x|)), which never overflows.

@@ -8,7 +8,10 @@
 //! and sums in a fixed order, so results do not depend on the thread count. On other devices the
 //! same functions fall back to candle's generic ops.
 //!
-//! Owns: [`add_bias`], [`leaky`], [`upsample2`].
+//! Pixel norm (ProGAN's x / √(mean_c x² + ε)) is here for the same reason: as candle ops it is
+//! five passes and five allocations forward and more backward, at every generator layer.
+//!
+//! Owns: [`add_bias`], [`leaky`], [`upsample2`], [`pixel_norm`].
 
 use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, DType, Layout, Shape, Tensor};
 use rayon::prelude::*;
@@ -45,6 +48,20 @@ pub fn leaky(x: &Tensor) -> CResult<Tensor> {
         x.contiguous()?.apply_op1(Leaky)
     } else {
         x.maximum(&x.affine(SLOPE as f64, 0.0)?)
+    }
+}
+
+/// ε under the square root of [`pixel_norm`].
+const PIXEL_NORM_EPS: f32 = 1e-8;
+
+/// x / √(mean over dim 1 of x² + 1e-8), for (n, c, ...) tensors: every pixel's feature vector
+/// scaled to unit root mean square.
+pub fn pixel_norm(x: &Tensor) -> CResult<Tensor> {
+    if fast(x) {
+        x.contiguous()?.apply_op1(PixelNorm)
+    } else {
+        let ms = x.sqr()?.mean_keepdim(1)?.affine(1.0, PIXEL_NORM_EPS as f64)?;
+        x.broadcast_div(&ms.sqrt()?)
     }
 }
 
@@ -108,6 +125,87 @@ impl CustomOp1 for ChannelSum {
             })
             .collect();
         Ok((CpuStorage::F32(sums), Shape::from(c)))
+    }
+}
+
+/// (images, channels, pixels per channel) of an (n, c, ...) layout.
+fn ncm(l: &Layout) -> CResult<(usize, usize, usize)> {
+    let dims = l.dims();
+    if dims.len() < 2 {
+        bail!("pixel_norm needs (n, c, ...), got {dims:?}")
+    }
+    Ok((dims[0], dims[1], dims[2..].iter().product()))
+}
+
+/// 1 / √(mean_c x² + ε) for every pixel of one image (c × m values).
+fn inverse_rms(x: &[f32], c: usize, m: usize) -> Vec<f32> {
+    let mut ss = vec![0f32; m];
+    for plane in x.chunks_exact(m) {
+        for (s, v) in ss.iter_mut().zip(plane) {
+            *s += v * v;
+        }
+    }
+    ss.iter().map(|s| 1.0 / (s / c as f32 + PIXEL_NORM_EPS).sqrt()).collect()
+}
+
+struct PixelNorm;
+
+impl CustomOp1 for PixelNorm {
+    fn name(&self) -> &'static str {
+        "kiln-pixel-norm"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> CResult<(CpuStorage, Shape)> {
+        let (_, c, m) = ncm(l)?;
+        let mut y = f32_slice(s, l)?.to_vec();
+        y.par_chunks_mut((c * m).max(1)).for_each(|img| {
+            let r = inverse_rms(img, c, m);
+            for plane in img.chunks_exact_mut(m) {
+                for (v, r) in plane.iter_mut().zip(&r) {
+                    *v *= r;
+                }
+            }
+        });
+        Ok((CpuStorage::F32(y), l.shape().clone()))
+    }
+
+    fn bwd(&self, x: &Tensor, _y: &Tensor, dy: &Tensor) -> CResult<Option<Tensor>> {
+        Ok(Some(x.apply_op2_no_bwd(&dy.contiguous()?, &PixelNormGrad)?))
+    }
+}
+
+/// dx = r·dy − x·r³·(Σ_c dy·x) / c, with r = 1 / √(mean_c x² + ε).
+struct PixelNormGrad;
+
+impl CustomOp2 for PixelNormGrad {
+    fn name(&self) -> &'static str {
+        "kiln-pixel-norm-grad"
+    }
+
+    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> CResult<(CpuStorage, Shape)> {
+        let (_, c, m) = ncm(l1)?;
+        if l1.dims() != l2.dims() {
+            bail!("pixel_norm backward: gradient shape {:?} is not the input's {:?}", l2.dims(), l1.dims())
+        }
+        let x = f32_slice(s1, l1)?;
+        let mut dx = f32_slice(s2, l2)?.to_vec();
+        let per = (c * m).max(1);
+        dx.par_chunks_mut(per).zip(x.par_chunks(per)).for_each(|(g, xi)| {
+            let r = inverse_rms(xi, c, m);
+            let mut dot = vec![0f32; m];
+            for (gp, xp) in g.chunks_exact(m).zip(xi.chunks_exact(m)) {
+                for ((d, gv), xv) in dot.iter_mut().zip(gp).zip(xp) {
+                    *d += gv * xv;
+                }
+            }
+            let k: Vec<f32> = r.iter().zip(&dot).map(|(r, d)| r * r * r * d / c as f32).collect();
+            for (gp, xp) in g.chunks_exact_mut(m).zip(xi.chunks_exact(m)) {
+                for (((gv, xv), r), k) in gp.iter_mut().zip(xp).zip(&r).zip(&k) {
+                    *gv = *gv * r - xv * k;
+                }
+            }
+        });
+        Ok((CpuStorage::F32(dx), l1.shape().clone()))
     }
 }
 
@@ -241,6 +339,10 @@ mod tests {
             ),
             ("leaky", (leaky(&x).unwrap(), x.maximum(&x.affine(0.2, 0.0).unwrap()).unwrap(), probe.clone())),
             ("upsample2", (upsample2(&x).unwrap(), x.upsample_nearest2d(8, 10).unwrap(), probe_up)),
+            ("pixel_norm", {
+                let ms = x.sqr().unwrap().mean_keepdim(1).unwrap().affine(1.0, 1e-8).unwrap();
+                (pixel_norm(&x).unwrap(), x.broadcast_div(&ms.sqrt().unwrap()).unwrap(), probe.clone())
+            }),
         ];
         for (name, (ours, theirs, p)) in cases {
             assert!(close(&ours, &theirs), "{name} forward");
