@@ -576,18 +576,25 @@ mod tests {
 
     #[test]
     fn same_bits_on_one_and_two_threads() {
-        let x = randn((4, 3, 8, 8), 1);
-        let w = randn((4, 3, 3, 3), 2);
-        let run = |threads| {
-            rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
-                let xv = Var::from_tensor(&x).unwrap();
-                let y = conv2d(&xv, &w, 1, 1).unwrap();
-                let g = y.sqr().unwrap().sum_all().unwrap().backward().unwrap();
-                let mut v: Vec<f32> = y.flatten_all().unwrap().to_vec1().unwrap();
-                v.extend(g.get(&xv).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap());
-                v
-            })
-        };
-        assert_eq!(run(1), run(2));
+        // (x, w, stride): one group of images (a multi-threaded gemm on two threads), and images
+        // with more im2col values than a group holds (groups in parallel on two threads)
+        let cases =
+            [((4, 3, 8, 8), (4, 3, 3, 3), 1), ((4, 16, 32, 32), (8, 16, 3, 3), 1), ((4, 16, 32, 32), (8, 16, 4, 4), 2)];
+        for (i, (xs, ws, stride)) in cases.into_iter().enumerate() {
+            let x = randn(xs, 1 + i as u64);
+            let w = randn(ws, 10 + i as u64);
+            let run = |threads| {
+                rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
+                    let (xv, wv) = (Var::from_tensor(&x).unwrap(), Var::from_tensor(&w).unwrap());
+                    let y = conv2d(&xv, &wv, stride, 1).unwrap();
+                    let g = y.sqr().unwrap().sum_all().unwrap().backward().unwrap();
+                    let mut v: Vec<f32> = y.flatten_all().unwrap().to_vec1().unwrap();
+                    v.extend(g.get(&xv).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap());
+                    v.extend(g.get(&wv).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap());
+                    v
+                })
+            };
+            assert_eq!(run(1), run(2), "case {i}");
+        }
     }
 }

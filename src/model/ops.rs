@@ -344,6 +344,15 @@ mod tests {
                 (pixel_norm(&x).unwrap(), x.broadcast_div(&ms.sqrt().unwrap()).unwrap(), probe.clone())
             }),
         ];
+        // pixel norm of a (n, c) batch of latents, as the generator's first layer uses it
+        let z = Var::from_tensor(&randn((3, 7, 1, 1), 4).reshape((3, 7)).unwrap()).unwrap();
+        let ms = z.sqr().unwrap().mean_keepdim(1).unwrap().affine(1.0, 1e-8).unwrap();
+        let (ours, theirs) = (pixel_norm(&z).unwrap(), z.broadcast_div(&ms.sqrt().unwrap()).unwrap());
+        assert!(close(&ours, &theirs), "pixel_norm 2-D forward");
+        let probe_z = randn((3, 7, 1, 1), 5).reshape((3, 7)).unwrap();
+        let g1 = (ours * &probe_z).unwrap().sum_all().unwrap().backward().unwrap();
+        let g2 = (theirs * &probe_z).unwrap().sum_all().unwrap().backward().unwrap();
+        assert!(close(g1.get(&z).unwrap(), g2.get(&z).unwrap()), "pixel_norm 2-D dz");
         for (name, (ours, theirs, p)) in cases {
             assert!(close(&ours, &theirs), "{name} forward");
             let g1 = (ours * &p).unwrap().sum_all().unwrap().backward().unwrap();
