@@ -454,12 +454,22 @@ impl CustomOp2 for Conv2dGemm {
         _y: &Tensor,
         dy: &Tensor,
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+        // Only what the graph needs: no input gradient for data (the discriminator's first layer
+        // on real and detached fake images), no weight gradient for frozen weights.
         let dy = dy.contiguous()?;
-        let (_, _, h, wd) = x.dims4()?;
-        let dx = dy.apply_op2_no_bwd(w, &Conv2dBackInput { stride: self.stride, pad: self.pad, h, w: wd })?;
-        let (_, _, kh, kw) = w.dims4()?;
-        let dw = x.apply_op2_no_bwd(&dy, &Conv2dBackWeight { stride: self.stride, pad: self.pad, kh, kw })?;
-        Ok((Some(dx), Some(dw)))
+        let dx = if x.track_op() {
+            let (_, _, h, wd) = x.dims4()?;
+            Some(dy.apply_op2_no_bwd(w, &Conv2dBackInput { stride: self.stride, pad: self.pad, h, w: wd })?)
+        } else {
+            None
+        };
+        let dw = if w.track_op() {
+            let (_, _, kh, kw) = w.dims4()?;
+            Some(x.apply_op2_no_bwd(&dy, &Conv2dBackWeight { stride: self.stride, pad: self.pad, kh, kw })?)
+        } else {
+            None
+        };
+        Ok((dx, dw))
     }
 }
 

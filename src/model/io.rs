@@ -186,7 +186,7 @@ impl<'a> File<'a> {
             let t = self.to_tensor(&stored, &view, Some(&spec.shape), device)?;
             vars.insert(name.clone(), Var::from_tensor(&t).map_err(|e| model_err(self.path, e.to_string()))?);
         }
-        Ok(Params { vars })
+        Ok(Params::new(vars))
     }
 
     /// Every tensor whose name starts with `prefix`, prefix stripped (optimiser state).

@@ -54,6 +54,10 @@ impl Specs {
 #[derive(Clone, Debug)]
 pub struct Params {
     pub vars: BTreeMap<String, Var>,
+    /// Hands out detached views (same storage), so a backward pass through the network computes
+    /// the gradient for its input but none for its weights: the GAN's generator step needs the
+    /// discriminator's input gradient only.
+    frozen: bool,
 }
 
 impl Params {
@@ -70,12 +74,27 @@ impl Params {
             let t = Tensor::from_vec(data, spec.shape.as_slice(), device)?;
             vars.insert(name.clone(), Var::from_tensor(&t)?);
         }
-        Ok(Params { vars })
+        Ok(Params::new(vars))
+    }
+
+    pub fn new(vars: BTreeMap<String, Var>) -> Params {
+        Params { vars, frozen: false }
+    }
+
+    /// The same variables, seen as constants: a view for passes whose weight gradients would be
+    /// thrown away. Updates to the variables show through, as the storage is shared.
+    pub fn frozen(&self) -> Params {
+        Params { vars: self.vars.clone(), frozen: true }
     }
 
     /// The tensor called `name` (panics only on a kiln bug: names come from the same specs).
-    pub fn get(&self, name: &str) -> &Tensor {
-        self.vars.get(name).unwrap_or_else(|| panic!("kiln bug: no parameter `{name}`")).as_tensor()
+    pub fn get(&self, name: &str) -> Tensor {
+        let var = self.vars.get(name).unwrap_or_else(|| panic!("kiln bug: no parameter `{name}`"));
+        if self.frozen {
+            var.as_tensor().detach()
+        } else {
+            var.as_tensor().clone()
+        }
     }
 
     /// A detached deep copy (for the generator's moving average).
@@ -85,7 +104,7 @@ impl Params {
             .iter()
             .map(|(k, v)| Ok((k.clone(), Var::from_tensor(&v.as_tensor().copy()?.detach())?)))
             .collect::<CResult<_>>()?;
-        Ok(Params { vars })
+        Ok(Params::new(vars))
     }
 
     /// Number of scalars.
@@ -122,8 +141,8 @@ impl Conv {
     }
 
     pub fn forward(&self, p: &Params, x: &Tensor) -> CResult<Tensor> {
-        let y = conv_gemm::conv2d(x, p.get(&self.w), self.stride, self.pad)?;
-        ops::add_bias(&y, p.get(&self.b))
+        let y = conv_gemm::conv2d(x, &p.get(&self.w), self.stride, self.pad)?;
+        ops::add_bias(&y, &p.get(&self.b))
     }
 }
 
@@ -143,7 +162,7 @@ impl Linear {
     }
 
     pub fn forward(&self, p: &Params, x: &Tensor) -> CResult<Tensor> {
-        x.matmul(&p.get(&self.w).t()?)?.broadcast_add(p.get(&self.b))
+        x.matmul(&p.get(&self.w).t()?)?.broadcast_add(&p.get(&self.b))
     }
 }
 

@@ -96,9 +96,9 @@ impl CustomOp2 for AddBias {
         Ok((CpuStorage::F32(y), Shape::from((n, c, h, w))))
     }
 
-    fn bwd(&self, _x: &Tensor, _b: &Tensor, _y: &Tensor, dy: &Tensor) -> CResult<(Option<Tensor>, Option<Tensor>)> {
-        let db = dy.contiguous()?.apply_op1_no_bwd(&ChannelSum)?;
-        Ok((Some(dy.clone()), Some(db)))
+    fn bwd(&self, x: &Tensor, b: &Tensor, _y: &Tensor, dy: &Tensor) -> CResult<(Option<Tensor>, Option<Tensor>)> {
+        let db = if b.track_op() { Some(dy.contiguous()?.apply_op1_no_bwd(&ChannelSum)?) } else { None };
+        Ok((x.track_op().then(|| dy.clone()), db))
     }
 }
 

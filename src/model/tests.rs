@@ -309,3 +309,28 @@ fn discriminator_learns_real_from_noise() {
     }
     assert!(last < first.unwrap() * 0.5, "hinge loss {} -> {last}", first.unwrap());
 }
+
+/// The generator step runs the discriminator on frozen weights: the input gradient must be the
+/// one the live weights give, and no weight gradient may be computed at all.
+#[test]
+fn frozen_params_pass_input_gradients_but_get_none() {
+    use super::arch::Arch;
+    use super::gan::Discriminator;
+    use super::nn::{Params, Specs};
+    use super::rng::{Rng, Stream};
+    use candle_core::{Device as C, Var};
+    let arch = Arch { kind: Kind::Gan, size: 8, latent: 4, width: 4 };
+    let mut specs = Specs::default();
+    let d = Discriminator::new(&arch, &mut specs);
+    let p = Params::init(&specs, 3, &C::Cpu).unwrap();
+    let mut rng = Rng::new(1, Stream::Step(0));
+    let x = Var::from_vec(rng.uniforms(2 * 3 * 64, -1.0, 1.0), (2, 3, 8, 8), &C::Cpu).unwrap();
+    let live = d.forward(&p, &x).unwrap().sum_all().unwrap().backward().unwrap();
+    let frozen = d.forward(&p.frozen(), &x).unwrap().sum_all().unwrap().backward().unwrap();
+    let flat = |t: &candle_core::Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    assert_eq!(flat(live.get(&x).unwrap()), flat(frozen.get(&x).unwrap()));
+    for (name, var) in &p.vars {
+        assert!(live.get(var.as_tensor()).is_some(), "{name}: live weights get a gradient");
+        assert!(frozen.get(var.as_tensor()).is_none(), "{name}: frozen weights get none");
+    }
+}

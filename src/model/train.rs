@@ -225,7 +225,8 @@ impl Nets {
                 let z = Tensor::from_vec(rng.normals(n * arch.latent), (n, arch.latent), dev)?;
                 let aug = Augment::draw(rng, n, arch.size as usize, dev)?;
                 let fake = g.forward(gp, &z)?;
-                let loss_g = g_hinge(&d.forward(dp, &aug.apply(&fake)?)?)?;
+                // D's weights as constants: their gradients would be discarded
+                let loss_g = g_hinge(&d.forward(&dp.frozen(), &aug.apply(&fake)?)?)?;
                 opt_g.step(gp, g_names, &loss_g.backward()?)?;
                 // moving average, with a warm-up so early samples are not stuck at the init
                 let decay = EMA_DECAY.min((1.0 + step as f64) / (10.0 + step as f64));
@@ -239,7 +240,7 @@ impl Nets {
 /// Splits G+D parameters by prefix.
 fn split_params(all: Params) -> (Params, Params) {
     let (g, d) = all.vars.into_iter().partition(|(k, _)| k.starts_with("g."));
-    (Params { vars: g }, Params { vars: d })
+    (Params::new(g), Params::new(d))
 }
 
 /// Where a run is.
