@@ -57,12 +57,25 @@ impl Generator {
 }
 
 /// image in [−1, 1] → realness logit.
+///
+/// At 4×4 it appends ProGAN's minibatch standard deviation as one more feature map (how much
+/// the images of a small group differ, averaged over features and positions) and mixes it in
+/// with a 3×3 conv before the head. A generator that draws the same few materials gives groups
+/// of fakes a deviation unlike the real groups', which D can then see: the pressure against
+/// mode dropping that a per-image critic lacks.
 #[derive(Clone, Debug)]
 pub struct Discriminator {
     conv_in: Conv,
     down: Vec<Conv>,
+    mix: Conv,
     head: Linear,
     top: usize,
+}
+
+/// Largest images-per-group for the minibatch deviation: the groups of a batch of `n` must not
+/// straddle the real/fake boundary of the discriminator's 2n batch, so the size divides `n`.
+pub fn deviation_group(n: usize) -> usize {
+    [4, 2, 1].into_iter().find(|&g| n.is_multiple_of(g)).unwrap_or(1)
 }
 
 impl Discriminator {
@@ -74,19 +87,38 @@ impl Discriminator {
         let down = (0..arch.stages())
             .map(|i| Conv::new(specs, &format!("d.down{i}"), ch[i], ch[i + 1], 4, 2, LEAKY_GAIN))
             .collect();
+        let mix = Conv::new(specs, "d.mix", top + 1, top, 3, 1, LEAKY_GAIN);
         let head = Linear::new(specs, "d.head", top * 16, 1, 1.0);
-        Discriminator { conv_in, down, head, top }
+        Discriminator { conv_in, down, mix, head, top }
     }
 
-    /// One logit per image.
-    pub fn forward(&self, p: &Params, x: &Tensor) -> CResult<Tensor> {
+    /// One logit per image; the deviation feature is taken over consecutive groups of `group`
+    /// images (see [`deviation_group`]).
+    pub fn forward(&self, p: &Params, x: &Tensor, group: usize) -> CResult<Tensor> {
         let mut h = leaky(&self.conv_in.forward(p, x)?)?;
         for conv in &self.down {
             h = leaky(&conv.forward(p, &h)?)?;
         }
+        let h = leaky(&self.mix.forward(p, &minibatch_deviation(&h, group)?)?)?;
         let n = h.dim(0)?;
         self.head.forward(p, &h.reshape((n, self.top * 16))?)
     }
+}
+
+/// (n, c, h, w) → (n, c + 1, h, w): the last map is, for each group of `group` consecutive
+/// images, the standard deviation across the group averaged over channels and positions.
+fn minibatch_deviation(x: &Tensor, group: usize) -> CResult<Tensor> {
+    let (n, c, h, w) = x.dims4()?;
+    if group == 0 || n % group != 0 {
+        candle_core::bail!("minibatch deviation: batch {n} is not a multiple of the group size {group}")
+    }
+    let g = x.reshape((n / group, group, c, h, w))?;
+    let centred = g.broadcast_sub(&g.mean_keepdim(1)?)?;
+    // the 1e-8 keeps the square root's gradient finite when a group is identical
+    let sd = centred.sqr()?.mean_keepdim(1)?.affine(1.0, 1e-8)?.sqrt()?;
+    let per_group = sd.flatten_from(2)?.mean_keepdim(2)?; // (n/group, 1, 1)
+    let map = per_group.reshape((n / group, 1, 1, 1, 1))?.broadcast_as((n / group, group, 1, h, w))?;
+    Tensor::cat(&[x, &map.reshape((n, 1, h, w))?], 1)
 }
 
 /// Hinge loss for the discriminator: mean relu(1 − real) + mean relu(1 + fake). No logs or
@@ -136,5 +168,30 @@ fn shift(x: &Tensor, dim: usize, by: isize) -> CResult<Tensor> {
         x.narrow(dim, 0, len - k)?.pad_with_zeros(dim, k, 0)
     } else {
         x.narrow(dim, k, len - k)?.pad_with_zeros(dim, 0, k)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Images of constant value: group (1, 3) deviates by 1 everywhere, group (5, 5) by 0 (plus
+    /// the 1e-8 guard); groups never mix, and the input channels pass through unchanged.
+    #[test]
+    fn minibatch_deviation_is_per_group() {
+        let values = [1f32, 3.0, 5.0, 5.0];
+        let data: Vec<f32> = values.iter().flat_map(|&v| vec![v; 2 * 2 * 2]).collect();
+        let x = Tensor::from_vec(data, (4, 2, 2, 2), &Device::Cpu).unwrap();
+        let y = minibatch_deviation(&x, 2).unwrap();
+        assert_eq!(y.dims4().unwrap(), (4, 3, 2, 2));
+        let dev: Vec<f32> = y.narrow(1, 2, 1).unwrap().flatten_all().unwrap().to_vec1().unwrap();
+        assert!(dev[..8].iter().all(|&d| (d - 1.0).abs() < 1e-6), "{dev:?}");
+        assert!(dev[8..].iter().all(|&d| d < 1e-3), "{dev:?}");
+        assert_eq!(
+            y.narrow(1, 0, 2).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+            x.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+        );
+        assert!(minibatch_deviation(&x, 3).is_err());
+        assert_eq!((deviation_group(64), deviation_group(6), deviation_group(3)), (4, 2, 1));
     }
 }

@@ -227,6 +227,11 @@ pub struct Metrics {
     pub sample_spread: Option<f64>,
     /// Mean pairwise RMS distance between 64 data images, for comparison.
     pub data_spread: Option<f64>,
+    /// GAN: share of samples that fall within the data's k-NN manifold (realism), 0–1.
+    pub precision: Option<f64>,
+    /// GAN: share of data images that fall within the samples' k-NN manifold (coverage, the
+    /// mode-dropping detector that the spread is not), 0–1.
+    pub recall: Option<f64>,
 }
 
 impl Metrics {
@@ -253,6 +258,9 @@ impl fmt::Display for Metrics {
         }
         if let (Some(s), Some(d)) = (self.sample_spread, self.data_spread) {
             write!(f, ", sample spread {s:.4} vs data {d:.4} (diversity {:.2})", s / d.max(1e-12))?;
+        }
+        if let (Some(p), Some(r)) = (self.precision, self.recall) {
+            write!(f, ", precision {p:.2}, recall {r:.2}")?;
         }
         if self.eval_images > 0 {
             write!(f, " on {} images", self.eval_images)?;

@@ -301,7 +301,7 @@ fn discriminator_learns_real_from_noise() {
         let fake = Tensor::from_vec(rng.uniforms(16 * 3 * 64, -1.0, 1.0), (16, 3, 8, 8), &C::Cpu).unwrap();
         let aug = Augment::draw(&mut rng, 16, 8, &C::Cpu).unwrap();
         let both = Tensor::cat(&[aug.apply(&real).unwrap(), aug.apply(&fake).unwrap()], 0).unwrap();
-        let logits = d.forward(&p, &both).unwrap();
+        let logits = d.forward(&p, &both, 4).unwrap();
         let loss = d_hinge(&logits.narrow(0, 0, 16).unwrap(), &logits.narrow(0, 16, 16).unwrap()).unwrap();
         last = loss.to_scalar::<f32>().unwrap();
         first.get_or_insert(last);
@@ -325,8 +325,8 @@ fn frozen_params_pass_input_gradients_but_get_none() {
     let p = Params::init(&specs, 3, &C::Cpu).unwrap();
     let mut rng = Rng::new(1, Stream::Step(0));
     let x = Var::from_vec(rng.uniforms(2 * 3 * 64, -1.0, 1.0), (2, 3, 8, 8), &C::Cpu).unwrap();
-    let live = d.forward(&p, &x).unwrap().sum_all().unwrap().backward().unwrap();
-    let frozen = d.forward(&p.frozen(), &x).unwrap().sum_all().unwrap().backward().unwrap();
+    let live = d.forward(&p, &x, 2).unwrap().sum_all().unwrap().backward().unwrap();
+    let frozen = d.forward(&p.frozen(), &x, 2).unwrap().sum_all().unwrap().backward().unwrap();
     let flat = |t: &candle_core::Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
     assert_eq!(flat(live.get(&x).unwrap()), flat(frozen.get(&x).unwrap()));
     for (name, var) in &p.vars {

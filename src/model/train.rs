@@ -16,7 +16,7 @@ use candle_core::{Device as CDevice, Tensor};
 use super::arch::Arch;
 use super::dataset::Dataset;
 use super::enabled::Model;
-use super::gan::{d_hinge, g_hinge, Augment, Discriminator, Generator};
+use super::gan::{d_hinge, deviation_group, g_hinge, Augment, Discriminator, Generator};
 use super::io::{self, File};
 use super::metrics;
 use super::ml_err;
@@ -67,7 +67,7 @@ enum Nets {
     },
     Gan {
         g: Generator,
-        d: Discriminator,
+        d: Box<Discriminator>,
         gp: Params,
         dp: Params,
         ema: Params,
@@ -99,7 +99,7 @@ impl Nets {
                 // one spec table so that G and D draw from one sorted stream
                 let mut specs = Specs::default();
                 let g = Generator::new(arch, &mut specs);
-                let d = Discriminator::new(arch, &mut specs);
+                let d = Box::new(Discriminator::new(arch, &mut specs));
                 let all = Params::init(&specs, opts.seed, dev).map_err(ml_err)?;
                 let (gp, dp) = split_params(all);
                 let ema = gp.deep_clone().map_err(ml_err)?;
@@ -131,7 +131,7 @@ impl Nets {
             Kind::Gan => {
                 let (mut gs, mut ds) = (Specs::default(), Specs::default());
                 let g = Generator::new(arch, &mut gs);
-                let d = Discriminator::new(arch, &mut ds);
+                let d = Box::new(Discriminator::new(arch, &mut ds));
                 let ema = file.params(&gs, "", dev)?;
                 let gp = file.params(&gs, "train.", dev)?;
                 let dp = file.params(&ds, "", dev)?;
@@ -218,7 +218,7 @@ impl Nets {
                 let fake = g.forward(gp, &z)?.detach();
                 let aug = Augment::draw(rng, n, arch.size as usize, dev)?;
                 let both = Tensor::cat(&[aug.apply(&real)?, aug.apply(&fake)?], 0)?;
-                let logits = d.forward(dp, &both)?;
+                let logits = d.forward(dp, &both, deviation_group(n))?;
                 let loss_d = d_hinge(&logits.narrow(0, 0, n)?, &logits.narrow(0, n, n)?)?;
                 opt_d.step(dp, d_names, &loss_d.backward()?)?;
                 // generator
@@ -226,7 +226,7 @@ impl Nets {
                 let aug = Augment::draw(rng, n, arch.size as usize, dev)?;
                 let fake = g.forward(gp, &z)?;
                 // D's weights as constants: their gradients would be discarded
-                let loss_g = g_hinge(&d.forward(&dp.frozen(), &aug.apply(&fake)?)?)?;
+                let loss_g = g_hinge(&d.forward(&dp.frozen(), &aug.apply(&fake)?, deviation_group(n))?)?;
                 opt_g.step(gp, g_names, &loss_g.backward()?)?;
                 // moving average, with a warm-up so early samples are not stuck at the init
                 let decay = EMA_DECAY.min((1.0 + step as f64) / (10.0 + step as f64));
