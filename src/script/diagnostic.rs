@@ -93,6 +93,18 @@ impl ScriptError {
         e
     }
 
+    /// A compile error kiln itself finds (not Rhai's parser) at `pos` in `source`.
+    pub fn compile_at(
+        message: String,
+        source: &str,
+        pos: Position,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> ScriptError {
+        let mut e = ScriptError::plain(ErrorKind::Compile, message);
+        e.set_location(source, pos, lookup);
+        e
+    }
+
     /// From a runtime error raised while running `source`.
     pub fn from_eval(err: &EvalAltResult, source: &str, lookup: &dyn Fn(&str) -> Option<String>) -> ScriptError {
         let mut frames = Vec::new();

@@ -146,6 +146,10 @@ impl Host {
             .compile(text)
             .map_err(|e| ScriptError::from_parse(&e, source_name, &self.lookup(source_name, text)))?;
         ast.set_source(source_name);
+        if let Some(c) = crate::script::shadowing::first_collision(&ast, text) {
+            let pos = c.line_col.map_or(rhai::Position::NONE, |(l, col)| rhai::Position::new(l as u16, col as u16));
+            return Err(ScriptError::compile_at(c.message, source_name, pos, &self.lookup(source_name, text)));
+        }
         Ok(Compiled { ast, source_name: source_name.to_string(), text: text.into(), compile_time: start.elapsed() })
     }
 

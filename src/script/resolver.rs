@@ -69,6 +69,11 @@ impl Resolver {
         let in_module = |err: Box<EvalAltResult>| Box::new(EvalAltResult::ErrorInModule(name.to_string(), err, pos));
         let mut ast = engine.compile(text).map_err(|e| in_module(e.into()))?;
         ast.set_source(name);
+        let user_module = !name.starts_with("std/");
+        if let Some(c) = crate::script::shadowing::first_collision(&ast, text).filter(|_| user_module) {
+            let pos = c.line_col.map_or(Position::NONE, |(l, col)| Position::new(l as u16, col as u16));
+            return Err(in_module(Box::new(EvalAltResult::ErrorRuntime(c.message.into(), pos))));
+        }
         let module = Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(in_module)?;
         Ok(module.into())
     }

@@ -179,3 +179,24 @@ fn affine_translate_with_expand_is_refused_not_ignored() {
         &["affine:", "'translate' has no effect with expand: true"],
     );
 }
+
+/// A script function named like a built-in would take over the built-in's calls inside the
+/// stdlib too (`std/materials` calls `field.render(w, h)`); it is refused at its definition,
+/// in the main script and in an imported file module.
+#[test]
+fn functions_that_would_hide_a_builtin() {
+    let err = fails_cleanly(
+        "import \"std/materials\" as m;\nfn render(a, b) { a + b }\nm::bricks(#{ size: 32 })",
+        &[],
+        &[],
+        &["s.rhai:2:1: fn render(a, b) has the name of a kiln built-in", "rename it", "^"],
+    );
+    assert!(err.contains("2 | fn render(a, b)"), "{err}");
+    let dir = tempdir();
+    write(dir.path(), "helpers.rhai", "fn one() { image(4, 4) }\nfn fill(a, b) { a }\n");
+    write(dir.path(), "s.rhai", "import \"helpers\" as h;\nh::one()");
+    let err = expect_code(&run_in(dir.path(), &["run", "s.rhai", "-o", "out.png"]), 1);
+    assert!(err.starts_with("helpers.rhai:2:1: fn fill(a, b)"), "{err}");
+    assert!(err.contains("in module 'helpers.rhai' at s.rhai:1:8"), "{err}");
+    assert!(!dir.path().join("out.png").exists());
+}

@@ -1258,8 +1258,9 @@ mod tests {
     }
 
     /// std/materials, inlined (the resolver's `import` is tested by the host's own tests).
+    /// Runs `calls` with `std/materials` imported as `m`.
     fn materials(calls: &str) -> Result<Vec<Image>, String> {
-        run(&format!("{}\n{calls}", include_str!("../../../stdlib/materials.rhai")))
+        run(&format!("import \"std/materials\" as m;\n{calls}"))
     }
 
     #[test]
@@ -1279,7 +1280,7 @@ mod tests {
             "terrain",
         ];
         let calls: Vec<String> =
-            names.iter().map(|n| format!("{n}(#{{ size: 48, seed: 5, tileable: true }})")).collect();
+            names.iter().map(|n| format!("m::{n}(#{{ size: 48, seed: 5, tileable: true }})")).collect();
         let imgs = materials(&format!("[{}]", calls.join(", "))).unwrap();
         assert_eq!(imgs.len(), 12);
         for (n, img) in names.iter().zip(&imgs) {
@@ -1291,7 +1292,7 @@ mod tests {
                 .fold((f32::MAX, f32::MIN), |(a, b), x| (a.min(x), b.max(x)));
             assert!(spread.1 - spread.0 > 0.1, "{n} is flat");
         }
-        let e = materials("bricks(#{ size: 32, colour: \"red\" })").unwrap_err();
+        let e = materials("m::bricks(#{ size: 32, colour: \"red\" })").unwrap_err();
         assert!(e.contains("bricks: unknown option 'colour'"), "{e}");
     }
 }
