@@ -10,8 +10,9 @@ read as ratios.
 Prints seconds per training step (batch 64, 32x32, width 32, latent 64) and per 64-sample
 decode. Mirrors kiln layer for layer: 3x3 conv in, 4x4 stride-2 convs down, linear to
 (mu, logvar); linear from z, nearest-upsample + 3x3 conv stages, 3x3 conv out; leaky ReLU 0.2;
-GAN generator with pixel norm and tanh, plain strided-conv discriminator, hinge loss,
-DiffAugment (brightness + translation), moving-average generator; Adam as in kiln.
+GAN generator with pixel norm and tanh, strided-conv discriminator with a minibatch-deviation
+map and a 3x3 conv at 4x4, hinge loss, DiffAugment (brightness + translation), moving-average
+generator; Adam as in kiln.
 """
 import argparse
 import copy
@@ -95,13 +96,24 @@ class Discriminator(nn.Module):
         ch = channels(size, width)
         self.conv_in = nn.Conv2d(3, ch[0], 3, 1, 1)
         self.down = nn.ModuleList(nn.Conv2d(ch[i], ch[i + 1], 4, 2, 1) for i in range(len(ch) - 1))
+        self.mix = nn.Conv2d(ch[-1] + 1, ch[-1], 3, 1, 1)
         self.head = nn.Linear(ch[-1] * 16, 1)
 
-    def forward(self, x):
+    def forward(self, x, group=4):
         h = leaky(self.conv_in(x))
         for c in self.down:
             h = leaky(c(h))
+        h = leaky(self.mix(minibatch_deviation(h, group)))
         return self.head(h.flatten(1))
+
+
+def minibatch_deviation(x, group):
+    # consecutive groups, as kiln's gan.rs: groups never straddle the real/fake halves
+    n, c, h, w = x.shape
+    g = x.reshape(n // group, group, c, h, w)
+    sd = (g.var(dim=1, unbiased=False, keepdim=True) + 1e-8).sqrt()
+    m = sd.mean(dim=(2, 3, 4), keepdim=True).expand(n // group, group, 1, h, w).reshape(n, 1, h, w)
+    return torch.cat([x, m], 1)
 
 
 def augment(x, brightness, dx, dy):
@@ -154,10 +166,12 @@ def main():
         loss_d.backward()
         od.step()
         fake = g(torch.randn(n, latent))
+        d.requires_grad_(False)  # as kiln: no discriminator weight gradients in the G step
         loss_g = -d(augment(fake, b, *s)).mean()
         og.zero_grad(set_to_none=True)
         loss_g.backward()
         og.step()
+        d.requires_grad_(True)
         with torch.no_grad():
             for pe, p in zip(ema.parameters(), g.parameters()):
                 pe.mul_(0.999).add_(p, alpha=0.001)
