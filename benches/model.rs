@@ -6,27 +6,30 @@
 //!     cargo bench --bench model
 //!     KILN_BENCH_CANDLE_CONV=1 cargo bench --bench model -- train   # steps on candle's conv
 //!
-//! Measured 2026-12-01 on the 2-core dev machine with nothing else running (criterion medians;
+//! Measured 2026-12-02 on the 2-core dev machine (a shared VM with about a third of its time
+//! stolen, so figures drift run to run; criterion medians;
 //! `RAYON_NUM_THREADS=2 cargo bench --bench model -- model/` and
 //! `python3 benches/model_torch.py --threads 2`, torch 2.15 CPU, run just before and just after,
-//! so the torch column is a range):
+//! so the torch column is a range; the GAN step row adds two more kiln/torch pairs):
 //!
 //! | bench (batch 64, 32², width 32, latent 64) | kiln | PyTorch | kiln / PyTorch | target |
 //! |---|---|---|---|---|
-//! | VAE train step | 676 ms | 453–493 ms | 1.37–1.49× | ≤ 1.5× ✓ |
-//! | GAN train step | 1318 ms | 745–754 ms | 1.75–1.77× | ≤ 1.5× ✗ |
-//! | sample 64, VAE | 120 ms | 87–89 ms | 1.35–1.38× | ≤ 1.5× ✓ |
-//! | sample 64, GAN | 132 ms | 95–107 ms | 1.23–1.39× | ≤ 1.5× ✓ |
+//! | VAE train step | 669 ms | 469–662 ms | 1.01–1.43× | ≤ 1.5× ✓ |
+//! | GAN train step | 1385–1437 ms | 923–1031 ms | 1.39–1.56× (pairs 1.53, 1.49, 1.50) | ≤ 1.5×: at the line |
+//! | sample 64, VAE | 111 ms | 79–88 ms | 1.26–1.40× | ≤ 1.5× ✓ |
+//! | sample 64, GAN | 126 ms | 83–126 ms | 1.00–1.51× | ≤ 1.5×: at the line |
 //!
-//! The GAN rows were measured after the fused pixel norm landed (it took the GAN step from 1427 ms
-//! and GAN sampling from 165 ms), against the same quiet torch run; a later, noisier run of both
-//! gave torch 903–1057 ms per GAN step (kiln 1.25–1.46×) and 138–140 ms per GAN sample (0.95×),
-//! so the GAN step sits between 1.3× and 1.8× depending on the machine's state.
+//! The GAN here has the minibatch-deviation discriminator (one more 3×3 conv at 4×4, on 257
+//! channels), mirrored in the torch script, which also turns off the discriminator's weight
+//! gradients during the generator step as kiln does (`Params::frozen`). Before that feature the
+//! GAN step was 1145–1193 ms against torch's 841–1015 ms (1.13–1.42×).
 //!
 //! The convolutions alone are level with PyTorch's (3×3 64→128 at 16², forward + backward:
-//! 80.6 ms against 80.5 ms); the 4×4 stride-2 ones are about 1.4× PyTorch's. What the GAN still
-//! adds on top of the VAE's layers is candle's unfused element-wise ops: the augmentation's
-//! shifts, the real/fake concatenation and the second Adam.
+//! 80.6 ms against 80.5 ms); the 4×4 stride-2 ones are about 1.4× PyTorch's. A profile of the GAN
+//! step is all convolution: gemm 49%, im2col 10%, col2im 7%, copies 6%; candle's element-wise
+//! ops (augmentation, concatenation, Adam) are under 3%, so a fused Adam would not move it. What
+//! is left is the small-spatial layers (4×4 and 8×8 outputs), where PyTorch's oneDNN
+//! convolutions beat im2col + gemm.
 //!
 //! Earlier (2026-11-28, 4–6 other jobs on the machine) kiln's gemm kernels against candle 0.11's
 //! own conv2d: 3×3 forward + backward 2.2× faster, 4×4/2 forward + backward 2.9× faster, VAE
