@@ -15,12 +15,8 @@ pub fn markdown(_engine: &Engine) -> String {
          Numbers: INT and FLOAT are accepted anywhere a number is expected. Options: an object map as the\n\
          last argument; unknown keys are errors. Colours: \"#rrggbb\", CSS names, rgb(), hsv(), arrays.\n\n",
     );
-    for (title, build) in api::FAMILIES {
-        let mut engine = Engine::new_raw();
-        engine.register_global_module(build().into());
-        let json = engine.gen_fn_metadata_to_json(false).unwrap_or_default();
-        let parsed: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
-        let mut fns: Vec<&Value> = parsed["functions"].as_array().map(|a| a.iter().collect()).unwrap_or_default();
+    for (title, functions) in registered_functions() {
+        let mut fns: Vec<&Value> = functions.iter().collect();
         fns.retain(|f| !f["name"].as_str().unwrap_or("").starts_with("anon$"));
         if fns.is_empty() {
             continue;
@@ -43,9 +39,29 @@ pub fn markdown(_engine: &Engine) -> String {
     out
 }
 
+/// Each family of `api::FAMILIES` with the metadata (name, `numParams`, signature, doc
+/// comments) of every function it registers.
+pub fn registered_functions() -> Vec<(&'static str, Vec<Value>)> {
+    api::FAMILIES
+        .iter()
+        .map(|(title, build)| {
+            let mut engine = Engine::new_raw();
+            engine.register_global_module(build().into());
+            let json = engine.gen_fn_metadata_to_json(false).unwrap_or_default();
+            let parsed: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
+            (*title, parsed["functions"].as_array().cloned().unwrap_or_default())
+        })
+        .collect()
+}
+
 fn render_section(out: &mut String, heading: &str, mut fns: Vec<&Value>) {
     {
-        fns.sort_by_key(|f| (f["name"].as_str().unwrap_or("").to_string(), f["numParams"].as_u64()));
+        // Rhai lists a module's functions in hash order; the signature breaks ties so that the
+        // reference reads the same on every run.
+        fns.sort_by_key(|f| {
+            let text = |key: &str| f[key].as_str().unwrap_or("").to_string();
+            (text("name"), f["numParams"].as_u64(), text("signature"))
+        });
         out.push_str(&format!("{heading}\n\n"));
         let mut seen = std::collections::HashSet::new();
         for f in fns {
@@ -98,12 +114,8 @@ fn readable_signature(sig: &str) -> String {
 /// Functions registered without a doc comment or without a ```rhai example (a test keeps this empty).
 pub fn undocumented() -> Vec<String> {
     let mut missing = Vec::new();
-    for (title, build) in api::FAMILIES {
-        let mut engine = Engine::new_raw();
-        engine.register_global_module(build().into());
-        let json = engine.gen_fn_metadata_to_json(false).unwrap_or_default();
-        let parsed: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
-        for f in parsed["functions"].as_array().into_iter().flatten() {
+    for (title, functions) in registered_functions() {
+        for f in &functions {
             let name = f["name"].as_str().unwrap_or("");
             // Operators and property accessors are documented by the type they belong to.
             if name.starts_with("get$")

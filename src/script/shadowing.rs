@@ -19,10 +19,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
-use rhai::{Engine, AST};
-use serde_json::Value;
-
-use crate::script::api;
+use rhai::AST;
 
 /// A script function that would hide a built-in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,12 +71,8 @@ fn native_arities() -> &'static HashMap<String, HashSet<usize>> {
     static TABLE: OnceLock<HashMap<String, HashSet<usize>>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut table: HashMap<String, HashSet<usize>> = HashMap::new();
-        for (_, build) in api::FAMILIES {
-            let mut engine = Engine::new_raw();
-            engine.register_global_module(build().into());
-            let json = engine.gen_fn_metadata_to_json(false).unwrap_or_default();
-            let parsed: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
-            for f in parsed["functions"].as_array().into_iter().flatten() {
+        for (_, functions) in crate::script::doc::registered_functions() {
+            for f in &functions {
                 let name = f["name"].as_str().unwrap_or("");
                 if !name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_') || name.contains('$') {
                     continue;
@@ -116,6 +109,7 @@ fn definition_position(text: &str, name: &str) -> Option<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rhai::Engine;
 
     fn check(text: &str) -> Option<Collision> {
         let ast = Engine::new_raw().compile(text).unwrap();
