@@ -93,7 +93,7 @@ fn every_training_script_runs_at_toy_settings() {
         let written = |file: &str| out.path().join(file).is_file();
         match name.as_str() {
             "materials_vae" | "materials_gan" => {
-                for file in ["toy.safetensors", "toy.ckpt.safetensors"] {
+                for file in ["toy.safetensors", "toy.ckpt.safetensors", "toy.samples.png"] {
                     assert!(written(file), "{name}: no {file}");
                 }
             }

@@ -394,8 +394,9 @@ mod model_api {
         train(ctx, Kind::Vae, opts)
     }
 
-    /// Trains a GAN (hinge loss, DiffAugment, moving-average generator) and
-    /// returns it; the options are those of `train_vae` except `beta`, with `lr` 0.0002.
+    /// Trains a GAN (hinge loss, minibatch-deviation discriminator, DiffAugment, moving-average
+    /// generator) and returns it; the options are those of `train_vae` except `beta`, with `lr`
+    /// 0.0002.
     ///
     /// ```rhai
     /// let m = train_gan(#{ data: "tiles", size: 32, epochs: 50, out: "gan.safetensors" });
