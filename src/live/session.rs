@@ -18,6 +18,11 @@
 //! Why fingerprints: editors write through temp files, touch the file twice, or write the same
 //! text again. A `Change::Files` whose script text and input stamps equal those of the run in
 //! flight (or of the last finished run) is dropped, so such a save triggers exactly one run.
+//!
+//! Why an empty script is an error here (and not a run with no result): an editor that saves in
+//! place truncates the file before it writes the new text, and a change event can land between
+//! the two. Run as is, the empty text would succeed with no image and blank the preview; as an
+//! error it keeps the last good picture, and the write that follows runs the real text.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -570,5 +575,10 @@ fn compile(host: &Host, name: &str, bytes: std::io::Result<Vec<u8>>) -> Result<c
             e.utf8_error().valid_up_to()
         ))
     })?;
+    if text.trim().is_empty() {
+        return Err(fail(format!(
+            "{name}: the script is empty (an editor may be mid-save); keeping the last good result"
+        )));
+    }
     host.compile(name, &text)
 }
