@@ -10,18 +10,28 @@
 //! of shifted copies; strided convolutions first split each input plane into column phases so
 //! those runs stay contiguous. Deep layers with few output pixels put several images in one gemm
 //! (as many as keep the columns within [`GROUP_CACHE_FLOATS`]), so weights are packed once per
-//! group; groups run in parallel, or one at a time with a multi-threaded gemm when there are too
-//! few. Scratch buffers are per thread and reused between calls.
+//! group; an image whose columns alone exceed that is cut into bands of output rows. Groups run
+//! in parallel, or one at a time with a multi-threaded gemm when there are too few. Scratch
+//! buffers are per thread and reused between calls.
+//!
+//! The input gradient of a stride-1 convolution is computed as a forward convolution of dy with
+//! the flipped kernel (one gemm reducing over o · kh · kw, nothing scattered); strided ones take
+//! the im2col-shaped gemm wᵀ · dy and scatter it back (col2im). Splitting a 4×4 stride-2 input
+//! gradient into four 2×2 stride-1 convolutions, one per pixel parity, was tried and was about
+//! 1.4× slower on the discriminator's 32² and 16² layers: its gemms have as few rows as the layer
+//! has input channels. The weight gradient accumulates short groups of images into a fixed number
+//! of partial sums ([`WEIGHT_LANES`]).
 //!
 //! Determinism: every output element is computed by one gemm whose reduction is chunked by cache
-//! size only (gemm-common splits m and n across threads, never k); group sizes depend only on the
-//! shapes; weight-gradient partial sums are added in group order; col2im adds a plane's taps in a
-//! fixed order. So results do not depend on the thread count.
+//! size only (gemm-common splits m and n across threads, never k); group sizes, band heights and
+//! lanes depend only on the shapes; weight-gradient lanes are added in lane order; col2im adds a
+//! plane's taps in a fixed order. So results do not depend on the thread count.
 //!
 //! Owns: [`conv2d`], the three ops, and the switch back to candle's own kernels for comparison.
 //! Must not know about models or images.
 
 use std::cell::RefCell;
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use candle_core::{bail, CpuStorage, CustomOp2, DType, Layout, Shape, Tensor};
@@ -119,11 +129,13 @@ fn valid_span(out: usize, size: usize, k: usize, stride: usize, pad: usize) -> (
 /// in Caffe and PyTorch, so that a tap's row is a run of shifted copies. `phases` holds the plane
 /// split by column modulo the stride (`stride` planes of h × ⌈w / stride⌉; for stride 1 the
 /// plane itself), so that every run is a contiguous copy whatever the stride.
-fn im2col_row(g: &Geom, phases: &[f32], ki: usize, kj: usize, row: &mut [f32]) {
+///
+/// `rows` picks a band of output rows; `row` then holds only those (band height × out_w).
+fn im2col_row(g: &Geom, phases: &[f32], ki: usize, kj: usize, rows: Range<usize>, row: &mut [f32]) {
     let (lo, hi) = valid_span(g.wo, g.w, kj, g.stride, g.pad);
     let wq = g.w.div_ceil(g.stride);
-    for oy in 0..g.ho {
-        let out = &mut row[oy * g.wo..][..g.wo];
+    for oy in rows.clone() {
+        let out = &mut row[(oy - rows.start) * g.wo..][..g.wo];
         let iy = (oy * g.stride + ki) as isize - g.pad as isize;
         if iy < 0 || iy >= g.h as isize || lo == hi {
             out.fill(0.0);
@@ -225,9 +237,14 @@ unsafe fn matmul(
     )
 }
 
-/// Output columns a weight-gradient gemm should get at least: small layers (4×4 outputs) are
-/// batched over many images so that its reduction is long and the partial sums few.
-const GROUP_COLUMNS: usize = 4096;
+/// Output columns a weight-gradient gemm should get at least: layers with 4×4 or 8×8 outputs
+/// put a few images in one gemm, larger ones take one image at a time. Short groups keep the
+/// columns in cache, and each lane's gemm accumulates into its partial sum (see
+/// [`WEIGHT_LANES`]) so short groups do not multiply the partial sums. Against groups of 4096
+/// columns with one partial sum per group, the weight gradients of the GAN's nine convolutions
+/// (batch 64 for the generator's, 128 for the discriminator's) took about 260 ms instead of
+/// 330–400 ms in all on two threads; 64 columns measured the same as 128.
+const GROUP_COLUMNS: usize = 128;
 
 /// The most im2col values a forward or input-gradient group may hold (1 MiB of f32): past the
 /// cache, writing the columns and packing them for the gemm both go to memory. Against groups of
@@ -236,7 +253,8 @@ const GROUP_COLUMNS: usize = 4096;
 ///
 /// Group sizes are part of the numerics: the gemm's cache blocking, hence its summation order,
 /// follows the group's width, so changing them changes trained weights in the last bits (the
-/// shipped models were trained with 4096-column groups everywhere; see stdlib/models/README.md).
+/// shipped models were trained at the commits stdlib/models/README.md names, whose kernels cut
+/// the work differently).
 const GROUP_CACHE_FLOATS: usize = 1 << 18;
 
 /// Images per forward or input-gradient gemm: as many as fit [`GROUP_CACHE_FLOATS`], so that
@@ -306,6 +324,21 @@ fn gather_dy(g: &Geom, dy: &[f32], first: usize, count: usize, dyg: &mut [f32]) 
     }
 }
 
+/// Copies the gradient of images `first..first + count` from (image, o, pixel) order to
+/// (image · pixel, o): the m × o right-hand side of the weight-gradient gemm.
+fn gather_dy_transposed(g: &Geom, dy: &[f32], first: usize, count: usize, dyt: &mut [f32]) {
+    let ohw = g.out_hw();
+    for j in 0..count {
+        let src = &dy[(first + j) * g.o * ohw..][..g.o * ohw];
+        let dst = &mut dyt[j * ohw * g.o..][..ohw * g.o];
+        for (o, plane) in src.chunks_exact(ohw).enumerate() {
+            for (p, v) in plane.iter().enumerate() {
+                dst[p * g.o + o] = *v;
+            }
+        }
+    }
+}
+
 /// im2col of images `first..first + count` of `x` into `cols`, (c · kh · kw) × (count · ohw):
 /// image j's columns start at column j · ohw of every row.
 fn im2col_group(g: &Geom, x: &[f32], first: usize, count: usize, cols: &mut [f32]) {
@@ -323,7 +356,7 @@ fn im2col_group(g: &Geom, x: &[f32], first: usize, count: usize, cols: &mut [f32
             };
             for t in 0..taps {
                 let row = &mut cols[(c * taps + t) * m + j * ohw..][..ohw];
-                im2col_row(g, src, t / g.kw, t % g.kw, row);
+                im2col_row(g, src, t / g.kw, t % g.kw, 0..g.ho, row);
             }
         }
     }
@@ -331,6 +364,9 @@ fn im2col_group(g: &Geom, x: &[f32], first: usize, count: usize, cols: &mut [f32
 
 /// y = conv(x, w).
 fn forward(g: &Geom, x: &[f32], w: &[f32]) -> Vec<f32> {
+    if g.stride == 1 && g.ck() * g.out_hw() > GROUP_CACHE_FLOATS {
+        return forward_in_bands(g, x, w);
+    }
     let (ck, ohw, group) = (g.ck(), g.out_hw(), group_size(g));
     let mut out = vec![0f32; g.n * g.o * ohw];
     let scratch = (ck + g.o) * group * ohw;
@@ -355,8 +391,54 @@ fn forward(g: &Geom, x: &[f32], w: &[f32]) -> Vec<f32> {
     out
 }
 
+/// y = conv(x, w) for stride-1 layers whose one image has more im2col values than
+/// [`GROUP_CACHE_FLOATS`]: each image in bands of output rows whose columns fit, one gemm per
+/// band writing straight into the image's output rows. Whole-image columns (2.3 MB for the
+/// generator's 64-channel 32² layer) went to memory and back; this made that layer's forward
+/// about 1.5× faster. Every output value is still one gemm's reduction over c · kh · kw, and
+/// band heights depend only on the shapes.
+fn forward_in_bands(g: &Geom, x: &[f32], w: &[f32]) -> Vec<f32> {
+    let (ck, ohw) = (g.ck(), g.out_hw());
+    let band = (GROUP_CACHE_FLOATS / (ck * g.wo)).clamp(1, g.ho);
+    let mut out = vec![0f32; g.n * g.o * ohw];
+    let (hw, taps) = (g.h * g.w, g.kh * g.kw);
+    per_group(&mut out, g.o * ohw, ck * band * g.wo, |image, dst, cols, par| {
+        for r0 in (0..g.ho).step_by(band) {
+            let rows = r0..(r0 + band).min(g.ho);
+            let m = rows.len() * g.wo;
+            for c in 0..g.c {
+                let plane = &x[image * g.in_chw() + c * hw..][..hw];
+                for t in 0..taps {
+                    im2col_row(g, plane, t / g.kw, t % g.kw, rows.clone(), &mut cols[(c * taps + t) * m..][..m]);
+                }
+            }
+            // o × m = w (o × ck) · cols (ck × m), into rows r0.. of every output plane
+            // SAFETY: dst holds o planes of ohw, and row r0 + m / wo ≤ ho; w is o × ck; cols is
+            // ck × m, all row-major.
+            unsafe {
+                let target = (dst.as_mut_ptr().add(r0 * g.wo), ohw, 1);
+                matmul((g.o, m, ck), target, (w.as_ptr(), ck, 1), (cols.as_ptr(), m, 1), false, par)
+            }
+        }
+    });
+    out
+}
+
 /// dx = conv2d's input gradient for dy.
+///
+/// A stride-1 convolution's input gradient is itself a stride-1 convolution: of dy with the
+/// kernel turned 180° and its channel axes swapped, padded by k − 1 − pad. That gemm reduces over
+/// o · kh · kw and writes dx directly, where the general route below reduces over o alone (a
+/// short, write-bound gemm for the generator's 32- and 64-channel layers) and then scatters
+/// kh · kw shifted copies back. Measured on the GAN's 3×3 layers it roughly halves the input
+/// gradient's time.
 fn backward_input(g: &Geom, dy: &[f32], w: &[f32]) -> Vec<f32> {
+    if g.stride == 1 && g.kh == g.kw && g.pad < g.kh {
+        let flipped = Geom::new((g.n, g.o, g.ho, g.wo), (g.c, g.o, g.kh, g.kw), 1, g.kh - 1 - g.pad)
+            .expect("the transposed geometry of a valid convolution is valid");
+        debug_assert_eq!((flipped.ho, flipped.wo), (g.h, g.w));
+        return forward(&flipped, dy, &rotate_and_transpose(g, w));
+    }
     let (ck, ohw, group) = (g.ck(), g.out_hw(), group_size(g));
     let mut dx = vec![0f32; g.n * g.in_chw()];
     let scratch = (ck + g.o) * group * ohw;
@@ -394,23 +476,53 @@ fn backward_input(g: &Geom, dy: &[f32], w: &[f32]) -> Vec<f32> {
     dx
 }
 
-/// dw = conv2d's weight gradient for dy: one gemm per group of images, the groups' partial sums
-/// added in group order.
+/// w (o, c, kh, kw) → (c, o, kh, kw) with each kernel turned 180°: the kernel of the input
+/// gradient as a convolution.
+fn rotate_and_transpose(g: &Geom, w: &[f32]) -> Vec<f32> {
+    let taps = g.kh * g.kw;
+    let mut out = vec![0f32; w.len()];
+    for o in 0..g.o {
+        for c in 0..g.c {
+            let src = &w[(o * g.c + c) * taps..][..taps];
+            let dst = &mut out[(c * g.o + o) * taps..][..taps];
+            for (d, v) in dst.iter_mut().zip(src.iter().rev()) {
+                *d = *v;
+            }
+        }
+    }
+    out
+}
+
+/// Partial weight-gradient sums: the groups of images are dealt, in order, to this many lanes;
+/// each lane accumulates its groups into one o × ck buffer and the lanes are added in order. A
+/// fixed count, not the thread count, so the sums do not depend on the machine.
+const WEIGHT_LANES: usize = 8;
+
+/// dw = conv2d's weight gradient for dy: one gemm per group of images accumulated into its
+/// lane's partial sum (see [`WEIGHT_LANES`]), the lanes added in order.
 fn backward_weight(g: &Geom, x: &[f32], dy: &[f32]) -> Vec<f32> {
     let (ck, ohw, group) = (g.ck(), g.out_hw(), weight_group_size(g));
     let groups = g.n.div_ceil(group);
-    let mut partials = vec![0f32; groups * g.o * ck];
+    let lanes = WEIGHT_LANES.min(groups).max(1);
+    let mut partials = vec![0f32; lanes * g.o * ck];
     let scratch = (ck + g.o) * group * ohw;
-    per_group(&mut partials, g.o * ck, scratch, |gi, part, buf, par| {
-        let (first, count) = (gi * group, group.min(g.n - gi * group));
-        let m = count * ohw;
-        let (cols, dyg) = buf.split_at_mut(ck * m);
-        im2col_group(g, x, first, count, cols);
-        gather_dy(g, dy, first, count, dyg);
-        // o × ck = dy (o × m) · colsᵀ (m × ck)
-        // SAFETY: part is o × ck; dyg is o × m; cols is ck × m, read transposed.
-        unsafe {
-            matmul((g.o, ck, m), (part.as_mut_ptr(), ck, 1), (dyg.as_ptr(), m, 1), (cols.as_ptr(), 1, m), false, par)
+    per_group(&mut partials, g.o * ck, scratch, |lane, part, buf, par| {
+        for gi in lane * groups / lanes..(lane + 1) * groups / lanes {
+            let (first, count) = (gi * group, group.min(g.n - gi * group));
+            let m = count * ohw;
+            let (cols, dyg) = buf.split_at_mut(ck * m);
+            im2col_group(g, x, first, count, cols);
+            gather_dy_transposed(g, dy, first, count, dyg);
+            // dwᵀ (ck × o) += cols (ck × m) · dyᵀ (m × o), written through transposed strides as
+            // o × ck. Both operands are read along their rows: the gemm packs a row-major
+            // right-hand side with contiguous loads, where colsᵀ read down its columns strode m
+            // floats per value.
+            // SAFETY: part is o × ck (written as ck × o with strides (1, ck)); cols is ck × m;
+            // dyg is m × o, all row-major.
+            unsafe {
+                let (dst, lhs, rhs) = ((part.as_mut_ptr(), 1, ck), (cols.as_ptr(), m, 1), (dyg.as_ptr(), g.o, 1));
+                matmul((ck, g.o, m), dst, lhs, rhs, gi != lane * groups / lanes, par)
+            }
         }
     });
     let mut chunks = partials.chunks_exact(g.o * ck);
@@ -566,8 +678,9 @@ mod tests {
             ((2, 4, 7, 9), (3, 3), 2, 0),
             ((2, 6, 5, 5), (4, 1), 1, 0),
             ((1, 2, 6, 6), (3, 3), 1, 1),
-            ((5, 3, 4, 4), (8, 4), 2, 1), // 2×2 outputs: several images per gemm
-            ((3, 2, 6, 5), (4, 5), 1, 3), // padding wider than the kernel's reach
+            ((5, 3, 4, 4), (8, 4), 2, 1),    // 2×2 outputs: several images per gemm
+            ((3, 2, 6, 5), (4, 5), 1, 3),    // padding wider than the kernel's reach
+            ((2, 16, 48, 40), (4, 3), 1, 1), // an image's columns exceed the cache: row bands
         ];
         for (i, ((n, c, h, w), (o, k), stride, pad)) in cases.into_iter().enumerate() {
             let x = Var::from_tensor(&randn((n, c, h, w), i as u64)).unwrap();
