@@ -699,10 +699,15 @@ mod tests {
 
     #[test]
     fn same_bits_on_one_and_two_threads() {
-        // (x, w, stride): one group of images (a multi-threaded gemm on two threads), and images
-        // with more im2col values than a group holds (groups in parallel on two threads)
-        let cases =
-            [((4, 3, 8, 8), (4, 3, 3, 3), 1), ((4, 16, 32, 32), (8, 16, 3, 3), 1), ((4, 16, 32, 32), (8, 16, 4, 4), 2)];
+        // (x, w, stride): one group of images (a multi-threaded gemm on two threads), images
+        // with more im2col values than a group holds (groups in parallel on two threads), and
+        // images whose columns need row bands
+        let cases = [
+            ((4, 3, 8, 8), (4, 3, 3, 3), 1),
+            ((4, 16, 32, 32), (8, 16, 3, 3), 1),
+            ((4, 16, 32, 32), (8, 16, 4, 4), 2),
+            ((3, 32, 48, 48), (4, 32, 3, 3), 1),
+        ];
         for (i, (xs, ws, stride)) in cases.into_iter().enumerate() {
             let x = randn(xs, 1 + i as u64);
             let w = randn(ws, 10 + i as u64);
