@@ -1,35 +1,38 @@
 //! Model benchmarks (issue 4): one training step of the VAE and the GAN at batch 64, 32², the
 //! default architecture (width 32, latent 64); sampling 64 images; and kiln's gemm convolution
 //! against candle's own conv2d, forward + backward. `benches/model_torch.py` times the same
-//! architectures in PyTorch on the same CPU for the ratios in benches/README.md.
+//! architectures in PyTorch on the same CPU for the ratios below.
 //!
 //!     cargo bench --bench model
 //!     KILN_BENCH_CANDLE_CONV=1 cargo bench --bench model -- train   # steps on candle's conv
 //!
 //! Measured 2026-12-02 on the 2-core dev machine (a shared VM with about a third of its time
-//! stolen, so figures drift run to run; criterion medians;
-//! `RAYON_NUM_THREADS=2 cargo bench --bench model -- model/` and
-//! `python3 benches/model_torch.py --threads 2`, torch 2.15 CPU, run just before and just after,
-//! so the torch column is a range; the GAN step row adds two more kiln/torch pairs):
+//! stolen, so figures drift run to run; criterion medians): three rounds, each the kiln bench
+//! (`RAYON_NUM_THREADS=2 cargo bench --bench model -- model/`) followed at once by
+//! `python3 benches/model_torch.py --threads 2` (torch 2.15 CPU). Ranges are over the rounds; the
+//! ratio column gives the three same-round pairs.
 //!
-//! | bench (batch 64, 32², width 32, latent 64) | kiln | PyTorch | kiln / PyTorch | target |
+//! | bench (batch 64, 32², width 32, latent 64) | kiln | PyTorch | kiln / PyTorch per round | target |
 //! |---|---|---|---|---|
-//! | VAE train step | 669 ms | 469–662 ms | 1.01–1.43× | ≤ 1.5× ✓ |
-//! | GAN train step | 1385–1437 ms | 923–1031 ms | 1.39–1.56× (pairs 1.53, 1.49, 1.50) | ≤ 1.5×: at the line |
-//! | sample 64, VAE | 111 ms | 79–88 ms | 1.26–1.40× | ≤ 1.5× ✓ |
-//! | sample 64, GAN | 126 ms | 83–126 ms | 1.00–1.51× | ≤ 1.5×: at the line |
+//! | VAE train step | 588–666 ms | 459–554 ms | 1.12, 1.13, 1.45 | ≤ 1.5× ✓ |
+//! | GAN train step | 1165–1220 ms | 907–1054 ms | 1.20, 1.11, 1.35 | ≤ 1.5× ✓ |
+//! | sample 64, VAE | 95–117 ms | 85–112 ms | 1.22, 1.12, 1.04 | ≤ 1.5× ✓ |
+//! | sample 64, GAN | 112–124 ms | 81–107 ms | 1.16, 1.38, 1.13 | ≤ 1.5× ✓ |
 //!
 //! The GAN here has the minibatch-deviation discriminator (one more 3×3 conv at 4×4, on 257
 //! channels), mirrored in the torch script, which also turns off the discriminator's weight
-//! gradients during the generator step as kiln does (`Params::frozen`). Before that feature the
-//! GAN step was 1145–1193 ms against torch's 841–1015 ms (1.13–1.42×).
+//! gradients during the generator step as kiln does (`Params::frozen`).
 //!
-//! The convolutions alone are level with PyTorch's (3×3 64→128 at 16², forward + backward:
-//! 80.6 ms against 80.5 ms); the 4×4 stride-2 ones are about 1.4× PyTorch's. A profile of the GAN
-//! step is all convolution: gemm 49%, im2col 10%, col2im 7%, copies 6%; candle's element-wise
-//! ops (augmentation, concatenation, Adam) are under 3%, so a fused Adam would not move it. What
-//! is left is the small-spatial layers (4×4 and 8×8 outputs), where PyTorch's oneDNN
-//! convolutions beat im2col + gemm.
+//! Before the last kernel changes (stride-1 input gradients as flipped forward convolutions,
+//! weight gradients in short groups accumulated into fixed lanes, row bands for images whose
+//! columns overflow the cache; see `src/model/conv_gemm.rs`) the same rounds gave a GAN step of
+//! 1385–1437 ms against 923–1031 ms (1.39–1.56×) and a VAE step of 669 ms against 469–662 ms.
+//! Per layer, at batch 64 (generator) and 128 (discriminator), the forward passes are now within
+//! 1.3× of PyTorch's except the generator's 64-channel 32² layer (about 1.6×) and the
+//! discriminator's 3-channel input layer (2×, but 7 ms against 3.5 ms); weight gradients
+//! are about 1.4× PyTorch's and strided input gradients about 1.5–2×, where PyTorch's oneDNN
+//! kernels work without im2col. A profile of the GAN step: gemm microkernel 42%, im2col 11%,
+//! gemm packing 7%, copies 6%, page faults 5%, candle element-wise ops about 5%.
 //!
 //! Earlier (2026-11-28, 4–6 other jobs on the machine) kiln's gemm kernels against candle 0.11's
 //! own conv2d: 3×3 forward + backward 2.2× faster, 4×4/2 forward + backward 2.9× faster, VAE
