@@ -241,32 +241,24 @@ fn a_non_utf8_script_is_an_error_and_the_session_goes_on() {
     assert!(s.apply(Change::Files(vec![script]), LONG).unwrap().ok());
 }
 
+/// Mid-save states: a half-written file, and the empty file an in-place save leaves for a moment
+/// (which must not replace the picture with nothing). Each fails, the last good result stays,
+/// and the next save fixes it.
 #[test]
-fn an_emptied_script_keeps_the_last_good_result() {
-    // An in-place save truncates first: the empty file must not replace the picture with nothing.
-    let dir = tempdir();
-    let script = write(dir.path(), "a.rhai", &gray_script(0.3));
-    let s = session(&script);
-    first(&s);
-    write(dir.path(), "a.rhai", " \n");
-    let r = s.apply(Change::Files(vec![script.clone()]), LONG).unwrap();
-    assert!(r.error.as_ref().expect("an error").message.contains("empty"), "{:?}", r.error);
-    assert!(close(result_color(&r).r, 0.3));
-    write(dir.path(), "a.rhai", &gray_script(0.6));
-    let r = s.apply(Change::Files(vec![script]), LONG).unwrap();
-    assert!(r.ok() && close(result_color(&r).r, 0.6));
-}
-
-#[test]
-fn a_half_written_file_fails_then_the_next_save_fixes_it() {
+fn a_half_written_or_emptied_file_fails_then_the_next_save_fixes_it() {
     let dir = tempdir();
     let script = write(dir.path(), "a.rhai", &gray_script(0.1));
     let s = session(&script);
     first(&s);
     let full = "let v = 0.9;\nimage(4, 4, gray(v))\n";
-    write(dir.path(), "a.rhai", &full[..20]);
-    let r = s.apply(Change::Files(vec![script.clone()]), LONG).unwrap();
-    assert_eq!(r.error.as_ref().expect("a syntax error").kind, ErrorKind::Compile);
+    for (partial, expected) in [(&full[..20], "expecting"), (" \n", "empty")] {
+        write(dir.path(), "a.rhai", partial);
+        let r = s.apply(Change::Files(vec![script.clone()]), LONG).unwrap();
+        let e = r.error.as_ref().expect("an error");
+        assert_eq!(e.kind, ErrorKind::Compile, "{e}");
+        assert!(e.message.to_lowercase().contains(expected), "{e}");
+        assert!(close(result_color(&r).r, 0.1), "the last good picture stays");
+    }
     write(dir.path(), "a.rhai", full);
     let r = s.apply(Change::Files(vec![script]), LONG).unwrap();
     assert!(r.ok() && close(result_color(&r).r, 0.9));
@@ -292,7 +284,7 @@ fn the_watcher_runs_once_per_save_and_follows_new_dependencies() {
     assert_eq!(s.latest().unwrap().run, 2, "one save, one run");
     // An editor that writes the file twice in a row (save, then a format-on-save that changes
     // nothing): one run. Both through renames, so that no truncated moment (which would be a run
-    // of its own, see `an_emptied_script_keeps_the_last_good_result`) muddies the count.
+    // of its own, see `a_half_written_or_emptied_file_fails_then_the_next_save_fixes_it`) muddies the count.
     save_via_rename(&script, &gray_script(0.25));
     save_via_rename(&script, &gray_script(0.25));
     wait_gray(&s, 0.25);
