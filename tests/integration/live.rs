@@ -283,8 +283,8 @@ fn the_watcher_runs_once_per_save_and_follows_new_dependencies() {
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(s.latest().unwrap().run, 2, "one save, one run");
     // An editor that writes the file twice in a row (save, then a format-on-save that changes
-    // nothing): one run. Both through renames, so that no truncated moment (which would be a run
-    // of its own, see `a_half_written_or_emptied_file_fails_then_the_next_save_fixes_it`) muddies the count.
+    // nothing): one run. Both through renames, so that no truncated moment (a failed run of its
+    // own, see the mid-save test above) muddies the count.
     save_via_rename(&script, &gray_script(0.25));
     save_via_rename(&script, &gray_script(0.25));
     wait_gray(&s, 0.25);
