@@ -314,7 +314,8 @@ where
 }
 
 /// Copies the gradient of images `first..first + count` from (image, o, pixel) order to
-/// (o, image · pixel): the o × m right-hand side of the group's gemms.
+/// (o, image · pixel): the o × m right-hand side of a strided input gradient's gemm (the weight
+/// gradient reads dy transposed, see [`gather_dy_transposed`]).
 fn gather_dy(g: &Geom, dy: &[f32], first: usize, count: usize, dyg: &mut [f32]) {
     let (ohw, m) = (g.out_hw(), count * g.out_hw());
     for (o, row) in dyg[..g.o * m].chunks_exact_mut(m).enumerate() {
