@@ -76,6 +76,11 @@ pub struct TrainArgs {
     /// Weight of the KL term (VAE).
     #[arg(long, default_value_t = 1.0)]
     pub beta: f64,
+    /// VAE: components of the Gaussian mixture fitted to the training latents after training,
+    /// which sampling draws from; 0 samples the standard normal [default: 16, fewer for small
+    /// data sets].
+    #[arg(long)]
+    pub prior: Option<usize>,
     /// Write a sample grid every N steps (0: only at the end).
     #[arg(long, default_value_t = 500)]
     pub sample_every: usize,
@@ -160,6 +165,7 @@ fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
     opts.resume = args.resume;
     opts.holdout = args.holdout;
     opts.beta = args.beta;
+    opts.prior = args.prior;
     opts.sample_every = args.sample_every;
     opts.checkpoint_every = args.checkpoint_every;
     opts.flip = !args.no_flip;

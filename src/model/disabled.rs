@@ -46,6 +46,9 @@ impl Model {
     pub fn metadata(&self, _key: &str) -> Option<&str> {
         match self.never {}
     }
+    pub fn prior_components(&self) -> usize {
+        match self.never {}
+    }
     pub fn latent(&self, _seed: u64) -> Latent {
         match self.never {}
     }

@@ -17,6 +17,7 @@ use super::io::{self, File};
 use super::latent::Latent;
 use super::nn::{Params, Specs};
 use super::options::Kind;
+use super::prior::Mixture;
 use super::rng::{Rng, Stream};
 use super::tensor::{batch_tensor, fit_planar, tensor_images};
 use super::vae::Vae;
@@ -51,6 +52,9 @@ struct Inner {
     device: Device,
     steps: u64,
     meta: HashMap<String, String>,
+    /// Where `sample` and `latent` draw from: a fitted mixture (VAEs trained by this kiln), or
+    /// the standard normal when `None`.
+    prior: Option<Mixture>,
 }
 
 enum Net {
@@ -112,28 +116,37 @@ impl Model {
             Kind::Gan => Net::Gan(Generator::new(&arch, &mut specs)),
         };
         let params = file.params(&specs, "", &Device::Cpu)?;
-        Ok(Model { inner: Arc::new(Inner { arch, net, params, device: Device::Cpu, steps, meta: file.meta.clone() }) })
+        let prior = file.prior(arch.latent)?;
+        let meta = file.meta.clone();
+        Ok(Model { inner: Arc::new(Inner { arch, net, params, device: Device::Cpu, steps, meta, prior }) })
     }
 
-    /// A model from trained parameters (for a GAN: the generator's moving average).
+    /// A model from trained parameters (for a GAN: the generator's moving average), drawing its
+    /// latents from `prior` (the standard normal when `None`).
     pub(crate) fn from_params(
         arch: Arch,
         params: Params,
         device: Device,
         steps: u64,
         meta: HashMap<String, String>,
+        prior: Option<Mixture>,
     ) -> Model {
         let mut specs = Specs::default();
         let net = match arch.kind {
             Kind::Vae => Net::Vae(Vae::new(&arch, &mut specs)),
             Kind::Gan => Net::Gan(Generator::new(&arch, &mut specs)),
         };
-        Model { inner: Arc::new(Inner { arch, net, params, device, steps, meta }) }
+        Model { inner: Arc::new(Inner { arch, net, params, device, steps, meta, prior }) }
     }
 
     /// The tensors a model file holds.
-    pub(crate) fn tensors(&self) -> BTreeMap<String, Tensor> {
-        self.inner.params.vars.iter().map(|(k, v)| (k.clone(), v.as_tensor().clone())).collect()
+    pub(crate) fn tensors(&self) -> Result<BTreeMap<String, Tensor>> {
+        let mut tensors: BTreeMap<String, Tensor> =
+            self.inner.params.vars.iter().map(|(k, v)| (k.clone(), v.as_tensor().clone())).collect();
+        if let Some(prior) = &self.inner.prior {
+            tensors.extend(prior.tensors().map_err(ml_err)?);
+        }
+        Ok(tensors)
     }
 
     /// The metadata a model file records.
@@ -141,12 +154,16 @@ impl Model {
         let mut meta = self.inner.meta.clone();
         meta.extend(self.inner.arch.metadata());
         meta.insert("steps".into(), self.inner.steps.to_string());
+        match &self.inner.prior {
+            Some(prior) => meta.insert("prior_components".into(), prior.components().to_string()),
+            None => meta.remove("prior_components"),
+        };
         meta
     }
 
     /// Writes the model to `path` (safetensors with metadata), atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
-        io::write(path, &self.tensors(), self.file_metadata())
+        io::write(path, &self.tensors()?, self.file_metadata())
     }
 
     /// `Kind::Vae` or `Kind::Gan`.
@@ -184,16 +201,31 @@ impl Model {
         self.inner.meta.get(key).map(String::as_str)
     }
 
-    /// The standard-normal latent for `seed`: `decode(latent(s))` is `sample(1, s)[0]`.
-    pub fn latent(&self, seed: u64) -> Latent {
-        Latent::new(Rng::new(seed, Stream::Sample(0)).normals(self.latent_dim()))
+    /// Components of the Gaussian mixture that `sample` and `latent` draw from, or 0 when they
+    /// draw from the standard normal (every GAN, and VAEs trained with `prior: 0`).
+    pub fn prior_components(&self) -> usize {
+        self.inner.prior.as_ref().map_or(0, Mixture::components)
     }
 
-    /// `n` images from latents drawn with `seed` (image i from stream i, so the first images do
-    /// not change when `n` grows).
+    /// A latent drawn for `seed` from the model's prior (see [`Model::prior_components`]):
+    /// `decode(latent(s))` is `sample(1, s)[0]`.
+    pub fn latent(&self, seed: u64) -> Latent {
+        self.draw(seed, 0)
+    }
+
+    /// Latent `i` of the draws for `seed`.
+    fn draw(&self, seed: u64, i: u64) -> Latent {
+        let mut rng = Rng::new(seed, Stream::Sample(i));
+        match &self.inner.prior {
+            Some(prior) => Latent::new(prior.draw(&mut rng)),
+            None => Latent::new(rng.normals(self.latent_dim())),
+        }
+    }
+
+    /// `n` images from latents drawn with `seed` from the model's prior (image i from stream i,
+    /// so the first images do not change when `n` grows).
     pub fn sample(&self, n: usize, seed: u64) -> Result<Vec<Image>> {
-        let latents: Vec<Latent> =
-            (0..n as u64).map(|i| Latent::new(Rng::new(seed, Stream::Sample(i)).normals(self.latent_dim()))).collect();
+        let latents: Vec<Latent> = (0..n as u64).map(|i| self.draw(seed, i)).collect();
         self.decode_batch(&latents)
     }
 

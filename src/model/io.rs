@@ -8,7 +8,9 @@
 //! Metadata keys: `format` = "kiln-model", `format_version` = "1", `kind` (vae | gan), `size`,
 //! `channels` (3), `latent_dim`, `width`, `stages`, `channel_plan`, `steps`, `kiln_version`, and
 //! for training runs `seed`, `batch`, `lr`, `beta`, `epoch`, `epoch_step`, `adam_t` and
-//! `checkpoint` = "1" for resumable files.
+//! `checkpoint` = "1" for resumable files. A VAE with a learned prior also has
+//! `prior_components` = K and the tensors `prior.weights` (K), `prior.means` (K, latent_dim) and
+//! `prior.scale_tril` (K, latent_dim, latent_dim); see `prior.rs`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -19,6 +21,7 @@ use safetensors::{tensor::TensorView, Dtype, SafeTensors};
 use super::arch::{Arch, CHANNELS};
 use super::nn::{Params, Specs};
 use super::options::Kind;
+use super::prior::Mixture;
 use crate::error::{Error, Result};
 use crate::image::io::write_atomic;
 
@@ -187,6 +190,26 @@ impl<'a> File<'a> {
             vars.insert(name.clone(), Var::from_tensor(&t).map_err(|e| model_err(self.path, e.to_string()))?);
         }
         Ok(Params::new(vars))
+    }
+
+    /// The learned prior the file records, if `prior_components` says it has one.
+    pub fn prior(&self, dim: usize) -> Result<Option<Mixture>> {
+        if !self.meta.contains_key("prior_components") {
+            return Ok(None);
+        }
+        let k: usize = self.number("prior_components")?;
+        if !(1..=1024).contains(&k) {
+            return Err(model_err(self.path, format!("prior_components {k} out of range 1..=1024")));
+        }
+        let read = |name: &str, shape: &[usize]| -> Result<Vec<f32>> {
+            let view = self.st.tensor(name).map_err(|_| model_err(self.path, format!("tensor `{name}` is missing")))?;
+            let t = self.to_tensor(name, &view, Some(shape), &Device::Cpu)?;
+            t.flatten_all().and_then(|t| t.to_vec1()).map_err(|e| model_err(self.path, e.to_string()))
+        };
+        let weights = read("prior.weights", &[k])?;
+        let means = read("prior.means", &[k, dim])?;
+        let scale_tril = read("prior.scale_tril", &[k, dim, dim])?;
+        Mixture::from_parts(dim, &weights, &means, &scale_tril).map(Some).map_err(|e| model_err(self.path, e))
     }
 
     /// Every tensor whose name starts with `prefix`, prefix stripped (optimiser state).

@@ -1,6 +1,6 @@
-//! End-of-training figures: VAE reconstruction PSNR and ELBO on held-out images; for the GAN,
-//! sample spread against data spread (detects collapse to a few images) and precision/recall
-//! (detects dropped modes).
+//! End-of-training figures: VAE reconstruction PSNR and ELBO on held-out images; for both
+//! kinds, sample spread against data spread (detects collapse to a few images) and
+//! precision/recall (detects dropped modes and samples unlike any data).
 //!
 //! Precision and recall follow Kynkäänniemi et al. 2019 ("Improved precision and recall"):
 //! each set's manifold is the union of balls reaching every point's k-th nearest neighbour in
@@ -11,7 +11,7 @@
 //! and vertical differences, each scaled by its spread over the data. A generator that draws
 //! five of twelve materials well has a pixel spread like the data's but a recall near 5/12.
 //!
-//! Owns: [`vae`], [`gan`], [`mean_pairwise_rms`], [`precision_recall`].
+//! Owns: [`vae`], [`samples`], [`mean_pairwise_rms`], [`precision_recall`].
 
 use candle_core::{Device, Tensor};
 
@@ -73,8 +73,9 @@ const COVERAGE_IMAGES: usize = 512;
 const COVERAGE_K: usize = 3;
 
 /// Spread of 64 samples against that of up to 64 evaluation images, and precision/recall of
-/// as many samples as evaluation images (up to 512).
-pub fn gan(model: &Model, data: &Dataset, eval: &[usize], seed: u64) -> Result<Metrics> {
+/// as many samples as evaluation images (up to 512). Samples come from the model's prior, so a
+/// VAE is measured the way `sample` draws.
+pub fn samples(model: &Model, data: &Dataset, eval: &[usize], seed: u64) -> Result<Metrics> {
     let real: Vec<Vec<f32>> = eval.iter().take(COVERAGE_IMAGES).map(|&i| data.images[i].clone()).collect();
     let samples = model.sample(real.len().max(64), seed ^ 0x5eed)?;
     let planar: Vec<Vec<f32>> = samples.iter().map(|s| fit_planar(s, model.size())).collect();

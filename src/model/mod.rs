@@ -8,7 +8,7 @@
 //! Tour: `options.rs` and `latent.rs` are plain data (always compiled); `enabled.rs` is the
 //! [`Model`] handle; `vae.rs` and `gan.rs` the architectures built from `nn.rs`; `conv_gemm.rs`
 //! the im2col + gemm convolution kernels; `train.rs`, `dataset.rs` and `metrics.rs` training;
-//! `io.rs` the safetensors files; `tensor.rs` the only bridge to `image/`; `rng.rs` the seeded
+//! `prior.rs` the Gaussian mixture a VAE samples from; `io.rs` the safetensors files; `tensor.rs` the only bridge to `image/`; `rng.rs` the seeded
 //! random numbers that make every run reproducible (candle's CPU RNG cannot be seeded).
 
 mod latent;
@@ -33,6 +33,8 @@ mod nn;
 #[cfg(feature = "ml")]
 mod ops;
 #[cfg(feature = "ml")]
+mod prior;
+#[cfg(feature = "ml")]
 mod rng;
 #[cfg(feature = "ml")]
 mod stdlib;
@@ -50,7 +52,7 @@ mod disabled;
 mod tests;
 
 pub use latent::Latent;
-pub use options::{Data, Device, Event, Kind, Metrics, Progress, TrainOptions};
+pub use options::{Data, Device, Event, Kind, Metrics, Progress, TrainOptions, DEFAULT_PRIOR_COMPONENTS};
 
 #[cfg(feature = "ml")]
 pub use enabled::{clear_model_cache, Model};

@@ -76,6 +76,9 @@ impl Device {
     }
 }
 
+/// Mixture components of a VAE's learned prior unless [`TrainOptions::prior`] says otherwise.
+pub const DEFAULT_PRIOR_COMPONENTS: usize = 16;
+
 /// Options for [`crate::train_vae`] and [`crate::train_gan`]. Start from
 /// [`TrainOptions::new`] and change what you need.
 #[derive(Clone, Debug)]
@@ -103,6 +106,12 @@ pub struct TrainOptions {
     pub holdout: f64,
     /// Weight of the KL term in the VAE loss (β-VAE); ignored by the GAN.
     pub beta: f64,
+    /// VAE: components of the Gaussian mixture fitted to the training images' latent means
+    /// after training, which `sample` and `latent` then draw from (0: the standard normal).
+    /// `None` picks [`DEFAULT_PRIOR_COMPONENTS`], fewer when there are too few images to
+    /// estimate that many full covariances. A GAN always samples the standard normal it was
+    /// trained on, so it accepts only `None` or 0.
+    pub prior: Option<usize>,
     /// Write a sample grid every this many steps (0: only at the end).
     pub sample_every: usize,
     /// Write the resumable checkpoint every this many steps (0: only at the end or on cancel).
@@ -133,12 +142,24 @@ impl TrainOptions {
             out: None,
             holdout: 0.1,
             beta: 1.0,
+            prior: None,
             sample_every: 500,
             checkpoint_every: 1000,
             resume: false,
             flip: true,
             device: Device::Cpu,
             cancel: None,
+        }
+    }
+
+    /// The mixture components a VAE trained on `train_images` gets (0 for a GAN). By default
+    /// [`DEFAULT_PRIOR_COMPONENTS`], but never more than leaves each component 2·(latent + 1)
+    /// images: a full covariance needs about `latent` points to be more than its regulariser.
+    pub fn prior_components(&self, kind: Kind, train_images: usize) -> usize {
+        match (kind, self.prior) {
+            (Kind::Gan, _) => 0,
+            (Kind::Vae, Some(k)) => k,
+            (Kind::Vae, None) => DEFAULT_PRIOR_COMPONENTS.min(train_images / (2 * (self.latent + 1))),
         }
     }
 
@@ -168,6 +189,13 @@ impl TrainOptions {
         }
         if !(self.beta.is_finite() && self.beta >= 0.0) {
             return bad(format!("beta must be >= 0, got {}", self.beta));
+        }
+        match self.prior {
+            Some(k) if k > 0 && op == "train_gan" => {
+                return bad("a GAN samples the standard normal it was trained on; `prior` is for VAEs".into())
+            }
+            Some(k) if k > 1024 => return bad(format!("prior must be 0 to 1024 components, got {k}")),
+            _ => {}
         }
         if self.resume && self.out.is_none() {
             return bad("resume needs `out`: the checkpoint is read from next to it".into());
@@ -223,13 +251,13 @@ pub struct Metrics {
     pub psnr: Option<f64>,
     /// VAE: evidence lower bound per image in nats (Bernoulli likelihood), higher is better.
     pub elbo: Option<f64>,
-    /// GAN: mean pairwise RMS distance between 64 samples.
+    /// Mean pairwise RMS distance between 64 samples.
     pub sample_spread: Option<f64>,
     /// Mean pairwise RMS distance between 64 data images, for comparison.
     pub data_spread: Option<f64>,
-    /// GAN: share of samples that fall within the data's k-NN manifold (realism), 0–1.
+    /// Share of samples that fall within the data's k-NN manifold (realism), 0–1.
     pub precision: Option<f64>,
-    /// GAN: share of data images that fall within the samples' k-NN manifold (coverage, the
+    /// Share of data images that fall within the samples' k-NN manifold (coverage, the
     /// mode-dropping detector that the spread is not), 0–1.
     pub recall: Option<f64>,
 }

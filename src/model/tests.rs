@@ -129,6 +129,49 @@ fn save_load_round_trip_gives_identical_outputs() {
     }
 }
 
+/// Mean of each coordinate over `latents`.
+fn centroid(latents: &[Latent]) -> Vec<f32> {
+    let n = latents.len() as f32;
+    (0..latents[0].len()).map(|j| latents.iter().map(|z| z.values()[j]).sum::<f32>() / n).collect()
+}
+
+#[test]
+fn a_vae_samples_from_the_mixture_fitted_to_its_training_latents() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = toy_options();
+    o.epochs = 4;
+    o.prior = Some(2);
+    o.out = Some(dir.path().join("m.safetensors"));
+    let (model, _) = train_vae(&o, &mut |_| {}).unwrap();
+    assert_eq!(model.prior_components(), 2);
+    assert_eq!(pixels(&[model.decode(&model.latent(4)).unwrap()]), pixels(&model.sample(1, 4).unwrap()));
+    // the draws sit where the training images encode (EM keeps the data's mean), not at 0
+    let encoded = model.encode_batch(&toy_images()).unwrap();
+    let draws: Vec<Latent> = (0..2000).map(|s| model.latent(s)).collect();
+    let (want, got) = (centroid(&encoded), centroid(&draws));
+    let spread = encoded.iter().map(|z| z.sub(&Latent::new(want.clone())).unwrap().norm()).sum::<f32>() / 16.0;
+    let gap = Latent::new(want.clone()).sub(&Latent::new(got.clone())).unwrap().norm();
+    assert!(gap < 0.2 * spread, "draws centre {got:?}, training latents centre {want:?} (spread {spread})");
+    // the file keeps the prior
+    let loaded = Model::load(&dir.path().join("m.safetensors")).unwrap();
+    assert_eq!(loaded.prior_components(), 2);
+    assert_eq!(loaded.latent(7), model.latent(7));
+    // resuming the finished run with another prior refits it without training a step
+    o.resume = true;
+    o.prior = Some(0);
+    let mut steps = 0;
+    let (plain, _) = train_vae(&o, &mut |p| steps += (p.event == Event::Step) as usize).unwrap();
+    assert_eq!((steps, plain.steps(), plain.prior_components()), (0, model.steps(), 0));
+    assert_eq!(plain.encode_batch(&toy_images()).unwrap(), encoded, "same weights");
+    assert_ne!(plain.latent(7), model.latent(7));
+    // a GAN has no prior to fit
+    let mut o = toy_options();
+    o.prior = Some(3);
+    assert!(matches!(train_gan(&o, &mut |_| {}), Err(Error::Parameter { .. })));
+    o.prior = Some(0);
+    assert_eq!(train_gan(&o, &mut |_| {}).unwrap().0.prior_components(), 0);
+}
+
 #[test]
 fn bad_files_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
@@ -164,6 +207,9 @@ fn bad_files_are_clear_errors() {
     expect_model_err("width.safetensors", &swap("\"width\":\"4\"", "\"width\":\"5\""), "channel_plan");
     expect_model_err("format.safetensors", &swap("\"kiln-model\"", "\"kiln-other\""), "format");
     expect_model_err("latent.safetensors", &swap("\"latent_dim\":\"4\"", "\"latent_dim\":\"x\""), "not a number");
+    // the learned prior: a count the tensors do not match, a tensor that is missing
+    expect_model_err("prior.safetensors", &swap("\"prior_components\":\"1\"", "\"prior_components\":\"2\""), "shape");
+    expect_model_err("means.safetensors", &swap("\"prior.means\"", "\"prior.meanz\""), "prior.means");
     // a plain safetensors file without metadata
     let plain = safetensors::serialize(Vec::<(String, safetensors::tensor::TensorView)>::new(), None).unwrap();
     expect_model_err("plain.safetensors", &plain, "__metadata__");

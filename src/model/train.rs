@@ -22,11 +22,13 @@ use super::metrics;
 use super::ml_err;
 use super::nn::{ema_update, Adam, Params, Specs};
 use super::options::{Device, Event, Kind, Metrics, Progress, TrainOptions};
+use super::prior::Mixture;
 use super::rng::{Rng, Stream};
 use super::tensor::{grid, tensor_images};
 use super::vae::Vae;
 use crate::error::{Error, Result};
 use crate::image::io::{save, SaveOptions};
+use crate::image::Image;
 
 /// Trains a VAE on `opts.data`; see [`TrainOptions`]. Returns the model and its metrics.
 pub fn train_vae(opts: &TrainOptions, progress: &mut dyn FnMut(&Progress)) -> Result<(Model, Metrics)> {
@@ -332,12 +334,17 @@ fn train(kind: Kind, opts: &TrainOptions, progress: &mut dyn FnMut(&Progress)) -
         Ok(Some(ckpt.clone()))
     };
     let grid_latents: Vec<f32> = Rng::new(opts.seed, Stream::Fixed(2)).normals(64 * arch.latent);
-    let write_grid = |nets: &Nets| -> Result<Option<PathBuf>> {
+    let save_grid = |images: &[Image]| -> Result<Option<PathBuf>> {
         let Some((_, png)) = &paths else { return Ok(None) };
-        let z = Tensor::from_vec(grid_latents.clone(), (64, arch.latent), &dev).map_err(ml_err)?;
-        let images = decode(nets, &z)?;
-        save(&grid(&tensor_images(&images)?, 8)?, png, &SaveOptions::default())?;
+        save(&grid(images, 8)?, png, &SaveOptions::default())?;
         Ok(Some(png.clone()))
+    };
+    let write_grid = |nets: &Nets| -> Result<Option<PathBuf>> {
+        if paths.is_none() {
+            return Ok(None);
+        }
+        let z = Tensor::from_vec(grid_latents.clone(), (64, arch.latent), &dev).map_err(ml_err)?;
+        save_grid(&tensor_images(&decode(nets, &z)?)?)
     };
 
     let mut run_steps = 0u64;
@@ -357,6 +364,7 @@ fn train(kind: Kind, opts: &TrainOptions, progress: &mut dyn FnMut(&Progress)) -
                         dev.clone(),
                         pos.step,
                         run_metadata(&arch, opts, pos, train_idx.len()),
+                        None,
                     );
                     model.save(opts.out.as_deref().unwrap())?;
                 }
@@ -407,26 +415,50 @@ fn train(kind: Kind, opts: &TrainOptions, progress: &mut dyn FnMut(&Progress)) -
         pos.epoch_step = 0;
     }
 
+    // a VAE's learned prior is fitted here, after the last step, so resuming a finished run
+    // with another `prior` refits it without training further
+    let prior = match &nets {
+        Nets::Vae { vae, p, .. } => match opts.prior_components(kind, train_idx.len()) {
+            0 => None,
+            k => Some(Mixture::fit(&latent_means(vae, p, &data, &train_idx, &dev)?, k, opts.seed)?),
+        },
+        Nets::Gan { .. } => None,
+    };
     let meta = run_metadata(&arch, opts, pos, train_idx.len());
-    let model = Model::from_params(arch, nets.model_params().clone(), dev.clone(), pos.step, meta);
+    let model = Model::from_params(arch, nets.model_params().clone(), dev.clone(), pos.step, meta, prior);
     if let Some(out) = &opts.out {
         model.save(out)?;
         if let Some(p) = save_checkpoint(&nets, pos)? {
             report(progress, Event::Checkpoint(p), pos, last_epoch_losses.clone(), run_steps);
         }
-        if let Some(p) = write_grid(&nets)? {
+        // the last grid shows what `sample` gives, so it draws from the learned prior if any
+        let written =
+            if model.prior_components() > 0 { save_grid(&model.sample(64, opts.seed)?)? } else { write_grid(&nets)? };
+        if let Some(p) = written {
             report(progress, Event::SampleGrid(p), pos, last_epoch_losses.clone(), run_steps);
         }
     }
     let eval = if eval_idx.is_empty() { &train_idx[..train_idx.len().min(256)] } else { &eval_idx[..] };
-    let mut m = match &nets {
-        Nets::Vae { vae, p, .. } => metrics::vae(vae, p, &data, eval, &arch, opts.seed, &dev)?,
-        Nets::Gan { .. } => metrics::gan(&model, &data, eval, opts.seed)?,
-    };
+    let mut m = metrics::samples(&model, &data, eval, opts.seed)?;
+    if let Nets::Vae { vae, p, .. } = &nets {
+        let recon = metrics::vae(vae, p, &data, eval, &arch, opts.seed, &dev)?;
+        (m.psnr, m.elbo) = (recon.psnr, recon.elbo);
+    }
     m.steps = pos.step;
     m.seconds = started.elapsed().as_secs_f64();
     m.losses = last_epoch_losses.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     Ok((model, m))
+}
+
+/// The encoder means of images `idx` (unflipped), in order.
+fn latent_means(vae: &Vae, p: &Params, data: &Dataset, idx: &[usize], dev: &CDevice) -> Result<Vec<Vec<f32>>> {
+    let mut out = Vec::with_capacity(idx.len());
+    for chunk in idx.chunks(64) {
+        let x = data.batch(chunk, None, dev)?;
+        let (mu, _) = vae.encode(p, &x).map_err(ml_err)?;
+        out.extend(mu.to_vec2::<f32>().map_err(ml_err)?);
+    }
+    Ok(out)
 }
 
 /// Images in [0, 1] for latents `z` from the nets being trained.
@@ -493,6 +525,6 @@ impl BenchStep {
 
     /// The model of the current weights (for sampling benchmarks).
     pub fn model(&self) -> Model {
-        Model::from_params(self.arch, self.nets.model_params().clone(), CDevice::Cpu, self.step, HashMap::new())
+        Model::from_params(self.arch, self.nets.model_params().clone(), CDevice::Cpu, self.step, HashMap::new(), None)
     }
 }

@@ -31,6 +31,7 @@ const TRAIN_KEYS: &[&str] = &[
     "out",
     "holdout",
     "beta",
+    "prior",
     "sample_every",
     "flip",
     "resume",
@@ -81,6 +82,9 @@ fn train_options(ctx: &NativeCallContext, op: &'static str, map: Map) -> RhaiRes
     t.seed = o.int("seed", run.config.seed)? as u64;
     t.holdout = o.num("holdout", t.holdout)?;
     t.beta = o.num("beta", t.beta)?;
+    if o.get("prior").is_some() {
+        t.prior = Some(positive("prior", 0)?);
+    }
     t.sample_every = positive("sample_every", t.sample_every as i64)?;
     t.flip = o.bool("flip", t.flip)?;
     t.resume = o.bool("resume", false)?;
@@ -172,7 +176,20 @@ mod model_api {
         m.latent_dim() as INT
     }
 
-    /// `n` images from random latents drawn with the run's seed (`--seed`).
+    /// Components of the Gaussian mixture fitted to the training latents that `sample` and
+    /// `latent` draw from, or 0 when they draw from the standard normal (every GAN).
+    ///
+    /// ```rhai
+    /// let m = load_model("std/materials_vae");
+    /// print(`samples come from a ${m.prior_components}-component mixture`);
+    /// ```
+    #[rhai_fn(get = "prior_components", pure)]
+    pub fn prior_components(m: &mut Model) -> INT {
+        m.prior_components() as INT
+    }
+
+    /// `n` images from random latents drawn with the run's seed (`--seed`) from the model's
+    /// prior (see `prior_components`).
     ///
     /// ```rhai
     /// let tiles = load_model("models/tiles_gan.safetensors").sample(8);
@@ -195,7 +212,8 @@ mod model_api {
         Ok(images.into_iter().map(Dynamic::from).collect())
     }
 
-    /// The standard-normal latent for `seed`: `m.decode(m.latent(s))` is `m.sample(1, s)[0]`.
+    /// A latent drawn for `seed` from the model's prior (the standard normal, or the VAE's
+    /// learned mixture): `m.decode(m.latent(s))` is `m.sample(1, s)[0]`.
     ///
     /// ```rhai
     /// let m = load_model("models/tiles_gan.safetensors");
@@ -381,8 +399,10 @@ mod model_api {
     /// Trains a VAE and returns it. Options: `data` (a folder, or an array of images), `size`
     /// (32), `latent` (64), `width` (32), `epochs` (20), `batch` (64), `lr` (0.001), `seed` (the
     /// run's), `out` (a `.safetensors` path in the out folder; a checkpoint and a sample grid go
-    /// next to it), `holdout` (0.1), `beta` (1.0), `sample_every` (500), `flip` (true), `resume`,
-    /// `device` ("cpu" or "cuda"). Metrics are printed to stderr.
+    /// next to it), `holdout` (0.1), `beta` (1.0), `prior` (16: components of the Gaussian
+    /// mixture fitted to the training latents after training, which `sample` draws from; fewer
+    /// on small data sets, 0 for the standard normal), `sample_every` (500), `flip` (true),
+    /// `resume`, `device` ("cpu" or "cuda"). Metrics are printed to stderr.
     ///
     /// ```rhai
     /// let tiles = [];
@@ -395,8 +415,8 @@ mod model_api {
     }
 
     /// Trains a GAN (hinge loss, minibatch-deviation discriminator, DiffAugment, moving-average
-    /// generator) and returns it; the options are those of `train_vae` except `beta`, with `lr`
-    /// 0.0002.
+    /// generator) and returns it; the options are those of `train_vae` except `beta` and
+    /// `prior`, with `lr` 0.0002.
     ///
     /// ```rhai
     /// let m = train_gan(#{ data: "tiles", size: 32, epochs: 50, out: "gan.safetensors" });
