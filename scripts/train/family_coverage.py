@@ -4,11 +4,19 @@ Each sample takes the material of its nearest training tile (tile i of
 scripts/train/make_tiles.rhai is material i % 12) in the texture-statistics space of
 src/model/metrics.rs: per channel the mean, the standard deviation and the mean absolute
 horizontal and vertical differences, each scaled by its spread over the tiles. A crude
-classifier (a blurry mixture lands on "terrain"), but it shows dropped materials at a glance.
+classifier, but it shows dropped materials at a glance.
 
     kiln run scripts/train/make_tiles.rhai --out data/tiles32
     kiln run scripts/train/write_samples.rhai --out samples --set n=384
     pip install numpy pillow && python3 scripts/train/family_coverage.py data/tiles32 samples
+
+A VAE's samples are blurry, and against the sharp tiles a blurry sample of any material lands
+on "clouds" or "terrain". Give the VAE's own reconstructions of the tiles as the references
+instead (scripts/train/write_reconstructions.rhai writes them under the tiles' names):
+
+    kiln run scripts/train/write_reconstructions.rhai --out recon
+    kiln run scripts/train/write_samples.rhai --out samples --set model=std/materials_vae
+    python3 scripts/train/family_coverage.py recon samples
 """
 import glob
 import sys

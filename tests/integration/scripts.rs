@@ -99,6 +99,9 @@ fn every_training_script_runs_at_toy_settings() {
             }
             "make_tiles" => assert!(written("tile0.png") && written("tile11.png") && !written("tile12.png"), "{name}"),
             "preview_tiles" => assert!(written("tile0.png"), "{name}"),
+            "write_reconstructions" => {
+                assert!(written("tile0.png") && written("tile11.png") && !written("tile12.png"), "{name}")
+            }
             "write_samples" => assert!(written("s0.png") && written("s383.png") && !written("s384.png"), "{name}"),
             "preview_models" => {
                 assert!(written("materials_vae.preview.png") && written("materials_gan.preview.png"), "{name}")
