@@ -67,9 +67,13 @@ impl std::fmt::Debug for Model {
         let a = &self.inner.arch;
         write!(
             f,
-            "Model({} {}x{}, latent {}, width {}, {} steps)",
+            "Model({} {}x{}, latent {}, width {}, {} steps",
             a.kind, a.size, a.size, a.latent, a.width, self.inner.steps
-        )
+        )?;
+        match &self.inner.prior {
+            Some(prior) => write!(f, ", {}-component prior)", prior.components()),
+            None => write!(f, ")"),
+        }
     }
 }
 
