@@ -8,8 +8,9 @@
 //! Tour: `options.rs` and `latent.rs` are plain data (always compiled); `enabled.rs` is the
 //! [`Model`] handle; `vae.rs` and `gan.rs` the architectures built from `nn.rs`; `conv_gemm.rs`
 //! the im2col + gemm convolution kernels; `train.rs`, `dataset.rs` and `metrics.rs` training;
-//! `prior.rs` the Gaussian mixture a VAE samples from; `io.rs` the safetensors files; `tensor.rs` the only bridge to `image/`; `rng.rs` the seeded
-//! random numbers that make every run reproducible (candle's CPU RNG cannot be seeded).
+//! `prior.rs` the Gaussian mixture a VAE samples from; `io.rs` the safetensors files;
+//! `tensor.rs` the only bridge to `image/`; `rng.rs` the seeded random numbers that make every
+//! run reproducible (candle's CPU RNG cannot be seeded).
 
 mod latent;
 mod options;

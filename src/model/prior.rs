@@ -34,6 +34,8 @@ const EM_TOLERANCE: f64 = 1e-4;
 /// Added to every covariance's diagonal, relative to the data's mean variance, so that a
 /// component that shrinks onto a few points keeps a positive-definite covariance.
 const REGULARISATION: f64 = 1e-3;
+/// Times the Cholesky factorisation retries with ten times more on the diagonal.
+const CHOLESKY_TRIES: usize = 12;
 
 /// A Gaussian mixture over latents with full covariances.
 #[derive(Clone, Debug, PartialEq)]
@@ -313,9 +315,11 @@ fn maximise(x: &[f64], dim: usize, resp: &[f64], k: usize, reg: f64, previous: O
 
 /// The lower Cholesky factor of the symmetric matrix whose lower triangle is `a`; if rounding
 /// leaves it not quite positive-definite, more of `reg` is added to the diagonal until it is.
+/// Should even that fail (it cannot for the finite, regularised covariances EM makes), the
+/// factor of the diagonal alone.
 fn cholesky(a: &[f64], dim: usize, reg: f64) -> Vec<f64> {
     let mut jitter = 0.0;
-    loop {
+    for _ in 0..CHOLESKY_TRIES {
         let mut l = vec![0f64; dim * dim];
         let mut ok = true;
         'rows: for r in 0..dim {
@@ -338,6 +342,12 @@ fn cholesky(a: &[f64], dim: usize, reg: f64) -> Vec<f64> {
         }
         jitter = if jitter == 0.0 { reg.max(1e-12) } else { jitter * 10.0 };
     }
+    let mut l = vec![0f64; dim * dim];
+    for r in 0..dim {
+        let v = a[r * dim + r].abs() + reg;
+        l[r * dim + r] = if v.is_finite() && v > 0.0 { v.sqrt() } else { 1.0 };
+    }
+    l
 }
 
 #[cfg(test)]
@@ -397,6 +407,18 @@ mod tests {
             pool.install(|| Mixture::fit(&points, 3, 4).unwrap())
         };
         assert_eq!(fit(1), fit(4));
+    }
+
+    #[test]
+    fn cholesky_factors_a_known_matrix_and_survives_one_that_is_not_positive_definite() {
+        // [[4, 2], [2, 3]] = L Lᵀ with L = [[2, 0], [1, √2]]
+        let l = cholesky(&[4.0, 0.0, 2.0, 3.0], 2, 1e-9);
+        let want = [2.0, 0.0, 1.0, 2f64.sqrt()];
+        assert!(l.iter().zip(want).all(|(g, w)| (g - w).abs() < 1e-6), "{l:?}");
+        let l = cholesky(&[1.0, 0.0, 5.0, 1.0], 2, 1e-3);
+        assert!(l.iter().all(|v| v.is_finite()) && l[0] > 0.0 && l[3] > 0.0, "{l:?}");
+        let l = cholesky(&[f64::NAN, 0.0, 0.0, 1.0], 2, 1e-3);
+        assert!(l.iter().all(|v| v.is_finite()), "{l:?}");
     }
 
     #[test]
