@@ -19,6 +19,12 @@
 //! | sample 64, VAE | 95–117 ms | 85–112 ms | 1.22, 1.12, 1.04 | ≤ 1.5× ✓ |
 //! | sample 64, GAN | 112–124 ms | 81–107 ms | 1.16, 1.38, 1.13 | ≤ 1.5× ✓ |
 //!
+//! Five later rounds the same way (same kernels, a noisier hour: torch's own VAE step moved
+//! between 487 and 895 ms) gave per-round ratios VAE step 1.35, 1.74, 1.34, 1.24, 0.84 (median
+//! 1.34); GAN step 1.19, 1.51, 1.36, 1.32, 0.91 (median 1.32); sample 64 VAE 0.76, 1.46, 1.15,
+//! 1.29, 0.36 (median 1.15); sample 64 GAN 0.54, 0.83, 1.43, 1.25, 0.51 (median 0.83). Quote
+//! medians of several rounds: a single round can land either side of 1.5×.
+//!
 //! The GAN here has the minibatch-deviation discriminator (one more 3×3 conv at 4×4, on 257
 //! channels), mirrored in the torch script, which also turns off the discriminator's weight
 //! gradients during the generator step as kiln does (`Params::frozen`).

@@ -53,12 +53,7 @@ impl Mixture {
     /// Fits `components` Gaussians to `points` (each of the same length), reproducibly for `seed`.
     pub fn fit(points: &[Vec<f32>], components: usize, seed: u64) -> Result<Mixture> {
         let dim = points.first().map_or(0, Vec::len);
-        if components == 0 || points.len() < 2 * components {
-            return Err(Error::param(
-                "prior",
-                format!("a {components}-component prior needs at least {} training images", 2 * components.max(1)),
-            ));
-        }
+        check_enough_points(components, points.len())?;
         if dim == 0 || points.iter().any(|p| p.len() != dim || p.iter().any(|v| !v.is_finite())) {
             return Err(Error::Internal("prior: latents of unequal length or not finite".into()));
         }
@@ -84,7 +79,6 @@ impl Mixture {
             last = mean_ll;
         }
         // the values a file stores, so that a saved and reloaded model draws the same latents
-        let f32s = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
         Mixture::from_parts(dim, &f32s(&mixture.weights), &f32s(&mixture.means), &f32s(&mixture.scale_tril))
             .map_err(|e| Error::Internal(format!("prior: {e}")))
     }
@@ -172,7 +166,6 @@ impl Mixture {
     /// `prior.scale_tril` (K, d, d).
     pub fn tensors(&self) -> candle_core::Result<BTreeMap<String, Tensor>> {
         let (k, d) = (self.components(), self.dim);
-        let f32s = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
         Ok(BTreeMap::from([
             ("prior.weights".to_string(), Tensor::from_vec(f32s(&self.weights), k, &Device::Cpu)?),
             ("prior.means".to_string(), Tensor::from_vec(f32s(&self.means), (k, d), &Device::Cpu)?),
@@ -213,6 +206,26 @@ impl Mixture {
             scale_tril: tril,
         })
     }
+}
+
+/// Whether `points` latents can carry a `components`-component mixture (two per component at
+/// least). Training calls it before the first step, so a run does not fail only at its end.
+pub fn check_enough_points(components: usize, points: usize) -> Result<()> {
+    if components == 0 || points < 2 * components {
+        return Err(Error::param(
+            "prior",
+            format!(
+                "a {components}-component prior needs at least {} training images, got {points}",
+                2 * components.max(1)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The values as f32, as files store them.
+fn f32s(values: &[f64]) -> Vec<f32> {
+    values.iter().map(|&x| x as f32).collect()
 }
 
 /// k-means++ seeding and a few Lloyd iterations; returns each point's cluster.

@@ -164,6 +164,13 @@ fn a_vae_samples_from_the_mixture_fitted_to_its_training_latents() {
     assert_eq!((steps, plain.steps(), plain.prior_components()), (0, model.steps(), 0));
     assert_eq!(plain.encode_batch(&toy_images()).unwrap(), encoded, "same weights");
     assert_ne!(plain.latent(7), model.latent(7));
+    // too many components for the images is refused before the first step
+    let mut o = toy_options();
+    o.prior = Some(9);
+    let mut steps = 0;
+    let err = train_vae(&o, &mut |p| steps += (p.event == Event::Step) as usize).unwrap_err();
+    assert!(matches!(err, Error::Parameter { .. }) && err.to_string().contains("18 training images"), "{err}");
+    assert_eq!(steps, 0);
     // a GAN has no prior to fit
     let mut o = toy_options();
     o.prior = Some(3);

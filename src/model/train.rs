@@ -22,7 +22,7 @@ use super::metrics;
 use super::ml_err;
 use super::nn::{ema_update, Adam, Params, Specs};
 use super::options::{Device, Event, Kind, Metrics, Progress, TrainOptions};
-use super::prior::Mixture;
+use super::prior::{self, Mixture};
 use super::rng::{Rng, Stream};
 use super::tensor::{grid, tensor_images};
 use super::vae::Vae;
@@ -281,6 +281,10 @@ fn train(kind: Kind, opts: &TrainOptions, progress: &mut dyn FnMut(&Progress)) -
     let arch = Arch { kind, size: opts.size, latent: opts.latent, width: opts.width };
     let data = Dataset::load(&opts.data, opts.size)?;
     let (train_idx, eval_idx) = data.split(opts.holdout, opts.seed);
+    let prior_components = opts.prior_components(kind, train_idx.len());
+    if prior_components > 0 {
+        prior::check_enough_points(prior_components, train_idx.len())?;
+    }
     let batch = opts.batch.min(train_idx.len());
     let steps_per_epoch = train_idx.len().div_ceil(batch);
     let total_steps = (opts.epochs * steps_per_epoch) as u64;
@@ -418,7 +422,7 @@ fn train(kind: Kind, opts: &TrainOptions, progress: &mut dyn FnMut(&Progress)) -
     // a VAE's learned prior is fitted here, after the last step, so resuming a finished run
     // with another `prior` refits it without training further
     let prior = match &nets {
-        Nets::Vae { vae, p, .. } => match opts.prior_components(kind, train_idx.len()) {
+        Nets::Vae { vae, p, .. } => match prior_components {
             0 => None,
             k => Some(Mixture::fit(&latent_means(vae, p, &data, &train_idx, &dev)?, k, opts.seed)?),
         },
