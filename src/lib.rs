@@ -23,6 +23,10 @@ mod field;
 mod image;
 mod limits;
 mod model;
+/// Option sets: the typed `#{ ... }` maps of every op, with their defaults and key lists.
+pub mod options;
+/// Did-you-mean suggestions for mistyped names.
+pub mod suggest;
 
 pub use crate::error::{finite, Error, Result};
 /// Field -> Image bridges: `render_rgb`, `displace`, `with_alpha`, `mask` by a field.

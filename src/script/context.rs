@@ -279,3 +279,17 @@ pub fn slot(ctx: &NativeCallContext) -> RhaiResult<Arc<RunSlot>> {
 pub fn run_state(ctx: &NativeCallContext) -> RhaiResult<Arc<RunState>> {
     slot(ctx)?.current().ok_or_else(|| fail("kiln", "no script run in progress"))
 }
+
+/// The run's seed (`--seed`), for a generator given none.
+pub fn run_seed(ctx: &NativeCallContext) -> RhaiResult<u64> {
+    Ok(run_state(ctx)?.config.seed as u64)
+}
+
+/// A generator's own seed if the script gave one, else the run's seed: the one rule every
+/// seeded op follows.
+pub fn seed_or_run(ctx: &NativeCallContext, seed: Option<u64>) -> RhaiResult<u64> {
+    match seed {
+        Some(s) => Ok(s),
+        None => run_seed(ctx),
+    }
+}

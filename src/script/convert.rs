@@ -7,25 +7,100 @@
 //! - option maps reject unknown keys with a message listing the valid ones ([`Options`]);
 //! - an op's short form takes a number where the long form takes a map ([`Options::or_number`]).
 //!
+//! - option maps are read into a room's option set by the one generic reader [`options`]
+//!   (`crate::options`): unknown keys are listed with a did-you-mean, defaults live in the room.
+//!
 //! Bindings return [`RhaiResult`]; an error built with [`fail`] or [`lift`] carries no position and
-//! Rhai fills in the call site, which `diagnostic` turns into `file:line:col`.
+//! Rhai fills in the call site, which `diagnostic` turns into `file:line:col`. The kiln [`Error`]
+//! itself travels inside the Rhai error as a [`Fault`], so the diagnostic knows its kind (user
+//! input, limit, I/O, model, cancelled) without reading its text.
+
+use std::sync::Arc;
 
 use rhai::{Array, Dynamic, EvalAltResult, ImmutableString, Map, Position, INT};
 
 use crate::error::Error;
 use crate::image::color::Color;
+use crate::options::{OptionSet, OptionValue};
 
 /// What every binding returns.
 pub type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
-/// A runtime error `op: message` at the (later filled) call position.
-pub fn fail(op: &str, message: impl std::fmt::Display) -> Box<EvalAltResult> {
-    EvalAltResult::ErrorRuntime(format!("{op}: {message}").into(), Position::NONE).into()
+/// A kiln [`Error`] carried through Rhai as the value of a runtime error. A script that catches
+/// it (`catch (e)`) sees its message as text.
+#[derive(Debug, Clone)]
+pub struct Fault(pub Arc<Error>);
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
 }
 
-/// Converts a kiln error into a Rhai runtime error.
+/// A runtime error `op: message` at the (later filled) call position.
+pub fn fail(op: &str, message: impl std::fmt::Display) -> Box<EvalAltResult> {
+    rhai_error(Error::param(op, message.to_string()))
+}
+
+/// Converts a kiln error into a Rhai runtime error that keeps the typed error.
 pub fn rhai_error(e: Error) -> Box<EvalAltResult> {
-    EvalAltResult::ErrorRuntime(e.to_string().into(), Position::NONE).into()
+    EvalAltResult::ErrorRuntime(Dynamic::from(Fault(Arc::new(e))), Position::NONE).into()
+}
+
+/// The kiln error inside a Rhai runtime error's value, if it carries one.
+pub fn fault_of(value: &Dynamic) -> Option<Arc<Error>> {
+    value.clone().try_cast::<Fault>().map(|f| f.0)
+}
+
+/// A Rhai value as an option value, for [`OptionSet::from_pairs`]. kiln's own types travel as
+/// objects their room reads back.
+pub fn option_value(v: &Dynamic) -> OptionValue {
+    if let Some(i) = v.clone().try_cast::<INT>() {
+        return OptionValue::Int(i);
+    }
+    if let Some(x) = v.clone().try_cast::<f64>() {
+        return OptionValue::Float(x);
+    }
+    if let Ok(b) = v.as_bool() {
+        return OptionValue::Bool(b);
+    }
+    if let Some(s) = v.clone().try_cast::<ImmutableString>() {
+        return OptionValue::Text(s.to_string());
+    }
+    if let Some(c) = v.clone().try_cast::<Color>() {
+        return OptionValue::Color(c);
+    }
+    if let Some(a) = v.clone().try_cast::<Array>() {
+        return OptionValue::List(a.iter().map(option_value).collect());
+    }
+    if let Some(f) = v.clone().try_cast::<crate::field::Field>() {
+        return OptionValue::from_object("Field", f);
+    }
+    if let Some(p) = v.clone().try_cast::<crate::field::Palette>() {
+        return OptionValue::from_object("Palette", p);
+    }
+    if let Some(img) = v.clone().try_cast::<crate::image::Image>() {
+        return OptionValue::from_object("Image", img);
+    }
+    OptionValue::Other(type_name(v))
+}
+
+/// The one generic reader: an option map into a room's option set `T`, defaults from `T`.
+pub fn options<T: OptionSet>(map: Map) -> RhaiResult<T> {
+    let values: Vec<(String, OptionValue)> = map.iter().map(|(k, v)| (k.to_string(), option_value(v))).collect();
+    lift(T::from_pairs(values.iter().map(|(k, v)| (k.as_str(), v))))
+}
+
+/// An option map, or the short form: a bare number standing for `number_key`
+/// (`img.blur(2.0)` is `img.blur(#{ sigma: 2.0 })`).
+pub fn options_or_number<T: OptionSet>(v: Dynamic, number_key: &str) -> RhaiResult<T> {
+    if v.is_map() {
+        return options(v.cast::<Map>());
+    }
+    if v.is_int() || v.is_float() {
+        return lift(T::from_pairs([(number_key, &option_value(&v))]));
+    }
+    Err(fail(T::OP, format!("expected a number ({number_key}) or an option map, got {}", type_name(&v))))
 }
 
 /// `kiln::Result<T>` -> [`RhaiResult<T>`].
@@ -73,6 +148,12 @@ pub fn int(op: &str, what: &str, v: &Dynamic) -> RhaiResult<i64> {
         return Err(fail(op, format!("{what} must be a whole number, got {x}")));
     }
     Ok(x as i64)
+}
+
+/// An image size `(width, height)` from two numbers, checked against the limits.
+pub fn size(op: &str, w: &Dynamic, h: &Dynamic) -> RhaiResult<(u32, u32)> {
+    let (w, h) = (int(op, "width", w)?, int(op, "height", h)?);
+    lift(crate::image::buffer::check_size(w, h))
 }
 
 /// A boolean.
@@ -146,7 +227,8 @@ impl Options {
             if !valid.contains(&key.as_str()) {
                 let mut keys = valid.to_vec();
                 keys.sort_unstable();
-                return Err(fail(op, format!("unknown option '{key}'; valid options are: {}", keys.join(", "))));
+                let hint = crate::suggest::did_you_mean(key, &keys);
+                return Err(fail(op, format!("unknown option '{key}'{hint}; valid options are: {}", keys.join(", "))));
             }
         }
         Ok(Options { op, map })

@@ -6,19 +6,57 @@
 
 use std::fmt;
 
+use std::sync::Arc;
+
 use rhai::{EvalAltResult, ParseError, Position};
 
-/// Why a run failed.
+use crate::error::Error;
+use crate::script::convert::fault_of;
+
+/// Why a run failed: what kind of fault it was, read from the typed error, never from its text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
-    /// The script (or an imported module) does not parse.
+    /// The script (or an imported module) does not parse, or defines something it may not.
     Compile,
-    /// An error while the script ran.
+    /// The script's own logic failed: a `throw`, a wrong type, an unknown function.
     Runtime,
+    /// A built-in was given a bad value: out of range, NaN, an unknown option or palette.
+    Input,
+    /// A size, count or budget over its limit.
+    Limit,
+    /// A file could not be read, decoded, written or encoded, or a path was not allowed.
+    Io,
+    /// A model file is broken, or a model call does not suit the model.
+    Model,
     /// The run went past its wall-clock limit (`--timeout`).
     Timeout,
-    /// The run was cancelled by its caller (a newer save in watch mode).
+    /// The run was cancelled by its caller (a newer save in watch mode, Ctrl-C).
     Cancelled,
+    /// kiln itself failed: a bug to report.
+    Internal,
+}
+
+impl ErrorKind {
+    /// The kind of a kiln error.
+    pub fn of(e: &Error) -> ErrorKind {
+        match e {
+            Error::Parameter { .. } | Error::Unsupported(_) => ErrorKind::Input,
+            Error::Limit(_) => ErrorKind::Limit,
+            Error::PathDenied { .. } | Error::Decode { .. } | Error::Io { .. } | Error::Encode { .. } => ErrorKind::Io,
+            Error::Model { .. } | Error::Disabled(_) => ErrorKind::Model,
+            Error::Cancelled(_) => ErrorKind::Cancelled,
+            _ => ErrorKind::Internal,
+        }
+    }
+}
+
+/// Why the host stopped a run from outside: the token its progress hook hands to Rhai.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Stop {
+    /// The caller set the run's cancel flag.
+    Cancelled,
+    /// The run passed its deadline; the limit in seconds.
+    Timeout(f64),
 }
 
 /// A place in a script.
@@ -47,6 +85,8 @@ pub struct Frame {
 #[derive(Debug, Clone)]
 pub struct ScriptError {
     pub kind: ErrorKind,
+    /// The typed kiln error behind the message, when a built-in raised it.
+    pub error: Option<Arc<Error>>,
     pub message: String,
     pub location: Option<Location>,
     /// The source line at `location`, if known.
@@ -83,7 +123,7 @@ impl fmt::Display for ScriptError {
 impl ScriptError {
     /// An error with no script position (e.g. writing the `-o` output failed).
     pub fn plain(kind: ErrorKind, message: impl Into<String>) -> ScriptError {
-        ScriptError { kind, message: message.into(), location: None, line_text: None, frames: Vec::new() }
+        ScriptError { kind, error: None, message: message.into(), location: None, line_text: None, frames: Vec::new() }
     }
 
     /// From a parse error in `source`.
@@ -105,8 +145,14 @@ impl ScriptError {
         e
     }
 
-    /// From a runtime error raised while running `source`.
-    pub fn from_eval(err: &EvalAltResult, source: &str, lookup: &dyn Fn(&str) -> Option<String>) -> ScriptError {
+    /// From a runtime error raised while running `source`. `functions` lists the callable
+    /// functions (asked for only when a call found none, for the did-you-mean).
+    pub fn from_eval(
+        err: &EvalAltResult,
+        source: &str,
+        lookup: &dyn Fn(&str) -> Option<String>,
+        functions: &dyn Fn() -> Vec<FnSig>,
+    ) -> ScriptError {
         let mut frames = Vec::new();
         let mut current_source = source.to_string();
         let mut e = err;
@@ -133,27 +179,49 @@ impl ScriptError {
                 _ => break,
             }
         }
-        frames.reverse();
+        let mut error = None;
         let (kind, message) = match e {
-            EvalAltResult::ErrorRuntime(d, _) => (ErrorKind::Runtime, d.to_string()),
-            EvalAltResult::ErrorTerminated(token, _) => match token.to_string().as_str() {
-                "cancelled" => (ErrorKind::Cancelled, "run cancelled".to_string()),
-                t => (ErrorKind::Timeout, format!("script stopped: it ran past its time limit ({t})")),
+            EvalAltResult::ErrorRuntime(d, _) => match fault_of(d) {
+                Some(fault) => {
+                    let kind = ErrorKind::of(&fault);
+                    let message = fault.to_string();
+                    error = Some(fault);
+                    (kind, message)
+                }
+                None => (ErrorKind::Runtime, d.to_string()),
+            },
+            EvalAltResult::ErrorTerminated(token, _) => match token.clone().try_cast::<Stop>() {
+                Some(Stop::Timeout(secs)) => {
+                    (ErrorKind::Timeout, format!("script stopped: it ran past its time limit (--timeout {secs:.3}s)"))
+                }
+                _ => (ErrorKind::Cancelled, "run cancelled".to_string()),
             },
             EvalAltResult::ErrorParsing(p, _) => (ErrorKind::Compile, format!("syntax error: {p}")),
             EvalAltResult::ErrorStackOverflow(_) => {
                 (ErrorKind::Runtime, "stack overflow: too many nested calls (is the recursion unbounded?)".into())
             }
             EvalAltResult::ErrorTooManyOperations(_) => {
-                (ErrorKind::Runtime, "too many operations: the script ran past its operation limit".into())
+                (ErrorKind::Limit, "too many operations: the script ran past its operation limit".into())
             }
-            EvalAltResult::ErrorFunctionNotFound(sig, _) => {
-                (ErrorKind::Runtime, format!("no function {sig} (wrong name, or wrong argument types?)"))
-            }
+            EvalAltResult::ErrorFunctionNotFound(sig, _) => (ErrorKind::Runtime, no_function(sig, &functions())),
             other => (ErrorKind::Runtime, lowercase_first(&other.to_string())),
         };
-        let mut out = ScriptError { kind, message, location: None, line_text: None, frames };
+        let mut out = ScriptError { kind, error, message, location: None, line_text: None, frames: Vec::new() };
         out.set_location(&current_source, e.position(), lookup);
+        // An error inside the embedded stdlib is the caller's to fix: the caret goes on the user's
+        // own line that called into it, and the stdlib position follows in the chain.
+        if current_source.starts_with("std/") {
+            if let Some(user) = frames.iter().rposition(|f| f.location.as_ref().is_some_and(|l| !is_stdlib(&l.source)))
+            {
+                let inner = out.location.take();
+                frames.push(Frame { what: "raised".to_string(), location: inner });
+                let loc = frames[user].location.clone().expect("checked above");
+                out.location = Some(loc.clone());
+                out.line_text = lookup(&loc.source).and_then(|t| t.lines().nth(loc.line - 1).map(str::to_string));
+            }
+        }
+        frames.reverse();
+        out.frames = frames;
         out
     }
 
@@ -162,6 +230,71 @@ impl ScriptError {
         if let Some(loc) = &self.location {
             self.line_text = lookup(&loc.source).and_then(|t| t.lines().nth(loc.line - 1).map(str::to_string));
         }
+    }
+}
+
+fn is_stdlib(source: &str) -> bool {
+    source.starts_with("std/")
+}
+
+/// A function a script can call: its name and parameter names (for messages).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FnSig {
+    pub name: String,
+    /// `name: Type` for each parameter, as Rhai's metadata gives them.
+    pub params: Vec<String>,
+}
+
+impl FnSig {
+    fn first_type(&self) -> &str {
+        self.params
+            .first()
+            .and_then(|p| p.split_once(':'))
+            .map(|(_, t)| t.trim().trim_start_matches("&mut "))
+            .unwrap_or("")
+    }
+
+    fn shown(&self) -> String {
+        let names: Vec<&str> = self.params.iter().map(|p| p.split(':').next().unwrap_or(p).trim()).collect();
+        format!("{}({})", self.name, names.join(", "))
+    }
+}
+
+/// The message for a call that matched no function: `sig` is Rhai's "name (Type, Type)".
+fn no_function(sig: &str, functions: &[FnSig]) -> String {
+    let (name, args) = match sig.split_once(" (") {
+        Some((n, rest)) => (n.trim(), rest.trim_end_matches(')')),
+        None => (sig.trim(), ""),
+    };
+    let args: Vec<&str> = if args.trim().is_empty() { Vec::new() } else { args.split(", ").map(str::trim).collect() };
+    let same_name: Vec<&FnSig> = functions.iter().filter(|f| f.name == name).collect();
+    let receiver = args.first().copied().unwrap_or("");
+    let methods_of = |ty: &str| same_name.iter().any(|f| f.first_type().ends_with(ty));
+    if receiver == "Field" && methods_of("Image") && !methods_of("Field") {
+        return format!(
+            "`{name}` is a method of Image, not of Field; render the field first: `f.render(w, h).{name}(…)`"
+        );
+    }
+    if receiver == "Image" && methods_of("Field") && !methods_of("Image") {
+        return format!(
+            "`{name}` is a method of Field, not of Image; turn the image into a field first: `img.field().{name}(…)`"
+        );
+    }
+    let call = format!("no function {name} ({})", args.join(", "));
+    if !same_name.is_empty() {
+        let mut forms: Vec<String> = same_name.iter().map(|f| f.shown()).collect();
+        forms.sort();
+        forms.dedup();
+        forms.truncate(6);
+        return format!("{call}: wrong argument types or count; `{name}` takes {}", forms.join(" or "));
+    }
+    let names: Vec<&str> = functions.iter().filter(|f| f.params.len() == args.len()).map(|f| f.name.as_str()).collect();
+    match crate::suggest::closest(name, &names).or_else(|| {
+        let any: Vec<&str> = functions.iter().map(|f| f.name.as_str()).collect();
+        crate::suggest::closest(name, &any)
+    }) {
+        Some(c) => format!("{call}: did you mean `{c}`?"),
+        None => format!("{call} (wrong name, or wrong argument types?)"),
     }
 }
 
@@ -186,6 +319,7 @@ mod tests {
     fn caret_sits_under_the_column() {
         let e = ScriptError {
             kind: ErrorKind::Runtime,
+            error: None,
             message: "blur: sigma must be > 0".into(),
             location: Some(Location { source: "a.rhai".into(), line: 3, column: 9 }),
             line_text: Some("let b = a.blur(-1);".into()),
@@ -197,5 +331,33 @@ mod tests {
         assert_eq!(lines[2], "3 | let b = a.blur(-1);");
         assert_eq!(lines[3], "  |         ^");
         assert_eq!(lines[4], "  in call to function 'f'");
+    }
+
+    fn sig(name: &str, params: &[&str]) -> FnSig {
+        FnSig { name: name.into(), params: params.iter().map(|p| p.to_string()).collect() }
+    }
+
+    #[test]
+    fn unknown_functions_get_a_did_you_mean_or_a_method_hint() {
+        let fns = [
+            sig("perlin", &["opts: Map"]),
+            sig("perlin", &[]),
+            sig("blur", &["img: &mut Image", "sigma: Dynamic"]),
+            sig("warp", &["f: &mut Field", "u: Dynamic", "v: Dynamic", "amount: Dynamic"]),
+        ];
+        assert_eq!(no_function("perlln (map)", &fns), "no function perlln (map): did you mean `perlin`?");
+        assert_eq!(
+            no_function("blur (Field, f64)", &fns),
+            "`blur` is a method of Image, not of Field; render the field first: `f.render(w, h).blur(…)`"
+        );
+        assert!(no_function("warp (Image, Field, Field, f64)", &fns).contains("img.field().warp"));
+        assert_eq!(
+            no_function("perlin (string)", &fns),
+            "no function perlin (string): wrong argument types or count; `perlin` takes perlin() or perlin(opts)"
+        );
+        assert_eq!(
+            no_function("zebra ()", &fns),
+            "no function zebra (): (wrong name, or wrong argument types?)".replace(": (", " (")
+        );
     }
 }

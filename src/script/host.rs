@@ -15,7 +15,8 @@ use crate::image::Image;
 use crate::limits::Limits;
 use crate::script::api;
 use crate::script::context::{ParamSpec, RunConfig, RunSlot, RunState, SlotTag};
-use crate::script::diagnostic::{ErrorKind, ScriptError};
+use crate::script::convert::Fault;
+use crate::script::diagnostic::{ErrorKind, FnSig, ScriptError, Stop};
 use crate::script::resolver::Resolver;
 
 /// What a successful run produced.
@@ -90,11 +91,11 @@ impl Host {
             }
             let run = progress_slot.current()?;
             if run.cancel.load(Ordering::Relaxed) {
-                return Some("cancelled".into());
+                return Some(Dynamic::from(Stop::Cancelled));
             }
             match run.deadline {
                 Some(d) if Instant::now() > d => {
-                    Some(format!("--timeout {:.3}s", run.config.timeout.unwrap_or_default().as_secs_f64()).into())
+                    Some(Dynamic::from(Stop::Timeout(run.config.timeout.unwrap_or_default().as_secs_f64())))
                 }
                 _ => None,
             }
@@ -105,6 +106,9 @@ impl Host {
             _ => eprintln!("debug: {text}"),
         });
         api::register_all(&mut engine);
+        // A script that catches a built-in's error sees its message.
+        engine.register_fn("to_string", |f: &mut Fault| f.to_string());
+        engine.register_fn("to_debug", |f: &mut Fault| f.to_string());
         Host { engine, slot, resolver, limits }
     }
 
@@ -186,7 +190,12 @@ impl Host {
         self.slot.clear();
         let run_time = start.elapsed();
         let value = result.map_err(|e| {
-            ScriptError::from_eval(&e, &compiled.source_name, &self.lookup(&compiled.source_name, &compiled.text))
+            ScriptError::from_eval(
+                &e,
+                &compiled.source_name,
+                &self.lookup(&compiled.source_name, &compiled.text),
+                &|| self.functions(&compiled.ast),
+            )
         })?;
         Ok(Outcome {
             images: result_images(value),
@@ -199,10 +208,34 @@ impl Host {
         })
     }
 
+    /// Every function a script can call: the registered built-ins and the script's own.
+    fn functions(&self, ast: &AST) -> Vec<FnSig> {
+        let mut out: Vec<FnSig> =
+            self.engine.gen_fn_signatures(false).iter().filter_map(|s| parse_signature(s)).collect();
+        out.extend(
+            ast.iter_functions()
+                .map(|f| FnSig { name: f.name.to_string(), params: f.params.iter().map(|p| p.to_string()).collect() }),
+        );
+        out
+    }
+
     /// The script API reference in Markdown, from the registered functions' doc comments.
     pub fn api_reference(&self) -> String {
         crate::script::doc::markdown(&self.engine)
     }
+}
+
+/// `name(a: A, b: B) -> R` as Rhai's metadata prints a signature.
+fn parse_signature(sig: &str) -> Option<FnSig> {
+    let (name, rest) = sig.split_once('(')?;
+    let params = rest.rsplit_once(')')?.0;
+    let params = if params.trim().is_empty() {
+        Vec::new()
+    } else {
+        // Generic types (`Result<A, B>`) do not appear in parameter lists, so a comma splits.
+        params.split(", ").map(|p| p.trim().to_string()).collect()
+    };
+    Some(FnSig { name: name.trim().to_string(), params })
 }
 
 fn take<T>(m: &std::sync::Mutex<Vec<T>>) -> Vec<T> {
