@@ -12,9 +12,11 @@
 //!
 //! Bindings return [`RhaiResult`]; an error built with [`fail`] or [`lift`] carries no position and
 //! Rhai fills in the call site, which `diagnostic` turns into `file:line:col`. The kiln [`Error`]
-//! itself travels inside the Rhai error as a [`Fault`], so the diagnostic knows its kind (user
-//! input, limit, I/O, model, cancelled) without reading its text.
+//! behind it is kept typed ([`rhai_error`], [`fault_of`]), so the diagnostic knows its kind (user
+//! input, limit, I/O, model, cancelled) without parsing its text.
 
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use rhai::{Array, Dynamic, EvalAltResult, ImmutableString, Map, Position, INT};
@@ -26,30 +28,44 @@ use crate::options::{OptionSet, OptionValue};
 /// What every binding returns.
 pub type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
-/// A kiln [`Error`] carried through Rhai as the value of a runtime error. A script that catches
-/// it (`catch (e)`) sees its message as text.
-#[derive(Debug, Clone)]
-pub struct Fault(pub Arc<Error>);
-
-impl std::fmt::Display for Fault {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
 /// A runtime error `op: message` at the (later filled) call position.
 pub fn fail(op: &str, message: impl std::fmt::Display) -> Box<EvalAltResult> {
     rhai_error(Error::param(op, message.to_string()))
 }
 
-/// Converts a kiln error into a Rhai runtime error that keeps the typed error.
-pub fn rhai_error(e: Error) -> Box<EvalAltResult> {
-    EvalAltResult::ErrorRuntime(Dynamic::from(Fault(Arc::new(e))), Position::NONE).into()
+thread_local! {
+    /// The kiln errors most recently raised on this thread, newest last, with their messages.
+    static RECENT_FAULTS: RefCell<VecDeque<(String, Arc<Error>)>> = const { RefCell::new(VecDeque::new()) };
 }
 
-/// The kiln error inside a Rhai runtime error's value, if it carries one.
+/// How many raised errors a thread remembers; a script that catches more than this many before
+/// failing only loses the typed kind of the oldest (it still gets the message).
+const REMEMBERED_FAULTS: usize = 32;
+
+/// Converts a kiln error into a Rhai runtime error.
+///
+/// Why a side table and not the error itself inside the Rhai value: Rhai prints a custom type in
+/// an error as its Rust type name, and embedders (and `catch (e)` in scripts) read the value as
+/// text. So the value stays the message, and the typed error waits here, on the thread that runs
+/// the script, for the diagnostic to claim it by its message ([`fault_of`]).
+pub fn rhai_error(e: Error) -> Box<EvalAltResult> {
+    let message = e.to_string();
+    RECENT_FAULTS.with(|faults| {
+        let mut faults = faults.borrow_mut();
+        if faults.len() == REMEMBERED_FAULTS {
+            faults.pop_front();
+        }
+        faults.push_back((message.clone(), Arc::new(e)));
+    });
+    EvalAltResult::ErrorRuntime(message.into(), Position::NONE).into()
+}
+
+/// The kiln error behind a Rhai runtime error's value, if a built-in raised it on this thread.
 pub fn fault_of(value: &Dynamic) -> Option<Arc<Error>> {
-    value.clone().try_cast::<Fault>().map(|f| f.0)
+    let text = value.clone().into_immutable_string().ok()?;
+    RECENT_FAULTS.with(|faults| {
+        faults.borrow().iter().rev().find(|(message, _)| message.as_str() == text.as_str()).map(|(_, e)| e.clone())
+    })
 }
 
 /// A Rhai value as an option value, for [`OptionSet::from_pairs`]. kiln's own types travel as

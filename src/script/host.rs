@@ -15,7 +15,6 @@ use crate::image::Image;
 use crate::limits::Limits;
 use crate::script::api;
 use crate::script::context::{ParamSpec, RunConfig, RunSlot, RunState, SlotTag};
-use crate::script::convert::Fault;
 use crate::script::diagnostic::{ErrorKind, FnSig, ScriptError, Stop};
 use crate::script::resolver::Resolver;
 
@@ -106,9 +105,6 @@ impl Host {
             _ => eprintln!("debug: {text}"),
         });
         api::register_all(&mut engine);
-        // A script that catches a built-in's error sees its message.
-        engine.register_fn("to_string", |f: &mut Fault| f.to_string());
-        engine.register_fn("to_debug", |f: &mut Fault| f.to_string());
         Host { engine, slot, resolver, limits }
     }
 
