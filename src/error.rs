@@ -42,9 +42,12 @@ pub enum Error {
     /// Encoding an image failed.
     #[error("{path}: cannot encode: {message}")]
     Encode { path: PathBuf, message: String },
-    /// The run was cancelled (a newer save in watch mode, Ctrl-C) or ran past its deadline.
+    /// The run was cancelled (a newer save in watch mode, Ctrl-C, a client that went away).
     #[error("{0}")]
     Cancelled(String),
+    /// The run went past its wall-clock limit (`--timeout`, a request's deadline).
+    #[error("script stopped: it ran past its time limit (--timeout {:.3}s)", .0.as_secs_f64())]
+    TimedOut(std::time::Duration),
     /// This build lacks a cargo feature the call needs.
     #[error("kiln was built without the `{0}` feature")]
     Disabled(&'static str),

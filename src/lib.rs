@@ -18,6 +18,8 @@
 //! # Ok::<(), kiln::Error>(())
 //! ```
 
+/// The cancel flag and deadline that long ops check (`cancel::current`, `cancel::scope`).
+pub mod cancel;
 mod error;
 mod field;
 mod image;

@@ -45,6 +45,7 @@ impl ErrorKind {
             Error::PathDenied { .. } | Error::Decode { .. } | Error::Io { .. } | Error::Encode { .. } => ErrorKind::Io,
             Error::Model { .. } | Error::Disabled(_) => ErrorKind::Model,
             Error::Cancelled(_) => ErrorKind::Cancelled,
+            Error::TimedOut(_) => ErrorKind::Timeout,
             _ => ErrorKind::Internal,
         }
     }
@@ -192,7 +193,7 @@ impl ScriptError {
             },
             EvalAltResult::ErrorTerminated(token, _) => match token.clone().try_cast::<Stop>() {
                 Some(Stop::Timeout(secs)) => {
-                    (ErrorKind::Timeout, format!("script stopped: it ran past its time limit (--timeout {secs:.3}s)"))
+                    (ErrorKind::Timeout, Error::TimedOut(std::time::Duration::from_secs_f64(secs)).to_string())
                 }
                 _ => (ErrorKind::Cancelled, "run cancelled".to_string()),
             },

@@ -5,7 +5,6 @@
 //! Must not know about the command line or the preview server; `live` and `cli` drive it.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -81,22 +80,17 @@ impl Host {
         engine.set_default_tag(Dynamic::from(SlotTag(slot.clone())));
         engine.set_module_resolver(ResolverHandle(resolver.clone()));
 
-        let progress_slot = slot.clone();
         engine.on_progress(move |ops| {
             // Checking the clock on every operation would cost more than the script; every 1024
-            // operations is well under a millisecond of script time.
+            // operations is well under a millisecond of script time. The token is the run's, the
+            // same one the built-in ops check between rows (`crate::cancel`).
             if ops % 1024 != 0 {
                 return None;
             }
-            let run = progress_slot.current()?;
-            if run.cancel.load(Ordering::Relaxed) {
-                return Some(Dynamic::from(Stop::Cancelled));
-            }
-            match run.deadline {
-                Some(d) if Instant::now() > d => {
-                    Some(Dynamic::from(Stop::Timeout(run.config.timeout.unwrap_or_default().as_secs_f64())))
-                }
-                _ => None,
+            match crate::cancel::checkpoint() {
+                Ok(()) => None,
+                Err(crate::Error::TimedOut(limit)) => Some(Dynamic::from(Stop::Timeout(limit.as_secs_f64()))),
+                Err(_) => Some(Dynamic::from(Stop::Cancelled)),
             }
         });
         engine.on_print(|text| println!("{text}"));
@@ -182,7 +176,9 @@ impl Host {
         let state = Arc::new(RunState::new(config));
         self.slot.install(state.clone());
         let mut scope = Scope::new();
-        let result = self.engine.eval_ast_with_scope::<Dynamic>(&mut scope, &compiled.ast);
+        let stopper = crate::cancel::Stopper::new(state.cancel.clone(), state.started, state.config.timeout);
+        let result =
+            crate::cancel::scope(stopper, || self.engine.eval_ast_with_scope::<Dynamic>(&mut scope, &compiled.ast));
         self.slot.clear();
         let run_time = start.elapsed();
         let value = result.map_err(|e| {
