@@ -24,6 +24,8 @@ mod error;
 mod field;
 mod image;
 mod limits;
+/// The process's memory budget: the accountant large buffers reserve their bytes from.
+pub mod memory;
 mod model;
 /// Option sets: the typed `#{ ... }` maps of every op, with their defaults and key lists.
 pub mod options;
