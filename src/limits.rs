@@ -38,12 +38,10 @@ pub struct Limits {
     pub max_call_depth: usize,
     /// Expression nesting depth.
     pub max_expr_depth: usize,
-    /// Longest string in bytes.
-    pub max_string_len: usize,
-    /// Largest array.
-    pub max_array_len: usize,
-    /// Largest object map.
-    pub max_map_len: usize,
+    /// Bytes of all live images, tensors and decode buffers of the process together
+    /// (`--max-memory`); 0 = [`crate::memory::default_budget`]. A script's own arrays, maps and
+    /// strings count too: they are checked against the same budget as they grow (`script::host`).
+    pub max_memory: u64,
     /// Wall-clock time for a run; `None` = unlimited.
     pub deadline: Option<Duration>,
 }
@@ -55,9 +53,7 @@ impl Default for Limits {
             max_operations: 2_000_000_000,
             max_call_depth: 64,
             max_expr_depth: 128,
-            max_string_len: 16 << 20,
-            max_array_len: 16 << 20,
-            max_map_len: 65536,
+            max_memory: 0,
             deadline: None,
         }
     }

@@ -54,6 +54,15 @@ pub fn physical_memory() -> Option<u64> {
     Some(kib * 1024)
 }
 
+/// The process's resident memory in bytes (Linux `/proc/self/statm`); `None` elsewhere.
+pub fn resident_bytes() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = text.split_whitespace().nth(1)?.parse().ok()?;
+    // Every Linux kiln runs on uses 4 KiB pages except some arm64 kernels (64 KiB); reading
+    // the page size needs libc, and over-counting only makes the check stricter, so 4 KiB it is.
+    Some(pages * 4096)
+}
+
 /// The process budget in bytes.
 pub fn budget() -> u64 {
     GLOBAL.budget()

@@ -52,12 +52,14 @@ impl ErrorKind {
 }
 
 /// Why the host stopped a run from outside: the token its progress hook hands to Rhai.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Stop {
     /// The caller set the run's cancel flag.
     Cancelled,
     /// The run passed its deadline; the limit in seconds.
     Timeout(f64),
+    /// The run's memory grew past the budget; the message says by how much.
+    OverBudget(String),
 }
 
 /// A place in a script.
@@ -195,6 +197,7 @@ impl ScriptError {
                 Some(Stop::Timeout(secs)) => {
                     (ErrorKind::Timeout, Error::TimedOut(std::time::Duration::from_secs_f64(secs)).to_string())
                 }
+                Some(Stop::OverBudget(message)) => (ErrorKind::Limit, message),
                 _ => (ErrorKind::Cancelled, "run cancelled".to_string()),
             },
             EvalAltResult::ErrorParsing(p, _) => (ErrorKind::Compile, format!("syntax error: {p}")),

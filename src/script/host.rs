@@ -64,6 +64,7 @@ impl Host {
     /// building a host sets it.
     pub fn new(limits: Limits) -> Host {
         crate::limits::set_max_pixels(limits.max_pixels);
+        crate::memory::set_budget(limits.max_memory);
         let slot = Arc::new(RunSlot::default());
         let resolver = Arc::new(Resolver::new(slot.clone()));
         let mut engine = Engine::new();
@@ -71,9 +72,12 @@ impl Host {
             .set_max_operations(limits.max_operations)
             .set_max_call_levels(limits.max_call_depth)
             .set_max_expr_depths(limits.max_expr_depth, limits.max_expr_depth)
-            .set_max_string_size(limits.max_string_len)
-            .set_max_array_size(limits.max_array_len)
-            .set_max_map_size(limits.max_map_len)
+            // No data-size limits in Rhai: with any of them set, Rhai re-measures a whole array
+            // after every `push`, which makes collecting points quadratic (200k pushes took
+            // 11 s). Containers are bounded by the memory budget instead (the progress hook).
+            .set_max_string_size(0)
+            .set_max_array_size(0)
+            .set_max_map_size(0)
             .set_max_modules(256);
         // `eval` would run code that never went through the resolver's or the diagnostics' hands.
         engine.disable_symbol("eval");
@@ -86,6 +90,11 @@ impl Host {
             // same one the built-in ops check between rows (`crate::cancel`).
             if ops % 1024 != 0 {
                 return None;
+            }
+            if ops % MEMORY_CHECK_OPS == 0 {
+                if let Err(e) = script_memory_within_budget() {
+                    return Some(Dynamic::from(Stop::OverBudget(e.to_string())));
+                }
             }
             match crate::cancel::checkpoint() {
                 Ok(()) => None,
@@ -214,6 +223,30 @@ impl Host {
     /// The script API reference in Markdown, from the registered functions' doc comments.
     pub fn api_reference(&self) -> String {
         crate::script::doc::markdown(&self.engine)
+    }
+}
+
+/// How often (in script operations) the progress hook measures the process's memory: reading
+/// `/proc/self/statm` costs a few microseconds, about 1% of 65536 operations.
+const MEMORY_CHECK_OPS: u64 = 1 << 16;
+
+/// Slack over the budget before a script's own data is blamed: the budget counts images and
+/// tensors exactly, while resident memory also holds the binary, the thread stacks and the
+/// allocator's spare pages.
+const RESIDENT_SLACK: u64 = 512 << 20;
+
+/// The bound on a script's arrays, maps and strings: the process may not grow past the memory
+/// budget (plus slack) while the script runs.
+fn script_memory_within_budget() -> crate::Result<()> {
+    let budget = crate::memory::budget();
+    match crate::memory::resident_bytes() {
+        Some(rss) if rss > budget.saturating_add(RESIDENT_SLACK) => Err(crate::Error::Limit(format!(
+            "the run uses {} of memory, over the memory budget of {} (arrays, maps and strings count too); \
+             raise it with --max-memory",
+            crate::memory::show_bytes(rss),
+            crate::memory::show_bytes(budget)
+        ))),
+        _ => Ok(()),
     }
 }
 
