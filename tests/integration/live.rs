@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kiln::live::{Change, Report, Session, SessionConfig, Trigger, WatchEnd, WatchOptions, Watcher};
-use kiln::script::ErrorKind;
+use kiln::live::{Change, Report, Session, Trigger, WatchEnd, WatchOptions, Watcher};
+use kiln::script::{ErrorKind, RunConfig};
 use kiln::{Color, Image};
 use serde_json::json;
 
@@ -31,10 +31,9 @@ fn run_kiln(cwd: &Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(kiln_bin()).current_dir(cwd).args(args).output().expect("run kiln")
 }
 
+/// A session on `script` with no timeout.
 fn session(script: &Path) -> Session {
-    let mut config = SessionConfig::new(script);
-    config.timeout = None;
-    Session::start(config)
+    Session::start(RunConfig::new(script), kiln::Limits::default())
 }
 
 fn first(s: &Session) -> Arc<Report> {
@@ -126,9 +125,8 @@ fn a_new_change_cancels_an_infinite_loop() {
 fn the_timeout_stops_an_infinite_loop() {
     let dir = tempdir();
     let script = write(dir.path(), "a.rhai", "loop { }\n");
-    let mut config = SessionConfig::new(&script);
-    config.timeout = Some(Duration::from_millis(200));
-    let s = Session::start(config);
+    let config = RunConfig { timeout: Some(Duration::from_millis(200)), ..RunConfig::new(&script) };
+    let s = Session::start(config, kiln::Limits::default());
     let r = first(&s);
     let e = r.error.as_ref().expect("stopped");
     assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
