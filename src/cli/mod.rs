@@ -93,7 +93,12 @@ impl ScriptArgs {
     /// HiArgs): `--set` pairs are well formed, the script exists, the out folder is created and
     /// the pixel ceiling set. `timeout` and `fps` come validated from the subcommand, whose
     /// flags for them differ. Errors are usage errors.
-    pub(crate) fn validate(&self, script: &Path, timeout: Option<Duration>, fps: f64) -> Result<(RunConfig, Limits), String> {
+    pub(crate) fn validate(
+        &self,
+        script: &Path,
+        timeout: Option<Duration>,
+        fps: f64,
+    ) -> Result<(RunConfig, Limits), String> {
         let params = parse_sets(&self.set)?;
         if !script.is_file() {
             return Err(format!("{}: no such script file", script.display()));

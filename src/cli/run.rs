@@ -149,8 +149,7 @@ fn execute(args: &RunArgs, config: RunConfig, limits: Limits) -> Result<(), Fail
     }
     let mut progress = Progress::default();
     for frame in 0..args.frames {
-        let outcome =
-            host.run(&compiled, RunConfig { frame: frame as i64, ..config.clone() }).map_err(Fail::script)?;
+        let outcome = host.run(&compiled, RunConfig { frame: frame as i64, ..config.clone() }).map_err(Fail::script)?;
         if known.is_none() && frame == 0 {
             let names: Vec<String> = outcome.params.iter().map(|p| p.name.clone()).collect();
             check_sets(args, &config, &names)?;

@@ -187,7 +187,8 @@ fn written_files_are_world_readable() {
 
 // ---- --set names, unsaved results, output extensions, param ranges (issue 11) ----------------
 
-const PARAMS: &str = "let r = param(\"radius\", 3.0);\nlet n = param(\"seed_count\", 2);\nimage(4, 4, gray(r / 10.0))\n";
+const PARAMS: &str =
+    "let r = param(\"radius\", 3.0);\nlet n = param(\"seed_count\", 2);\nimage(4, 4, gray(r / 10.0))\n";
 
 #[test]
 fn a_set_name_no_param_reads_exits_2_before_the_run() {
@@ -220,7 +221,11 @@ fn set_names_are_found_in_imported_modules_too() {
 #[test]
 fn a_computed_param_name_is_checked_after_the_run_and_nothing_is_written() {
     let dir = tempdir();
-    write(dir.path(), "d.rhai", "let name = \"rad\" + \"ius\";\nlet r = param(name, 3.0);\nimage(4, 4, gray(r / 10.0))\n");
+    write(
+        dir.path(),
+        "d.rhai",
+        "let name = \"rad\" + \"ius\";\nlet r = param(name, 3.0);\nimage(4, 4, gray(r / 10.0))\n",
+    );
     let err = expect_code(&run_in(dir.path(), &["run", "d.rhai", "--set", "radus=1", "-o", "o.png"]), 2);
     assert!(err.contains("--set radus: the script has no param 'radus' (did you mean 'radius'?)"), "{err}");
     assert!(!dir.path().join("o.png").exists(), "no output after a refused --set");

@@ -504,8 +504,10 @@ fn watch_warns_about_a_set_name_the_script_does_not_read() {
     let w = KilnWatch::start(&kiln_bin(), dir.path(), &["a.rhai", "--port", "0", "--set", "levle=0.2"]);
     poll("the warning", LONG, || {
         let err = w.stderr();
-        err.contains("warning: --set levle: the script has no param 'levle' (did you mean 'level'?); its params are: level")
-            .then_some(())
+        err.contains(
+            "warning: --set levle: the script has no param 'levle' (did you mean 'level'?); its params are: level",
+        )
+        .then_some(())
     });
     assert!(w.stderr().contains("run 1 ok"), "watch goes on: {}", w.stderr());
 }
