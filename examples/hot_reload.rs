@@ -11,7 +11,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kiln::live::{Change, Report, Session, SessionConfig, WatchOptions, Watcher};
+use kiln::live::{Change, Report, Session, WatchOptions, Watcher};
+use kiln::script::RunConfig;
+use kiln::Limits;
 
 /// What the tool does with a finished run: upload the texture, or keep the old one.
 fn on_report(r: &Report) {
@@ -44,7 +46,9 @@ fn main() {
         std::fs::write(&script, "let tint = param(\"tint\", 0.25);\nimage(32, 32, rgb(tint, 0.4, 0.8))\n").unwrap();
     }
 
-    let session = Arc::new(Session::start(SessionConfig::new(&script)));
+    // The same config `kiln run` builds from its flags; a minute per run at most.
+    let config = RunConfig { timeout: Some(Duration::from_secs(60)), ..RunConfig::new(&script) };
+    let session = Arc::new(Session::start(config, Limits::default()));
     session.on_report(|r| on_report(r));
     let first = session.wait(1, Duration::from_secs(60)).expect("first run");
     let _watcher = Watcher::start(session.clone(), WatchOptions::default(), |end| eprintln!("watcher: {end}"))

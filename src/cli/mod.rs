@@ -5,9 +5,14 @@
 //! or a bad input file), 2 usage error.
 
 use std::ffi::OsString;
+use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+
+use crate::script::RunConfig;
+use crate::Limits;
 
 mod doc;
 mod run;
@@ -77,20 +82,69 @@ pub struct ScriptArgs {
     /// Largest image in pixels (default 268435456 = 16384²).
     #[arg(long)]
     pub max_pixels: Option<u64>,
+    /// Accept --set names the script has no param() for (build scripts that pass one set of
+    /// names to many scripts). Without it `run` refuses them and `watch` warns.
+    #[arg(long)]
+    pub allow_unused_set: bool,
 }
 
-/// What `run` and `watch` share before the first run: the out folder exists and the pixel
-/// ceiling is set. Errors are usage errors.
-pub(crate) fn prepare_run(out: Option<&std::path::Path>, max_pixels: Option<u64>) -> Result<crate::Limits, String> {
-    if let Some(dir) = out {
-        std::fs::create_dir_all(dir).map_err(|e| format!("--out {}: {e}", dir.display()))?;
+impl ScriptArgs {
+    /// The one validating step for the flags `run` and `watch` share (ripgrep's LowArgs →
+    /// HiArgs): `--set` pairs are well formed, the script exists, the out folder is created and
+    /// the pixel ceiling set. `timeout` and `fps` come validated from the subcommand, whose
+    /// flags for them differ. Errors are usage errors.
+    pub(crate) fn validate(
+        &self,
+        script: &Path,
+        timeout: Option<Duration>,
+        fps: f64,
+    ) -> Result<(RunConfig, Limits), String> {
+        let params = parse_sets(&self.set)?;
+        if !script.is_file() {
+            return Err(format!("{}: no such script file", script.display()));
+        }
+        if let Some(dir) = &self.out {
+            std::fs::create_dir_all(dir).map_err(|e| format!("--out {}: {e}", dir.display()))?;
+        }
+        let mut limits = Limits::default();
+        if let Some(p) = self.max_pixels {
+            limits.max_pixels = p;
+            crate::limits::set_max_pixels(p);
+        }
+        limits.deadline = timeout;
+        let config = RunConfig {
+            out_dir: self.out.clone(),
+            allow_read: self.allow_read.clone(),
+            seed: self.seed,
+            params,
+            fps,
+            timeout,
+            ..RunConfig::new(script)
+        };
+        Ok((config, limits))
     }
-    let mut limits = crate::Limits::default();
-    if let Some(p) = max_pixels {
-        limits.max_pixels = p;
-        crate::limits::set_max_pixels(p);
-    }
-    Ok(limits)
+}
+
+/// Validated `--set` pairs.
+fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>, String> {
+    sets.iter()
+        .map(|s| match s.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+            _ => Err(format!("--set expects NAME=VALUE, got '{s}'")),
+        })
+        .collect()
+}
+
+/// The message for a `--set` name no `param()` of the script reads, with a did-you-mean and the
+/// names it does read.
+pub(crate) fn unknown_set(name: &str, declared: &[String]) -> String {
+    let hint = crate::suggest::did_you_mean(name, declared);
+    let known = if declared.is_empty() {
+        "it reads no params".to_string()
+    } else {
+        format!("its params are: {}", declared.join(", "))
+    };
+    format!("--set {name}: the script has no param '{name}'{hint}; {known}")
 }
 
 /// Runs the command line and returns the process exit code.
@@ -109,5 +163,26 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Train(args) => train::run(args),
         #[cfg(feature = "watch")]
         Command::Watch(args) => watch::run(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_needs_a_name() {
+        assert!(parse_sets(&["=3".into()]).is_err());
+        assert_eq!(parse_sets(&["a=b=c".into()]).unwrap(), vec![("a".into(), "b=c".into())]);
+    }
+
+    #[test]
+    fn an_unknown_set_names_the_params() {
+        let declared = vec!["radius".to_string(), "seed_count".to_string()];
+        assert_eq!(
+            unknown_set("radus", &declared),
+            "--set radus: the script has no param 'radus' (did you mean 'radius'?); its params are: radius, seed_count"
+        );
+        assert_eq!(unknown_set("x", &[]), "--set x: the script has no param 'x'; it reads no params");
     }
 }

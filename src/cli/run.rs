@@ -9,7 +9,8 @@ use clap::Args;
 use crate::cli::{EXIT_SCRIPT, EXIT_USAGE};
 use crate::image::io::{self, SaveOptions};
 use crate::image::Image;
-use crate::script::{Host, RunConfig};
+use crate::script::{Host, Outcome, RunConfig};
+use crate::Limits;
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -41,24 +42,42 @@ pub struct RunArgs {
     pub fps: f64,
 }
 
-fn usage(msg: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {msg}");
-    ExitCode::from(EXIT_USAGE)
+/// Why `kiln run` stops early, and so its exit code.
+enum Fail {
+    /// A usage error (exit 2): the flags, or a `--set` the script has no param for.
+    Usage(String),
+    /// A script error (exit 1): compile, runtime, or writing the result.
+    Script(String),
 }
 
-fn script_error(msg: impl std::fmt::Display) -> ExitCode {
-    eprintln!("{msg}");
-    ExitCode::from(EXIT_SCRIPT)
+impl Fail {
+    fn script(e: impl std::fmt::Display) -> Fail {
+        Fail::Script(e.to_string())
+    }
+
+    fn exit(self) -> ExitCode {
+        match self {
+            Fail::Usage(msg) => {
+                eprintln!("error: {msg}");
+                ExitCode::from(EXIT_USAGE)
+            }
+            Fail::Script(msg) => {
+                eprintln!("{msg}");
+                ExitCode::from(EXIT_SCRIPT)
+            }
+        }
+    }
 }
 
-/// Validated `--set` pairs.
-pub(crate) fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>, String> {
-    sets.iter()
-        .map(|s| match s.split_once('=') {
-            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
-            _ => Err(format!("--set expects NAME=VALUE, got '{s}'")),
-        })
-        .collect()
+/// What a run collects across its frames.
+#[derive(Default)]
+struct Progress {
+    run_time: Duration,
+    encode_time: Duration,
+    /// Frames of a `.gif` animation, written at the end.
+    gif_frames: Vec<Image>,
+    /// The sizes of the last frame's result images.
+    sizes: Vec<(u32, u32)>,
 }
 
 /// The path for result image `index` of `count` at `frame`.
@@ -88,109 +107,136 @@ fn with_suffix(path: &Path, index: usize) -> PathBuf {
 }
 
 pub fn run(args: RunArgs) -> ExitCode {
-    let params = match parse_sets(&args.common.set) {
-        Ok(p) => p,
-        Err(e) => return usage(e),
-    };
-    if !args.script.is_file() {
-        return usage(format!("{}: no such script file", args.script.display()));
+    match validate(&args).and_then(|(config, limits)| execute(&args, config, limits)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(fail) => fail.exit(),
     }
+}
+
+/// Checks `kiln run`'s own flags, then the shared ones into the run's config: every usage error
+/// is found here, before the script is compiled.
+fn validate(args: &RunArgs) -> Result<(RunConfig, Limits), Fail> {
     if let Some(t) = args.timeout {
         if !(t.is_finite() && t > 0.0) {
-            return usage(format!("--timeout must be a positive number of seconds, got {t}"));
+            return Err(Fail::Usage(format!("--timeout must be a positive number of seconds, got {t}")));
         }
     }
     if !(args.fps.is_finite() && args.fps > 0.0) || args.frames == 0 {
-        return usage("--fps must be positive and --frames at least 1");
+        return Err(Fail::Usage("--fps must be positive and --frames at least 1".into()));
     }
+    if let Some(out) = &args.output {
+        io::Format::from_path(out).map_err(|e| Fail::Usage(e.to_string()))?;
+    }
+    let timeout = args.timeout.map(Duration::from_secs_f64);
+    let validated = args.common.validate(&args.script, timeout, args.fps).map_err(Fail::Usage)?;
     if let Some(n) = args.threads {
         if n == 0 || rayon::ThreadPoolBuilder::new().num_threads(n).build_global().is_err() {
-            return usage(format!("--threads {n}: cannot start that many worker threads"));
+            return Err(Fail::Usage(format!("--threads {n}: cannot start that many worker threads")));
         }
     }
-    let mut limits = match crate::cli::prepare_run(args.common.out.as_deref(), args.common.max_pixels) {
-        Ok(l) => l,
-        Err(e) => return usage(e),
-    };
-    limits.deadline = args.timeout.map(Duration::from_secs_f64);
+    Ok(validated)
+}
 
+/// Compiles the script, checks its `--set` names, runs every frame and writes the results.
+fn execute(args: &RunArgs, config: RunConfig, limits: Limits) -> Result<(), Fail> {
     let total = Instant::now();
-    let host = Host::new(limits.clone());
-    let compiled = match host.compile_file(&args.script) {
-        Ok(c) => c,
-        Err(e) => return script_error(e),
-    };
-    let gif = args.output.as_ref().is_some_and(|o| o.extension().is_some_and(|e| e.eq_ignore_ascii_case("gif")));
-    let mut gif_frames = Vec::new();
-    let (mut run_time, mut encode_time) = (Duration::ZERO, Duration::ZERO);
-    for frame in 0..args.frames {
-        let config = RunConfig {
-            script: args.script.clone(),
-            out_dir: args.common.out.clone(),
-            allow_read: args.common.allow_read.clone(),
-            seed: args.common.seed,
-            params: params.clone(),
-            frame: frame as i64,
-            fps: args.fps,
-            timeout: limits.deadline,
-            cancel: None,
-        };
-        let outcome = match host.run(&compiled, config) {
-            Ok(o) => o,
-            Err(e) => return script_error(e),
-        };
-        run_time += outcome.run_time;
-        let encode_start = Instant::now();
-        if let Some(dir) = &args.show_dir {
-            if let Err(e) = write_panels(dir, &outcome.shown, frame, args.frames) {
-                return script_error(e);
-            }
-        }
-        if let Some(out) = &args.output {
-            if outcome.images.is_empty() {
-                return script_error(format!(
-                    "{}: the script produced no image to write to {} (its last expression must be an Image or an array of Images)",
-                    args.script.display(),
-                    out.display()
-                ));
-            }
-            if gif && args.frames > 1 {
-                gif_frames.push(outcome.images[0].clone());
-            } else {
-                let count = outcome.images.len();
-                for (i, img) in outcome.images.iter().enumerate() {
-                    // One file per frame; a frame's extra result images get `-1`, `-2`... so
-                    // they do not overwrite the first.
-                    let path = if args.frames > 1 {
-                        with_suffix(&numbered(out, frame as usize, args.frames as usize), i)
-                    } else {
-                        numbered(out, i, count)
-                    };
-                    if let Err(e) = write_output(&path, img) {
-                        return script_error(e);
-                    }
-                }
-            }
-        }
-        encode_time += encode_start.elapsed();
+    let host = Host::new(limits);
+    let compiled = host.compile_file(&args.script).map_err(Fail::script)?;
+    // The names the script reads, if a scan can tell before it runs; else frame 0's run tells.
+    let known = host.param_names(&compiled, &args.script);
+    if let Some(names) = &known {
+        check_sets(args, &config, names)?;
     }
-    if let (Some(out), false) = (&args.output, gif_frames.is_empty()) {
-        let start = Instant::now();
-        if let Err(e) = io::save_gif_animation(&gif_frames, args.fps, out) {
-            return script_error(e);
+    let mut progress = Progress::default();
+    for frame in 0..args.frames {
+        let outcome = host.run(&compiled, RunConfig { frame: frame as i64, ..config.clone() }).map_err(Fail::script)?;
+        if known.is_none() && frame == 0 {
+            let names: Vec<String> = outcome.params.iter().map(|p| p.name.clone()).collect();
+            check_sets(args, &config, &names)?;
         }
-        encode_time += start.elapsed();
+        progress.run_time += outcome.run_time;
+        let encode_start = Instant::now();
+        write_frame(args, frame, &outcome, &mut progress)?;
+        progress.encode_time += encode_start.elapsed();
+    }
+    if let (Some(out), false) = (&args.output, progress.gif_frames.is_empty()) {
+        let start = Instant::now();
+        io::save_gif_animation(&progress.gif_frames, args.fps, out).map_err(Fail::script)?;
+        progress.encode_time += start.elapsed();
+    }
+    if args.output.is_none() && !progress.sizes.is_empty() {
+        eprintln!("{}", unsaved_note(&progress.sizes, args.frames));
     }
     if args.time {
         eprintln!(
             "compile {:.1} ms, run {:.1} ms, encode {:.1} ms, total {:.1} ms",
             compiled.compile_time.as_secs_f64() * 1e3,
-            run_time.as_secs_f64() * 1e3,
-            encode_time.as_secs_f64() * 1e3,
+            progress.run_time.as_secs_f64() * 1e3,
+            progress.encode_time.as_secs_f64() * 1e3,
             total.elapsed().as_secs_f64() * 1e3
         );
     }
-    ExitCode::SUCCESS
+    Ok(())
+}
+
+/// Refuses a `--set` name the script reads no param for (unless `--allow-unused-set`).
+fn check_sets(args: &RunArgs, config: &RunConfig, declared: &[String]) -> Result<(), Fail> {
+    if args.common.allow_unused_set {
+        return Ok(());
+    }
+    let mut declared = declared.to_vec();
+    declared.sort();
+    declared.dedup();
+    match config.unknown_params(&declared).first() {
+        Some(name) => Err(Fail::Usage(crate::cli::unknown_set(name, &declared))),
+        None => Ok(()),
+    }
+}
+
+/// Writes one frame's `show()` panels and result images (or keeps a GIF frame for the end).
+fn write_frame(args: &RunArgs, frame: u32, outcome: &Outcome, progress: &mut Progress) -> Result<(), Fail> {
+    progress.sizes = outcome.images.iter().map(Image::dimensions).collect();
+    if let Some(dir) = &args.show_dir {
+        write_panels(dir, &outcome.shown, frame, args.frames).map_err(Fail::script)?;
+    }
+    let Some(out) = &args.output else { return Ok(()) };
+    if outcome.images.is_empty() {
+        return Err(Fail::Script(format!(
+            "{}: the script produced no image to write to {} (its last expression must be an Image or an array of Images)",
+            args.script.display(),
+            out.display()
+        )));
+    }
+    let gif = out.extension().is_some_and(|e| e.eq_ignore_ascii_case("gif"));
+    if gif && args.frames > 1 {
+        progress.gif_frames.push(outcome.images[0].clone());
+        return Ok(());
+    }
+    let count = outcome.images.len();
+    for (i, img) in outcome.images.iter().enumerate() {
+        // One file per frame; a frame's extra result images get `-1`, `-2`... so they do not
+        // overwrite the first.
+        let path = if args.frames > 1 {
+            with_suffix(&numbered(out, frame as usize, args.frames as usize), i)
+        } else {
+            numbered(out, i, count)
+        };
+        write_output(&path, img).map_err(Fail::script)?;
+    }
+    Ok(())
+}
+
+/// The line that tells how to save a result the run did not write:
+/// `note: the result (1 image, 256×256) was not saved; add -o out.png`.
+fn unsaved_note(sizes: &[(u32, u32)], frames: u32) -> String {
+    let (w, h) = sizes[0];
+    let what = match sizes.len() {
+        1 => format!("1 image, {w}×{h}"),
+        n => format!("{n} images, the first {w}×{h}"),
+    };
+    let (what, example) =
+        if frames > 1 { (format!("{frames} frames of {what}"), "out_####.png") } else { (what, "out.png") };
+    format!("note: the result ({what}) was not saved; add -o {example}")
 }
 
 fn write_output(path: &Path, img: &Image) -> crate::error::Result<()> {
@@ -228,8 +274,11 @@ mod tests {
     }
 
     #[test]
-    fn set_needs_a_name() {
-        assert!(parse_sets(&["=3".into()]).is_err());
-        assert_eq!(parse_sets(&["a=b=c".into()]).unwrap(), vec![("a".into(), "b=c".into())]);
+    fn the_unsaved_note_tells_how_to_save() {
+        assert_eq!(unsaved_note(&[(256, 256)], 1), "note: the result (1 image, 256×256) was not saved; add -o out.png");
+        assert_eq!(
+            unsaved_note(&[(4, 4), (2, 2)], 3),
+            "note: the result (3 frames of 2 images, the first 4×4) was not saved; add -o out_####.png"
+        );
     }
 }

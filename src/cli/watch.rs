@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::cli::run::parse_sets;
 use crate::cli::{EXIT_SCRIPT, EXIT_USAGE};
-use crate::live::{preview, PreviewOptions, Session, SessionConfig, WatchEnd, WatchOptions, Watcher};
+use crate::live::{preview, PreviewOptions, Session, WatchEnd, WatchOptions, Watcher};
+use crate::script::RunConfig;
+use crate::Limits;
 
 #[derive(Args, Debug)]
 pub struct WatchArgs {
@@ -63,31 +64,10 @@ fn open_browser(url: &str) {
 }
 
 pub fn run(args: WatchArgs) -> ExitCode {
-    let params = match parse_sets(&args.common.set) {
-        Ok(p) => p,
+    let (config, limits) = match validate(&args) {
+        Ok(v) => v,
         Err(e) => return usage(e),
     };
-    if !args.script.is_file() {
-        return usage(format!("{}: no such script file", args.script.display()));
-    }
-    if !(args.timeout.is_finite() && args.timeout >= 0.0) {
-        return usage(format!("--timeout must be a number of seconds (0 for none), got {}", args.timeout));
-    }
-    if !(args.grace.is_finite() && args.grace >= 0.0) {
-        return usage(format!("--grace must be a number of seconds, got {}", args.grace));
-    }
-    if let Some(fps) = args.animate {
-        if !(fps.is_finite() && fps > 0.0 && fps <= 240.0) {
-            return usage(format!("--animate expects frames per second in (0, 240], got {fps}"));
-        }
-    }
-    let mut limits = match crate::cli::prepare_run(args.common.out.as_deref(), args.common.max_pixels) {
-        Ok(l) => l,
-        Err(e) => return usage(e),
-    };
-    let timeout = (args.timeout > 0.0).then(|| Duration::from_secs_f64(args.timeout));
-    limits.deadline = timeout;
-
     let (listener, busy) = match preview::bind(args.port, 20) {
         Ok(l) => l,
         Err(e) => return usage(format!("cannot listen on 127.0.0.1:{} or the next ports: {e}", args.port)),
@@ -95,28 +75,8 @@ pub fn run(args: WatchArgs) -> ExitCode {
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(args.port);
     let url = format!("http://127.0.0.1:{port}/");
 
-    let config = SessionConfig {
-        script: args.script.clone(),
-        out_dir: args.common.out.clone(),
-        allow_read: args.common.allow_read.clone(),
-        seed: args.common.seed,
-        params,
-        fps: args.animate.unwrap_or(30.0),
-        timeout,
-        limits,
-    };
-    let session = Arc::new(Session::start(config));
-    session.on_report(|r| match &r.error {
-        None => eprintln!(
-            "kiln watch: run {} ok ({}): compile {:.1} ms, run {:.1} ms",
-            r.run,
-            r.trigger.as_str(),
-            r.compile_time.as_secs_f64() * 1e3,
-            r.run_time.as_secs_f64() * 1e3
-        ),
-        Some(e) => eprintln!("kiln watch: run {} failed; the last good result stays on the page\n{e}", r.run),
-    });
-
+    let session = Arc::new(Session::start(config, limits));
+    print_reports(&session, args.common.allow_unused_set);
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return usage(format!("cannot start the preview server: {e}")),
@@ -141,7 +101,6 @@ pub fn run(args: WatchArgs) -> ExitCode {
     }
     println!("kiln watch: {} at {url} (Ctrl-C to stop)", args.script.display());
     let _ = std::io::stdout().flush();
-
     if !args.no_open {
         open_browser(&url);
     }
@@ -158,6 +117,59 @@ pub fn run(args: WatchArgs) -> ExitCode {
     runtime.shutdown_background();
     drop(watcher);
     let end = ended.lock().unwrap_or_else(|e| e.into_inner()).take();
+    exit(served, end)
+}
+
+/// Checks `kiln watch`'s own flags, then the shared ones into the session's config.
+fn validate(args: &WatchArgs) -> Result<(RunConfig, Limits), String> {
+    if !(args.timeout.is_finite() && args.timeout >= 0.0) {
+        return Err(format!("--timeout must be a number of seconds (0 for none), got {}", args.timeout));
+    }
+    if !(args.grace.is_finite() && args.grace >= 0.0) {
+        return Err(format!("--grace must be a number of seconds, got {}", args.grace));
+    }
+    if let Some(fps) = args.animate {
+        if !(fps.is_finite() && fps > 0.0 && fps <= 240.0) {
+            return Err(format!("--animate expects frames per second in (0, 240], got {fps}"));
+        }
+    }
+    let timeout = (args.timeout > 0.0).then(|| Duration::from_secs_f64(args.timeout));
+    args.common.validate(&args.script, timeout, args.animate.unwrap_or(30.0))
+}
+
+/// Prints a line per finished run, and a warning for each `--set` name the runs read no param
+/// for (once per set of such names: a save that adds the param silences it).
+fn print_reports(session: &Session, allow_unused_set: bool) {
+    let config = session.config().clone();
+    let warned: Mutex<Vec<String>> = Mutex::default();
+    session.on_report(move |r| {
+        match &r.error {
+            None => eprintln!(
+                "kiln watch: run {} ok ({}): compile {:.1} ms, run {:.1} ms",
+                r.run,
+                r.trigger.as_str(),
+                r.compile_time.as_secs_f64() * 1e3,
+                r.run_time.as_secs_f64() * 1e3
+            ),
+            Some(e) => eprintln!("kiln watch: run {} failed; the last good result stays on the page\n{e}", r.run),
+        }
+        if allow_unused_set || !r.ok() {
+            return;
+        }
+        let declared: Vec<String> = r.params.iter().map(|p| p.name.clone()).collect();
+        let unknown = config.unknown_params(&declared);
+        let mut warned = warned.lock().unwrap_or_else(|e| e.into_inner());
+        if *warned != unknown {
+            for name in &unknown {
+                eprintln!("kiln watch: warning: {}", crate::cli::unknown_set(name, &declared));
+            }
+            *warned = unknown;
+        }
+    });
+}
+
+/// The exit code once the preview server has stopped.
+fn exit(served: std::io::Result<()>, end: Option<WatchEnd>) -> ExitCode {
     match (served, end) {
         (Err(e), _) => {
             eprintln!("kiln watch: the preview server failed: {e}");

@@ -36,44 +36,7 @@ use crate::image::Image;
 use crate::limits::Limits;
 use crate::script::context::normalize;
 use crate::script::diagnostic::{ErrorKind, ScriptError};
-use crate::script::{Host, ParamSpec, RunConfig};
-
-/// What a session runs and how.
-#[derive(Debug, Clone)]
-pub struct SessionConfig {
-    /// The script file.
-    pub script: PathBuf,
-    /// Where `save()` writes (default: the current folder).
-    pub out_dir: Option<PathBuf>,
-    /// Extra folders the script may read.
-    pub allow_read: Vec<PathBuf>,
-    /// The run's seed.
-    pub seed: i64,
-    /// `--set name=value` pairs given at start; controls moved later override them.
-    pub params: Vec<(String, String)>,
-    /// Frames per second for `time()`.
-    pub fps: f64,
-    /// Wall-clock limit per run (an infinite loop stops here even without a new save).
-    pub timeout: Option<Duration>,
-    /// Engine limits.
-    pub limits: Limits,
-}
-
-impl SessionConfig {
-    /// A config for `script` with defaults: seed 0, 30 fps, a 60 s timeout.
-    pub fn new(script: impl Into<PathBuf>) -> SessionConfig {
-        SessionConfig {
-            script: script.into(),
-            out_dir: None,
-            allow_read: Vec::new(),
-            seed: 0,
-            params: Vec::new(),
-            fps: 30.0,
-            timeout: Some(Duration::from_secs(60)),
-            limits: Limits::default(),
-        }
-    }
-}
+use crate::script::{Host, Outcome, ParamSpec, RunConfig};
 
 /// Something that should lead to a new run.
 #[derive(Debug, Clone, PartialEq)]
@@ -206,7 +169,9 @@ struct State {
 }
 
 struct Inner {
-    config: SessionConfig,
+    /// What every run starts from; each run sets its frame, cancel flag and control overrides.
+    config: RunConfig,
+    limits: Limits,
     /// The script, normalised (what watchers compare event paths with).
     script: PathBuf,
     state: Mutex<State>,
@@ -218,10 +183,13 @@ struct Inner {
 /// worker thread, then again for every [`Change`] fed to it.
 ///
 /// ```no_run
-/// use kiln::live::{Change, Session, SessionConfig};
+/// use kiln::live::{Change, Session};
+/// use kiln::script::RunConfig;
+/// use kiln::Limits;
 /// use std::time::Duration;
 ///
-/// let session = Session::start(SessionConfig::new("scripts/noise.rhai"));
+/// let config = RunConfig { timeout: Some(Duration::from_secs(60)), ..RunConfig::new("scripts/noise.rhai") };
+/// let session = Session::start(config, Limits::default());
 /// let first = session.wait(1, Duration::from_secs(30)).expect("first run");
 /// let ticket = session.change(Change::Param { name: "scale".into(), value: "8".into() });
 /// let report = session.wait(ticket, Duration::from_secs(30)).expect("re-run");
@@ -241,8 +209,11 @@ fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
 }
 
 impl Session {
-    /// Starts the worker and requests the first run.
-    pub fn start(config: SessionConfig) -> Session {
+    /// Starts the worker and requests the first run. `config.timeout` is the wall-clock limit
+    /// per run (an infinite loop stops there even without a new save); its `frame` and `cancel`
+    /// are the session's to set, and its `params` are the `--set` values that control moves
+    /// override.
+    pub fn start(config: RunConfig, limits: Limits) -> Session {
         let script = normalize(&config.script);
         let inner = Arc::new(Inner {
             state: Mutex::new(State {
@@ -263,6 +234,7 @@ impl Session {
             }),
             script,
             config,
+            limits,
             wake: Condvar::new(),
             listeners: Mutex::new(Vec::new()),
         });
@@ -276,9 +248,14 @@ impl Session {
         Session { inner, worker }
     }
 
-    /// The session's config.
-    pub fn config(&self) -> &SessionConfig {
+    /// The config every run starts from.
+    pub fn config(&self) -> &RunConfig {
         &self.inner.config
+    }
+
+    /// The engine limits of the session's host.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
     }
 
     /// The script, as an absolute normalised path.
@@ -432,137 +409,162 @@ fn fingerprint(script: &Path, watched: &[PathBuf]) -> (std::io::Result<Vec<u8>>,
     (bytes, Fingerprint(h.finish()))
 }
 
+/// One run the worker took from the state: the newest request and what it reads.
+struct Job {
+    /// The newest request id it serves, and why it runs.
+    request: u64,
+    trigger: Trigger,
+    requested_at: Instant,
+    config: RunConfig,
+    /// The script's bytes and the fingerprint they were read with.
+    bytes: std::io::Result<Vec<u8>>,
+    fp: Fingerprint,
+    /// The files watched when it started (kept when it fails).
+    watched: Vec<PathBuf>,
+}
+
 fn worker(inner: Arc<Inner>) {
-    let config = &inner.config;
-    let host = Host::new(config.limits.clone());
+    let host = Host::new(inner.limits.clone());
     // The point of one long-lived host: a re-run does not decode the photos it loads again.
     host.keep_decoded_images(true);
-    let name = config.script.display().to_string();
-    loop {
-        // Take the newest request.
-        let (request, trigger, requested_at, params, frame, cancel, bytes, fp, watched) = {
-            let mut st = lock(&inner.state);
-            while st.requested == st.served && !st.shutdown {
-                st = inner.wake.wait(st).unwrap_or_else(|e| e.into_inner());
-            }
-            if st.shutdown {
-                return;
-            }
-            let watched = st.watched.clone();
-            // Reading the script under the lock keeps "what this run read" and "what a change
-            // compares with" consistent; it is one small file.
-            let (bytes, fp) = fingerprint(&inner.script, &watched);
-            if !st.force && st.last_done.as_ref() == Some(&fp) {
-                st.served = st.requested;
-                st.first_request_at = None;
-                drop(st);
-                inner.wake.notify_all();
-                continue;
-            }
-            st.force = false;
-            let cancel = Arc::new(AtomicBool::new(false));
-            st.running = Some((cancel.clone(), fp.clone()));
-            let mut params = config.params.clone();
-            params.extend(st.overrides.iter().cloned());
-            let requested_at = st.first_request_at.take().unwrap_or_else(Instant::now);
-            (st.requested, st.trigger, requested_at, params, st.frame, cancel, bytes, fp, watched)
-        };
-
-        let run_config = RunConfig {
-            script: config.script.clone(),
-            out_dir: config.out_dir.clone(),
-            allow_read: config.allow_read.clone(),
-            seed: config.seed,
-            params,
-            frame,
-            fps: config.fps,
-            timeout: config.timeout,
-            cancel: Some(cancel.clone()),
-        };
+    let name = inner.config.script.display().to_string();
+    while let Some(mut job) = next_job(&inner) {
+        let bytes = std::mem::replace(&mut job.bytes, Ok(Vec::new()));
         let (result, compile_time) = match compile(&host, &name, bytes) {
-            Ok(c) => (host.run(&c, run_config), c.compile_time),
+            Ok(c) => (host.run(&c, job.config.clone()), c.compile_time),
             Err(e) => (Err(e), Duration::ZERO),
         };
+        publish(&inner, job, result, compile_time);
+    }
+}
 
-        // Listeners before state, in this order everywhere: a listener added while this report is
-        // published sees it exactly once (see `on_report`).
-        let listeners = inner.listeners.lock().unwrap_or_else(|e| e.into_inner());
-        let mut st = lock(&inner.state);
-        st.running = None;
-        let cancelled = matches!(&result, Err(e) if e.kind == ErrorKind::Cancelled);
-        if cancelled || st.shutdown {
-            // A newer request is waiting (or we are stopping): this run's result is stale.
-            if st.first_request_at.is_none() {
-                st.first_request_at = Some(requested_at);
-            }
-            st.force = st.force || trigger != Trigger::Files;
+/// Waits for a request and takes the newest one; `None` once the session stops. A request whose
+/// fingerprint equals the last finished run's is served without running.
+fn next_job(inner: &Inner) -> Option<Job> {
+    let mut st = lock(&inner.state);
+    loop {
+        while st.requested == st.served && !st.shutdown {
+            st = inner.wake.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+        if st.shutdown {
+            return None;
+        }
+        let watched = st.watched.clone();
+        // Reading the script under the lock keeps "what this run read" and "what a change
+        // compares with" consistent; it is one small file.
+        let (bytes, fp) = fingerprint(&inner.script, &watched);
+        if !st.force && st.last_done.as_ref() == Some(&fp) {
+            st.served = st.requested;
+            st.first_request_at = None;
+            inner.wake.notify_all();
             continue;
         }
-        st.runs += 1;
-        st.last_done = Some(fp);
-        let (error, compile_time, run_time) = match result {
-            Ok(outcome) => {
-                // Watch what the run read, minus what it wrote (a script that loads and saves
-                // the same file must not trigger itself).
-                let mut w = vec![inner.script.clone()];
-                for p in outcome.inputs.iter().map(|p| normalize(p)) {
-                    if !w.contains(&p) && !outcome.outputs.iter().any(|o| normalize(o) == p) {
-                        w.push(p);
-                    }
-                }
-                st.watched = w;
-                st.good = Some(Arc::new(Good {
-                    run: st.runs,
-                    images: outcome.images,
-                    shown: outcome.shown,
-                    params: outcome.params,
-                    compile_time: outcome.compile_time,
-                    run_time: outcome.run_time,
-                    frame,
-                }));
-                (None, outcome.compile_time, outcome.run_time)
-            }
-            Err(e) => {
-                // Keep watching what the last good run read, plus any file the error points
-                // into (a module that a new import brought in and that fails to parse).
-                let mut w = if watched.is_empty() { vec![inner.script.clone()] } else { watched };
-                let sources = e.location.iter().chain(e.frames.iter().filter_map(|f| f.location.as_ref()));
-                for loc in sources {
-                    let p = Path::new(&loc.source);
-                    if !loc.source.starts_with("std/") && p.is_file() {
-                        let p = normalize(p);
-                        if !w.contains(&p) {
-                            w.push(p);
-                        }
-                    }
-                }
-                st.watched = w;
-                (Some(e), compile_time, Duration::ZERO)
-            }
-        };
-        let report = Arc::new(Report {
-            run: st.runs,
-            request,
-            trigger,
-            error,
-            params: st.good.as_ref().map(|g| g.params.clone()).unwrap_or_default(),
-            good: st.good.clone(),
-            overrides: st.overrides.clone(),
-            watched: st.watched.clone(),
-            compile_time,
-            run_time,
-            frame,
-            requested_at,
-            finished_at: Instant::now(),
-        });
-        st.latest = Some(report.clone());
-        st.served = request;
-        drop(st);
-        inner.wake.notify_all();
-        for f in listeners.iter() {
-            f(&report);
+        st.force = false;
+        let cancel = Arc::new(AtomicBool::new(false));
+        st.running = Some((cancel.clone(), fp.clone()));
+        let mut config = inner.config.clone();
+        config.params.extend(st.overrides.iter().cloned());
+        config.frame = st.frame;
+        config.cancel = Some(cancel);
+        let requested_at = st.first_request_at.take().unwrap_or_else(Instant::now);
+        return Some(Job { request: st.requested, trigger: st.trigger, requested_at, config, bytes, fp, watched });
+    }
+}
+
+/// Records a finished run and tells the listeners, unless it was cancelled: a cancelled run is
+/// stale (a newer request waits), so it is neither counted nor reported.
+fn publish(inner: &Inner, job: Job, result: Result<Outcome, ScriptError>, compile_time: Duration) {
+    // Listeners before state, in this order everywhere: a listener added while this report is
+    // published sees it exactly once (see `on_report`).
+    let listeners = inner.listeners.lock().unwrap_or_else(|e| e.into_inner());
+    let mut st = lock(&inner.state);
+    st.running = None;
+    // A run stopped by its cancel flag may fail with another kind of error than `Cancelled` (a
+    // built-in that noticed the flag and gave up its own way); the flag decides.
+    let flagged = job.config.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed));
+    let cancelled = matches!(&result, Err(e) if e.kind == ErrorKind::Cancelled || flagged);
+    if cancelled || st.shutdown {
+        // A newer request is waiting (or we are stopping): this run's result is stale.
+        if st.first_request_at.is_none() {
+            st.first_request_at = Some(job.requested_at);
+        }
+        st.force = st.force || job.trigger != Trigger::Files;
+        return;
+    }
+    st.runs += 1;
+    st.last_done = Some(job.fp);
+    let frame = job.config.frame;
+    let (error, compile_time, run_time) = match result {
+        Ok(outcome) => {
+            st.watched = watched_after_success(&inner.script, &outcome);
+            let times = (outcome.compile_time, outcome.run_time);
+            st.good = Some(Arc::new(Good {
+                run: st.runs,
+                images: outcome.images,
+                shown: outcome.shown,
+                params: outcome.params,
+                compile_time: times.0,
+                run_time: times.1,
+                frame,
+            }));
+            (None, times.0, times.1)
+        }
+        Err(e) => {
+            st.watched = watched_after_error(&inner.script, job.watched, &e);
+            (Some(e), compile_time, Duration::ZERO)
+        }
+    };
+    let report = Arc::new(Report {
+        run: st.runs,
+        request: job.request,
+        trigger: job.trigger,
+        error,
+        params: st.good.as_ref().map(|g| g.params.clone()).unwrap_or_default(),
+        good: st.good.clone(),
+        overrides: st.overrides.clone(),
+        watched: st.watched.clone(),
+        compile_time,
+        run_time,
+        frame,
+        requested_at: job.requested_at,
+        finished_at: Instant::now(),
+    });
+    st.latest = Some(report.clone());
+    st.served = job.request;
+    drop(st);
+    inner.wake.notify_all();
+    for f in listeners.iter() {
+        f(&report);
+    }
+}
+
+/// What to watch after a good run: the script and what it read, minus what it wrote (a script
+/// that loads and saves the same file must not trigger itself).
+fn watched_after_success(script: &Path, outcome: &Outcome) -> Vec<PathBuf> {
+    let mut w = vec![script.to_path_buf()];
+    for p in outcome.inputs.iter().map(|p| normalize(p)) {
+        if !w.contains(&p) && !outcome.outputs.iter().any(|o| normalize(o) == p) {
+            w.push(p);
         }
     }
+    w
+}
+
+/// What to watch after a failed run: what the last good run read, plus any file the error points
+/// into (a module that a new import brought in and that fails to parse).
+fn watched_after_error(script: &Path, before: Vec<PathBuf>, e: &ScriptError) -> Vec<PathBuf> {
+    let mut w = if before.is_empty() { vec![script.to_path_buf()] } else { before };
+    let sources = e.location.iter().chain(e.frames.iter().filter_map(|f| f.location.as_ref()));
+    for loc in sources {
+        let p = Path::new(&loc.source);
+        if !loc.source.starts_with("std/") && p.is_file() {
+            let p = normalize(p);
+            if !w.contains(&p) {
+                w.push(p);
+            }
+        }
+    }
+    w
 }
 
 /// Compiles the bytes the fingerprint read, with `Host::compile_file`'s messages.

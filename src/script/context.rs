@@ -1,8 +1,10 @@
 //! The state of one script run, reachable from every binding.
 //!
-//! Owns: [`RunConfig`] (what the caller asks for: paths, seed, params, frame), [`RunState`] (what
-//! a run collects: shown panels, files it read, params it declared), the [`PathPolicy`] of
-//! DESIGN.md §5, and the caches that outlive a run (decoded images keyed by path and mtime).
+//! Owns: [`RunConfig`] (what the caller asks for: paths, seed, params, frame; the one config that
+//! `kiln run`, `kiln watch` and an embedder's `live::Session` all build), [`RunState`] (what a
+//! run collects: shown panels, files it read, params it declared), the `param()` rules
+//! ([`ParamKind::parse`], [`ParamRange`], [`resolve_param`]), the [`PathPolicy`] of DESIGN.md §5,
+//! and the caches that outlive a run (decoded images keyed by path and mtime).
 //!
 //! The engine is built once, so per-run state cannot be captured by the registered functions.
 //! Instead the engine's default tag holds one [`RunSlot`] for the host's lifetime; each run
@@ -17,10 +19,12 @@ use std::time::{Instant, SystemTime};
 use rhai::{Dynamic, NativeCallContext};
 
 use crate::error::{Error, Result};
-use crate::image::Image;
+use crate::image::{Color, Image};
 use crate::script::convert::{fail, RhaiResult};
 
-/// What the caller of a run decides.
+/// What the caller of a run decides. The command line validates its flags into one of these
+/// (`cli::ScriptArgs::validate`); a live session takes one and sets `frame`, `cancel` and the
+/// control overrides per run.
 #[derive(Debug, Clone, Default)]
 pub struct RunConfig {
     /// The script file (its folder is where `load` and `import` resolve).
@@ -43,14 +47,165 @@ pub struct RunConfig {
     pub cancel: Option<Arc<AtomicBool>>,
 }
 
-/// The kind of control a `param()` declares, for the preview page.
-#[derive(Debug, Clone, PartialEq)]
+impl RunConfig {
+    /// A config for `script` with the command line's defaults: seed 0, frame 0, 30 fps, no
+    /// timeout, no params.
+    pub fn new(script: impl Into<PathBuf>) -> RunConfig {
+        RunConfig { script: script.into(), fps: 30.0, ..RunConfig::default() }
+    }
+
+    /// The `--set` names that are not in `declared` (the params the script reads), in the order
+    /// given, each once.
+    pub fn unknown_params(&self, declared: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (name, _) in &self.params {
+            if !declared.contains(name) && !out.contains(name) {
+                out.push(name.clone());
+            }
+        }
+        out
+    }
+}
+
+/// The kind of control a `param()` declares, for the preview page, and how its `--set` text is
+/// read.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ParamKind {
     Int,
     Float,
     Bool,
     Color,
     Text,
+}
+
+/// A param's value, typed like its default.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamValue {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Color(Color),
+    Text(String),
+}
+
+impl ParamKind {
+    /// Reads `--set name=text` (or a preview control's value) as a value of this kind.
+    pub fn parse(self, name: &str, text: &str) -> Result<ParamValue> {
+        let bad = |what: &str| Error::param("param", format!("'{name}' expects {what}, --set gave '{text}'"));
+        Ok(match self {
+            ParamKind::Int => ParamValue::Int(text.trim().parse().map_err(|_| bad("a whole number"))?),
+            ParamKind::Float => {
+                let x: f64 = text.trim().parse().map_err(|_| bad("a number"))?;
+                ParamValue::Float(Some(x).filter(|x| x.is_finite()).ok_or_else(|| bad("a number"))?)
+            }
+            ParamKind::Bool => ParamValue::Bool(match text.trim() {
+                "true" | "1" | "yes" | "on" => true,
+                "false" | "0" | "no" | "off" => false,
+                _ => return Err(bad("true or false")),
+            }),
+            ParamKind::Color => {
+                ParamValue::Color(Color::parse(text).map_err(|e| Error::param("param", format!("'{name}': {e}")))?)
+            }
+            ParamKind::Text => ParamValue::Text(text.to_string()),
+        })
+    }
+}
+
+impl ParamValue {
+    /// How `--set` text for a param with this default is read.
+    pub fn kind(&self) -> ParamKind {
+        match self {
+            ParamValue::Int(_) => ParamKind::Int,
+            ParamValue::Float(_) => ParamKind::Float,
+            ParamValue::Bool(_) => ParamKind::Bool,
+            ParamValue::Color(_) => ParamKind::Color,
+            ParamValue::Text(_) => ParamKind::Text,
+        }
+    }
+
+    /// The control the preview shows: a string default that is a hex colour gets a colour
+    /// picker (its value stays a string).
+    pub fn control(&self) -> ParamKind {
+        match self {
+            ParamValue::Text(s) if s.starts_with('#') && Color::parse(s).is_ok() => ParamKind::Color,
+            other => other.kind(),
+        }
+    }
+
+    /// The value as a number, for the range check.
+    pub fn as_number(&self) -> Option<f64> {
+        match self {
+            ParamValue::Int(i) => Some(*i as f64),
+            ParamValue::Float(x) => Some(*x),
+            _ => None,
+        }
+    }
+
+    /// The value in the form `--set` takes.
+    pub fn to_text(&self) -> String {
+        match self {
+            ParamValue::Int(i) => i.to_string(),
+            ParamValue::Float(x) => x.to_string(),
+            ParamValue::Bool(b) => b.to_string(),
+            ParamValue::Color(c) => c.to_hex(),
+            ParamValue::Text(s) => s.clone(),
+        }
+    }
+}
+
+crate::option_set! {
+    /// The range of `param(name, default, #{ min, max, step })`, for the preview's slider; a
+    /// value outside it is an error.
+    pub struct ParamRange for "param" {
+        /// Smallest allowed value.
+        min: Option<f64> = None;
+        /// Largest allowed value.
+        max: Option<f64> = None;
+        /// The slider's step.
+        step: Option<f64> = None;
+    }
+}
+
+impl ParamRange {
+    /// Checks a numeric value against the range: `'radius' = 60 is outside its range 1 to 50`.
+    pub fn check(&self, name: &str, value: &ParamValue) -> Result<()> {
+        let Some(x) = value.as_number() else { return Ok(()) };
+        let show = crate::options::show_number;
+        let message = match (self.min, self.max) {
+            (Some(lo), Some(hi)) if x < lo || x > hi => {
+                format!("'{name}' = {} is outside its range {} to {}", show(x), show(lo), show(hi))
+            }
+            (Some(lo), None) if x < lo => format!("'{name}' = {} is below its minimum {}", show(x), show(lo)),
+            (None, Some(hi)) if x > hi => format!("'{name}' = {} is above its maximum {}", show(x), show(hi)),
+            _ => return Ok(()),
+        };
+        Err(Error::param("param", message))
+    }
+}
+
+/// The value a `param()` call yields: the `given` text (`--set` or a preview control) read like
+/// `default`, else `default`; checked against `range`. Returns the value and its [`ParamSpec`].
+pub fn resolve_param(
+    name: &str,
+    default: &ParamValue,
+    given: Option<&str>,
+    range: &ParamRange,
+) -> Result<(ParamValue, ParamSpec)> {
+    let value = match given {
+        Some(text) => default.kind().parse(name, text)?,
+        None => default.clone(),
+    };
+    range.check(name, &value)?;
+    let spec = ParamSpec {
+        name: name.to_string(),
+        kind: default.control(),
+        default: default.to_text(),
+        value: value.to_text(),
+        min: range.min,
+        max: range.max,
+        step: range.step,
+    };
+    Ok((value, spec))
 }
 
 /// A parameter a script declared with `param(name, default, #{ min, max, step })`.
@@ -291,5 +446,52 @@ pub fn seed_or_run(ctx: &NativeCallContext, seed: Option<u64>) -> RhaiResult<u64
     match seed {
         Some(s) => Ok(s),
         None => run_seed(ctx),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_text_is_read_like_the_default() {
+        assert_eq!(ParamKind::Int.parse("n", " 7 ").unwrap(), ParamValue::Int(7));
+        assert_eq!(ParamKind::Float.parse("f", "2").unwrap(), ParamValue::Float(2.0));
+        assert_eq!(ParamKind::Bool.parse("b", "on").unwrap(), ParamValue::Bool(true));
+        assert_eq!(ParamKind::Text.parse("t", "a b").unwrap(), ParamValue::Text("a b".into()));
+        assert!(matches!(ParamKind::Color.parse("c", "red").unwrap(), ParamValue::Color(_)));
+        let e = ParamKind::Int.parse("n", "7.5").unwrap_err().to_string();
+        assert_eq!(e, "param: 'n' expects a whole number, --set gave '7.5'");
+        assert!(ParamKind::Float.parse("f", "NaN").is_err());
+        assert!(ParamKind::Bool.parse("b", "maybe").unwrap_err().to_string().contains("true or false"));
+    }
+
+    #[test]
+    fn the_range_error_is_words() {
+        let range = ParamRange { min: Some(1.0), max: Some(50.0), step: None };
+        let e = resolve_param("radius", &ParamValue::Float(3.0), Some("60"), &range).unwrap_err();
+        assert_eq!(e.to_string(), "param: 'radius' = 60 is outside its range 1 to 50");
+        let below = ParamRange { min: Some(0.5), ..ParamRange::default() };
+        let e = resolve_param("k", &ParamValue::Int(1), Some("0"), &below).unwrap_err();
+        assert_eq!(e.to_string(), "param: 'k' = 0 is below its minimum 0.5");
+        let (v, spec) = resolve_param("radius", &ParamValue::Float(3.0), Some("12.5"), &range).unwrap();
+        assert_eq!(v, ParamValue::Float(12.5));
+        assert_eq!((spec.default.as_str(), spec.value.as_str(), spec.max), ("3", "12.5", Some(50.0)));
+    }
+
+    #[test]
+    fn a_hex_string_default_gets_a_colour_control_and_stays_a_string() {
+        let (v, spec) =
+            resolve_param("tint", &ParamValue::Text("#ff0000".into()), Some("#00ff00"), &ParamRange::default())
+                .unwrap();
+        assert_eq!(v, ParamValue::Text("#00ff00".into()));
+        assert_eq!(spec.kind, ParamKind::Color);
+    }
+
+    #[test]
+    fn unknown_params_are_listed_once_in_order() {
+        let mut c = RunConfig::new("s.rhai");
+        c.params = vec![("b".into(), "1".into()), ("a".into(), "2".into()), ("b".into(), "3".into())];
+        assert_eq!(c.unknown_params(&["a".to_string()]), vec!["b".to_string()]);
     }
 }

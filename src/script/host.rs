@@ -156,6 +156,12 @@ impl Host {
         Ok(Compiled { ast, source_name: source_name.to_string(), text: text.into(), compile_time: start.elapsed() })
     }
 
+    /// The params the compiled script at `script` reads, found without running it (see
+    /// `script::scan`); `None` when that cannot be told before the run (a computed name).
+    pub fn param_names(&self, compiled: &Compiled, script: &Path) -> Option<Vec<String>> {
+        crate::script::scan::param_names(&self.engine, &compiled.ast, script)
+    }
+
     /// Reads and compiles a script file.
     pub fn compile_file(&self, path: &Path) -> Result<Compiled, ScriptError> {
         let name = path.display().to_string();

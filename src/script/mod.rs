@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod doc;
 pub mod host;
 pub mod resolver;
+pub mod scan;
 pub mod shadowing;
 
 pub use context::{ParamKind, ParamSpec, RunConfig};

@@ -184,3 +184,85 @@ fn written_files_are_world_readable() {
     let mode = std::fs::metadata(dir.path().join("o.png")).unwrap().permissions().mode();
     assert_eq!(mode & 0o644, 0o644, "mode {mode:o}");
 }
+
+// ---- --set names, unsaved results, output extensions, param ranges (issue 11) ----------------
+
+const PARAMS: &str =
+    "let r = param(\"radius\", 3.0);\nlet n = param(\"seed_count\", 2);\nimage(4, 4, gray(r / 10.0))\n";
+
+#[test]
+fn a_set_name_no_param_reads_exits_2_before_the_run() {
+    let dir = tempdir();
+    write(dir.path(), "p.rhai", &format!("print(\"ran\");\n{PARAMS}"));
+    let out = run_in(dir.path(), &["run", "p.rhai", "--set", "radus=5", "-o", "o.png"]);
+    let err = expect_code(&out, 2);
+    assert_eq!(
+        err.trim(),
+        "error: --set radus: the script has no param 'radus' (did you mean 'radius'?); its params are: radius, seed_count"
+    );
+    assert_eq!(text(&out).0, "", "the script did not run");
+    assert!(!dir.path().join("o.png").exists());
+    // --allow-unused-set lets a build pass names some scripts do not read.
+    let out = run_in(dir.path(), &["run", "p.rhai", "--set", "radus=5", "--allow-unused-set", "-o", "o.png"]);
+    expect_code(&out, 0);
+    assert!(dir.path().join("o.png").is_file());
+}
+
+#[test]
+fn set_names_are_found_in_imported_modules_too() {
+    let dir = tempdir();
+    write(dir.path(), "lib/knobs.rhai", "fn level() { param(\"level\", 0.5) }\n");
+    write(dir.path(), "m.rhai", "import \"lib/knobs\" as k;\nimage(2, 2, gray(k::level()))\n");
+    expect_code(&run_in(dir.path(), &["run", "m.rhai", "--set", "level=0.2", "-o", "o.png"]), 0);
+    let err = expect_code(&run_in(dir.path(), &["run", "m.rhai", "--set", "levle=0.2", "-o", "o.png"]), 2);
+    assert!(err.contains("no param 'levle' (did you mean 'level'?); its params are: level"), "{err}");
+}
+
+#[test]
+fn a_computed_param_name_is_checked_after_the_run_and_nothing_is_written() {
+    let dir = tempdir();
+    write(
+        dir.path(),
+        "d.rhai",
+        "let name = \"rad\" + \"ius\";\nlet r = param(name, 3.0);\nimage(4, 4, gray(r / 10.0))\n",
+    );
+    let err = expect_code(&run_in(dir.path(), &["run", "d.rhai", "--set", "radus=1", "-o", "o.png"]), 2);
+    assert!(err.contains("--set radus: the script has no param 'radus' (did you mean 'radius'?)"), "{err}");
+    assert!(!dir.path().join("o.png").exists(), "no output after a refused --set");
+    expect_code(&run_in(dir.path(), &["run", "d.rhai", "--set", "radius=1", "-o", "o.png"]), 0);
+}
+
+#[test]
+fn an_image_result_without_o_prints_how_to_save_it() {
+    let dir = tempdir();
+    write(dir.path(), "s.rhai", "image(256, 128)");
+    let err = expect_code(&run_in(dir.path(), &["run", "s.rhai"]), 0);
+    assert_eq!(err.trim(), "note: the result (1 image, 256×128) was not saved; add -o out.png");
+    // Nothing to say when the result is written, or is not an image.
+    assert_eq!(expect_code(&run_in(dir.path(), &["run", "s.rhai", "-o", "o.png"]), 0), "");
+    write(dir.path(), "n.rhai", "1 + 1");
+    assert_eq!(expect_code(&run_in(dir.path(), &["run", "n.rhai"]), 0), "");
+}
+
+#[test]
+fn an_unknown_output_extension_exits_2_before_the_run() {
+    let dir = tempdir();
+    write(dir.path(), "s.rhai", "print(\"ran\");\nimage(2, 2)");
+    let out = run_in(dir.path(), &["run", "s.rhai", "-o", "x.xyz"]);
+    let err = expect_code(&out, 2);
+    assert!(err.starts_with("error: x.xyz: unsupported image extension '.xyz'"), "{err}");
+    assert!(err.contains("png, jpg, webp"), "the supported extensions are listed: {err}");
+    assert_eq!(text(&out).0, "", "the script did not run");
+}
+
+#[test]
+fn a_param_outside_its_range_says_so_in_words() {
+    let dir = tempdir();
+    write(dir.path(), "r.rhai", "let r = param(\"radius\", 3.0, #{ min: 1, max: 50 });\nimage(2, 2, gray(r / 50.0))\n");
+    let err = expect_code(&run_in(dir.path(), &["run", "r.rhai", "--set", "radius=60"]), 1);
+    assert!(err.contains("param: 'radius' = 60 is outside its range 1 to 50"), "{err}");
+    assert!(!err.contains("Some("), "{err}");
+    write(dir.path(), "k.rhai", "param(\"k\", 1, #{ mn: 0 })");
+    let err = expect_code(&run_in(dir.path(), &["run", "k.rhai"]), 1);
+    assert!(err.contains("unknown option 'mn'") && err.contains("did you mean 'min'?"), "{err}");
+}

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kiln::live::{Change, Report, Session, SessionConfig, Trigger, WatchEnd, WatchOptions, Watcher};
-use kiln::script::ErrorKind;
+use kiln::live::{Change, Report, Session, Trigger, WatchEnd, WatchOptions, Watcher};
+use kiln::script::{ErrorKind, RunConfig};
 use kiln::{Color, Image};
 use serde_json::json;
 
@@ -31,10 +31,9 @@ fn run_kiln(cwd: &Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(kiln_bin()).current_dir(cwd).args(args).output().expect("run kiln")
 }
 
+/// A session on `script` with no timeout.
 fn session(script: &Path) -> Session {
-    let mut config = SessionConfig::new(script);
-    config.timeout = None;
-    Session::start(config)
+    Session::start(RunConfig::new(script), kiln::Limits::default())
 }
 
 fn first(s: &Session) -> Arc<Report> {
@@ -122,13 +121,41 @@ fn a_new_change_cancels_an_infinite_loop() {
     assert!(close(result_color(&r).r, 0.5));
 }
 
+/// Issue 11: a run busy inside a built-in (training, where Rhai's progress hook does not run)
+/// is stopped by the next save through the run's cancel flag. The cancelled run publishes no
+/// error and is not counted.
+#[test]
+fn a_new_save_cancels_a_training_run_without_an_error() {
+    let dir = tempdir();
+    let train = "let tiles = [];\n\
+                 for i in 0..8 { tiles.push(image(8, 8, hsv(i * 40.0, 0.7, 0.8))); }\n\
+                 let m = train_vae(#{ data: tiles, size: 8, latent: 4, width: 4, epochs: 1000, batch: 4, holdout: 0 });\n\
+                 image(4, 4, gray(0.1))\n";
+    let script = write(dir.path(), "a.rhai", train);
+    let s = session(&script);
+    let reports: Arc<Mutex<Vec<Arc<Report>>>> = Arc::default();
+    let seen = reports.clone();
+    s.on_report(move |r| seen.lock().unwrap().push(r.clone()));
+    poll("the training run to start", LONG, || (!s.is_idle()).then_some(()));
+    // Well inside the 1000 epochs (the first steps build the model).
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!s.is_idle(), "the training run is still going");
+    write(dir.path(), "a.rhai", &gray_script(0.5));
+    let r = s.apply(Change::Files(vec![script]), LONG).expect("the new version runs");
+    assert!(r.ok(), "{:?}", r.error);
+    assert_eq!(r.run, 1, "the cancelled run is not counted");
+    assert!(close(result_color(&r).r, 0.5));
+    let reports = reports.lock().unwrap();
+    assert!(reports.iter().all(|r| r.error.is_none()), "no error published: {:?}", reports[0].error);
+    assert_eq!(reports.len(), 1);
+}
+
 #[test]
 fn the_timeout_stops_an_infinite_loop() {
     let dir = tempdir();
     let script = write(dir.path(), "a.rhai", "loop { }\n");
-    let mut config = SessionConfig::new(&script);
-    config.timeout = Some(Duration::from_millis(200));
-    let s = Session::start(config);
+    let config = RunConfig { timeout: Some(Duration::from_millis(200)), ..RunConfig::new(&script) };
+    let s = Session::start(config, kiln::Limits::default());
     let r = first(&s);
     let e = r.error.as_ref().expect("stopped");
     assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
@@ -468,6 +495,21 @@ fn watch_rejects_a_missing_script_and_bad_flags() {
         let out = run_kiln(dir.path(), &args);
         assert_eq!(out.status.code(), Some(2), "{bad:?}");
     }
+}
+
+#[test]
+fn watch_warns_about_a_set_name_the_script_does_not_read() {
+    let dir = tempdir();
+    write(dir.path(), "a.rhai", "let v = param(\"level\", 0.5);\nimage(4, 4, gray(v))\n");
+    let w = KilnWatch::start(&kiln_bin(), dir.path(), &["a.rhai", "--port", "0", "--set", "levle=0.2"]);
+    poll("the warning", LONG, || {
+        let err = w.stderr();
+        err.contains(
+            "warning: --set levle: the script has no param 'levle' (did you mean 'level'?); its params are: level",
+        )
+        .then_some(())
+    });
+    assert!(w.stderr().contains("run 1 ok"), "watch goes on: {}", w.stderr());
 }
 
 // ---- the page in a real browser -------------------------------------------------------------

@@ -3,16 +3,38 @@
 use rhai::plugin::*;
 use rhai::Module;
 
+use crate::image::Color;
+use crate::script::context::ParamValue;
+use crate::script::convert::{fail, num, RhaiResult};
+
 /// The package of run-context functions.
 pub fn module() -> Module {
     exported_module!(run_api)
 }
 
+/// A param's default as a typed value.
+pub(crate) fn param_value(name: &str, default: &Dynamic) -> RhaiResult<ParamValue> {
+    if let Ok(i) = default.as_int() {
+        Ok(ParamValue::Int(i))
+    } else if default.is_float() {
+        Ok(ParamValue::Float(num("param", name, default)?))
+    } else if let Ok(b) = default.as_bool() {
+        Ok(ParamValue::Bool(b))
+    } else if let Some(c) = default.clone().try_cast::<Color>() {
+        Ok(ParamValue::Color(c))
+    } else if let Some(s) = default.clone().try_cast::<ImmutableString>() {
+        Ok(ParamValue::Text(s.to_string()))
+    } else {
+        Err(fail("param", format!("'{name}': the default must be a number, bool, string or colour")))
+    }
+}
+
 #[export_module]
 mod run_api {
-    use crate::image::{Color, Image};
-    use crate::script::context::{run_state, ParamKind, ParamSpec};
-    use crate::script::convert::{fail, num, Options, RhaiResult};
+    use super::param_value;
+    use crate::image::Image;
+    use crate::script::context::{resolve_param, run_state, ParamRange, ParamValue};
+    use crate::script::convert::{lift, options, RhaiResult};
     use rhai::{Dynamic, ImmutableString, Map, NativeCallContext, INT};
 
     /// A script parameter: the value of `--set name=value` (or the preview's control), typed like
@@ -35,70 +57,23 @@ mod run_api {
     /// ```
     #[rhai_fn(name = "param", return_raw)]
     pub fn param_with(ctx: NativeCallContext, name: &str, default: Dynamic, range: Map) -> RhaiResult<Dynamic> {
-        let o = Options::new("param", range, &["min", "max", "step"])?;
-        let (min, max, step) = (o.opt_num("min")?, o.opt_num("max")?, o.opt_num("step")?);
+        let range: ParamRange = options(range)?;
+        let default = param_value(name, &default)?;
         let run = run_state(&ctx)?;
-        let given = run.config.params.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-        let op = "param";
-        let (kind, value, default_text): (ParamKind, Dynamic, String) = if default.is_int() {
-            let d = default.as_int().unwrap_or(0);
-            let v = match &given {
-                Some(t) => t
-                    .trim()
-                    .parse::<INT>()
-                    .map_err(|_| fail(op, format!("'{name}' expects a whole number, --set gave '{t}'")))?,
-                None => d,
-            };
-            (ParamKind::Int, Dynamic::from(v), d.to_string())
-        } else if default.is_float() {
-            let d = num(op, name, &default)?;
-            let v = match &given {
-                Some(t) => t
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|x| x.is_finite())
-                    .ok_or_else(|| fail(op, format!("'{name}' expects a number, --set gave '{t}'")))?,
-                None => d,
-            };
-            (ParamKind::Float, Dynamic::from(v), d.to_string())
-        } else if default.is_bool() {
-            let d = default.as_bool().unwrap_or(false);
-            let v = match given.as_deref().map(str::trim) {
-                Some("true" | "1" | "yes" | "on") => true,
-                Some("false" | "0" | "no" | "off") => false,
-                Some(t) => return Err(fail(op, format!("'{name}' expects true or false, --set gave '{t}'"))),
-                None => d,
-            };
-            (ParamKind::Bool, Dynamic::from(v), d.to_string())
-        } else if let Some(c) = default.clone().try_cast::<Color>() {
-            let v = match &given {
-                Some(t) => Color::parse(t).map_err(|e| fail(op, format!("'{name}': {e}")))?,
-                None => c,
-            };
-            (ParamKind::Color, Dynamic::from(v), c.to_hex())
-        } else if let Some(s) = default.clone().try_cast::<ImmutableString>() {
-            let v = given.clone().unwrap_or_else(|| s.to_string());
-            // A string default that is a hex colour gets a colour picker in the preview.
-            let kind = if s.starts_with('#') && Color::parse(&s).is_ok() { ParamKind::Color } else { ParamKind::Text };
-            (kind, Dynamic::from(ImmutableString::from(v)), s.to_string())
-        } else {
-            return Err(fail(op, format!("'{name}': the default must be a number, bool, string or colour")));
-        };
-        if let Some(x) = value.as_float().ok().or_else(|| value.as_int().ok().map(|i| i as f64)) {
-            if min.is_some_and(|m| x < m) || max.is_some_and(|m| x > m) {
-                return Err(fail(op, format!("'{name}' = {x} is outside its range {min:?}..{max:?}")));
-            }
-        }
-        let spec =
-            ParamSpec { name: name.to_string(), kind, default: default_text, value: value.to_string(), min, max, step };
+        let given = run.config.params.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let (value, spec) = lift(resolve_param(name, &default, given, &range))?;
         let mut params = run.params.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(existing) = params.iter_mut().find(|p| p.name == spec.name) {
-            *existing = spec;
-        } else {
-            params.push(spec);
+        match params.iter_mut().find(|p| p.name == spec.name) {
+            Some(existing) => *existing = spec,
+            None => params.push(spec),
         }
-        Ok(value)
+        Ok(match value {
+            ParamValue::Int(i) => Dynamic::from(i as INT),
+            ParamValue::Float(x) => Dynamic::from(x),
+            ParamValue::Bool(b) => Dynamic::from(b),
+            ParamValue::Color(c) => Dynamic::from(c),
+            ParamValue::Text(t) => Dynamic::from(ImmutableString::from(t)),
+        })
     }
 
     /// Adds a panel to the preview (and to `--show-dir` in `kiln run`). Returns the image.
