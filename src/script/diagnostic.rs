@@ -94,7 +94,9 @@ pub struct ScriptError {
     pub location: Option<Location>,
     /// The source line at `location`, if known.
     pub line_text: Option<String>,
-    pub frames: Vec<Frame>,
+    /// The call chain, innermost first (boxed: it is set once, and a smaller error keeps every
+    /// `Result` of the host small).
+    pub frames: Box<[Frame]>,
 }
 
 impl std::error::Error for ScriptError {}
@@ -126,7 +128,14 @@ impl fmt::Display for ScriptError {
 impl ScriptError {
     /// An error with no script position (e.g. writing the `-o` output failed).
     pub fn plain(kind: ErrorKind, message: impl Into<String>) -> ScriptError {
-        ScriptError { kind, error: None, message: message.into(), location: None, line_text: None, frames: Vec::new() }
+        ScriptError {
+            kind,
+            error: None,
+            message: message.into(),
+            location: None,
+            line_text: None,
+            frames: Box::default(),
+        }
     }
 
     /// From a parse error in `source`.
@@ -210,7 +219,7 @@ impl ScriptError {
             EvalAltResult::ErrorFunctionNotFound(sig, _) => (ErrorKind::Runtime, no_function(sig, &functions())),
             other => (ErrorKind::Runtime, lowercase_first(&other.to_string())),
         };
-        let mut out = ScriptError { kind, error, message, location: None, line_text: None, frames: Vec::new() };
+        let mut out = ScriptError { kind, error, message, location: None, line_text: None, frames: Box::default() };
         out.set_location(&current_source, e.position(), lookup);
         // An error inside the embedded stdlib is the caller's to fix: the caret goes on the user's
         // own line that called into it, and the stdlib position follows in the chain.
@@ -225,7 +234,7 @@ impl ScriptError {
             }
         }
         frames.reverse();
-        out.frames = frames;
+        out.frames = frames.into();
         out
     }
 
@@ -327,7 +336,7 @@ mod tests {
             message: "blur: sigma must be > 0".into(),
             location: Some(Location { source: "a.rhai".into(), line: 3, column: 9 }),
             line_text: Some("let b = a.blur(-1);".into()),
-            frames: vec![Frame { what: "in call to function 'f'".into(), location: None }],
+            frames: vec![Frame { what: "in call to function 'f'".into(), location: None }].into(),
         };
         let text = e.to_string();
         let lines: Vec<&str> = text.lines().collect();
