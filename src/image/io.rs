@@ -39,15 +39,19 @@ pub enum Compression {
     Best,
 }
 
-/// Options for [`save`]. `None` means the format's default.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct SaveOptions {
-    /// Bits per channel: 8 or 16 for PNG, PNM and TIFF, 32 for TIFF float, EXR and HDR.
-    pub bits: Option<u8>,
-    /// JPEG quality 1..=100 (default 90).
-    pub quality: Option<u8>,
-    /// PNG compression effort.
-    pub compression: Compression,
+crate::option_choice!(Compression { Fast = "fast", Default = "default", Best = "best" });
+
+crate::option_set! {
+    /// Options for [`save`] (`save(path, #{ ... })`). An absent number means the format's default.
+    #[derive(Copy)]
+    pub struct SaveOptions for "save" {
+        /// Bits per channel: 8 or 16 for PNG, PNM and TIFF, 32 for TIFF float, EXR and HDR.
+        bits: Option<u8> = None;
+        /// JPEG quality (90 when absent).
+        quality: Option<u8> = None, range(1, 100);
+        /// PNG compression effort.
+        compression: Compression = Compression::Default;
+    }
 }
 
 /// The output formats kiln writes, picked from a file extension.

@@ -36,13 +36,15 @@ pub(crate) const IIR_MAX_SIGMA: f32 = 32.0;
 /// Floats processed per inner chunk: 4 KiB, so the running sums stay in L1.
 const CHUNK: usize = 1024;
 
-/// Gaussian blur options.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Blur {
-    /// Standard deviation in pixels; 0 returns the image unchanged.
-    pub sigma: f32,
-    /// Blur in linear light instead of on sRGB-encoded values.
-    pub linear: bool,
+crate::option_set! {
+    /// Gaussian blur options (`blur(#{ ... })`; `blur(sigma)` is the short form).
+    #[derive(Copy)]
+    pub struct Blur for "blur" {
+        /// Standard deviation in pixels; 0 returns the image unchanged.
+        sigma: f32 = 1.0, range(0, MAX_SIGMA);
+        /// Blur in linear light instead of on sRGB-encoded values.
+        linear: bool = false;
+    }
 }
 
 impl Blur {
@@ -211,7 +213,23 @@ pub struct Unsharp {
 impl Unsharp {
     /// An unsharp mask with no threshold.
     pub fn new(sigma: f32, amount: f32) -> Unsharp {
-        Unsharp { sigma, amount, threshold: 0.0, linear: false }
+        Unsharp::with(sigma, amount, &UnsharpOptions::default())
+    }
+
+    /// An unsharp mask with the options a script gives in a map.
+    pub fn with(sigma: f32, amount: f32, o: &UnsharpOptions) -> Unsharp {
+        Unsharp { sigma, amount, threshold: o.threshold, linear: o.linear }
+    }
+}
+
+crate::option_set! {
+    /// The options of `unsharp(sigma, amount, #{ ... })` beside its two numbers.
+    #[derive(Copy)]
+    pub struct UnsharpOptions for "unsharp" {
+        /// Differences smaller than this (0..1 units; Pillow's threshold / 255) are left alone.
+        threshold: f32 = 0.0;
+        /// Work in linear light.
+        linear: bool = false;
     }
 }
 
