@@ -318,4 +318,27 @@ mod tests {
         let out = draw_text(&img, "W", 0.0, 0.0, &TextStyle { font: "x.ttf".into(), size: 10.0, ..s }, &real).unwrap();
         assert_ne!(out, img);
     }
+
+    #[test]
+    fn text_options_read_from_pairs() {
+        use crate::options::{OptionSet, OptionValue};
+        let style = |pairs: &[(&str, OptionValue)]| TextStyle::from_pairs(pairs.iter().map(|(k, v)| (*k, v)));
+        assert_eq!(
+            style(&[]).unwrap(),
+            TextStyle { size: 16.0, color: Color::BLACK, font: "sans".into(), align: Align::Left }
+        );
+        let centred = style(&[("align", OptionValue::Text("centre".into())), ("size", OptionValue::Int(40))]).unwrap();
+        assert_eq!((centred.align, centred.size), (Align::Center, 40.0));
+        let msg = |pairs: &[(&str, OptionValue)]| style(pairs).unwrap_err().to_string();
+        assert_eq!(
+            msg(&[("size", OptionValue::Int(5000))]),
+            "draw_text: option 'size' must be between 0 and 4096, got 5000"
+        );
+        assert!(msg(&[("align", OptionValue::Text("middle".into()))])
+            .contains("must be one of left, center, centre, right"));
+        // text_size takes only what measuring needs.
+        let e = TextSize::from_pairs([("color", &OptionValue::Text("red".into()))]).unwrap_err().to_string();
+        assert_eq!(e, "text_size: unknown option 'color'; valid options are: font, size");
+        assert_eq!(TextSize::default().size, TextStyle::default().size);
+    }
 }

@@ -433,4 +433,29 @@ mod tests {
         let none = unsharp_with(&img, &Unsharp { threshold: 0.9, ..Unsharp::new(1.0, 1.0) }).unwrap();
         assert_eq!(none.pixels(), img.pixels());
     }
+
+    #[test]
+    fn blur_options_read_from_pairs() {
+        use crate::options::{OptionSet, OptionValue};
+        let read = |pairs: &[(&str, OptionValue)]| Blur::from_pairs(pairs.iter().map(|(k, v)| (*k, v)));
+        // Defaults live here: `blur()` and `blur(#{})` are sigma 1 on sRGB values.
+        assert_eq!(read(&[]).unwrap(), Blur { sigma: 1.0, linear: false });
+        // INT is accepted for FLOAT.
+        assert_eq!(read(&[("sigma", OptionValue::Int(3))]).unwrap().sigma, 3.0);
+        let msg = |pairs: &[(&str, OptionValue)]| read(pairs).unwrap_err().to_string();
+        assert_eq!(
+            msg(&[("sigme", OptionValue::Int(2))]),
+            "blur: unknown option 'sigme' (did you mean 'sigma'?); valid options are: linear, sigma"
+        );
+        assert_eq!(msg(&[("sigma", OptionValue::Int(-1))]), "blur: option 'sigma' must be between 0 and 1000, got -1");
+        assert_eq!(
+            msg(&[("linear", OptionValue::Int(1))]),
+            "blur: option 'linear' must be true or false, got a number"
+        );
+        let keys: Vec<String> = Blur::keys().iter().map(|k| k.describe()).collect();
+        assert_eq!(
+            keys[0],
+            "`sigma` (number, default 1, 0 to 1000): Standard deviation in pixels; 0 returns the image unchanged."
+        );
+    }
 }

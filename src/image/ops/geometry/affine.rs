@@ -408,4 +408,41 @@ mod tests {
         let origin = Affine { origin: Some((f64::NAN, 0.0)), ..Affine::default() };
         assert!(affine(&img, &origin).is_err());
     }
+
+    #[test]
+    fn option_sets_read_from_pairs() {
+        use crate::options::{OptionSet, OptionValue};
+        let (int, float, list) = (OptionValue::Int, OptionValue::Float, OptionValue::List);
+        let affine = |pairs: &[(&str, OptionValue)]| Affine::from_pairs(pairs.iter().map(|(k, v)| (*k, v)));
+        assert_eq!(affine(&[]).unwrap(), Affine::default());
+        let a = affine(&[
+            ("shear", int(20)),
+            ("scale", float(0.5)),
+            ("origin", list(vec![int(1), float(2.5)])),
+            ("filter", OptionValue::Text("lanczos3".into())),
+        ])
+        .unwrap();
+        // A bare shear is along x only; a bare scale is both sides.
+        assert_eq!(
+            (a.shear, a.scale, a.origin, a.filter),
+            (Shear(20.0, 0.0), (0.5, 0.5), Some((1.0, 2.5)), Filter::Lanczos3)
+        );
+        assert_eq!(affine(&[("shear", list(vec![int(1), int(2)]))]).unwrap().shear, Shear(1.0, 2.0));
+        let msg = |pairs: &[(&str, OptionValue)]| affine(pairs).unwrap_err().to_string();
+        assert_eq!(
+            msg(&[("shear", list(vec![int(1), int(2), int(3)]))]),
+            "affine: option 'shear' must be a number or [x, y]"
+        );
+        assert_eq!(
+            msg(&[("filter", OptionValue::Text("bicubc".into()))]),
+            "affine: option 'filter' must be one of nearest, bilinear, bicubic, lanczos3, got \"bicubc\" (did you mean 'bicubic'?)"
+        );
+        assert!(msg(&[("orign", int(0))]).starts_with("affine: unknown option 'orign' (did you mean 'origin'?)"));
+        // rotate expands by default, translate and affine do not; all sample bilinearly.
+        let r = Rotate::from_pairs([]).unwrap();
+        assert!(r.expand && r.filter == Filter::Bilinear && r.background == Color::TRANSPARENT);
+        assert_eq!(Sampling::default().filter, Filter::Bilinear);
+        let keys: Vec<String> = Affine::keys().iter().map(|k| k.describe()).collect();
+        assert!(keys.contains(&"`shear` (number (x only) or [x, y], default [0, 0]): Shear angles in degrees `[x, y]`; a single number shears along x.".to_string()), "{keys:?}");
+    }
 }
