@@ -1,5 +1,7 @@
 //! Script bindings: drawing (shapes, SVG paths), text and gradients. One-line translations to
-//! `crate::image::ops::{draw, text}`; the font loader here applies the run's read policy.
+//! `crate::image::ops::{draw, text}`; option maps are read into that room's option sets (`Style`,
+//! `TextStyle`, `TextSize`, `GradientOptions`), which own the defaults. The font loader here
+//! applies the run's read policy.
 
 use rhai::plugin::*;
 use rhai::{Array, Map, Module};

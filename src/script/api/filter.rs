@@ -1,4 +1,6 @@
-//! Script bindings: neighbourhood filters (`crate::image::ops::filter`). Translation only.
+//! Script bindings: neighbourhood filters (`crate::image::ops::filter`). Translation only: option
+//! maps and short forms are read into the room's option sets (`Blur`, `BoxBlur`, `UnsharpOptions`,
+//! `ConvolveOptions`), which own the defaults and ranges.
 
 use rhai::plugin::*;
 use rhai::{Dynamic, Module};
