@@ -202,7 +202,7 @@ macro_rules! whole_number_type {
         }
     )*};
 }
-whole_number_type!(i32, i64, u32, usize);
+whole_number_type!(u8, i32, i64, u32, usize);
 
 /// Seeds take any whole number: negative ones wrap to their two's-complement bits, as the run's
 /// `--seed` does, so `seed: -1` is a valid, distinct seed.

@@ -4,7 +4,7 @@
 use std::hint::black_box;
 
 use criterion::Criterion;
-use kiln::ops::geometry::{self, Filter, Rotate, Sampling};
+use kiln::ops::geometry::{self, Filter, Rotate};
 use kiln::Color;
 
 use crate::common::photo;
@@ -22,10 +22,7 @@ pub fn benches(c: &mut Criterion) {
 
     // W4: rotate 2048² by 30° (anticlockwise like the peers), bilinear, expanded, black fill.
     let mid = photo(2048);
-    let w4 = Rotate {
-        expand: true,
-        sampling: Sampling { filter: Filter::Bilinear, background: Color::BLACK, linear: false },
-    };
+    let w4 = Rotate { expand: true, filter: Filter::Bilinear, background: Color::BLACK, linear: false };
     g.bench_function("rotate 2048 30deg bilinear", |b| {
         b.iter(|| geometry::rotate(black_box(&mid), -30.0, &w4).unwrap())
     });

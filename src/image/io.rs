@@ -39,15 +39,19 @@ pub enum Compression {
     Best,
 }
 
-/// Options for [`save`]. `None` means the format's default.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct SaveOptions {
-    /// Bits per channel: 8 or 16 for PNG, PNM and TIFF, 32 for TIFF float, EXR and HDR.
-    pub bits: Option<u8>,
-    /// JPEG quality 1..=100 (default 90).
-    pub quality: Option<u8>,
-    /// PNG compression effort.
-    pub compression: Compression,
+crate::option_choice!(Compression { Fast = "fast", Default = "default", Best = "best" });
+
+crate::option_set! {
+    /// Options for [`save`] (`save(path, #{ ... })`). An absent number means the format's default.
+    #[derive(Copy)]
+    pub struct SaveOptions for "save" {
+        /// Bits per channel: 8 or 16 for PNG, PNM and TIFF, 32 for TIFF float, EXR and HDR.
+        bits: Option<u8> = None;
+        /// JPEG quality (90 when absent).
+        quality: Option<u8> = None, range(1, 100);
+        /// PNG compression effort.
+        compression: Compression = Compression::Default;
+    }
 }
 
 /// The output formats kiln writes, picked from a file extension.
@@ -651,5 +655,20 @@ mod tests {
         let r =
             encode(&gradient(), Format::Jpeg, &SaveOptions { bits: Some(16), ..Default::default() }, Path::new("a"));
         assert!(matches!(r, Err(Error::Parameter { .. })));
+    }
+
+    #[test]
+    fn save_options_read_from_pairs() {
+        use crate::options::{OptionSet, OptionValue};
+        let read = |pairs: &[(&str, OptionValue)]| SaveOptions::from_pairs(pairs.iter().map(|(k, v)| (*k, v)));
+        assert_eq!(read(&[]).unwrap(), SaveOptions { bits: None, quality: None, compression: Compression::Default });
+        let o = read(&[("bits", OptionValue::Float(16.0)), ("compression", OptionValue::Text("best".into()))]).unwrap();
+        assert_eq!((o.bits, o.compression), (Some(16), Compression::Best));
+        let msg = |pairs: &[(&str, OptionValue)]| read(pairs).unwrap_err().to_string();
+        assert_eq!(msg(&[("quality", OptionValue::Int(0))]), "save: option 'quality' must be between 1 and 100, got 0");
+        assert_eq!(
+            msg(&[("bitz", OptionValue::Int(8))]),
+            "save: unknown option 'bitz' (did you mean 'bits'?); valid options are: bits, compression, quality"
+        );
     }
 }

@@ -107,6 +107,16 @@ pub fn options<T: OptionSet>(map: Map) -> RhaiResult<T> {
     lift(T::from_pairs(values.iter().map(|(k, v)| (k.as_str(), v))))
 }
 
+/// [`options`] for one of several ops sharing an option set (the `draw_*` styles, `scale` with
+/// the options of `resize`): messages name `op`, the function the script called.
+pub fn options_for<T: OptionSet>(op: &str, map: Map) -> RhaiResult<T> {
+    let values: Vec<(String, OptionValue)> = map.iter().map(|(k, v)| (k.to_string(), option_value(v))).collect();
+    T::from_pairs(values.iter().map(|(k, v)| (k.as_str(), v))).map_err(|e| match e {
+        Error::Parameter { message, .. } => rhai_error(Error::param(op, message)),
+        other => rhai_error(other),
+    })
+}
+
 /// An option map, or the short form: a bare number standing for `number_key`
 /// (`img.blur(2.0)` is `img.blur(#{ sigma: 2.0 })`).
 pub fn options_or_number<T: OptionSet>(v: Dynamic, number_key: &str) -> RhaiResult<T> {

@@ -207,10 +207,10 @@ fn bad_inputs_are_clear_errors_not_panics() {
         (r#"image(40, 40).draw_polygon([[1, 2], [3]], #{ fill: "red" })"#, &["[x, y]"]),
         (
             r#"image(40, 40).draw_rect(1, 2, 3, 4, #{ fill: "red", colour: "blue" })"#,
-            &["unknown option 'colour'", "fill, stroke, width"],
+            &["draw_rect: unknown option 'colour'", "fill, stroke, width"],
         ),
         (r#"image(40, 40).draw_rect(1, 2, 3, 4, #{ stroke: "red", width: 0 })"#, &["stroke width"]),
-        (r#"image(40, 40).draw_text("x", 0, 0, #{ size: -1 })"#, &["size must be"]),
+        (r#"image(40, 40).draw_text("x", 0, 0, #{ size: -1 })"#, &["option 'size' must be between 0 and 4096"]),
         (r#"image(40, 40).draw_text("x", 0, 0, #{ align: "middle" })"#, &["align", "left, center"]),
         (r#"linear_gradient(4, 4, 0, [])"#, &["at least one colour stop"]),
         (r#"linear_gradient(4, 4, 0, ["red", [0.5, "blue"]])"#, &["all colours or all [position, colour] pairs"]),

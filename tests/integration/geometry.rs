@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use kiln::ops::geometry::{self, Filter, Rotate, Sampling, Seamless};
+use kiln::ops::geometry::{self, Filter, Rotate, Seamless};
 use kiln::script::{Host, RunConfig};
 use kiln::{Color, Image};
 
@@ -55,7 +55,7 @@ fn lanczos3_enlarge_matches_pillow() {
 #[test]
 fn bilinear_rotate_matches_pillow_inside_the_picture() {
     // Pillow's rotate(30) is anticlockwise; kiln's positive angles are clockwise.
-    let opts = Rotate { sampling: Sampling { background: Color::BLACK, ..Sampling::default() }, ..Rotate::default() };
+    let opts = Rotate { background: Color::BLACK, ..Rotate::default() };
     let ours = as_8bit(&geometry::rotate(&chelsea(), -30.0, &opts).unwrap());
     let theirs = load("tests/fixtures/geometry/chelsea-rotate30-bilinear.png");
     assert_eq!(ours.dimensions(), theirs.dimensions(), "expanded canvas size");

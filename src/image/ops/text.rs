@@ -1,8 +1,9 @@
 //! Text: lays out and rasterises a string with a bundled or user font, and measures it.
 //!
 //! Owns: font selection ("sans", "sans-bold" or a .ttf/.otf path read through a caller-supplied
-//! loader), line layout (kerning, `\n`, alignment) and glyph coverage. Must not know about Rhai or
-//! the run's path policy: the script binding passes a loader that checks the policy.
+//! loader), line layout (kerning, `\n`, alignment), glyph coverage and the option sets of
+//! `draw_text` and `text_size` ([`TextStyle`], [`TextSize`]). Must not know about Rhai or the run's
+//! path policy: the script binding passes a loader that checks the policy.
 //!
 //! The bundled fonts are DejaVu Sans and DejaVu Sans Bold (`assets/fonts/`, Bitstream Vera
 //! licence), embedded with `include_bytes!`. Glyphs are rasterised by `ab_glyph` (exact area
@@ -55,22 +56,37 @@ impl std::str::FromStr for Align {
     }
 }
 
-/// How to draw text.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TextStyle {
-    /// Em size in pixels (default 16).
-    pub size: f32,
-    /// Colour (default black).
-    pub color: Color,
-    /// "sans", "sans-bold" or a font file path handed to the loader (default "sans").
-    pub font: String,
-    /// Alignment (default left).
-    pub align: Align,
+/// The em size and font every text op starts from.
+const DEFAULT_SIZE: f32 = 16.0;
+const DEFAULT_FONT: &str = "sans";
+
+// "centre" is a second word for `Center`; the generated `show` lists both arms.
+#[allow(unreachable_patterns)]
+mod align_words {
+    crate::option_choice!(super::Align { Left = "left", Center = "center", Center = "centre", Right = "right" });
 }
 
-impl Default for TextStyle {
-    fn default() -> Self {
-        TextStyle { size: 16.0, color: Color::BLACK, font: "sans".into(), align: Align::Left }
+crate::option_set! {
+    /// How to draw text: the options of `draw_text(text, x, y, #{ ... })`.
+    pub struct TextStyle for "draw_text" {
+        /// Em size in pixels.
+        size: f32 = DEFAULT_SIZE, range(0, MAX_SIZE);
+        /// Colour.
+        color: Color = Color::BLACK;
+        /// "sans", "sans-bold" or a font file path handed to the loader.
+        font: String = DEFAULT_FONT.into();
+        /// Alignment: `x` is the left edge, centre or right edge of the text box.
+        align: Align = Align::Left;
+    }
+}
+
+crate::option_set! {
+    /// The options of `text_size(text, #{ ... })`: what measuring needs of a [`TextStyle`].
+    pub struct TextSize for "text_size" {
+        /// Em size in pixels.
+        size: f32 = DEFAULT_SIZE, range(0, MAX_SIZE);
+        /// "sans", "sans-bold" or a font file path handed to the loader.
+        font: String = DEFAULT_FONT.into();
     }
 }
 
@@ -301,5 +317,28 @@ mod tests {
         let real = |_: &str| Ok(SANS_BOLD.to_vec());
         let out = draw_text(&img, "W", 0.0, 0.0, &TextStyle { font: "x.ttf".into(), size: 10.0, ..s }, &real).unwrap();
         assert_ne!(out, img);
+    }
+
+    #[test]
+    fn text_options_read_from_pairs() {
+        use crate::options::{OptionSet, OptionValue};
+        let style = |pairs: &[(&str, OptionValue)]| TextStyle::from_pairs(pairs.iter().map(|(k, v)| (*k, v)));
+        assert_eq!(
+            style(&[]).unwrap(),
+            TextStyle { size: 16.0, color: Color::BLACK, font: "sans".into(), align: Align::Left }
+        );
+        let centred = style(&[("align", OptionValue::Text("centre".into())), ("size", OptionValue::Int(40))]).unwrap();
+        assert_eq!((centred.align, centred.size), (Align::Center, 40.0));
+        let msg = |pairs: &[(&str, OptionValue)]| style(pairs).unwrap_err().to_string();
+        assert_eq!(
+            msg(&[("size", OptionValue::Int(5000))]),
+            "draw_text: option 'size' must be between 0 and 4096, got 5000"
+        );
+        assert!(msg(&[("align", OptionValue::Text("middle".into()))])
+            .contains("must be one of left, center, centre, right"));
+        // text_size takes only what measuring needs.
+        let e = TextSize::from_pairs([("color", &OptionValue::Text("red".into()))]).unwrap_err().to_string();
+        assert_eq!(e, "text_size: unknown option 'color'; valid options are: font, size");
+        assert_eq!(TextSize::default().size, TextStyle::default().size);
     }
 }

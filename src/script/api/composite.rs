@@ -52,8 +52,8 @@ fn onto(mut b: Image, top: &Image, x: i64, y: i64, mode: BlendMode, opacity: f32
 mod composite_api {
     use super::{cols, images, offset, opacity};
     use crate::image::ops::composite::{self, BlendMode, Channel, GridOptions};
-    use crate::image::{Color, Image};
-    use crate::script::convert::{lift, Options, RhaiResult};
+    use crate::image::Image;
+    use crate::script::convert::{lift, options, RhaiResult};
     use rhai::{Dynamic, Map};
 
     /// `a` on top of `b` (Porter-Duff source-over); the result has `b`'s size.
@@ -170,11 +170,7 @@ mod composite_api {
     /// ```
     #[rhai_fn(name = "grid", return_raw)]
     pub fn grid_with(list: Dynamic, n: Dynamic, opts: Map) -> RhaiResult<Image> {
-        let o = Options::new("grid", opts, &["gap", "background"])?;
-        let gap = o.int("gap", 4)?;
-        let gap = u32::try_from(gap)
-            .map_err(|_| crate::script::convert::fail("grid", format!("gap must be >= 0, got {gap}")))?;
-        let background = o.color("background", Color::TRANSPARENT)?;
-        lift(composite::grid(&images("grid", &list)?, cols("grid", &n)?, GridOptions { gap, background }))
+        let opts = options::<GridOptions>(opts)?;
+        lift(composite::grid(&images("grid", &list)?, cols("grid", &n)?, opts))
     }
 }

@@ -1,14 +1,15 @@
 //! Script bindings: drawing (shapes, SVG paths), text and gradients. One-line translations to
-//! `crate::image::ops::{draw, text}`; the font loader here applies the run's read policy.
+//! `crate::image::ops::{draw, text}`; option maps are read into that room's option sets (`Style`,
+//! `TextStyle`, `TextSize`, `GradientOptions`), which own the defaults. The font loader here
+//! applies the run's read policy.
 
 use rhai::plugin::*;
 use rhai::{Array, Map, Module};
 
-use crate::image::ops::draw::gradient::{even_stops, Space};
+use crate::image::ops::draw::gradient::{even_stops, GradientOptions, Space};
 use crate::image::ops::draw::Style;
-use crate::image::ops::text::{Align, TextStyle};
 use crate::image::Color;
-use crate::script::convert::{array, color, fail, lift, num, Options, RhaiResult};
+use crate::script::convert::{array, color, fail, num, options_for, RhaiResult};
 
 /// The package of drawing, text and gradient functions.
 pub fn module() -> Module {
@@ -20,12 +21,11 @@ fn f(op: &str, what: &str, v: &Dynamic) -> RhaiResult<f32> {
 }
 
 /// A style map `#{ fill, stroke, width }`, or a bare colour meaning `#{ fill: colour }`.
-fn style(op: &'static str, v: &Dynamic) -> RhaiResult<Style> {
+fn style(op: &str, v: &Dynamic) -> RhaiResult<Style> {
     if !v.is_map() {
         return Ok(Style::fill(color(op, "style", v)?));
     }
-    let o = Options::new(op, v.clone().cast::<Map>(), &["fill", "stroke", "width"])?;
-    Ok(Style { fill: o.opt_color("fill")?, stroke: o.opt_color("stroke")?, width: o.num("width", 1.0)? as f32 })
+    options_for::<Style>(op, v.clone().cast::<Map>())
 }
 
 /// Points `[[x, y], ...]`.
@@ -59,24 +59,9 @@ fn stops(op: &str, v: &Dynamic) -> RhaiResult<Vec<(f32, Color)>> {
     }
 }
 
-fn space(op: &'static str, opts: Map) -> RhaiResult<Space> {
-    let o = Options::new(op, opts, &["space"])?;
-    lift(o.choice("space", "srgb", &["srgb", "linear", "oklab"])?.parse())
-}
-
-fn size(op: &str, w: &Dynamic, h: &Dynamic) -> RhaiResult<(u32, u32)> {
-    let (w, h) = (crate::script::convert::int(op, "width", w)?, crate::script::convert::int(op, "height", h)?);
-    lift(crate::image::buffer::check_size(w, h))
-}
-
-fn text_style(op: &'static str, opts: Map) -> RhaiResult<TextStyle> {
-    let o = Options::new(op, opts, &["size", "color", "font", "align"])?;
-    Ok(TextStyle {
-        size: o.num("size", 16.0)? as f32,
-        color: o.color("color", Color::BLACK)?,
-        font: o.str("font", "sans")?,
-        align: lift(o.choice("align", "left", &["left", "center", "centre", "right"])?.parse::<Align>())?,
-    })
+/// The interpolation space of a gradient's option map.
+fn space(op: &str, opts: Map) -> RhaiResult<Space> {
+    Ok(options_for::<GradientOptions>(op, opts)?.space)
 }
 
 /// Reads a font file through the run's read policy and records it as an input (for `watch`).
@@ -97,10 +82,11 @@ fn font_loader(ctx: &NativeCallContext, path: &str) -> crate::error::Result<Vec<
 
 #[export_module]
 mod draw_api {
-    use super::{f, font_loader, points, size, space, stops, style, text_style};
+    use super::{f, font_loader, points, space, stops, style};
+    use crate::image::ops::text::{TextSize, TextStyle};
     use crate::image::ops::{draw, text};
     use crate::image::Image;
-    use crate::script::convert::{color, lift, RhaiResult};
+    use crate::script::convert::{color, lift, options, size, RhaiResult};
     use rhai::{Array, Dynamic, Map, NativeCallContext};
 
     /// The whole image painted over with `color` (an opaque colour replaces every pixel).
@@ -246,7 +232,7 @@ mod draw_api {
         opts: Map,
     ) -> RhaiResult<Image> {
         let op = "draw_text";
-        let st = text_style(op, opts)?;
+        let st = options::<TextStyle>(opts)?;
         lift(text::draw_text(&img, s, f(op, "x", &x)?, f(op, "y", &y)?, &st, &|p| font_loader(&ctx, p)))
     }
 
@@ -268,10 +254,8 @@ mod draw_api {
     /// ```
     #[rhai_fn(name = "text_size", return_raw)]
     pub fn text_size_with(ctx: NativeCallContext, s: &str, opts: Map) -> RhaiResult<Array> {
-        let o = crate::script::convert::Options::new("text_size", opts, &["size", "font"])?;
-        let size = o.num("size", 16.0)? as f32;
-        let font = o.str("font", "sans")?;
-        let (w, h) = lift(text::text_size(s, size, &font, &|p| font_loader(&ctx, p)))?;
+        let o = options::<TextSize>(opts)?;
+        let (w, h) = lift(text::text_size(s, o.size, &o.font, &|p| font_loader(&ctx, p)))?;
         Ok(vec![Dynamic::from_float(w as f64), Dynamic::from_float(h as f64)])
     }
 

@@ -1,4 +1,6 @@
-//! Script bindings: neighbourhood filters (`crate::image::ops::filter`). Translation only.
+//! Script bindings: neighbourhood filters (`crate::image::ops::filter`). Translation only: option
+//! maps and short forms are read into the room's option sets (`Blur`, `BoxBlur`, `UnsharpOptions`,
+//! `ConvolveOptions`), which own the defaults and ranges.
 
 use rhai::plugin::*;
 use rhai::{Dynamic, Module};
@@ -15,12 +17,9 @@ fn f32_of(op: &str, what: &str, v: &Dynamic) -> RhaiResult<f32> {
 }
 
 /// A whole-pixel radius >= 0.
-fn radius(op: &str, v: i64) -> RhaiResult<u32> {
-    u32::try_from(v).map_err(|_| fail(op, format!("radius must be a whole number >= 0, got {v}")))
-}
-
 fn radius_of(op: &str, v: &Dynamic) -> RhaiResult<u32> {
-    radius(op, int(op, "radius", v)?)
+    let r = int(op, "radius", v)?;
+    u32::try_from(r).map_err(|_| fail(op, format!("radius must be a whole number >= 0, got {r}")))
 }
 
 /// A 2D array of numbers -> kernel rows.
@@ -32,10 +31,10 @@ fn kernel(v: &Dynamic) -> RhaiResult<Vec<Vec<f32>>> {
 
 #[export_module]
 mod filter_api {
-    use super::{f32_of, kernel, radius, radius_of};
-    use crate::image::ops::filter::{self, Blur, BoxBlur, Convolve, Unsharp};
+    use super::{f32_of, kernel, radius_of};
+    use crate::image::ops::filter::{self, Blur, BoxBlur, Convolve, ConvolveOptions, Unsharp, UnsharpOptions};
     use crate::image::Image;
-    use crate::script::convert::{lift, Options, RhaiResult};
+    use crate::script::convert::{lift, options, options_or_number, RhaiResult};
     use rhai::{Dynamic, Map};
 
     /// Gaussian blur of standard deviation `sigma` pixels (ImageMagick `-blur 0xσ`), or an option
@@ -47,9 +46,7 @@ mod filter_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn blur(img: Image, opts: Dynamic) -> RhaiResult<Image> {
-        let o = Options::or_number("blur", opts, "sigma", &["sigma", "linear"])?;
-        let b = Blur::sigma(o.num("sigma", 1.0)? as f32).linear(o.bool("linear", false)?);
-        lift(filter::blur_with(&img, &b))
+        lift(filter::blur_with(&img, &options_or_number::<Blur>(opts, "sigma")?))
     }
 
     /// Mean over a (2r+1)² box (whole-pixel radius), or `#{ radius, linear }`.
@@ -59,9 +56,7 @@ mod filter_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn box_blur(img: Image, opts: Dynamic) -> RhaiResult<Image> {
-        let o = Options::or_number("box_blur", opts, "radius", &["radius", "linear"])?;
-        let r = radius("box_blur", o.int("radius", 1)?)?;
-        lift(filter::box_blur_with(&img, &BoxBlur { radius: r, linear: o.bool("linear", false)? }))
+        lift(filter::box_blur_with(&img, &options_or_number::<BoxBlur>(opts, "radius")?))
     }
 
     /// Sharpens: `x + amount * (x - mean of the 8 neighbours)`; 1.0 is Pillow's `SHARPEN`.
@@ -92,14 +87,8 @@ mod filter_api {
     /// ```
     #[rhai_fn(name = "unsharp", return_raw)]
     pub fn unsharp_with(img: Image, sigma: Dynamic, amount: Dynamic, opts: Map) -> RhaiResult<Image> {
-        let o = Options::new("unsharp", opts, &["threshold", "linear"])?;
-        let u = Unsharp {
-            sigma: f32_of("unsharp", "sigma", &sigma)?,
-            amount: f32_of("unsharp", "amount", &amount)?,
-            threshold: o.num("threshold", 0.0)? as f32,
-            linear: o.bool("linear", false)?,
-        };
-        lift(filter::unsharp_with(&img, &u))
+        let (sigma, amount) = (f32_of("unsharp", "sigma", &sigma)?, f32_of("unsharp", "amount", &amount)?);
+        lift(filter::unsharp_with(&img, &Unsharp::with(sigma, amount, &options::<UnsharpOptions>(opts)?)))
     }
 
     /// Convolves with a kernel given as rows of numbers (odd width and height), edges clamped.
@@ -121,8 +110,7 @@ mod filter_api {
     /// ```
     #[rhai_fn(name = "convolve", return_raw)]
     pub fn convolve_with(img: Image, k: Dynamic, opts: Map) -> RhaiResult<Image> {
-        let o = Options::new("convolve", opts, &["normalize"])?;
-        lift(filter::convolve_with(&img, &Convolve { kernel: kernel(&k)?, normalize: o.bool("normalize", false)? }))
+        lift(filter::convolve_with(&img, &Convolve::with(kernel(&k)?, &options::<ConvolveOptions>(opts)?)))
     }
 
     /// Sobel edge magnitude per channel (a hard 0→1 step gives 1); alpha kept.

@@ -1,66 +1,16 @@
 //! Script bindings for the geometry family: crop, flips, quarter turns, resize, scale, rotate,
-//! translate, affine, pad, tile, seamless. One-line translations of `crate::ops::geometry`.
+//! translate, affine, pad, tile, seamless. One-line translations of `crate::ops::geometry`; option
+//! maps are read into that room's option sets (`ResizeOptions`, `Rotate`, `Sampling`, `Affine`,
+//! `Seamless`), which own the defaults.
 
 use rhai::plugin::*;
-use rhai::{Dynamic, Map, Module};
+use rhai::{Dynamic, Module};
 
-use crate::image::ops::geometry::{Affine, Filter, ResizeOptions, Rotate, Sampling, Seamless};
-use crate::image::Color;
-use crate::script::convert::{fail, int, num, Options, RhaiResult};
+use crate::script::convert::{fail, int, RhaiResult};
 
 /// The package of geometry functions.
 pub fn module() -> Module {
     exported_module!(geometry_api)
-}
-
-fn filter(o: &Options, default: Filter) -> RhaiResult<Filter> {
-    let name = o.choice("filter", default.name(), &Filter::NAMES)?;
-    Filter::parse(o.op(), &name).map_err(|e| fail(o.op(), e))
-}
-
-fn resize_options(op: &'static str, opts: Map) -> RhaiResult<ResizeOptions> {
-    let o = Options::new(op, opts, &["filter", "linear"])?;
-    Ok(ResizeOptions { filter: filter(&o, Filter::Bicubic)?, linear: o.bool("linear", false)? })
-}
-
-fn sampling(o: &Options) -> RhaiResult<Sampling> {
-    Ok(Sampling {
-        filter: filter(o, Filter::Bilinear)?,
-        background: o.color("background", Color::TRANSPARENT)?,
-        linear: o.bool("linear", false)?,
-    })
-}
-
-fn rotate_options(opts: Map) -> RhaiResult<Rotate> {
-    let o = Options::new("rotate", opts, &["expand", "filter", "background", "linear"])?;
-    Ok(Rotate { expand: o.bool("expand", true)?, sampling: sampling(&o)? })
-}
-
-fn translate_options(opts: Map) -> RhaiResult<Sampling> {
-    sampling(&Options::new("translate", opts, &["filter", "background", "linear"])?)
-}
-
-fn affine_options(opts: Map) -> RhaiResult<Affine> {
-    let keys = ["translate", "rotate", "scale", "shear", "origin", "expand", "filter", "background", "linear"];
-    let o = Options::new("affine", opts, &keys)?;
-    Ok(Affine {
-        translate: o.pair("translate", (0.0, 0.0))?,
-        rotate: o.num("rotate", 0.0)?,
-        scale: o.pair("scale", (1.0, 1.0))?,
-        // A bare number shears along x only, like CSS `skew(a)`.
-        shear: match o.get("shear") {
-            Some(v) if v.is_int() || v.is_float() => (num("affine", "option 'shear'", v)?, 0.0),
-            _ => o.pair("shear", (0.0, 0.0))?,
-        },
-        origin: if o.has("origin") { Some(o.pair("origin", (0.0, 0.0))?) } else { None },
-        expand: o.bool("expand", false)?,
-        sampling: sampling(&o)?,
-    })
-}
-
-fn seamless_options(opts: Map) -> RhaiResult<Seamless> {
-    let o = Options::new("seamless", opts, &["blend"])?;
-    Ok(Seamless { blend: o.num("blend", Seamless::default().blend)? })
 }
 
 /// A size argument: a whole number from 1 to u32::MAX.
@@ -75,10 +25,10 @@ fn ints4(op: &str, names: [&str; 4], vs: [&Dynamic; 4]) -> RhaiResult<[i64; 4]> 
 
 #[export_module]
 mod geometry_api {
-    use super::{affine_options, ints4, resize_options, rotate_options, seamless_options, side, translate_options};
-    use crate::image::ops::geometry as g;
+    use super::{ints4, side};
+    use crate::image::ops::geometry::{self as g, Affine, ResizeOptions, Rotate, Sampling, Seamless};
     use crate::image::{Color, Image};
-    use crate::script::convert::{color, int, lift, num, RhaiResult};
+    use crate::script::convert::{color, int, lift, num, options, options_for, RhaiResult};
     use rhai::{Dynamic, Map};
 
     /// The `w` × `h` rectangle whose top-left pixel is (x, y). It must lie inside the image.
@@ -161,7 +111,7 @@ mod geometry_api {
     #[rhai_fn(name = "resize", return_raw, pure)]
     pub fn resize_with(img: &mut Image, w: Dynamic, h: Dynamic, opts: Map) -> RhaiResult<Image> {
         let (w, h) = (side("resize", "width", &w)?, side("resize", "height", &h)?);
-        lift(g::resize_with(img, w, h, resize_options("resize", opts)?))
+        lift(g::resize_with(img, w, h, options::<ResizeOptions>(opts)?))
     }
 
     /// Scales both sides by `f` (sizes rounded, at least 1 pixel), bicubic.
@@ -181,7 +131,7 @@ mod geometry_api {
     /// ```
     #[rhai_fn(name = "scale", return_raw, pure)]
     pub fn scale_with(img: &mut Image, f: Dynamic, opts: Map) -> RhaiResult<Image> {
-        lift(g::scale(img, num("scale", "factor", &f)?, resize_options("scale", opts)?))
+        lift(g::scale(img, num("scale", "factor", &f)?, options_for::<ResizeOptions>("scale", opts)?))
     }
 
     /// Rotates by `deg` degrees clockwise about the centre, growing the canvas to fit, bilinear,
@@ -204,7 +154,7 @@ mod geometry_api {
     /// ```
     #[rhai_fn(name = "rotate", return_raw, pure)]
     pub fn rotate_with(img: &mut Image, deg: Dynamic, opts: Map) -> RhaiResult<Image> {
-        lift(g::rotate(img, num("rotate", "angle", &deg)?, &rotate_options(opts)?))
+        lift(g::rotate(img, num("rotate", "angle", &deg)?, &options::<Rotate>(opts)?))
     }
 
     /// Moves the image by (dx, dy) pixels on the same canvas; uncovered pixels are transparent.
@@ -226,7 +176,7 @@ mod geometry_api {
     #[rhai_fn(name = "translate", return_raw, pure)]
     pub fn translate_with(img: &mut Image, dx: Dynamic, dy: Dynamic, opts: Map) -> RhaiResult<Image> {
         let (dx, dy) = (num("translate", "dx", &dx)?, num("translate", "dy", &dy)?);
-        lift(g::translate_with(img, dx, dy, &translate_options(opts)?))
+        lift(g::translate_with(img, dx, dy, &options::<Sampling>(opts)?))
     }
 
     /// A general affine transform: `scale` (s or [sx, sy]), then `shear` ([shx, shy] degrees; a
@@ -240,7 +190,7 @@ mod geometry_api {
     /// ```
     #[rhai_fn(return_raw, pure)]
     pub fn affine(img: &mut Image, opts: Map) -> RhaiResult<Image> {
-        lift(g::affine(img, &affine_options(opts)?))
+        lift(g::affine(img, &options::<Affine>(opts)?))
     }
 
     /// Adds transparent borders of `l`, `t`, `r`, `b` pixels.
@@ -294,6 +244,6 @@ mod geometry_api {
     /// ```
     #[rhai_fn(name = "seamless", return_raw, pure)]
     pub fn seamless_with(img: &mut Image, opts: Map) -> RhaiResult<Image> {
-        lift(g::seamless(img, &seamless_options(opts)?))
+        lift(g::seamless(img, &options::<Seamless>(opts)?))
     }
 }

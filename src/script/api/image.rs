@@ -11,13 +11,8 @@ pub fn module() -> Module {
     m
 }
 
-use crate::script::convert::{int, lift, num, RhaiResult};
+use crate::script::convert::{num, RhaiResult};
 use rhai::Dynamic;
-
-fn size(op: &str, w: &Dynamic, h: &Dynamic) -> RhaiResult<(u32, u32)> {
-    let (w, h) = (int(op, "width", w)?, int(op, "height", h)?);
-    lift(crate::image::buffer::check_size(w, h))
-}
 
 fn component(op: &str, what: &str, v: &Dynamic) -> RhaiResult<f32> {
     Ok(num(op, what, v)? as f32)
@@ -25,11 +20,11 @@ fn component(op: &str, what: &str, v: &Dynamic) -> RhaiResult<f32> {
 
 #[export_module]
 mod image_api {
-    use super::{component, size};
-    use crate::image::io::{Compression, SaveOptions};
+    use super::component;
+    use crate::image::io::SaveOptions;
     use crate::image::{Color, Image};
     use crate::script::context::run_state;
-    use crate::script::convert::{color, fail, int, lift, Options, RhaiResult};
+    use crate::script::convert::{color, fail, int, lift, options, size, RhaiResult};
     use rhai::{Dynamic, Map, NativeCallContext, INT};
 
     /// A new transparent image of `w` × `h` pixels.
@@ -97,20 +92,12 @@ mod image_api {
     /// ```
     #[rhai_fn(name = "save", return_raw)]
     pub fn save_with(ctx: NativeCallContext, img: Image, path: &str, opts: Map) -> RhaiResult<Image> {
-        let o = Options::new("save", opts, &["bits", "quality", "compression"])?;
-        let bits = o.opt_int("bits")?.map(|b| u8::try_from(b).unwrap_or(0));
-        let quality = o.opt_int("quality")?.map(|q| q.clamp(0, 255) as u8);
-        let compression = match o.choice("compression", "default", &["fast", "default", "best"])?.as_str() {
-            "fast" => Compression::Fast,
-            "best" => Compression::Best,
-            _ => Compression::Default,
-        };
+        let opts = options::<SaveOptions>(opts)?;
         let run = run_state(&ctx)?;
         let full = run.policy.writable(path).map_err(|e| fail("save", e))?;
         if let Some(parent) = full.parent() {
             std::fs::create_dir_all(parent).map_err(|e| fail("save", format!("{}: {e}", parent.display())))?;
         }
-        let opts = SaveOptions { bits, quality, compression };
         crate::image::io::save(&img, &full, &opts).map_err(|e| fail("save", e))?;
         run.outputs.lock().unwrap_or_else(|e| e.into_inner()).push(full);
         Ok(img)

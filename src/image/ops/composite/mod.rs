@@ -1,8 +1,8 @@
 //! Compositing: layering one image on another (`over`, the 13 blend modes), alpha and channel
 //! plumbing (`mask`, `alpha`, `with_alpha`, `channel`) and contact sheets (`grid`).
 //!
-//! Owns: placement of a top layer on a backdrop and the per-row parallel walk; the blend formulas
-//! live in [`blend`]. Must not know about Rhai, files or drawing.
+//! Owns: placement of a top layer on a backdrop and the per-row parallel walk, and the option set
+//! of `grid` ([`GridOptions`]); the blend formulas live in [`blend`]. Must not know about Rhai, files or drawing.
 //!
 //! Conventions (DESIGN.md §2, §4):
 //! - In every two-image op, the receiver `a` is the **top** layer and `b` the **backdrop**:
@@ -212,18 +212,14 @@ pub fn alpha(img: &Image) -> Image {
     channel(img, Channel::A)
 }
 
-/// Options of [`grid`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct GridOptions {
-    /// Pixels between cells and nothing around the sheet (default 4).
-    pub gap: u32,
-    /// Colour under and between the cells (default transparent).
-    pub background: Color,
-}
-
-impl Default for GridOptions {
-    fn default() -> Self {
-        GridOptions { gap: 4, background: Color::TRANSPARENT }
+crate::option_set! {
+    /// Options of [`grid`] (`grid(images, cols, #{ ... })`).
+    #[derive(Copy)]
+    pub struct GridOptions for "grid" {
+        /// Pixels between cells (nothing around the sheet).
+        gap: u32 = 4;
+        /// Colour under and between the cells.
+        background: Color = Color::TRANSPARENT;
     }
 }
 

@@ -1,6 +1,7 @@
 //! Linear and radial gradients as new images.
 //!
-//! Owns: colour stops, their interpolation and the two gradient geometries. Must not know about
+//! Owns: colour stops, their interpolation, the two gradient geometries and their option set
+//! ([`GradientOptions`]). Must not know about
 //! Rhai. (The field room has its own gradient *fields*; these are the §4 image generators.)
 //!
 //! Geometry, following CSS `linear-gradient` / `radial-gradient` so results look familiar:
@@ -43,6 +44,17 @@ impl std::str::FromStr for Space {
                 format!("unknown colour space '{s}'; valid spaces are: srgb, linear, oklab"),
             )),
         }
+    }
+}
+
+crate::option_choice!(Space { Srgb = "srgb", Linear = "linear", Oklab = "oklab" });
+
+crate::option_set! {
+    /// Options of `linear_gradient(..., #{ ... })` and `radial_gradient(..., #{ ... })`.
+    #[derive(Copy)]
+    pub struct GradientOptions for "linear_gradient" {
+        /// The colour space stops are interpolated in.
+        space: Space = Space::Srgb;
     }
 }
 

@@ -1,8 +1,9 @@
 //! Drawing: antialiased shapes and SVG path data painted onto an image, and gradients.
 //!
-//! Owns: [`Style`], the shape builders and the bridge from tiny-skia coverage to kiln pixels.
-//! Must not know about Rhai or files. SVG path parsing is in [`path`], gradients in [`gradient`],
-//! text in the sibling `text` module (which reuses [`paint_coverage`]).
+//! Owns: [`Style`] (the option set of every `draw_*` op's style map), the shape builders and the
+//! bridge from tiny-skia coverage to kiln pixels. Must not know about Rhai or files. SVG path
+//! parsing is in [`path`], gradients in [`gradient`], text in the sibling `text` module (which
+//! reuses [`paint_coverage`]).
 //!
 //! How a shape is painted: tiny-skia (the rasteriser resvg uses) builds the path and rasterises its
 //! fill, or its stroke outline, into an 8-bit antialiased coverage [`tiny_skia::Mask`] the size of
@@ -29,17 +30,17 @@ use crate::image::color::Color;
 
 pub use tiny_skia::Path;
 
-/// How to paint a shape: fill colour, stroke colour and stroke width in pixels.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Style {
-    pub fill: Option<Color>,
-    pub stroke: Option<Color>,
-    pub width: f32,
-}
-
-impl Default for Style {
-    fn default() -> Self {
-        Style { fill: None, stroke: None, width: 1.0 }
+crate::option_set! {
+    /// How to paint a shape: fill colour, stroke colour and stroke width in pixels; the style map
+    /// `#{ fill, stroke, width }` of every `draw_*` op.
+    #[derive(Copy)]
+    pub struct Style for "draw" {
+        /// Fill colour; with neither fill nor stroke, shapes fill with black.
+        fill: Option<Color> = None;
+        /// Outline colour (lines use it, else `fill`, else black).
+        stroke: Option<Color> = None;
+        /// Stroke width in pixels (above 0 when there is a stroke).
+        width: f32 = 1.0;
     }
 }
 

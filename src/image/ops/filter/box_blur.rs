@@ -11,13 +11,15 @@ use crate::image::buffer::{Image, CHANNELS};
 /// The largest radius accepted.
 pub const MAX_RADIUS: f32 = 10_000.0;
 
-/// Box blur options.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct BoxBlur {
-    /// Radius in whole pixels: the box is 2r+1 pixels wide; 0 returns the image unchanged.
-    pub radius: u32,
-    /// Average in linear light.
-    pub linear: bool,
+crate::option_set! {
+    /// Box blur options (`box_blur(#{ ... })`; `box_blur(radius)` is the short form).
+    #[derive(Copy)]
+    pub struct BoxBlur for "box_blur" {
+        /// Radius in whole pixels: the box is 2r+1 pixels wide; 0 returns the image unchanged.
+        radius: u32 = 1, range(0, MAX_RADIUS);
+        /// Average in linear light.
+        linear: bool = false;
+    }
 }
 
 /// Mean over a (2r+1)² box, edges clamped.

@@ -15,19 +15,35 @@ use crate::image::buffer::{Image, CHANNELS};
 /// Largest kernel side accepted.
 pub const MAX_KERNEL: usize = 255;
 
-/// Convolution options.
+/// Convolution parameters: the kernel and the options.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Convolve {
     /// Rows of weights; every row the same length; both sides odd.
     pub kernel: Vec<Vec<f32>>,
-    /// Divide by the sum of the weights (kernels that sum to 0, like edge detectors, are left as
-    /// they are).
+    /// Divide by the sum of the weights (see [`ConvolveOptions`]).
     pub normalize: bool,
+}
+
+impl Convolve {
+    /// A convolution by `kernel` with the options a script gives in a map.
+    pub fn with(kernel: Vec<Vec<f32>>, o: &ConvolveOptions) -> Convolve {
+        Convolve { kernel, normalize: o.normalize }
+    }
+}
+
+crate::option_set! {
+    /// The options of `convolve(kernel, #{ ... })` beside its kernel.
+    #[derive(Copy)]
+    pub struct ConvolveOptions for "convolve" {
+        /// Divide by the sum of the weights (kernels that sum to 0, like edge detectors, are left
+        /// as they are).
+        normalize: bool = false;
+    }
 }
 
 /// Convolves with `kernel` (rows of weights, odd width and height), edges clamped, premultiplied.
 pub fn convolve(img: &Image, kernel: &[Vec<f32>]) -> Result<Image> {
-    convolve_with(img, &Convolve { kernel: kernel.to_vec(), normalize: false })
+    convolve_with(img, &Convolve::with(kernel.to_vec(), &ConvolveOptions::default()))
 }
 
 /// Convolution with options.

@@ -36,13 +36,15 @@ pub(crate) const IIR_MAX_SIGMA: f32 = 32.0;
 /// Floats processed per inner chunk: 4 KiB, so the running sums stay in L1.
 const CHUNK: usize = 1024;
 
-/// Gaussian blur options.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Blur {
-    /// Standard deviation in pixels; 0 returns the image unchanged.
-    pub sigma: f32,
-    /// Blur in linear light instead of on sRGB-encoded values.
-    pub linear: bool,
+crate::option_set! {
+    /// Gaussian blur options (`blur(#{ ... })`; `blur(sigma)` is the short form).
+    #[derive(Copy)]
+    pub struct Blur for "blur" {
+        /// Standard deviation in pixels; 0 returns the image unchanged.
+        sigma: f32 = 1.0, range(0, MAX_SIGMA);
+        /// Blur in linear light instead of on sRGB-encoded values.
+        linear: bool = false;
+    }
 }
 
 impl Blur {
@@ -211,7 +213,23 @@ pub struct Unsharp {
 impl Unsharp {
     /// An unsharp mask with no threshold.
     pub fn new(sigma: f32, amount: f32) -> Unsharp {
-        Unsharp { sigma, amount, threshold: 0.0, linear: false }
+        Unsharp::with(sigma, amount, &UnsharpOptions::default())
+    }
+
+    /// An unsharp mask with the options a script gives in a map.
+    pub fn with(sigma: f32, amount: f32, o: &UnsharpOptions) -> Unsharp {
+        Unsharp { sigma, amount, threshold: o.threshold, linear: o.linear }
+    }
+}
+
+crate::option_set! {
+    /// The options of `unsharp(sigma, amount, #{ ... })` beside its two numbers.
+    #[derive(Copy)]
+    pub struct UnsharpOptions for "unsharp" {
+        /// Differences smaller than this (0..1 units; Pillow's threshold / 255) are left alone.
+        threshold: f32 = 0.0;
+        /// Work in linear light.
+        linear: bool = false;
     }
 }
 
@@ -414,5 +432,30 @@ mod tests {
         assert!(out.get(8, 1).unwrap().r > 0.8);
         let none = unsharp_with(&img, &Unsharp { threshold: 0.9, ..Unsharp::new(1.0, 1.0) }).unwrap();
         assert_eq!(none.pixels(), img.pixels());
+    }
+
+    #[test]
+    fn blur_options_read_from_pairs() {
+        use crate::options::{OptionSet, OptionValue};
+        let read = |pairs: &[(&str, OptionValue)]| Blur::from_pairs(pairs.iter().map(|(k, v)| (*k, v)));
+        // Defaults live here: `blur()` and `blur(#{})` are sigma 1 on sRGB values.
+        assert_eq!(read(&[]).unwrap(), Blur { sigma: 1.0, linear: false });
+        // INT is accepted for FLOAT.
+        assert_eq!(read(&[("sigma", OptionValue::Int(3))]).unwrap().sigma, 3.0);
+        let msg = |pairs: &[(&str, OptionValue)]| read(pairs).unwrap_err().to_string();
+        assert_eq!(
+            msg(&[("sigme", OptionValue::Int(2))]),
+            "blur: unknown option 'sigme' (did you mean 'sigma'?); valid options are: linear, sigma"
+        );
+        assert_eq!(msg(&[("sigma", OptionValue::Int(-1))]), "blur: option 'sigma' must be between 0 and 1000, got -1");
+        assert_eq!(
+            msg(&[("linear", OptionValue::Int(1))]),
+            "blur: option 'linear' must be true or false, got a number"
+        );
+        let keys: Vec<String> = Blur::keys().iter().map(|k| k.describe()).collect();
+        assert_eq!(
+            keys[0],
+            "`sigma` (number, default 1, 0 to 1000): Standard deviation in pixels; 0 returns the image unchanged."
+        );
     }
 }

@@ -3,7 +3,10 @@
 //! holds the plumbing they share.
 //!
 //! Owns: the working colour space of a filter (premultiplied alpha unless the image is opaque,
-//! optionally linear light), clamped edge padding, the row-parallel passes and a blocked transpose.
+//! optionally linear light), clamped edge padding, the row-parallel passes and a blocked transpose,
+//! and the option sets of the filters that take a map (`Blur`, `BoxBlur`, `UnsharpOptions`,
+//! `ConvolveOptions`, declared with `option_set!` beside each filter: their defaults and ranges
+//! are what scripts get and `kiln doc` prints).
 //! Must not know about Rhai, files or fields.
 //!
 //! Conventions shared by every filter here:
@@ -47,8 +50,8 @@ mod median;
 mod recursive;
 
 pub use box_blur::{box_blur, box_blur_with, BoxBlur};
-pub use convolve::{convolve, convolve_with, edges, emboss, sharpen, Convolve};
-pub use gaussian::{blur, blur_with, gaussian_weights, unsharp, unsharp_with, Blur, Unsharp};
+pub use convolve::{convolve, convolve_with, edges, emboss, sharpen, Convolve, ConvolveOptions};
+pub use gaussian::{blur, blur_with, gaussian_weights, unsharp, unsharp_with, Blur, Unsharp, UnsharpOptions};
 pub use median::median;
 
 use rayon::prelude::*;

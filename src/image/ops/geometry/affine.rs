@@ -17,67 +17,82 @@ use crate::error::{Error, Result};
 use crate::image::buffer::CHANNELS;
 use crate::image::color::srgb_to_linear;
 use crate::image::{Color, Image};
+use crate::options::{show_number, At, OptionType, OptionValue};
 
-/// How the sampler reconstructs pixels and what it shows where the source does not reach.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Sampling {
-    /// Default [`Filter::Bilinear`].
-    pub filter: Filter,
-    /// Colour outside the source (default transparent).
-    pub background: Color,
-    /// Interpolate in linear light (default false).
-    pub linear: bool,
-}
-
-impl Default for Sampling {
-    fn default() -> Sampling {
-        Sampling { filter: Filter::Bilinear, background: Color::TRANSPARENT, linear: false }
+crate::option_set! {
+    /// How the sampler reconstructs pixels and what it shows where the source does not reach;
+    /// the options of `translate(dx, dy, #{ ... })`.
+    #[derive(Copy)]
+    pub struct Sampling for "translate" {
+        /// Reconstruction filter.
+        filter: Filter = Filter::Bilinear;
+        /// Colour where the source does not reach.
+        background: Color = Color::TRANSPARENT;
+        /// Interpolate in linear light.
+        linear: bool = false;
     }
 }
 
-/// Options for [`rotate`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Rotate {
-    /// Grow the canvas to hold the whole rotated image (default true).
-    pub expand: bool,
-    pub sampling: Sampling,
-}
-
-impl Default for Rotate {
-    fn default() -> Rotate {
-        Rotate { expand: true, sampling: Sampling::default() }
+crate::option_set! {
+    /// Options for [`rotate`] (`rotate(deg, #{ ... })`).
+    #[derive(Copy)]
+    pub struct Rotate for "rotate" {
+        /// Grow the canvas to hold the whole rotated image (false keeps the canvas).
+        expand: bool = true;
+        /// Reconstruction filter.
+        filter: Filter = Filter::Bilinear;
+        /// Colour where the source does not reach.
+        background: Color = Color::TRANSPARENT;
+        /// Interpolate in linear light.
+        linear: bool = false;
     }
 }
 
-/// Parameters of [`affine`]; the default is the identity.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Affine {
-    /// Shift in pixels after the other parts, `(dx, dy)`.
-    pub translate: (f64, f64),
-    /// Degrees, clockwise on screen.
-    pub rotate: f64,
-    /// `(sx, sy)`; negative mirrors.
-    pub scale: (f64, f64),
-    /// Shear angles in degrees `(x, y)`: `x' = x + tan(shx)·y`, `y' = y + tan(shy)·x`.
-    pub shear: (f64, f64),
-    /// The fixed point of rotate, scale and shear, in pixels; `None` = the image centre.
-    pub origin: Option<(f64, f64)>,
-    /// Size the canvas to the transformed image (default false).
-    pub expand: bool,
-    pub sampling: Sampling,
-}
+/// Shear angles in degrees `(x, y)`: `x' = x + tan(x)·y`, `y' = y + tan(y)·x`. A single number
+/// shears along x only, like CSS `skew(a)`.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Shear(pub f64, pub f64);
 
-impl Default for Affine {
-    fn default() -> Affine {
-        Affine {
-            translate: (0.0, 0.0),
-            rotate: 0.0,
-            scale: (1.0, 1.0),
-            shear: (0.0, 0.0),
-            origin: None,
-            expand: false,
-            sampling: Sampling::default(),
+impl OptionType for Shear {
+    fn kind() -> String {
+        "number (x only) or [x, y]".into()
+    }
+    fn read(at: At, value: &OptionValue) -> Result<Shear> {
+        match value {
+            OptionValue::Int(_) | OptionValue::Float(_) => Ok(Shear(f64::read(at, value)?, 0.0)),
+            OptionValue::List(items) if items.len() == 2 => {
+                Ok(Shear(f64::read(at, &items[0])?, f64::read(at, &items[1])?))
+            }
+            _ => Err(at.error("must be a number or [x, y]")),
         }
+    }
+    fn show(&self) -> String {
+        format!("[{}, {}]", show_number(self.0), show_number(self.1))
+    }
+}
+
+crate::option_set! {
+    /// Parameters of [`affine`] (`affine(#{ ... })`); the default is the identity.
+    #[derive(Copy)]
+    pub struct Affine for "affine" {
+        /// Shift in pixels `[dx, dy]` after the other parts (not with `expand`).
+        translate: (f64, f64) = (0.0, 0.0);
+        /// Degrees, clockwise on screen.
+        rotate: f64 = 0.0;
+        /// Scale `s` or `[sx, sy]`; negative mirrors.
+        scale: (f64, f64) = (1.0, 1.0);
+        /// Shear angles in degrees `[x, y]`; a single number shears along x.
+        shear: Shear = Shear(0.0, 0.0);
+        /// The fixed point `[x, y]` of rotate, scale and shear, in pixels; the image centre when absent.
+        origin: Option<(f64, f64)> = None;
+        /// Size the canvas to the transformed image.
+        expand: bool = false;
+        /// Reconstruction filter.
+        filter: Filter = Filter::Bilinear;
+        /// Colour where the source does not reach.
+        background: Color = Color::TRANSPARENT;
+        /// Interpolate in linear light.
+        linear: bool = false;
     }
 }
 
@@ -92,7 +107,14 @@ impl Default for Affine {
 /// ```
 pub fn rotate(img: &Image, degrees: f64, opts: &Rotate) -> Result<Image> {
     finite("rotate", "angle", degrees)?;
-    let a = Affine { rotate: degrees, expand: opts.expand, sampling: opts.sampling, ..Affine::default() };
+    let a = Affine {
+        rotate: degrees,
+        expand: opts.expand,
+        filter: opts.filter,
+        background: opts.background,
+        linear: opts.linear,
+        ..Affine::default()
+    };
     transform("rotate", img, &a)
 }
 
@@ -106,7 +128,13 @@ pub fn translate(img: &Image, dx: f64, dy: f64) -> Result<Image> {
 pub fn translate_with(img: &Image, dx: f64, dy: f64, sampling: &Sampling) -> Result<Image> {
     finite("translate", "dx", dx)?;
     finite("translate", "dy", dy)?;
-    let a = Affine { translate: (dx, dy), sampling: *sampling, ..Affine::default() };
+    let a = Affine {
+        translate: (dx, dy),
+        filter: sampling.filter,
+        background: sampling.background,
+        linear: sampling.linear,
+        ..Affine::default()
+    };
     transform("translate", img, &a)
 }
 
@@ -140,7 +168,7 @@ fn transform(op: &str, img: &Image, p: &Affine) -> Result<Image> {
     what("scale y", p.scale.1)?;
     what("shear x", p.shear.0)?;
     what("shear y", p.shear.1)?;
-    let bg = p.sampling.background.validate(op)?;
+    let bg = p.background.validate(op)?;
     let (w, h) = (img.width() as f64, img.height() as f64);
     let (ox, oy) = p.origin.unwrap_or((w / 2.0, h / 2.0));
     what("origin x", ox)?;
@@ -204,7 +232,7 @@ fn transform(op: &str, img: &Image, p: &Affine) -> Result<Image> {
         return Ok(copy);
     }
 
-    let linear = p.sampling.linear;
+    let linear = p.linear;
     let mut src = if linear { to_linear(img) } else { img.clone() };
     let bg =
         if linear { Color::new(srgb_to_linear(bg.r), srgb_to_linear(bg.g), srgb_to_linear(bg.b), bg.a) } else { bg };
@@ -216,7 +244,7 @@ fn transform(op: &str, img: &Image, p: &Affine) -> Result<Image> {
     let source = Source { pixels: src.pixels(), width: src.width() as usize, height: src.height() as usize };
     // An opaque source over an opaque background gives alpha 1 everywhere: nothing to divide.
     let unpremultiply = !(opaque && bg.a >= 1.0);
-    sample_into(&source, &mut out, out_w as usize, map, p.sampling.filter, bg_pre, unpremultiply);
+    sample_into(&source, &mut out, out_w as usize, map, p.filter, bg_pre, unpremultiply);
     let out = Image::from_rgba(out_w, out_h, out)?;
     Ok(if linear { from_linear(&out) } else { out })
 }
@@ -272,7 +300,7 @@ mod tests {
     fn quarter_turns_match_the_exact_ops() {
         let img = photo(7, 4);
         for filter in [Filter::Nearest, Filter::Bilinear, Filter::Bicubic, Filter::Lanczos3] {
-            let opts = Rotate { sampling: Sampling { filter, ..Sampling::default() }, ..Rotate::default() };
+            let opts = Rotate { filter, ..Rotate::default() };
             assert!(max_diff(&rotate(&img, 90.0, &opts).unwrap(), &rotate90(&img)) < 1e-4, "{filter:?}");
             assert!(max_diff(&rotate(&img, 180.0, &opts).unwrap(), &rotate180(&img)) < 1e-4);
             assert!(max_diff(&rotate(&img, -90.0, &opts).unwrap(), &rotate270(&img)) < 1e-4);
@@ -304,8 +332,7 @@ mod tests {
     #[test]
     fn background_fills_and_edges_are_antialiased() {
         let img = Image::filled(64, 64, Color::WHITE).unwrap();
-        let opts =
-            Rotate { sampling: Sampling { background: Color::BLACK, ..Sampling::default() }, ..Rotate::default() };
+        let opts = Rotate { background: Color::BLACK, ..Rotate::default() };
         let r = rotate(&img, 30.0, &opts).unwrap();
         assert_eq!(r.get(0, 0), Some(Color::BLACK));
         // Some pixels along the edges are strictly between black and white.
@@ -319,7 +346,7 @@ mod tests {
         // Red rotated onto transparent: wherever it is visible it stays pure red (no dark fringe).
         let img = Image::filled(40, 40, Color::rgb(1.0, 0.0, 0.0)).unwrap();
         for filter in [Filter::Bilinear, Filter::Bicubic, Filter::Lanczos3] {
-            let opts = Rotate { sampling: Sampling { filter, ..Sampling::default() }, ..Rotate::default() };
+            let opts = Rotate { filter, ..Rotate::default() };
             let r = rotate(&img, 17.0, &opts).unwrap();
             for px in r.pixels().chunks_exact(4).filter(|p| p[3] > 0.05) {
                 assert!((px[0] - 1.0).abs() < 1e-4 && px[1].abs() < 1e-4, "{filter:?} {px:?}");
@@ -358,7 +385,7 @@ mod tests {
         let want = row(1) * 0.25 + row(2) * 0.75;
         assert!((s.get(5, 4).unwrap().r - want).abs() < 1e-5);
         // Expand with a shear grows the canvas by tan(shear)·height.
-        let sh = Affine { shear: (45.0, 0.0), expand: true, ..Affine::default() };
+        let sh = Affine { shear: Shear(45.0, 0.0), expand: true, ..Affine::default() };
         assert_eq!(affine(&img, &sh).unwrap().dimensions(), (32, 16));
         // Mirror by a negative scale is flip_h.
         let m = Affine { scale: (-1.0, 1.0), ..Affine::default() };
@@ -370,18 +397,52 @@ mod tests {
         let img = photo(8, 8);
         let flat = Affine { scale: (0.0, 1.0), ..Affine::default() };
         assert!(affine(&img, &flat).unwrap_err().to_string().contains("flat"));
-        let shear = Affine { shear: (90.0, 0.0), ..Affine::default() };
+        let shear = Affine { shear: Shear(90.0, 0.0), ..Affine::default() };
         assert!(affine(&img, &shear).unwrap_err().to_string().contains("shear"));
         assert!(rotate(&img, f64::NAN, &Rotate::default()).unwrap_err().to_string().contains("angle"));
         assert!(translate(&img, f64::INFINITY, 0.0).is_err());
         let huge = Affine { scale: (1e9, 1e9), expand: true, ..Affine::default() };
         assert!(matches!(affine(&img, &huge), Err(Error::Limit(_))));
-        let nan_bg = Rotate {
-            sampling: Sampling { background: Color::new(f32::NAN, 0.0, 0.0, 1.0), ..Sampling::default() },
-            ..Rotate::default()
-        };
+        let nan_bg = Rotate { background: Color::new(f32::NAN, 0.0, 0.0, 1.0), ..Rotate::default() };
         assert!(rotate(&img, 10.0, &nan_bg).is_err());
         let origin = Affine { origin: Some((f64::NAN, 0.0)), ..Affine::default() };
         assert!(affine(&img, &origin).is_err());
+    }
+
+    #[test]
+    fn option_sets_read_from_pairs() {
+        use crate::options::{OptionSet, OptionValue};
+        let (int, float, list) = (OptionValue::Int, OptionValue::Float, OptionValue::List);
+        let affine = |pairs: &[(&str, OptionValue)]| Affine::from_pairs(pairs.iter().map(|(k, v)| (*k, v)));
+        assert_eq!(affine(&[]).unwrap(), Affine::default());
+        let a = affine(&[
+            ("shear", int(20)),
+            ("scale", float(0.5)),
+            ("origin", list(vec![int(1), float(2.5)])),
+            ("filter", OptionValue::Text("lanczos3".into())),
+        ])
+        .unwrap();
+        // A bare shear is along x only; a bare scale is both sides.
+        assert_eq!(
+            (a.shear, a.scale, a.origin, a.filter),
+            (Shear(20.0, 0.0), (0.5, 0.5), Some((1.0, 2.5)), Filter::Lanczos3)
+        );
+        assert_eq!(affine(&[("shear", list(vec![int(1), int(2)]))]).unwrap().shear, Shear(1.0, 2.0));
+        let msg = |pairs: &[(&str, OptionValue)]| affine(pairs).unwrap_err().to_string();
+        assert_eq!(
+            msg(&[("shear", list(vec![int(1), int(2), int(3)]))]),
+            "affine: option 'shear' must be a number or [x, y]"
+        );
+        assert_eq!(
+            msg(&[("filter", OptionValue::Text("bicubc".into()))]),
+            "affine: option 'filter' must be one of nearest, bilinear, bicubic, lanczos3, got \"bicubc\" (did you mean 'bicubic'?)"
+        );
+        assert!(msg(&[("orign", int(0))]).starts_with("affine: unknown option 'orign' (did you mean 'origin'?)"));
+        // rotate expands by default, translate and affine do not; all sample bilinearly.
+        let r = Rotate::from_pairs([]).unwrap();
+        assert!(r.expand && r.filter == Filter::Bilinear && r.background == Color::TRANSPARENT);
+        assert_eq!(Sampling::default().filter, Filter::Bilinear);
+        let keys: Vec<String> = Affine::keys().iter().map(|k| k.describe()).collect();
+        assert!(keys.contains(&"`shear` (number (x only) or [x, y], default [0, 0]): Shear angles in degrees `[x, y]`; a single number shears along x.".to_string()), "{keys:?}");
     }
 }

@@ -5,6 +5,10 @@
 //! and `affine` (`affine`, `sampler`), and `seamless` (`seamless`). Must not know about Rhai, files
 //! or fields.
 //!
+//! Also owns the option sets of these ops (`ResizeOptions`, `Sampling`, `Rotate`, `Affine`,
+//! `Seamless`, declared with `option_set!` next to each op, and [`Filter`] read from its name):
+//! their defaults, ranges and doc lines are what scripts get and `kiln doc` prints.
+//!
 //! Conventions (DESIGN.md §2): pixel centres sit at +0.5, a positive angle turns clockwise on
 //! screen, and every op that mixes neighbouring pixels (resize, the sampler, seamless) works on
 //! premultiplied alpha, so transparent pixels never bleed a dark fringe into visible ones. Opaque
@@ -17,7 +21,7 @@ mod resize;
 mod sampler;
 mod seamless;
 
-pub use affine::{affine, rotate, translate, translate_with, Affine, Rotate, Sampling};
+pub use affine::{affine, rotate, translate, translate_with, Affine, Rotate, Sampling, Shear};
 pub use exact::{crop, flip_h, flip_v, pad, rotate180, rotate270, rotate90, tile};
 pub use resize::{resize, resize_with, scale, ResizeOptions};
 pub use seamless::{seamless, Seamless};
@@ -74,6 +78,13 @@ impl Filter {
         }
     }
 }
+
+crate::option_choice!(Filter {
+    Nearest = "nearest",
+    Bilinear = "bilinear",
+    Bicubic = "bicubic",
+    Lanczos3 = "lanczos3",
+});
 
 /// A zeroed pixel buffer for a `w` × `h` result, checked against the limits before allocating.
 /// `vec![0.0; n]` gets zeroed pages from the allocator, so callers that overwrite every pixel do

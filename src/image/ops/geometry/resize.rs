@@ -19,19 +19,15 @@ use super::{blank, from_linear, to_linear, Filter};
 use crate::error::{Error, Result};
 use crate::image::Image;
 
-/// Options for [`resize_with`] and [`scale`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ResizeOptions {
-    /// Reconstruction filter (default [`Filter::Bicubic`], like Pillow).
-    pub filter: Filter,
-    /// Resample in linear light instead of the stored sRGB values (default false, like Pillow
-    /// and ImageMagick's `-resize`).
-    pub linear: bool,
-}
-
-impl Default for ResizeOptions {
-    fn default() -> ResizeOptions {
-        ResizeOptions { filter: Filter::Bicubic, linear: false }
+crate::option_set! {
+    /// Options for [`resize_with`] and [`scale`] (`resize(w, h, #{ ... })`, `scale(f, #{ ... })`).
+    #[derive(Copy)]
+    pub struct ResizeOptions for "resize" {
+        /// Reconstruction filter (bicubic like Pillow; the kernel widens when shrinking).
+        filter: Filter = Filter::Bicubic;
+        /// Resample in linear light instead of the stored sRGB values (off like Pillow and
+        /// ImageMagick's `-resize`).
+        linear: bool = false;
     }
 }
 

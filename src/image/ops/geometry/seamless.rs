@@ -17,17 +17,13 @@ use crate::error::{Error, Result};
 use crate::image::buffer::{unpremultiply, CHANNELS};
 use crate::image::Image;
 
-/// Options for [`seamless`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Seamless {
-    /// Width of the cross-fade as a fraction of each side, in (0, 0.5] (default 0.25). Small
-    /// values keep more of the original untouched; large ones hide the blend better.
-    pub blend: f64,
-}
-
-impl Default for Seamless {
-    fn default() -> Seamless {
-        Seamless { blend: 0.25 }
+crate::option_set! {
+    /// Options for [`seamless`] (`seamless(#{ ... })`).
+    #[derive(Copy)]
+    pub struct Seamless for "seamless" {
+        /// Width of the cross-fade as a fraction of each side, above 0. Small values keep more of
+        /// the original untouched; large ones hide the blend better.
+        blend: f64 = 0.25, range(0, 0.5);
     }
 }
 
