@@ -408,7 +408,7 @@ mod tests {
         assert_eq!(read(&[("poisson", OptionValue::Bool(true))]).unwrap().poisson(), Some(0.0));
         let msg = |pairs: &[(&str, OptionValue)]| read(pairs).unwrap_err().to_string();
         assert_eq!(msg(&[("jitter", OptionValue::Float(1.5))]), "scatter: option 'jitter' must be between 0 and 1, got 1.5");
-        assert!(msg(&[("rotation", OptionValue::Int(1))]).starts_with("scatter: unknown option 'rotation' (did you mean 'rotate'?)"));
+        assert!(msg(&[("rotat", OptionValue::Int(1))]).starts_with("scatter: unknown option 'rotat' (did you mean 'rotate'?)"));
     }
 
     #[test]

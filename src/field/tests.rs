@@ -280,7 +280,7 @@ fn option_sets_name_their_op_in_errors() {
     );
     assert_eq!(
         message::<Worley>(&[("output", text("f3"))]),
-        "worley: option 'output' must be one of f1, f2, f2_f1, cell, got \"f3\""
+        "worley: option 'output' must be one of f1, f2, f2_f1, cell, got \"f3\" (did you mean 'f1'?)"
     );
     assert_eq!(
         message::<Bricks>(&[("output", text("mask "))]),

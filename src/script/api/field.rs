@@ -815,20 +815,27 @@ mod tests {
         fails(
             "let a = 1;\nlet f = fbm(perlin(), #{ octaves: -1 });",
             "t.rhai:2:9",
-            "octaves must be between 1 and 16, got -1",
+            "fbm: option 'octaves' must be between 1 and 16, got -1",
         );
         fails("perlin(#{ scale: 0 })", "t.rhai:1:1", "perlin: scale must be > 0");
         fails("let nan = 0.0 / 0.0;\nsimplex(#{ scale: nan })", "t.rhai:2:1", "must be a finite number");
         fails("perlin().render(8, 8, [\"#000\"])", "t.rhai:1:", "a palette needs at least 2 colours, got 1");
-        fails("perlin().render(8, 8, \"viridiss\")", "t.rhai:1:", "unknown palette \"viridiss\"");
+        fails("perlin().render(8, 8, \"viridiss\")", "t.rhai:1:", "unknown palette \"viridiss\" (did you mean 'viridis'?)");
         fails("palette([])", "t.rhai:1:1", "at least 2");
-        fails("perlin(#{ octave: 3 })", "t.rhai:1:1", "unknown option 'octave'");
-        fails("worley(#{ output: \"f3\" })", "t.rhai:1:1", "expected f1, f2, f2_f1 or cell");
+        fails("perlin(#{ octave: 3 })", "t.rhai:1:1", "perlin: unknown option 'octave' (did you mean 'octaves'?)");
+        fails("simplex(#{ octaves: 17 })", "t.rhai:1:1", "simplex: option 'octaves' must be between 1 and 16, got 17");
+        fails("worley(#{ output: \"f3\" })", "t.rhai:1:1", "option 'output' must be one of f1, f2, f2_f1, cell");
+        fails("tiles(#{ output: \"ids\" })", "t.rhai:1:1", "tiles: option 'output' must be one of height, mask, id");
+        fails("voronoi(#{ output: \"edges\" })", "t.rhai:1:1", "(did you mean 'edge'?)");
+        fails("dots(#{ radius: -1 })", "t.rhai:1:1", "dots: radius must be >= 0");
         fails("ridged(perlin(), #{ gain: -1 })", "t.rhai:1:1", "gain must be >= 0");
         fails("checker(0)", "t.rhai:1:1", "n must be > 0");
         fails("perlin().warp(\"x\", 0.5, 1)", "t.rhai:1:", "fu must be a Field or a number");
         fails("let f = u();\nfor i in 0..3000 { f = f + 1; }", "t.rhai:2:", "deep");
         fails("noise_image(8, 8, #{ kind: \"pink\" })", "t.rhai:1:1", "option 'kind' must be one of");
+        fails("noise_image(8, 8, #{ density: 2 })", "t.rhai:1:1", "option 'density' must be between 0 and 1, got 2");
+        fails("scatter(image(8, 8), image(2, 2), #{ count: -1 })", "t.rhai:1:1", "scatter: count must be >= 0, got -1");
+        fails("scatter(image(8, 8), image(2, 2), #{ jitter: 2 })", "t.rhai:1:1", "option 'jitter' must be between 0 and 1");
         fails("rng(1).int(6, 1)", "t.rhai:1:", "hi must be >= lo");
     }
 
