@@ -269,7 +269,10 @@ mod tests {
         let e = Palette::from_colors(&[Color::BLACK]).unwrap_err().to_string();
         assert!(e.contains("at least 2"), "{e}");
         let e = Palette::named("viridiss").unwrap_err().to_string();
-        assert!(e.starts_with("palette: unknown palette \"viridiss\" (did you mean 'viridis'?); known: viridis, magma"), "{e}");
+        assert!(
+            e.starts_with("palette: unknown palette \"viridiss\" (did you mean 'viridis'?); known: viridis, magma"),
+            "{e}"
+        );
         let e = Palette::named("rainbow").unwrap_err().to_string();
         assert!(!e.contains("did you mean") && e.ends_with("ocean, sepia"), "{e}");
         assert!(Palette::from_stops(&[(0.5, Color::BLACK), (0.2, Color::WHITE)]).is_err());

@@ -383,7 +383,10 @@ mod tests {
         assert!(e(Scatter { jitter: 2.0, ..Scatter::default() }).contains("jitter"));
         assert!(e(Scatter { scale: (0.0, 1.0), ..Scatter::default() }).contains("scale must be > 0"));
         assert!(e(Scatter { rotate: Turn(f64::NAN, 1.0), ..Scatter::default() }).contains("rotate"));
-        assert_eq!(e(Scatter { count: Count::Exactly(-3), ..Scatter::default() }), "scatter: count must be >= 0, got -3");
+        assert_eq!(
+            e(Scatter { count: Count::Exactly(-3), ..Scatter::default() }),
+            "scatter: count must be >= 0, got -3"
+        );
         assert!(e(Scatter { min_distance: Some(-1.0), ..Scatter::default() }).contains("min_distance must be >= 0"));
     }
 
@@ -404,11 +407,18 @@ mod tests {
             ("min_distance", OptionValue::Int(5)),
         ])
         .unwrap();
-        assert_eq!((o.count, o.rotate, o.scale, o.poisson()), (Count::Between(10, 40), Turn(-90.0, 90.0), (2.0, 2.0), Some(5.0)));
+        assert_eq!(
+            (o.count, o.rotate, o.scale, o.poisson()),
+            (Count::Between(10, 40), Turn(-90.0, 90.0), (2.0, 2.0), Some(5.0))
+        );
         assert_eq!(read(&[("poisson", OptionValue::Bool(true))]).unwrap().poisson(), Some(0.0));
         let msg = |pairs: &[(&str, OptionValue)]| read(pairs).unwrap_err().to_string();
-        assert_eq!(msg(&[("jitter", OptionValue::Float(1.5))]), "scatter: option 'jitter' must be between 0 and 1, got 1.5");
-        assert!(msg(&[("rotat", OptionValue::Int(1))]).starts_with("scatter: unknown option 'rotat' (did you mean 'rotate'?)"));
+        assert_eq!(
+            msg(&[("jitter", OptionValue::Float(1.5))]),
+            "scatter: option 'jitter' must be between 0 and 1, got 1.5"
+        );
+        assert!(msg(&[("rotat", OptionValue::Int(1))])
+            .starts_with("scatter: unknown option 'rotat' (did you mean 'rotate'?)"));
     }
 
     #[test]

@@ -259,7 +259,9 @@ fn option_sets_keep_the_documented_defaults() {
     let keys: Vec<_> = Worley::keys().iter().map(|k| k.name).collect();
     assert_eq!(keys, ["seed", "scale", "tileable", "octaves", "lacunarity", "gain", "output"]);
     assert_eq!(Fbm::keys()[0].describe(), "`octaves` (whole number, default 6, 1 to 16): Octaves summed.");
-    assert!(Voronoi::doc_lines().iter().any(|l| l.starts_with("- `output` (\"cell\" | \"edge\" | \"distance\", default \"cell\")")));
+    assert!(Voronoi::doc_lines()
+        .iter()
+        .any(|l| l.starts_with("- `output` (\"cell\" | \"edge\" | \"distance\", default \"cell\")")));
 }
 
 #[test]
@@ -269,7 +271,8 @@ fn option_sets_name_their_op_in_errors() {
         "simplex: unknown option 'octave' (did you mean 'octaves'?); valid options are: gain, lacunarity, octaves, \
          scale, seed, tileable"
     );
-    assert!(message::<Tiles>(&[("gapp", OptionValue::Int(0))]).starts_with("tiles: unknown option 'gapp' (did you mean 'gap'?)"));
+    assert!(message::<Tiles>(&[("gapp", OptionValue::Int(0))])
+        .starts_with("tiles: unknown option 'gapp' (did you mean 'gap'?)"));
     assert_eq!(
         message::<Ridged>(&[("octaves", OptionValue::Int(17))]),
         "ridged: option 'octaves' must be between 1 and 16, got 17"
@@ -289,8 +292,14 @@ fn option_sets_name_their_op_in_errors() {
     assert!(message::<Voronoi>(&[("output", text("edges"))]).ends_with("(did you mean 'edge'?)"));
     // values the ranges cannot express are checked where the field is built
     let e = |r: crate::error::Result<Field>| r.unwrap_err().to_string();
-    assert_eq!(e(read::<Perlin>(&[("scale", OptionValue::Int(0))]).unwrap().field(0)), "perlin: scale must be > 0 and <= 100000, got 0");
-    assert_eq!(e(read::<Perlin>(&[("gain", OptionValue::Int(-1))]).unwrap().field(0)), "fbm: gain must be >= 0, got -1");
+    assert_eq!(
+        e(read::<Perlin>(&[("scale", OptionValue::Int(0))]).unwrap().field(0)),
+        "perlin: scale must be > 0 and <= 100000, got 0"
+    );
+    assert_eq!(
+        e(read::<Perlin>(&[("gain", OptionValue::Int(-1))]).unwrap().field(0)),
+        "fbm: gain must be >= 0, got -1"
+    );
     assert_eq!(e(read::<Dots>(&[("n", OptionValue::Int(0))]).unwrap().field(0)), "dots: n must be > 0, got 0");
 }
 

@@ -4,8 +4,8 @@
 //! `img.with_alpha(field)`, `img.mask(field)`. Translation only: every algorithm, option set
 //! (defaults, keys, ranges) and colour-field operation lives in `crate::field`.
 //!
-//! A generator with options is one [`source`] line (its option set is a `field::Source`), a
-//! fractal sum one [`fractal`] line. A number anywhere a field is expected is a constant field.
+//! A generator with options is one `source` line (its option set is a `field::Source`), a
+//! fractal sum one `fractal` line. A number anywhere a field is expected is a constant field.
 //! An absent `seed` is the run's `--seed` (`context::seed_or_run`). Graphs deeper than
 //! `field::graph::MAX_DEPTH` are refused where they are built, so a runaway loop gets an error at
 //! its line instead of a stack overflow.
@@ -30,23 +30,93 @@ pub fn module() -> Module {
     m.set_custom_type::<RgbField>("RgbField");
 
     // ---- noise and fractal sums: one line each, the option sets live in `crate::field` ------
-    source::<Perlin>(&mut m, "perlin", "Perlin gradient noise in [0, 1]; `octaves`, `lacunarity` or `gain` make it an fbm sum.", "let n = perlin(#{ scale: 8, seed: 3 });\nn.render(256, 256)");
-    source::<Simplex>(&mut m, "simplex", "Simplex noise in [0, 1]: like Perlin without its grid-aligned look.", "simplex(#{ scale: 6, seed: 1 }).render(256, 256)");
-    source::<ValueNoise>(&mut m, "value_noise", "Value noise in [0, 1]: smoothly interpolated random values on a grid (blockier than Perlin).", "value_noise(#{ scale: 16 }).render(256, 256)");
-    source::<Worley>(&mut m, "worley", "Worley (cellular) noise in [0, 1].", "worley(#{ scale: 10, output: \"f2_f1\" }).render(256, 256)");
-    fractal::<Fbm>(&mut m, "fbm", "Fractional Brownian motion: `octaves` copies of `source`, each at `lacunarity` times the \
-         frequency and `gain` times the amplitude of the one before, in [0, 1].", "fbm(perlin(#{ scale: 8, seed: 1337 }), #{ octaves: 6 }).render(256, 256)");
-    fractal::<Ridged>(&mut m, "ridged", "Ridged multifractal: Σ gainⁱ·(1 − |nᵢ|)², sharp bright crests (mountains, veins).", "ridged(perlin(#{ scale: 3 }), #{ octaves: 5 }).render(256, 256)");
-    fractal::<Billow>(&mut m, "billow", "Billow: Σ gainⁱ·|nᵢ|(2 − |nᵢ|), puffy rounded lumps (clouds, cobbles).", "billow(perlin(#{ scale: 4 }), #{ octaves: 5 }).render(256, 256)");
-    fractal::<Turbulence>(&mut m, "turbulence", "Perlin's turbulence Σ gainⁱ·|nᵢ|: dark sharp creases (fire, smoke, marble).", "turbulence(perlin(#{ scale: 4 }), #{ octaves: 6 }).render(256, 256)");
+    source::<Perlin>(
+        &mut m,
+        "perlin",
+        "Perlin gradient noise in [0, 1]; `octaves`, `lacunarity` or `gain` make it an fbm sum.",
+        "let n = perlin(#{ scale: 8, seed: 3 });\nn.render(256, 256)",
+    );
+    source::<Simplex>(
+        &mut m,
+        "simplex",
+        "Simplex noise in [0, 1]: like Perlin without its grid-aligned look.",
+        "simplex(#{ scale: 6, seed: 1 }).render(256, 256)",
+    );
+    source::<ValueNoise>(
+        &mut m,
+        "value_noise",
+        "Value noise in [0, 1]: smoothly interpolated random values on a grid (blockier than Perlin).",
+        "value_noise(#{ scale: 16 }).render(256, 256)",
+    );
+    source::<Worley>(
+        &mut m,
+        "worley",
+        "Worley (cellular) noise in [0, 1].",
+        "worley(#{ scale: 10, output: \"f2_f1\" }).render(256, 256)",
+    );
+    fractal::<Fbm>(
+        &mut m,
+        "fbm",
+        "Fractional Brownian motion: `octaves` copies of `source`, each at `lacunarity` times the \
+         frequency and `gain` times the amplitude of the one before, in [0, 1].",
+        "fbm(perlin(#{ scale: 8, seed: 1337 }), #{ octaves: 6 }).render(256, 256)",
+    );
+    fractal::<Ridged>(
+        &mut m,
+        "ridged",
+        "Ridged multifractal: Σ gainⁱ·(1 − |nᵢ|)², sharp bright crests (mountains, veins).",
+        "ridged(perlin(#{ scale: 3 }), #{ octaves: 5 }).render(256, 256)",
+    );
+    fractal::<Billow>(
+        &mut m,
+        "billow",
+        "Billow: Σ gainⁱ·|nᵢ|(2 − |nᵢ|), puffy rounded lumps (clouds, cobbles).",
+        "billow(perlin(#{ scale: 4 }), #{ octaves: 5 }).render(256, 256)",
+    );
+    fractal::<Turbulence>(
+        &mut m,
+        "turbulence",
+        "Perlin's turbulence Σ gainⁱ·|nᵢ|: dark sharp creases (fire, smoke, marble).",
+        "turbulence(perlin(#{ scale: 4 }), #{ octaves: 6 }).render(256, 256)",
+    );
 
     // ---- patterns with options ---------------------------------------------------------------
-    source::<Bricks>(&mut m, "bricks", "A brick wall in running bond; it tiles when `rows` is even.", "bricks(#{ rows: 10, cols: 5, mortar: 0.12 }).render(256, 256)");
-    source::<Bricks>(&mut m, "brick_pattern", "`bricks`, under a name that does not clash with `std/materials`' `bricks`.", "brick_pattern(#{ rows: 6, cols: 3, output: \"id\" }).render(128, 128)");
-    source::<Tiles>(&mut m, "tiles", "Square tiles: bricks without the offset.", "tiles(#{ n: 6, gap: 0.08 }).render(256, 256)");
-    source::<Dots>(&mut m, "dots", "Round dots, 1 inside and 0 outside.", "dots(#{ n: 12, radius: 0.35, offset: 0.5 }).render(256, 256)");
-    source::<Voronoi>(&mut m, "voronoi", "Voronoi cells.", "voronoi(#{ scale: 12, output: \"edge\", width: 0.08 }).render(256, 256)");
-    source::<GradientRadial>(&mut m, "gradient_radial", "A radial ramp: 0 at the centre, 1 at `radius` and beyond.", "gradient_radial(#{ cx: 0.3, cy: 0.3, radius: 0.8 }).render(256, 256)");
+    source::<Bricks>(
+        &mut m,
+        "bricks",
+        "A brick wall in running bond; it tiles when `rows` is even.",
+        "bricks(#{ rows: 10, cols: 5, mortar: 0.12 }).render(256, 256)",
+    );
+    source::<Bricks>(
+        &mut m,
+        "brick_pattern",
+        "`bricks`, under a name that does not clash with `std/materials`' `bricks`.",
+        "brick_pattern(#{ rows: 6, cols: 3, output: \"id\" }).render(128, 128)",
+    );
+    source::<Tiles>(
+        &mut m,
+        "tiles",
+        "Square tiles: bricks without the offset.",
+        "tiles(#{ n: 6, gap: 0.08 }).render(256, 256)",
+    );
+    source::<Dots>(
+        &mut m,
+        "dots",
+        "Round dots, 1 inside and 0 outside.",
+        "dots(#{ n: 12, radius: 0.35, offset: 0.5 }).render(256, 256)",
+    );
+    source::<Voronoi>(
+        &mut m,
+        "voronoi",
+        "Voronoi cells.",
+        "voronoi(#{ scale: 12, output: \"edge\", width: 0.08 }).render(256, 256)",
+    );
+    source::<GradientRadial>(
+        &mut m,
+        "gradient_radial",
+        "A radial ramp: 0 at the centre, 1 at `radius` and beyond.",
+        "gradient_radial(#{ cx: 0.3, cy: 0.3, radius: 0.8 }).render(256, 256)",
+    );
 
     // ---- operators ---------------------------------------------------------------------------
     macro_rules! op {
@@ -96,7 +166,7 @@ fn source<T: Source + 'static>(m: &mut Module, name: &str, summary: &str, exampl
 }
 
 /// Registers a fractal sum as `name(source)` and `name(source, #{ ... })`, its options read into
-/// `T`; the `kiln doc` entry lists `T`'s keys, as [`with_options`] does.
+/// `T`; the `kiln doc` entry lists `T`'s keys, as `with_options` does.
 fn fractal<T: FractalOptions + 'static>(m: &mut Module, name: &str, summary: &str, example: &str) {
     let doc = doc(summary, example);
     let mut lines: Vec<String> = doc.lines().map(|l| format!("/// {l}").trim_end().to_string()).collect();
@@ -820,7 +890,11 @@ mod tests {
         fails("perlin(#{ scale: 0 })", "t.rhai:1:1", "perlin: scale must be > 0");
         fails("let nan = 0.0 / 0.0;\nsimplex(#{ scale: nan })", "t.rhai:2:1", "must be a finite number");
         fails("perlin().render(8, 8, [\"#000\"])", "t.rhai:1:", "a palette needs at least 2 colours, got 1");
-        fails("perlin().render(8, 8, \"viridiss\")", "t.rhai:1:", "unknown palette \"viridiss\" (did you mean 'viridis'?)");
+        fails(
+            "perlin().render(8, 8, \"viridiss\")",
+            "t.rhai:1:",
+            "unknown palette \"viridiss\" (did you mean 'viridis'?)",
+        );
         fails("palette([])", "t.rhai:1:1", "at least 2");
         fails("perlin(#{ octave: 3 })", "t.rhai:1:1", "perlin: unknown option 'octave' (did you mean 'octaves'?)");
         fails("simplex(#{ octaves: 17 })", "t.rhai:1:1", "simplex: option 'octaves' must be between 1 and 16, got 17");
@@ -835,7 +909,11 @@ mod tests {
         fails("noise_image(8, 8, #{ kind: \"pink\" })", "t.rhai:1:1", "option 'kind' must be one of");
         fails("noise_image(8, 8, #{ density: 2 })", "t.rhai:1:1", "option 'density' must be between 0 and 1, got 2");
         fails("scatter(image(8, 8), image(2, 2), #{ count: -1 })", "t.rhai:1:1", "scatter: count must be >= 0, got -1");
-        fails("scatter(image(8, 8), image(2, 2), #{ jitter: 2 })", "t.rhai:1:1", "option 'jitter' must be between 0 and 1");
+        fails(
+            "scatter(image(8, 8), image(2, 2), #{ jitter: 2 })",
+            "t.rhai:1:1",
+            "option 'jitter' must be between 0 and 1",
+        );
         fails("rng(1).int(6, 1)", "t.rhai:1:", "hi must be >= lo");
     }
 
