@@ -13,10 +13,7 @@
 use rhai::plugin::*;
 use rhai::{Dynamic, FuncRegistration, Map, Module, INT};
 
-use crate::field::{
-    Billow, Bricks, Dots, Fbm, Field, FractalOptions, GradientRadial, Palette, Perlin, RgbField, Ridged, Simplex,
-    Source, Tiles, Turbulence, ValueNoise, Voronoi, Worley,
-};
+use crate::field::{noise, pattern, Field, FractalOptions, Palette, RgbField, Source};
 use crate::image::color::Color;
 use crate::script::api::with_options;
 use crate::script::context::seed_or_run;
@@ -30,50 +27,50 @@ pub fn module() -> Module {
     m.set_custom_type::<RgbField>("RgbField");
 
     // ---- noise and fractal sums: one line each, the option sets live in `crate::field` ------
-    source::<Perlin>(
+    source::<noise::Perlin>(
         &mut m,
         "perlin",
         "Perlin gradient noise in [0, 1]; `octaves`, `lacunarity` or `gain` make it an fbm sum.",
         "let n = perlin(#{ scale: 8, seed: 3 });\nn.render(256, 256)",
     );
-    source::<Simplex>(
+    source::<noise::Simplex>(
         &mut m,
         "simplex",
         "Simplex noise in [0, 1]: like Perlin without its grid-aligned look.",
         "simplex(#{ scale: 6, seed: 1 }).render(256, 256)",
     );
-    source::<ValueNoise>(
+    source::<noise::ValueNoise>(
         &mut m,
         "value_noise",
         "Value noise in [0, 1]: smoothly interpolated random values on a grid (blockier than Perlin).",
         "value_noise(#{ scale: 16 }).render(256, 256)",
     );
-    source::<Worley>(
+    source::<noise::Worley>(
         &mut m,
         "worley",
         "Worley (cellular) noise in [0, 1].",
         "worley(#{ scale: 10, output: \"f2_f1\" }).render(256, 256)",
     );
-    fractal::<Fbm>(
+    fractal::<noise::Fbm>(
         &mut m,
         "fbm",
         "Fractional Brownian motion: `octaves` copies of `source`, each at `lacunarity` times the \
          frequency and `gain` times the amplitude of the one before, in [0, 1].",
         "fbm(perlin(#{ scale: 8, seed: 1337 }), #{ octaves: 6 }).render(256, 256)",
     );
-    fractal::<Ridged>(
+    fractal::<noise::Ridged>(
         &mut m,
         "ridged",
         "Ridged multifractal: Σ gainⁱ·(1 − |nᵢ|)², sharp bright crests (mountains, veins).",
         "ridged(perlin(#{ scale: 3 }), #{ octaves: 5 }).render(256, 256)",
     );
-    fractal::<Billow>(
+    fractal::<noise::Billow>(
         &mut m,
         "billow",
         "Billow: Σ gainⁱ·|nᵢ|(2 − |nᵢ|), puffy rounded lumps (clouds, cobbles).",
         "billow(perlin(#{ scale: 4 }), #{ octaves: 5 }).render(256, 256)",
     );
-    fractal::<Turbulence>(
+    fractal::<noise::Turbulence>(
         &mut m,
         "turbulence",
         "Perlin's turbulence Σ gainⁱ·|nᵢ|: dark sharp creases (fire, smoke, marble).",
@@ -81,37 +78,37 @@ pub fn module() -> Module {
     );
 
     // ---- patterns with options ---------------------------------------------------------------
-    source::<Bricks>(
+    source::<pattern::Bricks>(
         &mut m,
         "bricks",
         "A brick wall in running bond; it tiles when `rows` is even.",
         "bricks(#{ rows: 10, cols: 5, mortar: 0.12 }).render(256, 256)",
     );
-    source::<Bricks>(
+    source::<pattern::Bricks>(
         &mut m,
         "brick_pattern",
         "`bricks`, under a name that does not clash with `std/materials`' `bricks`.",
         "brick_pattern(#{ rows: 6, cols: 3, output: \"id\" }).render(128, 128)",
     );
-    source::<Tiles>(
+    source::<pattern::Tiles>(
         &mut m,
         "tiles",
         "Square tiles: bricks without the offset.",
         "tiles(#{ n: 6, gap: 0.08 }).render(256, 256)",
     );
-    source::<Dots>(
+    source::<pattern::Dots>(
         &mut m,
         "dots",
         "Round dots, 1 inside and 0 outside.",
         "dots(#{ n: 12, radius: 0.35, offset: 0.5 }).render(256, 256)",
     );
-    source::<Voronoi>(
+    source::<pattern::Voronoi>(
         &mut m,
         "voronoi",
         "Voronoi cells.",
         "voronoi(#{ scale: 12, output: \"edge\", width: 0.08 }).render(256, 256)",
     );
-    source::<GradientRadial>(
+    source::<pattern::GradientRadial>(
         &mut m,
         "gradient_radial",
         "A radial ramp: 0 at the centre, 1 at `radius` and beyond.",

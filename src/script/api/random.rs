@@ -7,7 +7,7 @@
 use rhai::plugin::*;
 use rhai::{Dynamic, FuncRegistration, Map, Module, NativeCallContext};
 
-use crate::field::{NoiseImage, Rng};
+use crate::field::{scatter as place, NoiseImage, Rng, Scatter};
 use crate::image::Image;
 use crate::options::OptionSet;
 use crate::script::context::seed_or_run;
@@ -18,7 +18,16 @@ pub fn module() -> Module {
     let mut m = exported_module!(random_api);
     m.set_custom_type::<Rng>("Rng");
     noise_image(&mut m);
+    scatter(&mut m);
     m
+}
+
+/// Doc comment lines: `text` (with its ```rhai example), then the keys of the option set `T`.
+fn doc_with_options<T: OptionSet>(text: &[&str]) -> Vec<String> {
+    let mut doc: Vec<String> = text.iter().map(|l| format!("/// {l}").trim_end().to_string()).collect();
+    doc.extend(["///".to_string(), "/// Options:".to_string()]);
+    doc.extend(T::doc_lines().into_iter().map(|l| format!("/// {l}")));
+    doc
 }
 
 /// `noise_image(w, h)` and `noise_image(w, h, #{ ... })`, documented with `NoiseImage`'s keys.
@@ -27,38 +36,59 @@ fn noise_image(m: &mut Module) {
         let (w, h) = size("noise_image", w, h)?;
         lift(o.render(w, h, seed_or_run(ctx, o.seed)?))
     }
-    let mut doc: Vec<String> = [
-        "/// A `w` × `h` image of random noise.",
-        "///",
-        "/// ```rhai",
-        "/// noise_image(256, 256, #{ kind: \"gaussian\", sigma: 0.2, mono: false, seed: 3 })",
-        "/// ```",
-        "///",
-        "/// Options:",
-    ]
-    .map(String::from)
-    .to_vec();
-    doc.extend(NoiseImage::doc_lines().into_iter().map(|l| format!("/// {l}")));
+    let doc = doc_with_options::<NoiseImage>(&[
+        "A `w` × `h` image of random noise.",
+        "",
+        "```rhai",
+        "noise_image(256, 256, #{ kind: \"gaussian\", sigma: 0.2, mono: false, seed: 3 })",
+        "```",
+    ]);
     FuncRegistration::new("noise_image")
         .with_comments(&doc)
         .with_params_info(["w: Dynamic", "h: Dynamic", "opts: Map", "Image"])
         .set_into_module(m, |ctx: NativeCallContext, w: Dynamic, h: Dynamic, opts: Map| {
             make(&ctx, &w, &h, options::<NoiseImage>(opts)?)
         });
-    let short = ["/// Uniform gray noise with the run's seed: `noise_image(w, h, #{})`.\n///\n/// ```rhai\n/// noise_image(128, 128)\n/// ```"];
+    let short = [
+        "/// `noise_image(w, h, #{ ... })` with every option at its default: uniform gray noise with",
+        "/// the run's seed.",
+        "///",
+        "/// ```rhai",
+        "/// noise_image(128, 128)",
+        "/// ```",
+    ];
     FuncRegistration::new("noise_image")
         .with_comments(short)
         .with_params_info(["w: Dynamic", "h: Dynamic", "Image"])
         .set_into_module(m, |ctx: NativeCallContext, w: Dynamic, h: Dynamic| make(&ctx, &w, &h, NoiseImage::default()));
 }
 
+/// `scatter(canvas, stamp, #{ ... })`, documented with `Scatter`'s keys.
+fn scatter(m: &mut Module) {
+    let doc = doc_with_options::<Scatter>(&[
+        "Places copies of `stamp` on `canvas` (a new image; the canvas is unchanged).",
+        "",
+        "```rhai",
+        "let leaf = image(24, 24, \"seagreen\").mask(circle_sdf(0.5, 0.5, 0.45).step(0.5).invert());",
+        "scatter(image(256, 256, \"white\"), leaf, #{ count: 60, scale: [0.5, 1.5], rotate: 180, poisson: true })",
+        "```",
+    ]);
+    FuncRegistration::new("scatter")
+        .with_comments(&doc)
+        .with_params_info(["canvas: Image", "stamp: Image", "opts: Map", "Image"])
+        .set_into_module(m, |ctx: NativeCallContext, canvas: Image, stamp: Image, opts: Map| {
+            let o = options::<Scatter>(opts)?;
+            lift(place(&canvas, &stamp, &o, seed_or_run(&ctx, o.seed)?))
+        });
+}
+
 #[export_module]
 mod random_api {
-    use crate::field::{scatter as place, Rng, Scatter};
-    use crate::image::{Color, Image};
-    use crate::script::context::{run_seed, seed_or_run};
-    use crate::script::convert::{int, lift, num, options, RhaiResult};
-    use rhai::{Array, Dynamic, Map, NativeCallContext, INT};
+    use crate::field::Rng;
+    use crate::image::Color;
+    use crate::script::context::run_seed;
+    use crate::script::convert::{int, lift, num, RhaiResult};
+    use rhai::{Array, Dynamic, NativeCallContext, INT};
 
     /// A seeded random number generator (ChaCha8): the same seed gives the same numbers on every
     /// platform. Its methods advance it, so keep it in a variable.
@@ -183,23 +213,5 @@ mod random_api {
     /// ```
     pub fn color(r: &mut Rng) -> Color {
         r.color()
-    }
-
-    /// Places copies of `stamp` on `canvas` (a new image; the canvas is unchanged). Options:
-    /// `count` (20, or `[lo, hi]` for a count drawn from the seed), `seed` (the run's seed),
-    /// `scale` (a number or `[lo, hi]`, default 1), `rotate` (degrees: a number r for [-r, r], or
-    /// `[lo, hi]`; default 0), `jitter` (0 = on a grid, 1 = anywhere in its grid cell, the
-    /// default), `poisson` (true: keep centres at least `min_distance` pixels apart, derived from
-    /// `count` when not given).
-    ///
-    /// ```rhai
-    /// let dot = circle_sdf(0.5, 0.5, 0.4).step(0.5).invert().render(24, 24);
-    /// let leaf = image(24, 24, "seagreen").mask(circle_sdf(0.5, 0.5, 0.45).step(0.5).invert());
-    /// scatter(image(256, 256, "white"), leaf, #{ count: 60, scale: [0.5, 1.5], rotate: 180, poisson: true, seed: 2 })
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn scatter(ctx: NativeCallContext, canvas: Image, stamp: Image, opts: Map) -> RhaiResult<Image> {
-        let o = options::<Scatter>(opts)?;
-        lift(place(&canvas, &stamp, &o, seed_or_run(&ctx, o.seed)?))
     }
 }
