@@ -53,6 +53,12 @@ pub use crate::model::{
     TrainOptions, DEFAULT_PRIOR_COMPONENTS,
 };
 
+/// The field room's option sets (what `perlin(#{ ... })` and its kin read) and colour fields.
+pub use crate::field::{
+    Billow, Count, Distribution, Dots, Fbm, FractalOptions, GradientRadial, NoiseImage, Perlin, RgbField, Ridged,
+    Simplex, Source, Tiles, Turbulence, Turn, ValueNoise, Voronoi, Worley,
+};
+
 #[cfg(feature = "script")]
 pub mod script;
 

@@ -125,6 +125,21 @@ impl Field {
         self.1
     }
 
+    /// This field, or an error when it is deeper than [`MAX_DEPTH`]: the check every front end
+    /// applies where a graph is built, so a runaway loop is stopped at its line.
+    pub fn checked(self) -> Result<Field> {
+        if self.1 > MAX_DEPTH {
+            return Err(Error::param(
+                "field",
+                format!(
+                    "this expression is {} nodes deep, over the limit of {MAX_DEPTH} (a loop building a field?)",
+                    self.1
+                ),
+            ));
+        }
+        Ok(self)
+    }
+
     /// The same value everywhere. Unlike the generators it may lie outside [0, 1].
     pub fn constant(x: f64) -> Field {
         Field::from_node(Node::Const(x as f32))

@@ -95,7 +95,8 @@ fn hex_stops(stops: &[(f32, u32)]) -> Vec<(f32, Color)> {
 }
 
 impl Palette {
-    /// A named palette: see [`NAMES`]. Errors on an unknown name, listing the known ones.
+    /// A named palette: see [`NAMES`]. Errors on an unknown name with a did-you-mean, listing the
+    /// known ones.
     pub fn named(name: &str) -> Result<Palette> {
         let f: fn(f32) -> [f32; 4] = match name {
             "viridis" => |t| poly(&VIRIDIS, t),
@@ -122,7 +123,11 @@ impl Palette {
                     _ => {
                         return Err(Error::param(
                             "palette",
-                            format!("unknown palette \"{name}\"; known: {}", NAMES.join(", ")),
+                            format!(
+                                "unknown palette \"{name}\"{}; known: {}",
+                                crate::suggest::did_you_mean(name, NAMES),
+                                NAMES.join(", ")
+                            ),
                         ))
                     }
                 };
@@ -264,7 +269,12 @@ mod tests {
         let e = Palette::from_colors(&[Color::BLACK]).unwrap_err().to_string();
         assert!(e.contains("at least 2"), "{e}");
         let e = Palette::named("viridiss").unwrap_err().to_string();
-        assert!(e.contains("unknown palette \"viridiss\"") && e.contains("magma"), "{e}");
+        assert!(
+            e.starts_with("palette: unknown palette \"viridiss\" (did you mean 'viridis'?); known: viridis, magma"),
+            "{e}"
+        );
+        let e = Palette::named("rainbow").unwrap_err().to_string();
+        assert!(!e.contains("did you mean") && e.ends_with("ocean, sepia"), "{e}");
         assert!(Palette::from_stops(&[(0.5, Color::BLACK), (0.2, Color::WHITE)]).is_err());
         assert!(Palette::from_stops(&[(0.0, Color::BLACK), (1.5, Color::WHITE)]).is_err());
         assert!(Palette::from_stops(&[(0.0, Color::BLACK), (1.0, Color::rgb(f32::NAN, 0.0, 0.0))]).is_err());

@@ -1,7 +1,13 @@
 //! Regular patterns and shapes as functions of (u, v): checker, stripes, bricks, tiles, dots,
 //! Voronoi cells, gradients and signed-distance shapes.
 //!
-//! Owns: [`Pattern`] and its validating constructors. Must not know about pixels or Rhai.
+//! Owns: [`Pattern`] and its validating constructors, and the option sets of the patterns that
+//! take options ([`Bricks`], [`Tiles`], [`Dots`], [`Voronoi`], [`GradientRadial`]): their
+//! defaults, key lists and ranges, declared with `crate::option_set!`, each a [`Source`] that
+//! builds its field. Must not know about pixels or Rhai.
+//!
+//! A new pattern with options is a [`Pattern`] variant with its arm in [`Pattern::eval`], and its
+//! option set with a [`Source`] impl here; its script binding is one registration line.
 //!
 //! Every pattern returns values in [0, 1]. Counts are per image side, so with whole counts every
 //! pattern tiles (bricks need an even number of rows for the half-brick offset to line up).
@@ -12,6 +18,7 @@
 use crate::error::{finite, Error, Result};
 use crate::field::noise::worley::nearest;
 use crate::field::noise::{fold_seed, hash, NoiseOptions, MAX_SCALE};
+use crate::field::{Field, Source};
 
 /// What a brick, tile or cell pattern returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,43 +31,96 @@ pub enum CellOutput {
     Id,
 }
 
-impl CellOutput {
-    /// Parses `"height" | "mask" | "id"`.
-    pub fn parse(op: &str, s: &str) -> Result<CellOutput> {
-        Ok(match s {
-            "height" => CellOutput::Height,
-            "mask" => CellOutput::Mask,
-            "id" => CellOutput::Id,
-            _ => return Err(Error::param(op, format!("unknown output \"{s}\"; expected height, mask or id"))),
-        })
+crate::option_choice!(CellOutput { Height = "height", Mask = "mask", Id = "id" });
+
+crate::option_set! {
+    /// Bricks (`bricks(#{ ... })`): `rows` × `cols` cells, every other row shifted by `offset`
+    /// of a brick. With `offset` 0 they are tiles.
+    pub struct Bricks for "bricks" {
+        /// Rows of bricks down the image, over 0 (tiles when even).
+        rows: f64 = 8.0;
+        /// Bricks across the image, over 0.
+        cols: f64 = 4.0;
+        /// Mortar width as a fraction of the row height, at least 0.
+        mortar: f64 = 0.1;
+        /// Bevel width as a fraction of the row height, at least 0.
+        bevel: f64 = 0.15;
+        /// Shift of odd rows, as a fraction of a brick.
+        offset: f64 = 0.5;
+        /// Seed of the "id" output; the run's `--seed` when absent.
+        seed: Option<u64> = None;
+        /// "height" (0 in the mortar rising over the bevel to 1), "mask" (1 on the face) or "id"
+        /// (a random value per brick).
+        output: CellOutput = CellOutput::Height;
     }
 }
 
-/// Bricks or tiles: `rows` × `cols` cells, every other row shifted by `offset` of a brick.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Bricks {
-    pub rows: f64,
-    pub cols: f64,
-    /// Mortar width as a fraction of the row height.
-    pub mortar: f64,
-    /// Bevel width as a fraction of the row height.
-    pub bevel: f64,
-    /// Shift of odd rows, as a fraction of a brick.
-    pub offset: f64,
-    pub seed: u64,
-    pub output: CellOutput,
-}
+impl Source for Bricks {
+    fn seed(&self) -> Option<u64> {
+        self.seed
+    }
 
-impl Bricks {
-    /// 8 rows of 4 running-bond bricks with thin mortar and a soft bevel.
-    pub fn new() -> Bricks {
-        Bricks { rows: 8.0, cols: 4.0, mortar: 0.1, bevel: 0.15, offset: 0.5, seed: 0, output: CellOutput::Height }
+    fn field(&self, seed: u64) -> Result<Field> {
+        Ok(Field::pattern(Pattern::bricks(self.clone(), seed)?))
     }
 }
 
-impl Default for Bricks {
-    fn default() -> Bricks {
-        Bricks::new()
+crate::option_set! {
+    /// Square tiles (`tiles(#{ ... })`): bricks without the offset, `n` per side.
+    pub struct Tiles for "tiles" {
+        /// Tiles per side.
+        n: f64 = 8.0;
+        /// Rows of tiles; `n` when absent.
+        rows: Option<f64> = None;
+        /// Columns of tiles; `n` when absent.
+        cols: Option<f64> = None;
+        /// Gap between tiles as a fraction of a tile, at least 0.
+        gap: f64 = 0.06;
+        /// Bevel width as a fraction of a tile, at least 0.
+        bevel: f64 = 0.1;
+        /// Seed of the "id" output; the run's `--seed` when absent.
+        seed: Option<u64> = None;
+        /// "height", "mask" or "id", as for bricks.
+        output: CellOutput = CellOutput::Height;
+    }
+}
+
+impl Source for Tiles {
+    fn seed(&self) -> Option<u64> {
+        self.seed
+    }
+
+    fn field(&self, seed: u64) -> Result<Field> {
+        let b = Bricks {
+            rows: self.rows.unwrap_or(self.n),
+            cols: self.cols.unwrap_or(self.n),
+            mortar: self.gap,
+            bevel: self.bevel,
+            offset: 0.0,
+            seed: Some(seed),
+            output: self.output,
+        };
+        Ok(Field::pattern(Pattern::bricks(b, seed)?))
+    }
+}
+
+crate::option_set! {
+    /// Round dots (`dots(#{ ... })`), 1 inside and 0 outside.
+    pub struct Dots for "dots" {
+        /// Dots per side, over 0.
+        n: f64 = 8.0;
+        /// Radius as a fraction of a cell, at least 0 (0.5: neighbours touch).
+        radius: f64 = 0.3;
+        /// Width of the soft edge, at least 0.
+        softness: f64 = 0.05;
+        /// Shift of odd rows, as a fraction of a cell (0.5 staggers them).
+        offset: f64 = 0.0;
+    }
+}
+
+impl Source for Dots {
+    fn field(&self, _seed: u64) -> Result<Field> {
+        Ok(Field::pattern(Pattern::dots(self.n, self.radius, self.softness, self.offset)?))
     }
 }
 
@@ -73,6 +133,54 @@ pub enum VoronoiOutput {
     Edge,
     /// Distance to the cell's centre (Worley F1).
     Distance,
+}
+
+crate::option_choice!(VoronoiOutput { Cell = "cell", Edge = "edge", Distance = "distance" });
+
+crate::option_set! {
+    /// Voronoi cells (`voronoi(#{ ... })`).
+    pub struct Voronoi for "voronoi" {
+        /// Cells across the image, over 0 and at most 100000 (whole cells when tileable).
+        scale: f64 = 8.0;
+        /// Seed; the run's `--seed` when absent.
+        seed: Option<u64> = None;
+        /// Wraps around at the image's edges.
+        tileable: bool = false;
+        /// "cell" (a random value per cell), "edge" (1 on borders fading over `width`) or
+        /// "distance" (to the cell's point).
+        output: VoronoiOutput = VoronoiOutput::Cell;
+        /// Width of the "edge" fade in cells, over 0.
+        width: f64 = 0.05;
+    }
+}
+
+impl Source for Voronoi {
+    fn seed(&self) -> Option<u64> {
+        self.seed
+    }
+
+    fn field(&self, seed: u64) -> Result<Field> {
+        let options = NoiseOptions { seed, scale: self.scale, tileable: self.tileable };
+        Ok(Field::pattern(Pattern::voronoi(options, self.output, self.width)?))
+    }
+}
+
+crate::option_set! {
+    /// A radial ramp (`gradient_radial(#{ ... })`): 0 at the centre, 1 at `radius` and beyond.
+    pub struct GradientRadial for "gradient_radial" {
+        /// Centre, horizontally (uv units).
+        cx: f64 = 0.5;
+        /// Centre, vertically (uv units).
+        cy: f64 = 0.5;
+        /// Where the ramp reaches 1 (uv units), over 0; 0.5 is the middle of each edge.
+        radius: f64 = 0.5;
+    }
+}
+
+impl Source for GradientRadial {
+    fn field(&self, _seed: u64) -> Result<Field> {
+        Ok(Field::pattern(Pattern::gradient_radial(self.cx, self.cy, self.radius)?))
+    }
 }
 
 /// A pattern (DESIGN.md §4 "patterns").
@@ -121,14 +229,15 @@ impl Pattern {
         Ok(Pattern::Stripes { n, c: c as f32, s: s as f32 })
     }
 
-    /// Bricks (or tiles with `offset` 0).
-    pub fn bricks(b: Bricks) -> Result<Pattern> {
+    /// Bricks (or tiles with `offset` 0); `seed` stands in for `b.seed` (the front end resolves
+    /// an absent one to the run's seed).
+    pub fn bricks(b: Bricks, seed: u64) -> Result<Pattern> {
         positive("bricks", "rows", b.rows)?;
         positive("bricks", "cols", b.cols)?;
         nonneg("bricks", "mortar", b.mortar)?;
         nonneg("bricks", "bevel", b.bevel)?;
         finite("bricks", "offset", b.offset)?;
-        Ok(Pattern::Bricks { b, seed: fold_seed(b.seed) })
+        Ok(Pattern::Bricks { b: Bricks { seed: Some(seed), ..b }, seed: fold_seed(seed) })
     }
 
     /// `n` × `n` round dots of `radius` (fraction of a cell, 0.5 = touching) with a soft edge of

@@ -140,32 +140,58 @@ pub enum NoiseImageKind {
     SaltPepper { density: f64 },
 }
 
-impl NoiseImageKind {
-    /// Parses `"uniform" | "gaussian" | "salt_pepper"` with its parameter.
-    pub fn parse(kind: &str, sigma: f64, density: f64) -> Result<NoiseImageKind> {
-        Ok(match kind {
-            "uniform" => NoiseImageKind::Uniform,
-            "gaussian" => {
-                let sigma = finite("noise_image", "sigma", sigma)?;
+/// The distribution `noise_image(#{ kind })` names; [`NoiseImage::kind`] adds its parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Distribution {
+    Uniform,
+    Gaussian,
+    SaltPepper,
+}
+
+crate::option_choice!(Distribution { Uniform = "uniform", Gaussian = "gaussian", SaltPepper = "salt_pepper" });
+
+crate::option_set! {
+    /// Options of `noise_image(w, h, #{ ... })`.
+    pub struct NoiseImage for "noise_image" {
+        /// "uniform" in [0, 1), "gaussian" around 0.5 with `sigma`, or "salt_pepper": black or
+        /// white with probability `density` / 2 each, else mid gray.
+        kind: Distribution = Distribution::Uniform;
+        /// Seed; the run's `--seed` when absent.
+        seed: Option<u64> = None;
+        /// true: gray; false: each channel drawn separately.
+        mono: bool = true;
+        /// Standard deviation of "gaussian", at least 0.
+        sigma: f64 = 0.15;
+        /// Share of black and white pixels of "salt_pepper".
+        density: f64 = 0.1, range(0, 1);
+    }
+}
+
+impl NoiseImage {
+    /// The distribution with its parameter, validated.
+    pub fn kind(&self) -> Result<NoiseImageKind> {
+        Ok(match self.kind {
+            Distribution::Uniform => NoiseImageKind::Uniform,
+            Distribution::Gaussian => {
+                let sigma = finite("noise_image", "sigma", self.sigma)?;
                 if sigma < 0.0 {
                     return Err(Error::param("noise_image", format!("sigma must be >= 0, got {sigma}")));
                 }
                 NoiseImageKind::Gaussian { sigma }
             }
-            "salt_pepper" => {
-                let density = finite("noise_image", "density", density)?;
+            Distribution::SaltPepper => {
+                let density = finite("noise_image", "density", self.density)?;
                 if !(0.0..=1.0).contains(&density) {
                     return Err(Error::param("noise_image", format!("density must be in [0, 1], got {density}")));
                 }
                 NoiseImageKind::SaltPepper { density }
             }
-            _ => {
-                return Err(Error::param(
-                    "noise_image",
-                    format!("unknown kind \"{kind}\"; expected uniform, gaussian or salt_pepper"),
-                ))
-            }
         })
+    }
+
+    /// The `w` × `h` noise image these options describe, with `seed` the resolved seed.
+    pub fn render(&self, w: u32, h: u32, seed: u64) -> Result<Image> {
+        noise_image(w, h, self.kind()?, seed, self.mono)
     }
 }
 
@@ -205,6 +231,7 @@ pub fn noise_image(w: u32, h: u32, kind: NoiseImageKind, seed: u64, mono: bool) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::options::{OptionSet, OptionValue};
 
     #[test]
     fn sequences_are_fixed() {
@@ -273,7 +300,25 @@ mod tests {
             assert_eq!(a.pixels(), b.pixels(), "{kind:?}");
             assert!(a.pixels().iter().all(|x| (0.0..=1.0).contains(x)));
         }
-        assert!(NoiseImageKind::parse("pink", 0.1, 0.1).is_err());
-        assert!(NoiseImageKind::parse("salt_pepper", 0.1, 1.5).is_err());
+        let e = |pairs: &[(&str, OptionValue)]| {
+            NoiseImage::from_pairs(pairs.iter().map(|(k, v)| (*k, v))).and_then(|o| o.kind()).unwrap_err().to_string()
+        };
+        let text = |s: &str| OptionValue::Text(s.into());
+        assert_eq!(
+            e(&[("kind", text("gausian"))]),
+            "noise_image: option 'kind' must be one of uniform, gaussian, salt_pepper, got \"gausian\" \
+             (did you mean 'gaussian'?)"
+        );
+        assert_eq!(
+            e(&[("kind", text("salt_pepper")), ("density", OptionValue::Float(1.5))]),
+            "noise_image: option 'density' must be between 0 and 1, got 1.5"
+        );
+        assert_eq!(
+            e(&[("kind", text("gaussian")), ("sigma", OptionValue::Int(-1))]),
+            "noise_image: sigma must be >= 0, got -1"
+        );
+        assert!(e(&[("mon", OptionValue::Bool(true))]).contains("unknown option 'mon' (did you mean 'mono'?)"));
+        let d = NoiseImage::default();
+        assert_eq!((d.kind().unwrap(), d.seed, d.mono), (NoiseImageKind::Uniform, None, true));
     }
 }

@@ -1,12 +1,14 @@
 //! Scattering stamps over a canvas: seeded positions (uniform, jittered grid or Poisson-disk),
 //! scale, rotation and order, composited with "over" on premultiplied alpha.
 //!
-//! Owns: [`Scatter`] and its placement algorithms. Must not know about Rhai. It resamples the
-//! stamp itself (bilinear, inverse-mapped) instead of calling the geometry ops so that each
-//! instance is one pass over its bounding box.
+//! Owns: [`Scatter`], the option set of `scatter(canvas, stamp, #{ ... })` (defaults, key list,
+//! ranges), the choice of random streams, and the placement algorithms. Must not know about
+//! Rhai. It resamples the stamp itself (bilinear, inverse-mapped) instead of calling the geometry
+//! ops so that each instance is one pass over its bounding box.
 //!
-//! Determinism: the placements come from one [`Rng`] in a fixed order; rows are composited in
-//! parallel, but each pixel receives the instances in placement order.
+//! Determinism: the placements come from one [`Rng`] (stream 0 of the seed) in a fixed order; a
+//! count drawn from `[lo, hi]` comes from stream 1, so the placements do not shift with it. Rows
+//! are composited in parallel, but each pixel receives the instances in placement order.
 
 use rayon::prelude::*;
 
@@ -14,28 +16,81 @@ use crate::error::{finite, Error, Result};
 use crate::field::random::Rng;
 use crate::image::buffer::{unpremultiply, CHANNELS};
 use crate::image::Image;
+use crate::options::{show_number, At, OptionType, OptionValue};
 
-/// How to scatter. Ranges are `[lo, hi]`, drawn uniformly per instance.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Scatter {
-    /// Number of stamps (Poisson-disk may place fewer when the canvas is full).
-    pub count: usize,
-    pub seed: u64,
-    /// Stamp scale range (1 = the stamp's own size).
-    pub scale: [f64; 2],
-    /// Rotation range in degrees, clockwise.
-    pub rotate: [f64; 2],
-    /// 0 places stamps on a regular grid of about `count` cells; 1 (the default) anywhere in its
-    /// cell, which for a grid as fine as `count` is indistinguishable from uniform.
-    pub jitter: f64,
-    /// Poisson-disk spacing: no two centres closer than `min_distance` pixels (0 = derived from
-    /// `count` so that they fill the canvas). `None` disables it.
-    pub poisson: Option<f64>,
+/// How many stamps: exactly `n`, or a count drawn from `[lo, hi]` by the seed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Count {
+    Exactly(i64),
+    Between(i64, i64),
 }
 
-impl Default for Scatter {
-    fn default() -> Scatter {
-        Scatter { count: 20, seed: 0, scale: [1.0, 1.0], rotate: [0.0, 0.0], jitter: 1.0, poisson: None }
+/// A whole number, or `[lo, hi]` (rounded).
+impl OptionType for Count {
+    fn kind() -> String {
+        "whole number or [lo, hi]".into()
+    }
+    fn read(at: At, value: &OptionValue) -> Result<Count> {
+        match value {
+            OptionValue::List(_) => {
+                let (lo, hi) = <(f64, f64)>::read(at, value)?;
+                Ok(Count::Between(lo.round() as i64, hi.round() as i64))
+            }
+            _ => Ok(Count::Exactly(i64::read(at, value)?)),
+        }
+    }
+    fn show(&self) -> String {
+        match self {
+            Count::Exactly(n) => n.to_string(),
+            Count::Between(lo, hi) => format!("[{lo}, {hi}]"),
+        }
+    }
+}
+
+/// A range of angles in degrees: a number `r` stands for `[-r, r]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Turn(pub f64, pub f64);
+
+impl OptionType for Turn {
+    fn kind() -> String {
+        "number r (for [-r, r]) or [lo, hi]".into()
+    }
+    fn read(at: At, value: &OptionValue) -> Result<Turn> {
+        match value {
+            OptionValue::List(_) => <(f64, f64)>::read(at, value).map(|(lo, hi)| Turn(lo, hi)),
+            _ => f64::read(at, value).map(|r| Turn(-r, r)),
+        }
+    }
+    fn show(&self) -> String {
+        if self.0 == -self.1 {
+            show_number(self.1)
+        } else {
+            format!("[{}, {}]", show_number(self.0), show_number(self.1))
+        }
+    }
+}
+
+crate::option_set! {
+    /// How to scatter (`scatter(canvas, stamp, #{ ... })`). Ranges are `[lo, hi]`, drawn
+    /// uniformly per instance.
+    pub struct Scatter for "scatter" {
+        /// Stamps to place (Poisson-disk may place fewer when the canvas is full), at most
+        /// 100000; `[lo, hi]` draws the count from the seed.
+        count: Count = Count::Exactly(20);
+        /// Seed; the run's `--seed` when absent.
+        seed: Option<u64> = None;
+        /// Stamp scale, or its range (1 = the stamp's own size), over 0.
+        scale: (f64, f64) = (1.0, 1.0);
+        /// Rotation range in degrees, clockwise.
+        rotate: Turn = Turn(0.0, 0.0);
+        /// 0 places stamps on a regular grid of about `count` cells; 1 anywhere in its cell, which
+        /// for a grid as fine as `count` is indistinguishable from uniform.
+        jitter: f64 = 1.0, range(0, 1);
+        /// Keeps centres at least `min_distance` pixels apart (Poisson-disk sampling).
+        poisson: bool = false;
+        /// Poisson-disk spacing in pixels, at least 0 (0 or absent: derived from `count` so that
+        /// they fill the canvas); giving it turns `poisson` on.
+        min_distance: Option<f64> = None;
     }
 }
 
@@ -50,22 +105,43 @@ struct Instance {
 }
 
 impl Scatter {
-    fn validate(&self) -> Result<()> {
-        if self.count > MAX_COUNT {
-            return Err(Error::param("scatter", format!("count must be <= {MAX_COUNT}, got {}", self.count)));
+    /// The number of stamps: `count`, or drawn from stream 1 of `seed` for `[lo, hi]`.
+    fn count(&self, seed: u64) -> Result<usize> {
+        let n = match self.count {
+            Count::Exactly(n) => n,
+            Count::Between(lo, hi) => Rng::stream(seed, 1).int(lo, hi)?,
+        };
+        if n < 0 {
+            return Err(Error::param("scatter", format!("count must be >= 0, got {n}")));
         }
-        for (what, [lo, hi]) in [("scale", self.scale), ("rotate", self.rotate)] {
+        if n as u64 > MAX_COUNT as u64 {
+            return Err(Error::param("scatter", format!("count must be <= {MAX_COUNT}, got {n}")));
+        }
+        Ok(n as usize)
+    }
+
+    /// Poisson-disk spacing, when on (0: derived from the count).
+    fn poisson(&self) -> Option<f64> {
+        if self.poisson || self.min_distance.is_some() {
+            Some(self.min_distance.unwrap_or(0.0))
+        } else {
+            None
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        for (what, (lo, hi)) in [("scale", self.scale), ("rotate", (self.rotate.0, self.rotate.1))] {
             finite("scatter", what, lo)?;
             finite("scatter", what, hi)?;
         }
-        if self.scale[0] <= 0.0 || self.scale[1] <= 0.0 {
+        if self.scale.0 <= 0.0 || self.scale.1 <= 0.0 {
             return Err(Error::param("scatter", "scale must be > 0"));
         }
         let j = finite("scatter", "jitter", self.jitter)?;
         if !(0.0..=1.0).contains(&j) {
             return Err(Error::param("scatter", format!("jitter must be in [0, 1], got {j}")));
         }
-        if let Some(d) = self.poisson {
+        if let Some(d) = self.poisson() {
             if finite("scatter", "min_distance", d)? < 0.0 {
                 return Err(Error::param("scatter", format!("min_distance must be >= 0, got {d}")));
             }
@@ -73,18 +149,18 @@ impl Scatter {
         Ok(())
     }
 
-    /// Centres in pixels.
-    fn positions(&self, rng: &mut Rng, w: f64, h: f64) -> Vec<(f64, f64)> {
-        if let Some(d) = self.poisson {
-            let d = if d > 0.0 { d } else { (w * h / self.count.max(1) as f64).sqrt() * 0.75 };
-            return poisson_disk(rng, w, h, d, self.count);
+    /// `count` centres in pixels.
+    fn positions(&self, rng: &mut Rng, count: usize, w: f64, h: f64) -> Vec<(f64, f64)> {
+        if let Some(d) = self.poisson() {
+            let d = if d > 0.0 { d } else { (w * h / count.max(1) as f64).sqrt() * 0.75 };
+            return poisson_disk(rng, w, h, d, count);
         }
         // jittered grid of cols × rows >= count cells, visited in a shuffled order
-        let cols = ((self.count as f64 * w / h).sqrt().ceil() as usize).max(1);
-        let rows = self.count.div_ceil(cols).max(1);
+        let cols = ((count as f64 * w / h).sqrt().ceil() as usize).max(1);
+        let rows = count.div_ceil(cols).max(1);
         let mut cells: Vec<usize> = (0..cols * rows).collect();
         rng.shuffle(&mut cells);
-        cells.truncate(self.count);
+        cells.truncate(count);
         let (cw, ch) = (w / cols as f64, h / rows as f64);
         cells
             .into_iter()
@@ -153,17 +229,20 @@ fn poisson_disk(rng: &mut Rng, w: f64, h: f64, r: f64, max: usize) -> Vec<(f64, 
 }
 
 /// Places `count` copies of `stamp` on `canvas` (centred on their positions) and returns the
-/// result; the canvas is untouched.
-pub fn scatter(canvas: &Image, stamp: &Image, opts: &Scatter) -> Result<Image> {
+/// result; the canvas is untouched. `seed` stands in for `opts.seed` (the front end resolves an
+/// absent one to the run's seed).
+pub fn scatter(canvas: &Image, stamp: &Image, opts: &Scatter, seed: u64) -> Result<Image> {
     opts.validate()?;
-    let mut rng = Rng::new(opts.seed);
+    let count = opts.count(seed)?;
+    let mut rng = Rng::new(seed);
     let (w, h) = (canvas.width() as f64, canvas.height() as f64);
-    let positions = opts.positions(&mut rng, w, h);
+    let positions = opts.positions(&mut rng, count, w, h);
+    let (scale, rotate) = (opts.scale, opts.rotate);
     let inst: Vec<Instance> = positions
         .into_iter()
         .map(|(x, y)| {
-            let scale = opts.scale[0] + (opts.scale[1] - opts.scale[0]) * rng.float();
-            let angle = opts.rotate[0] + (opts.rotate[1] - opts.rotate[0]) * rng.float();
+            let scale = scale.0 + (scale.1 - scale.0) * rng.float();
+            let angle = rotate.0 + (rotate.1 - rotate.0) * rng.float();
             Instance { x, y, scale, angle }
         })
         .collect();
@@ -257,6 +336,7 @@ fn bilinear_transparent(img: &Image, x: f64, y: f64) -> [f32; 4] {
 mod tests {
     use super::*;
     use crate::image::color::Color;
+    use crate::options::OptionSet;
 
     fn dot() -> Image {
         Image::from_fn(9, 9, |x, y| {
@@ -273,11 +353,11 @@ mod tests {
     #[test]
     fn scatter_is_deterministic_and_draws() {
         let canvas = Image::filled(128, 96, Color::WHITE).unwrap();
-        let o = Scatter { count: 30, seed: 4, scale: [0.5, 1.5], rotate: [0.0, 90.0], ..Scatter::default() };
+        let o = Scatter { count: Count::Exactly(30), scale: (0.5, 1.5), rotate: Turn(0.0, 90.0), ..Scatter::default() };
         let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
         let four = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap();
-        let a = one.install(|| scatter(&canvas, &dot(), &o)).unwrap();
-        let b = four.install(|| scatter(&canvas, &dot(), &o)).unwrap();
+        let a = one.install(|| scatter(&canvas, &dot(), &o, 4)).unwrap();
+        let b = four.install(|| scatter(&canvas, &dot(), &o, 4)).unwrap();
         assert_eq!(a.pixels(), b.pixels());
         let red = a.pixels().chunks(4).filter(|p| p[1] < 0.5).count();
         assert!(red > 30 * 10, "only {red} red pixels");
@@ -299,8 +379,55 @@ mod tests {
     #[test]
     fn bad_options_are_errors() {
         let c = Image::new(8, 8).unwrap();
-        assert!(scatter(&c, &dot(), &Scatter { jitter: 2.0, ..Scatter::default() }).is_err());
-        assert!(scatter(&c, &dot(), &Scatter { scale: [0.0, 1.0], ..Scatter::default() }).is_err());
-        assert!(scatter(&c, &dot(), &Scatter { rotate: [f64::NAN, 1.0], ..Scatter::default() }).is_err());
+        let e = |o: Scatter| scatter(&c, &dot(), &o, 0).unwrap_err().to_string();
+        assert!(e(Scatter { jitter: 2.0, ..Scatter::default() }).contains("jitter"));
+        assert!(e(Scatter { scale: (0.0, 1.0), ..Scatter::default() }).contains("scale must be > 0"));
+        assert!(e(Scatter { rotate: Turn(f64::NAN, 1.0), ..Scatter::default() }).contains("rotate"));
+        assert_eq!(
+            e(Scatter { count: Count::Exactly(-3), ..Scatter::default() }),
+            "scatter: count must be >= 0, got -3"
+        );
+        assert!(e(Scatter { min_distance: Some(-1.0), ..Scatter::default() }).contains("min_distance must be >= 0"));
+    }
+
+    fn read(pairs: &[(&str, OptionValue)]) -> Result<Scatter> {
+        Scatter::from_pairs(pairs.iter().map(|(k, v)| (*k, v)))
+    }
+
+    #[test]
+    fn options_read_their_short_forms_and_keep_their_defaults() {
+        let d = Scatter::default();
+        assert_eq!((d.count, d.seed, d.scale, d.rotate), (Count::Exactly(20), None, (1.0, 1.0), Turn(0.0, 0.0)));
+        assert_eq!((d.jitter, d.poisson, d.poisson()), (1.0, false, None));
+        let list = |a: f64, b: f64| OptionValue::List(vec![OptionValue::Float(a), OptionValue::Float(b)]);
+        let o = read(&[
+            ("count", list(9.6, 40.0)),
+            ("rotate", OptionValue::Int(90)),
+            ("scale", OptionValue::Float(2.0)),
+            ("min_distance", OptionValue::Int(5)),
+        ])
+        .unwrap();
+        assert_eq!(
+            (o.count, o.rotate, o.scale, o.poisson()),
+            (Count::Between(10, 40), Turn(-90.0, 90.0), (2.0, 2.0), Some(5.0))
+        );
+        assert_eq!(read(&[("poisson", OptionValue::Bool(true))]).unwrap().poisson(), Some(0.0));
+        let msg = |pairs: &[(&str, OptionValue)]| read(pairs).unwrap_err().to_string();
+        assert_eq!(
+            msg(&[("jitter", OptionValue::Float(1.5))]),
+            "scatter: option 'jitter' must be between 0 and 1, got 1.5"
+        );
+        assert!(msg(&[("rotat", OptionValue::Int(1))])
+            .starts_with("scatter: unknown option 'rotat' (did you mean 'rotate'?)"));
+    }
+
+    #[test]
+    fn a_drawn_count_comes_from_its_own_stream() {
+        // stream 1 of the seed picks the count; the placements (stream 0) do not move with it
+        let c = Image::new(64, 64).unwrap();
+        let want = Rng::stream(3, 1).int(5, 15).unwrap();
+        let drawn = scatter(&c, &dot(), &Scatter { count: Count::Between(5, 15), ..Scatter::default() }, 3).unwrap();
+        let fixed = scatter(&c, &dot(), &Scatter { count: Count::Exactly(want), ..Scatter::default() }, 3).unwrap();
+        assert_eq!(drawn.pixels(), fixed.pixels());
     }
 }

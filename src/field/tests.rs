@@ -7,6 +7,7 @@ use crate::field::raster::{self, field_values};
 use crate::field::*;
 use crate::image::color::Color;
 use crate::image::Image;
+use crate::options::{OptionSet, OptionValue};
 
 fn perlin(seed: u64, scale: f64, tileable: bool) -> Field {
     Field::noise(Noise::new(NoiseKind::Perlin, NoiseOptions { seed, scale, tileable }).unwrap())
@@ -72,17 +73,17 @@ fn transforms_move_the_picture() {
 }
 
 fn patterns() -> Vec<(&'static str, Field)> {
-    let mut b = Bricks::new();
+    let mut b = Bricks::default();
     let mut v = vec![
         ("checker", Field::pattern(Pattern::checker(8.0).unwrap())),
         ("stripes", Field::pattern(Pattern::stripes(6.0, 0.0).unwrap())),
-        ("bricks", Field::pattern(Pattern::bricks(b).unwrap())),
+        ("bricks", Field::pattern(Pattern::bricks(b.clone(), 0).unwrap())),
         ("dots", Field::pattern(Pattern::dots(8.0, 0.3, 0.05, 0.0).unwrap())),
         ("gradient_radial", Field::pattern(Pattern::gradient_radial(0.5, 0.5, 0.5).unwrap())),
         ("gradient_linear", Field::pattern(Pattern::gradient_linear(0.0).unwrap())),
     ];
     b.output = CellOutput::Id;
-    v.push(("bricks id", Field::pattern(Pattern::bricks(b).unwrap())));
+    v.push(("bricks id", Field::pattern(Pattern::bricks(b, 0).unwrap())));
     for (name, out) in [("voronoi cell", VoronoiOutput::Cell), ("voronoi edge", VoronoiOutput::Edge)] {
         let o = NoiseOptions { seed: 2, scale: 6.0, tileable: true };
         v.push((name, Field::pattern(Pattern::voronoi(o, out, 0.05).unwrap())));
@@ -213,9 +214,113 @@ fn rgb_field_renders_channels() {
 fn bad_pattern_parameters_are_errors() {
     assert!(Pattern::checker(0.0).is_err());
     assert!(Pattern::stripes(f64::NAN, 0.0).is_err());
-    assert!(Pattern::bricks(Bricks { rows: -1.0, ..Bricks::new() }).is_err());
+    assert!(Pattern::bricks(Bricks { rows: -1.0, ..Bricks::default() }, 0).is_err());
     assert!(Pattern::voronoi(NoiseOptions { seed: 0, scale: 0.0, tileable: false }, VoronoiOutput::Cell, 0.1).is_err());
-    assert!(CellOutput::parse("bricks", "colour").is_err());
     assert!(Field::u().clamp(1.0, 0.0).is_err());
     assert!(Field::u().smoothstep(0.3, 0.3).is_err());
+}
+
+// ---- option sets ---------------------------------------------------------------------------
+
+fn read<T: OptionSet>(pairs: &[(&str, OptionValue)]) -> crate::error::Result<T> {
+    T::from_pairs(pairs.iter().map(|(k, v)| (*k, v)))
+}
+
+fn message<T: OptionSet + std::fmt::Debug>(pairs: &[(&str, OptionValue)]) -> String {
+    read::<T>(pairs).unwrap_err().to_string()
+}
+
+fn text(s: &str) -> OptionValue {
+    OptionValue::Text(s.into())
+}
+
+#[test]
+fn option_sets_keep_the_documented_defaults() {
+    let p = Perlin::default();
+    assert_eq!((p.seed, p.scale, p.tileable, p.octaves, p.lacunarity, p.gain), (None, 4.0, false, None, None, None));
+    assert_eq!(Worley::default().output, WorleyOutput::F1);
+    assert_eq!(NoiseOptions::default(), NoiseOptions { seed: 0, scale: 4.0, tileable: false });
+    let f = Fbm::default().fractal().unwrap();
+    assert_eq!(f, Fractal::default_for(FractalKind::Fbm));
+    assert_eq!((f.octaves, f.lacunarity, f.gain), (6, 2.0, 0.5));
+    assert_eq!(Turbulence::default().fractal().unwrap().kind, FractalKind::Turbulence);
+    let b = Bricks::default();
+    assert_eq!((b.rows, b.cols, b.mortar, b.bevel, b.offset, b.seed), (8.0, 4.0, 0.1, 0.15, 0.5, None));
+    assert_eq!(b.output, CellOutput::Height);
+    let t = Tiles::default();
+    assert_eq!((t.n, t.rows, t.cols, t.gap, t.bevel, t.output), (8.0, None, None, 0.06, 0.1, CellOutput::Height));
+    let d = Dots::default();
+    assert_eq!((d.n, d.radius, d.softness, d.offset), (8.0, 0.3, 0.05, 0.0));
+    let v = Voronoi::default();
+    assert_eq!((v.scale, v.seed, v.tileable, v.output, v.width), (8.0, None, false, VoronoiOutput::Cell, 0.05));
+    let g = GradientRadial::default();
+    assert_eq!((g.cx, g.cy, g.radius), (0.5, 0.5, 0.5));
+    // the doc lines come from the same declarations
+    let keys: Vec<_> = Worley::keys().iter().map(|k| k.name).collect();
+    assert_eq!(keys, ["seed", "scale", "tileable", "octaves", "lacunarity", "gain", "output"]);
+    assert_eq!(Fbm::keys()[0].describe(), "`octaves` (whole number, default 6, 1 to 16): Octaves summed.");
+    assert!(Voronoi::doc_lines()
+        .iter()
+        .any(|l| l.starts_with("- `output` (\"cell\" | \"edge\" | \"distance\", default \"cell\")")));
+}
+
+#[test]
+fn option_sets_name_their_op_in_errors() {
+    assert_eq!(
+        message::<Simplex>(&[("octave", OptionValue::Int(3))]),
+        "simplex: unknown option 'octave' (did you mean 'octaves'?); valid options are: gain, lacunarity, octaves, \
+         scale, seed, tileable"
+    );
+    assert!(message::<Tiles>(&[("gapp", OptionValue::Int(0))])
+        .starts_with("tiles: unknown option 'gapp' (did you mean 'gap'?)"));
+    assert_eq!(
+        message::<Ridged>(&[("octaves", OptionValue::Int(17))]),
+        "ridged: option 'octaves' must be between 1 and 16, got 17"
+    );
+    assert_eq!(
+        message::<Perlin>(&[("octaves", OptionValue::Int(0))]),
+        "perlin: option 'octaves' must be between 1 and 16, got 0"
+    );
+    assert_eq!(
+        message::<Worley>(&[("output", text("f3"))]),
+        "worley: option 'output' must be one of f1, f2, f2_f1, cell, got \"f3\" (did you mean 'f1'?)"
+    );
+    assert_eq!(
+        message::<Bricks>(&[("output", text("mask "))]),
+        "bricks: option 'output' must be one of height, mask, id, got \"mask \" (did you mean 'mask'?)"
+    );
+    assert!(message::<Voronoi>(&[("output", text("edges"))]).ends_with("(did you mean 'edge'?)"));
+    // values the ranges cannot express are checked where the field is built
+    let e = |r: crate::error::Result<Field>| r.unwrap_err().to_string();
+    assert_eq!(
+        e(read::<Perlin>(&[("scale", OptionValue::Int(0))]).unwrap().field(0)),
+        "perlin: scale must be > 0 and <= 100000, got 0"
+    );
+    assert_eq!(
+        e(read::<Perlin>(&[("gain", OptionValue::Int(-1))]).unwrap().field(0)),
+        "fbm: gain must be >= 0, got -1"
+    );
+    assert_eq!(e(read::<Dots>(&[("n", OptionValue::Int(0))]).unwrap().field(0)), "dots: n must be > 0, got 0");
+}
+
+#[test]
+fn sources_build_the_fields_their_options_describe() {
+    let same = |a: &Field, b: &Field| assert_eq!(field_values(a, 24, 24).unwrap(), field_values(b, 24, 24).unwrap());
+    // an octave option makes a noise an fbm sum, the others at their defaults
+    let o: Perlin = read(&[("octaves", OptionValue::Int(3)), ("scale", OptionValue::Int(5))]).unwrap();
+    let n = Noise::new(NoiseKind::Perlin, NoiseOptions { seed: 9, scale: 5.0, tileable: false }).unwrap();
+    let fbm = Fractal::new(FractalKind::Fbm, 3, 2.0, 0.5).unwrap();
+    same(&o.field(9).unwrap(), &Field::noise(n.with_fractal(fbm).unwrap()));
+    assert_eq!(o.seed(), None, "no seed given: the front end hands in the run's");
+    let w: Worley = read(&[("seed", OptionValue::Int(4)), ("output", text("cell"))]).unwrap();
+    assert_eq!(w.seed(), Some(4));
+    let n = Noise::new(NoiseKind::Worley(WorleyOutput::Cell), NoiseOptions { seed: 4, ..NoiseOptions::default() });
+    same(&w.field(4).unwrap(), &Field::noise(n.unwrap()));
+    // tiles are bricks without the offset, `n` per side unless rows/cols say otherwise
+    let t: Tiles = read(&[("cols", OptionValue::Int(3)), ("gap", OptionValue::Float(0.1))]).unwrap();
+    let b = Bricks { rows: 8.0, cols: 3.0, mortar: 0.1, bevel: 0.1, offset: 0.0, ..Bricks::default() };
+    same(&t.field(1).unwrap(), &Field::pattern(Pattern::bricks(b, 1).unwrap()));
+    let r: Ridged = read(&[("octaves", OptionValue::Int(4))]).unwrap();
+    let src = perlin(2, 3.0, false);
+    same(&r.apply(&src).unwrap(), &src.fractal(Fractal::new(FractalKind::Ridged, 4, 2.0, 0.5).unwrap()).unwrap());
 }

@@ -1,9 +1,14 @@
 //! Gradient, value and cellular noise, and their fractal sums, evaluated a block of points at a
 //! time.
 //!
-//! Owns: the lattice hash, [`NoiseOptions`] / [`Fractal`] validation and the per-block kernels
-//! (one algorithm per file). Must not know about images, graphs or Rhai: a kernel takes slices of
-//! (u, v) coordinates and fills a slice of values.
+//! Owns: the lattice hash, [`NoiseOptions`] / [`Fractal`] validation, the per-block kernels (one
+//! algorithm per file) and the option sets of the noise sources ([`Perlin`], [`Simplex`],
+//! [`ValueNoise`], [`Worley`]) and of the fractal sums ([`Fbm`], [`Ridged`], [`Billow`],
+//! [`Turbulence`]) with their defaults, key lists and ranges. Must not know about images or Rhai:
+//! a kernel takes slices of (u, v) coordinates and fills a slice of values.
+//!
+//! A new noise is a kernel file, a [`NoiseKind`] variant with its arm in `signed`, and one
+//! `noise_options!` line here; its script binding is one registration line.
 //!
 //! Why hand-written kernels instead of the `noise` crate: the crate evaluates one point per virtual
 //! call in f64 through a permutation table; these kernels take a whole block, hash lattice corners
@@ -24,6 +29,7 @@ mod value;
 pub(crate) mod worley;
 
 use crate::error::{finite, Error, Result};
+use crate::field::{Field, Source};
 
 pub use worley::WorleyOutput;
 
@@ -41,9 +47,93 @@ pub struct NoiseOptions {
 }
 
 impl Default for NoiseOptions {
+    /// Seed 0 and the scale and tiling of [`Perlin`]'s defaults.
     fn default() -> NoiseOptions {
-        NoiseOptions { seed: 0, scale: 4.0, tileable: false }
+        let p = Perlin::default();
+        NoiseOptions { seed: 0, scale: p.scale, tileable: p.tileable }
     }
+}
+
+/// Declares the option set of one noise source: the keys every noise takes (`seed`, `scale`,
+/// `tileable`, and `octaves` / `lacunarity` / `gain`, any of which makes it an fbm sum), then the
+/// source's own keys, and its [`Source`] impl. `$kind` maps the options to the kernel.
+macro_rules! noise_options {
+    ($(#[$meta:meta])* $name:ident for $op:literal, $kind:expr, { $($extra:tt)* }) => {
+        $crate::option_set! {
+            $(#[$meta])*
+            pub struct $name for $op {
+                /// Seed; the run's `--seed` when absent.
+                seed: Option<u64> = None;
+                /// Cells across the image, over 0 and at most 100000 (whole cells when tileable).
+                scale: f64 = 4.0;
+                /// Wraps around at the image's edges.
+                tileable: bool = false;
+                /// Octaves of an fbm sum (6 when only `lacunarity` or `gain` is given); absent: one.
+                octaves: Option<i64> = None, range(1, MAX_OCTAVES);
+                /// Frequency factor from one fbm octave to the next, over 0 (2 when absent).
+                lacunarity: Option<f64> = None;
+                /// Amplitude factor from one fbm octave to the next, at least 0 (0.5 when absent).
+                gain: Option<f64> = None;
+                $($extra)*
+            }
+        }
+
+        impl Source for $name {
+            fn seed(&self) -> Option<u64> {
+                self.seed
+            }
+
+            fn field(&self, seed: u64) -> Result<Field> {
+                let kind: fn(&$name) -> NoiseKind = $kind;
+                let options = NoiseOptions { seed, scale: self.scale, tileable: self.tileable };
+                noise_field(kind(self), options, self.octaves, self.lacunarity, self.gain)
+            }
+        }
+    };
+}
+
+noise_options!(
+    /// Options of `perlin(#{ ... })`.
+    Perlin for "perlin", |_| NoiseKind::Perlin, {}
+);
+noise_options!(
+    /// Options of `simplex(#{ ... })`.
+    Simplex for "simplex", |_| NoiseKind::Simplex, {}
+);
+noise_options!(
+    /// Options of `value_noise(#{ ... })`.
+    ValueNoise for "value_noise", |_| NoiseKind::Value, {}
+);
+noise_options!(
+    /// Options of `worley(#{ ... })`.
+    Worley for "worley", |o| NoiseKind::Worley(o.output), {
+        /// What each point returns: the distance to the nearest feature point ("f1"), to the
+        /// second nearest ("f2"), their difference ("f2_f1", 0 on cell borders) or a random
+        /// value per cell ("cell").
+        output: WorleyOutput = WorleyOutput::F1;
+    }
+);
+
+/// A noise source, summed over octaves (fbm) when any octave setting is given; the ones not
+/// given take the fractal defaults.
+fn noise_field(
+    kind: NoiseKind,
+    options: NoiseOptions,
+    octaves: Option<i64>,
+    lacunarity: Option<f64>,
+    gain: Option<f64>,
+) -> Result<Field> {
+    let noise = Noise::new(kind, options)?;
+    if octaves.is_none() && lacunarity.is_none() && gain.is_none() {
+        return Ok(Field::noise(noise));
+    }
+    let fractal = Fractal::new(
+        FractalKind::Fbm,
+        octaves.unwrap_or(OCTAVES),
+        lacunarity.unwrap_or(LACUNARITY),
+        gain.unwrap_or(GAIN),
+    )?;
+    Ok(Field::noise(noise.with_fractal(fractal)?))
 }
 
 /// Which base noise.
@@ -104,6 +194,57 @@ pub struct Fractal {
 /// Most octaves a fractal may have: beyond 16 the finest octave is far below a pixel at any size.
 pub const MAX_OCTAVES: i64 = 16;
 
+/// The fractal defaults (the W1 settings): 6 octaves, each at twice the frequency and half the
+/// amplitude of the one before.
+pub const OCTAVES: i64 = 6;
+pub const LACUNARITY: f64 = 2.0;
+pub const GAIN: f64 = 0.5;
+
+/// An option set of a fractal sum (`fbm(source, #{ ... })` and its kin).
+pub trait FractalOptions: crate::options::OptionSet {
+    /// The validated octave settings.
+    fn fractal(&self) -> Result<Fractal>;
+
+    /// The fractal sum of `source`.
+    fn apply(&self, source: &Field) -> Result<Field> {
+        source.fractal(self.fractal()?)
+    }
+}
+
+/// Declares the option set of each fractal kind: the same keys and defaults, its own op name.
+macro_rules! fractal_options {
+    ($($(#[$meta:meta])* $name:ident for $op:literal = $kind:expr;)*) => {$(
+        $crate::option_set! {
+            $(#[$meta])*
+            pub struct $name for $op {
+                /// Octaves summed.
+                octaves: i64 = OCTAVES, range(1, MAX_OCTAVES);
+                /// Frequency factor from one octave to the next, over 0.
+                lacunarity: f64 = LACUNARITY;
+                /// Amplitude factor from one octave to the next, at least 0.
+                gain: f64 = GAIN;
+            }
+        }
+
+        impl FractalOptions for $name {
+            fn fractal(&self) -> Result<Fractal> {
+                Fractal::new($kind, self.octaves, self.lacunarity, self.gain)
+            }
+        }
+    )*};
+}
+
+fractal_options! {
+    /// Options of `fbm(source, #{ ... })`.
+    Fbm for "fbm" = FractalKind::Fbm;
+    /// Options of `ridged(source, #{ ... })`.
+    Ridged for "ridged" = FractalKind::Ridged;
+    /// Options of `billow(source, #{ ... })`.
+    Billow for "billow" = FractalKind::Billow;
+    /// Options of `turbulence(source, #{ ... })`.
+    Turbulence for "turbulence" = FractalKind::Turbulence;
+}
+
 impl Fractal {
     /// Validates octave settings: `octaves` in 1..=16, `lacunarity` > 0, `gain` >= 0, all finite.
     pub fn new(kind: FractalKind, octaves: i64, lacunarity: f64, gain: f64) -> Result<Fractal> {
@@ -122,9 +263,9 @@ impl Fractal {
         Ok(Fractal { kind, octaves: octaves as u32, lacunarity, gain })
     }
 
-    /// 6 octaves, lacunarity 2, gain 0.5 (the W1 settings).
+    /// The fractal defaults ([`OCTAVES`], [`LACUNARITY`], [`GAIN`]: the W1 settings).
     pub fn default_for(kind: FractalKind) -> Fractal {
-        Fractal { kind, octaves: 6, lacunarity: 2.0, gain: 0.5 }
+        Fractal { kind, octaves: OCTAVES as u32, lacunarity: LACUNARITY, gain: GAIN }
     }
 }
 

@@ -196,5 +196,4 @@ fn bad_parameters_are_errors() {
     assert!(n(f64::INFINITY).contains("finite"));
     let base = Noise::new(NoiseKind::Perlin, opts(0, 50_000.0, false)).unwrap();
     assert!(base.with_fractal(Fractal::new(FractalKind::Fbm, 8, 2.0, 0.5).unwrap()).is_err());
-    assert!(WorleyOutput::parse("worley", "f3").is_err());
 }

@@ -1,7 +1,6 @@
 //! Worley (cellular) noise: one jittered feature point per cell, distances to the nearest two.
 
 use super::{corner, dispatch, floor_i, wrap, Lattice};
-use crate::error::{Error, Result};
 
 /// What a Worley source returns (DESIGN.md §4 `worley(#{ output })`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,18 +15,7 @@ pub enum WorleyOutput {
     Cell,
 }
 
-impl WorleyOutput {
-    /// Parses `"f1" | "f2" | "f2_f1" | "cell"`.
-    pub fn parse(op: &str, s: &str) -> Result<WorleyOutput> {
-        Ok(match s {
-            "f1" => WorleyOutput::F1,
-            "f2" => WorleyOutput::F2,
-            "f2_f1" => WorleyOutput::F2F1,
-            "cell" => WorleyOutput::Cell,
-            _ => return Err(Error::param(op, format!("unknown output \"{s}\"; expected f1, f2, f2_f1 or cell"))),
-        })
-    }
-}
+crate::option_choice!(WorleyOutput { F1 = "f1", F2 = "f2", F2F1 = "f2_f1", Cell = "cell" });
 
 /// The feature point offset of a cell from its hash, in [0, 1)² (fully jittered).
 #[inline(always)]

@@ -1,58 +1,23 @@
 //! Script bindings for fields (DESIGN.md §4 "Fields"): noise sources and fractals, patterns,
-//! arithmetic (with `+ - * /` between fields and numbers in both orders), transforms, palettes,
-//! rendering, and the image bridges `img.field()`, `img.displace`, `img.with_alpha(field)`,
-//! `img.mask(field)`. Translation only: every algorithm lives in `crate::field`.
+//! arithmetic (with `+ - * /` between fields and numbers in both orders, and between colour
+//! fields), transforms, palettes, rendering, and the image bridges `img.field()`, `img.displace`,
+//! `img.with_alpha(field)`, `img.mask(field)`. Translation only: every algorithm, option set
+//! (defaults, keys, ranges) and colour-field operation lives in `crate::field`.
 //!
-//! A number anywhere a field is expected is a constant field. Noise without a `seed` uses the
-//! run's `--seed`. Graphs deeper than `field::graph::MAX_DEPTH` are refused where they are built,
-//! so a runaway loop gets an error at its line instead of a stack overflow.
+//! A generator with options is one `source` line (its option set is a `field::Source`), a
+//! fractal sum one `fractal` line. A number anywhere a field is expected is a constant field.
+//! An absent `seed` is the run's `--seed` (`context::seed_or_run`). Graphs deeper than
+//! `field::graph::MAX_DEPTH` are refused where they are built, so a runaway loop gets an error at
+//! its line instead of a stack overflow.
 
 use rhai::plugin::*;
-use rhai::{Dynamic, Map, Module, NativeCallContext, INT};
+use rhai::{Dynamic, FuncRegistration, Map, Module, INT};
 
-use crate::field::graph::MAX_DEPTH;
-use crate::field::{Field, Fractal, FractalKind, Noise, NoiseKind, NoiseOptions, Palette};
+use crate::field::{noise, pattern, Field, FractalOptions, Palette, RgbField, Source};
 use crate::image::color::Color;
-use crate::script::context::run_state;
-use crate::script::convert::{array, color, fail, int, lift, num, Options, RhaiResult};
-
-/// Three or four fields rendered as the channels of one image (`rgb_field(r, g, b)`).
-#[derive(Clone)]
-pub struct RgbField {
-    pub r: Field,
-    pub g: Field,
-    pub b: Field,
-    pub a: Option<Field>,
-}
-
-impl RgbField {
-    /// The same colour everywhere.
-    pub fn solid(c: Color) -> RgbField {
-        let k = |x: f32| Field::constant(x as f64);
-        RgbField { r: k(c.r), g: k(c.g), b: k(c.b), a: None }
-    }
-
-    /// Applies `f` channel by channel (alpha kept from `self`).
-    fn zip(&self, o: &RgbField, f: impl Fn(&Field, &Field) -> Field) -> RhaiResult<RgbField> {
-        Ok(RgbField { r: ok(f(&self.r, &o.r))?, g: ok(f(&self.g, &o.g))?, b: ok(f(&self.b, &o.b))?, a: self.a.clone() })
-    }
-
-    /// The same scalar field in all three channels.
-    fn gray(f: &Field) -> RgbField {
-        RgbField { r: f.clone(), g: f.clone(), b: f.clone(), a: None }
-    }
-}
-
-/// A colour field from an RgbField, a Color or a colour string.
-fn rgb_arg(op: &str, what: &str, v: &Dynamic) -> RhaiResult<Option<RgbField>> {
-    if let Some(f) = v.clone().try_cast::<RgbField>() {
-        return Ok(Some(f));
-    }
-    if v.is_string() || v.clone().try_cast::<Color>().is_some() {
-        return Ok(Some(RgbField::solid(color(op, what, v)?)));
-    }
-    Ok(None)
-}
+use crate::script::api::with_options;
+use crate::script::context::seed_or_run;
+use crate::script::convert::{array, color, fail, lift, num, options, RhaiResult};
 
 /// The package of field functions.
 pub fn module() -> Module {
@@ -60,6 +25,97 @@ pub fn module() -> Module {
     m.set_custom_type::<Field>("Field");
     m.set_custom_type::<Palette>("Palette");
     m.set_custom_type::<RgbField>("RgbField");
+
+    // ---- noise and fractal sums: one line each, the option sets live in `crate::field` ------
+    source::<noise::Perlin>(
+        &mut m,
+        "perlin",
+        "Perlin gradient noise in [0, 1]; `octaves`, `lacunarity` or `gain` make it an fbm sum.",
+        "let n = perlin(#{ scale: 8, seed: 3 });\nn.render(256, 256)",
+    );
+    source::<noise::Simplex>(
+        &mut m,
+        "simplex",
+        "Simplex noise in [0, 1]: like Perlin without its grid-aligned look.",
+        "simplex(#{ scale: 6, seed: 1 }).render(256, 256)",
+    );
+    source::<noise::ValueNoise>(
+        &mut m,
+        "value_noise",
+        "Value noise in [0, 1]: smoothly interpolated random values on a grid (blockier than Perlin).",
+        "value_noise(#{ scale: 16 }).render(256, 256)",
+    );
+    source::<noise::Worley>(
+        &mut m,
+        "worley",
+        "Worley (cellular) noise in [0, 1].",
+        "worley(#{ scale: 10, output: \"f2_f1\" }).render(256, 256)",
+    );
+    fractal::<noise::Fbm>(
+        &mut m,
+        "fbm",
+        "Fractional Brownian motion: `octaves` copies of `source`, each at `lacunarity` times the \
+         frequency and `gain` times the amplitude of the one before, in [0, 1].",
+        "fbm(perlin(#{ scale: 8, seed: 1337 }), #{ octaves: 6 }).render(256, 256)",
+    );
+    fractal::<noise::Ridged>(
+        &mut m,
+        "ridged",
+        "Ridged multifractal: Σ gainⁱ·(1 − |nᵢ|)², sharp bright crests (mountains, veins).",
+        "ridged(perlin(#{ scale: 3 }), #{ octaves: 5 }).render(256, 256)",
+    );
+    fractal::<noise::Billow>(
+        &mut m,
+        "billow",
+        "Billow: Σ gainⁱ·|nᵢ|(2 − |nᵢ|), puffy rounded lumps (clouds, cobbles).",
+        "billow(perlin(#{ scale: 4 }), #{ octaves: 5 }).render(256, 256)",
+    );
+    fractal::<noise::Turbulence>(
+        &mut m,
+        "turbulence",
+        "Perlin's turbulence Σ gainⁱ·|nᵢ|: dark sharp creases (fire, smoke, marble).",
+        "turbulence(perlin(#{ scale: 4 }), #{ octaves: 6 }).render(256, 256)",
+    );
+
+    // ---- patterns with options ---------------------------------------------------------------
+    source::<pattern::Bricks>(
+        &mut m,
+        "bricks",
+        "A brick wall in running bond; it tiles when `rows` is even.",
+        "bricks(#{ rows: 10, cols: 5, mortar: 0.12 }).render(256, 256)",
+    );
+    source::<pattern::Bricks>(
+        &mut m,
+        "brick_pattern",
+        "`bricks`, under a name that does not clash with `std/materials`' `bricks`.",
+        "brick_pattern(#{ rows: 6, cols: 3, output: \"id\" }).render(128, 128)",
+    );
+    source::<pattern::Tiles>(
+        &mut m,
+        "tiles",
+        "Square tiles: bricks without the offset.",
+        "tiles(#{ n: 6, gap: 0.08 }).render(256, 256)",
+    );
+    source::<pattern::Dots>(
+        &mut m,
+        "dots",
+        "Round dots, 1 inside and 0 outside.",
+        "dots(#{ n: 12, radius: 0.35, offset: 0.5 }).render(256, 256)",
+    );
+    source::<pattern::Voronoi>(
+        &mut m,
+        "voronoi",
+        "Voronoi cells.",
+        "voronoi(#{ scale: 12, output: \"edge\", width: 0.08 }).render(256, 256)",
+    );
+    source::<pattern::GradientRadial>(
+        &mut m,
+        "gradient_radial",
+        "A radial ramp: 0 at the centre, 1 at `radius` and beyond.",
+        "gradient_radial(#{ cx: 0.3, cy: 0.3, radius: 0.8 }).render(256, 256)",
+    );
+
+    // ---- operators ---------------------------------------------------------------------------
     macro_rules! op {
         ($name:literal, $f:expr) => {{
             let f = $f;
@@ -78,13 +134,14 @@ pub fn module() -> Module {
     macro_rules! rgb_op {
         ($name:literal, $f:expr) => {{
             let f = $f;
-            m.set_native_fn($name, move |a: RgbField, b: RgbField| a.zip(&b, f));
-            m.set_native_fn($name, move |a: RgbField, b: Field| a.zip(&RgbField::gray(&b), f));
-            m.set_native_fn($name, move |a: Field, b: RgbField| RgbField::gray(&a).zip(&b, f));
-            m.set_native_fn($name, move |a: RgbField, b: INT| a.zip(&RgbField::gray(&Field::constant(b as f64)), f));
-            m.set_native_fn($name, move |a: RgbField, b: f64| a.zip(&RgbField::gray(&Field::constant(b)), f));
-            m.set_native_fn($name, move |a: INT, b: RgbField| RgbField::gray(&Field::constant(a as f64)).zip(&b, f));
-            m.set_native_fn($name, move |a: f64, b: RgbField| RgbField::gray(&Field::constant(a)).zip(&b, f));
+            let k = |x: f64| RgbField::gray(&Field::constant(x));
+            m.set_native_fn($name, move |a: RgbField, b: RgbField| lift(a.zip(&b, f)));
+            m.set_native_fn($name, move |a: RgbField, b: Field| lift(a.zip(&RgbField::gray(&b), f)));
+            m.set_native_fn($name, move |a: Field, b: RgbField| lift(RgbField::gray(&a).zip(&b, f)));
+            m.set_native_fn($name, move |a: RgbField, b: INT| lift(a.zip(&k(b as f64), f)));
+            m.set_native_fn($name, move |a: RgbField, b: f64| lift(a.zip(&k(b), f)));
+            m.set_native_fn($name, move |a: INT, b: RgbField| lift(k(a as f64).zip(&b, f)));
+            m.set_native_fn($name, move |a: f64, b: RgbField| lift(k(a).zip(&b, f)));
         }};
     }
     rgb_op!("+", |a: &Field, b: &Field| a + b);
@@ -94,18 +151,52 @@ pub fn module() -> Module {
     m
 }
 
+/// An op's doc: its summary and its ```rhai example.
+fn doc(summary: &str, example: &str) -> String {
+    format!("{summary}\n\n```rhai\n{example}\n```")
+}
+
+/// Registers a field source as `name()` and `name(#{ ... })`: the options read into `T`, an
+/// absent seed resolved to the run's, the field built by `T` (`field::Source`).
+fn source<T: Source + 'static>(m: &mut Module, name: &str, summary: &str, example: &str) {
+    with_options(m, name, &doc(summary, example), |ctx, o: T| ok(lift(o.field(seed_or_run(ctx, o.seed())?))?));
+}
+
+/// Registers a fractal sum as `name(source)` and `name(source, #{ ... })`, its options read into
+/// `T`; the `kiln doc` entry lists `T`'s keys, as `with_options` does.
+fn fractal<T: FractalOptions + 'static>(m: &mut Module, name: &str, summary: &str, example: &str) {
+    let doc = doc(summary, example);
+    let mut lines: Vec<String> = doc.lines().map(|l| format!("/// {l}").trim_end().to_string()).collect();
+    lines.extend(["///".to_string(), "/// Options:".to_string()]);
+    lines.extend(T::doc_lines().into_iter().map(|l| format!("/// {l}")));
+    FuncRegistration::new(name)
+        .with_comments(&lines)
+        .with_params_info(["source: Field", "opts: Map", "Field"])
+        .set_into_module(m, |source: Field, opts: Map| ok(lift(options::<T>(opts)?.apply(&source))?));
+    let defaults_doc = [
+        format!("/// `{name}(source, #{{ ... }})` with every option at its default."),
+        format!("///\n/// ```rhai\n/// {name}(perlin()).render(64, 64)\n/// ```"),
+    ];
+    FuncRegistration::new(name)
+        .with_comments(&defaults_doc)
+        .with_params_info(["source: Field", "Field"])
+        .set_into_module(m, |source: Field| ok(lift(T::default().apply(&source))?));
+}
+
 /// Refuses graphs deeper than the evaluator takes.
 fn ok(f: Field) -> RhaiResult<Field> {
-    if f.depth() > MAX_DEPTH {
-        return Err(fail(
-            "field",
-            format!(
-                "this expression is {} nodes deep, over the limit of {MAX_DEPTH} (a loop building a field?)",
-                f.depth()
-            ),
-        ));
+    lift(f.checked())
+}
+
+/// A colour field from an RgbField, a Color or a colour string.
+fn rgb_arg(op: &str, what: &str, v: &Dynamic) -> RhaiResult<Option<RgbField>> {
+    if let Some(f) = v.clone().try_cast::<RgbField>() {
+        return Ok(Some(f));
     }
-    Ok(f)
+    if v.is_string() || v.clone().try_cast::<Color>().is_some() {
+        return Ok(Some(RgbField::solid(color(op, what, v)?)));
+    }
+    Ok(None)
 }
 
 /// A field, or a number as a constant field.
@@ -117,46 +208,6 @@ fn field_arg(op: &str, what: &str, v: &Dynamic) -> RhaiResult<Field> {
         return Ok(Field::constant(num(op, what, v)?));
     }
     Err(fail(op, format!("{what} must be a Field or a number, got {}", v.type_name())))
-}
-
-fn size(op: &str, w: &Dynamic, h: &Dynamic) -> RhaiResult<(u32, u32)> {
-    let (w, h) = (int(op, "width", w)?, int(op, "height", h)?);
-    lift(crate::image::buffer::check_size(w, h))
-}
-
-/// The run's seed, for generators given none.
-fn run_seed(ctx: &NativeCallContext) -> RhaiResult<u64> {
-    Ok(run_state(ctx)?.config.seed as u64)
-}
-
-const NOISE_KEYS: &[&str] = &["seed", "scale", "tileable", "octaves", "lacunarity", "gain"];
-const FRACTAL_KEYS: &[&str] = &["octaves", "lacunarity", "gain"];
-
-/// A noise source from options; `octaves` (if given) makes it an fbm sum right away.
-fn noise(ctx: &NativeCallContext, kind: NoiseKind, o: &Options) -> RhaiResult<Field> {
-    let options = NoiseOptions {
-        seed: match o.opt_int("seed")? {
-            Some(s) => s as u64,
-            None => run_seed(ctx)?,
-        },
-        scale: o.num("scale", 4.0)?,
-        tileable: o.bool("tileable", false)?,
-    };
-    let n = lift(Noise::new(kind, options))?;
-    if o.has("octaves") || o.has("lacunarity") || o.has("gain") {
-        let fr = fractal(FractalKind::Fbm, o)?;
-        return Ok(Field::noise(lift(n.with_fractal(fr))?));
-    }
-    Ok(Field::noise(n))
-}
-
-fn fractal(kind: FractalKind, o: &Options) -> RhaiResult<Fractal> {
-    lift(Fractal::new(kind, o.int("octaves", 6)?, o.num("lacunarity", 2.0)?, o.num("gain", 0.5)?))
-}
-
-fn fractal_of(kind: FractalKind, source: &Field, opts: Map) -> RhaiResult<Field> {
-    let o = Options::new(kind.name(), opts, FRACTAL_KEYS)?;
-    ok(lift(source.fractal(fractal(kind, &o)?))?)
 }
 
 /// A palette from a name, a Palette, an array of colours or an array of `[position, colour]`.
@@ -192,189 +243,11 @@ pub fn palette_arg(op: &str, v: &Dynamic) -> RhaiResult<Palette> {
 
 #[export_module]
 mod field_api {
-    use super::{field_arg, fractal_of, noise, ok, palette_arg, rgb_arg, run_seed, size, RgbField, NOISE_KEYS};
-    use crate::field::pattern::{Bricks, CellOutput, Pattern, VoronoiOutput};
-    use crate::field::{raster, Field, FractalKind, NoiseKind, NoiseOptions, Palette, WorleyOutput};
+    use super::{field_arg, ok, palette_arg, rgb_arg};
+    use crate::field::{raster, Field, Palette, Pattern, RgbField};
     use crate::image::Image;
-    use crate::script::convert::{array, fail, lift, num, Options, RhaiResult};
-    use rhai::{Dynamic, Map, NativeCallContext};
-
-    // ---- noise -------------------------------------------------------------------------------
-
-    /// Perlin gradient noise in [0, 1]. Options: `seed` (default the run's seed), `scale` (cells
-    /// across the image, default 4), `tileable`, and `octaves`/`lacunarity`/`gain` for an fbm sum.
-    ///
-    /// ```rhai
-    /// let n = perlin(#{ scale: 8, seed: 3 });
-    /// n.render(256, 256)
-    /// ```
-    #[rhai_fn(name = "perlin", return_raw)]
-    pub fn perlin_with(ctx: NativeCallContext, opts: Map) -> RhaiResult<Field> {
-        noise(&ctx, NoiseKind::Perlin, &Options::new("perlin", opts, NOISE_KEYS)?)
-    }
-
-    /// Perlin noise with default options (4 cells across, the run's seed).
-    ///
-    /// ```rhai
-    /// perlin().render(128, 128)
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn perlin(ctx: NativeCallContext) -> RhaiResult<Field> {
-        perlin_with(ctx, Map::new())
-    }
-
-    /// Simplex noise in [0, 1]: like Perlin without its grid-aligned look. Same options as `perlin`.
-    ///
-    /// ```rhai
-    /// simplex(#{ scale: 6, seed: 1 }).render(256, 256)
-    /// ```
-    #[rhai_fn(name = "simplex", return_raw)]
-    pub fn simplex_with(ctx: NativeCallContext, opts: Map) -> RhaiResult<Field> {
-        noise(&ctx, NoiseKind::Simplex, &Options::new("simplex", opts, NOISE_KEYS)?)
-    }
-
-    /// Simplex noise with default options.
-    ///
-    /// ```rhai
-    /// simplex().render(128, 128)
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn simplex(ctx: NativeCallContext) -> RhaiResult<Field> {
-        simplex_with(ctx, Map::new())
-    }
-
-    /// Value noise in [0, 1]: smoothly interpolated random values on a grid (blockier than Perlin).
-    /// Same options as `perlin`.
-    ///
-    /// ```rhai
-    /// value_noise(#{ scale: 16 }).render(256, 256)
-    /// ```
-    #[rhai_fn(name = "value_noise", return_raw)]
-    pub fn value_noise_with(ctx: NativeCallContext, opts: Map) -> RhaiResult<Field> {
-        noise(&ctx, NoiseKind::Value, &Options::new("value_noise", opts, NOISE_KEYS)?)
-    }
-
-    /// Value noise with default options.
-    ///
-    /// ```rhai
-    /// value_noise().render(128, 128)
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn value_noise(ctx: NativeCallContext) -> RhaiResult<Field> {
-        value_noise_with(ctx, Map::new())
-    }
-
-    /// Worley (cellular) noise in [0, 1]. `output`: "f1" (distance to the nearest point, the
-    /// default), "f2", "f2_f1" (0 on cell borders) or "cell" (a random value per cell); plus the
-    /// options of `perlin`.
-    ///
-    /// ```rhai
-    /// worley(#{ scale: 10, output: "f2_f1" }).render(256, 256)
-    /// ```
-    #[rhai_fn(name = "worley", return_raw)]
-    pub fn worley_with(ctx: NativeCallContext, mut opts: Map) -> RhaiResult<Field> {
-        let output = opts.remove("output");
-        let o = Options::new("worley", opts, NOISE_KEYS)?;
-        let out = match output {
-            Some(v) => {
-                lift(WorleyOutput::parse("worley", &crate::script::convert::string("worley", "option 'output'", &v)?))?
-            }
-            None => WorleyOutput::F1,
-        };
-        noise(&ctx, NoiseKind::Worley(out), &o)
-    }
-
-    /// Worley F1 noise with default options.
-    ///
-    /// ```rhai
-    /// worley().render(128, 128)
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn worley(ctx: NativeCallContext) -> RhaiResult<Field> {
-        worley_with(ctx, Map::new())
-    }
-
-    /// Fractional Brownian motion: `octaves` (default 6, 1..16) copies of `source` at `lacunarity`
-    /// (default 2) times the frequency and `gain` (default 0.5) times the amplitude, in [0, 1].
-    ///
-    /// ```rhai
-    /// fbm(perlin(#{ scale: 8, seed: 1337 }), #{ octaves: 6 }).render(256, 256)
-    /// ```
-    #[rhai_fn(name = "fbm", return_raw)]
-    pub fn fbm_with(source: Field, opts: Map) -> RhaiResult<Field> {
-        fractal_of(FractalKind::Fbm, &source, opts)
-    }
-
-    /// fbm with 6 octaves, lacunarity 2, gain 0.5.
-    ///
-    /// ```rhai
-    /// fbm(simplex()).render(128, 128)
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn fbm(source: Field) -> RhaiResult<Field> {
-        fbm_with(source, Map::new())
-    }
-
-    /// Ridged multifractal: Σ gainⁱ·(1 − |nᵢ|)², sharp bright crests (mountains, veins). Options
-    /// as `fbm`.
-    ///
-    /// ```rhai
-    /// ridged(perlin(#{ scale: 3 }), #{ octaves: 5 }).render(256, 256)
-    /// ```
-    #[rhai_fn(name = "ridged", return_raw)]
-    pub fn ridged_with(source: Field, opts: Map) -> RhaiResult<Field> {
-        fractal_of(FractalKind::Ridged, &source, opts)
-    }
-
-    /// Ridged sum with default options.
-    ///
-    /// ```rhai
-    /// ridged(perlin()).render(128, 128)
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn ridged(source: Field) -> RhaiResult<Field> {
-        ridged_with(source, Map::new())
-    }
-
-    /// Billow: Σ gainⁱ·|nᵢ|(2 − |nᵢ|), puffy rounded lumps (clouds, cobbles). Options as `fbm`.
-    ///
-    /// ```rhai
-    /// billow(perlin(#{ scale: 4 }), #{ octaves: 5 }).render(256, 256)
-    /// ```
-    #[rhai_fn(name = "billow", return_raw)]
-    pub fn billow_with(source: Field, opts: Map) -> RhaiResult<Field> {
-        fractal_of(FractalKind::Billow, &source, opts)
-    }
-
-    /// Billow with default options.
-    ///
-    /// ```rhai
-    /// billow(simplex()).render(128, 128)
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn billow(source: Field) -> RhaiResult<Field> {
-        billow_with(source, Map::new())
-    }
-
-    /// Perlin's turbulence Σ gainⁱ·|nᵢ|: dark sharp creases (fire, smoke, marble). Options as `fbm`.
-    ///
-    /// ```rhai
-    /// turbulence(perlin(#{ scale: 4 }), #{ octaves: 6 }).render(256, 256)
-    /// ```
-    #[rhai_fn(name = "turbulence", return_raw)]
-    pub fn turbulence_with(source: Field, opts: Map) -> RhaiResult<Field> {
-        fractal_of(FractalKind::Turbulence, &source, opts)
-    }
-
-    /// Turbulence with default options.
-    ///
-    /// ```rhai
-    /// turbulence(perlin()).render(128, 128)
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn turbulence(source: Field) -> RhaiResult<Field> {
-        turbulence_with(source, Map::new())
-    }
+    use crate::script::convert::{array, color, fail, int, lift, num, size, RhaiResult};
+    use rhai::Dynamic;
 
     // ---- patterns ----------------------------------------------------------------------------
 
@@ -410,147 +283,6 @@ mod field_api {
         stripes(n, Dynamic::from(0.0))
     }
 
-    /// A brick wall: `rows` (default 8) rows of `cols` (4) bricks in running bond, `mortar` and
-    /// `bevel` widths as fractions of a row (0.1, 0.15), `offset` of odd rows (0.5), `seed`, and
-    /// `output`: "height" (0 in the mortar rising over the bevel to 1), "mask" or "id" (a random
-    /// value per brick). Tiles when `rows` is even.
-    ///
-    /// ```rhai
-    /// bricks(#{ rows: 10, cols: 5, mortar: 0.12 }).render(256, 256)
-    /// ```
-    #[rhai_fn(name = "bricks", return_raw)]
-    pub fn bricks_with(ctx: NativeCallContext, opts: Map) -> RhaiResult<Field> {
-        let o = Options::new("bricks", opts, &["rows", "cols", "mortar", "bevel", "offset", "seed", "output"])?;
-        let d = Bricks::new();
-        let b = Bricks {
-            rows: o.num("rows", d.rows)?,
-            cols: o.num("cols", d.cols)?,
-            mortar: o.num("mortar", d.mortar)?,
-            bevel: o.num("bevel", d.bevel)?,
-            offset: o.num("offset", d.offset)?,
-            seed: match o.opt_int("seed")? {
-                Some(s) => s as u64,
-                None => run_seed(&ctx)?,
-            },
-            output: lift(CellOutput::parse("bricks", &o.str("output", "height")?))?,
-        };
-        Ok(Field::pattern(lift(Pattern::bricks(b))?))
-    }
-
-    /// The same as `bricks(opts)`, under a name that does not clash with `std/materials`' `bricks`.
-    ///
-    /// ```rhai
-    /// brick_pattern(#{ rows: 6, cols: 3, output: "id" }).render(128, 128)
-    /// ```
-    #[rhai_fn(name = "brick_pattern", return_raw)]
-    pub fn brick_pattern(ctx: NativeCallContext, opts: Map) -> RhaiResult<Field> {
-        bricks_with(ctx, opts)
-    }
-
-    /// Bricks with default options.
-    ///
-    /// ```rhai
-    /// bricks().render(128, 128)
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn bricks(ctx: NativeCallContext) -> RhaiResult<Field> {
-        bricks_with(ctx, Map::new())
-    }
-
-    /// Square tiles: `n` (default 8) per side (or `rows` and `cols`), `gap` and `bevel` as
-    /// fractions of a tile (0.06, 0.1), `seed`, `output` as for `bricks`.
-    ///
-    /// ```rhai
-    /// tiles(#{ n: 6, gap: 0.08 }).render(256, 256)
-    /// ```
-    #[rhai_fn(name = "tiles", return_raw)]
-    pub fn tiles_with(ctx: NativeCallContext, opts: Map) -> RhaiResult<Field> {
-        let o = Options::new("tiles", opts, &["n", "rows", "cols", "gap", "bevel", "seed", "output"])?;
-        let n = o.num("n", 8.0)?;
-        let b = Bricks {
-            rows: o.num("rows", n)?,
-            cols: o.num("cols", n)?,
-            mortar: o.num("gap", 0.06)?,
-            bevel: o.num("bevel", 0.1)?,
-            offset: 0.0,
-            seed: match o.opt_int("seed")? {
-                Some(s) => s as u64,
-                None => run_seed(&ctx)?,
-            },
-            output: lift(CellOutput::parse("tiles", &o.str("output", "height")?))?,
-        };
-        Ok(Field::pattern(lift(Pattern::bricks(b))?))
-    }
-
-    /// Tiles with default options.
-    ///
-    /// ```rhai
-    /// tiles().render(128, 128)
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn tiles(ctx: NativeCallContext) -> RhaiResult<Field> {
-        tiles_with(ctx, Map::new())
-    }
-
-    /// Round dots, 1 inside and 0 outside: `n` (default 8) per side, `radius` as a fraction of a
-    /// cell (0.3; 0.5 touch), `softness` of the edge (0.05), `offset` of odd rows (0; 0.5 staggers).
-    ///
-    /// ```rhai
-    /// dots(#{ n: 12, radius: 0.35, offset: 0.5 }).render(256, 256)
-    /// ```
-    #[rhai_fn(name = "dots", return_raw)]
-    pub fn dots_with(opts: Map) -> RhaiResult<Field> {
-        let o = Options::new("dots", opts, &["n", "radius", "softness", "offset"])?;
-        let p = Pattern::dots(o.num("n", 8.0)?, o.num("radius", 0.3)?, o.num("softness", 0.05)?, o.num("offset", 0.0)?);
-        Ok(Field::pattern(lift(p)?))
-    }
-
-    /// Dots with default options.
-    ///
-    /// ```rhai
-    /// dots().render(128, 128)
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn dots() -> RhaiResult<Field> {
-        dots_with(Map::new())
-    }
-
-    /// Voronoi cells: `scale` cells across (default 8), `seed`, `tileable`, `output`: "cell" (a
-    /// random value per cell, the default), "edge" (1 on borders fading over `width`, default 0.05
-    /// cells) or "distance" (to the cell's point).
-    ///
-    /// ```rhai
-    /// voronoi(#{ scale: 12, output: "edge", width: 0.08 }).render(256, 256)
-    /// ```
-    #[rhai_fn(name = "voronoi", return_raw)]
-    pub fn voronoi_with(ctx: NativeCallContext, opts: Map) -> RhaiResult<Field> {
-        let o = Options::new("voronoi", opts, &["scale", "seed", "tileable", "output", "width"])?;
-        let options = NoiseOptions {
-            seed: match o.opt_int("seed")? {
-                Some(s) => s as u64,
-                None => run_seed(&ctx)?,
-            },
-            scale: o.num("scale", 8.0)?,
-            tileable: o.bool("tileable", false)?,
-        };
-        let output = match o.choice("output", "cell", &["cell", "edge", "distance"])?.as_str() {
-            "edge" => VoronoiOutput::Edge,
-            "distance" => VoronoiOutput::Distance,
-            _ => VoronoiOutput::Cell,
-        };
-        Ok(Field::pattern(lift(Pattern::voronoi(options, output, o.num("width", 0.05)?))?))
-    }
-
-    /// Voronoi cells with default options.
-    ///
-    /// ```rhai
-    /// voronoi().render(128, 128)
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn voronoi(ctx: NativeCallContext) -> RhaiResult<Field> {
-        voronoi_with(ctx, Map::new())
-    }
-
     /// A linear ramp from 0 to 1 across the image along `angle` (0 = left to right, 90 = top to
     /// bottom).
     ///
@@ -560,28 +292,6 @@ mod field_api {
     #[rhai_fn(return_raw)]
     pub fn gradient_linear(angle: Dynamic) -> RhaiResult<Field> {
         Ok(Field::pattern(lift(Pattern::gradient_linear(num("gradient_linear", "angle", &angle)?))?))
-    }
-
-    /// A radial ramp: 0 at the centre, 1 at distance 0.5 (the middle of each edge) and beyond.
-    ///
-    /// ```rhai
-    /// gradient_radial().render(256, 256)
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn gradient_radial() -> RhaiResult<Field> {
-        Ok(Field::pattern(lift(Pattern::gradient_radial(0.5, 0.5, 0.5))?))
-    }
-
-    /// A radial ramp with `cx`, `cy` (centre, default 0.5) and `radius` (where it reaches 1, 0.5).
-    ///
-    /// ```rhai
-    /// gradient_radial(#{ cx: 0.3, cy: 0.3, radius: 0.8 }).render(256, 256)
-    /// ```
-    #[rhai_fn(name = "gradient_radial", return_raw)]
-    pub fn gradient_radial_with(opts: Map) -> RhaiResult<Field> {
-        let o = Options::new("gradient_radial", opts, &["cx", "cy", "radius"])?;
-        let p = Pattern::gradient_radial(o.num("cx", 0.5)?, o.num("cy", 0.5)?, o.num("radius", 0.5)?);
-        Ok(Field::pattern(lift(p)?))
     }
 
     /// The horizontal coordinate u = (x + 0.5) / width: 0 at the left, 1 at the right.
@@ -811,7 +521,7 @@ mod field_api {
                 }
             };
             let (ca, cb) = (grey(ca, &a, "a")?, grey(cb, &b, "b")?);
-            return Ok(Dynamic::from(ca.zip(&cb, |x, y| Field::mix(x, y, &t))?));
+            return Ok(Dynamic::from(lift(RgbField::mix(&ca, &cb, &t))?));
         }
         let (a, b) = (field_arg("mix", "a", &a)?, field_arg("mix", "b", &b)?);
         Ok(Dynamic::from(ok(Field::mix(&a, &b, &t))?))
@@ -826,8 +536,7 @@ mod field_api {
     /// ```
     #[rhai_fn(name = "colorize", return_raw, pure)]
     pub fn colorize(f: &mut Field, palette: Dynamic) -> RhaiResult<RgbField> {
-        let p = palette_arg("colorize", &palette)?;
-        Ok(RgbField { r: ok(f.lookup(&p, 0))?, g: ok(f.lookup(&p, 1))?, b: ok(f.lookup(&p, 2))?, a: None })
+        lift(RgbField::colorize(f, &palette_arg("colorize", &palette)?))
     }
 
     /// One colour everywhere, as a colour field.
@@ -838,7 +547,7 @@ mod field_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn color_field(c: Dynamic) -> RhaiResult<RgbField> {
-        Ok(RgbField::solid(crate::script::convert::color("color_field", "color", &c)?))
+        Ok(RgbField::solid(color("color_field", "color", &c)?))
     }
 
     /// The red channel of a colour field.
@@ -878,9 +587,7 @@ mod field_api {
     /// ```
     #[rhai_fn(name = "with_alpha", return_raw, pure)]
     pub fn rgb_with_alpha(c: &mut RgbField, a: Dynamic) -> RhaiResult<RgbField> {
-        let mut out = c.clone();
-        out.a = Some(field_arg("with_alpha", "alpha", &a)?);
-        Ok(out)
+        Ok(c.with_alpha(field_arg("with_alpha", "alpha", &a)?))
     }
 
     /// Luminance of a colour field (Pillow's `L` weights) as a field.
@@ -890,7 +597,7 @@ mod field_api {
     /// ```
     #[rhai_fn(name = "luma", return_raw, pure)]
     pub fn rgb_luma(c: &mut RgbField) -> RhaiResult<Field> {
-        ok(&c.r * 0.299 + &c.g * 0.587 + &c.b * 0.114)
+        lift(c.luma())
     }
 
     // ---- transforms --------------------------------------------------------------------------
@@ -1002,7 +709,7 @@ mod field_api {
     /// ```
     #[rhai_fn(name = "kaleido", return_raw, pure)]
     pub fn kaleido(f: &mut Field, n: Dynamic) -> RhaiResult<Field> {
-        ok(lift(f.kaleido(crate::script::convert::int("kaleido", "segments", &n)?))?)
+        ok(lift(f.kaleido(int("kaleido", "segments", &n)?))?)
     }
 
     // ---- output ------------------------------------------------------------------------------
@@ -1040,7 +747,7 @@ mod field_api {
     #[rhai_fn(return_raw)]
     pub fn rgb_field(r: Dynamic, g: Dynamic, b: Dynamic) -> RhaiResult<RgbField> {
         let op = "rgb_field";
-        Ok(RgbField { r: field_arg(op, "r", &r)?, g: field_arg(op, "g", &g)?, b: field_arg(op, "b", &b)?, a: None })
+        Ok(RgbField::new(field_arg(op, "r", &r)?, field_arg(op, "g", &g)?, field_arg(op, "b", &b)?))
     }
 
     /// Four fields (or numbers) as the red, green, blue and alpha channels.
@@ -1050,9 +757,7 @@ mod field_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn rgba_field(r: Dynamic, g: Dynamic, b: Dynamic, a: Dynamic) -> RhaiResult<RgbField> {
-        let mut f = rgb_field(r, g, b)?;
-        f.a = Some(field_arg("rgba_field", "a", &a)?);
-        Ok(f)
+        Ok(rgb_field(r, g, b)?.with_alpha(field_arg("rgba_field", "a", &a)?))
     }
 
     /// Renders the channels of an `rgb_field` as an image.
@@ -1063,7 +768,7 @@ mod field_api {
     #[rhai_fn(name = "render", return_raw, pure)]
     pub fn render_rgb(f: &mut RgbField, w: Dynamic, h: Dynamic) -> RhaiResult<Image> {
         let (w, h) = size("render", &w, &h)?;
-        lift(raster::render_rgb(&f.r, &f.g, &f.b, f.a.as_ref(), w, h))
+        lift(f.render(w, h))
     }
 
     /// A colour ramp: a name (viridis, magma, inferno, plasma, turbo, terrain, grayscale, fire, ice,
@@ -1177,20 +882,35 @@ mod tests {
         fails(
             "let a = 1;\nlet f = fbm(perlin(), #{ octaves: -1 });",
             "t.rhai:2:9",
-            "octaves must be between 1 and 16, got -1",
+            "fbm: option 'octaves' must be between 1 and 16, got -1",
         );
         fails("perlin(#{ scale: 0 })", "t.rhai:1:1", "perlin: scale must be > 0");
         fails("let nan = 0.0 / 0.0;\nsimplex(#{ scale: nan })", "t.rhai:2:1", "must be a finite number");
         fails("perlin().render(8, 8, [\"#000\"])", "t.rhai:1:", "a palette needs at least 2 colours, got 1");
-        fails("perlin().render(8, 8, \"viridiss\")", "t.rhai:1:", "unknown palette \"viridiss\"");
+        fails(
+            "perlin().render(8, 8, \"viridiss\")",
+            "t.rhai:1:",
+            "unknown palette \"viridiss\" (did you mean 'viridis'?)",
+        );
         fails("palette([])", "t.rhai:1:1", "at least 2");
-        fails("perlin(#{ octave: 3 })", "t.rhai:1:1", "unknown option 'octave'");
-        fails("worley(#{ output: \"f3\" })", "t.rhai:1:1", "expected f1, f2, f2_f1 or cell");
+        fails("perlin(#{ octave: 3 })", "t.rhai:1:1", "perlin: unknown option 'octave' (did you mean 'octaves'?)");
+        fails("simplex(#{ octaves: 17 })", "t.rhai:1:1", "simplex: option 'octaves' must be between 1 and 16, got 17");
+        fails("worley(#{ output: \"f3\" })", "t.rhai:1:1", "option 'output' must be one of f1, f2, f2_f1, cell");
+        fails("tiles(#{ output: \"ids\" })", "t.rhai:1:1", "tiles: option 'output' must be one of height, mask, id");
+        fails("voronoi(#{ output: \"edges\" })", "t.rhai:1:1", "(did you mean 'edge'?)");
+        fails("dots(#{ radius: -1 })", "t.rhai:1:1", "dots: radius must be >= 0");
         fails("ridged(perlin(), #{ gain: -1 })", "t.rhai:1:1", "gain must be >= 0");
         fails("checker(0)", "t.rhai:1:1", "n must be > 0");
         fails("perlin().warp(\"x\", 0.5, 1)", "t.rhai:1:", "fu must be a Field or a number");
         fails("let f = u();\nfor i in 0..3000 { f = f + 1; }", "t.rhai:2:", "deep");
         fails("noise_image(8, 8, #{ kind: \"pink\" })", "t.rhai:1:1", "option 'kind' must be one of");
+        fails("noise_image(8, 8, #{ density: 2 })", "t.rhai:1:1", "option 'density' must be between 0 and 1, got 2");
+        fails("scatter(image(8, 8), image(2, 2), #{ count: -1 })", "t.rhai:1:1", "scatter: count must be >= 0, got -1");
+        fails(
+            "scatter(image(8, 8), image(2, 2), #{ jitter: 2 })",
+            "t.rhai:1:1",
+            "option 'jitter' must be between 0 and 1",
+        );
         fails("rng(1).int(6, 1)", "t.rhai:1:", "hi must be >= lo");
     }
 

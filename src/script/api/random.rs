@@ -1,31 +1,94 @@
 //! Script bindings for randomness (DESIGN.md §4 "Random"): `rng(seed)` and its methods,
-//! `noise_image` and `scatter`. Translation only: the algorithms live in `crate::field::random`
-//! and `crate::field::scatter`. Without a `seed`, everything uses the run's `--seed`.
+//! `noise_image` and `scatter`. Translation only: the algorithms and option sets (`NoiseImage`,
+//! `Scatter`: defaults, keys, ranges, which random stream draws what) live in
+//! `crate::field::random` and `crate::field::scatter`. Without a `seed`, everything uses the run's
+//! `--seed` (`context::seed_or_run`).
 
 use rhai::plugin::*;
-use rhai::Module;
+use rhai::{Dynamic, FuncRegistration, Map, Module, NativeCallContext};
 
-use crate::field::Rng;
+use crate::field::{scatter as place, NoiseImage, Rng, Scatter};
+use crate::image::Image;
+use crate::options::OptionSet;
+use crate::script::context::seed_or_run;
+use crate::script::convert::{lift, options, size, RhaiResult};
 
 /// The package of random functions.
 pub fn module() -> Module {
     let mut m = exported_module!(random_api);
     m.set_custom_type::<Rng>("Rng");
+    noise_image(&mut m);
+    scatter(&mut m);
     m
 }
 
-/// The run's seed, for generators given none.
-fn run_seed(ctx: &rhai::NativeCallContext) -> crate::script::convert::RhaiResult<u64> {
-    Ok(crate::script::context::run_state(ctx)?.config.seed as u64)
+/// Doc comment lines: `text` (with its ```rhai example), then the keys of the option set `T`.
+fn doc_with_options<T: OptionSet>(text: &[&str]) -> Vec<String> {
+    let mut doc: Vec<String> = text.iter().map(|l| format!("/// {l}").trim_end().to_string()).collect();
+    doc.extend(["///".to_string(), "/// Options:".to_string()]);
+    doc.extend(T::doc_lines().into_iter().map(|l| format!("/// {l}")));
+    doc
+}
+
+/// `noise_image(w, h)` and `noise_image(w, h, #{ ... })`, documented with `NoiseImage`'s keys.
+fn noise_image(m: &mut Module) {
+    fn make(ctx: &NativeCallContext, w: &Dynamic, h: &Dynamic, o: NoiseImage) -> RhaiResult<Image> {
+        let (w, h) = size("noise_image", w, h)?;
+        lift(o.render(w, h, seed_or_run(ctx, o.seed)?))
+    }
+    let doc = doc_with_options::<NoiseImage>(&[
+        "A `w` × `h` image of random noise.",
+        "",
+        "```rhai",
+        "noise_image(256, 256, #{ kind: \"gaussian\", sigma: 0.2, mono: false, seed: 3 })",
+        "```",
+    ]);
+    FuncRegistration::new("noise_image")
+        .with_comments(&doc)
+        .with_params_info(["w: Dynamic", "h: Dynamic", "opts: Map", "Image"])
+        .set_into_module(m, |ctx: NativeCallContext, w: Dynamic, h: Dynamic, opts: Map| {
+            make(&ctx, &w, &h, options::<NoiseImage>(opts)?)
+        });
+    let short = [
+        "/// `noise_image(w, h, #{ ... })` with every option at its default: uniform gray noise with",
+        "/// the run's seed.",
+        "///",
+        "/// ```rhai",
+        "/// noise_image(128, 128)",
+        "/// ```",
+    ];
+    FuncRegistration::new("noise_image")
+        .with_comments(short)
+        .with_params_info(["w: Dynamic", "h: Dynamic", "Image"])
+        .set_into_module(m, |ctx: NativeCallContext, w: Dynamic, h: Dynamic| make(&ctx, &w, &h, NoiseImage::default()));
+}
+
+/// `scatter(canvas, stamp, #{ ... })`, documented with `Scatter`'s keys.
+fn scatter(m: &mut Module) {
+    let doc = doc_with_options::<Scatter>(&[
+        "Places copies of `stamp` on `canvas` (a new image; the canvas is unchanged).",
+        "",
+        "```rhai",
+        "let leaf = image(24, 24, \"seagreen\").mask(circle_sdf(0.5, 0.5, 0.45).step(0.5).invert());",
+        "scatter(image(256, 256, \"white\"), leaf, #{ count: 60, scale: [0.5, 1.5], rotate: 180, poisson: true })",
+        "```",
+    ]);
+    FuncRegistration::new("scatter")
+        .with_comments(&doc)
+        .with_params_info(["canvas: Image", "stamp: Image", "opts: Map", "Image"])
+        .set_into_module(m, |ctx: NativeCallContext, canvas: Image, stamp: Image, opts: Map| {
+            let o = options::<Scatter>(opts)?;
+            lift(place(&canvas, &stamp, &o, seed_or_run(&ctx, o.seed)?))
+        });
 }
 
 #[export_module]
 mod random_api {
-    use super::run_seed;
-    use crate::field::{noise_image as make_noise, scatter as place, NoiseImageKind, Rng, Scatter};
-    use crate::image::{Color, Image};
-    use crate::script::convert::{fail, int, lift, num, Options, RhaiResult};
-    use rhai::{Array, Dynamic, Map, NativeCallContext, INT};
+    use crate::field::Rng;
+    use crate::image::Color;
+    use crate::script::context::run_seed;
+    use crate::script::convert::{int, lift, num, RhaiResult};
+    use rhai::{Array, Dynamic, NativeCallContext, INT};
 
     /// A seeded random number generator (ChaCha8): the same seed gives the same numbers on every
     /// platform. Its methods advance it, so keep it in a variable.
@@ -150,89 +213,5 @@ mod random_api {
     /// ```
     pub fn color(r: &mut Rng) -> Color {
         r.color()
-    }
-
-    /// A `w` × `h` image of random noise. Options: `kind` ("uniform", the default, "gaussian" with
-    /// `sigma` (0.15) around 0.5, or "salt_pepper" with `density` (0.1)), `seed` (default the run's
-    /// seed) and `mono` (true: gray; false: each channel drawn separately).
-    ///
-    /// ```rhai
-    /// noise_image(256, 256, #{ kind: "gaussian", sigma: 0.2, mono: false, seed: 3 })
-    /// ```
-    #[rhai_fn(name = "noise_image", return_raw)]
-    pub fn noise_image_with(ctx: NativeCallContext, w: Dynamic, h: Dynamic, opts: Map) -> RhaiResult<Image> {
-        let o = Options::new("noise_image", opts, &["kind", "seed", "mono", "sigma", "density"])?;
-        let (w, h) = (int("noise_image", "width", &w)?, int("noise_image", "height", &h)?);
-        let (w, h) = lift(crate::image::buffer::check_size(w, h))?;
-        let kind = o.choice("kind", "uniform", &["uniform", "gaussian", "salt_pepper"])?;
-        let kind = lift(NoiseImageKind::parse(&kind, o.num("sigma", 0.15)?, o.num("density", 0.1)?))?;
-        let seed = match o.opt_int("seed")? {
-            Some(s) => s as u64,
-            None => run_seed(&ctx)?,
-        };
-        lift(make_noise(w, h, kind, seed, o.bool("mono", true)?))
-    }
-
-    /// Uniform gray noise with the run's seed.
-    ///
-    /// ```rhai
-    /// noise_image(128, 128)
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn noise_image(ctx: NativeCallContext, w: Dynamic, h: Dynamic) -> RhaiResult<Image> {
-        noise_image_with(ctx, w, h, Map::new())
-    }
-
-    /// Places copies of `stamp` on `canvas` (a new image; the canvas is unchanged). Options:
-    /// `count` (20, or `[lo, hi]` for a count drawn from the seed), `seed` (the run's seed), `scale` (a number or `[lo, hi]`, default 1), `rotate`
-    /// (degrees: a number r for [-r, r], or `[lo, hi]`; default 0), `jitter` (0 = on a grid, 1 =
-    /// anywhere in its grid cell, the default), `poisson` (true: keep centres at least
-    /// `min_distance` pixels apart, derived from `count` when not given).
-    ///
-    /// ```rhai
-    /// let dot = circle_sdf(0.5, 0.5, 0.4).step(0.5).invert().render(24, 24);
-    /// let leaf = image(24, 24, "seagreen").mask(circle_sdf(0.5, 0.5, 0.45).step(0.5).invert());
-    /// scatter(image(256, 256, "white"), leaf, #{ count: 60, scale: [0.5, 1.5], rotate: 180, poisson: true, seed: 2 })
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn scatter(ctx: NativeCallContext, canvas: Image, stamp: Image, opts: Map) -> RhaiResult<Image> {
-        let o =
-            Options::new("scatter", opts, &["count", "seed", "scale", "rotate", "jitter", "poisson", "min_distance"])?;
-        let seed = match o.opt_int("seed")? {
-            Some(s) => s as u64,
-            None => run_seed(&ctx)?,
-        };
-        // `count: [lo, hi]` draws the count from the seed (its own stream, so the placements
-        // do not shift with it)
-        let count = match o.get("count") {
-            Some(v) if v.is_array() => {
-                let (lo, hi) = o.pair("count", (20.0, 20.0))?;
-                let (lo, hi) = (lo.round() as i64, hi.round() as i64);
-                lift(Rng::stream(seed, 1).int(lo, hi))?
-            }
-            _ => o.int("count", 20)?,
-        };
-        if count < 0 {
-            return Err(fail("scatter", format!("count must be >= 0, got {count}")));
-        }
-        let scale = o.pair("scale", (1.0, 1.0))?;
-        let rotate = match o.get("rotate") {
-            Some(v) if v.is_int() || v.is_float() => {
-                let r = num("scatter", "option 'rotate'", v)?;
-                (-r, r)
-            }
-            _ => o.pair("rotate", (0.0, 0.0))?,
-        };
-        let poisson =
-            if o.bool("poisson", false)? || o.has("min_distance") { Some(o.num("min_distance", 0.0)?) } else { None };
-        let s = Scatter {
-            count: count as usize,
-            seed,
-            scale: [scale.0, scale.1],
-            rotate: [rotate.0, rotate.1],
-            jitter: o.num("jitter", 1.0)?,
-            poisson,
-        };
-        lift(place(&canvas, &stamp, &s))
     }
 }
