@@ -97,6 +97,33 @@ fn every_script_has_a_golden_test() {
     assert!(scripts.len() >= 8, "expected at least 8 example scripts, found {}", scripts.len());
 }
 
+/// `m::names()` of `std/materials`, the one list of materials.
+fn material_names() -> Vec<String> {
+    let names: rhai::Array = Host::default()
+        .engine()
+        .eval(r#"import "std/materials" as m; m::names()"#)
+        .unwrap_or_else(|e| panic!("m::names(): {e}"));
+    names.into_iter().map(|n| n.into_string().expect("names() returns strings")).collect()
+}
+
+/// `m::names()` lists every material `std/materials` defines, and the stdlib README names each.
+#[test]
+fn the_materials_list_is_complete() {
+    let names = material_names();
+    let source = std::fs::read_to_string(repo().join("stdlib/materials.rhai")).unwrap();
+    let defined: Vec<&str> = source
+        .lines()
+        .filter_map(|l| l.strip_prefix("fn "))
+        .filter_map(|l| l.split_once('(').map(|(n, _)| n))
+        .filter(|n| !["names", "make"].contains(n))
+        .collect();
+    assert_eq!(names, defined, "m::names() in stdlib/materials.rhai must list every material, in file order");
+    let readme = std::fs::read_to_string(repo().join("stdlib/README.md")).unwrap();
+    for n in &names {
+        assert!(readme.contains(&format!("`{n}`")), "stdlib/README.md does not name `{n}`");
+    }
+}
+
 #[test]
 fn every_example_script_is_listed_in_the_scripts_readme() {
     let readme = std::fs::read_to_string(repo().join("scripts/README.md")).expect("scripts/README.md");
