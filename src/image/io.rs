@@ -232,6 +232,7 @@ fn says_truncated(text: &str) -> bool {
         "no more data",
         "not enough data",
         "not enough bytes",
+        "missing bytes",
         "truncated",
         "ends early",
     ]
