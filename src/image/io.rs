@@ -328,7 +328,7 @@ fn chunk_name(text: &str) -> Option<String> {
 /// `Name { .. }` blocks are dropped, `Some(x)`, `Unknown(x)` and `Name(x)` lose their
 /// brackets, advice for the decoder's API (`set_limits`) is dropped, and the first letter is
 /// lower-cased and a final full stop removed so it reads inside a sentence.
-pub(crate) fn plain(text: &str) -> String {
+fn plain(text: &str) -> String {
     let mut s = text.replace('\n', " ");
     // ChunkType { type: IDAT, critical: true, .. } -> IDAT
     while let Some(at) = s.find("ChunkType {") {
