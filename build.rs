@@ -1,10 +1,11 @@
-//! Embeds `stdlib/*.rhai` (served as `import "std/<name>"`) and `stdlib/models/*.safetensors`
-//! (served as `load_model("std/<name>")`) into the binary, so a copied `kiln` needs no files.
+//! Embeds `stdlib/*.rhai` (served as `import "std/<name>"`) into the binary, so a copied `kiln`
+//! needs no files. (The shipped models, `load_model("std/<name>")`, are embedded by
+//! `src/model/stdlib.rs` with `include_bytes!`.)
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-fn table(dir: &Path, ext: &str, bytes: bool) -> String {
+fn table(dir: &Path, ext: &str) -> String {
     let mut entries: Vec<_> =
         std::fs::read_dir(dir).map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect()).unwrap_or_default();
     entries.retain(|p: &std::path::PathBuf| p.extension().and_then(|e| e.to_str()) == Some(ext));
@@ -13,8 +14,7 @@ fn table(dir: &Path, ext: &str, bytes: bool) -> String {
     for p in entries {
         let name = p.file_stem().unwrap().to_string_lossy();
         let abs = p.canonicalize().unwrap();
-        let mac = if bytes { "include_bytes" } else { "include_str" };
-        writeln!(s, "    ({name:?}, {mac}!({:?})),", abs.display().to_string()).unwrap();
+        writeln!(s, "    ({name:?}, include_str!({:?})),", abs.display().to_string()).unwrap();
     }
     s.push(']');
     s
@@ -26,12 +26,9 @@ fn main() {
     let root = Path::new(&manifest_dir);
     let out = Path::new(&std::env::var("OUT_DIR").unwrap()).join("stdlib.rs");
     let code = format!(
-        "/// Embedded stdlib modules: (name, source).\npub static MODULES: &[(&str, &str)] = {};\n\
-         /// Embedded shipped models: (name, safetensors bytes).\n#[allow(dead_code)]\npub static MODELS: &[(&str, &[u8])] = {};\n",
-        table(&root.join("stdlib"), "rhai", false),
-        table(&root.join("stdlib/models"), "safetensors", true)
+        "/// Embedded stdlib modules: (name, source).\npub static MODULES: &[(&str, &str)] = {};\n",
+        table(&root.join("stdlib"), "rhai")
     );
     std::fs::write(out, code).unwrap();
     println!("cargo:rerun-if-changed=stdlib");
-    println!("cargo:rerun-if-changed=stdlib/models");
 }

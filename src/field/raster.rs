@@ -1,5 +1,6 @@
-//! Field -> Image, the only bridge between the field and image rooms; also the way back
-//! (`img.field()`) and the image edits driven by a field (displace, alpha, mask).
+//! Field -> Image: rendering a field to pixels; also the way back (`img.field()`) and the image
+//! edits driven by a field (displace, alpha, mask). The other places where the field room
+//! makes images are `random.rs` (noise images) and `scatter.rs` (stamps on a canvas).
 //!
 //! Owns: rendering (parallel over rows, one tape block at a time), [`Sampler`]. Must not know
 //! about Rhai.

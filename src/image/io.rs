@@ -118,32 +118,268 @@ pub fn load(path: &Path) -> Result<Image> {
 }
 
 /// Decodes an in-memory file. `name` is used in error messages and as a format hint.
+///
+/// Every failure names the file and says what is wrong in words: the decoders' own messages
+/// carry Rust `Debug` text (`ChunkType { .. }`, `Unknown(24)`) and advice for their API, so they
+/// are mapped by [`decode_error`].
 pub fn decode(bytes: &[u8], name: &Path) -> Result<Image> {
-    let decode_err = |message: String| Error::Decode { path: name.to_path_buf(), message };
     let mut reader = ImageReader::new(Cursor::new(bytes));
     if let Ok(fmt) = ImageFormat::from_path(name) {
         reader.set_format(fmt);
     }
-    let mut reader = reader.with_guessed_format().map_err(|e| decode_err(e.to_string()))?;
-    let format = reader.format().ok_or_else(|| decode_err("not a recognised image format".into()))?;
+    let mut reader = reader.with_guessed_format().map_err(|e| Error::Decode {
+        path: name.to_path_buf(),
+        message: format!("cannot read the file header ({})", plain(&e.to_string())),
+    })?;
+    let format = reader.format().ok_or_else(|| Error::Decode {
+        path: name.to_path_buf(),
+        message:
+            "not a recognised image format (kiln reads png, jpg, webp, tif, exr, hdr, bmp, qoi, ppm, pgm, pam and gif)"
+                .into(),
+    })?;
     if format == ImageFormat::Png {
-        if let Some(img) = png_rows::decode(bytes).map_err(|e| decode_err(e.to_string()))? {
+        if let Some(img) = png_rows::decode(bytes, name)? {
             return Ok(img);
         }
     }
-    // Refuse oversized images before the decoder allocates (decompression bombs).
-    let mut lim = image::Limits::default();
-    lim.max_image_width = Some(limits::MAX_DIMENSION);
-    lim.max_image_height = Some(limits::MAX_DIMENSION);
-    lim.max_alloc = Some(limits::max_pixels().saturating_mul(16));
-    reader.limits(lim);
-    let (w, h) = reader.into_dimensions().map_err(|e| decode_err(e.to_string()))?;
-    check_size(w as i64, h as i64)?;
+    // Refuse oversized images before the decoder allocates (decompression bombs). The same
+    // limits hold for the decode itself, so the `image` crate's smaller default allocation
+    // ceiling does not refuse an image that kiln's limit allows.
+    let limits = || {
+        let mut lim = image::Limits::default();
+        lim.max_image_width = Some(limits::MAX_DIMENSION);
+        lim.max_image_height = Some(limits::MAX_DIMENSION);
+        lim.max_alloc = Some(limits::max_pixels().saturating_mul(16));
+        lim
+    };
+    reader.limits(limits());
+    let (w, h) = reader.into_dimensions().map_err(|e| decode_error(e, name, format))?;
+    check_decoded_size(w, h, name, format)?;
     let mut reader = ImageReader::new(Cursor::new(bytes));
     reader.set_format(format);
-    let dynamic = reader.decode().map_err(|e| decode_err(e.to_string()))?;
+    reader.limits(limits());
+    let dynamic = reader.decode().map_err(|e| decode_error(e, name, format))?;
+    if dynamic.width() != w || dynamic.height() != h {
+        return Err(Error::Decode {
+            path: name.to_path_buf(),
+            message: format!(
+                "the {} header says {w}x{h} but the image data is {}x{}",
+                format_name(format),
+                dynamic.width(),
+                dynamic.height()
+            ),
+        });
+    }
     let scene_linear = matches!(format, ImageFormat::OpenExr | ImageFormat::Hdr);
     from_dynamic(dynamic, scene_linear)
+}
+
+/// The size a file's header gives, checked against kiln's limits with the file named.
+fn check_decoded_size(w: u32, h: u32, name: &Path, format: ImageFormat) -> Result<()> {
+    if (w == 0 || h == 0) && format == ImageFormat::WebP {
+        // image-webp reads a lossless width or height of 16384 (stored as 16383) as 0.
+        return Err(Error::Decode {
+            path: name.to_path_buf(),
+            message: "the WebP header gives a width or height of 0; a lossless WebP 16384 pixels wide or high \
+                      reads as 0 in the WebP decoder kiln uses, so such a file cannot be loaded"
+                .into(),
+        });
+    }
+    if w == 0 || h == 0 {
+        return Err(Error::Decode {
+            path: name.to_path_buf(),
+            message: format!("the {} header gives an empty size of {w}x{h}", format_name(format)),
+        });
+    }
+    check_size(w as i64, h as i64).map(|_| ()).map_err(|_| too_large(name, Some((w, h))))
+}
+
+/// The error for an image over kiln's pixel limit.
+fn too_large(name: &Path, size: Option<(u32, u32)>) -> Error {
+    let size = size.map(|(w, h)| format!(" ({w}x{h})")).unwrap_or_default();
+    Error::Limit(format!(
+        "{}: the image{size} is larger than kiln's limit of {} pixels (--max-pixels)",
+        name.display(),
+        limits::max_pixels()
+    ))
+}
+
+/// A format's name as users know it.
+fn format_name(format: ImageFormat) -> &'static str {
+    match format {
+        ImageFormat::Png => "PNG",
+        ImageFormat::Jpeg => "JPEG",
+        ImageFormat::WebP => "WebP",
+        ImageFormat::Tiff => "TIFF",
+        ImageFormat::OpenExr => "OpenEXR",
+        ImageFormat::Hdr => "Radiance HDR",
+        ImageFormat::Bmp => "BMP",
+        ImageFormat::Qoi => "QOI",
+        ImageFormat::Pnm => "PNM",
+        ImageFormat::Gif => "GIF",
+        ImageFormat::Ico => "ICO",
+        ImageFormat::Tga => "TGA",
+        ImageFormat::Avif => "AVIF",
+        ImageFormat::Dds => "DDS",
+        ImageFormat::Farbfeld => "farbfeld",
+        _ => "image",
+    }
+}
+
+/// Whether a decoder's message says the data stopped early.
+fn says_truncated(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    [
+        "eof",
+        "end of file",
+        "fill whole buffer",
+        "no more data",
+        "not enough data",
+        "not enough bytes",
+        "missing bytes",
+        "truncated",
+        "ends early",
+    ]
+    .iter()
+    .any(|k| t.contains(k))
+}
+
+/// Maps an `image` crate error for file `name` to a kiln error whose message is plain words.
+fn decode_error(err: image::ImageError, name: &Path, format: ImageFormat) -> Error {
+    use image::error::{ImageError as E, LimitErrorKind, ParameterErrorKind, UnsupportedErrorKind};
+    let fmt = format_name(format);
+    let decode = |message: String| Error::Decode { path: name.to_path_buf(), message };
+    match err {
+        E::Limits(l) => match l.kind() {
+            LimitErrorKind::DimensionError | LimitErrorKind::InsufficientMemory => too_large(name, None),
+            _ => decode(format!("the {fmt} decoder cannot honour kiln's size limits for this file")),
+        },
+        E::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            decode(format!("the {fmt} data ends early (is the file truncated?)"))
+        }
+        E::IoError(e) => decode(format!("the {fmt} data cannot be read ({})", plain(&e.to_string()))),
+        E::Unsupported(u) => match u.kind() {
+            UnsupportedErrorKind::Color(image::ExtendedColorType::Unknown(bits)) => decode(format!(
+                "{fmt} colour type {bits} ({bits} bits per pixel: YCbCr, palette or another layout kiln cannot read) is not supported"
+            )),
+            UnsupportedErrorKind::Color(c) | UnsupportedErrorKind::ColorLayout(c) => {
+                decode(format!("{fmt} colour type {} is not supported", plain(&format!("{c:?}"))))
+            }
+            UnsupportedErrorKind::Format(_) => decode("not a recognised image format".into()),
+            UnsupportedErrorKind::GenericFeature(m) => {
+                decode(format!("this {fmt} file uses a feature kiln cannot read ({})", plain(&m)))
+            }
+            _ => decode(format!("this {fmt} file uses a feature kiln cannot read ({})", plain(&u.to_string()))),
+        },
+        E::Parameter(p) => match p.kind() {
+            ParameterErrorKind::DimensionMismatch => {
+                decode(format!("the {fmt} header's size does not match its image data"))
+            }
+            _ => decode(format!("the {fmt} data is corrupt ({})", plain(&p.to_string()))),
+        },
+        E::Decoding(d) => {
+            let detail = std::error::Error::source(&d).map(|s| s.to_string()).unwrap_or_default();
+            if says_truncated(&detail) {
+                return decode(format!("the {fmt} data ends early (is the file truncated?)"));
+            }
+            match plain(&detail) {
+                d if d.is_empty() => decode(format!("the {fmt} data is corrupt")),
+                d => decode(format!("the {fmt} data is corrupt ({d})")),
+            }
+        }
+        E::Encoding(e) => decode(format!("the {fmt} decoder failed ({})", plain(&e.to_string()))),
+    }
+}
+
+/// Maps a `png` crate error for file `name` (the row-pipelined PNG path) to a kiln error.
+fn png_error(err: png::DecodingError, name: &Path) -> Error {
+    let decode = |message: String| Error::Decode { path: name.to_path_buf(), message };
+    match err {
+        png::DecodingError::LimitsExceeded => too_large(name, None),
+        png::DecodingError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            decode("the PNG data ends early (is the file truncated?)".into())
+        }
+        png::DecodingError::IoError(e) => decode(format!("the PNG data cannot be read ({})", plain(&e.to_string()))),
+        png::DecodingError::Format(f) => {
+            let text = f.to_string();
+            let chunk = chunk_name(&text);
+            if text.starts_with("CRC error") {
+                decode(format!("the PNG data is corrupt (bad {} chunk)", chunk.as_deref().unwrap_or("data")))
+            } else if text.starts_with("Corrupt deflate stream") {
+                // The rows inflate before the chunk's checksum is read, so a damaged IDAT
+                // usually shows up here.
+                decode("the PNG data is corrupt (bad IDAT chunk)".into())
+            } else if says_truncated(&text) {
+                decode("the PNG data ends early (is the file truncated?)".into())
+            } else {
+                decode(format!("the PNG data is corrupt ({})", plain(&text)))
+            }
+        }
+        png::DecodingError::Parameter(p) => decode(format!("the PNG decoder failed ({})", plain(&p.to_string()))),
+    }
+}
+
+/// The chunk name inside the `png` crate's `ChunkType { type: IDAT, .. }` Debug text.
+fn chunk_name(text: &str) -> Option<String> {
+    let at = text.find("ChunkType {")?;
+    let rest = &text[at..];
+    let start = rest.find("type: ")? + "type: ".len();
+    let end = rest[start..].find([',', ' ', '}'])? + start;
+    Some(rest[start..end].to_string())
+}
+
+/// A decoder message made fit for users: `ChunkType { type: IDAT, .. }` becomes `IDAT`, other
+/// `Name { .. }` blocks are dropped, `Some(x)`, `Unknown(x)` and `Name(x)` lose their
+/// brackets, advice for the decoder's API (`set_limits`) is dropped, and the first letter is
+/// lower-cased and a final full stop removed so it reads inside a sentence.
+fn plain(text: &str) -> String {
+    let mut s = text.replace('\n', " ");
+    // ChunkType { type: IDAT, critical: true, .. } -> IDAT
+    while let Some(at) = s.find("ChunkType {") {
+        let name = chunk_name(&s[at..]).unwrap_or_else(|| "a".into());
+        let end = s[at..].find('}').map_or(s.len(), |e| at + e + 1);
+        s.replace_range(at..end, &name);
+    }
+    // Other `Name { .. }` struct dumps.
+    while let Some(open) = s.find(" { ") {
+        let end = s[open..].find('}').map_or(s.len(), |e| open + e + 1);
+        s.replace_range(open..end, "");
+    }
+    // `Some(x)`, `Ok(x)`, `Unknown(x)` -> x; `YCbCr(8)` -> `YCbCr 8`.
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s.as_str();
+    while let Some(open) = rest.find('(') {
+        let head = &rest[..open];
+        let ident_start = head.rfind(|c: char| !c.is_ascii_alphanumeric() && c != '_').map_or(0, |i| i + 1);
+        let ident = &head[ident_start..];
+        let close = rest[open..].find(')').map(|c| open + c);
+        match close {
+            Some(close) if ident.starts_with(|c: char| c.is_ascii_uppercase()) || ident == "Some" => {
+                out.push_str(&head[..ident_start]);
+                if !matches!(ident, "Some" | "Ok" | "Err" | "Unknown") {
+                    out.push_str(ident);
+                    out.push(' ');
+                }
+                out.push_str(&rest[open + 1..close]);
+                rest = &rest[close + 1..];
+            }
+            _ => {
+                out.push_str(&rest[..=open]);
+                rest = &rest[open + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    // Advice about the decoder crate's own API means nothing to a kiln user.
+    let sentences: Vec<&str> = out.split(". ").filter(|p| !p.contains("set_limits") && !p.trim().is_empty()).collect();
+    let mut s = sentences.join(". ").replace("None", "none").trim().trim_end_matches('.').trim().to_string();
+    let mut chars = s.chars();
+    if let (Some(a), Some(b)) = (chars.next(), chars.next()) {
+        if a.is_ascii_uppercase() && b.is_ascii_lowercase() {
+            s.replace_range(..1, &a.to_ascii_lowercase().to_string());
+        }
+    }
+    s
 }
 
 /// PNG decoding that overlaps inflating with the f32 conversion.
@@ -159,20 +395,20 @@ mod png_rows {
     /// Rows per band handed to a worker.
     const BAND: usize = 32;
 
-    pub fn decode(bytes: &[u8]) -> std::result::Result<Option<Image>, String> {
+    pub fn decode(bytes: &[u8], name: &Path) -> Result<Option<Image>> {
         let mut decoder = png::Decoder::new(Cursor::new(bytes));
         decoder.set_transformations(png::Transformations::EXPAND);
-        let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
+        let mut reader = decoder.read_info().map_err(|e| png_error(e, name))?;
         let info = reader.info();
         if info.interlaced {
             return Ok(None);
         }
         let (w, h) = (info.width, info.height);
-        check_size(w as i64, h as i64).map_err(|e| e.to_string())?;
+        check_decoded_size(w, h, name, ImageFormat::Png)?;
         let (color, depth) = reader.output_color_type();
         let channels = color.samples();
         let wide = depth == png::BitDepth::Sixteen;
-        let line = reader.output_line_size(w).ok_or("row size overflows")?;
+        let line = reader.output_line_size(w).ok_or_else(|| too_large(name, Some((w, h))))?;
         // `vec!` of zeros is a calloc: fresh pages nobody touches until the converting workers
         // write them, so the page faults are spread over the workers instead of this thread.
         let mut out = vec![0.0f32; w as usize * h as usize * 4];
@@ -185,7 +421,7 @@ mod png_rows {
                 let mut band = vec![0u8; rows * line];
                 for r in 0..rows {
                     if let Err(e) = reader.read_row(&mut band[r * line..(r + 1) * line]) {
-                        failure = Some(e.to_string());
+                        failure = Some(e);
                         return;
                     }
                 }
@@ -196,12 +432,12 @@ mod png_rows {
             }
         });
         if let Some(e) = failure {
-            return Err(e);
+            return Err(png_error(e, name));
         }
         // Reads to the end of the image data and checks its CRC and the trailing chunks, so a
         // truncated file is an error even when every row happened to inflate.
-        reader.finish().map_err(|e| e.to_string())?;
-        Image::from_rgba(w, h, out).map(Some).map_err(|e| e.to_string())
+        reader.finish().map_err(|e| png_error(e, name))?;
+        Image::from_rgba(w, h, out).map(Some)
     }
 
     /// One band of packed PNG rows (1–4 samples of 8 or 16 bits, big-endian) to RGBA f32.
@@ -647,6 +883,159 @@ mod tests {
         let bytes = encode(&gradient(), Format::Png, &SaveOptions::default(), Path::new("t.png")).unwrap();
         let err = decode(&bytes[..bytes.len() / 2], Path::new("t.png")).unwrap_err();
         assert!(matches!(err, Error::Decode { .. }), "{err}");
+    }
+
+    /// A real file of `ext` written by kiln's encoder.
+    fn file(ext: &str) -> Vec<u8> {
+        let name = format!("t.{ext}");
+        let path = Path::new(&name);
+        encode(&gradient(), Format::from_path(path).unwrap(), &SaveOptions::default(), path).unwrap()
+    }
+
+    /// Offset of the first occurrence of `needle`.
+    fn find(hay: &[u8], needle: &[u8]) -> usize {
+        hay.windows(needle.len()).position(|w| w == needle).unwrap()
+    }
+
+    /// A baseline RGB TIFF whose PhotometricInterpretation tag says YCbCr; without its
+    /// SampleFormat tag (`keep_sample_format` false) the decoder reports the colour type as a
+    /// bit count.
+    fn ycbcr_tiff(keep_sample_format: bool) -> Vec<u8> {
+        let img = pack_u8(&gradient(), 3);
+        let mut bytes = Vec::new();
+        image::codecs::tiff::TiffEncoder::new(Cursor::new(&mut bytes))
+            .write_image(&img, 17, 9, image::ExtendedColorType::Rgb8)
+            .unwrap();
+        assert_eq!(&bytes[..2], b"II");
+        let ifd = u32::from_le_bytes(bytes[4..8].try_into().unwrap()) as usize;
+        let count = u16::from_le_bytes([bytes[ifd], bytes[ifd + 1]]) as usize;
+        let entry = |bytes: &[u8], tag: u16| {
+            (0..count).map(|i| ifd + 2 + 12 * i).find(|&e| bytes[e..e + 2] == tag.to_le_bytes())
+        };
+        let photometric = entry(&bytes, 262).unwrap();
+        bytes[photometric + 8..photometric + 10].copy_from_slice(&6u16.to_le_bytes());
+        if !keep_sample_format {
+            // Renamed to a private tag nobody reads.
+            let sample_format = entry(&bytes, 339).unwrap();
+            bytes[sample_format..sample_format + 2].copy_from_slice(&65000u16.to_le_bytes());
+        }
+        bytes
+    }
+
+    /// CRC-32 as PNG chunks use it.
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in bytes {
+            crc ^= b as u32;
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+
+    /// The message of decoding `bytes` as `name`.
+    fn message(bytes: &[u8], name: &str) -> (String, Error) {
+        let err = decode(bytes, Path::new(name)).expect_err(name);
+        (err.to_string(), err)
+    }
+
+    fn assert_plain(msg: &str, name: &str) {
+        assert!(msg.contains(name), "{msg}");
+        for bad in ["Some(", "ChunkType {", "Unknown(", "{ ", "None", "Ok(", "Err(", "set_limits"] {
+            assert!(!msg.contains(bad), "{bad:?} in {msg}");
+        }
+    }
+
+    #[test]
+    fn decoder_errors_name_the_file_in_plain_words() {
+        // A flipped byte inside the image data: the chunk's checksum no longer matches.
+        let mut png = file("png");
+        let idat = find(&png, b"IDAT") + 8;
+        png[idat] ^= 0x55;
+        let (msg, _) = message(&png, "chelsea.png");
+        assert_plain(&msg, "chelsea.png");
+        assert!(msg.contains("the PNG data is corrupt (bad IDAT chunk)"), "{msg}");
+
+        let png = file("png");
+        let (msg, _) = message(&png[..png.len() * 2 / 3], "cut.png");
+        assert_plain(&msg, "cut.png");
+
+        let (msg, _) = message(&ycbcr_tiff(false), "x.tif");
+        assert_plain(&msg, "x.tif");
+        assert!(msg.contains("x.tif: cannot decode: TIFF colour type 24"), "{msg}");
+        let (msg, _) = message(&ycbcr_tiff(true), "y.tif");
+        assert_plain(&msg, "y.tif");
+        assert!(msg.contains("y.tif: cannot decode:"), "{msg}");
+
+        for ext in ["jpg", "webp", "tif", "bmp", "qoi", "gif", "exr", "hdr", "ppm", "pam"] {
+            let bytes = file(ext);
+            let name = format!("cut.{ext}");
+            let (msg, err) = message(&bytes[..bytes.len() / 2], &name);
+            assert_plain(&msg, &name);
+            assert!(matches!(err, Error::Decode { .. }), "{msg}");
+        }
+        assert_plain(&message(b"not an image at all", "x.png").0, "x.png");
+        assert_plain(&message(b"not an image at all", "x.dat").0, "x.dat");
+    }
+
+    #[test]
+    fn decoder_text_loses_its_debug_dumps() {
+        let cases = [
+            (
+                "CRC error: expected 0x1 have 0x2 while decoding ChunkType { type: IDAT, critical: true, private: false, reserved: false, safecopy: false } chunk.",
+                "CRC error: expected 0x1 have 0x2 while decoding IDAT chunk",
+            ),
+            ("The decoder for Tiff does not support the color type `Unknown(24)`", "the decoder for Tiff does not support the color type `24`"),
+            (
+                "Image width 20000 greater than width limit 16384. If use `set_limits` if you want to support huge images",
+                "image width 20000 greater than width limit 16384",
+            ),
+            ("value Some(3), found None", "value 3, found none"),
+            ("Invalid color type YCbCr(8)", "invalid color type YCbCr 8"),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(plain(raw), want);
+        }
+    }
+
+    #[test]
+    fn oversized_headers_are_limit_errors_naming_the_file() {
+        let over = limits::max_pixels();
+        // GIF: the logical screen is 65535 x 65535.
+        let mut gif = file("gif");
+        gif[6..10].copy_from_slice(&[0xff, 0xff, 0xff, 0xff]);
+        // and so is its first frame
+        let desc = find(&gif, &[0x2c, 0, 0, 0, 0]);
+        gif[desc + 5..desc + 9].copy_from_slice(&[0xff, 0xff, 0xff, 0xff]);
+        let ppm = b"P6\n40000 40000\n255\n\x00\x00\x00".to_vec();
+        let hdr = b"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 40000 +X 40000\n\x00\x00\x00\x00".to_vec();
+        let mut jpg = file("jpg");
+        let sof = find(&jpg, &[0xff, 0xc0]);
+        jpg[sof + 5..sof + 9].copy_from_slice(&[0xff, 0xff, 0xff, 0xff]);
+        // WebP (lossless): 14-bit width-1 and height-1 right after the 0x2f signature.
+        let mut webp = file("webp");
+        let vp8l = find(&webp, b"VP8L") + 8;
+        assert_eq!(webp[vp8l], 0x2f);
+        let bits = u32::from_le_bytes(webp[vp8l + 1..vp8l + 5].try_into().unwrap());
+        let bits = (bits & !0x0fff_ffff) | 16383 | (16383 << 14);
+        webp[vp8l + 1..vp8l + 5].copy_from_slice(&bits.to_le_bytes());
+        let mut png = file("png");
+        png[16..24].copy_from_slice(&[0, 0, 0xff, 0xff, 0, 0, 0xff, 0xff]);
+        let crc = crc32(&png[12..29]);
+        png[29..33].copy_from_slice(&crc.to_be_bytes());
+        for (name, bytes) in [("big.gif", gif), ("big.ppm", ppm), ("big.hdr", hdr), ("big.jpg", jpg), ("big.png", png)]
+        {
+            let (msg, err) = message(&bytes, name);
+            assert_plain(&msg, name);
+            assert!(matches!(err, Error::Limit(_)), "{msg}");
+            assert!(msg.contains(&format!("{name}: the image")), "{msg}");
+            assert!(msg.contains(&format!("larger than kiln's limit of {over} pixels (--max-pixels)")), "{msg}");
+        }
+        // 16384 x 16384 is within the limit, but the data behind the header is not there.
+        let (msg, _) = message(&webp, "big.webp");
+        assert_plain(&msg, "big.webp");
+        assert!(msg.contains("16384"), "{msg}");
     }
 
     #[test]

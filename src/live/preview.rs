@@ -33,13 +33,14 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::Stream;
 use rayon::prelude::*;
+use serde::Serialize;
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, watch};
 
 use crate::image::io::{self, Compression, Format, SaveOptions};
 use crate::image::Image;
 use crate::live::session::{Change, Report, Session};
-use crate::script::ParamKind;
+use crate::script::{ErrorKind, ParamKind};
 
 const PAGE: &str = include_str!("page/index.html");
 
@@ -126,7 +127,7 @@ pub async fn serve(
     listener.set_nonblocking(true)?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let script = session.config().script.display().to_string();
-    let (state, _) = watch::channel(Arc::new(json!({ "script": script, "run": 0, "waiting": true }).to_string()));
+    let (state, _) = watch::channel(Arc::new(to_json(&PageWaiting { script: &script, run: 0, waiting: true })));
     let app = Arc::new(App {
         session: session.clone(),
         script,
@@ -269,8 +270,8 @@ fn publish(app: &App, report: &Arc<Report>) {
         }
         (None, _) => None,
     };
-    let state = page_state(app, report, rendered.as_deref());
-    app.state.send_replace(Arc::new(state.to_string()));
+    let state = to_json(&page_state(app, report, rendered.as_deref()));
+    app.state.send_replace(Arc::new(state));
 }
 
 fn ms(d: Duration) -> f64 {
@@ -296,48 +297,150 @@ fn kind_name(k: &ParamKind) -> &'static str {
     }
 }
 
-/// The JSON the page renders.
-fn page_state(app: &App, report: &Report, rendered: Option<&Rendered>) -> Value {
-    let error = report.error.as_ref().map(|e| {
-        json!({
-            "kind": format!("{:?}", e.kind).to_lowercase(),
-            "text": e.to_string(),
-            "message": e.message,
-            "location": e.location.as_ref().map(|l| l.to_string()),
-            "line": e.location.as_ref().map(|l| l.line),
-            "column": e.location.as_ref().map(|l| l.column),
-            "line_text": e.line_text,
-            "frames": e.frames.iter().map(|f| match &f.location {
+/// The JSON the page renders (`state` events and `/state`). Serialised from these structs, so
+/// the names the page reads are spelled out here rather than taken from Rust `Debug` output.
+#[derive(Serialize)]
+struct PageState<'a> {
+    script: &'a str,
+    run: u64,
+    request: u64,
+    trigger: &'static str,
+    ok: bool,
+    error: Option<PageError>,
+    good_run: Option<u64>,
+    panels: Vec<PagePanel>,
+    timings: PageTimings,
+    params: Vec<PageParam<'a>>,
+    /// The `--set` flags that reproduce the current controls on the command line.
+    set_flags: String,
+    frame: i64,
+    animate: Option<f64>,
+    playing: bool,
+    watched: Vec<String>,
+}
+
+/// The state before the first run has finished.
+#[derive(Serialize)]
+struct PageWaiting<'a> {
+    script: &'a str,
+    run: u64,
+    waiting: bool,
+}
+
+/// A failed run's error.
+#[derive(Serialize)]
+struct PageError {
+    /// One of `compile`, `runtime`, `input`, `limit`, `io`, `model`, `timeout`, `cancelled`,
+    /// `internal` ([`error_kind_name`]).
+    kind: &'static str,
+    /// The whole diagnostic as the terminal prints it.
+    text: String,
+    message: String,
+    location: Option<String>,
+    line: Option<usize>,
+    column: Option<usize>,
+    line_text: Option<String>,
+    frames: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct PagePanel {
+    label: String,
+    url: String,
+    full_url: String,
+    width: u32,
+    height: u32,
+    display_width: u32,
+    display_height: u32,
+    scaled: bool,
+}
+
+#[derive(Serialize)]
+struct PageTimings {
+    compile_ms: f64,
+    run_ms: f64,
+    encode_ms: Option<f64>,
+    good_compile_ms: Option<f64>,
+    good_run_ms: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct PageParam<'a> {
+    name: &'a str,
+    kind: &'static str,
+    default: &'a str,
+    value: &'a str,
+    min: Option<f64>,
+    max: Option<f64>,
+    step: Option<f64>,
+}
+
+/// The page's name for an error kind.
+fn error_kind_name(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Compile => "compile",
+        ErrorKind::Runtime => "runtime",
+        ErrorKind::Input => "input",
+        ErrorKind::Limit => "limit",
+        ErrorKind::Io => "io",
+        ErrorKind::Model => "model",
+        ErrorKind::Timeout => "timeout",
+        ErrorKind::Cancelled => "cancelled",
+        ErrorKind::Internal => "internal",
+    }
+}
+
+/// The page state of `report`.
+fn page_state<'a>(app: &'a App, report: &'a Report, rendered: Option<&Rendered>) -> PageState<'a> {
+    let error = report.error.as_ref().map(|e| PageError {
+        kind: error_kind_name(e.kind),
+        text: e.to_string(),
+        message: e.message.clone(),
+        location: e.location.as_ref().map(|l| l.to_string()),
+        line: e.location.as_ref().map(|l| l.line),
+        column: e.location.as_ref().map(|l| l.column),
+        line_text: e.line_text.clone(),
+        frames: e
+            .frames
+            .iter()
+            .map(|f| match &f.location {
                 Some(l) => format!("{} at {l}", f.what),
                 None => f.what.clone(),
-            }).collect::<Vec<_>>(),
-        })
+            })
+            .collect(),
     });
-    let panels: Vec<Value> = rendered
+    let panels: Vec<PagePanel> = rendered
         .map(|r| {
             r.panels
                 .iter()
                 .enumerate()
                 .map(|(i, p)| {
                     let (w, h) = p.image.dimensions();
-                    json!({
-                        "label": p.label,
-                        "url": format!("/img/{}/{i}", r.run),
-                        "full_url": format!("/full/{}/{i}", r.run),
-                        "width": w, "height": h,
-                        "display_width": p.display.0, "display_height": p.display.1,
-                        "scaled": p.display != (w, h),
-                    })
+                    PagePanel {
+                        label: p.label.clone(),
+                        url: format!("/img/{}/{i}", r.run),
+                        full_url: format!("/full/{}/{i}", r.run),
+                        width: w,
+                        height: h,
+                        display_width: p.display.0,
+                        display_height: p.display.1,
+                        scaled: p.display != (w, h),
+                    }
                 })
                 .collect()
         })
         .unwrap_or_default();
-    let params: Vec<Value> = report
+    let params: Vec<PageParam> = report
         .params
         .iter()
-        .map(|p| {
-            json!({ "name": p.name, "kind": kind_name(&p.kind), "default": p.default, "value": p.value,
-                    "min": p.min, "max": p.max, "step": p.step })
+        .map(|p| PageParam {
+            name: &p.name,
+            kind: kind_name(&p.kind),
+            default: &p.default,
+            value: &p.value,
+            min: p.min,
+            max: p.max,
+            step: p.step,
         })
         .collect();
     let set_flags = report
@@ -347,29 +450,34 @@ fn page_state(app: &App, report: &Report, rendered: Option<&Rendered>) -> Value 
         .collect::<Vec<_>>()
         .join(" ");
     let good = report.good.as_ref();
-    json!({
-        "script": app.script,
-        "run": report.run,
-        "request": report.request,
-        "trigger": report.trigger.as_str(),
-        "ok": report.ok(),
-        "error": error,
-        "good_run": good.map(|g| g.run),
-        "panels": panels,
-        "timings": {
-            "compile_ms": ms(report.compile_time),
-            "run_ms": ms(report.run_time),
-            "encode_ms": rendered.map(|r| ms(r.encode_time)),
-            "good_compile_ms": good.map(|g| ms(g.compile_time)),
-            "good_run_ms": good.map(|g| ms(g.run_time)),
+    PageState {
+        script: &app.script,
+        run: report.run,
+        request: report.request,
+        trigger: report.trigger.as_str(),
+        ok: report.ok(),
+        error,
+        good_run: good.map(|g| g.run),
+        panels,
+        timings: PageTimings {
+            compile_ms: ms(report.compile_time),
+            run_ms: ms(report.run_time),
+            encode_ms: rendered.map(|r| ms(r.encode_time)),
+            good_compile_ms: good.map(|g| ms(g.compile_time)),
+            good_run_ms: good.map(|g| ms(g.run_time)),
         },
-        "params": params,
-        "set_flags": set_flags,
-        "frame": report.frame,
-        "animate": app.options.animate,
-        "playing": app.playing.load(Ordering::Relaxed),
-        "watched": report.watched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-    })
+        params,
+        set_flags,
+        frame: report.frame,
+        animate: app.options.animate,
+        playing: app.playing.load(Ordering::Relaxed),
+        watched: report.watched.iter().map(|p| p.display().to_string()).collect(),
+    }
+}
+
+/// Serialises page state; these structs hold only strings, numbers and options, so it cannot fail.
+fn to_json(state: &impl Serialize) -> String {
+    serde_json::to_string(state).unwrap_or_else(|e| json!({ "error": e.to_string() }).to_string())
 }
 
 /// Answers only requests addressed to this server by a local name. A web page elsewhere that

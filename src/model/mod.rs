@@ -9,7 +9,8 @@
 //! [`Model`] handle; `vae.rs` and `gan.rs` the architectures built from `nn.rs`; `conv_gemm.rs`
 //! the im2col + gemm convolution kernels; `train.rs`, `dataset.rs` and `metrics.rs` training;
 //! `prior.rs` the Gaussian mixture a VAE samples from; `io.rs` the safetensors files;
-//! `tensor.rs` the only bridge to `image/`; `rng.rs` the seeded random numbers that make every
+//! `tensor.rs` turns images into tensors and back (`dataset.rs` and `train.rs` also read and
+//! write image files through `image::io`); `rng.rs` the seeded random numbers that make every
 //! run reproducible (candle's CPU RNG cannot be seeded).
 
 mod latent;

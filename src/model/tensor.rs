@@ -1,4 +1,6 @@
-//! Image <-> Tensor: the only bridge between `image/` and the models.
+//! Image <-> Tensor: the one place where pixels become tensors and tensors become pixels. (The
+//! model room also reads and writes image files through `image::io`: `dataset.rs` loads
+//! training images, `train.rs` saves sample grids.)
 //!
 //! Owns: fitting an [`Image`] of any size into a model's square (centre crop, then an
 //! antialiased triangle-filter resample), planar RGB conversion, tensors back to images, and

@@ -228,7 +228,7 @@ impl Host {
 
     /// The script API reference in Markdown, from the registered functions' doc comments.
     pub fn api_reference(&self) -> String {
-        crate::script::doc::markdown(&self.engine)
+        crate::script::doc::markdown()
     }
 }
 

@@ -32,11 +32,6 @@ pub fn stdlib_names() -> impl Iterator<Item = &'static str> {
     embedded::MODULES.iter().map(|(n, _)| *n)
 }
 
-/// The embedded bytes of a shipped model `std/<name>`.
-pub fn stdlib_model(name: &str) -> Option<&'static [u8]> {
-    embedded::MODELS.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
-}
-
 /// kiln's module resolver.
 pub struct Resolver {
     slot: Arc<RunSlot>,

@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use image::ImageEncoder;
+
 use crate::util::{expect_code, run_in, tempdir, write};
 
 /// Runs `script` (written to a temp folder beside the given files) with `-o out.png`, expects
@@ -18,6 +20,7 @@ fn fails_cleanly(script: &str, files: &[(&str, &[u8])], extra: &[&str], needles:
     args.extend_from_slice(extra);
     let err = expect_code(&run_in(dir.path(), &args), 1);
     assert!(!err.contains("panicked"), "panic:\n{err}");
+    assert_no_debug_text(&err);
     assert!(err.starts_with("s.rhai:"), "error must start with the script position:\n{err}");
     for n in needles {
         assert!(err.contains(n), "expected '{n}' in:\n{err}");
@@ -25,6 +28,17 @@ fn fails_cleanly(script: &str, files: &[(&str, &[u8])], extra: &[&str], needles:
     assert!(!dir.path().join("out.png").exists(), "a failed run left out.png");
     assert_no_leftovers(dir.path());
     err
+}
+
+/// Rust `Debug` text that must never reach a user (`{ ` is not here: the source line a
+/// diagnostic quotes may hold an options map; `src/image/io.rs` tests decoder text for it).
+const DEBUG_TEXT: [&str; 7] = ["Some(", "ChunkType {", "Unknown(", "None", "Ok(", "Err(", "set_limits"];
+
+#[track_caller]
+fn assert_no_debug_text(stderr: &str) {
+    for bad in DEBUG_TEXT {
+        assert!(!stderr.contains(bad), "Rust Debug text {bad:?} in a message:\n{stderr}");
+    }
 }
 
 fn assert_no_leftovers(dir: &Path) {
@@ -199,4 +213,124 @@ fn functions_that_would_hide_a_builtin() {
     assert!(err.starts_with("helpers.rhai:2:1: fn fill(a, b)"), "{err}");
     assert!(err.contains("in module 'helpers.rhai' at s.rhai:1:8"), "{err}");
     assert!(!dir.path().join("out.png").exists());
+}
+
+/// Damaged files written at test time from real ones, each with the name a user met it under.
+fn damaged_files() -> Vec<(&'static str, Vec<u8>)> {
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle).unwrap();
+    let img = kiln::Image::from_fn(17, 9, |x, y| [x as f32 / 16.0, y as f32 / 8.0, 0.5, 1.0]).unwrap();
+    let encode = |name: &str| {
+        let path = Path::new(name);
+        kiln::io::encode(&img, kiln::Format::from_path(path).unwrap(), &kiln::SaveOptions::default(), path).unwrap()
+    };
+    // A flipped byte inside the PNG image data.
+    let mut png = encode("x.png");
+    let idat = find(&png, b"IDAT") + 8;
+    png[idat] ^= 0x55;
+    // An RGB TIFF whose PhotometricInterpretation says YCbCr, without a SampleFormat tag.
+    let mut tif = Vec::new();
+    image::codecs::tiff::TiffEncoder::new(std::io::Cursor::new(&mut tif))
+        .write_image(&[128u8; 17 * 9 * 3], 17, 9, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    let ifd = u32::from_le_bytes(tif[4..8].try_into().unwrap()) as usize;
+    let count = u16::from_le_bytes([tif[ifd], tif[ifd + 1]]) as usize;
+    for e in (0..count).map(|i| ifd + 2 + 12 * i) {
+        match u16::from_le_bytes([tif[e], tif[e + 1]]) {
+            262 => tif[e + 8..e + 10].copy_from_slice(&6u16.to_le_bytes()),
+            339 => tif[e..e + 2].copy_from_slice(&65000u16.to_le_bytes()),
+            _ => {}
+        }
+    }
+    // A GIF whose screen and first frame claim 65535 x 65535.
+    let mut gif = encode("x.gif");
+    gif[6..10].copy_from_slice(&[0xff; 4]);
+    let desc = find(&gif, &[0x2c, 0, 0, 0, 0]);
+    gif[desc + 5..desc + 9].copy_from_slice(&[0xff; 4]);
+    // A lossless WebP whose header claims 16384 x 16384.
+    let mut webp = encode("x.webp");
+    let vp8l = find(&webp, b"VP8L") + 9;
+    let bits = u32::from_le_bytes(webp[vp8l..vp8l + 4].try_into().unwrap());
+    webp[vp8l..vp8l + 4].copy_from_slice(&((bits & !0x0fff_ffff) | 16383 | (16383 << 14)).to_le_bytes());
+    let jpg = encode("x.jpg");
+    let exr = encode("x.exr");
+    vec![
+        ("chelsea.png", png),
+        ("x.tif", tif),
+        ("big.gif", gif),
+        ("big.webp", webp),
+        ("cut.jpg", jpg[..jpg.len() / 2].to_vec()),
+        ("cut.exr", exr[..exr.len() / 2].to_vec()),
+        ("big.ppm", b"P6\n40000 40000\n255\n\x00\x00\x00".to_vec()),
+        ("big.hdr", b"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 40000 +X 40000\n\x00\x00\x00\x00".to_vec()),
+        ("text.png", b"plain text, not an image".to_vec()),
+        ("bad.safetensors", b"\x08\x00\x00\x00\x00\x00\x00\x00{\"a\":1}".to_vec()),
+    ]
+}
+
+/// Every message a run of bad input prints is free of Rust `Debug` text: damaged image files,
+/// and scripts and command lines that fail in many different ways.
+#[test]
+fn no_message_shows_rust_debug_text() {
+    let dir = tempdir();
+    let files = damaged_files();
+    for (name, bytes) in &files {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    let mut scripts: Vec<String> =
+        files.iter().filter(|(n, _)| !n.ends_with(".safetensors")).map(|(n, _)| format!("load(\"{n}\")")).collect();
+    scripts.extend(
+        [
+            "load_model(\"bad.safetensors\")",
+            "load_model(\"std/nope\")",
+            "let a = [1, 2];\na[5].blur(1)",
+            "image(8, 8).blur(#{ sigma: \"x\" })",
+            "image(8, 8).blur(#{ sigmaa: 1 })",
+            "image(8, 8).resize()",
+            "undefined_function(1)",
+            "image(8, 8).save(\"a.png\", #{ bits: 12 })",
+            "image(8, 8).save(\"a.webp\", #{ quality: 50 })",
+            "rng(1).int(5, 1)",
+            "import \"nope\" as n;\n1",
+            "import \"std/nope\" as n;\n1",
+            "image(8, 8).blend(3)",
+            "perlin(#{ octaves: -1 }).render(8, 8)",
+            "colormap(\"nope\")",
+            "let m = #{};\nm.a.b",
+            "1 +",
+            "fn f( { }",
+            "throw \"plain\"",
+            "image(8, 8).composite(image(8, 8), #{ mode: \"nope\" })",
+            "image(8, 8).grade(#{ exposure: 1.0 / 0.0 })",
+            "grid([], 2)",
+            "image(8, 8).noise(#{ kind: \"purple\" })",
+        ]
+        .map(String::from),
+    );
+    let mut seen = Vec::new();
+    for (i, script) in scripts.iter().enumerate() {
+        let name = format!("s{i}.rhai");
+        write(dir.path(), &name, script);
+        let out = run_in(dir.path(), &["run", &name, "-o", "out.png", "--out", "o"]);
+        let (_, stderr) = crate::util::text(&out);
+        assert!(!out.status.success(), "{script} succeeded");
+        assert!(!stderr.contains("panicked"), "panic:\n{stderr}");
+        assert_no_debug_text(&stderr);
+        seen.push(stderr);
+    }
+    for args in [
+        &["run", "missing.rhai"][..],
+        &["run", "s0.rhai", "--set", "nope=1"],
+        &["run", "s0.rhai", "--max-pixels", "lots"],
+        &["run", "s0.rhai", "-o", "out.xyz"],
+        &["frobnicate"],
+    ] {
+        let out = run_in(dir.path(), args);
+        let (_, stderr) = crate::util::text(&out);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert_no_debug_text(&stderr);
+    }
+    // The decoder messages name their file.
+    for (name, _) in files.iter().filter(|(n, _)| !n.ends_with(".safetensors")) {
+        assert!(seen.iter().any(|e| e.contains(&format!("{name}: "))), "no message names {name}:\n{}", seen.join("\n"));
+    }
 }

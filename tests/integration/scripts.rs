@@ -1,11 +1,14 @@
 //! Every `scripts/*.rhai` runs, and its result is compared with its golden image
 //! (`tests/golden/scripts/<name>.png`, tolerance [`Tolerance::GOLDEN`]: max 3/255 per channel,
 //! mean 0.05/255, which absorbs 8-bit rounding and float differences between platforms).
+//!
+//! One named test per script (`scripts::golden::hello`), so `cargo test golden::hello` runs one
+//! script and a failure names its script. A new script needs a line in `golden_tests!` below;
+//! `every_script_has_a_golden_test` fails until it has one.
 
 use std::path::PathBuf;
 
 use kiln::script::{Host, RunConfig};
-use rayon::prelude::*;
 
 use crate::util::{assert_golden, repo, tempdir, Tolerance};
 
@@ -19,42 +22,106 @@ fn example_scripts() -> Vec<PathBuf> {
     scripts
 }
 
-#[test]
-fn every_example_script_matches_its_golden_image() {
-    let scripts = example_scripts();
-    assert!(scripts.len() >= 8, "expected at least 8 example scripts, found {}", scripts.len());
-    let failures: Vec<String> = scripts
-        .par_iter()
-        .filter_map(|script| {
-            let name = script.file_stem().unwrap().to_string_lossy().to_string();
-            let out = tempdir();
-            let host = Host::default();
-            let config = RunConfig {
-                script: script.clone(),
-                out_dir: Some(out.path().to_path_buf()),
-                allow_read: vec![repo().join("tests/data")],
-                ..RunConfig::default()
-            };
-            let outcome = match host.run_file(config) {
-                Ok(o) => o,
-                Err(e) => return Some(format!("{name}: {e}")),
-            };
-            if outcome.images.is_empty() {
-                return Some(format!("{name}: the script's last expression is not an Image or array of Images"));
-            }
-            let result = std::panic::catch_unwind(|| {
-                for (i, img) in outcome.images.iter().enumerate() {
-                    let golden = if i == 0 { format!("scripts/{name}") } else { format!("scripts/{name}-{i}") };
-                    assert_golden(&golden, img, Tolerance::GOLDEN);
+/// Runs `scripts/<name>.rhai` and compares each result image with its golden
+/// (`scripts/<name>.png`, then `scripts/<name>-1.png`, ... for an array of images).
+fn check_script(name: &str) {
+    let script = repo().join("scripts").join(format!("{name}.rhai"));
+    assert!(script.is_file(), "{} is listed in golden_tests! but does not exist", script.display());
+    let out = tempdir();
+    let config = RunConfig {
+        script,
+        out_dir: Some(out.path().to_path_buf()),
+        allow_read: vec![repo().join("tests/data")],
+        ..RunConfig::default()
+    };
+    let outcome = Host::default().run_file(config).unwrap_or_else(|e| panic!("scripts/{name}.rhai: {e}"));
+    assert!(
+        !outcome.images.is_empty(),
+        "scripts/{name}.rhai: the script's last expression is not an Image or array of Images"
+    );
+    for (i, img) in outcome.images.iter().enumerate() {
+        let golden = if i == 0 { format!("scripts/{name}") } else { format!("scripts/{name}-{i}") };
+        assert_golden(&golden, img, Tolerance::GOLDEN);
+    }
+}
+
+/// One `#[test]` per script in `golden::<name>`, and the list of names for the completeness check.
+macro_rules! golden_tests {
+    ($($name:ident),* $(,)?) => {
+        const LISTED: &[&str] = &[$(stringify!($name)),*];
+
+        mod golden {
+            $(
+                #[test]
+                fn $name() {
+                    super::check_script(stringify!($name));
                 }
-            });
-            result.err().map(|e| {
-                let msg = e.downcast_ref::<String>().cloned().unwrap_or_else(|| "panic".into());
-                format!("{name}: {msg}")
-            })
-        })
+            )*
+        }
+    };
+}
+
+golden_tests!(
+    composite_modes,
+    draw_poster,
+    filter_sharpen_blur,
+    geometry_seamless,
+    geometry_transforms,
+    hello,
+    live_animation,
+    live_params,
+    logos,
+    materials,
+    materials_earth_fire,
+    materials_masonry,
+    materials_organic,
+    materials_sky_water,
+    materials_stone,
+    model_variations,
+    noise,
+    random,
+    showcase,
+    tone_grade,
+);
+
+#[test]
+fn every_script_has_a_golden_test() {
+    let scripts: Vec<String> =
+        example_scripts().iter().map(|p| p.file_stem().unwrap().to_string_lossy().to_string()).collect();
+    let missing: Vec<&str> = scripts.iter().map(String::as_str).filter(|s| !LISTED.contains(s)).collect();
+    assert!(
+        missing.is_empty(),
+        "add these scripts to golden_tests! in tests/integration/scripts.rs: {}",
+        missing.join(", ")
+    );
+    assert!(scripts.len() >= 8, "expected at least 8 example scripts, found {}", scripts.len());
+}
+
+/// `m::names()` of `std/materials`, the one list of materials.
+fn material_names() -> Vec<String> {
+    let names: rhai::Array = Host::default()
+        .engine()
+        .eval(r#"import "std/materials" as m; m::names()"#)
+        .unwrap_or_else(|e| panic!("m::names(): {e}"));
+    names.into_iter().map(|n| n.into_string().expect("names() returns strings")).collect()
+}
+
+/// `m::names()` lists every material `std/materials` defines, and the stdlib README names each.
+#[test]
+fn the_materials_list_is_complete() {
+    let names = material_names();
+    let source = std::fs::read_to_string(repo().join("stdlib/materials.rhai")).unwrap();
+    let defined: Vec<&str> = source
+        .lines()
+        .filter_map(|l| l.strip_prefix("fn "))
+        .filter_map(|l| l.split_once('(').map(|(n, _)| n))
+        .filter(|n| !["names", "make"].contains(n))
         .collect();
-    assert!(failures.is_empty(), "{} script(s) failed:\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(names, defined, "m::names() in stdlib/materials.rhai must list every material, in file order");
+    let readme = std::fs::read_to_string(repo().join("stdlib/README.md")).unwrap();
+    for n in &names {
+        assert!(readme.contains(&format!("`{n}`")), "stdlib/README.md does not name `{n}`");
+    }
 }
 
 #[test]
