@@ -71,15 +71,30 @@ fn render_section(out: &mut String, heading: &str, mut fns: Vec<&Value>) {
                 continue;
             }
             out.push_str(&format!("### `{}`\n\n", sig));
+            let mut text = String::new();
             if let Some(doc) = f["docComments"].as_array() {
                 for block in doc {
                     for line in block.as_str().unwrap_or("").lines() {
                         let l = line.trim_start();
                         let l = l.strip_prefix("///").map(|s| s.strip_prefix(' ').unwrap_or(s)).unwrap_or(l);
-                        out.push_str(l);
-                        out.push('\n');
+                        text.push_str(l);
+                        text.push('\n');
                     }
                 }
+            }
+            // An option map read inside an ordinary binding: its keys come from its option set.
+            let name = f["name"].as_str().unwrap_or("");
+            if f["numParams"].as_u64().unwrap_or(0) > 0 && !text.contains("\nOptions:") {
+                if let Some((_, lines)) = api::option_sets().find(|(n, _)| *n == name) {
+                    text.push_str("\nOptions:\n");
+                    for l in lines() {
+                        text.push_str(&l);
+                        text.push('\n');
+                    }
+                }
+            }
+            if !text.is_empty() {
+                out.push_str(&text);
                 out.push('\n');
             }
         }

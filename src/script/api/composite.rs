@@ -1,12 +1,18 @@
 //! Script bindings: compositing (`over`, `blend`, `mask`, `alpha`, `with_alpha`, `channel`) and
 //! contact sheets (`grid`). One-line translations to `crate::image::ops::composite`.
 
+use crate::options::OptionSet;
+use crate::script::api::OptionDocs;
 use rhai::plugin::*;
 use rhai::Module;
 
 use crate::image::ops::composite::{self, BlendMode};
 use crate::image::Image;
 use crate::script::convert::{array, fail, int, lift, num, RhaiResult};
+
+/// Option sets read inside this family's bindings, by function name, for `kiln doc`.
+pub const OPTION_SETS: &[(&str, OptionDocs)] =
+    &[("grid", <crate::image::ops::composite::GridOptions as OptionSet>::doc_lines)];
 
 /// The package of compositing functions.
 pub fn module() -> Module {

@@ -3,6 +3,8 @@
 //! `TextStyle`, `TextSize`, `GradientOptions`), which own the defaults. The font loader here
 //! applies the run's read policy.
 
+use crate::options::OptionSet;
+use crate::script::api::OptionDocs;
 use rhai::plugin::*;
 use rhai::{Array, Map, Module};
 
@@ -10,6 +12,20 @@ use crate::image::ops::draw::gradient::{even_stops, GradientOptions, Space};
 use crate::image::ops::draw::Style;
 use crate::image::Color;
 use crate::script::convert::{array, color, fail, num, options_for, RhaiResult};
+
+/// Option sets read inside this family's bindings, by function name, for `kiln doc`.
+pub const OPTION_SETS: &[(&str, OptionDocs)] = &[
+    ("draw_rect", <Style as OptionSet>::doc_lines),
+    ("draw_circle", <Style as OptionSet>::doc_lines),
+    ("draw_ellipse", <Style as OptionSet>::doc_lines),
+    ("draw_line", <Style as OptionSet>::doc_lines),
+    ("draw_polygon", <Style as OptionSet>::doc_lines),
+    ("draw_path", <Style as OptionSet>::doc_lines),
+    ("draw_text", <crate::image::ops::text::TextStyle as OptionSet>::doc_lines),
+    ("text_size", <crate::image::ops::text::TextSize as OptionSet>::doc_lines),
+    ("linear_gradient", <GradientOptions as OptionSet>::doc_lines),
+    ("radial_gradient", <GradientOptions as OptionSet>::doc_lines),
+];
 
 /// The package of drawing, text and gradient functions.
 pub fn module() -> Module {

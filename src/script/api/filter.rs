@@ -2,10 +2,21 @@
 //! maps and short forms are read into the room's option sets (`Blur`, `BoxBlur`, `UnsharpOptions`,
 //! `ConvolveOptions`), which own the defaults and ranges.
 
+use crate::image::ops::filter as f;
+use crate::options::OptionSet;
+use crate::script::api::OptionDocs;
 use rhai::plugin::*;
 use rhai::{Dynamic, Module};
 
 use crate::script::convert::{array, fail, int, num, RhaiResult};
+
+/// Option sets read inside this family's bindings, by function name, for `kiln doc`.
+pub const OPTION_SETS: &[(&str, OptionDocs)] = &[
+    ("blur", <f::Blur as OptionSet>::doc_lines),
+    ("box_blur", <f::BoxBlur as OptionSet>::doc_lines),
+    ("unsharp", <f::UnsharpOptions as OptionSet>::doc_lines),
+    ("convolve", <f::ConvolveOptions as OptionSet>::doc_lines),
+];
 
 /// The package of filter functions.
 pub fn module() -> Module {

@@ -3,10 +3,23 @@
 //! maps are read into that room's option sets (`ResizeOptions`, `Rotate`, `Sampling`, `Affine`,
 //! `Seamless`), which own the defaults.
 
+use crate::image::ops::geometry as g;
+use crate::options::OptionSet;
+use crate::script::api::OptionDocs;
 use rhai::plugin::*;
 use rhai::{Dynamic, Module};
 
 use crate::script::convert::{fail, int, RhaiResult};
+
+/// Option sets read inside this family's bindings, by function name, for `kiln doc`.
+pub const OPTION_SETS: &[(&str, OptionDocs)] = &[
+    ("resize", <g::ResizeOptions as OptionSet>::doc_lines),
+    ("scale", <g::ResizeOptions as OptionSet>::doc_lines),
+    ("rotate", <g::Rotate as OptionSet>::doc_lines),
+    ("translate", <g::Sampling as OptionSet>::doc_lines),
+    ("affine", <g::Affine as OptionSet>::doc_lines),
+    ("seamless", <g::Seamless as OptionSet>::doc_lines),
+];
 
 /// The package of geometry functions.
 pub fn module() -> Module {

@@ -1,7 +1,12 @@
 //! Script bindings: the Image and Color types, construction, pixels, and file I/O.
 
+use crate::options::OptionSet;
+use crate::script::api::OptionDocs;
 use rhai::plugin::*;
 use rhai::Module;
+
+/// Option sets read inside this family's bindings, by function name, for `kiln doc`.
+pub const OPTION_SETS: &[(&str, OptionDocs)] = &[("save", <crate::image::io::SaveOptions as OptionSet>::doc_lines)];
 
 /// The package of image and colour functions.
 pub fn module() -> Module {

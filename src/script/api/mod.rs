@@ -43,6 +43,19 @@ pub const FAMILIES: &[(&str, PackageBuilder)] = &[
     ("Models", model::module),
 ];
 
+/// The doc lines of an option set (`<T as OptionSet>::doc_lines`).
+pub type OptionDocs = fn() -> Vec<String>;
+
+/// Every option set read inside an ordinary binding (ops registered with [`with_options`] list
+/// their keys themselves), by function name: `kiln doc` prints their keys, defaults and ranges
+/// from the types. Each family keeps its own list beside its bindings.
+pub fn option_sets() -> impl Iterator<Item = (&'static str, OptionDocs)> {
+    [image::OPTION_SETS, geometry::OPTION_SETS, filter::OPTION_SETS, composite::OPTION_SETS, draw::OPTION_SETS]
+        .into_iter()
+        .flatten()
+        .copied()
+}
+
 /// Registers every package into `engine`.
 pub fn register_all(engine: &mut Engine) {
     for (_, build) in FAMILIES {
