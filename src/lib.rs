@@ -25,6 +25,7 @@ mod limits;
 mod model;
 /// Option sets: the typed `#{ ... }` maps of every op, with their defaults and key lists.
 pub mod options;
+mod rng;
 /// Did-you-mean suggestions for mistyped names.
 pub mod suggest;
 
@@ -33,7 +34,7 @@ pub use crate::error::{finite, Error, Result};
 pub use crate::field::raster;
 pub use crate::field::{
     noise_image, scatter, Bricks, CellOutput, Field, Fractal, FractalKind, Noise, NoiseImageKind, NoiseKind,
-    NoiseOptions, Palette, Pattern, Rng, Scatter, VoronoiOutput, WorleyOutput,
+    NoiseOptions, Palette, Pattern, Scatter, VoronoiOutput, WorleyOutput,
 };
 pub use crate::image::color;
 pub use crate::image::io::{self, Compression, Format, SaveOptions};
@@ -48,6 +49,8 @@ pub use crate::model::{
     Event as TrainEvent, Kind as ModelKind, Latent, Metrics as TrainMetrics, Model, Progress as TrainProgress,
     TrainOptions, DEFAULT_PRIOR_COMPONENTS,
 };
+/// The one seeded random number generator (ChaCha8) of every room.
+pub use crate::rng::Rng;
 
 #[cfg(feature = "script")]
 pub mod script;

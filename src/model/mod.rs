@@ -9,8 +9,8 @@
 //! [`Model`] handle; `vae.rs` and `gan.rs` the architectures built from `nn.rs`; `conv_gemm.rs`
 //! the im2col + gemm convolution kernels; `train.rs`, `dataset.rs` and `metrics.rs` training;
 //! `prior.rs` the Gaussian mixture a VAE samples from; `io.rs` the safetensors files;
-//! `tensor.rs` the only bridge to `image/`; `rng.rs` the seeded random numbers that make every
-//! run reproducible (candle's CPU RNG cannot be seeded).
+//! `tensor.rs` the only bridge to `image/`; `stream.rs` numbers the streams of the crate's seeded
+//! `Rng` that make every run reproducible (candle's CPU RNG cannot be seeded).
 
 mod latent;
 mod options;
@@ -36,9 +36,9 @@ mod ops;
 #[cfg(feature = "ml")]
 mod prior;
 #[cfg(feature = "ml")]
-mod rng;
-#[cfg(feature = "ml")]
 mod stdlib;
+#[cfg(feature = "ml")]
+mod stream;
 #[cfg(feature = "ml")]
 mod tensor;
 #[cfg(feature = "ml")]

@@ -336,7 +336,8 @@ fn discriminator_learns_real_from_noise() {
     use super::arch::Arch;
     use super::gan::{d_hinge, Augment, Discriminator};
     use super::nn::{Adam, Params, Specs};
-    use super::rng::{Rng, Stream};
+    use super::stream::Stream;
+    use crate::rng::Rng;
     use candle_core::{Device as C, Tensor};
     let arch = Arch { kind: Kind::Gan, size: 8, latent: 4, width: 4 };
     let mut specs = Specs::default();
@@ -350,7 +351,7 @@ fn discriminator_learns_real_from_noise() {
     let mut first = None;
     let mut last = 0.0;
     for step in 0..60 {
-        let mut rng = Rng::new(0, Stream::Step(step));
+        let mut rng = Rng::stream(0, Stream::Step(step).id());
         let fake = Tensor::from_vec(rng.uniforms(16 * 3 * 64, -1.0, 1.0), (16, 3, 8, 8), &C::Cpu).unwrap();
         let aug = Augment::draw(&mut rng, 16, 8, &C::Cpu).unwrap();
         let both = Tensor::cat(&[aug.apply(&real).unwrap(), aug.apply(&fake).unwrap()], 0).unwrap();
@@ -370,13 +371,14 @@ fn frozen_params_pass_input_gradients_but_get_none() {
     use super::arch::Arch;
     use super::gan::Discriminator;
     use super::nn::{Params, Specs};
-    use super::rng::{Rng, Stream};
+    use super::stream::Stream;
+    use crate::rng::Rng;
     use candle_core::{Device as C, Var};
     let arch = Arch { kind: Kind::Gan, size: 8, latent: 4, width: 4 };
     let mut specs = Specs::default();
     let d = Discriminator::new(&arch, &mut specs);
     let p = Params::init(&specs, 3, &C::Cpu).unwrap();
-    let mut rng = Rng::new(1, Stream::Step(0));
+    let mut rng = Rng::stream(1, Stream::Step(0).id());
     let x = Var::from_vec(rng.uniforms(2 * 3 * 64, -1.0, 1.0), (2, 3, 8, 8), &C::Cpu).unwrap();
     let live = d.forward(&p, &x, 2).unwrap().sum_all().unwrap().backward().unwrap();
     let frozen = d.forward(&p.frozen(), &x, 2).unwrap().sum_all().unwrap().backward().unwrap();

@@ -2,9 +2,9 @@
 //! sample grids, resumable checkpoints, cancellation and final metrics.
 //!
 //! Owns: [`train_vae`], [`train_gan`]. Progress goes to a callback (the CLI draws it with
-//! indicatif; scripts ignore it). Every random number of step `k` comes from
-//! `Rng::new(seed, Stream::Step(k))` and the order of epoch `e` from `Stream::Epoch(e)`, so a run
-//! resumed from a checkpoint continues exactly as if it had never stopped.
+//! indicatif; scripts ignore it). Every random number of step `k` comes from the stream
+//! `Stream::Step(k)` of the run's seed and the order of epoch `e` from `Stream::Epoch(e)`, so a
+//! run resumed from a checkpoint continues exactly as if it had never stopped.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -23,12 +23,13 @@ use super::ml_err;
 use super::nn::{ema_update, Adam, Params, Specs};
 use super::options::{Device, Event, Kind, Metrics, Progress, TrainOptions};
 use super::prior::{self, Mixture};
-use super::rng::{Rng, Stream};
+use super::stream::Stream;
 use super::tensor::{grid, tensor_images};
 use super::vae::Vae;
 use crate::error::{Error, Result};
 use crate::image::io::{save, SaveOptions};
 use crate::image::Image;
+use crate::rng::Rng;
 
 /// Trains a VAE on `opts.data`; see [`TrainOptions`]. Returns the model and its metrics.
 pub fn train_vae(opts: &TrainOptions, progress: &mut dyn FnMut(&Progress)) -> Result<(Model, Metrics)> {
@@ -337,7 +338,7 @@ fn train(kind: Kind, opts: &TrainOptions, progress: &mut dyn FnMut(&Progress)) -
         io::write(ckpt, &tensors, meta)?;
         Ok(Some(ckpt.clone()))
     };
-    let grid_latents: Vec<f32> = Rng::new(opts.seed, Stream::Fixed(2)).normals(64 * arch.latent);
+    let grid_latents: Vec<f32> = Rng::stream(opts.seed, Stream::Fixed(2).id()).normals(64 * arch.latent);
     let save_grid = |images: &[Image]| -> Result<Option<PathBuf>> {
         let Some((_, png)) = &paths else { return Ok(None) };
         save(&grid(images, 8)?, png, &SaveOptions::default())?;
@@ -357,7 +358,7 @@ fn train(kind: Kind, opts: &TrainOptions, progress: &mut dyn FnMut(&Progress)) -
     let mut last_epoch_losses: Vec<(&'static str, f64)> = Vec::new();
     while pos.epoch < opts.epochs {
         let mut order = train_idx.clone();
-        Rng::new(opts.seed, Stream::Epoch(pos.epoch as u64)).shuffle(&mut order);
+        Rng::stream(opts.seed, Stream::Epoch(pos.epoch as u64).id()).shuffle_fast(&mut order);
         while pos.epoch_step < steps_per_epoch {
             if opts.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
                 save_checkpoint(&nets, pos)?;
@@ -379,7 +380,7 @@ fn train(kind: Kind, opts: &TrainOptions, progress: &mut dyn FnMut(&Progress)) -
                 )));
             }
             let idx = &order[pos.epoch_step * batch..((pos.epoch_step + 1) * batch).min(order.len())];
-            let mut rng = Rng::new(opts.seed, Stream::Step(pos.step));
+            let mut rng = Rng::stream(opts.seed, Stream::Step(pos.step).id());
             let flips: Vec<bool> = idx.iter().map(|_| opts.flip && rng.coin()).collect();
             let x = data.batch(idx, Some(&flips), &dev)?;
             let losses = nets.step(&arch, &x, &mut rng, pos.step, opts.beta).map_err(ml_err)?;
@@ -515,14 +516,14 @@ impl BenchStep {
         opts.lr = if kind == Kind::Vae { 1e-3 } else { 2e-4 };
         let nets = Nets::fresh(&arch, &opts, &CDevice::Cpu)?;
         let s = size as usize;
-        let values = Rng::new(0, Stream::Fixed(9)).uniforms(batch * 3 * s * s, 0.0, 1.0);
+        let values = Rng::stream(0, Stream::Fixed(9).id()).uniforms(batch * 3 * s * s, 0.0, 1.0);
         let x = Tensor::from_vec(values, (batch, 3, s, s), &CDevice::Cpu).map_err(ml_err)?;
         Ok(BenchStep { nets, arch, x, step: 0 })
     }
 
     /// Runs one optimisation step and returns its losses.
     pub fn run(&mut self) -> Result<Vec<(&'static str, f64)>> {
-        let mut rng = Rng::new(0, Stream::Step(self.step));
+        let mut rng = Rng::stream(0, Stream::Step(self.step).id());
         self.step += 1;
         self.nets.step(&self.arch, &self.x, &mut rng, self.step, 1.0).map_err(ml_err)
     }
