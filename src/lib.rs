@@ -47,7 +47,7 @@ pub use crate::model::bench as __model_bench;
 pub use crate::model::{
     clear_model_cache, model_names, output_paths, train_gan, train_vae, Data as TrainData, Device as ModelDevice,
     Event as TrainEvent, Kind as ModelKind, Latent, Metrics as TrainMetrics, Model, Progress as TrainProgress,
-    TrainOptions, DEFAULT_PRIOR_COMPONENTS,
+    TrainOptions, TrainSettings, DEFAULT_PRIOR_COMPONENTS,
 };
 /// The one seeded random number generator (ChaCha8) of every room.
 pub use crate::rng::Rng;

@@ -266,7 +266,10 @@ impl Model {
     fn vae(&self, op: &str) -> Result<&Vae> {
         match &self.inner.net {
             Net::Vae(v) => Ok(v),
-            Net::Gan(_) => Err(Error::param(op, "a GAN has no encoder; use a VAE model")),
+            Net::Gan(_) => Err(Error::param(
+                op,
+                format!("this model's kind is \"{}\" and a GAN has no encoder; {op} needs a VAE", self.kind()),
+            )),
         }
     }
 

@@ -53,7 +53,10 @@ mod disabled;
 mod tests;
 
 pub use latent::Latent;
-pub use options::{Data, Device, Event, Kind, Metrics, Progress, TrainOptions, DEFAULT_PRIOR_COMPONENTS};
+pub use options::{
+    train_op, Data, Device, Event, GanSettings, Kind, Metrics, Progress, TrainOptions, TrainSettings,
+    DEFAULT_PRIOR_COMPONENTS,
+};
 
 #[cfg(feature = "ml")]
 pub use enabled::{clear_model_cache, Model};
