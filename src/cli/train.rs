@@ -245,3 +245,43 @@ fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
     println!("wrote {} ({:?}, {} weights)", args.out.display(), model, model.parameter_count());
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: TrainArgs,
+    }
+
+    fn settings(flags: &[&str]) -> crate::error::Result<TrainSettings> {
+        let argv = ["kiln-train"].iter().chain(flags).chain(&["--data", "d", "--out", "m.safetensors"]);
+        Cli::try_parse_from(argv).unwrap().args.settings()
+    }
+
+    #[test]
+    fn absent_flags_keep_the_model_rooms_defaults() {
+        let with_paths = |kind| TrainSettings {
+            data: Some(Data::Folder("d".into())),
+            out: Some("m.safetensors".into()),
+            ..TrainSettings::for_kind(kind)
+        };
+        assert_eq!(settings(&["vae"]).unwrap(), with_paths(Kind::Vae));
+        assert_eq!(settings(&["gan"]).unwrap(), with_paths(Kind::Gan));
+        let s =
+            settings(&["gan", "--epochs", "3", "--no-flip", "--resume", "--seed", "7", "--device", "cuda"]).unwrap();
+        assert_eq!((s.epochs, s.flip, s.resume, s.seed, s.device), (3, false, true, Some(7), Device::Cuda));
+        let e = settings(&["gan", "--size", "256"]).unwrap_err().to_string();
+        assert_eq!(e, "train_gan: option 'size' must be between 8 and 128, got 256");
+    }
+
+    #[test]
+    fn help_shows_the_defaults_of_the_option_set() {
+        assert!(help("size").ends_with("(8 to 128) [default: 32]"), "{}", help("size"));
+        assert!(help("lr").ends_with("[default: 0.001 for a VAE, 0.0002 for a GAN]"), "{}", help("lr"));
+        assert!(!help("seed").contains("[default"), "{}", help("seed"));
+    }
+}

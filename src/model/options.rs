@@ -393,3 +393,70 @@ impl fmt::Display for Metrics {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read<T: OptionSet>(pairs: &[(&str, OptionValue)]) -> Result<T> {
+        T::from_pairs(pairs.iter().map(|(k, v)| (*k, v)))
+    }
+
+    #[test]
+    fn a_gans_defaults_differ_from_a_vaes_only_in_lr() {
+        let (vae, gan) = (TrainSettings::for_kind(Kind::Vae), TrainSettings::for_kind(Kind::Gan));
+        assert_eq!(vae, TrainSettings::default());
+        assert_eq!(TrainSettings { lr: vae.lr, ..gan.clone() }, vae, "GanSettings::keys shows only lr's");
+        assert_eq!(gan.lr, 2e-4);
+        assert_eq!(GanSettings::default().0, gan);
+        let lr = |keys: Vec<KeySpec>| keys.into_iter().find(|k| k.name == "lr").unwrap().default;
+        assert_eq!((lr(TrainSettings::keys()), lr(GanSettings::keys())), ("0.001".to_string(), "0.0002".to_string()));
+        assert_eq!(TrainOptions::new(Data::Images(vec![])).settings.lr, vae.lr);
+    }
+
+    #[test]
+    fn option_maps_read_with_the_kinds_defaults_and_name_its_op() {
+        let s: GanSettings =
+            read(&[("data", OptionValue::Text("tiles".into())), ("epochs", OptionValue::Int(3))]).unwrap();
+        assert_eq!((s.0.epochs, s.0.lr, s.0.data), (3, 2e-4, Some(Data::Folder("tiles".into()))));
+        let msg = |r: Result<GanSettings>| r.unwrap_err().to_string();
+        let e = msg(read(&[("epoch", OptionValue::Int(3))]));
+        assert!(
+            e.starts_with("train_gan: unknown option 'epoch' (did you mean 'epochs'?); valid options are: "),
+            "{e}"
+        );
+        assert_eq!(
+            msg(read(&[("size", OptionValue::Int(256))])),
+            "train_gan: option 'size' must be between 8 and 128, got 256"
+        );
+        let e = read::<TrainSettings>(&[("device", OptionValue::Text("gpu".into()))]).unwrap_err().to_string();
+        assert!(e.starts_with("train_vae: option 'device' must be one of cpu, cuda"), "{e}");
+        let e = read::<TrainSettings>(&[("data", OptionValue::List(vec![OptionValue::Int(1)]))]).unwrap_err();
+        assert_eq!(e.to_string(), "train_vae: option 'data' must be a folder or an array of images, got a number");
+    }
+
+    #[test]
+    fn validate_checks_values_set_from_rust_and_what_ranges_cannot() {
+        let ok = TrainOptions::new(Data::Images(vec![])).settings;
+        assert!(ok.validate(Kind::Vae).is_ok());
+        let err = |s: TrainSettings, kind| s.validate(kind).unwrap_err().to_string();
+        assert_eq!(
+            err(TrainSettings::default(), Kind::Vae),
+            "train_vae: option 'data' is required: a folder or an array of images"
+        );
+        assert_eq!(
+            err(TrainSettings { size: 12, ..ok.clone() }, Kind::Vae),
+            "train_vae: option 'size' must be a power of two from 8 to 128, got 12"
+        );
+        assert_eq!(
+            err(TrainSettings { size: 256, ..ok.clone() }, Kind::Vae),
+            "train_vae: option 'size' must be between 8 and 128, got 256"
+        );
+        assert!(err(TrainSettings { lr: 0.0, ..ok.clone() }, Kind::Gan)
+            .starts_with("train_gan: option 'lr' must be above 0"));
+        assert!(err(TrainSettings { prior: Some(2), ..ok.clone() }, Kind::Gan).contains("'prior' is for VAEs"));
+        assert!(TrainSettings { prior: Some(0), ..ok.clone() }.validate(Kind::Gan).is_ok());
+        assert!(err(TrainSettings { resume: true, ..ok.clone() }, Kind::Vae).contains("needs 'out'"));
+        assert!(err(TrainSettings { holdout: f64::NAN, ..ok }, Kind::Vae).contains("finite"));
+    }
+}

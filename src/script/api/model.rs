@@ -460,10 +460,32 @@ mod tests {
         let e = err(r#"load_model("../outside.safetensors")"#);
         assert!(e.contains("load_model"), "{e}");
         let e = err(r#"load_model("std/no_such_model")"#);
-        assert!(e.contains("no shipped model"), "{e}");
+        assert!(e.contains("no shipped model") && !e.contains("load_model: load_model"), "{e}");
         let e = err(r#"let t = [image(8, 8, "red"), image(8, 8, "blue")];
                let g = train_gan(#{ data: t, size: 8, latent: 2, width: 2, epochs: 1, batch: 2, holdout: 0 });
                g.encode(t[0])"#);
-        assert!(e.contains("no encoder"), "{e}");
+        assert!(e.contains("encode: this model's kind is \"gan\"") && e.contains("no encoder"), "{e}");
+        let e = err(r#"train_gan(#{ data: [], epoch: 1 })"#);
+        assert!(e.contains("train_gan: unknown option 'epoch' (did you mean 'epochs'?)"), "{e}");
+        let e = err(r#"train_vae(#{ data: [], size: 12 })"#);
+        assert!(
+            e.contains("train_vae: option 'size' must be a power of two") && !e.contains("train_vae: train_vae"),
+            "{e}"
+        );
+    }
+
+    /// Model errors keep their type through the script, so the diagnostic's kind is read from it.
+    #[test]
+    fn model_errors_keep_their_kind() {
+        use crate::script::diagnostic::ErrorKind;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("bad.safetensors"), b"not a model").unwrap();
+        let e = run(dir.path(), r#"load_model("bad.safetensors")"#).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Model, "{e}");
+        assert!(!e.to_string().contains("load_model: "), "{e}");
+        let e = run(dir.path(), r#"load_model("missing.safetensors")"#).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Io, "{e}");
+        let e = run(dir.path(), r#"train_vae(#{ data: [], size: 8, latent: 0 })"#).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Input, "{e}");
     }
 }
