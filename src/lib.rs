@@ -34,7 +34,7 @@ pub use crate::error::{finite, Error, Result};
 pub use crate::field::raster;
 pub use crate::field::{
     noise_image, scatter, Bricks, CellOutput, Field, Fractal, FractalKind, Noise, NoiseImageKind, NoiseKind,
-    NoiseOptions, Palette, Pattern, Scatter, VoronoiOutput, WorleyOutput,
+    NoiseOptions, Palette, Pattern, Rng, Scatter, VoronoiOutput, WorleyOutput,
 };
 pub use crate::image::color;
 pub use crate::image::io::{self, Compression, Format, SaveOptions};
@@ -46,11 +46,9 @@ pub use crate::limits::{max_pixels, set_max_pixels, Limits, DEFAULT_MAX_PIXELS, 
 pub use crate::model::bench as __model_bench;
 pub use crate::model::{
     clear_model_cache, model_names, output_paths, train_gan, train_vae, Data as TrainData, Device as ModelDevice,
-    Event as TrainEvent, Kind as ModelKind, Latent, Metrics as TrainMetrics, Model, Progress as TrainProgress,
-    TrainOptions, TrainSettings, DEFAULT_PRIOR_COMPONENTS,
+    Event as TrainEvent, GanTrainSettings, Kind as ModelKind, Latent, Metrics as TrainMetrics, Model,
+    Progress as TrainProgress, TrainOptions, TrainSettings, DEFAULT_PRIOR_COMPONENTS,
 };
-/// The one seeded random number generator (ChaCha8) of every room.
-pub use crate::rng::Rng;
 
 #[cfg(feature = "script")]
 pub mod script;

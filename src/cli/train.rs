@@ -16,7 +16,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{EXIT_SCRIPT, EXIT_USAGE};
 use crate::error::Error;
-use crate::model::{Data, Device, Event, GanSettings, Kind, Progress, TrainOptions, TrainSettings};
+use crate::model::{Data, Device, Event, GanTrainSettings, Kind, Progress, TrainOptions, TrainSettings};
 use crate::options::{show_number, OptionSet, OptionValue};
 
 /// Which model to train.
@@ -41,7 +41,7 @@ fn help(key: &str) -> String {
     let keys = TrainSettings::keys();
     let Some(k) = keys.iter().find(|k| k.name == key) else { return String::new() };
     let default = if key == "lr" {
-        let gan = GanSettings::keys().into_iter().find(|k| k.name == key).map(|k| k.default).unwrap_or_default();
+        let gan = GanTrainSettings::keys().into_iter().find(|k| k.name == key).map(|k| k.default).unwrap_or_default();
         format!(" [default: {} for a VAE, {gan} for a GAN]", k.default)
     } else if k.default == "-" {
         String::new()

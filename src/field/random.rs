@@ -11,7 +11,7 @@ use crate::image::Image;
 use rayon::prelude::*;
 
 /// The crate's one seeded generator (`src/rng.rs`), re-exported where the field room's users
-/// have always found it.
+/// (and `kiln::Rng`) have always found it.
 pub use crate::rng::Rng;
 
 impl Rng {

@@ -54,7 +54,7 @@ mod tests;
 
 pub use latent::Latent;
 pub use options::{
-    train_op, Data, Device, Event, GanSettings, Kind, Metrics, Progress, TrainOptions, TrainSettings,
+    Data, Device, Event, GanTrainSettings, Kind, Metrics, Progress, TrainOptions, TrainSettings,
     DEFAULT_PRIOR_COMPONENTS,
 };
 

@@ -33,6 +33,14 @@ impl Kind {
         }
     }
 
+    /// The op a training run of this kind reports errors as: "train_vae" or "train_gan".
+    pub fn train_op(self) -> &'static str {
+        match self {
+            Kind::Vae => "train_vae",
+            Kind::Gan => "train_gan",
+        }
+    }
+
     /// Parses "vae" or "gan".
     pub fn parse(text: &str) -> Result<Kind> {
         match text {
@@ -182,7 +190,7 @@ impl TrainSettings {
     /// `kind` ("train_vae" or "train_gan").
     pub fn set_for(&mut self, kind: Kind, key: &str, value: &OptionValue) -> Result<()> {
         self.set(key, value).map_err(|e| match e {
-            Error::Parameter { message, .. } => Error::param(train_op(kind), message),
+            Error::Parameter { message, .. } => Error::param(kind.train_op(), message),
             other => other,
         })
     }
@@ -208,7 +216,7 @@ impl TrainSettings {
     /// required, `size` is a power of two, `lr` is above 0 and below 1, a GAN takes no `prior`
     /// and `resume` needs `out`.
     pub fn validate(&self, kind: Kind) -> Result<()> {
-        let op = train_op(kind);
+        let op = kind.train_op();
         let bad = |msg: &str| Err(Error::param(op, msg));
         if self.data.is_none() {
             return bad("option 'data' is required: a folder or an array of images");
@@ -243,31 +251,23 @@ impl TrainSettings {
     }
 }
 
-/// The op a training run of `kind` reports errors as: "train_vae" or "train_gan".
-pub fn train_op(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Vae => "train_vae",
-        Kind::Gan => "train_gan",
-    }
-}
-
 /// `train_gan`'s option set: the keys of [`TrainSettings`] with a GAN's defaults
 /// ([`TrainSettings::for_kind`]), and errors that name `train_gan`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct GanSettings(pub TrainSettings);
+pub struct GanTrainSettings(pub TrainSettings);
 
-impl Default for GanSettings {
-    fn default() -> GanSettings {
-        GanSettings(TrainSettings::for_kind(Kind::Gan))
+impl Default for GanTrainSettings {
+    fn default() -> GanTrainSettings {
+        GanTrainSettings(TrainSettings::for_kind(Kind::Gan))
     }
 }
 
-impl OptionSet for GanSettings {
+impl OptionSet for GanTrainSettings {
     const OP: &'static str = "train_gan";
 
     fn keys() -> Vec<KeySpec> {
         // `for_kind` changes only `lr` (a test checks it), so only its shown default differs
-        let lr = GanSettings::default().0.lr;
+        let lr = GanTrainSettings::default().0.lr;
         let mut keys = TrainSettings::keys();
         keys.iter_mut().filter(|k| k.name == "lr").for_each(|k| k.default = lr.show());
         keys
@@ -406,20 +406,23 @@ mod tests {
     fn a_gans_defaults_differ_from_a_vaes_only_in_lr() {
         let (vae, gan) = (TrainSettings::for_kind(Kind::Vae), TrainSettings::for_kind(Kind::Gan));
         assert_eq!(vae, TrainSettings::default());
-        assert_eq!(TrainSettings { lr: vae.lr, ..gan.clone() }, vae, "GanSettings::keys shows only lr's");
+        assert_eq!(TrainSettings { lr: vae.lr, ..gan.clone() }, vae, "GanTrainSettings::keys shows only lr's");
         assert_eq!(gan.lr, 2e-4);
-        assert_eq!(GanSettings::default().0, gan);
+        assert_eq!(GanTrainSettings::default().0, gan);
         let lr = |keys: Vec<KeySpec>| keys.into_iter().find(|k| k.name == "lr").unwrap().default;
-        assert_eq!((lr(TrainSettings::keys()), lr(GanSettings::keys())), ("0.001".to_string(), "0.0002".to_string()));
+        assert_eq!(
+            (lr(TrainSettings::keys()), lr(GanTrainSettings::keys())),
+            ("0.001".to_string(), "0.0002".to_string())
+        );
         assert_eq!(TrainOptions::new(Data::Images(vec![])).settings.lr, vae.lr);
     }
 
     #[test]
     fn option_maps_read_with_the_kinds_defaults_and_name_its_op() {
-        let s: GanSettings =
+        let s: GanTrainSettings =
             read(&[("data", OptionValue::Text("tiles".into())), ("epochs", OptionValue::Int(3))]).unwrap();
         assert_eq!((s.0.epochs, s.0.lr, s.0.data), (3, 2e-4, Some(Data::Folder("tiles".into()))));
-        let msg = |r: Result<GanSettings>| r.unwrap_err().to_string();
+        let msg = |r: Result<GanTrainSettings>| r.unwrap_err().to_string();
         let e = msg(read(&[("epoch", OptionValue::Int(3))]));
         assert!(
             e.starts_with("train_gan: unknown option 'epoch' (did you mean 'epochs'?); valid options are: "),

@@ -21,7 +21,7 @@ use super::io::{self, File};
 use super::metrics;
 use super::ml_err;
 use super::nn::{ema_update, Adam, Params, Specs};
-use super::options::{train_op, Device, Event, Kind, Metrics, Progress, TrainOptions, TrainSettings};
+use super::options::{Device, Event, Kind, Metrics, Progress, TrainOptions, TrainSettings};
 use super::prior::{self, Mixture};
 use super::stream::Stream;
 use super::tensor::{grid, tensor_images};
@@ -328,7 +328,7 @@ impl<'a> Run<'a> {
         let batch = s.batch.min(train_idx.len());
         let steps_per_epoch = train_idx.len().div_ceil(batch);
         Ok(Run {
-            op: train_op(kind),
+            op: kind.train_op(),
             s,
             cancel: opts.cancel.as_deref(),
             seed,
@@ -448,7 +448,7 @@ impl<'a> Run<'a> {
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<()> {
         self.report(progress, Event::Step, pos, running.clone(), run_steps);
-        let due = |every: usize| every > 0 && pos.step % every as u64 == 0;
+        let due = |every: usize| every > 0 && pos.step.is_multiple_of(every as u64);
         if due(self.s.sample_every) {
             if let Some(p) = self.write_grid(nets)? {
                 self.report(progress, Event::SampleGrid(p), pos, running.clone(), run_steps);

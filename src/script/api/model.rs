@@ -11,7 +11,7 @@ pub fn module() -> Module {
     m.set_custom_type::<crate::Model>("Model");
     m.set_custom_type::<crate::Latent>("Latent");
     with_options(&mut m, "train_vae", TRAIN_VAE_DOC, |ctx, s: TrainSettings| train(ctx, Kind::Vae, s));
-    with_options(&mut m, "train_gan", TRAIN_GAN_DOC, |ctx, s: GanSettings| train(ctx, Kind::Gan, s.0));
+    with_options(&mut m, "train_gan", TRAIN_GAN_DOC, |ctx, s: GanTrainSettings| train(ctx, Kind::Gan, s.0));
     m
 }
 
@@ -33,7 +33,7 @@ and `prior` do not apply.
 let m = train_gan(#{ data: \"tiles\", size: 32, epochs: 50, out: \"gan.safetensors\" });
 ```";
 
-use crate::model::{train_op, Data, GanSettings, Kind, Model, TrainOptions, TrainSettings};
+use crate::model::{Data, GanTrainSettings, Kind, Model, TrainOptions, TrainSettings};
 use crate::script::api::with_options;
 use crate::script::context::{run_state, seed_or_run};
 use crate::script::convert::{fail, int, lift, rhai_error, RhaiResult};
@@ -83,7 +83,7 @@ fn train(ctx: &NativeCallContext, kind: Kind, settings: TrainSettings) -> RhaiRe
     if let Some(out) = &t.settings.out {
         run.outputs.lock().unwrap_or_else(|e| e.into_inner()).push(out.clone());
     }
-    eprintln!("{}: {metrics}", train_op(kind));
+    eprintln!("{}: {metrics}", kind.train_op());
     Ok(model)
 }
 
@@ -413,10 +413,12 @@ mod model_api {
 mod tests {
     use crate::script::{Host, RunConfig};
 
-    fn run(dir: &std::path::Path, source: &str) -> Result<crate::script::Outcome, crate::script::ScriptError> {
+    fn run(dir: &std::path::Path, source: &str) -> Result<crate::script::Outcome, Box<crate::script::ScriptError>> {
         let script = dir.join("t.rhai");
         std::fs::write(&script, source).unwrap();
-        Host::default().run_file(RunConfig { script, out_dir: Some(dir.to_path_buf()), ..Default::default() })
+        Host::default()
+            .run_file(RunConfig { script, out_dir: Some(dir.to_path_buf()), ..Default::default() })
+            .map_err(Box::new)
     }
 
     /// Train, save, load, sample, interpolate, encode, perturb, decode: the script API end to end.
