@@ -17,7 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::cli::{EXIT_SCRIPT, EXIT_USAGE};
 use crate::error::Error;
 use crate::model::{Data, Device, Event, GanTrainSettings, Kind, Progress, TrainOptions, TrainSettings};
-use crate::options::{show_number, OptionSet, OptionValue};
+use crate::options::{show_number, KeySpec, OptionSet, OptionValue};
 
 /// Which model to train.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,16 +40,18 @@ pub enum DeviceArg {
 fn help(key: &str) -> String {
     let keys = TrainSettings::keys();
     let Some(k) = keys.iter().find(|k| k.name == key) else { return String::new() };
+    let shown = |k: &KeySpec| k.default.trim_matches('"').to_string();
     let default = if key == "lr" {
-        let gan = GanTrainSettings::keys().into_iter().find(|k| k.name == key).map(|k| k.default).unwrap_or_default();
-        format!(" [default: {} for a VAE, {gan} for a GAN]", k.default)
+        let gan = GanTrainSettings::keys().iter().find(|k| k.name == key).map(shown).unwrap_or_default();
+        format!(" [default: {} for a VAE, {gan} for a GAN]", shown(k))
     } else if k.default == "-" {
         String::new()
     } else {
-        format!(" [default: {}]", k.default)
+        format!(" [default: {}]", shown(k))
     };
-    let range = k.range.map(|(lo, hi)| format!(" ({} to {})", show_number(lo), show_number(hi))).unwrap_or_default();
-    format!("{}{range}{default}", k.doc.trim())
+    let range =
+        k.range.map(|(lo, hi)| format!(" [range: {} to {}]", show_number(lo), show_number(hi))).unwrap_or_default();
+    format!("{}{default}{range}", k.doc.trim())
 }
 
 /// The flags of `kiln train`. Every setting is optional: an absent one keeps the default of
@@ -280,7 +282,8 @@ mod tests {
 
     #[test]
     fn help_shows_the_defaults_of_the_option_set() {
-        assert!(help("size").ends_with("(8 to 128) [default: 32]"), "{}", help("size"));
+        assert!(help("size").ends_with("[default: 32] [range: 8 to 128]"), "{}", help("size"));
+        assert!(help("device").ends_with("[default: cpu]"), "{}", help("device"));
         assert!(help("lr").ends_with("[default: 0.001 for a VAE, 0.0002 for a GAN]"), "{}", help("lr"));
         assert!(!help("seed").contains("[default"), "{}", help("seed"));
     }

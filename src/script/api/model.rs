@@ -53,8 +53,10 @@ fn count(op: &str, v: &Dynamic) -> RhaiResult<usize> {
 
 /// The settings read from a script's map (defaults, ranges and unknown keys are the model
 /// room's) as [`TrainOptions`]: paths go through the run's read/write policy, the seed defaults
-/// to the run's and the run's cancel flag stops training.
-fn train_options(ctx: &NativeCallContext, mut s: TrainSettings) -> RhaiResult<TrainOptions> {
+/// to the run's and the run's cancel flag stops training. Nothing is created before the
+/// settings are valid.
+fn train_options(ctx: &NativeCallContext, kind: Kind, mut s: TrainSettings) -> RhaiResult<TrainOptions> {
+    lift(s.validate(kind))?;
     let run = run_state(ctx)?;
     s.seed = Some(seed_or_run(ctx, s.seed)?);
     if let Some(Data::Folder(folder)) = &mut s.data {
@@ -73,7 +75,7 @@ fn train_options(ctx: &NativeCallContext, mut s: TrainSettings) -> RhaiResult<Tr
 }
 
 fn train(ctx: &NativeCallContext, kind: Kind, settings: TrainSettings) -> RhaiResult<Model> {
-    let t = train_options(ctx, settings)?;
+    let t = train_options(ctx, kind, settings)?;
     let run = run_state(ctx)?;
     let result = match kind {
         Kind::Vae => crate::model::train_vae(&t, &mut |_| {}),
