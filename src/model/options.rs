@@ -415,6 +415,8 @@ mod tests {
             ("0.001".to_string(), "0.0002".to_string())
         );
         assert_eq!(TrainOptions::new(Data::Images(vec![])).settings.lr, vae.lr);
+        let prior = TrainSettings::keys().into_iter().find(|k| k.name == "prior").unwrap();
+        assert!(prior.doc.contains(&format!("Absent: {DEFAULT_PRIOR_COMPONENTS},")), "{}", prior.doc);
     }
 
     #[test]
