@@ -29,6 +29,7 @@ pub mod memory;
 mod model;
 /// Option sets: the typed `#{ ... }` maps of every op, with their defaults and key lists.
 pub mod options;
+mod rng;
 /// Did-you-mean suggestions for mistyped names.
 pub mod suggest;
 
@@ -49,8 +50,8 @@ pub use crate::limits::{max_pixels, set_max_pixels, Limits, DEFAULT_MAX_PIXELS, 
 pub use crate::model::bench as __model_bench;
 pub use crate::model::{
     clear_model_cache, model_names, output_paths, train_gan, train_vae, Data as TrainData, Device as ModelDevice,
-    Event as TrainEvent, Kind as ModelKind, Latent, Metrics as TrainMetrics, Model, Progress as TrainProgress,
-    TrainOptions, DEFAULT_PRIOR_COMPONENTS,
+    Event as TrainEvent, GanTrainSettings, Kind as ModelKind, Latent, Metrics as TrainMetrics, Model,
+    Progress as TrainProgress, TrainOptions, TrainSettings, DEFAULT_PRIOR_COMPONENTS,
 };
 
 /// The field room's option sets (what `perlin(#{ ... })` and its kin read) and colour fields.

@@ -251,6 +251,23 @@ impl OptionType for String {
     }
 }
 
+/// A file or folder path as the script wrote it; the front end resolves it (the script room
+/// through the run's read/write policy).
+impl OptionType for std::path::PathBuf {
+    fn kind() -> String {
+        "path".into()
+    }
+    fn read(at: At, value: &OptionValue) -> Result<std::path::PathBuf> {
+        match value {
+            OptionValue::Text(s) => Ok(s.into()),
+            other => Err(at.expected("a path (a string)", other)),
+        }
+    }
+    fn show(&self) -> String {
+        format!("\"{}\"", self.display())
+    }
+}
+
 impl OptionType for Color {
     fn kind() -> String {
         "colour".into()

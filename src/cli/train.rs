@@ -1,6 +1,7 @@
 //! `kiln train vae|gan --data DIR --out FILE.safetensors ...`: train a model with a progress bar.
 //!
-//! Flags → [`TrainOptions`] → `kiln::train_vae`/`train_gan`. The bar (indicatif) shows epoch,
+//! Flags → [`TrainSettings`] (the model room's defaults, ranges and doc lines, shared with
+//! `train_vae(#{ ... })`) → [`TrainOptions`] → `kiln::train_vae`/`train_gan`. The bar (indicatif) shows epoch,
 //! step, losses, steps/s and ETA, and draws nothing when stderr is not a terminal. Ctrl-C sets
 //! the run's cancel flag: training writes a resumable checkpoint and stops (exit 130); a second
 //! Ctrl-C quits at once. Exit codes: 0 done, 1 training failed, 2 usage error, 130 cancelled.
@@ -15,7 +16,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{EXIT_SCRIPT, EXIT_USAGE};
 use crate::error::Error;
-use crate::model::{Data, Device, Event, Progress, TrainOptions};
+use crate::model::{Data, Device, Event, GanTrainSettings, Kind, Progress, TrainOptions, TrainSettings};
+use crate::options::{show_number, KeySpec, OptionSet, OptionValue};
 
 /// Which model to train.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +35,27 @@ pub enum DeviceArg {
     Cuda,
 }
 
+/// `--help` text of a setting: its doc line and default from the model room's option set
+/// ([`TrainSettings`]), so the flags cannot drift from `train_vae(#{ ... })`.
+fn help(key: &str) -> String {
+    let keys = TrainSettings::keys();
+    let Some(k) = keys.iter().find(|k| k.name == key) else { return String::new() };
+    let shown = |k: &KeySpec| k.default.trim_matches('"').to_string();
+    let default = if key == "lr" {
+        let gan = GanTrainSettings::keys().iter().find(|k| k.name == key).map(shown).unwrap_or_default();
+        format!(" [default: {} for a VAE, {gan} for a GAN]", shown(k))
+    } else if k.default == "-" {
+        String::new()
+    } else {
+        format!(" [default: {}]", shown(k))
+    };
+    let range =
+        k.range.map(|(lo, hi)| format!(" [range: {} to {}]", show_number(lo), show_number(hi))).unwrap_or_default();
+    format!("{}{default}{range}", k.doc.trim())
+}
+
+/// The flags of `kiln train`. Every setting is optional: an absent one keeps the default of
+/// [`TrainSettings::for_kind`].
 #[derive(Args, Debug)]
 pub struct TrainArgs {
     /// vae or gan.
@@ -42,60 +65,90 @@ pub struct TrainArgs {
     /// centre-cropped and resized to --size).
     #[arg(long)]
     pub data: PathBuf,
-    /// Image side: a power of two from 8 to 128.
-    #[arg(long, default_value_t = 32)]
-    pub size: u32,
-    /// Latent dimensions.
-    #[arg(long, default_value_t = 64)]
-    pub latent: usize,
-    /// Channels of the outermost convolution (deeper layers double it, up to 8×).
-    #[arg(long, default_value_t = 32)]
-    pub width: usize,
-    /// Passes over the training images.
-    #[arg(long, default_value_t = 20)]
-    pub epochs: usize,
-    /// Images per step.
-    #[arg(long, default_value_t = 64)]
-    pub batch: usize,
-    /// Adam learning rate (default 0.001 for a VAE, 0.0002 for a GAN).
-    #[arg(long)]
-    pub lr: Option<f64>,
-    /// Seed for weights, data order and noise: the same seed gives the same model.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
     /// The model file to write (.safetensors); NAME.ckpt.safetensors and NAME.samples.png go
     /// next to it.
     #[arg(long)]
     pub out: PathBuf,
+    #[arg(long, help = help("size"))]
+    pub size: Option<u32>,
+    #[arg(long, help = help("latent"))]
+    pub latent: Option<usize>,
+    #[arg(long, help = help("width"))]
+    pub width: Option<usize>,
+    #[arg(long, help = help("epochs"))]
+    pub epochs: Option<usize>,
+    #[arg(long, help = help("batch"))]
+    pub batch: Option<usize>,
+    #[arg(long, help = help("lr"))]
+    pub lr: Option<f64>,
+    #[arg(long, help = help("seed"))]
+    pub seed: Option<u64>,
     /// Continue from the checkpoint next to --out.
     #[arg(long)]
     pub resume: bool,
-    /// Fraction of the images held out for the final metrics.
-    #[arg(long, default_value_t = 0.1)]
-    pub holdout: f64,
-    /// Weight of the KL term (VAE).
-    #[arg(long, default_value_t = 1.0)]
-    pub beta: f64,
-    /// VAE: components of the Gaussian mixture fitted to the training latents after training,
-    /// which sampling draws from; 0 samples the standard normal [default: 16, fewer for small
-    /// data sets].
-    #[arg(long)]
+    #[arg(long, help = help("holdout"))]
+    pub holdout: Option<f64>,
+    #[arg(long, help = help("beta"))]
+    pub beta: Option<f64>,
+    #[arg(long, help = help("prior"))]
     pub prior: Option<usize>,
-    /// Write a sample grid every N steps (0: only at the end).
-    #[arg(long, default_value_t = 500)]
-    pub sample_every: usize,
-    /// Write a resumable checkpoint every N steps (0: only at the end or on Ctrl-C).
-    #[arg(long, default_value_t = 1000)]
-    pub checkpoint_every: usize,
+    #[arg(long, help = help("sample_every"))]
+    pub sample_every: Option<usize>,
+    #[arg(long, help = help("checkpoint_every"))]
+    pub checkpoint_every: Option<usize>,
     /// Do not flip training images left-right.
     #[arg(long)]
     pub no_flip: bool,
-    /// cpu, or cuda (needs a build with the `cuda` feature).
-    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
-    pub device: DeviceArg,
+    #[arg(long, value_enum, help = help("device"))]
+    pub device: Option<DeviceArg>,
     /// Worker threads (default: all cores). The result does not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
+}
+
+impl TrainArgs {
+    /// The model kind.
+    fn kind(&self) -> Kind {
+        match self.kind {
+            KindArg::Vae => Kind::Vae,
+            KindArg::Gan => Kind::Gan,
+        }
+    }
+
+    /// The flags over the kind's defaults, range-checked like a script's option map.
+    fn settings(&self) -> crate::error::Result<TrainSettings> {
+        let mut s = TrainSettings::for_kind(self.kind());
+        s.data = Some(Data::Folder(self.data.clone()));
+        s.out = Some(self.out.clone());
+        let kind = self.kind();
+        let mut set = |key: &str, value: Option<OptionValue>| match value {
+            Some(v) => s.set_for(kind, key, &v),
+            None => Ok(()),
+        };
+        let whole = |v: Option<usize>| v.map(|n| OptionValue::Int(n as i64));
+        set("size", self.size.map(|n| OptionValue::Int(n as i64)))?;
+        set("latent", whole(self.latent))?;
+        set("width", whole(self.width))?;
+        set("epochs", whole(self.epochs))?;
+        set("batch", whole(self.batch))?;
+        set("lr", self.lr.map(OptionValue::Float))?;
+        set("seed", self.seed.map(|n| OptionValue::Int(n as i64)))?;
+        set("holdout", self.holdout.map(OptionValue::Float))?;
+        set("beta", self.beta.map(OptionValue::Float))?;
+        set("prior", whole(self.prior))?;
+        set("sample_every", whole(self.sample_every))?;
+        set("checkpoint_every", whole(self.checkpoint_every))?;
+        set("resume", self.resume.then_some(OptionValue::Bool(true)))?;
+        set("flip", self.no_flip.then_some(OptionValue::Bool(false)))?;
+        let device = self.device.map(|d| match d {
+            DeviceArg::Cpu => Device::Cpu,
+            DeviceArg::Cuda => Device::Cuda,
+        });
+        if let Some(device) = device {
+            s.device = device;
+        }
+        Ok(s)
+    }
 }
 
 /// Runs `kiln train`.
@@ -153,28 +206,8 @@ fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
         eprintln!("kiln train: --data {} is not a folder", args.data.display());
         return Ok(ExitCode::from(EXIT_USAGE));
     }
-    let mut opts = TrainOptions::new(Data::Folder(args.data.clone()));
-    opts.size = args.size;
-    opts.latent = args.latent;
-    opts.width = args.width;
-    opts.epochs = args.epochs;
-    opts.batch = args.batch;
-    opts.lr = args.lr.unwrap_or(if args.kind == KindArg::Gan { 2e-4 } else { 1e-3 });
-    opts.seed = args.seed;
-    opts.out = Some(args.out.clone());
-    opts.resume = args.resume;
-    opts.holdout = args.holdout;
-    opts.beta = args.beta;
-    opts.prior = args.prior;
-    opts.sample_every = args.sample_every;
-    opts.checkpoint_every = args.checkpoint_every;
-    opts.flip = !args.no_flip;
-    opts.device = match args.device {
-        DeviceArg::Cpu => Device::Cpu,
-        DeviceArg::Cuda => Device::Cuda,
-    };
     let cancel = Arc::new(AtomicBool::new(false));
-    opts.cancel = Some(cancel.clone());
+    let opts = TrainOptions { settings: args.settings()?, cancel: Some(cancel.clone()) };
     watch_ctrl_c(cancel);
     if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
@@ -204,13 +237,54 @@ fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
             }
         }
     };
-    let result = match args.kind {
-        KindArg::Vae => crate::model::train_vae(&opts, &mut on_progress),
-        KindArg::Gan => crate::model::train_gan(&opts, &mut on_progress),
+    let result = match args.kind() {
+        Kind::Vae => crate::model::train_vae(&opts, &mut on_progress),
+        Kind::Gan => crate::model::train_gan(&opts, &mut on_progress),
     };
     bar.finish_and_clear();
     let (model, metrics) = result?;
     println!("{}", metrics);
     println!("wrote {} ({:?}, {} weights)", args.out.display(), model, model.parameter_count());
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: TrainArgs,
+    }
+
+    fn settings(flags: &[&str]) -> crate::error::Result<TrainSettings> {
+        let argv = ["kiln-train"].iter().chain(flags).chain(&["--data", "d", "--out", "m.safetensors"]);
+        Cli::try_parse_from(argv).unwrap().args.settings()
+    }
+
+    #[test]
+    fn absent_flags_keep_the_model_rooms_defaults() {
+        let with_paths = |kind| TrainSettings {
+            data: Some(Data::Folder("d".into())),
+            out: Some("m.safetensors".into()),
+            ..TrainSettings::for_kind(kind)
+        };
+        assert_eq!(settings(&["vae"]).unwrap(), with_paths(Kind::Vae));
+        assert_eq!(settings(&["gan"]).unwrap(), with_paths(Kind::Gan));
+        let s =
+            settings(&["gan", "--epochs", "3", "--no-flip", "--resume", "--seed", "7", "--device", "cuda"]).unwrap();
+        assert_eq!((s.epochs, s.flip, s.resume, s.seed, s.device), (3, false, true, Some(7), Device::Cuda));
+        let e = settings(&["gan", "--size", "256"]).unwrap_err().to_string();
+        assert_eq!(e, "train_gan: option 'size' must be between 8 and 128, got 256");
+    }
+
+    #[test]
+    fn help_shows_the_defaults_of_the_option_set() {
+        assert!(help("size").ends_with("[default: 32] [range: 8 to 128]"), "{}", help("size"));
+        assert!(help("device").ends_with("[default: cpu]"), "{}", help("device"));
+        assert!(help("lr").contains("[default: 0.001 for a VAE, 0.0002 for a GAN]"), "{}", help("lr"));
+        assert!(!help("seed").contains("[default"), "{}", help("seed"));
+    }
 }

@@ -10,10 +10,11 @@ use rayon::prelude::*;
 
 use super::ml_err;
 use super::options::Data;
-use super::rng::{Rng, Stream};
+use super::stream::Stream;
 use super::tensor::fit_planar;
 use crate::error::{Error, Result};
 use crate::image::io::{load, Format};
+use crate::rng::Rng;
 
 /// Images as planar RGB (3 × size × size), values in [0, 1].
 pub struct Dataset {
@@ -52,7 +53,7 @@ impl Dataset {
     pub fn split(&self, holdout: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
         let n = self.len();
         let mut order: Vec<usize> = (0..n).collect();
-        Rng::new(seed, Stream::Holdout).shuffle(&mut order);
+        Rng::stream(seed, Stream::Holdout.id()).shuffle_fast(&mut order);
         let mut held = (n as f64 * holdout).floor() as usize;
         if holdout > 0.0 && held == 0 && n >= 2 {
             held = 1;

@@ -18,12 +18,13 @@ use super::latent::Latent;
 use super::nn::{Params, Specs};
 use super::options::Kind;
 use super::prior::Mixture;
-use super::rng::{Rng, Stream};
+use super::stream::Stream;
 use super::tensor::{batch_tensor, fit_planar, tensor_images};
 use super::vae::Vae;
 use super::{ml_err, stdlib};
 use crate::error::{Error, Result};
 use crate::image::Image;
+use crate::rng::Rng;
 
 /// Images decoded per forward pass (bounds memory for large `sample(n)`).
 const CHUNK: usize = 64;
@@ -219,7 +220,7 @@ impl Model {
 
     /// Latent `i` of the draws for `seed`.
     fn draw(&self, seed: u64, i: u64) -> Latent {
-        let mut rng = Rng::new(seed, Stream::Sample(i));
+        let mut rng = Rng::stream(seed, Stream::Sample(i).id());
         match &self.inner.prior {
             Some(prior) => Latent::new(prior.draw(&mut rng)),
             None => Latent::new(rng.normals(self.latent_dim())),
@@ -265,7 +266,10 @@ impl Model {
     fn vae(&self, op: &str) -> Result<&Vae> {
         match &self.inner.net {
             Net::Vae(v) => Ok(v),
-            Net::Gan(_) => Err(Error::param(op, "a GAN has no encoder; use a VAE model")),
+            Net::Gan(_) => Err(Error::param(
+                op,
+                format!("this model's kind is \"{}\" and a GAN has no encoder; {op} needs a VAE", self.kind()),
+            )),
         }
     }
 

@@ -22,7 +22,7 @@ use candle_core::{Device, Tensor};
 
 use super::arch::{Arch, CHANNELS};
 use super::nn::{leaky, pixel_norm, upsample2, Conv, Linear, Params, Specs, LEAKY_GAIN};
-use super::rng::Rng;
+use crate::rng::Rng;
 
 type CResult<T> = candle_core::Result<T>;
 

@@ -10,8 +10,8 @@
 //! the im2col + gemm convolution kernels; `train.rs`, `dataset.rs` and `metrics.rs` training;
 //! `prior.rs` the Gaussian mixture a VAE samples from; `io.rs` the safetensors files;
 //! `tensor.rs` turns images into tensors and back (`dataset.rs` and `train.rs` also read and
-//! write image files through `image::io`); `rng.rs` the seeded random numbers that make every
-//! run reproducible (candle's CPU RNG cannot be seeded).
+//! write image files through `image::io`); `stream.rs` numbers the streams of the crate's seeded
+//! `Rng` that make every run reproducible (candle's CPU RNG cannot be seeded).
 
 mod latent;
 mod options;
@@ -37,9 +37,9 @@ mod ops;
 #[cfg(feature = "ml")]
 mod prior;
 #[cfg(feature = "ml")]
-mod rng;
-#[cfg(feature = "ml")]
 mod stdlib;
+#[cfg(feature = "ml")]
+mod stream;
 #[cfg(feature = "ml")]
 mod tensor;
 #[cfg(feature = "ml")]
@@ -54,7 +54,10 @@ mod disabled;
 mod tests;
 
 pub use latent::Latent;
-pub use options::{Data, Device, Event, Kind, Metrics, Progress, TrainOptions, DEFAULT_PRIOR_COMPONENTS};
+pub use options::{
+    Data, Device, Event, GanTrainSettings, Kind, Metrics, Progress, TrainOptions, TrainSettings,
+    DEFAULT_PRIOR_COMPONENTS,
+};
 
 #[cfg(feature = "ml")]
 pub use enabled::{clear_model_cache, Model};

@@ -12,7 +12,8 @@ use candle_core::{backprop::GradStore, Device, Tensor, Var};
 
 use super::conv_gemm;
 use super::ops;
-use super::rng::{Rng, Stream};
+use super::stream::Stream;
+use crate::rng::Rng;
 
 type CResult<T> = candle_core::Result<T>;
 
@@ -63,7 +64,7 @@ pub struct Params {
 impl Params {
     /// Fresh parameters for `specs`, drawn in sorted name order from one seeded stream.
     pub fn init(specs: &Specs, seed: u64, device: &Device) -> CResult<Params> {
-        let mut rng = Rng::new(seed, Stream::Init);
+        let mut rng = Rng::stream(seed, Stream::Init.id());
         let mut vars = BTreeMap::new();
         for (name, spec) in &specs.0 {
             let n: usize = spec.shape.iter().product();

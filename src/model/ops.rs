@@ -310,12 +310,13 @@ impl CustomOp1 for SumPool2 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::rng::{Rng, Stream};
+    use crate::model::stream::Stream;
+    use crate::rng::Rng;
     use candle_core::{Device, Var};
 
     fn randn(shape: (usize, usize, usize, usize), seed: u64) -> Tensor {
         let n = shape.0 * shape.1 * shape.2 * shape.3;
-        Tensor::from_vec(Rng::new(seed, Stream::Fixed(0)).normals(n), shape, &Device::Cpu).unwrap()
+        Tensor::from_vec(Rng::stream(seed, Stream::Fixed(0).id()).normals(n), shape, &Device::Cpu).unwrap()
     }
 
     fn close(a: &Tensor, b: &Tensor) -> bool {

@@ -22,8 +22,9 @@ use std::collections::BTreeMap;
 use candle_core::{Device, Tensor};
 use rayon::prelude::*;
 
-use super::rng::{Rng, Stream};
+use super::stream::Stream;
 use crate::error::{Error, Result};
+use crate::rng::Rng;
 
 /// Lloyd iterations that place the initial components.
 const KMEANS_ITERATIONS: usize = 10;
@@ -92,7 +93,7 @@ impl Mixture {
     /// latent is μₖ + Lₖ ε (so the mixture reshapes the same ε a standard-normal draw would use).
     pub fn draw(&self, rng: &mut Rng) -> Vec<f32> {
         let eps = rng.normals(self.dim);
-        let u = rng.uniform() as f64;
+        let u = rng.float32() as f64;
         let mut k = 0;
         let mut acc = self.weights[0];
         while u >= acc && k + 1 < self.components() {
@@ -233,13 +234,13 @@ fn kmeans(x: &[f64], dim: usize, k: usize, seed: u64) -> Vec<usize> {
     let n = x.len() / dim;
     let point = |i: usize| &x[i * dim..(i + 1) * dim];
     let dist2 = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(p, q)| (p - q).powi(2)).sum::<f64>();
-    let mut rng = Rng::new(seed, Stream::Fixed(3));
+    let mut rng = Rng::stream(seed, Stream::Fixed(3).id());
     let mut centres: Vec<Vec<f64>> = vec![point(rng.below(n)).to_vec()];
     let mut nearest: Vec<f64> = (0..n).map(|i| dist2(point(i), &centres[0])).collect();
     while centres.len() < k {
         // the next centre is drawn with probability proportional to the squared distance
         let total: f64 = nearest.iter().sum();
-        let target = rng.uniform() as f64 * total;
+        let target = rng.float32() as f64 * total;
         let mut acc = 0.0;
         let chosen = (0..n).find(|&i| {
             acc += nearest[i];
@@ -369,10 +370,10 @@ mod tests {
 
     /// Points from two well-separated 2-D Gaussians with known means and covariances.
     fn two_blobs(n: usize) -> Vec<Vec<f32>> {
-        let mut rng = Rng::new(5, Stream::Fixed(0));
+        let mut rng = Rng::stream(5, Stream::Fixed(0).id());
         (0..n)
             .map(|i| {
-                let (e0, e1) = (rng.normal(), rng.normal());
+                let (e0, e1) = (rng.gaussian() as f32, rng.gaussian() as f32);
                 if i % 4 == 0 {
                     // weight 1/4, mean (6, 6), covariance [[1, 0.8], [0.8, 1]]
                     vec![6.0 + e0, 6.0 + 0.8 * e0 + 0.6 * e1]
@@ -403,10 +404,10 @@ mod tests {
     #[test]
     fn draws_follow_the_fitted_mixture_and_are_reproducible() {
         let m = Mixture::fit(&two_blobs(4000), 2, 1).unwrap();
-        let draws: Vec<Vec<f32>> = (0..4000).map(|i| m.draw(&mut Rng::new(9, Stream::Sample(i)))).collect();
+        let draws: Vec<Vec<f32>> = (0..4000).map(|i| m.draw(&mut Rng::stream(9, Stream::Sample(i).id()))).collect();
         let upper = draws.iter().filter(|z| z[0] > 2.0).count() as f64 / draws.len() as f64;
         assert!((upper - 0.25).abs() < 0.03, "share in the small component {upper}");
-        assert_eq!(m.draw(&mut Rng::new(9, Stream::Sample(3))), draws[3]);
+        assert_eq!(m.draw(&mut Rng::stream(9, Stream::Sample(3).id())), draws[3]);
         // the fitted mixture explains its own draws about as well as the data
         let (ll_data, ll_draws) = (m.mean_log_likelihood(&two_blobs(4000)), m.mean_log_likelihood(&draws));
         assert!((ll_data - ll_draws).abs() < 0.1, "{ll_data} vs {ll_draws}");

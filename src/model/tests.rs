@@ -25,14 +25,14 @@ fn toy_images() -> Vec<Image> {
 
 fn toy_options() -> TrainOptions {
     let mut o = TrainOptions::new(Data::Images(toy_images()));
-    o.size = 8;
-    o.latent = 4;
-    o.width = 4;
-    o.batch = 4;
-    o.epochs = 2;
-    o.holdout = 0.0;
-    o.sample_every = 0;
-    o.checkpoint_every = 0;
+    o.settings.size = 8;
+    o.settings.latent = 4;
+    o.settings.width = 4;
+    o.settings.batch = 4;
+    o.settings.epochs = 2;
+    o.settings.holdout = 0.0;
+    o.settings.sample_every = 0;
+    o.settings.checkpoint_every = 0;
     o
 }
 
@@ -57,8 +57,8 @@ fn losses(kind: Kind, opts: &TrainOptions) -> Vec<f64> {
 #[test]
 fn vae_loss_decreases() {
     let mut o = toy_options();
-    o.epochs = 10;
-    o.lr = 3e-3;
+    o.settings.epochs = 10;
+    o.settings.lr = 3e-3;
     let mut steps = Vec::new();
     let (model, metrics) = train_vae(&o, &mut |p| {
         if p.event == Event::Step && p.step % 4 == 0 {
@@ -74,7 +74,7 @@ fn vae_loss_decreases() {
 #[test]
 fn gan_trains_without_nan_and_reports_diversity() {
     let mut o = toy_options();
-    o.lr = 2e-4;
+    o.settings.lr = 2e-4;
     let l = losses(Kind::Gan, &o);
     assert_eq!(l.len(), 8);
     assert!(l.iter().all(|v| v.is_finite()));
@@ -98,7 +98,7 @@ fn same_seed_same_bits_on_any_thread_count() {
     assert!(a.0 == b.0, "VAE samples differ between 1 and 2 threads");
     assert!(a.1 == b.1, "GAN samples differ between 1 and 2 threads");
     let mut o = toy_options();
-    o.seed = 1;
+    o.settings.seed = Some(1);
     let (other, _) = train_vae(&o, &mut |_| {}).unwrap();
     assert_ne!(pixels(&other.sample(3, 11).unwrap()), a.0, "another seed should give other weights");
 }
@@ -139,9 +139,9 @@ fn centroid(latents: &[Latent]) -> Vec<f32> {
 fn a_vae_samples_from_the_mixture_fitted_to_its_training_latents() {
     let dir = tempfile::tempdir().unwrap();
     let mut o = toy_options();
-    o.epochs = 4;
-    o.prior = Some(2);
-    o.out = Some(dir.path().join("m.safetensors"));
+    o.settings.epochs = 4;
+    o.settings.prior = Some(2);
+    o.settings.out = Some(dir.path().join("m.safetensors"));
     let (model, _) = train_vae(&o, &mut |_| {}).unwrap();
     assert_eq!(model.prior_components(), 2);
     assert_eq!(pixels(&[model.decode(&model.latent(4)).unwrap()]), pixels(&model.sample(1, 4).unwrap()));
@@ -157,8 +157,8 @@ fn a_vae_samples_from_the_mixture_fitted_to_its_training_latents() {
     assert_eq!(loaded.prior_components(), 2);
     assert_eq!(loaded.latent(7), model.latent(7));
     // resuming the finished run with another prior refits it without training a step
-    o.resume = true;
-    o.prior = Some(0);
+    o.settings.resume = true;
+    o.settings.prior = Some(0);
     let mut steps = 0;
     let (plain, _) = train_vae(&o, &mut |p| steps += (p.event == Event::Step) as usize).unwrap();
     assert_eq!((steps, plain.steps(), plain.prior_components()), (0, model.steps(), 0));
@@ -166,16 +166,16 @@ fn a_vae_samples_from_the_mixture_fitted_to_its_training_latents() {
     assert_ne!(plain.latent(7), model.latent(7));
     // too many components for the images is refused before the first step
     let mut o = toy_options();
-    o.prior = Some(9);
+    o.settings.prior = Some(9);
     let mut steps = 0;
     let err = train_vae(&o, &mut |p| steps += (p.event == Event::Step) as usize).unwrap_err();
     assert!(matches!(err, Error::Parameter { .. }) && err.to_string().contains("18 training images"), "{err}");
     assert_eq!(steps, 0);
     // a GAN has no prior to fit
     let mut o = toy_options();
-    o.prior = Some(3);
+    o.settings.prior = Some(3);
     assert!(matches!(train_gan(&o, &mut |_| {}), Err(Error::Parameter { .. })));
-    o.prior = Some(0);
+    o.settings.prior = Some(0);
     assert_eq!(train_gan(&o, &mut |_| {}).unwrap().0.prior_components(), 0);
 }
 
@@ -228,11 +228,11 @@ fn bad_files_are_clear_errors() {
 fn cancel_then_resume_matches_an_uninterrupted_run() {
     let dir = tempfile::tempdir().unwrap();
     let mut o = toy_options();
-    o.out = Some(dir.path().join("full.safetensors"));
+    o.settings.out = Some(dir.path().join("full.safetensors"));
     let (full, _) = train_gan(&o, &mut |_| {}).unwrap();
 
     let cancel = Arc::new(AtomicBool::new(false));
-    o.out = Some(dir.path().join("part.safetensors"));
+    o.settings.out = Some(dir.path().join("part.safetensors"));
     o.cancel = Some(cancel.clone());
     let err = train_gan(&o, &mut |p| {
         if p.step == 5 {
@@ -243,7 +243,7 @@ fn cancel_then_resume_matches_an_uninterrupted_run() {
     assert!(matches!(err, Error::Cancelled(_)), "{err}");
     assert!(dir.path().join("part.ckpt.safetensors").exists());
     o.cancel = None;
-    o.resume = true;
+    o.settings.resume = true;
     let mut resumed_steps = 0;
     let (resumed, _) = train_gan(&o, &mut |p| {
         if p.event == Event::Step {
@@ -255,7 +255,7 @@ fn cancel_then_resume_matches_an_uninterrupted_run() {
     assert_eq!(resumed.steps(), full.steps());
     assert_eq!(pixels(&resumed.sample(2, 1).unwrap()), pixels(&full.sample(2, 1).unwrap()));
     // a mismatched resume is refused
-    o.latent = 5;
+    o.settings.latent = 5;
     assert!(matches!(train_gan(&o, &mut |_| {}), Err(Error::Model { .. })));
 }
 
@@ -268,10 +268,10 @@ fn training_writes_model_checkpoint_and_grid_from_a_folder() {
         crate::image::io::save(img, &data.join(format!("{i}.png")), &Default::default()).unwrap();
     }
     let mut o = toy_options();
-    o.data = Data::Folder(data);
-    o.holdout = 0.2;
-    o.sample_every = 2;
-    o.out = Some(dir.path().join("m.safetensors"));
+    o.settings.data = Some(Data::Folder(data));
+    o.settings.holdout = 0.2;
+    o.settings.sample_every = 2;
+    o.settings.out = Some(dir.path().join("m.safetensors"));
     let mut loaded = None;
     let (_, metrics) = train_vae(&o, &mut |p| {
         if let Event::Loaded { train, holdout } = p.event {
@@ -290,13 +290,13 @@ fn training_writes_model_checkpoint_and_grid_from_a_folder() {
 #[test]
 fn options_are_validated() {
     let mut o = toy_options();
-    o.size = 12;
+    o.settings.size = 12;
     assert!(matches!(train_vae(&o, &mut |_| {}), Err(Error::Parameter { .. })));
     let mut o = toy_options();
-    o.data = Data::Images(vec![]);
+    o.settings.data = Some(Data::Images(vec![]));
     assert!(matches!(train_gan(&o, &mut |_| {}), Err(Error::Parameter { .. })));
     let mut o = toy_options();
-    o.device = Device::Cuda;
+    o.settings.device = Device::Cuda;
     #[cfg(not(feature = "cuda"))]
     assert!(matches!(train_vae(&o, &mut |_| {}), Err(Error::Disabled("cuda"))));
 }
@@ -336,7 +336,8 @@ fn discriminator_learns_real_from_noise() {
     use super::arch::Arch;
     use super::gan::{d_hinge, Augment, Discriminator};
     use super::nn::{Adam, Params, Specs};
-    use super::rng::{Rng, Stream};
+    use super::stream::Stream;
+    use crate::rng::Rng;
     use candle_core::{Device as C, Tensor};
     let arch = Arch { kind: Kind::Gan, size: 8, latent: 4, width: 4 };
     let mut specs = Specs::default();
@@ -350,7 +351,7 @@ fn discriminator_learns_real_from_noise() {
     let mut first = None;
     let mut last = 0.0;
     for step in 0..60 {
-        let mut rng = Rng::new(0, Stream::Step(step));
+        let mut rng = Rng::stream(0, Stream::Step(step).id());
         let fake = Tensor::from_vec(rng.uniforms(16 * 3 * 64, -1.0, 1.0), (16, 3, 8, 8), &C::Cpu).unwrap();
         let aug = Augment::draw(&mut rng, 16, 8, &C::Cpu).unwrap();
         let both = Tensor::cat(&[aug.apply(&real).unwrap(), aug.apply(&fake).unwrap()], 0).unwrap();
@@ -370,13 +371,14 @@ fn frozen_params_pass_input_gradients_but_get_none() {
     use super::arch::Arch;
     use super::gan::Discriminator;
     use super::nn::{Params, Specs};
-    use super::rng::{Rng, Stream};
+    use super::stream::Stream;
+    use crate::rng::Rng;
     use candle_core::{Device as C, Var};
     let arch = Arch { kind: Kind::Gan, size: 8, latent: 4, width: 4 };
     let mut specs = Specs::default();
     let d = Discriminator::new(&arch, &mut specs);
     let p = Params::init(&specs, 3, &C::Cpu).unwrap();
-    let mut rng = Rng::new(1, Stream::Step(0));
+    let mut rng = Rng::stream(1, Stream::Step(0).id());
     let x = Var::from_vec(rng.uniforms(2 * 3 * 64, -1.0, 1.0), (2, 3, 8, 8), &C::Cpu).unwrap();
     let live = d.forward(&p, &x, 2).unwrap().sum_all().unwrap().backward().unwrap();
     let frozen = d.forward(&p.frozen(), &x, 2).unwrap().sum_all().unwrap().backward().unwrap();

@@ -2,13 +2,13 @@
 //! sample grids, resumable checkpoints, cancellation and final metrics.
 //!
 //! Owns: [`train_vae`], [`train_gan`]. Progress goes to a callback (the CLI draws it with
-//! indicatif; scripts ignore it). Every random number of step `k` comes from
-//! `Rng::new(seed, Stream::Step(k))` and the order of epoch `e` from `Stream::Epoch(e)`, so a run
-//! resumed from a checkpoint continues exactly as if it had never stopped.
+//! indicatif; scripts ignore it). Every random number of step `k` comes from the stream
+//! `Stream::Step(k)` of the run's seed and the order of epoch `e` from `Stream::Epoch(e)`, so a
+//! run resumed from a checkpoint continues exactly as if it had never stopped.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use candle_core::{Device as CDevice, Tensor};
@@ -21,21 +21,22 @@ use super::io::{self, File};
 use super::metrics;
 use super::ml_err;
 use super::nn::{ema_update, Adam, Params, Specs};
-use super::options::{Device, Event, Kind, Metrics, Progress, TrainOptions};
+use super::options::{Device, Event, Kind, Metrics, Progress, TrainOptions, TrainSettings};
 use super::prior::{self, Mixture};
-use super::rng::{Rng, Stream};
+use super::stream::Stream;
 use super::tensor::{grid, tensor_images};
 use super::vae::Vae;
 use crate::error::{Error, Result};
 use crate::image::io::{save, SaveOptions};
 use crate::image::Image;
+use crate::rng::Rng;
 
-/// Trains a VAE on `opts.data`; see [`TrainOptions`]. Returns the model and its metrics.
+/// Trains a VAE on `opts.settings.data`; see [`TrainOptions`]. Returns the model and its metrics.
 pub fn train_vae(opts: &TrainOptions, progress: &mut dyn FnMut(&Progress)) -> Result<(Model, Metrics)> {
     train(Kind::Vae, opts, progress)
 }
 
-/// Trains a GAN on `opts.data`; see [`TrainOptions`]. Returns the model (sampling from the
+/// Trains a GAN on `opts.settings.data`; see [`TrainOptions`]. Returns the model (sampling from the
 /// moving average of the generator) and its metrics.
 pub fn train_gan(opts: &TrainOptions, progress: &mut dyn FnMut(&Progress)) -> Result<(Model, Metrics)> {
     train(Kind::Gan, opts, progress)
@@ -88,13 +89,13 @@ const VAE_BETAS: (f64, f64) = (0.9, 0.999);
 const EMA_DECAY: f64 = 0.999;
 
 impl Nets {
-    fn fresh(arch: &Arch, opts: &TrainOptions, dev: &CDevice) -> Result<Nets> {
+    fn fresh(arch: &Arch, s: &TrainSettings, dev: &CDevice) -> Result<Nets> {
         match arch.kind {
             Kind::Vae => {
                 let mut specs = Specs::default();
                 let vae = Vae::new(arch, &mut specs);
-                let p = Params::init(&specs, opts.seed, dev).map_err(ml_err)?;
-                let opt = Adam::new(opts.lr, VAE_BETAS.0, VAE_BETAS.1);
+                let p = Params::init(&specs, s.seed(), dev).map_err(ml_err)?;
+                let opt = Adam::new(s.lr, VAE_BETAS.0, VAE_BETAS.1);
                 Ok(Nets::Vae { vae, p, trainable: specs.names(), opt })
             }
             Kind::Gan => {
@@ -102,19 +103,19 @@ impl Nets {
                 let mut specs = Specs::default();
                 let g = Generator::new(arch, &mut specs);
                 let d = Box::new(Discriminator::new(arch, &mut specs));
-                let all = Params::init(&specs, opts.seed, dev).map_err(ml_err)?;
+                let all = Params::init(&specs, s.seed(), dev).map_err(ml_err)?;
                 let (gp, dp) = split_params(all);
                 let ema = gp.deep_clone().map_err(ml_err)?;
                 let names = specs.names();
                 let (g_names, d_names) = names.into_iter().partition(|n| n.starts_with("g."));
-                let opt_g = Adam::new(opts.lr, GAN_BETAS.0, GAN_BETAS.1);
-                let opt_d = Adam::new(opts.lr * D_LR_FACTOR, GAN_BETAS.0, GAN_BETAS.1);
+                let opt_g = Adam::new(s.lr, GAN_BETAS.0, GAN_BETAS.1);
+                let opt_d = Adam::new(s.lr * D_LR_FACTOR, GAN_BETAS.0, GAN_BETAS.1);
                 Ok(Nets::Gan { g, d, gp, dp, ema, g_names, d_names, opt_g, opt_d })
             }
         }
     }
 
-    fn resume(arch: &Arch, opts: &TrainOptions, file: &File<'_>, dev: &CDevice) -> Result<Nets> {
+    fn resume(arch: &Arch, s: &TrainSettings, file: &File<'_>, dev: &CDevice) -> Result<Nets> {
         let restore = |opt: &mut Adam, tag: &str| -> Result<()> {
             opt.t = file.number(&format!("{tag}_t"))?;
             opt.m = file.tensors_with_prefix(&format!("{tag}.m."), dev)?;
@@ -126,7 +127,7 @@ impl Nets {
                 let mut specs = Specs::default();
                 let vae = Vae::new(arch, &mut specs);
                 let p = file.params(&specs, "", dev)?;
-                let mut opt = Adam::new(opts.lr, VAE_BETAS.0, VAE_BETAS.1);
+                let mut opt = Adam::new(s.lr, VAE_BETAS.0, VAE_BETAS.1);
                 restore(&mut opt, "adam")?;
                 Ok(Nets::Vae { vae, p, trainable: specs.names(), opt })
             }
@@ -138,8 +139,8 @@ impl Nets {
                 let gp = file.params(&gs, "train.", dev)?;
                 let dp = file.params(&ds, "", dev)?;
                 let (mut opt_g, mut opt_d) = (
-                    Adam::new(opts.lr, GAN_BETAS.0, GAN_BETAS.1),
-                    Adam::new(opts.lr * D_LR_FACTOR, GAN_BETAS.0, GAN_BETAS.1),
+                    Adam::new(s.lr, GAN_BETAS.0, GAN_BETAS.1),
+                    Adam::new(s.lr * D_LR_FACTOR, GAN_BETAS.0, GAN_BETAS.1),
                 );
                 restore(&mut opt_g, "adam_g")?;
                 restore(&mut opt_d, "adam_d")?;
@@ -253,17 +254,20 @@ struct Position {
     step: u64,
 }
 
-fn run_metadata(arch: &Arch, opts: &TrainOptions, pos: Position, n_train: usize) -> HashMap<String, String> {
+/// Named losses of one step, or their running means.
+type Losses = Vec<(&'static str, f64)>;
+
+fn run_metadata(arch: &Arch, s: &TrainSettings, pos: Position, n_train: usize) -> HashMap<String, String> {
     let mut meta = arch.metadata();
     for (k, v) in [
         ("steps", pos.step.to_string()),
-        ("seed", opts.seed.to_string()),
-        ("batch", opts.batch.to_string()),
-        ("lr", opts.lr.to_string()),
-        ("beta", opts.beta.to_string()),
-        ("epochs", opts.epochs.to_string()),
-        ("holdout", opts.holdout.to_string()),
-        ("flip", opts.flip.to_string()),
+        ("seed", s.seed().to_string()),
+        ("batch", s.batch.to_string()),
+        ("lr", s.lr.to_string()),
+        ("beta", s.beta.to_string()),
+        ("epochs", s.epochs.to_string()),
+        ("holdout", s.holdout.to_string()),
+        ("flip", s.flip.to_string()),
         ("train_images", n_train.to_string()),
         ("epoch", pos.epoch.to_string()),
         ("epoch_step", pos.epoch_step.to_string()),
@@ -274,184 +278,297 @@ fn run_metadata(arch: &Arch, opts: &TrainOptions, pos: Position, n_train: usize)
 }
 
 fn train(kind: Kind, opts: &TrainOptions, progress: &mut dyn FnMut(&Progress)) -> Result<(Model, Metrics)> {
-    let op = if kind == Kind::Vae { "train_vae" } else { "train_gan" };
-    opts.validate(op)?;
-    let started = Instant::now();
-    let dev = candle_device(opts.device)?;
-    let arch = Arch { kind, size: opts.size, latent: opts.latent, width: opts.width };
-    let data = Dataset::load(&opts.data, opts.size)?;
-    let (train_idx, eval_idx) = data.split(opts.holdout, opts.seed);
-    let prior_components = opts.prior_components(kind, train_idx.len());
-    if prior_components > 0 {
-        prior::check_enough_points(prior_components, train_idx.len())?;
-    }
-    let batch = opts.batch.min(train_idx.len());
-    let steps_per_epoch = train_idx.len().div_ceil(batch);
-    let total_steps = (opts.epochs * steps_per_epoch) as u64;
-    let paths = opts.out.as_deref().map(output_paths);
+    let run = Run::setup(kind, opts)?;
+    let (mut nets, mut pos) = run.start()?;
+    let loaded = Event::Loaded { train: run.train_idx.len(), holdout: run.eval_idx.len() };
+    run.report(progress, loaded, pos, vec![], 0);
+    let (last_epoch_losses, run_steps) = run.epochs(&mut nets, &mut pos, progress)?;
+    let model = run.finish(&nets, pos, &last_epoch_losses, run_steps, progress)?;
+    let metrics = run.metrics(&model, &nets, pos, last_epoch_losses)?;
+    Ok((model, metrics))
+}
 
-    let mut pos = Position::default();
-    let mut nets = None;
-    if opts.resume {
-        let (ckpt, _) = paths.as_ref().expect("validated: resume needs out");
-        if ckpt.exists() {
-            let bytes = std::fs::read(ckpt).map_err(|e| Error::io(ckpt, e))?;
-            let file = File::parse(&bytes, ckpt)?;
-            check_resumable(&file, &arch, opts, train_idx.len(), ckpt)?;
-            pos = Position {
-                epoch: file.number("epoch")?,
-                epoch_step: file.number("epoch_step")?,
-                step: file.number("steps")?,
-            };
-            nets = Some(Nets::resume(&arch, opts, &file, &dev)?);
+/// What stays fixed through one training run: its settings, data, split, step counts and files.
+struct Run<'a> {
+    op: &'static str,
+    s: &'a TrainSettings,
+    cancel: Option<&'a AtomicBool>,
+    seed: u64,
+    started: Instant,
+    dev: CDevice,
+    arch: Arch,
+    data: Dataset,
+    train_idx: Vec<usize>,
+    eval_idx: Vec<usize>,
+    prior_components: usize,
+    batch: usize,
+    steps_per_epoch: usize,
+    total_steps: u64,
+    /// The checkpoint and the sample grid, when the run writes files.
+    paths: Option<(PathBuf, PathBuf)>,
+    /// The latents of the sample grids, the same all run long.
+    grid_latents: Vec<f32>,
+}
+
+impl<'a> Run<'a> {
+    /// Validates the options, opens the device, loads and splits the data.
+    fn setup(kind: Kind, opts: &'a TrainOptions) -> Result<Run<'a>> {
+        let s = &opts.settings;
+        s.validate(kind)?;
+        let started = Instant::now();
+        let dev = candle_device(s.device)?;
+        let arch = Arch { kind, size: s.size, latent: s.latent, width: s.width };
+        let data = Dataset::load(s.data.as_ref().expect("validated: data is required"), s.size)?;
+        let seed = s.seed();
+        let (train_idx, eval_idx) = data.split(s.holdout, seed);
+        let prior_components = s.prior_components(kind, train_idx.len());
+        if prior_components > 0 {
+            prior::check_enough_points(prior_components, train_idx.len())?;
         }
+        let batch = s.batch.min(train_idx.len());
+        let steps_per_epoch = train_idx.len().div_ceil(batch);
+        Ok(Run {
+            op: kind.train_op(),
+            s,
+            cancel: opts.cancel.as_deref(),
+            seed,
+            started,
+            dev,
+            data,
+            prior_components,
+            batch,
+            steps_per_epoch,
+            total_steps: (s.epochs * steps_per_epoch) as u64,
+            paths: s.out.as_deref().map(output_paths),
+            grid_latents: Rng::stream(seed, Stream::Fixed(2).id()).normals(64 * arch.latent),
+            arch,
+            train_idx,
+            eval_idx,
+        })
     }
-    let mut nets = match nets {
-        Some(n) => n,
-        None => Nets::fresh(&arch, opts, &dev)?,
-    };
 
-    let report = |progress: &mut dyn FnMut(&Progress),
-                  event: Event,
-                  pos: Position,
-                  losses: Vec<(&'static str, f64)>,
-                  run_steps: u64| {
+    /// Fresh nets at step 0, or the nets and position of `out`'s checkpoint when resuming.
+    fn start(&self) -> Result<(Nets, Position)> {
+        if let (true, Some((ckpt, _))) = (self.s.resume, &self.paths) {
+            if ckpt.exists() {
+                let bytes = std::fs::read(ckpt).map_err(|e| Error::io(ckpt, e))?;
+                let file = File::parse(&bytes, ckpt)?;
+                check_resumable(&file, &self.arch, self.s, self.train_idx.len(), ckpt)?;
+                let pos = Position {
+                    epoch: file.number("epoch")?,
+                    epoch_step: file.number("epoch_step")?,
+                    step: file.number("steps")?,
+                };
+                return Ok((Nets::resume(&self.arch, self.s, &file, &self.dev)?, pos));
+            }
+        }
+        Ok((Nets::fresh(&self.arch, self.s, &self.dev)?, Position::default()))
+    }
+
+    fn report(&self, progress: &mut dyn FnMut(&Progress), event: Event, pos: Position, losses: Losses, run_steps: u64) {
         progress(&Progress {
             event,
             epoch: pos.epoch,
-            epochs: opts.epochs,
+            epochs: self.s.epochs,
             step: pos.step,
-            total_steps,
+            total_steps: self.total_steps,
             losses,
-            elapsed: started.elapsed(),
+            elapsed: self.started.elapsed(),
             steps_this_run: run_steps,
         })
-    };
-    report(progress, Event::Loaded { train: train_idx.len(), holdout: eval_idx.len() }, pos, vec![], 0);
+    }
 
-    let save_checkpoint = |nets: &Nets, pos: Position| -> Result<Option<PathBuf>> {
-        let Some((ckpt, _)) = &paths else { return Ok(None) };
+    /// Runs the remaining epochs from `pos`; returns the mean losses of the last epoch and the
+    /// steps run in this process.
+    fn epochs(
+        &self,
+        nets: &mut Nets,
+        pos: &mut Position,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<(Losses, u64)> {
+        let mut run_steps = 0u64;
+        let mut last_epoch_losses = Losses::new();
+        while pos.epoch < self.s.epochs {
+            let mut order = self.train_idx.clone();
+            Rng::stream(self.seed, Stream::Epoch(pos.epoch as u64).id()).shuffle_fast(&mut order);
+            let mut sums = Losses::new();
+            let mut counted = 0usize;
+            while pos.epoch_step < self.steps_per_epoch {
+                if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                    return Err(self.stop(nets, *pos));
+                }
+                let losses = self.step(nets, &order, *pos)?;
+                if sums.is_empty() {
+                    sums = losses.iter().map(|(k, _)| (*k, 0.0)).collect();
+                }
+                for (s, (_, v)) in sums.iter_mut().zip(&losses) {
+                    s.1 += v;
+                }
+                counted += 1;
+                pos.step += 1;
+                pos.epoch_step += 1;
+                run_steps += 1;
+                let running: Losses = sums.iter().map(|(k, v)| (*k, v / counted as f64)).collect();
+                self.after_step(nets, *pos, running, run_steps, progress)?;
+            }
+            last_epoch_losses = sums.iter().map(|(k, v)| (*k, v / counted.max(1) as f64)).collect();
+            pos.epoch += 1;
+            pos.epoch_step = 0;
+        }
+        Ok((last_epoch_losses, run_steps))
+    }
+
+    /// One optimisation step at `pos` on its slice of the epoch's `order`.
+    fn step(&self, nets: &mut Nets, order: &[usize], pos: Position) -> Result<Losses> {
+        let batch = self.batch;
+        let idx = &order[pos.epoch_step * batch..((pos.epoch_step + 1) * batch).min(order.len())];
+        let mut rng = Rng::stream(self.seed, Stream::Step(pos.step).id());
+        let flips: Vec<bool> = idx.iter().map(|_| self.s.flip && rng.coin()).collect();
+        let x = self.data.batch(idx, Some(&flips), &self.dev)?;
+        let losses = nets.step(&self.arch, &x, &mut rng, pos.step, self.s.beta).map_err(ml_err)?;
+        if losses.iter().any(|(_, v)| !v.is_finite()) {
+            let shown: Vec<String> = losses.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            return Err(Error::Internal(format!(
+                "{}: loss became {} at step {}; try a lower lr",
+                self.op,
+                shown.join(", "),
+                pos.step
+            )));
+        }
+        Ok(losses)
+    }
+
+    /// Reports a step, and writes the sample grid and the checkpoint when they are due.
+    fn after_step(
+        &self,
+        nets: &Nets,
+        pos: Position,
+        running: Losses,
+        run_steps: u64,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<()> {
+        self.report(progress, Event::Step, pos, running.clone(), run_steps);
+        let due = |every: usize| every > 0 && pos.step.is_multiple_of(every as u64);
+        if due(self.s.sample_every) {
+            if let Some(p) = self.write_grid(nets)? {
+                self.report(progress, Event::SampleGrid(p), pos, running.clone(), run_steps);
+            }
+        }
+        if due(self.s.checkpoint_every) {
+            if let Some(p) = self.save_checkpoint(nets, pos)? {
+                self.report(progress, Event::Checkpoint(p), pos, running, run_steps);
+            }
+        }
+        Ok(())
+    }
+
+    /// Cancelled at `pos`: saves the checkpoint and the model so far, and says how to go on.
+    fn stop(&self, nets: &Nets, pos: Position) -> Error {
+        let saved = self.save_checkpoint(nets, pos).and_then(|_| match &self.s.out {
+            Some(out) => self.model(nets, pos, None).save(out),
+            None => Ok(()),
+        });
+        match saved {
+            Err(e) => e,
+            Ok(()) => Error::Cancelled(format!(
+                "training cancelled at step {} of {}{}",
+                pos.step,
+                self.total_steps,
+                if self.paths.is_some() { "; the checkpoint is saved, rerun with resume to continue" } else { "" }
+            )),
+        }
+    }
+
+    /// The model of the nets' current weights at `pos`.
+    fn model(&self, nets: &Nets, pos: Position, prior: Option<Mixture>) -> Model {
+        let meta = run_metadata(&self.arch, self.s, pos, self.train_idx.len());
+        Model::from_params(self.arch, nets.model_params().clone(), self.dev.clone(), pos.step, meta, prior)
+    }
+
+    /// Writes the resumable checkpoint, if the run writes files.
+    fn save_checkpoint(&self, nets: &Nets, pos: Position) -> Result<Option<PathBuf>> {
+        let Some((ckpt, _)) = &self.paths else { return Ok(None) };
         let (tensors, mut meta) = nets.checkpoint_tensors();
-        meta.extend(run_metadata(&arch, opts, pos, train_idx.len()));
+        meta.extend(run_metadata(&self.arch, self.s, pos, self.train_idx.len()));
         meta.insert("checkpoint".into(), "1".into());
         io::write(ckpt, &tensors, meta)?;
         Ok(Some(ckpt.clone()))
-    };
-    let grid_latents: Vec<f32> = Rng::new(opts.seed, Stream::Fixed(2)).normals(64 * arch.latent);
-    let save_grid = |images: &[Image]| -> Result<Option<PathBuf>> {
-        let Some((_, png)) = &paths else { return Ok(None) };
+    }
+
+    /// Writes `images` as the 8-wide sample grid, if the run writes files.
+    fn save_grid(&self, images: &[Image]) -> Result<Option<PathBuf>> {
+        let Some((_, png)) = &self.paths else { return Ok(None) };
         save(&grid(images, 8)?, png, &SaveOptions::default())?;
         Ok(Some(png.clone()))
-    };
-    let write_grid = |nets: &Nets| -> Result<Option<PathBuf>> {
-        if paths.is_none() {
+    }
+
+    /// Writes the sample grid of the nets being trained, if the run writes files.
+    fn write_grid(&self, nets: &Nets) -> Result<Option<PathBuf>> {
+        if self.paths.is_none() {
             return Ok(None);
         }
-        let z = Tensor::from_vec(grid_latents.clone(), (64, arch.latent), &dev).map_err(ml_err)?;
-        save_grid(&tensor_images(&decode(nets, &z)?)?)
-    };
-
-    let mut run_steps = 0u64;
-    let mut sums: Vec<(&'static str, f64)> = Vec::new();
-    let mut counted = 0usize;
-    let mut last_epoch_losses: Vec<(&'static str, f64)> = Vec::new();
-    while pos.epoch < opts.epochs {
-        let mut order = train_idx.clone();
-        Rng::new(opts.seed, Stream::Epoch(pos.epoch as u64)).shuffle(&mut order);
-        while pos.epoch_step < steps_per_epoch {
-            if opts.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
-                save_checkpoint(&nets, pos)?;
-                if let Some((_, _)) = &paths {
-                    let model = Model::from_params(
-                        arch,
-                        nets.model_params().clone(),
-                        dev.clone(),
-                        pos.step,
-                        run_metadata(&arch, opts, pos, train_idx.len()),
-                        None,
-                    );
-                    model.save(opts.out.as_deref().unwrap())?;
-                }
-                return Err(Error::Cancelled(format!(
-                    "training cancelled at step {} of {total_steps}{}",
-                    pos.step,
-                    if paths.is_some() { "; the checkpoint is saved, rerun with resume to continue" } else { "" }
-                )));
-            }
-            let idx = &order[pos.epoch_step * batch..((pos.epoch_step + 1) * batch).min(order.len())];
-            let mut rng = Rng::new(opts.seed, Stream::Step(pos.step));
-            let flips: Vec<bool> = idx.iter().map(|_| opts.flip && rng.coin()).collect();
-            let x = data.batch(idx, Some(&flips), &dev)?;
-            let losses = nets.step(&arch, &x, &mut rng, pos.step, opts.beta).map_err(ml_err)?;
-            if losses.iter().any(|(_, v)| !v.is_finite()) {
-                return Err(Error::Internal(format!(
-                    "{op}: loss became {losses:?} at step {}; try a lower lr",
-                    pos.step
-                )));
-            }
-            if sums.is_empty() {
-                sums = losses.iter().map(|(k, _)| (*k, 0.0)).collect();
-            }
-            for (s, (_, v)) in sums.iter_mut().zip(&losses) {
-                s.1 += v;
-            }
-            counted += 1;
-            pos.step += 1;
-            pos.epoch_step += 1;
-            run_steps += 1;
-            let running: Vec<(&'static str, f64)> = sums.iter().map(|(k, v)| (*k, v / counted as f64)).collect();
-            report(progress, Event::Step, pos, running.clone(), run_steps);
-            if opts.sample_every > 0 && pos.step % opts.sample_every as u64 == 0 {
-                if let Some(p) = write_grid(&nets)? {
-                    report(progress, Event::SampleGrid(p), pos, running.clone(), run_steps);
-                }
-            }
-            if opts.checkpoint_every > 0 && pos.step % opts.checkpoint_every as u64 == 0 {
-                if let Some(p) = save_checkpoint(&nets, pos)? {
-                    report(progress, Event::Checkpoint(p), pos, running, run_steps);
-                }
-            }
-        }
-        last_epoch_losses = sums.iter().map(|(k, v)| (*k, v / counted.max(1) as f64)).collect();
-        sums.clear();
-        counted = 0;
-        pos.epoch += 1;
-        pos.epoch_step = 0;
+        let z = Tensor::from_vec(self.grid_latents.clone(), (64, self.arch.latent), &self.dev).map_err(ml_err)?;
+        self.save_grid(&tensor_images(&decode(nets, &z)?)?)
     }
 
-    // a VAE's learned prior is fitted here, after the last step, so resuming a finished run
-    // with another `prior` refits it without training further
-    let prior = match &nets {
-        Nets::Vae { vae, p, .. } => match prior_components {
-            0 => None,
-            k => Some(Mixture::fit(&latent_means(vae, p, &data, &train_idx, &dev)?, k, opts.seed)?),
-        },
-        Nets::Gan { .. } => None,
-    };
-    let meta = run_metadata(&arch, opts, pos, train_idx.len());
-    let model = Model::from_params(arch, nets.model_params().clone(), dev.clone(), pos.step, meta, prior);
-    if let Some(out) = &opts.out {
-        model.save(out)?;
-        if let Some(p) = save_checkpoint(&nets, pos)? {
-            report(progress, Event::Checkpoint(p), pos, last_epoch_losses.clone(), run_steps);
+    /// The trained model: fits a VAE's prior, and writes the model, the final checkpoint and
+    /// the final sample grid.
+    fn finish(
+        &self,
+        nets: &Nets,
+        pos: Position,
+        losses: &Losses,
+        run_steps: u64,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<Model> {
+        // a VAE's learned prior is fitted here, after the last step, so resuming a finished run
+        // with another `prior` refits it without training further
+        let prior = match nets {
+            Nets::Vae { vae, p, .. } => match self.prior_components {
+                0 => None,
+                k => {
+                    let means = latent_means(vae, p, &self.data, &self.train_idx, &self.dev)?;
+                    Some(Mixture::fit(&means, k, self.seed)?)
+                }
+            },
+            Nets::Gan { .. } => None,
+        };
+        let model = self.model(nets, pos, prior);
+        if let Some(out) = &self.s.out {
+            model.save(out)?;
+            if let Some(p) = self.save_checkpoint(nets, pos)? {
+                self.report(progress, Event::Checkpoint(p), pos, losses.clone(), run_steps);
+            }
+            // the last grid shows what `sample` gives, so it draws from the learned prior if any
+            let written = if model.prior_components() > 0 {
+                self.save_grid(&model.sample(64, self.seed)?)?
+            } else {
+                self.write_grid(nets)?
+            };
+            if let Some(p) = written {
+                self.report(progress, Event::SampleGrid(p), pos, losses.clone(), run_steps);
+            }
         }
-        // the last grid shows what `sample` gives, so it draws from the learned prior if any
-        let written =
-            if model.prior_components() > 0 { save_grid(&model.sample(64, opts.seed)?)? } else { write_grid(&nets)? };
-        if let Some(p) = written {
-            report(progress, Event::SampleGrid(p), pos, last_epoch_losses.clone(), run_steps);
+        Ok(model)
+    }
+
+    /// The final metrics, on the held-out images (or up to 256 training images without any).
+    fn metrics(&self, model: &Model, nets: &Nets, pos: Position, losses: Losses) -> Result<Metrics> {
+        let eval = if self.eval_idx.is_empty() {
+            &self.train_idx[..self.train_idx.len().min(256)]
+        } else {
+            &self.eval_idx[..]
+        };
+        let mut m = metrics::samples(model, &self.data, eval, self.seed)?;
+        if let Nets::Vae { vae, p, .. } = nets {
+            let recon = metrics::vae(vae, p, &self.data, eval, &self.arch, self.seed, &self.dev)?;
+            (m.psnr, m.elbo) = (recon.psnr, recon.elbo);
         }
+        m.steps = pos.step;
+        m.seconds = self.started.elapsed().as_secs_f64();
+        m.losses = losses.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        Ok(m)
     }
-    let eval = if eval_idx.is_empty() { &train_idx[..train_idx.len().min(256)] } else { &eval_idx[..] };
-    let mut m = metrics::samples(&model, &data, eval, opts.seed)?;
-    if let Nets::Vae { vae, p, .. } = &nets {
-        let recon = metrics::vae(vae, p, &data, eval, &arch, opts.seed, &dev)?;
-        (m.psnr, m.elbo) = (recon.psnr, recon.elbo);
-    }
-    m.steps = pos.step;
-    m.seconds = started.elapsed().as_secs_f64();
-    m.losses = last_epoch_losses.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-    Ok((model, m))
 }
 
 /// The encoder means of images `idx` (unflipped), in order.
@@ -475,7 +592,7 @@ fn decode(nets: &Nets, z: &Tensor) -> Result<Tensor> {
 }
 
 /// A checkpoint resumes only the same architecture, seed, batch and data size.
-fn check_resumable(file: &File<'_>, arch: &Arch, opts: &TrainOptions, n_train: usize, path: &Path) -> Result<()> {
+fn check_resumable(file: &File<'_>, arch: &Arch, s: &TrainSettings, n_train: usize, path: &Path) -> Result<()> {
     let bad = |what: String| Err(Error::Model { path: path.to_path_buf(), message: format!("cannot resume: {what}") });
     if file.key("checkpoint")? != "1" {
         return bad("not a checkpoint".into());
@@ -488,7 +605,7 @@ fn check_resumable(file: &File<'_>, arch: &Arch, opts: &TrainOptions, n_train: u
         ));
     }
     for (key, want) in
-        [("seed", opts.seed.to_string()), ("batch", opts.batch.to_string()), ("train_images", n_train.to_string())]
+        [("seed", s.seed().to_string()), ("batch", s.batch.to_string()), ("train_images", n_train.to_string())]
     {
         let got = file.key(key)?;
         if got != want {
@@ -511,18 +628,16 @@ impl BenchStep {
     /// Fresh nets of `kind` at `size`² with `latent` and `width`, and a batch of `batch` images.
     pub fn new(kind: Kind, size: u32, latent: usize, width: usize, batch: usize) -> Result<BenchStep> {
         let arch = Arch { kind, size, latent, width };
-        let mut opts = TrainOptions::new(super::options::Data::Images(Vec::new()));
-        opts.lr = if kind == Kind::Vae { 1e-3 } else { 2e-4 };
-        let nets = Nets::fresh(&arch, &opts, &CDevice::Cpu)?;
+        let nets = Nets::fresh(&arch, &TrainSettings::for_kind(kind), &CDevice::Cpu)?;
         let s = size as usize;
-        let values = Rng::new(0, Stream::Fixed(9)).uniforms(batch * 3 * s * s, 0.0, 1.0);
+        let values = Rng::stream(0, Stream::Fixed(9).id()).uniforms(batch * 3 * s * s, 0.0, 1.0);
         let x = Tensor::from_vec(values, (batch, 3, s, s), &CDevice::Cpu).map_err(ml_err)?;
         Ok(BenchStep { nets, arch, x, step: 0 })
     }
 
     /// Runs one optimisation step and returns its losses.
     pub fn run(&mut self) -> Result<Vec<(&'static str, f64)>> {
-        let mut rng = Rng::new(0, Stream::Step(self.step));
+        let mut rng = Rng::stream(0, Stream::Step(self.step).id());
         self.step += 1;
         self.nets.step(&self.arch, &self.x, &mut rng, self.step, 1.0).map_err(ml_err)
     }

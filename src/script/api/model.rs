@@ -10,33 +10,34 @@ pub fn module() -> Module {
     let mut m = exported_module!(model_api);
     m.set_custom_type::<crate::Model>("Model");
     m.set_custom_type::<crate::Latent>("Latent");
+    with_options(&mut m, "train_vae", TRAIN_VAE_DOC, |ctx, s: TrainSettings| train(ctx, Kind::Vae, s));
+    with_options(&mut m, "train_gan", TRAIN_GAN_DOC, |ctx, s: GanTrainSettings| train(ctx, Kind::Gan, s.0));
     m
 }
 
-use crate::model::{Data, Device, Kind, Model, TrainOptions};
-use crate::script::context::run_state;
-use crate::script::convert::{array, fail, int, lift, Options, RhaiResult};
-use crate::Image;
-use rhai::{Dynamic, Map, NativeCallContext};
+const TRAIN_VAE_DOC: &str = "Trains a VAE and returns it; metrics are printed to stderr. With `out`, the model file, a
+resumable checkpoint and a sample grid are written in the out folder. `seed` defaults to the
+run's; `prior` is the Gaussian mixture fitted to the training latents, which `sample` draws from.
 
-const TRAIN_KEYS: &[&str] = &[
-    "data",
-    "size",
-    "latent",
-    "width",
-    "epochs",
-    "batch",
-    "lr",
-    "seed",
-    "out",
-    "holdout",
-    "beta",
-    "prior",
-    "sample_every",
-    "flip",
-    "resume",
-    "device",
-];
+```rhai
+let tiles = [];
+for i in 0..64 { tiles.push(image(16, 16, hsv(i * 5.0, 0.6, 0.8))); }
+let m = train_vae(#{ data: tiles, size: 16, latent: 8, epochs: 2, batch: 16 });
+```";
+
+const TRAIN_GAN_DOC: &str = "Trains a GAN (hinge loss, minibatch-deviation discriminator, DiffAugment, moving-average
+generator) and returns it; the options are those of `train_vae` with a GAN's `lr`, and `beta`
+and `prior` do not apply.
+
+```rhai
+let m = train_gan(#{ data: \"tiles\", size: 32, epochs: 50, out: \"gan.safetensors\" });
+```";
+
+use crate::model::{Data, GanTrainSettings, Kind, Model, TrainOptions, TrainSettings};
+use crate::script::api::with_options;
+use crate::script::context::{run_state, seed_or_run};
+use crate::script::convert::{fail, int, lift, rhai_error, RhaiResult};
+use rhai::{Dynamic, NativeCallContext};
 
 fn seed_arg(op: &str, v: &Dynamic) -> RhaiResult<u64> {
     Ok(int(op, "seed", v)? as u64)
@@ -50,80 +51,52 @@ fn count(op: &str, v: &Dynamic) -> RhaiResult<usize> {
     Ok(n as usize)
 }
 
-/// Builds [`TrainOptions`] from a script map; paths go through the run's read/write policy.
-fn train_options(ctx: &NativeCallContext, op: &'static str, map: Map) -> RhaiResult<TrainOptions> {
+/// The settings read from a script's map (defaults, ranges and unknown keys are the model
+/// room's) as [`TrainOptions`]: paths go through the run's read/write policy, the seed defaults
+/// to the run's and the run's cancel flag stops training. Nothing is created before the
+/// settings are valid.
+fn train_options(ctx: &NativeCallContext, kind: Kind, mut s: TrainSettings) -> RhaiResult<TrainOptions> {
+    lift(s.validate(kind))?;
     let run = run_state(ctx)?;
-    let o = Options::new(op, map, TRAIN_KEYS)?;
-    let data = match o.get("data") {
-        None => return Err(fail(op, "option 'data' is required: a folder or an array of images")),
-        Some(v) if v.is_string() => {
-            let folder = v.clone().into_string().unwrap_or_default();
-            let full = lift(run.policy.readable(&folder))?;
-            run.add_input(&full);
-            Data::Folder(full)
-        }
-        Some(v) => Data::Images(array(op, "option 'data'", v, |x| {
-            x.clone()
-                .try_cast::<Image>()
-                .ok_or_else(|| fail(op, "option 'data' must be a folder or an array of images"))
-        })?),
-    };
-    let mut t = TrainOptions::new(data);
-    let positive = |key: &str, default: i64| -> RhaiResult<usize> {
-        let v = o.int(key, default)?;
-        usize::try_from(v).map_err(|_| fail(op, format!("option '{key}' must be >= 0, got {v}")))
-    };
-    t.size = positive("size", 32)? as u32;
-    t.latent = positive("latent", t.latent as i64)?;
-    t.width = positive("width", t.width as i64)?;
-    t.epochs = positive("epochs", t.epochs as i64)?;
-    t.batch = positive("batch", t.batch as i64)?;
-    t.lr = o.num("lr", if op == "train_gan" { 2e-4 } else { t.lr })?;
-    t.seed = o.int("seed", run.config.seed)? as u64;
-    t.holdout = o.num("holdout", t.holdout)?;
-    t.beta = o.num("beta", t.beta)?;
-    if o.get("prior").is_some() {
-        t.prior = Some(positive("prior", 0)?);
+    s.seed = Some(seed_or_run(ctx, s.seed)?);
+    if let Some(Data::Folder(folder)) = &mut s.data {
+        let full = lift(run.policy.readable(&folder.to_string_lossy()))?;
+        run.add_input(&full);
+        *folder = full;
     }
-    t.sample_every = positive("sample_every", t.sample_every as i64)?;
-    t.flip = o.bool("flip", t.flip)?;
-    t.resume = o.bool("resume", false)?;
-    t.device = lift(Device::parse(&o.choice("device", "cpu", &["cpu", "cuda"])?))?;
-    if let Some(out) = o.opt_str("out")? {
-        let full = run.policy.writable(&out).map_err(|e| fail(op, e))?;
+    if let Some(out) = &mut s.out {
+        let full = lift(run.policy.writable(&out.to_string_lossy()))?;
         if let Some(parent) = full.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| fail(op, format!("{}: {e}", parent.display())))?;
+            std::fs::create_dir_all(parent).map_err(|e| rhai_error(crate::Error::io(parent, e)))?;
         }
-        t.out = Some(full);
+        *out = full;
     }
-    t.cancel = Some(run.cancel.clone());
-    Ok(t)
+    Ok(TrainOptions { settings: s, cancel: Some(run.cancel.clone()) })
 }
 
-fn train(ctx: NativeCallContext, kind: Kind, opts: Map) -> RhaiResult<Model> {
-    let op = if kind == Kind::Vae { "train_vae" } else { "train_gan" };
-    let t = train_options(&ctx, op, opts)?;
-    let run = run_state(&ctx)?;
+fn train(ctx: &NativeCallContext, kind: Kind, settings: TrainSettings) -> RhaiResult<Model> {
+    let t = train_options(ctx, kind, settings)?;
+    let run = run_state(ctx)?;
     let result = match kind {
         Kind::Vae => crate::model::train_vae(&t, &mut |_| {}),
         Kind::Gan => crate::model::train_gan(&t, &mut |_| {}),
     };
-    let (model, metrics) = result.map_err(|e| fail(op, e))?;
-    if let Some(out) = &t.out {
+    let (model, metrics) = lift(result)?;
+    if let Some(out) = &t.settings.out {
         run.outputs.lock().unwrap_or_else(|e| e.into_inner()).push(out.clone());
     }
-    eprintln!("{op}: {metrics}");
+    eprintln!("{}: {metrics}", kind.train_op());
     Ok(model)
 }
 
 #[export_module]
 mod model_api {
-    use super::{count, seed_arg, train};
-    use crate::model::{Kind, Latent, Model};
-    use crate::script::context::run_state;
-    use crate::script::convert::{fail, lift, num, RhaiResult};
+    use super::{count, seed_arg};
+    use crate::model::{Latent, Model};
+    use crate::script::context::{run_seed, run_state};
+    use crate::script::convert::{lift, num, RhaiResult};
     use crate::Image;
-    use rhai::{Array, Dynamic, Map, NativeCallContext, INT};
+    use rhai::{Array, Dynamic, NativeCallContext, INT};
 
     /// Loads a model file (relative to the script's folder), or a shipped model as `"std/<name>"`.
     /// Loaded models are cached by path and modification time.
@@ -135,12 +108,12 @@ mod model_api {
     #[rhai_fn(return_raw)]
     pub fn load_model(ctx: NativeCallContext, path: &str) -> RhaiResult<Model> {
         if path.starts_with("std/") {
-            return Model::load(path.as_ref()).map_err(|e| fail("load_model", e));
+            return lift(Model::load(path.as_ref()));
         }
         let run = run_state(&ctx)?;
-        let full = run.policy.readable(path).map_err(|e| fail("load_model", e))?;
+        let full = lift(run.policy.readable(path))?;
         run.add_input(&full);
-        Model::load(&full).map_err(|e| fail("load_model", e))
+        lift(Model::load(&full))
     }
 
     /// "vae" or "gan".
@@ -196,7 +169,7 @@ mod model_api {
     /// ```
     #[rhai_fn(name = "sample", return_raw)]
     pub fn sample(ctx: NativeCallContext, m: &mut Model, n: Dynamic) -> RhaiResult<Array> {
-        let seed = run_state(&ctx)?.config.seed as u64;
+        let seed = run_seed(&ctx)?;
         let images = lift(m.sample(count("sample", &n)?, seed))?;
         Ok(images.into_iter().map(Dynamic::from).collect())
     }
@@ -396,36 +369,6 @@ mod model_api {
         a.scale(-1.0)
     }
 
-    /// Trains a VAE and returns it. Options: `data` (a folder, or an array of images), `size`
-    /// (32), `latent` (64), `width` (32), `epochs` (20), `batch` (64), `lr` (0.001), `seed` (the
-    /// run's), `out` (a `.safetensors` path in the out folder; a checkpoint and a sample grid go
-    /// next to it), `holdout` (0.1), `beta` (1.0), `prior` (16: components of the Gaussian
-    /// mixture fitted to the training latents after training, which `sample` draws from; fewer
-    /// on small data sets, 0 for the standard normal), `sample_every` (500), `flip` (true),
-    /// `resume`, `device` ("cpu" or "cuda"). Metrics are printed to stderr.
-    ///
-    /// ```rhai
-    /// let tiles = [];
-    /// for i in 0..64 { tiles.push(image(16, 16, hsv(i * 5.0, 0.6, 0.8))); }
-    /// let m = train_vae(#{ data: tiles, size: 16, latent: 8, epochs: 2, batch: 16 });
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn train_vae(ctx: NativeCallContext, opts: Map) -> RhaiResult<Model> {
-        train(ctx, Kind::Vae, opts)
-    }
-
-    /// Trains a GAN (hinge loss, minibatch-deviation discriminator, DiffAugment, moving-average
-    /// generator) and returns it; the options are those of `train_vae` except `beta` and
-    /// `prior`, with `lr` 0.0002.
-    ///
-    /// ```rhai
-    /// let m = train_gan(#{ data: "tiles", size: 32, epochs: 50, out: "gan.safetensors" });
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn train_gan(ctx: NativeCallContext, opts: Map) -> RhaiResult<Model> {
-        train(ctx, Kind::Gan, opts)
-    }
-
     /// `Model(vae 32x32, latent 64, ...)`.
     ///
     /// ```rhai
@@ -472,10 +415,12 @@ mod model_api {
 mod tests {
     use crate::script::{Host, RunConfig};
 
-    fn run(dir: &std::path::Path, source: &str) -> Result<crate::script::Outcome, crate::script::ScriptError> {
+    fn run(dir: &std::path::Path, source: &str) -> Result<crate::script::Outcome, Box<crate::script::ScriptError>> {
         let script = dir.join("t.rhai");
         std::fs::write(&script, source).unwrap();
-        Host::default().run_file(RunConfig { script, out_dir: Some(dir.to_path_buf()), ..Default::default() })
+        Host::default()
+            .run_file(RunConfig { script, out_dir: Some(dir.to_path_buf()), ..Default::default() })
+            .map_err(Box::new)
     }
 
     /// Train, save, load, sample, interpolate, encode, perturb, decode: the script API end to end.
@@ -519,10 +464,32 @@ mod tests {
         let e = err(r#"load_model("../outside.safetensors")"#);
         assert!(e.contains("load_model"), "{e}");
         let e = err(r#"load_model("std/no_such_model")"#);
-        assert!(e.contains("no shipped model"), "{e}");
+        assert!(e.contains("no shipped model") && !e.contains("load_model: load_model"), "{e}");
         let e = err(r#"let t = [image(8, 8, "red"), image(8, 8, "blue")];
                let g = train_gan(#{ data: t, size: 8, latent: 2, width: 2, epochs: 1, batch: 2, holdout: 0 });
                g.encode(t[0])"#);
-        assert!(e.contains("no encoder"), "{e}");
+        assert!(e.contains("encode: this model's kind is \"gan\"") && e.contains("no encoder"), "{e}");
+        let e = err(r#"train_gan(#{ data: [], epoch: 1 })"#);
+        assert!(e.contains("train_gan: unknown option 'epoch' (did you mean 'epochs'?)"), "{e}");
+        let e = err(r#"train_vae(#{ data: [], size: 12 })"#);
+        assert!(
+            e.contains("train_vae: option 'size' must be a power of two") && !e.contains("train_vae: train_vae"),
+            "{e}"
+        );
+    }
+
+    /// Model errors keep their type through the script, so the diagnostic's kind is read from it.
+    #[test]
+    fn model_errors_keep_their_kind() {
+        use crate::script::diagnostic::ErrorKind;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("bad.safetensors"), b"not a model").unwrap();
+        let e = run(dir.path(), r#"load_model("bad.safetensors")"#).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Model, "{e}");
+        assert!(!e.to_string().contains("load_model: "), "{e}");
+        let e = run(dir.path(), r#"load_model("missing.safetensors")"#).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Io, "{e}");
+        let e = run(dir.path(), r#"train_vae(#{ data: [], size: 8, latent: 0 })"#).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Input, "{e}");
     }
 }
