@@ -97,6 +97,24 @@ impl Format {
         })
     }
 
+    /// The format's usual name, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Png => "PNG",
+            Format::Jpeg => "JPEG",
+            Format::Webp => "WebP",
+            Format::Tiff => "TIFF",
+            Format::Exr => "OpenEXR",
+            Format::Hdr => "Radiance HDR",
+            Format::Bmp => "BMP",
+            Format::Qoi => "QOI",
+            Format::Ppm => "PPM",
+            Format::Pgm => "PGM",
+            Format::Pam => "PAM",
+            Format::Gif => "GIF",
+        }
+    }
+
     fn allowed_bits(self) -> &'static [u8] {
         match self {
             Format::Png | Format::Ppm | Format::Pgm | Format::Pam => &[8, 16],
@@ -615,7 +633,11 @@ pub fn encode(img: &Image, format: Format, opts: &SaveOptions, name: &Path) -> R
     if !format.allowed_bits().contains(&bits) {
         return Err(Error::param(
             "save",
-            format!("{format:?} cannot be written with {bits} bits per channel (allowed: {:?})", format.allowed_bits()),
+            format!(
+                "{} cannot be written with {bits} bits per channel (allowed: {})",
+                format.name(),
+                format.allowed_bits().iter().map(u8::to_string).collect::<Vec<_>>().join(" or ")
+            ),
         ));
     }
     if let Some(q) = opts.quality {
@@ -626,7 +648,7 @@ pub fn encode(img: &Image, format: Format, opts: &SaveOptions, name: &Path) -> R
             Format::Webp => {
                 return Err(Error::param("save", "WebP is written lossless; quality below 100 is not supported"))
             }
-            _ => return Err(Error::param("save", format!("quality applies to JPEG only, not {format:?}"))),
+            _ => return Err(Error::param("save", format!("quality applies to JPEG only, not {}", format.name()))),
         }
     }
     let (w, h) = img.dimensions();

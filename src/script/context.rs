@@ -246,6 +246,16 @@ impl PathPolicy {
         }
     }
 
+    /// [`PathPolicy::writable`], with the file's folder created: the one step every op that
+    /// writes a file (`save`, `train_*`'s `out`) takes first.
+    pub fn prepare_write(&self, path: &str) -> Result<PathBuf> {
+        let full = self.writable(path)?;
+        if let Some(parent) = full.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        Ok(full)
+    }
+
     /// Resolves an out-folder-relative path for writing and checks it stays inside the out folder.
     pub fn writable(&self, path: &str) -> Result<PathBuf> {
         let out = normalize(&self.out_dir);

@@ -279,7 +279,8 @@ fn no_function(sig: &str, functions: &[FnSig]) -> String {
         Some((n, rest)) => (n.trim(), rest.trim_end_matches(')')),
         None => (sig.trim(), ""),
     };
-    let args: Vec<&str> = if args.trim().is_empty() { Vec::new() } else { args.split(", ").map(str::trim).collect() };
+    let args: Vec<&str> =
+        if args.trim().is_empty() { Vec::new() } else { args.split(", ").map(|a| script_type(a.trim())).collect() };
     let same_name: Vec<&FnSig> = functions.iter().filter(|f| f.name == name).collect();
     let receiver = args.first().copied().unwrap_or("");
     let methods_of = |ty: &str| same_name.iter().any(|f| f.first_type().ends_with(ty));
@@ -308,6 +309,19 @@ fn no_function(sig: &str, functions: &[FnSig]) -> String {
     }) {
         Some(c) => format!("{call}: did you mean `{c}`?"),
         None => format!("{call} (wrong name, or wrong argument types?)"),
+    }
+}
+
+/// A type as a script author knows it: Rhai names its own types after the Rust ones.
+fn script_type(rust: &str) -> &str {
+    match rust {
+        "i64" | "i32" => "INT",
+        "f64" | "f32" => "FLOAT",
+        "&str | ImmutableString | String" | "ImmutableString" | "String" | "string" => "string",
+        "map" | "Map" => "map",
+        "array" | "Array" => "array",
+        "()" => "()",
+        other => other.rsplit("::").next().unwrap_or(other),
     }
 }
 
@@ -359,6 +373,10 @@ mod tests {
             sig("warp", &["f: &mut Field", "u: Dynamic", "v: Dynamic", "amount: Dynamic"]),
         ];
         assert_eq!(no_function("perlln (map)", &fns), "no function perlln (map): did you mean `perlin`?");
+        assert_eq!(
+            no_function("perlln (&str | ImmutableString | String, f64)", &fns),
+            "no function perlln (string, FLOAT): did you mean `perlin`?"
+        );
         assert_eq!(
             no_function("blur (Field, f64)", &fns),
             "`blur` is a method of Image, not of Field; render the field first: `f.render(w, h).blur(…)`"

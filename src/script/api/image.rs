@@ -73,7 +73,7 @@ mod image_api {
         })?;
         run.add_input(&full);
         let slot = crate::script::context::slot(&ctx)?;
-        slot.images.load(&full).map_err(|e| fail("load", e))
+        lift(slot.images.load(&full))
     }
 
     /// Saves the image relative to the out folder (`--out`, default the current folder); the
@@ -99,11 +99,8 @@ mod image_api {
     pub fn save_with(ctx: NativeCallContext, img: Image, path: &str, opts: Map) -> RhaiResult<Image> {
         let opts = options::<SaveOptions>(opts)?;
         let run = run_state(&ctx)?;
-        let full = run.policy.writable(path).map_err(|e| fail("save", e))?;
-        if let Some(parent) = full.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| fail("save", format!("{}: {e}", parent.display())))?;
-        }
-        crate::image::io::save(&img, &full, &opts).map_err(|e| fail("save", e))?;
+        let full = lift(run.policy.prepare_write(path))?;
+        lift(crate::image::io::save(&img, &full, &opts))?;
         run.outputs.lock().unwrap_or_else(|e| e.into_inner()).push(full);
         Ok(img)
     }

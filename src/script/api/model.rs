@@ -36,7 +36,7 @@ let m = train_gan(#{ data: \"tiles\", size: 32, epochs: 50, out: \"gan.safetenso
 use crate::model::{Data, GanTrainSettings, Kind, Model, TrainOptions, TrainSettings};
 use crate::script::api::with_options;
 use crate::script::context::{run_state, seed_or_run};
-use crate::script::convert::{fail, int, lift, rhai_error, RhaiResult};
+use crate::script::convert::{fail, int, lift, RhaiResult};
 use rhai::{Dynamic, NativeCallContext};
 
 fn seed_arg(op: &str, v: &Dynamic) -> RhaiResult<u64> {
@@ -65,11 +65,7 @@ fn train_options(ctx: &NativeCallContext, kind: Kind, mut s: TrainSettings) -> R
         *folder = full;
     }
     if let Some(out) = &mut s.out {
-        let full = lift(run.policy.writable(&out.to_string_lossy()))?;
-        if let Some(parent) = full.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| rhai_error(crate::Error::io(parent, e)))?;
-        }
-        *out = full;
+        *out = lift(run.policy.prepare_write(&out.to_string_lossy()))?;
     }
     Ok(TrainOptions { settings: s, cancel: Some(run.cancel.clone()) })
 }

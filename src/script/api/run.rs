@@ -111,6 +111,17 @@ mod run_api {
         Ok(run_state(&ctx)?.config.seed)
     }
 
+    /// `" (did you mean 'x'?)"` when one of `candidates` is a plausible typo of `word`, else `""`:
+    /// the same suggestion kiln's own messages make, for a module's own option checks.
+    ///
+    /// ```rhai
+    /// let hint = did_you_mean("mortr", ["mortar", "rows", "cols"]);   // " (did you mean 'mortar'?)"
+    /// ```
+    pub fn did_you_mean(word: &str, candidates: rhai::Array) -> String {
+        let names: Vec<String> = candidates.iter().map(|c| c.to_string()).collect();
+        crate::suggest::did_you_mean(word, &names)
+    }
+
     /// The current animation frame (0 for a still run; `kiln run --frames N`).
     ///
     /// ```rhai
