@@ -40,7 +40,8 @@ use tokio::sync::{mpsc, watch};
 use crate::image::io::{self, Compression, Format, SaveOptions};
 use crate::image::Image;
 use crate::live::session::{Change, Report, Session};
-use crate::script::{ErrorKind, ParamKind};
+use crate::script::context::ParamSpec;
+use crate::script::{ErrorKind, ParamKind, ScriptError};
 
 const PAGE: &str = include_str!("page/index.html");
 
@@ -392,7 +393,41 @@ fn error_kind_name(kind: ErrorKind) -> &'static str {
 
 /// The page state of `report`.
 fn page_state<'a>(app: &'a App, report: &'a Report, rendered: Option<&Rendered>) -> PageState<'a> {
-    let error = report.error.as_ref().map(|e| PageError {
+    let set_flags = report
+        .params
+        .iter()
+        .map(|p| format!("--set {}", shell_quote(&format!("{}={}", p.name, p.value))))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let good = report.good.as_ref();
+    PageState {
+        script: &app.script,
+        run: report.run,
+        request: report.request,
+        trigger: report.trigger.as_str(),
+        ok: report.ok(),
+        error: report.error.as_ref().map(page_error),
+        good_run: good.map(|g| g.run),
+        panels: rendered.map(page_panels).unwrap_or_default(),
+        timings: PageTimings {
+            compile_ms: ms(report.compile_time),
+            run_ms: ms(report.run_time),
+            encode_ms: rendered.map(|r| ms(r.encode_time)),
+            good_compile_ms: good.map(|g| ms(g.compile_time)),
+            good_run_ms: good.map(|g| ms(g.run_time)),
+        },
+        params: report.params.iter().map(page_param).collect(),
+        set_flags,
+        frame: report.frame,
+        animate: app.options.animate,
+        playing: app.playing.load(Ordering::Relaxed),
+        watched: report.watched.iter().map(|p| p.display().to_string()).collect(),
+    }
+}
+
+/// The error overlay: the diagnostic's text and its parts, for the caret view.
+fn page_error(e: &ScriptError) -> PageError {
+    PageError {
         kind: error_kind_name(e.kind),
         text: e.to_string(),
         message: e.message.clone(),
@@ -408,70 +443,40 @@ fn page_state<'a>(app: &'a App, report: &'a Report, rendered: Option<&Rendered>)
                 None => f.what.clone(),
             })
             .collect(),
-    });
-    let panels: Vec<PagePanel> = rendered
-        .map(|r| {
-            r.panels
-                .iter()
-                .enumerate()
-                .map(|(i, p)| {
-                    let (w, h) = p.image.dimensions();
-                    PagePanel {
-                        label: p.label.clone(),
-                        url: format!("/img/{}/{i}", r.run),
-                        full_url: format!("/full/{}/{i}", r.run),
-                        width: w,
-                        height: h,
-                        display_width: p.display.0,
-                        display_height: p.display.1,
-                        scaled: p.display != (w, h),
-                    }
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let params: Vec<PageParam> = report
-        .params
+    }
+}
+
+/// The result and `show()` panels of a rendered run, with their thumbnail and full-size URLs.
+fn page_panels(r: &Rendered) -> Vec<PagePanel> {
+    r.panels
         .iter()
-        .map(|p| PageParam {
-            name: &p.name,
-            kind: kind_name(&p.kind),
-            default: &p.default,
-            value: &p.value,
-            min: p.min,
-            max: p.max,
-            step: p.step,
+        .enumerate()
+        .map(|(i, p)| {
+            let (w, h) = p.image.dimensions();
+            PagePanel {
+                label: p.label.clone(),
+                url: format!("/img/{}/{i}", r.run),
+                full_url: format!("/full/{}/{i}", r.run),
+                width: w,
+                height: h,
+                display_width: p.display.0,
+                display_height: p.display.1,
+                scaled: p.display != (w, h),
+            }
         })
-        .collect();
-    let set_flags = report
-        .params
-        .iter()
-        .map(|p| format!("--set {}", shell_quote(&format!("{}={}", p.name, p.value))))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let good = report.good.as_ref();
-    PageState {
-        script: &app.script,
-        run: report.run,
-        request: report.request,
-        trigger: report.trigger.as_str(),
-        ok: report.ok(),
-        error,
-        good_run: good.map(|g| g.run),
-        panels,
-        timings: PageTimings {
-            compile_ms: ms(report.compile_time),
-            run_ms: ms(report.run_time),
-            encode_ms: rendered.map(|r| ms(r.encode_time)),
-            good_compile_ms: good.map(|g| ms(g.compile_time)),
-            good_run_ms: good.map(|g| ms(g.run_time)),
-        },
-        params,
-        set_flags,
-        frame: report.frame,
-        animate: app.options.animate,
-        playing: app.playing.load(Ordering::Relaxed),
-        watched: report.watched.iter().map(|p| p.display().to_string()).collect(),
+        .collect()
+}
+
+/// A `param()` control.
+fn page_param(p: &ParamSpec) -> PageParam<'_> {
+    PageParam {
+        name: &p.name,
+        kind: kind_name(&p.kind),
+        default: &p.default,
+        value: &p.value,
+        min: p.min,
+        max: p.max,
+        step: p.step,
     }
 }
 

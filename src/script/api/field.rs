@@ -25,97 +25,107 @@ pub fn module() -> Module {
     m.set_custom_type::<Field>("Field");
     m.set_custom_type::<Palette>("Palette");
     m.set_custom_type::<RgbField>("RgbField");
+    register_noise(&mut m);
+    register_patterns(&mut m);
+    register_operators(&mut m);
+    m
+}
 
-    // ---- noise and fractal sums: one line each, the option sets live in `crate::field` ------
+/// Noise sources and fractal sums: one line each, the option sets live in `crate::field`.
+fn register_noise(m: &mut Module) {
     source::<noise::Perlin>(
-        &mut m,
+        m,
         "perlin",
         "Perlin gradient noise in [0, 1]; `octaves`, `lacunarity` or `gain` make it an fbm sum.",
         "let n = perlin(#{ scale: 8, seed: 3 });\nn.render(256, 256)",
     );
     source::<noise::Simplex>(
-        &mut m,
+        m,
         "simplex",
         "Simplex noise in [0, 1]: like Perlin without its grid-aligned look.",
         "simplex(#{ scale: 6, seed: 1 }).render(256, 256)",
     );
     source::<noise::ValueNoise>(
-        &mut m,
+        m,
         "value_noise",
         "Value noise in [0, 1]: smoothly interpolated random values on a grid (blockier than Perlin).",
         "value_noise(#{ scale: 16 }).render(256, 256)",
     );
     source::<noise::Worley>(
-        &mut m,
+        m,
         "worley",
         "Worley (cellular) noise in [0, 1].",
         "worley(#{ scale: 10, output: \"f2_f1\" }).render(256, 256)",
     );
     fractal::<noise::Fbm>(
-        &mut m,
+        m,
         "fbm",
         "Fractional Brownian motion: `octaves` copies of `source`, each at `lacunarity` times the \
          frequency and `gain` times the amplitude of the one before, in [0, 1].",
         "fbm(perlin(#{ scale: 8, seed: 1337 }), #{ octaves: 6 }).render(256, 256)",
     );
     fractal::<noise::Ridged>(
-        &mut m,
+        m,
         "ridged",
         "Ridged multifractal: Σ gainⁱ·(1 − |nᵢ|)², sharp bright crests (mountains, veins).",
         "ridged(perlin(#{ scale: 3 }), #{ octaves: 5 }).render(256, 256)",
     );
     fractal::<noise::Billow>(
-        &mut m,
+        m,
         "billow",
         "Billow: Σ gainⁱ·|nᵢ|(2 − |nᵢ|), puffy rounded lumps (clouds, cobbles).",
         "billow(perlin(#{ scale: 4 }), #{ octaves: 5 }).render(256, 256)",
     );
     fractal::<noise::Turbulence>(
-        &mut m,
+        m,
         "turbulence",
         "Perlin's turbulence Σ gainⁱ·|nᵢ|: dark sharp creases (fire, smoke, marble).",
         "turbulence(perlin(#{ scale: 4 }), #{ octaves: 6 }).render(256, 256)",
     );
+}
 
-    // ---- patterns with options ---------------------------------------------------------------
+/// Patterns with options.
+fn register_patterns(m: &mut Module) {
     source::<pattern::Bricks>(
-        &mut m,
+        m,
         "bricks",
         "A brick wall in running bond; it tiles when `rows` is even.",
         "bricks(#{ rows: 10, cols: 5, mortar: 0.12 }).render(256, 256)",
     );
     source::<pattern::Bricks>(
-        &mut m,
+        m,
         "brick_pattern",
         "`bricks`, under a name that does not clash with `std/materials`' `bricks`.",
         "brick_pattern(#{ rows: 6, cols: 3, output: \"id\" }).render(128, 128)",
     );
     source::<pattern::Tiles>(
-        &mut m,
+        m,
         "tiles",
         "Square tiles: bricks without the offset.",
         "tiles(#{ n: 6, gap: 0.08 }).render(256, 256)",
     );
     source::<pattern::Dots>(
-        &mut m,
+        m,
         "dots",
         "Round dots, 1 inside and 0 outside.",
         "dots(#{ n: 12, radius: 0.35, offset: 0.5 }).render(256, 256)",
     );
     source::<pattern::Voronoi>(
-        &mut m,
+        m,
         "voronoi",
         "Voronoi cells.",
         "voronoi(#{ scale: 12, output: \"edge\", width: 0.08 }).render(256, 256)",
     );
     source::<pattern::GradientRadial>(
-        &mut m,
+        m,
         "gradient_radial",
         "A radial ramp: 0 at the centre, 1 at `radius` and beyond.",
         "gradient_radial(#{ cx: 0.3, cy: 0.3, radius: 0.8 }).render(256, 256)",
     );
+}
 
-    // ---- operators ---------------------------------------------------------------------------
+/// `+ - * /` between fields, colour fields and numbers, in both orders.
+fn register_operators(m: &mut Module) {
     macro_rules! op {
         ($name:literal, $f:expr) => {{
             let f = $f;
@@ -148,7 +158,6 @@ pub fn module() -> Module {
     rgb_op!("-", |a: &Field, b: &Field| a - b);
     rgb_op!("*", |a: &Field, b: &Field| a * b);
     rgb_op!("/", |a: &Field, b: &Field| a / b);
-    m
 }
 
 /// An op's doc: its summary and its ```rhai example.
