@@ -1369,12 +1369,12 @@ mod tests {
         let (msg, _) = message(&png[..png.len() * 2 / 3], "cut.png");
         assert_plain(&msg, "cut.png");
 
-        let (msg, _) = message(&ycbcr_tiff(false), "x.tif");
-        assert_plain(&msg, "x.tif");
-        assert!(msg.contains("x.tif: cannot decode: TIFF colour type 24"), "{msg}");
-        let (msg, _) = message(&ycbcr_tiff(true), "y.tif");
-        assert_plain(&msg, "y.tif");
-        assert!(msg.contains("y.tif: cannot decode:"), "{msg}");
+        // No YCbCrSubSampling tag means 2x2 subsampling, which kiln reads only from JPEG TIFFs.
+        for (keep, name) in [(false, "x.tif"), (true, "y.tif")] {
+            let (msg, _) = message(&ycbcr_tiff(keep), name);
+            assert_plain(&msg, name);
+            assert!(msg.contains(&format!("{name}: cannot decode: this YCbCr TIFF stores its colour subsampled")), "{msg}");
+        }
 
         for ext in ["jpg", "webp", "tif", "bmp", "qoi", "gif", "exr", "hdr", "ppm", "pam"] {
             let bytes = file(ext);
@@ -1444,6 +1444,81 @@ mod tests {
         let (msg, _) = message(&webp, "big.webp");
         assert_plain(&msg, "big.webp");
         assert!(msg.contains("16384"), "{msg}");
+    }
+
+    /// A 1-bit greyscale PNG of `w`×`h`, all black.
+    fn one_bit_png(w: u32, h: u32) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        let mut enc = png::Encoder::new(&mut bytes, w, h);
+        enc.set_color(png::ColorType::Grayscale);
+        enc.set_depth(png::BitDepth::One);
+        let mut writer = enc.write_header().unwrap();
+        let mut stream = writer.stream_writer().unwrap();
+        let row = vec![0u8; w.div_ceil(8) as usize];
+        for _ in 0..h {
+            stream.write_all(&row).unwrap();
+        }
+        stream.finish().unwrap();
+        drop(writer);
+        bytes
+    }
+
+    #[test]
+    fn decodes_are_checked_against_the_memory_budget_before_they_allocate() {
+        let budget: &'static Accountant = Box::leak(Box::new(Accountant::new()));
+        budget.set_budget(1 << 30);
+        let huge = one_bit_png(16384, 16384);
+        assert!(huge.len() < 100_000, "{} bytes", huge.len());
+        let start = std::time::Instant::now();
+        let err = decode_in(&huge, Path::new("huge.png"), budget).unwrap_err();
+        assert!(start.elapsed() < std::time::Duration::from_secs(1), "refused late: {:?}", start.elapsed());
+        assert!(matches!(err, Error::Limit(_)), "{err}");
+        // 4 GiB of RGBA f32 and 256 MiB of rows expanded to 8 bits.
+        assert!(
+            err.to_string().ends_with(
+                "decoding huge.png (16384×16384) needs 4.2 GiB but the memory budget is 1 GiB; raise it with --max-memory"
+            ),
+            "{err}"
+        );
+        // The image crate's path (BMP here) checks the same way.
+        let mut bmp = file("bmp");
+        bmp[18..26].copy_from_slice(&[0, 0x40, 0, 0, 0, 0x40, 0, 0]); // 16384 x 16384
+        let err = decode_in(&bmp, Path::new("huge.bmp"), budget).unwrap_err().to_string();
+        assert!(err.contains("decoding huge.bmp (16384×16384) needs 5 GiB but"), "{err}");
+        // What fits decodes, and every byte reserved for it is given back.
+        for ext in ["png", "bmp", "tif", "gif", "jpg"] {
+            let name = format!("t.{ext}");
+            let img = decode_in(&file(ext), Path::new(&name), budget).unwrap();
+            assert_eq!(img.dimensions(), (17, 9));
+            assert_eq!(budget.in_use(), 0, "{name}");
+        }
+        assert_eq!(budget.in_use(), 0);
+    }
+
+    #[test]
+    fn rle_expansion_follows_pillow() {
+        use lenient::rle_expand;
+        // RLE8: a run, end of row, a delta (right 1, up 0), absolute mode with padding, end.
+        let data = [3, 7, 0, 0, 0, 2, 1, 0, 0, 3, 4, 5, 6, 0, 0, 1];
+        assert_eq!(rle_expand(&data, 4, 2, false).unwrap(), [7, 7, 7, 0, 0, 4, 5, 6]);
+        // RLE4: a run alternates the two nibbles; absolute mode packs two per byte.
+        let data = [5, 0x12, 0, 3, 0xab, 0xc0, 0, 1];
+        // (The run of 5 is clipped at the row's end.)
+        assert_eq!(rle_expand(&data, 4, 2, true).unwrap(), [1, 2, 1, 2, 0xa, 0xb, 0xc, 0]);
+        // An early end leaves index 0; running out of data without an end marker is truncation.
+        assert_eq!(rle_expand(&[2, 9, 0, 1], 2, 2, false).unwrap(), [9, 9, 0, 0]);
+        assert_eq!(rle_expand(&[2, 9], 2, 2, false), None);
+    }
+
+    #[test]
+    fn ycbcr_converts_like_libtiff() {
+        let full = [0.0, 255.0, 128.0, 255.0, 128.0, 255.0];
+        let out = lenient::ycbcr_to_rgba(&[255, 128, 128, 0, 128, 128, 76, 85, 255], [0.299, 0.587, 0.114], &full);
+        let px: Vec<[u8; 4]> =
+            out.chunks(4).map(|p| [0, 1, 2, 3].map(|c| (p[c] * 255.0).round() as u8)).collect();
+        assert_eq!(px[0], [255, 255, 255, 255]);
+        assert_eq!(px[1], [0, 0, 0, 255]);
+        assert!(px[2][0] >= 253 && px[2][1] <= 1 && px[2][2] <= 1, "{:?}", px[2]);
     }
 
     #[test]
