@@ -1373,7 +1373,10 @@ mod tests {
         for (keep, name) in [(false, "x.tif"), (true, "y.tif")] {
             let (msg, _) = message(&ycbcr_tiff(keep), name);
             assert_plain(&msg, name);
-            assert!(msg.contains(&format!("{name}: cannot decode: this YCbCr TIFF stores its colour subsampled")), "{msg}");
+            assert!(
+                msg.contains(&format!("{name}: cannot decode: this YCbCr TIFF stores its colour subsampled")),
+                "{msg}"
+            );
         }
 
         for ext in ["jpg", "webp", "tif", "bmp", "qoi", "gif", "exr", "hdr", "ppm", "pam"] {
@@ -1514,8 +1517,7 @@ mod tests {
     fn ycbcr_converts_like_libtiff() {
         let full = [0.0, 255.0, 128.0, 255.0, 128.0, 255.0];
         let out = lenient::ycbcr_to_rgba(&[255, 128, 128, 0, 128, 128, 76, 85, 255], [0.299, 0.587, 0.114], &full);
-        let px: Vec<[u8; 4]> =
-            out.chunks(4).map(|p| [0, 1, 2, 3].map(|c| (p[c] * 255.0).round() as u8)).collect();
+        let px: Vec<[u8; 4]> = out.chunks(4).map(|p| [0, 1, 2, 3].map(|c| (p[c] * 255.0).round() as u8)).collect();
         assert_eq!(px[0], [255, 255, 255, 255]);
         assert_eq!(px[1], [0, 0, 0, 255]);
         assert!(px[2][0] >= 253 && px[2][1] <= 1 && px[2][2] <= 1, "{:?}", px[2]);

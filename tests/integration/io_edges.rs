@@ -20,7 +20,9 @@ fn load(name: &str) -> Image {
 
 /// Every pixel as 8-bit RGBA, row by row.
 fn rgba8(img: &Image) -> Vec<[u8; 4]> {
-    img.pixels().chunks_exact(4).map(|p| p.iter().map(|v| (v * 255.0).round() as u8).collect::<Vec<_>>())
+    img.pixels()
+        .chunks_exact(4)
+        .map(|p| p.iter().map(|v| (v * 255.0).round() as u8).collect::<Vec<_>>())
         .map(|v| [v[0], v[1], v[2], v[3]])
         .collect()
 }
@@ -39,7 +41,7 @@ fn premultiplied_tiff_reads_as_straight_alpha() {
 #[test]
 fn ycbcr_tiff_is_converted_to_rgb() {
     let img = load("ycbcr.tif");
-    let want = [[255, 0, 0, 255], [0, 255, 0, 255], [0, 0, 255, 255], [128, 128, 128, 255]];
+    let want: [[u8; 4]; 4] = [[255, 0, 0, 255], [0, 255, 0, 255], [0, 0, 255, 255], [128, 128, 128, 255]];
     for (got, want) in rgba8(&img).iter().zip(want) {
         for c in 0..4 {
             // The file holds rounded 8-bit YCbCr: a step or two either way (Pillow reads
