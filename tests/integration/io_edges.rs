@@ -49,6 +49,15 @@ fn ycbcr_tiff_is_converted_to_rgb() {
             assert!((got[c] as i32 - want[c] as i32).abs() <= 2, "{got:?} vs {want:?}");
         }
     }
+    // JPEG-compressed YCbCr (PhotometricInterpretation 6, as libtiff writes it).
+    let img = load("ycbcr_jpeg.tif");
+    assert_eq!(img.dimensions(), (16, 16));
+    let px = rgba8(&img);
+    for (at, want) in [(2 * 16 + 2, [200, 40, 40, 255]), (12 * 16 + 12, [30, 90, 220, 255])] {
+        for c in 0..4 {
+            assert!((px[at][c] as i32 - want[c] as i32).abs() <= 3, "{:?} vs {want:?}", px[at]);
+        }
+    }
     // Subsampled uncompressed YCbCr: refused in words (Pillow cannot read it either).
     let err = kiln::io::load(&fixture("ycbcr_subsampled.tif")).unwrap_err().to_string();
     assert!(err.contains("ycbcr_subsampled.tif"), "{err}");
