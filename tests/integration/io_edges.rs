@@ -49,7 +49,11 @@ fn ycbcr_tiff_is_converted_to_rgb() {
             assert!((got[c] as i32 - want[c] as i32).abs() <= 2, "{got:?} vs {want:?}");
         }
     }
-    // JPEG-compressed YCbCr (PhotometricInterpretation 6, as libtiff writes it).
+}
+
+#[test]
+fn ycbcr_tiff_compressed_as_jpeg_is_converted_to_rgb() {
+    // PhotometricInterpretation 6 with JPEG compression, as libtiff writes it.
     let img = load("ycbcr_jpeg.tif");
     assert_eq!(img.dimensions(), (16, 16));
     let px = rgba8(&img);
@@ -58,21 +62,35 @@ fn ycbcr_tiff_is_converted_to_rgb() {
             assert!((px[at][c] as i32 - want[c] as i32).abs() <= 3, "{:?} vs {want:?}", px[at]);
         }
     }
-    // Subsampled uncompressed YCbCr: refused in words (Pillow cannot read it either).
+}
+
+#[test]
+fn ycbcr_tiff_subsampled_and_uncompressed_is_refused_in_words() {
+    // Pillow cannot read it either.
     let err = kiln::io::load(&fixture("ycbcr_subsampled.tif")).unwrap_err().to_string();
     assert!(err.contains("ycbcr_subsampled.tif"), "{err}");
     assert!(err.contains("subsampled") && err.contains("convert it to RGB"), "{err}");
 }
 
+const RED: [u8; 4] = [255, 0, 0, 255];
+const GREEN: [u8; 4] = [0, 255, 0, 255];
+const BLUE: [u8; 4] = [0, 0, 255, 255];
+
 #[test]
-fn lenient_bmps_read_as_pillow_reads_them() {
-    let (r, g, b) = ([255, 0, 0, 255], [0, 255, 0, 255], [0, 0, 255, 255]);
-    // Two planes: the field is ignored.
-    assert_eq!(rgba8(&load("planes2.bmp")), [r, g, b, b, g, r]);
-    // RLE stored top-down.
-    assert_eq!(rgba8(&load("rle8_topdown.bmp")), [r, r, g, g, b, b, b, b]);
-    // A run longer than its row (clipped) and no end marker.
-    assert_eq!(rgba8(&load("rle8_bad.bmp")), [g, g, b, b, r, r, r, r]);
+fn bmp_with_two_planes_reads_as_one() {
+    // The field has no meaning in a file; Pillow ignores it.
+    assert_eq!(rgba8(&load("planes2.bmp")), [RED, GREEN, BLUE, BLUE, GREEN, RED]);
+}
+
+#[test]
+fn bmp_rle_stored_top_down_reads() {
+    assert_eq!(rgba8(&load("rle8_topdown.bmp")), [RED, RED, GREEN, GREEN, BLUE, BLUE, BLUE, BLUE]);
+}
+
+#[test]
+fn bmp_rle_with_an_overlong_run_and_no_end_marker_reads() {
+    // The run is clipped at its row's end, as Pillow does.
+    assert_eq!(rgba8(&load("rle8_bad.bmp")), [GREEN, GREEN, BLUE, BLUE, RED, RED, RED, RED]);
 }
 
 #[test]
@@ -88,10 +106,13 @@ fn gif_canvas_grows_to_hold_a_frame_outside_the_screen() {
     assert_eq!(at(3, 5), [255, 0, 0, 255]);
     assert_eq!(at(4, 2), [0, 0, 255, 255]);
     assert_eq!(at(5, 5), [0, 0, 255, 255]);
-    // A 0x0 logical screen takes the frame's size.
+}
+
+#[test]
+fn gif_with_a_zero_screen_takes_its_frame_size() {
     let img = load("zero_screen.gif");
     assert_eq!(img.dimensions(), (4, 4));
-    assert_eq!(rgba8(&img)[..4], [[255, 0, 0, 255], [255, 0, 0, 255], [0, 0, 255, 255], [0, 0, 255, 255]]);
+    assert_eq!(rgba8(&img)[..4], [RED, RED, BLUE, BLUE]);
 }
 
 /// A 16384×16384 1-bit greyscale PNG: about 32 KB of file, 4 GiB as an RGBA f32 image.
@@ -173,16 +194,24 @@ fn kiln_doc_into_a_closed_pipe_exits_0_quietly() {
     assert!(stderr.is_empty(), "not quiet:\n{stderr}");
 }
 
-#[test]
-fn script_output_into_closed_pipes_does_not_panic() {
+/// A folder with `ok.rhai` (prints, debugs, makes an image) and `bad.rhai` (prints, throws),
+/// and the command that runs one of them with `-o out.png`.
+fn scripts() -> (tempfile::TempDir, impl Fn(&str) -> Command) {
     let dir = tempdir();
     write(dir.path(), "ok.rhai", "print(\"hello\");\ndebug(\"there\");\nimage(4, 4)\n");
     write(dir.path(), "bad.rhai", "print(\"hello\");\nthrow \"boom\";\n");
-    let run = |script: &str| {
+    let path = dir.path().to_path_buf();
+    let run = move |script: &str| {
         let mut cmd = kiln();
-        cmd.current_dir(dir.path()).args(["run", script, "-o", "out.png"]);
+        cmd.current_dir(&path).args(["run", script, "-o", "out.png"]);
         cmd
     };
+    (dir, run)
+}
+
+#[test]
+fn script_print_into_a_closed_stdout_does_not_panic() {
+    let (dir, run) = scripts();
     // print() with stdout closed: the script goes on; its result is still written.
     let (code, stderr) = run_closed(run("ok.rhai"), "stdout");
     assert_eq!(code, Some(0), "{stderr}");
@@ -191,10 +220,16 @@ fn script_output_into_closed_pipes_does_not_panic() {
     let (code, stderr) = run_closed(run("bad.rhai"), "stdout");
     assert_eq!(code, Some(1), "{stderr}");
     assert!(!stderr.contains("panicked") && stderr.contains("boom"), "{stderr}");
+}
+
+#[test]
+fn script_debug_and_errors_into_a_closed_stderr_do_not_panic() {
+    let (dir, run) = scripts();
     // debug() and the error message with stderr closed: exit codes as usual, no panic (101).
     let (code, stdout) = run_closed(run("ok.rhai"), "stderr");
     assert_eq!(code, Some(0), "{stdout}");
     assert_eq!(stdout, "hello\n");
+    assert!(dir.path().join("out.png").exists());
     let (code, stdout) = run_closed(run("bad.rhai"), "stderr");
     assert_eq!(code, Some(1), "{stdout}");
     assert!(!stdout.contains("panicked"), "{stdout}");
