@@ -57,7 +57,8 @@ fn ycbcr_tiff_compressed_as_jpeg_is_converted_to_rgb() {
     let img = load("ycbcr_jpeg.tif");
     assert_eq!(img.dimensions(), (16, 16));
     let px = rgba8(&img);
-    for (at, want) in [(2 * 16 + 2, [200, 40, 40, 255]), (12 * 16 + 12, [30, 90, 220, 255])] {
+    let wants: [(usize, [u8; 4]); 2] = [(2 * 16 + 2, [200, 40, 40, 255]), (12 * 16 + 12, [30, 90, 220, 255])];
+    for (at, want) in wants {
         for c in 0..4 {
             assert!((px[at][c] as i32 - want[c] as i32).abs() <= 3, "{:?} vs {want:?}", px[at]);
         }
