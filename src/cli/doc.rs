@@ -11,6 +11,7 @@ pub struct DocArgs {}
 
 pub fn run(_args: DocArgs) -> ExitCode {
     let host = Host::default();
-    print!("{}", host.api_reference());
+    // A reader that stops early (`kiln doc | head -1`) is not an error: the rest is not printed.
+    let _ = crate::cli::write_out(&host.api_reference());
     ExitCode::SUCCESS
 }

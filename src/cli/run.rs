@@ -58,11 +58,11 @@ impl Fail {
     fn exit(self) -> ExitCode {
         match self {
             Fail::Usage(msg) => {
-                eprintln!("error: {msg}");
+                crate::cli::write_err(format_args!("error: {msg}"));
                 ExitCode::from(EXIT_USAGE)
             }
             Fail::Script(msg) => {
-                eprintln!("{msg}");
+                crate::cli::write_err(msg);
                 ExitCode::from(EXIT_SCRIPT)
             }
         }
@@ -165,16 +165,16 @@ fn execute(args: &RunArgs, config: RunConfig, limits: Limits) -> Result<(), Fail
         progress.encode_time += start.elapsed();
     }
     if args.output.is_none() && !progress.sizes.is_empty() {
-        eprintln!("{}", unsaved_note(&progress.sizes, args.frames));
+        crate::cli::write_err(unsaved_note(&progress.sizes, args.frames));
     }
     if args.time {
-        eprintln!(
+        crate::cli::write_err(format_args!(
             "compile {:.1} ms, run {:.1} ms, encode {:.1} ms, total {:.1} ms",
             compiled.compile_time.as_secs_f64() * 1e3,
             progress.run_time.as_secs_f64() * 1e3,
             progress.encode_time.as_secs_f64() * 1e3,
             total.elapsed().as_secs_f64() * 1e3
-        );
+        ));
     }
     Ok(())
 }

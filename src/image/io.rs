@@ -14,6 +14,36 @@
 //!   100 is an error rather than a silently ignored option.
 //! - Every save encodes into memory first, then writes a temp file beside the target and renames
 //!   it, so a failed or cancelled run never leaves a half-written file.
+//!
+//! Reading, where files bend the rules (the aim: at least as lenient as Pillow wherever the
+//! file's intent is clear):
+//! - Memory: once the header's size is known, and before any pixel is allocated, the decode
+//!   buffer plus the RGBA f32 image are checked against the process memory budget
+//!   (`crate::memory`), so a 32 KB 1-bit PNG of 16384×16384 is refused at once, naming the file,
+//!   the budget and `--max-memory`. The decode's reservation is given back just before the
+//!   [`Image`] is built (the image holds its own).
+//! - TIFF with associated (premultiplied) alpha, `ExtraSamples` = 1, is un-premultiplied on
+//!   load: kiln's images hold straight alpha. Integer samples are clamped to 1 (as Pillow's
+//!   `RGBa` → `RGBA` does); float samples are not clamped. Unassociated or unspecified alpha is
+//!   taken as stored.
+//! - YCbCr TIFF (PhotometricInterpretation 6) is converted to RGB by kiln itself (the `image`
+//!   crate refuses it), from any compression the `tiff` crate decompresses, with the file's
+//!   `YCbCrCoefficients` and `ReferenceBlackWhite` (defaults: Rec. 601 luma and full-range
+//!   chroma, libtiff's). Chroma-subsampled YCbCr is read only where the `tiff` crate upsamples it
+//!   (JPEG-compressed files); other subsampled files are refused with a message saying so
+//!   (Pillow cannot read uncompressed subsampled YCbCr either). Only 8-bit YCbCr is read.
+//! - BMP: the header's plane count means nothing in a file (it must be 1); any other value is
+//!   ignored, as Pillow does. RLE4/RLE8 data the `image` crate refuses (runs that overflow a row,
+//!   a missing end marker, top-down RLE, which the format does not allow) is read by kiln's own
+//!   lenient RLE reader, which follows Pillow: runs are clipped at the row's end, pixels the data
+//!   never reaches are palette index 0, an index past the palette is black. RLE data that stops
+//!   before the image is filled and without an end-of-bitmap marker is refused as truncated
+//!   (Pillow refuses it too).
+//! - GIF whose first frame lies partly outside the logical screen (or whose screen is 0×0): the
+//!   canvas grows to hold the whole frame, as Pillow does, rather than clipping it (clipping
+//!   would silently lose pixels the file holds; growing keeps them and the frame's place).
+//!   Canvas pixels no frame covers are transparent (the `image` crate's and browsers' choice;
+//!   Pillow paints them with the background colour).
 
 use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
@@ -26,6 +56,7 @@ use crate::error::{Error, Result};
 use crate::image::buffer::{check_size, Image};
 use crate::image::color::{linear_to_srgb, luma, srgb_to_linear};
 use crate::limits;
+use crate::memory::{Accountant, Reservation};
 
 /// How hard PNG output is compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -141,11 +172,16 @@ pub fn load(path: &Path) -> Result<Image> {
 /// carry Rust `Debug` text (`ChunkType { .. }`, `Unknown(24)`) and advice for their API, so they
 /// are mapped by [`decode_error`].
 pub fn decode(bytes: &[u8], name: &Path) -> Result<Image> {
+    decode_in(bytes, name, crate::memory::global())
+}
+
+/// [`decode`] with the decode buffers reserved from `budget` (tests pass their own accountant).
+fn decode_in(bytes: &[u8], name: &Path, budget: &'static Accountant) -> Result<Image> {
     let mut reader = ImageReader::new(Cursor::new(bytes));
     if let Ok(fmt) = ImageFormat::from_path(name) {
         reader.set_format(fmt);
     }
-    let mut reader = reader.with_guessed_format().map_err(|e| Error::Decode {
+    let reader = reader.with_guessed_format().map_err(|e| Error::Decode {
         path: name.to_path_buf(),
         message: format!("cannot read the file header ({})", plain(&e.to_string())),
     })?;
@@ -156,27 +192,56 @@ pub fn decode(bytes: &[u8], name: &Path) -> Result<Image> {
                 .into(),
     })?;
     if format == ImageFormat::Png {
-        if let Some(img) = png_rows::decode(bytes, name)? {
+        if let Some(img) = png_rows::decode(bytes, name, budget)? {
             return Ok(img);
         }
     }
+    // Header fields a lenient reader ignores are mended in a copy (see the module docs).
+    let mended = match format {
+        ImageFormat::Gif => lenient::gif_screen_grown(bytes),
+        ImageFormat::Bmp => lenient::bmp_planes_mended(bytes),
+        _ => None,
+    };
+    let bytes = mended.as_deref().unwrap_or(bytes);
+    let tiff = if format == ImageFormat::Tiff { lenient::tiff_layout(bytes) } else { None };
+    if tiff.is_some_and(|t| t.ycbcr) {
+        return lenient::decode_ycbcr_tiff(bytes, name, budget);
+    }
+    let mut img = match decode_with_image_crate(bytes, name, format, budget) {
+        Err(e) if format == ImageFormat::Bmp && !matches!(e, Error::Limit(_)) => {
+            lenient::decode_bmp_rle(bytes, name, budget).unwrap_or(Err(e))?
+        }
+        other => other?,
+    };
+    if let Some(t) = tiff.filter(|t| t.associated_alpha) {
+        unpremultiply(&mut img, !t.float);
+    }
+    Ok(img)
+}
+
+/// Decodes with the `image` crate, the header checked against kiln's limits and the memory
+/// budget before the decoder allocates.
+fn decode_with_image_crate(
+    bytes: &[u8],
+    name: &Path,
+    format: ImageFormat,
+    budget: &'static Accountant,
+) -> Result<Image> {
     // Refuse oversized images before the decoder allocates (decompression bombs). The same
     // limits hold for the decode itself, so the `image` crate's smaller default allocation
     // ceiling does not refuse an image that kiln's limit allows.
-    let limits = || {
-        let mut lim = image::Limits::default();
-        lim.max_image_width = Some(limits::MAX_DIMENSION);
-        lim.max_image_height = Some(limits::MAX_DIMENSION);
-        lim.max_alloc = Some(limits::max_pixels().saturating_mul(16));
-        lim
-    };
-    reader.limits(limits());
-    let (w, h) = reader.into_dimensions().map_err(|e| decode_error(e, name, format))?;
-    check_decoded_size(w, h, name, format)?;
+    let mut lim = image::Limits::default();
+    lim.max_image_width = Some(limits::MAX_DIMENSION);
+    lim.max_image_height = Some(limits::MAX_DIMENSION);
+    lim.max_alloc = Some(limits::max_pixels().saturating_mul(16));
     let mut reader = ImageReader::new(Cursor::new(bytes));
     reader.set_format(format);
-    reader.limits(limits());
-    let dynamic = reader.decode().map_err(|e| decode_error(e, name, format))?;
+    reader.limits(lim);
+    let decoder = reader.into_decoder().map_err(|e| decode_error(e, name, format))?;
+    let (w, h) = image::ImageDecoder::dimensions(&decoder);
+    check_decoded_size(w, h, name, format)?;
+    let hold = reserve_decode(budget, name, w, h, image::ImageDecoder::total_bytes(&decoder))?;
+    let dynamic = DynamicImage::from_decoder(decoder).map_err(|e| decode_error(e, name, format))?;
     if dynamic.width() != w || dynamic.height() != h {
         return Err(Error::Decode {
             path: name.to_path_buf(),
@@ -189,7 +254,31 @@ pub fn decode(bytes: &[u8], name: &Path) -> Result<Image> {
         });
     }
     let scene_linear = matches!(format, ImageFormat::OpenExr | ImageFormat::Hdr);
-    from_dynamic(dynamic, scene_linear)
+    convert_dynamic(dynamic, scene_linear, Some(hold))
+}
+
+/// Reserves what decoding a `w`×`h` file needs before anything is allocated: the decoder's own
+/// buffer of `buffer` bytes and the RGBA f32 image. The whole need is checked up front, so a file
+/// that cannot fit is refused at once; the reservation is dropped just before the [`Image`] is
+/// built, which holds its own bytes from then on.
+fn reserve_decode(budget: &'static Accountant, name: &Path, w: u32, h: u32, buffer: u64) -> Result<Reservation> {
+    let image = w as u64 * h as u64 * 16;
+    budget.reserve(buffer.saturating_add(image), &format!("decoding {} ({w}×{h})", name.display()))
+}
+
+/// Turns premultiplied (associated) alpha into straight alpha; `clamp` for integer samples.
+fn unpremultiply(img: &mut Image, clamp: bool) {
+    img.rows_mut().for_each(|row| {
+        for px in row.chunks_exact_mut(4) {
+            let a = px[3];
+            for c in &mut px[..3] {
+                *c = if a > 0.0 { *c / a } else { 0.0 };
+                if clamp {
+                    *c = c.min(1.0);
+                }
+            }
+        }
+    });
 }
 
 /// The size a file's header gives, checked against kiln's limits with the file named.
@@ -413,7 +502,7 @@ mod png_rows {
     /// Rows per band handed to a worker.
     const BAND: usize = 32;
 
-    pub fn decode(bytes: &[u8], name: &Path) -> Result<Option<Image>> {
+    pub fn decode(bytes: &[u8], name: &Path, budget: &'static Accountant) -> Result<Option<Image>> {
         let mut decoder = png::Decoder::new(Cursor::new(bytes));
         decoder.set_transformations(png::Transformations::EXPAND);
         let mut reader = decoder.read_info().map_err(|e| png_error(e, name))?;
@@ -427,6 +516,9 @@ mod png_rows {
         let channels = color.samples();
         let wide = depth == png::BitDepth::Sixteen;
         let line = reader.output_line_size(w).ok_or_else(|| too_large(name, Some((w, h))))?;
+        // The bands are freed as they are converted, but the reader may run ahead of the
+        // workers: the bound is every packed row at once.
+        let hold = reserve_decode(budget, name, w, h, line as u64 * h as u64)?;
         // `vec!` of zeros is a calloc: fresh pages nobody touches until the converting workers
         // write them, so the page faults are spread over the workers instead of this thread.
         let mut out = vec![0.0f32; w as usize * h as usize * 4];
@@ -455,6 +547,7 @@ mod png_rows {
         // Reads to the end of the image data and checks its CRC and the trailing chunks, so a
         // truncated file is an error even when every row happened to inflate.
         reader.finish().map_err(|e| png_error(e, name))?;
+        drop(hold);
         Image::from_rgba(w, h, out).map(Some)
     }
 
@@ -495,8 +588,322 @@ mod png_rows {
     }
 }
 
+/// Readers for files that bend their format's rules (see the module docs for each decision).
+mod lenient {
+    use tiff::decoder::{Decoder, DecodingResult};
+    use tiff::tags::Tag;
+    use tiff::{ColorType, TiffError, TiffUnsupportedError};
+
+    use super::*;
+
+    fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+        Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
+    }
+
+    fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+        Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+    }
+
+    /// A GIF whose logical screen is grown to hold its first frame; `None` when it already does
+    /// (or the file is not one this can read: the decoder then reports it).
+    pub fn gif_screen_grown(bytes: &[u8]) -> Option<Vec<u8>> {
+        if !bytes.starts_with(b"GIF") {
+            return None;
+        }
+        let (sw, sh) = (u16_at(bytes, 6)?, u16_at(bytes, 8)?);
+        let flags = *bytes.get(10)?;
+        let mut at = 13;
+        if flags & 0x80 != 0 {
+            at += 3 << ((flags & 7) + 1);
+        }
+        // Skip extension blocks up to the first image descriptor.
+        loop {
+            match *bytes.get(at)? {
+                0x21 => {
+                    at += 2;
+                    loop {
+                        let n = *bytes.get(at)? as usize;
+                        at += 1 + n;
+                        if n == 0 {
+                            break;
+                        }
+                    }
+                }
+                0x2c => break,
+                _ => return None,
+            }
+        }
+        let [left, top, w, h] = [1, 3, 5, 7].map(|o| u16_at(bytes, at + o).map(u32::from));
+        let (right, bottom) = (left? + w?, top? + h?);
+        let (gw, gh) = (right.max(sw as u32), bottom.max(sh as u32));
+        if (gw, gh) == (sw as u32, sh as u32) || gw > u16::MAX as u32 || gh > u16::MAX as u32 {
+            return None;
+        }
+        let mut out = bytes.to_vec();
+        out[6..8].copy_from_slice(&(gw as u16).to_le_bytes());
+        out[8..10].copy_from_slice(&(gh as u16).to_le_bytes());
+        Some(out)
+    }
+
+    /// A BMP whose plane count (meaningless in a file, specified as 1) is set to 1; `None` when
+    /// it already is.
+    pub fn bmp_planes_mended(bytes: &[u8]) -> Option<Vec<u8>> {
+        if !bytes.starts_with(b"BM") {
+            return None;
+        }
+        let at = match u32_at(bytes, 14)? {
+            12 => 22,
+            n if n >= 40 => 26,
+            _ => return None,
+        };
+        if u16_at(bytes, at)? == 1 {
+            return None;
+        }
+        let mut out = bytes.to_vec();
+        out[at..at + 2].copy_from_slice(&1u16.to_le_bytes());
+        Some(out)
+    }
+
+    /// An RLE4 or RLE8 BMP read as Pillow reads it; `None` when the file is not RLE (the
+    /// `image` crate's error stands).
+    pub fn decode_bmp_rle(bytes: &[u8], name: &Path, budget: &'static Accountant) -> Option<Result<Image>> {
+        let offset = u32_at(bytes, 10)? as usize;
+        let header = u32_at(bytes, 14)? as usize;
+        if header < 40 {
+            return None;
+        }
+        let (width, height) = (u32_at(bytes, 18)? as i32, u32_at(bytes, 22)? as i32);
+        let (bpp, compression) = (u16_at(bytes, 28)?, u32_at(bytes, 30)?);
+        let rle4 = match (compression, bpp) {
+            (1, 8) => false,
+            (2, 4) => true,
+            _ => return None,
+        };
+        if width <= 0 || height == 0 {
+            return None;
+        }
+        let (w, h) = (width as u32, height.unsigned_abs());
+        Some(bmp_rle(bytes, name, budget, offset, header, (w, h, height < 0), rle4))
+    }
+
+    fn bmp_rle(
+        bytes: &[u8],
+        name: &Path,
+        budget: &'static Accountant,
+        offset: usize,
+        header: usize,
+        (w, h, top_down): (u32, u32, bool),
+        rle4: bool,
+    ) -> Result<Image> {
+        let corrupt = |what: &str| Error::Decode { path: name.to_path_buf(), message: format!("the BMP data {what}") };
+        check_decoded_size(w, h, name, ImageFormat::Bmp)?;
+        let colours = match u32_at(bytes, 46).unwrap_or(0) {
+            0 => 1usize << if rle4 { 4 } else { 8 },
+            n => (n as usize).min(256),
+        };
+        let palette: Vec<[f32; 4]> = (0..colours)
+            .map_while(|i| bytes.get(14 + header + 4 * i..14 + header + 4 * i + 3))
+            .map(|p| [p[2] as f32 / 255.0, p[1] as f32 / 255.0, p[0] as f32 / 255.0, 1.0])
+            .collect();
+        let data = bytes.get(offset..).ok_or_else(|| corrupt("ends early (is the file truncated?)"))?;
+        let hold = reserve_decode(budget, name, w, h, w as u64 * h as u64)?;
+        let indices = rle_expand(data, w as usize, h as usize, rle4)
+            .ok_or_else(|| corrupt("ends early (is the file truncated?)"))?;
+        let mut out = vec![0.0f32; w as usize * h as usize * 4];
+        for (r, row) in indices.chunks_exact(w as usize).enumerate() {
+            let y = if top_down { r } else { h as usize - 1 - r };
+            let dst = &mut out[y * w as usize * 4..(y + 1) * w as usize * 4];
+            for (d, &i) in dst.chunks_exact_mut(4).zip(row) {
+                d.copy_from_slice(palette.get(i as usize).unwrap_or(&[0.0, 0.0, 0.0, 1.0]));
+            }
+        }
+        drop(hold);
+        Image::from_rgba(w, h, out)
+    }
+
+    /// Expands RLE4/RLE8 data to `w * h` palette indices in file row order, as Pillow's
+    /// `BmpRleDecoder` does: runs are clipped at the row's end, a delta or an early end leaves
+    /// index 0. `None` when the data runs out before the image is full and without an
+    /// end-of-bitmap marker.
+    pub(super) fn rle_expand(data: &[u8], w: usize, h: usize, rle4: bool) -> Option<Vec<u8>> {
+        let total = w * h;
+        let mut out = Vec::with_capacity(total);
+        let mut x = 0usize;
+        let mut at = 0usize;
+        while out.len() < total {
+            let (Some(&count), Some(&byte)) = (data.get(at), data.get(at + 1)) else {
+                return None;
+            };
+            at += 2;
+            if count > 0 {
+                let n = (count as usize).min(w.saturating_sub(x)).min(total - out.len());
+                if rle4 {
+                    out.extend((0..n).map(|i| if i % 2 == 0 { byte >> 4 } else { byte & 0x0f }));
+                } else {
+                    out.extend(std::iter::repeat_n(byte, n));
+                }
+                x += n;
+                continue;
+            }
+            match byte {
+                0 => {
+                    // End of row.
+                    let pad = (w - out.len() % w) % w;
+                    out.resize((out.len() + pad).min(total), 0);
+                    x = 0;
+                }
+                1 => break,
+                2 => {
+                    let (Some(&right), Some(&up)) = (data.get(at), data.get(at + 1)) else {
+                        return None;
+                    };
+                    at += 2;
+                    let skip = (right as usize + up as usize * w).min(total - out.len());
+                    out.resize(out.len() + skip, 0);
+                    x = out.len() % w;
+                }
+                n => {
+                    // Absolute mode: `n` literal indices, padded to a 16-bit boundary.
+                    let n = (n as usize).min(total - out.len());
+                    let stored = if rle4 { n.div_ceil(2) } else { n };
+                    let literal = data.get(at..at + stored)?;
+                    at += stored;
+                    if rle4 {
+                        out.extend(literal.iter().flat_map(|b| [b >> 4, b & 0x0f]).take(n));
+                    } else {
+                        out.extend_from_slice(literal);
+                    }
+                    x += n;
+                    at += at % 2;
+                }
+            }
+        }
+        out.resize(total, 0);
+        Some(out)
+    }
+
+    /// What kiln must know about a TIFF before the `image` crate decodes it.
+    #[derive(Debug, Clone, Copy)]
+    pub struct TiffLayout {
+        /// PhotometricInterpretation 6.
+        pub ycbcr: bool,
+        /// ExtraSamples starts with 1: premultiplied alpha.
+        pub associated_alpha: bool,
+        /// SampleFormat 3 (IEEE float).
+        pub float: bool,
+    }
+
+    /// The layout of a TIFF's first image; `None` when the `tiff` crate cannot read its header
+    /// (the `image` crate then reports why).
+    pub fn tiff_layout(bytes: &[u8]) -> Option<TiffLayout> {
+        let mut d = Decoder::new(Cursor::new(bytes)).ok()?;
+        let photometric = d.find_tag_unsigned::<u16>(Tag::PhotometricInterpretation).ok()??;
+        let extra = d.find_tag_unsigned_vec::<u16>(Tag::ExtraSamples).ok().flatten().unwrap_or_default();
+        let format = d.find_tag_unsigned_vec::<u16>(Tag::SampleFormat).ok().flatten().unwrap_or_default();
+        Some(TiffLayout {
+            ycbcr: photometric == 6,
+            associated_alpha: extra.first() == Some(&1),
+            float: format.first() == Some(&3),
+        })
+    }
+
+    /// A tag's rational (or plain number) values.
+    fn numbers(d: &mut Decoder<Cursor<&[u8]>>, tag: u16) -> Option<Vec<f32>> {
+        use tiff::decoder::ifd::Value;
+        fn one(v: &Value) -> Option<f32> {
+            Some(match *v {
+                Value::Rational(n, d) if d != 0 => n as f32 / d as f32,
+                Value::SRational(n, d) if d != 0 => n as f32 / d as f32,
+                Value::Short(n) => n as f32,
+                Value::Unsigned(n) => n as f32,
+                Value::Float(f) => f,
+                Value::Double(f) => f as f32,
+                _ => return None,
+            })
+        }
+        match d.find_tag(Tag::Unknown(tag)).ok()?? {
+            Value::List(vs) => vs.iter().map(one).collect(),
+            v => one(&v).map(|x| vec![x]),
+        }
+    }
+
+    /// An 8-bit YCbCr TIFF converted to RGB as libtiff's `TIFFYCbCrToRGB` does.
+    pub fn decode_ycbcr_tiff(bytes: &[u8], name: &Path, budget: &'static Accountant) -> Result<Image> {
+        let decode = |message: String| Error::Decode { path: name.to_path_buf(), message };
+        let tiff_err = |e: TiffError| match e {
+            TiffError::UnsupportedError(TiffUnsupportedError::ChromaSubsampling) => decode(
+                "this YCbCr TIFF stores its colour subsampled, which kiln reads only from JPEG-compressed \
+                 TIFFs; convert it to RGB (e.g. `magick in.tif -colorspace sRGB out.tif`)"
+                    .into(),
+            ),
+            TiffError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                decode("the TIFF data ends early (is the file truncated?)".into())
+            }
+            TiffError::LimitsExceeded => too_large(name, None),
+            e => decode(format!("the TIFF data cannot be read ({})", plain(&e.to_string()))),
+        };
+        let mut d = Decoder::new(Cursor::new(bytes)).map_err(tiff_err)?.with_limits(tiff::decoder::Limits::unlimited());
+        let (w, h) = d.dimensions().map_err(tiff_err)?;
+        check_decoded_size(w, h, name, ImageFormat::Tiff)?;
+        match d.colortype().map_err(tiff_err)? {
+            ColorType::YCbCr(8) => {}
+            ColorType::YCbCr(bits) => {
+                return Err(decode(format!("{bits}-bit YCbCr TIFF is not supported (kiln reads 8-bit YCbCr)")))
+            }
+            _ => return Err(decode("this YCbCr TIFF has extra channels kiln cannot read".into())),
+        }
+        let luma = numbers(&mut d, 529).filter(|v| v.len() == 3).unwrap_or(vec![0.299, 0.587, 0.114]);
+        let refbw =
+            numbers(&mut d, 532).filter(|v| v.len() == 6).unwrap_or(vec![0.0, 255.0, 128.0, 255.0, 128.0, 255.0]);
+        let hold = reserve_decode(budget, name, w, h, w as u64 * h as u64 * 3)?;
+        let samples = match d.read_image().map_err(tiff_err)? {
+            DecodingResult::U8(v) => v,
+            _ => return Err(decode("this YCbCr TIFF's samples are not 8-bit".into())),
+        };
+        if samples.len() < w as usize * h as usize * 3 {
+            return Err(decode("the TIFF data ends early (is the file truncated?)".into()));
+        }
+        let out = ycbcr_to_rgba(&samples[..w as usize * h as usize * 3], [luma[0], luma[1], luma[2]], &refbw);
+        drop(hold);
+        Image::from_rgba(w, h, out)
+    }
+
+    /// YCbCr samples to RGBA f32 with luma coefficients `[R, G, B]` and ReferenceBlackWhite
+    /// `refbw` (libtiff's arithmetic, in f32).
+    pub(super) fn ycbcr_to_rgba(samples: &[u8], [lr, lg, lb]: [f32; 3], refbw: &[f32]) -> Vec<f32> {
+        let code = |v: u8, black: f32, white: f32, range: f32| {
+            let span = white - black;
+            if span == 0.0 {
+                0.0
+            } else {
+                (v as f32 - black) * range / span
+            }
+        };
+        let mut out = vec![0.0f32; samples.len() / 3 * 4];
+        out.par_chunks_mut(4 * 4096).zip(samples.par_chunks(3 * 4096)).for_each(|(dst, src)| {
+            for (d, s) in dst.chunks_exact_mut(4).zip(src.chunks_exact(3)) {
+                let y = code(s[0], refbw[0], refbw[1], 255.0);
+                let cb = code(s[1], refbw[2], refbw[3], 127.0);
+                let cr = code(s[2], refbw[4], refbw[5], 127.0);
+                let r = y + cr * (2.0 - 2.0 * lr);
+                let b = y + cb * (2.0 - 2.0 * lb);
+                let g = if lg == 0.0 { y } else { (y - lb * b - lr * r) / lg };
+                let v = |c: f32| (c / 255.0).clamp(0.0, 1.0);
+                d.copy_from_slice(&[v(r), v(g), v(b), 1.0]);
+            }
+        });
+        out
+    }
+}
+
 /// Converts a decoded `image` crate buffer to an [`Image`].
 pub fn from_dynamic(dynamic: DynamicImage, scene_linear: bool) -> Result<Image> {
+    convert_dynamic(dynamic, scene_linear, None)
+}
+
+/// [`from_dynamic`], giving back the decode's reservation `hold` once the decoder's buffer is
+/// freed and before the [`Image`] (which reserves its own bytes) is built.
+fn convert_dynamic(dynamic: DynamicImage, scene_linear: bool, hold: Option<Reservation>) -> Result<Image> {
     let (w, h) = (dynamic.width(), dynamic.height());
     let data: Vec<f32> = match dynamic {
         DynamicImage::ImageRgba8(b) => b.into_raw().par_iter().map(|&v| v as f32 / 255.0).collect(),
@@ -511,6 +918,7 @@ pub fn from_dynamic(dynamic: DynamicImage, scene_linear: bool) -> Result<Image> 
         DynamicImage::ImageRgba32F(b) => b.into_raw(),
         other => other.to_rgba32f().into_raw(),
     };
+    drop(hold);
     let mut img = Image::from_rgba(w, h, data)?;
     if scene_linear {
         img.rows_mut().for_each(|row| {
@@ -983,12 +1391,15 @@ mod tests {
         let (msg, _) = message(&png[..png.len() * 2 / 3], "cut.png");
         assert_plain(&msg, "cut.png");
 
-        let (msg, _) = message(&ycbcr_tiff(false), "x.tif");
-        assert_plain(&msg, "x.tif");
-        assert!(msg.contains("x.tif: cannot decode: TIFF colour type 24"), "{msg}");
-        let (msg, _) = message(&ycbcr_tiff(true), "y.tif");
-        assert_plain(&msg, "y.tif");
-        assert!(msg.contains("y.tif: cannot decode:"), "{msg}");
+        // No YCbCrSubSampling tag means 2x2 subsampling, which kiln reads only from JPEG TIFFs.
+        for (keep, name) in [(false, "x.tif"), (true, "y.tif")] {
+            let (msg, _) = message(&ycbcr_tiff(keep), name);
+            assert_plain(&msg, name);
+            assert!(
+                msg.contains(&format!("{name}: cannot decode: this YCbCr TIFF stores its colour subsampled")),
+                "{msg}"
+            );
+        }
 
         for ext in ["jpg", "webp", "tif", "bmp", "qoi", "gif", "exr", "hdr", "ppm", "pam"] {
             let bytes = file(ext);
@@ -1058,6 +1469,80 @@ mod tests {
         let (msg, _) = message(&webp, "big.webp");
         assert_plain(&msg, "big.webp");
         assert!(msg.contains("16384"), "{msg}");
+    }
+
+    /// A 1-bit greyscale PNG of `w`×`h`, all black.
+    fn one_bit_png(w: u32, h: u32) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        let mut enc = png::Encoder::new(&mut bytes, w, h);
+        enc.set_color(png::ColorType::Grayscale);
+        enc.set_depth(png::BitDepth::One);
+        let mut writer = enc.write_header().unwrap();
+        let mut stream = writer.stream_writer().unwrap();
+        let row = vec![0u8; w.div_ceil(8) as usize];
+        for _ in 0..h {
+            stream.write_all(&row).unwrap();
+        }
+        stream.finish().unwrap();
+        drop(writer);
+        bytes
+    }
+
+    #[test]
+    fn decodes_are_checked_against_the_memory_budget_before_they_allocate() {
+        let budget: &'static Accountant = Box::leak(Box::new(Accountant::new()));
+        budget.set_budget(1 << 30);
+        let huge = one_bit_png(16384, 16384);
+        assert!(huge.len() < 100_000, "{} bytes", huge.len());
+        let start = std::time::Instant::now();
+        let err = decode_in(&huge, Path::new("huge.png"), budget).unwrap_err();
+        assert!(start.elapsed() < std::time::Duration::from_secs(1), "refused late: {:?}", start.elapsed());
+        assert!(matches!(err, Error::Limit(_)), "{err}");
+        // 4 GiB of RGBA f32 and 256 MiB of rows expanded to 8 bits.
+        assert!(
+            err.to_string().ends_with(
+                "decoding huge.png (16384×16384) needs 4.2 GiB but the memory budget is 1 GiB; raise it with --max-memory"
+            ),
+            "{err}"
+        );
+        // The image crate's path (BMP here) checks the same way.
+        let mut bmp = file("bmp");
+        bmp[18..26].copy_from_slice(&[0, 0x40, 0, 0, 0, 0x40, 0, 0]); // 16384 x 16384
+        let err = decode_in(&bmp, Path::new("huge.bmp"), budget).unwrap_err().to_string();
+        assert!(err.contains("decoding huge.bmp (16384×16384) needs 5 GiB but"), "{err}");
+        // What fits decodes, and every byte reserved for it is given back.
+        for ext in ["png", "bmp", "tif", "gif", "jpg"] {
+            let name = format!("t.{ext}");
+            let img = decode_in(&file(ext), Path::new(&name), budget).unwrap();
+            assert_eq!(img.dimensions(), (17, 9));
+            assert_eq!(budget.in_use(), 0, "{name}");
+        }
+        assert_eq!(budget.in_use(), 0);
+    }
+
+    #[test]
+    fn rle_expansion_follows_pillow() {
+        use lenient::rle_expand;
+        // RLE8: a run, end of row, a delta (right 1, up 0), absolute mode with padding, end.
+        let data = [3, 7, 0, 0, 0, 2, 1, 0, 0, 3, 4, 5, 6, 0, 0, 1];
+        assert_eq!(rle_expand(&data, 4, 2, false).unwrap(), [7, 7, 7, 0, 0, 4, 5, 6]);
+        // RLE4: a run alternates the two nibbles; absolute mode packs two per byte.
+        let data = [5, 0x12, 0, 3, 0xab, 0xc0, 0, 1];
+        // (The run of 5 is clipped at the row's end.)
+        assert_eq!(rle_expand(&data, 4, 2, true).unwrap(), [1, 2, 1, 2, 0xa, 0xb, 0xc, 0]);
+        // An early end leaves index 0; running out of data without an end marker is truncation.
+        assert_eq!(rle_expand(&[2, 9, 0, 1], 2, 2, false).unwrap(), [9, 9, 0, 0]);
+        assert_eq!(rle_expand(&[2, 9], 2, 2, false), None);
+    }
+
+    #[test]
+    fn ycbcr_converts_like_libtiff() {
+        let full = [0.0, 255.0, 128.0, 255.0, 128.0, 255.0];
+        let out = lenient::ycbcr_to_rgba(&[255, 128, 128, 0, 128, 128, 76, 85, 255], [0.299, 0.587, 0.114], &full);
+        let px: Vec<[u8; 4]> = out.chunks(4).map(|p| [0, 1, 2, 3].map(|c| (p[c] * 255.0).round() as u8)).collect();
+        assert_eq!(px[0], [255, 255, 255, 255]);
+        assert_eq!(px[1], [0, 0, 0, 255]);
+        assert!(px[2][0] >= 253 && px[2][1] <= 1 && px[2][2] <= 1, "{:?}", px[2]);
     }
 
     #[test]

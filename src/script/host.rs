@@ -102,10 +102,22 @@ impl Host {
                 Err(_) => Some(Dynamic::from(Stop::Cancelled)),
             }
         });
-        engine.on_print(|text| println!("{text}"));
-        engine.on_debug(|text, source, pos| match (source, pos.line()) {
-            (Some(src), Some(line)) => eprintln!("{src}:{line}:{}: debug: {text}", pos.position().unwrap_or(1)),
-            _ => eprintln!("debug: {text}"),
+        // A closed stdout or stderr (`kiln run s.rhai | head -1`) must not stop the script: its
+        // work is the images, so print and debug lines nobody can read are dropped
+        // (`println!` would panic).
+        engine.on_print(|text| {
+            use std::io::Write;
+            let _ = writeln!(std::io::stdout().lock(), "{text}");
+        });
+        engine.on_debug(|text, source, pos| {
+            use std::io::Write;
+            let mut err = std::io::stderr().lock();
+            let _ = match (source, pos.line()) {
+                (Some(src), Some(line)) => {
+                    writeln!(err, "{src}:{line}:{}: debug: {text}", pos.position().unwrap_or(1))
+                }
+                _ => writeln!(err, "debug: {text}"),
+            };
         });
         api::register_all(&mut engine);
         Host { engine, slot, resolver, limits }
