@@ -20,6 +20,8 @@
 
 /// The cancel flag and deadline that long ops check (`cancel::current`, `cancel::scope`).
 pub mod cancel;
+/// Printing that never panics on a closed pipe.
+pub mod console;
 mod error;
 mod field;
 mod image;

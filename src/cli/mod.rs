@@ -147,21 +147,7 @@ pub(crate) fn unknown_set(name: &str, declared: &[String]) -> String {
     format!("--set {name}: the script has no param '{name}'{hint}; {known}")
 }
 
-/// Writes `text` to stdout. False when it cannot be written (the reader closed the pipe, as
-/// `kiln doc | head -1` does), so a command whose work is printing can stop early; Rust's
-/// `print!` would panic there (exit 101).
-pub(crate) fn write_out(text: &str) -> bool {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes()).and_then(|()| out.flush()).is_ok()
-}
-
-/// Writes one line to stderr, ignoring failure: with stderr closed there is nobody to tell, and
-/// the exit code still says what happened (`eprintln!` would panic instead).
-pub(crate) fn write_err(line: impl std::fmt::Display) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
-}
+pub(crate) use crate::console::{err as write_err, out as write_out};
 
 /// Runs the command line and returns the process exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {

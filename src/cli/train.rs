@@ -156,7 +156,7 @@ pub fn run(args: TrainArgs) -> ExitCode {
     match train(args) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("kiln train: {e:#}");
+            crate::console::err(format_args!("kiln train: {e:#}"));
             let code = match e.downcast_ref::<Error>() {
                 Some(Error::Parameter { .. }) | Some(Error::Disabled(_)) => EXIT_USAGE,
                 Some(Error::Cancelled(_)) => 130,
@@ -196,14 +196,14 @@ fn watch_ctrl_c(flag: Arc<AtomicBool>) {
 fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
     if let Some(threads) = args.threads {
         if threads == 0 {
-            eprintln!("kiln train: --threads must be at least 1");
+            crate::console::err(format_args!("kiln train: --threads must be at least 1"));
             return Ok(ExitCode::from(EXIT_USAGE));
         }
         // a second call fails harmlessly when a pool already exists
         let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
     }
     if !args.data.is_dir() {
-        eprintln!("kiln train: --data {} is not a folder", args.data.display());
+        crate::console::err(format_args!("kiln train: --data {} is not a folder", args.data.display()));
         return Ok(ExitCode::from(EXIT_USAGE));
     }
     let cancel = Arc::new(AtomicBool::new(false));
@@ -243,8 +243,13 @@ fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
     };
     bar.finish_and_clear();
     let (model, metrics) = result?;
-    println!("{}", metrics);
-    println!("wrote {} ({:?}, {} weights)", args.out.display(), model, model.parameter_count());
+    crate::console::out_line(format_args!("{}", metrics));
+    crate::console::out_line(format_args!(
+        "wrote {} ({:?}, {} weights)",
+        args.out.display(),
+        model,
+        model.parameter_count()
+    ));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -39,7 +39,7 @@ pub struct WatchArgs {
 }
 
 fn usage(msg: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {msg}");
+    crate::console::err(format_args!("error: {msg}"));
     ExitCode::from(EXIT_USAGE)
 }
 
@@ -59,7 +59,7 @@ fn open_browser(url: &str) {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     if cmd.spawn().is_err() {
-        eprintln!("kiln watch: could not open a browser; open {url} yourself");
+        crate::console::err(format_args!("kiln watch: could not open a browser; open {url} yourself"));
     }
 }
 
@@ -97,9 +97,9 @@ pub fn run(args: WatchArgs) -> ExitCode {
     };
     // The URL line comes once the files are watched: whoever reads it may edit at once.
     if let Some(p) = busy.first() {
-        println!("kiln watch: port {p} is in use; using {port}");
+        crate::console::out_line(format_args!("kiln watch: port {p} is in use; using {port}"));
     }
-    println!("kiln watch: {} at {url} (Ctrl-C to stop)", args.script.display());
+    crate::console::out_line(format_args!("kiln watch: {} at {url} (Ctrl-C to stop)", args.script.display()));
     let _ = std::io::stdout().flush();
     if !args.no_open {
         open_browser(&url);
@@ -144,14 +144,17 @@ fn print_reports(session: &Session, allow_unused_set: bool) {
     let warned: Mutex<Vec<String>> = Mutex::default();
     session.on_report(move |r| {
         match &r.error {
-            None => eprintln!(
+            None => crate::console::err(format_args!(
                 "kiln watch: run {} ok ({}): compile {:.1} ms, run {:.1} ms",
                 r.run,
                 r.trigger.as_str(),
                 r.compile_time.as_secs_f64() * 1e3,
                 r.run_time.as_secs_f64() * 1e3
-            ),
-            Some(e) => eprintln!("kiln watch: run {} failed; the last good result stays on the page\n{e}", r.run),
+            )),
+            Some(e) => crate::console::err(format_args!(
+                "kiln watch: run {} failed; the last good result stays on the page\n{e}",
+                r.run
+            )),
         }
         if allow_unused_set || !r.ok() {
             return;
@@ -161,7 +164,7 @@ fn print_reports(session: &Session, allow_unused_set: bool) {
         let mut warned = warned.lock().unwrap_or_else(|e| e.into_inner());
         if *warned != unknown {
             for name in &unknown {
-                eprintln!("kiln watch: warning: {}", crate::cli::unknown_set(name, &declared));
+                crate::console::err(format_args!("kiln watch: warning: {}", crate::cli::unknown_set(name, &declared)));
             }
             *warned = unknown;
         }
@@ -172,15 +175,15 @@ fn print_reports(session: &Session, allow_unused_set: bool) {
 fn exit(served: std::io::Result<()>, end: Option<WatchEnd>) -> ExitCode {
     match (served, end) {
         (Err(e), _) => {
-            eprintln!("kiln watch: the preview server failed: {e}");
+            crate::console::err(format_args!("kiln watch: the preview server failed: {e}"));
             ExitCode::from(EXIT_SCRIPT)
         }
         (Ok(()), Some(end)) => {
-            eprintln!("kiln watch: {end}");
+            crate::console::err(format_args!("kiln watch: {end}"));
             ExitCode::from(EXIT_SCRIPT)
         }
         (Ok(()), None) => {
-            eprintln!("kiln watch: stopped (Ctrl-C)");
+            crate::console::err(format_args!("kiln watch: stopped (Ctrl-C)"));
             ExitCode::SUCCESS
         }
     }

@@ -194,8 +194,8 @@ struct Inner {
 /// let ticket = session.change(Change::Param { name: "scale".into(), value: "8".into() });
 /// let report = session.wait(ticket, Duration::from_secs(30)).expect("re-run");
 /// match &report.error {
-///     None => println!("{} images", report.good.as_ref().unwrap().images.len()),
-///     Some(e) => eprintln!("{e}"), // the last good images are still in report.good
+///     None => crate::console::out_line(format_args!("{} images", report.good.as_ref().unwrap().images.len())),
+///     Some(e) => crate::console::err(format_args!("{e}")), // the last good images are still in report.good
 /// }
 /// # let _ = first;
 /// ```
@@ -243,7 +243,7 @@ impl Session {
             std::thread::Builder::new().name("kiln-live-session".into()).spawn(move || worker(worker_inner)).ok();
         if worker.is_none() {
             // Without a worker nothing would ever run; say so instead of hanging.
-            eprintln!("kiln: cannot start the session worker thread");
+            crate::console::err(format_args!("kiln: cannot start the session worker thread"));
         }
         Session { inner, worker }
     }

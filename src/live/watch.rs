@@ -177,7 +177,7 @@ impl Watches {
                 if self.script.parent() == Some(new.as_path()) {
                     fatal = Some(format!("{}: {e}", new.display()));
                 } else {
-                    eprintln!("kiln watch: cannot watch {}: {e}", new.display());
+                    crate::console::err(format_args!("kiln watch: cannot watch {}: {e}", new.display()));
                 }
             }
         }
@@ -205,13 +205,18 @@ fn run(session: Arc<Session>, options: WatchOptions, mut w: Watches, rx: mpsc::R
             }
             Msg::Fs(Err(errors)) => {
                 for e in errors {
-                    eprintln!("kiln watch: file watch error: {e}");
+                    crate::console::err(format_args!("kiln watch: file watch error: {e}"));
                 }
             }
             Msg::Fs(Ok(events)) => {
                 if trace {
                     for e in &events {
-                        eprintln!("kiln watch: [{:?}] {:?} {:?}", start.elapsed(), e.kind, e.paths);
+                        crate::console::err(format_args!(
+                            "kiln watch: [{:?}] {:?} {:?}",
+                            start.elapsed(),
+                            e.kind,
+                            e.paths
+                        ));
                     }
                 }
                 // Opening or reading a file is not a change. This matters: kiln itself reads the
@@ -229,17 +234,17 @@ fn run(session: Arc<Session>, options: WatchOptions, mut w: Watches, rx: mpsc::R
                     continue;
                 }
                 if !script.exists() {
-                    eprintln!(
+                    crate::console::err(format_args!(
                         "kiln watch: {} was deleted; waiting {:.1} s for it to come back",
                         script.display(),
                         options.grace.as_secs_f64()
-                    );
+                    ));
                     match wait_for(&script, options.grace, &rx) {
                         Some(true) => {}
                         Some(false) => return WatchEnd::ScriptDeleted(script),
                         None => return WatchEnd::Stopped,
                     }
-                    eprintln!("kiln watch: {} is back", script.display());
+                    crate::console::err(format_args!("kiln watch: {} is back", script.display()));
                     // The folder may have been deleted and recreated too: watch it afresh.
                     for f in std::mem::take(&mut w.folders) {
                         let _ = w.debouncer.unwatch(&f);

@@ -31,7 +31,11 @@ pub fn markdown() -> String {
         let json = engine.gen_fn_metadata_with_ast_to_json(&ast, false).unwrap_or_default();
         let parsed: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
         let mut fns: Vec<&Value> = parsed["functions"].as_array().map(|a| a.iter().collect()).unwrap_or_default();
-        fns.retain(|f| f["access"].as_str() != Some("private") && !f["name"].as_str().unwrap_or("_").starts_with('_'));
+        fns.retain(|f| {
+            let name = f["name"].as_str().unwrap_or("_");
+            // Closures compile to `anon$<hash>` functions: not part of a module's API.
+            f["access"].as_str() != Some("private") && !name.starts_with('_') && !name.starts_with("anon$")
+        });
         if !fns.is_empty() {
             render_section(&mut out, &format!("## Module `std/{name}` (`import \"std/{name}\" as m;`)"), fns);
         }

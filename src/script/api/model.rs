@@ -81,7 +81,7 @@ fn train(ctx: &NativeCallContext, kind: Kind, settings: TrainSettings) -> RhaiRe
     if let Some(out) = &t.settings.out {
         run.outputs.lock().unwrap_or_else(|e| e.into_inner()).push(out.clone());
     }
-    eprintln!("{}: {metrics}", kind.train_op());
+    crate::console::err(format_args!("{}: {metrics}", kind.train_op()));
     Ok(model)
 }
 
