@@ -1036,7 +1036,8 @@ fn pack_f32(img: &Image, channels: usize, linear: bool) -> Vec<f32> {
 }
 
 /// Encodes `img` as `format` into memory.
-pub fn encode(img: &Image, format: Format, opts: &SaveOptions, name: &Path) -> Result<Vec<u8>> {
+/// The bit depth `opts` ask of `format`, once bits and quality are checked against what it can write.
+fn check_save_options(format: Format, opts: &SaveOptions) -> Result<u8> {
     let bits = opts.bits.unwrap_or(format.default_bits());
     if !format.allowed_bits().contains(&bits) {
         return Err(Error::param(
@@ -1059,6 +1060,11 @@ pub fn encode(img: &Image, format: Format, opts: &SaveOptions, name: &Path) -> R
             _ => return Err(Error::param("save", format!("quality applies to JPEG only, not {}", format.name()))),
         }
     }
+    Ok(bits)
+}
+
+pub fn encode(img: &Image, format: Format, opts: &SaveOptions, name: &Path) -> Result<Vec<u8>> {
+    let bits = check_save_options(format, opts)?;
     let (w, h) = img.dimensions();
     let enc_err = |e: image::ImageError| Error::Encode { path: name.to_path_buf(), message: e.to_string() };
     let mut buf = Vec::new();
