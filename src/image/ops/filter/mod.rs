@@ -167,16 +167,21 @@ pub(crate) fn fill_padded(buf: &mut [f32], row: &[f32], pad: usize, space: &Spac
 }
 
 /// One row-parallel pass: each row of `src` (`w` pixels wide) is padded by `pad` clamped pixels,
-/// converted into `space`, and handed to `f(padded_row, out_row)`.
+/// converted into `space`, and handed to `f(padded_row, out_row)`. Skips the remaining rows once
+/// the run's cancel token is set; [`finish`] then returns its error.
 pub(crate) fn row_pass<F>(src: &[f32], w: usize, pad: usize, space: &Space, f: F) -> Vec<f32>
 where
     F: Fn(&[f32], &mut [f32]) + Sync,
 {
     let stride = w * CHANNELS;
     let mut out = vec![0f32; src.len()];
+    let stop = crate::cancel::current();
     out.par_chunks_mut(stride).zip(src.par_chunks(stride)).for_each_init(
         || vec![0f32; (w + 2 * pad) * CHANNELS],
         |buf, (o, s)| {
+            if stop.is_stopped() {
+                return;
+            }
             fill_padded(buf, s, pad, space);
             f(buf, o);
         },
@@ -204,8 +209,10 @@ pub(crate) fn transpose(src: &[f32], w: usize, h: usize) -> Vec<f32> {
     out
 }
 
-/// Applies `space.leave` to every row of a working buffer and wraps it as an image.
+/// Applies `space.leave` to every row of a working buffer and wraps it as an image; the run's
+/// cancel error instead if it was stopped, so a half-made buffer never becomes an image.
 pub(crate) fn finish(data: Vec<f32>, w: u32, h: u32, space: &Space) -> Result<Image> {
+    crate::cancel::checkpoint()?;
     let mut data = data;
     let stride = w as usize * CHANNELS;
     data.par_chunks_mut(stride).for_each(|row| space.leave(row));
