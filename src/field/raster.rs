@@ -241,3 +241,20 @@ impl Field {
         image_field(img)
     }
 }
+
+#[cfg(test)]
+mod cancel_tests {
+    use crate::cancel::{self, Stopper};
+    use crate::error::Error;
+    use crate::field::graph::Field;
+
+    #[test]
+    fn a_cancelled_render_is_an_error_and_an_unstopped_one_is_unchanged() {
+        let f = Field::u();
+        let stop = Stopper::never();
+        stop.cancel();
+        assert!(matches!(cancel::scope(stop, || f.render(1024, 1024)), Err(Error::Cancelled(_))));
+        let plain = f.render(64, 32).unwrap();
+        assert_eq!(cancel::scope(Stopper::never(), || f.render(64, 32)).unwrap(), plain);
+    }
+}

@@ -8,6 +8,7 @@ mod bad_input;
 mod cli;
 mod composite;
 mod geometry;
+mod hardening;
 mod live;
 mod reference;
 mod scripts;
