@@ -111,14 +111,14 @@ impl Image {
             // calloc: the pages are faulted in later by whoever writes them, in parallel.
             return Ok(Image { width: w, height: h, data: Arc::new(Storage::new(vec![0.0; len], held)) });
         }
-        let mut data = Vec::new();
-        data.try_reserve_exact(len).map_err(|_| Error::Limit(format!("out of memory for a {w}x{h} image")))?;
-        data.resize(len, 0.0);
-        data.par_chunks_mut(CHANNELS * 4096).for_each(|chunk| {
-            for p in chunk.chunks_exact_mut(CHANNELS) {
-                p.copy_from_slice(&px);
-            }
-        });
+        let mut probe: Vec<f32> = Vec::new();
+        probe.try_reserve_exact(len).map_err(|_| Error::Limit(format!("out of memory for a {w}x{h} image")))?;
+        drop(probe);
+        // calloc'd, then filled in parallel by copies of one filled chunk: the pages are touched
+        // once, by many threads (a 16384² image is 4 GiB).
+        let mut data = vec![0.0; len];
+        let template = px.repeat(4096);
+        data.par_chunks_mut(template.len()).for_each(|chunk| chunk.copy_from_slice(&template[..chunk.len()]));
         Ok(Image { width: w, height: h, data: Arc::new(Storage::new(data, held)) })
     }
 
