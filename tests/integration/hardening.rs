@@ -31,7 +31,11 @@ fn a_deadline_stops_a_long_render_and_blur_inside_the_ops() {
 #[test]
 fn images_over_the_default_budget_fail_with_the_budget_message() {
     let dir = tempdir();
-    write(dir.path(), "many.rhai", "let all = [];\nfor i in 0..12 { all.push(image(16384, 16384, \"red\")); }\nall.len()\n");
+    write(
+        dir.path(),
+        "many.rhai",
+        "let all = [];\nfor i in 0..12 { all.push(image(16384, 16384, \"red\")); }\nall.len()\n",
+    );
     let t = Instant::now();
     let err = expect_code(&run_in(dir.path(), &["run", "many.rhai"]), 1);
     assert!(err.contains("a 16384x16384 image needs 4 GiB but the memory budget is"), "{err}");
@@ -67,8 +71,11 @@ fn a_save_during_a_long_render_starts_the_new_run_quickly() {
     use kiln::script::RunConfig;
 
     let dir = tempdir();
-    let script =
-        write(dir.path(), "a.rhai", "fbm(perlin(#{ seed: 1, scale: 4 }), #{ octaves: 8 }).render(4096, 4096).blur(60)\n");
+    let script = write(
+        dir.path(),
+        "a.rhai",
+        "fbm(perlin(#{ seed: 1, scale: 4 }), #{ octaves: 8 }).render(4096, 4096).blur(60)\n",
+    );
     let s = Session::start(RunConfig::new(&script), kiln::Limits::default());
     let start = Instant::now();
     while s.is_idle() {

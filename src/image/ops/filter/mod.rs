@@ -262,7 +262,8 @@ mod cancel_tests {
             assert!(t.elapsed() < Duration::from_secs(5), "{name} took {:?}", t.elapsed());
         }
         // A passed deadline says so.
-        let late = Stopper::new(Default::default(), Instant::now() - Duration::from_secs(2), Some(Duration::from_secs(1)));
+        let late =
+            Stopper::new(Default::default(), Instant::now() - Duration::from_secs(2), Some(Duration::from_secs(1)));
         let r = cancel::scope(late, || blur(&img, 60.0));
         assert!(matches!(r, Err(Error::TimedOut(_))), "{r:?}");
     }
