@@ -82,6 +82,10 @@ pub struct ScriptArgs {
     /// Largest image in pixels (default 268435456 = 16384²).
     #[arg(long)]
     pub max_pixels: Option<u64>,
+    /// Memory budget for images and model batches, e.g. 512M or 2G (default: half of physical
+    /// memory, at most 8G). Going over it is an error naming the budget, not a killed process.
+    #[arg(long, value_name = "SIZE", value_parser = crate::memory::parse_size)]
+    pub max_memory: Option<u64>,
     /// Accept --set names the script has no param() for (build scripts that pass one set of
     /// names to many scripts). Without it `run` refuses them and `watch` warns.
     #[arg(long)]
@@ -112,6 +116,7 @@ impl ScriptArgs {
             crate::limits::set_max_pixels(p);
         }
         limits.deadline = timeout;
+        limits.max_memory = self.max_memory.unwrap_or(0);
         let config = RunConfig {
             out_dir: self.out.clone(),
             allow_read: self.allow_read.clone(),

@@ -104,6 +104,10 @@ pub struct TrainArgs {
     /// Worker threads (default: all cores). The result does not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Memory budget for images and training batches, e.g. 512M or 2G (default: half of
+    /// physical memory, at most 8G).
+    #[arg(long, value_name = "SIZE", value_parser = crate::memory::parse_size)]
+    pub max_memory: Option<u64>,
 }
 
 impl TrainArgs {
@@ -153,6 +157,7 @@ impl TrainArgs {
 
 /// Runs `kiln train`.
 pub fn run(args: TrainArgs) -> ExitCode {
+    crate::memory::set_budget(args.max_memory.unwrap_or(0));
     match train(args) {
         Ok(code) => code,
         Err(e) => {

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::cancel;
 use crate::error::{finite, Result};
 use crate::field::eval::Tape;
 use crate::field::graph::{Field, Node};
@@ -24,14 +25,20 @@ use crate::image::Image;
 /// Runs `tape` over a `wu` × `hu` raster, row by row in parallel and one block of pixels at a
 /// time; `emit(mem, x0, n, row)` reads the block's outputs from `mem` and writes its part of `row`.
 /// The one loop every render shares, so the block size and pixel-centre convention live here.
-fn for_each_block<'a, R, E>(tape: &Tape, wu: usize, hu: usize, rows: R, emit: E)
+/// Skips the remaining rows once the run's cancel token is set and then returns its error, so a
+/// stopped render never becomes an image.
+fn for_each_block<'a, R, E>(tape: &Tape, wu: usize, hu: usize, rows: R, emit: E) -> Result<()>
 where
     R: IndexedParallelIterator<Item = &'a mut [f32]>,
     E: Fn(&[f32], usize, usize, &mut [f32]) + Sync,
 {
+    let stop = cancel::current();
     rows.enumerate().for_each_init(
         || vec![0f32; tape.scratch_len()],
         |mem, (y, row)| {
+            if stop.is_stopped() {
+                return;
+            }
             for x0 in (0..wu).step_by(BLOCK) {
                 let n = BLOCK.min(wu - x0);
                 Tape::set_row(mem, x0, n, y, wu, hu);
@@ -40,6 +47,7 @@ where
             }
         },
     );
+    stop.check()
 }
 
 /// Evaluates `roots` over a `w` × `h` raster and lets `write` turn each block of values into
@@ -58,7 +66,7 @@ where
             *o = tape.output(mem, i, n);
         }
         write(&outs[..roots.len()], &mut row[x0 * CHANNELS..(x0 + n) * CHANNELS]);
-    });
+    })?;
     Ok(img)
 }
 
@@ -146,7 +154,7 @@ pub fn field_values(field: &Field, w: u32, h: u32) -> Result<Vec<f32>> {
         for (o, &v) in row[x0..x0 + n].iter_mut().zip(tape.output(mem, 0, n)) {
             *o = clean(v);
         }
-    });
+    })?;
     Ok(out)
 }
 
@@ -166,7 +174,11 @@ pub fn displace_xy(img: &Image, fx: &Field, fy: &Field, amount: f64) -> Result<I
     let src = img.premultiplied();
     let (wi, hi) = (w as i64, h as i64);
     let mut out = Image::new(w, h)?;
+    let stop = cancel::current();
     out.rows_mut().enumerate().for_each(|(y, row)| {
+        if stop.is_stopped() {
+            return;
+        }
         for (x, p) in row.chunks_exact_mut(CHANNELS).enumerate() {
             let i = y * w as usize + x;
             let sx = (x as f32 + amount * (2.0 * dx[i] - 1.0)).clamp(0.0, (wi - 1) as f32);
@@ -186,6 +198,7 @@ pub fn displace_xy(img: &Image, fx: &Field, fy: &Field, amount: f64) -> Result<I
             p.copy_from_slice(&crate::image::buffer::unpremultiply(px));
         }
     });
+    stop.check()?;
     Ok(out)
 }
 
@@ -226,5 +239,22 @@ impl Field {
     /// The luminance of an image as a field; see [`image_field`].
     pub fn from_image(img: &Image) -> Field {
         image_field(img)
+    }
+}
+
+#[cfg(test)]
+mod cancel_tests {
+    use crate::cancel::{self, Stopper};
+    use crate::error::Error;
+    use crate::field::graph::Field;
+
+    #[test]
+    fn a_cancelled_render_is_an_error_and_an_unstopped_one_is_unchanged() {
+        let f = Field::u();
+        let stop = Stopper::never();
+        stop.cancel();
+        assert!(matches!(cancel::scope(stop, || f.render(1024, 1024)), Err(Error::Cancelled(_))));
+        let plain = f.render(64, 32).unwrap();
+        assert_eq!(cancel::scope(Stopper::never(), || f.render(64, 32)).unwrap(), plain);
     }
 }

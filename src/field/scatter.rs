@@ -283,7 +283,11 @@ pub fn scatter(canvas: &Image, stamp: &Image, opts: &Scatter, seed: u64) -> Resu
         }
     }
     let mut out = canvas.premultiplied();
+    let stop = crate::cancel::current();
     out.rows_mut().zip(by_row.par_iter()).enumerate().for_each(|(y, (row, touching))| {
+        if stop.is_stopped() {
+            return;
+        }
         let y = y as i64;
         for &k in touching {
             let (p, i) = (&placed[k as usize], &inst[k as usize]);
@@ -308,6 +312,7 @@ pub fn scatter(canvas: &Image, stamp: &Image, opts: &Scatter, seed: u64) -> Resu
             }
         }
     });
+    stop.check()?;
     Ok(out.map_pixels(unpremultiply))
 }
 

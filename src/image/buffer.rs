@@ -6,6 +6,12 @@
 //! Pixels are interleaved `[r, g, b, a]` f32 in row-major order, row 0 at the top. Values are what
 //! an 8-bit file stores divided by 255 and are not clamped, so HDR values survive until saving.
 //! Cloning is O(1): the pixels sit behind an `Arc` and are copied only when a clone is written.
+//!
+//! Every pixel buffer holds a [`Reservation`] from the process's memory accountant
+//! (`crate::memory`) for as long as it lives: the constructors reserve the bytes *before* they
+//! allocate, so an image over the budget is an `Error::Limit` naming `--max-memory` instead of a
+//! process the kernel kills. The reservation sits inside the `Arc`'d storage, so clones share it;
+//! a copy-on-write reserves anew. One mutex lock per allocation, nothing per pixel.
 
 use std::sync::Arc;
 
@@ -14,6 +20,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::image::color::Color;
 use crate::limits;
+use crate::memory::{self, Reservation};
 
 /// Channels per pixel.
 pub const CHANNELS: usize = 4;
@@ -23,7 +30,47 @@ pub const CHANNELS: usize = 4;
 pub struct Image {
     width: u32,
     height: u32,
-    data: Arc<Vec<f32>>,
+    data: Arc<Storage>,
+}
+
+/// The pixels and the memory they hold against the budget.
+struct Storage {
+    pixels: Vec<f32>,
+    /// `None` only for a copy-on-write copy made while the budget was full: writing a shared
+    /// image cannot fail, so that copy goes unaccounted rather than aborting the op.
+    _held: Option<Reservation>,
+}
+
+impl Storage {
+    /// Wraps `pixels`, already reserved by `held`.
+    fn new(pixels: Vec<f32>, held: Reservation) -> Storage {
+        Storage { pixels, _held: Some(held) }
+    }
+}
+
+impl Clone for Storage {
+    /// A copy-on-write copy: reserves its own bytes (best effort, see `_held`).
+    fn clone(&self) -> Storage {
+        let held = memory::reserve(bytes_of(self.pixels.len()), "a copy of an image").ok();
+        Storage { pixels: self.pixels.clone(), _held: held }
+    }
+}
+
+impl PartialEq for Storage {
+    fn eq(&self, other: &Storage) -> bool {
+        self.pixels == other.pixels
+    }
+}
+
+/// Bytes of `len` f32 values.
+fn bytes_of(len: usize) -> u64 {
+    len as u64 * std::mem::size_of::<f32>() as u64
+}
+
+/// Reserves the pixel bytes of a `w` × `h` image from the memory budget.
+fn reserve_pixels(w: u32, h: u32) -> Result<Reservation> {
+    let len = w as usize * h as usize * CHANNELS;
+    memory::reserve(bytes_of(len), &format!("a {w}x{h} image"))
 }
 
 impl std::fmt::Debug for Image {
@@ -59,19 +106,20 @@ impl Image {
         let (w, h) = check_size(width as i64, height as i64)?;
         let px = color.to_array();
         let len = w as usize * h as usize * CHANNELS;
+        let held = reserve_pixels(w, h)?;
         if px == [0.0; 4] {
             // calloc: the pages are faulted in later by whoever writes them, in parallel.
-            return Ok(Image { width: w, height: h, data: Arc::new(vec![0.0; len]) });
+            return Ok(Image { width: w, height: h, data: Arc::new(Storage::new(vec![0.0; len], held)) });
         }
-        let mut data = Vec::new();
-        data.try_reserve_exact(len).map_err(|_| Error::Limit(format!("out of memory for a {w}x{h} image")))?;
-        data.resize(len, 0.0);
-        data.par_chunks_mut(CHANNELS * 4096).for_each(|chunk| {
-            for p in chunk.chunks_exact_mut(CHANNELS) {
-                p.copy_from_slice(&px);
-            }
-        });
-        Ok(Image { width: w, height: h, data: Arc::new(data) })
+        let mut probe: Vec<f32> = Vec::new();
+        probe.try_reserve_exact(len).map_err(|_| Error::Limit(format!("out of memory for a {w}x{h} image")))?;
+        drop(probe);
+        // calloc'd, then filled in parallel by copies of one filled chunk: the pages are touched
+        // once, by many threads (a 16384² image is 4 GiB).
+        let mut data = vec![0.0; len];
+        let template = px.repeat(4096);
+        data.par_chunks_mut(template.len()).for_each(|chunk| chunk.copy_from_slice(&template[..chunk.len()]));
+        Ok(Image { width: w, height: h, data: Arc::new(Storage::new(data, held)) })
     }
 
     /// Wraps interleaved RGBA f32 pixels. `data.len()` must be `width * height * 4`.
@@ -80,7 +128,8 @@ impl Image {
         if data.len() != w as usize * h as usize * CHANNELS {
             return Err(Error::param("image", format!("{} values do not make a {w}x{h} RGBA image", data.len())));
         }
-        Ok(Image { width: w, height: h, data: Arc::new(data) })
+        let held = reserve_pixels(w, h)?;
+        Ok(Image { width: w, height: h, data: Arc::new(Storage::new(data, held)) })
     }
 
     /// Builds an image from a function of the pixel position, evaluated in parallel over rows.
@@ -124,29 +173,29 @@ impl Image {
 
     /// All pixels, interleaved RGBA.
     pub fn pixels(&self) -> &[f32] {
-        &self.data
+        &self.data.pixels
     }
 
     /// All pixels for writing; copies them first if another clone shares them.
     pub fn pixels_mut(&mut self) -> &mut [f32] {
-        Arc::make_mut(&mut self.data).as_mut_slice()
+        Arc::make_mut(&mut self.data).pixels.as_mut_slice()
     }
 
     /// Consumes the image and returns its pixels (copies only if shared).
     pub fn into_pixels(self) -> Vec<f32> {
-        Arc::try_unwrap(self.data).unwrap_or_else(|shared| (*shared).clone())
+        Arc::try_unwrap(self.data).map_or_else(|shared| shared.pixels.clone(), |own| own.pixels)
     }
 
     /// Row `y` as RGBA floats.
     pub fn row(&self, y: u32) -> &[f32] {
         let s = self.stride();
-        &self.data[y as usize * s..(y as usize + 1) * s]
+        &self.data.pixels[y as usize * s..(y as usize + 1) * s]
     }
 
     /// Parallel iterator over rows for reading.
     pub fn rows(&self) -> impl IndexedParallelIterator<Item = &[f32]> {
         let s = self.stride();
-        self.data.par_chunks(s)
+        self.data.pixels.par_chunks(s)
     }
 
     /// Parallel iterator over rows for writing (copy-on-write first).
@@ -161,7 +210,7 @@ impl Image {
             return None;
         }
         let i = (y as usize * self.width as usize + x as usize) * CHANNELS;
-        let p = &self.data[i..i + CHANNELS];
+        let p = &self.data.pixels[i..i + CHANNELS];
         Some(Color::new(p[0], p[1], p[2], p[3]))
     }
 
@@ -171,7 +220,8 @@ impl Image {
         let x = x.clamp(0, self.width as i64 - 1) as usize;
         let y = y.clamp(0, self.height as i64 - 1) as usize;
         let i = (y * self.width as usize + x) * CHANNELS;
-        [self.data[i], self.data[i + 1], self.data[i + 2], self.data[i + 3]]
+        let d = &self.data.pixels;
+        [d[i], d[i + 1], d[i + 2], d[i + 3]]
     }
 
     /// A new image with the pixel at `(x, y)` set; errors outside the image.
@@ -205,7 +255,7 @@ impl Image {
 
     /// True when every alpha value is 1 (lets ops skip premultiplication).
     pub fn is_opaque(&self) -> bool {
-        self.data.par_chunks(CHANNELS * 1024).all(|c| c.chunks_exact(CHANNELS).all(|p| p[3] >= 1.0))
+        self.data.pixels.par_chunks(CHANNELS * 1024).all(|c| c.chunks_exact(CHANNELS).all(|p| p[3] >= 1.0))
     }
 
     /// Premultiplied copy: rgb *= a. Neighbourhood filters work on this (DESIGN.md §2).

@@ -28,6 +28,24 @@ impl Arch {
         (self.size.trailing_zeros() - 2) as usize
     }
 
+    /// An estimate of the bytes a forward pass over `batch` images holds at its peak (`training`:
+    /// also the activations kept for the backward pass and their gradients): what a batch reserves
+    /// from the memory budget (`crate::memory`) before it runs. Per image, every stage's feature
+    /// map counted a few times over (convolution output, normalisation, activation), f32.
+    pub fn activation_bytes(&self, batch: usize, training: bool) -> u64 {
+        let per_image: u64 = self
+            .channels()
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| {
+                let side = (self.size >> i).max(4) as u64;
+                c as u64 * side * side
+            })
+            .sum();
+        let copies = if training { 12 } else { 4 };
+        per_image * batch as u64 * copies * std::mem::size_of::<f32>() as u64
+    }
+
     /// Channels at each resolution, outermost (full size) first, 4×4 last: `stages + 1` entries.
     pub fn channels(&self) -> Vec<usize> {
         let mut ch = vec![self.width];

@@ -250,6 +250,7 @@ impl Model {
         }
         let mut out = Vec::with_capacity(latents.len());
         for chunk in latents.chunks(CHUNK) {
+            let _held = self.batch_memory(chunk.len(), "decode")?;
             let values: Vec<f32> = chunk.iter().flat_map(|z| z.values().iter().copied()).collect();
             let z = Tensor::from_vec(values, (chunk.len(), dim), &self.inner.device).map_err(ml_err)?;
             let p = &self.inner.params;
@@ -261,6 +262,14 @@ impl Model {
             out.extend(tensor_images(&images)?);
         }
         Ok(out)
+    }
+
+    /// Between batches: stops if the run was cancelled or ran out of time, then reserves the
+    /// batch's activations from the memory budget (held until the returned receipt drops).
+    fn batch_memory(&self, n: usize, op: &str) -> Result<crate::memory::Reservation> {
+        crate::cancel::checkpoint()?;
+        let bytes = self.inner.arch.activation_bytes(n, false);
+        crate::memory::reserve(bytes, &format!("{op} of a batch of {n}"))
     }
 
     fn vae(&self, op: &str) -> Result<&Vae> {
@@ -284,6 +293,7 @@ impl Model {
         let vae = self.vae("encode")?;
         let mut out = Vec::with_capacity(images.len());
         for chunk in images.chunks(CHUNK) {
+            let _held = self.batch_memory(chunk.len(), "encode")?;
             let planar: Vec<Vec<f32>> = chunk.iter().map(|img| fit_planar(img, self.size())).collect();
             let refs: Vec<&[f32]> = planar.iter().map(Vec::as_slice).collect();
             let x = batch_tensor(&refs, self.size(), &self.inner.device)?;

@@ -388,14 +388,20 @@ impl<'a> Run<'a> {
     ) -> Result<(Losses, u64)> {
         let mut run_steps = 0u64;
         let mut last_epoch_losses = Losses::new();
+        // The script run's token (its --timeout, a new save in watch mode), beside `cancel`.
+        let token = crate::cancel::current();
         while pos.epoch < self.s.epochs {
             let mut order = self.train_idx.clone();
             Rng::stream(self.seed, Stream::Epoch(pos.epoch as u64).id()).shuffle_fast(&mut order);
             let mut sums = Losses::new();
             let mut counted = 0usize;
             while pos.epoch_step < self.steps_per_epoch {
-                if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-                    return Err(self.stop(nets, *pos));
+                if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) || token.is_stopped() {
+                    // The checkpoint is saved either way; a deadline says so in its own words.
+                    return Err(match (self.stop(nets, *pos), token.check()) {
+                        (Error::Cancelled(_), Err(reason @ Error::TimedOut(_))) => reason,
+                        (e, _) => e,
+                    });
                 }
                 let losses = self.step(nets, &order, *pos)?;
                 if sums.is_empty() {
@@ -425,6 +431,7 @@ impl<'a> Run<'a> {
         let mut rng = Rng::stream(self.seed, Stream::Step(pos.step).id());
         let flips: Vec<bool> = idx.iter().map(|_| self.s.flip && rng.coin()).collect();
         let x = self.data.batch(idx, Some(&flips), &self.dev)?;
+        let _held = crate::memory::reserve(self.arch.activation_bytes(idx.len(), true), "a training step")?;
         let losses = nets.step(&self.arch, &x, &mut rng, pos.step, self.s.beta).map_err(ml_err)?;
         if losses.iter().any(|(_, v)| !v.is_finite()) {
             let shown: Vec<String> = losses.iter().map(|(k, v)| format!("{k} {v}")).collect();

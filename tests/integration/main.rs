@@ -8,6 +8,7 @@ mod bad_input;
 mod cli;
 mod composite;
 mod geometry;
+mod hardening;
 mod io_edges;
 mod live;
 mod reference;

@@ -80,7 +80,9 @@ pub fn edges(img: &Image) -> Result<Image> {
     let gx = [-1.0, 0.0, 1.0, -2.0, 0.0, 2.0, -1.0, 0.0, 1.0];
     let gy = [-1.0, -2.0, -1.0, 0.0, 0.0, 0.0, 1.0, 2.0, 1.0];
     let x = correlate(img, &space, &gx, 3, 3);
+    crate::cancel::checkpoint()?;
     let y = correlate(img, &space, &gy, 3, 3);
+    crate::cancel::checkpoint()?;
     let mut out = x;
     out.par_chunks_mut(img.stride())
         .zip(y.par_chunks(img.stride()))
@@ -104,6 +106,7 @@ pub fn emboss(img: &Image) -> Result<Image> {
     let space = Space { premultiply: !img.is_opaque(), linear: false, opaque: false };
     let k = [-1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0];
     let mut out = correlate(img, &space, &k, 3, 3);
+    crate::cancel::checkpoint()?;
     out.par_chunks_mut(img.stride()).zip(img.pixels().par_chunks(img.stride())).for_each(|(o, s)| {
         for (op, sp) in o.chunks_exact_mut(CHANNELS).zip(s.chunks_exact(CHANNELS)) {
             for v in &mut op[..3] {
@@ -139,7 +142,8 @@ pub(crate) fn check_kernel(op: &str, kernel: &[Vec<f32>]) -> Result<(Vec<f32>, u
 }
 
 /// Correlates the image (entered into `space`) with a `kw` × `kh` kernel; returns the working
-/// buffer, not yet left.
+/// buffer, not yet left (and unfinished if the run's cancel token stopped it: callers check
+/// `cancel::checkpoint`, as [`finish`] does).
 pub(crate) fn correlate(img: &Image, space: &Space, k: &[f32], kw: usize, kh: usize) -> Vec<f32> {
     let (w, h) = (img.width() as usize, img.height() as usize);
     let (rx, ry) = (kw / 2, kh / 2);
@@ -152,7 +156,11 @@ pub(crate) fn correlate(img: &Image, space: &Space, k: &[f32], kw: usize, kh: us
         .for_each(|(p, s)| fill_padded(p, s, rx, space));
     let stride = img.stride();
     let mut out = vec![0f32; w * h * CHANNELS];
+    let stop = crate::cancel::current();
     out.par_chunks_mut(stride).enumerate().for_each(|(y, o)| {
+        if stop.is_stopped() {
+            return;
+        }
         for j in 0..kh {
             let sy = (y as isize + j as isize - ry as isize).clamp(0, h as isize - 1) as usize;
             let row = &padded[sy * pstride..(sy + 1) * pstride];

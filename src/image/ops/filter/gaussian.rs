@@ -19,6 +19,7 @@ use rayon::prelude::*;
 
 use super::recursive::recursive_gaussian;
 use super::{check_range, fill_padded, Space};
+use crate::cancel::{self, Stopper};
 use crate::error::{Error, Result};
 use crate::image::buffer::{Image, CHANNELS};
 
@@ -82,11 +83,14 @@ pub fn blur_with(img: &Image, o: &Blur) -> Result<Image> {
     }
     let space = Space::of(img, o.linear);
     let data = gaussian_work(img, sigma, &space, true);
+    cancel::checkpoint()?;
     Image::from_rgba(img.width(), img.height(), data)
 }
 
 /// The blurred image, left in the working space unless `leave`: the recursive filter for
-/// `IIR_MIN_SIGMA..=IIR_MAX_SIGMA`, the exact sampled kernel otherwise.
+/// `IIR_MIN_SIGMA..=IIR_MAX_SIGMA`, the exact sampled kernel otherwise. Stops early (leaving the
+/// rest of the buffer unfilled) once the run's cancel token is set: the caller checks
+/// [`cancel::checkpoint`] before using the result.
 pub(crate) fn gaussian_work(img: &Image, sigma: f32, space: &Space, leave: bool) -> Vec<f32> {
     let (w, h) = (img.width() as usize, img.height() as usize);
     if (IIR_MIN_SIGMA..=IIR_MAX_SIGMA).contains(&sigma) {
@@ -105,6 +109,7 @@ fn fir_gaussian(img: &Image, sigma: f32, space: &Space, leave: bool) -> Vec<f32>
     let weights = gaussian_weights(sigma);
     let r = weights.len() - 1;
     let stride = img.stride();
+    let stop = cancel::current();
     let entered: Vec<f32>;
     let src: &[f32] = if space.is_identity() {
         img.pixels()
@@ -114,10 +119,13 @@ fn fir_gaussian(img: &Image, sigma: f32, space: &Space, leave: bool) -> Vec<f32>
         entered = d;
         &entered
     };
-    let mut out = vertical(src, w, h, &weights);
+    let mut out = vertical(src, w, h, &weights, &stop);
     out.par_chunks_mut(stride).for_each_init(
         || vec![0f32; (w + 2 * r) * CHANNELS],
         |buf, row| {
+            if stop.is_stopped() {
+                return;
+            }
             fill_padded(buf, row, r, &Space::IDENTITY);
             symmetric_row(buf, row, r, &weights);
             if leave {
@@ -163,12 +171,14 @@ const BAND: usize = 32;
 
 /// The vertical pass: output row y sums whole rows y ± k (clamped). Each task takes a band of
 /// rows and walks it chunk column by chunk column, so the input rows it re-reads stay in cache.
-fn vertical(src: &[f32], w: usize, h: usize, weights: &[f32]) -> Vec<f32> {
+fn vertical(src: &[f32], w: usize, h: usize, weights: &[f32], stop: &Stopper) -> Vec<f32> {
     let stride = w * CHANNELS;
     let mut out = vec![0f32; src.len()];
-    out.par_chunks_mut(stride * BAND)
-        .enumerate()
-        .for_each(|(b, band)| vertical_band(src, stride, h, b * BAND, band, weights));
+    out.par_chunks_mut(stride * BAND).enumerate().for_each(|(b, band)| {
+        if !stop.is_stopped() {
+            vertical_band(src, stride, h, b * BAND, band, weights)
+        }
+    });
     out
 }
 
@@ -252,6 +262,7 @@ pub fn unsharp_with(img: &Image, o: &Unsharp) -> Result<Image> {
     }
     let space = Space::of(img, o.linear);
     let blurred = gaussian_work(img, sigma, &space, false);
+    cancel::checkpoint()?;
     let stride = img.stride();
     let mut out = vec![0f32; blurred.len()];
     out.par_chunks_mut(stride).zip(img.pixels().par_chunks(stride)).zip(blurred.par_chunks(stride)).for_each(

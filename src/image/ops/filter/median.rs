@@ -30,7 +30,9 @@ pub fn median(img: &Image, radius: u32) -> Result<Image> {
     work.par_chunks_mut(img.stride()).for_each(|row| space.enter(row));
     let channels = if space.opaque { 3 } else { 4 };
     let mut out = work.clone();
+    let stop = crate::cancel::current();
     for c in 0..channels {
+        stop.check()?;
         let plane: Vec<f32> = work.iter().skip(c).step_by(CHANNELS).copied().collect();
         let (lo, hi) = plane
             .iter()
@@ -46,6 +48,9 @@ pub fn median(img: &Image, radius: u32) -> Result<Image> {
             .collect();
         let step = (hi - lo) / (LEVELS - 1) as f32;
         out.par_chunks_mut(img.stride()).enumerate().for_each_init(Histogram::new, |hist, (y, orow)| {
+            if stop.is_stopped() {
+                return;
+            }
             median_row(&q, w, h, y, r, hist, |x, bin| orow[x * CHANNELS + c] = lo + bin as f32 * step);
         });
     }

@@ -254,7 +254,8 @@ fn filter_band(b: &mut Band, sec: &[Section; 2], tmp: &mut Tmp<VL>) {
 }
 
 /// The recursive Gaussian of a `w` × `h` RGBA image: enters `space` on the way in and, if
-/// `leave`, leaves it on the way out. Returns the new buffer.
+/// `leave`, leaves it on the way out. Returns the new buffer, unfinished if the run's cancel token
+/// stopped it (the caller checks `cancel::checkpoint`).
 pub(crate) fn recursive_gaussian(src: &[f32], w: usize, h: usize, sigma: f32, space: &Space, leave: bool) -> Vec<f32> {
     let sec = sections(sigma);
     let stride = w * CHANNELS;
@@ -265,6 +266,7 @@ pub(crate) fn recursive_gaussian(src: &[f32], w: usize, h: usize, sigma: f32, sp
     // A few tasks per thread, each with one set of scratch buffers: rayon calls the `init` of
     // `for_each_init` once per task it splits off, and every fresh buffer is page faults.
     let tasks = 4 * rayon::current_num_threads();
+    let stop = crate::cancel::current();
     // Horizontal pass, source -> out: 4 rows at a time, gathered (and converted) pixel-interleaved.
     let groups = h.div_ceil(ROWS);
     out.par_chunks_mut(stride * ROWS)
@@ -273,6 +275,9 @@ pub(crate) fn recursive_gaussian(src: &[f32], w: usize, h: usize, sigma: f32, sp
         .for_each_init(
             || (vec![[0f32; HL]; w], (vec![[0f32; HL]; w], vec![[0f32; HL]; w])),
             |(buf, tmp), (o, s)| {
+                if stop.is_stopped() {
+                    return;
+                }
                 let rows = s.len() / stride;
                 for (r, row) in s.chunks_exact(stride).enumerate() {
                     for (px, p) in buf.iter_mut().zip(row.chunks_exact(CHANNELS)) {
@@ -299,7 +304,11 @@ pub(crate) fn recursive_gaussian(src: &[f32], w: usize, h: usize, sigma: f32, sp
     }
     pieces.into_par_iter().with_min_len(bands.div_ceil(tasks)).for_each_init(
         || (vec![[0f32; VL]; h], vec![[0f32; VL]; h]),
-        |tmp, mut band| filter_band(&mut Band { pieces: &mut band, space, leave }, &sec, tmp),
+        |tmp, mut band| {
+            if !stop.is_stopped() {
+                filter_band(&mut Band { pieces: &mut band, space, leave }, &sec, tmp)
+            }
+        },
     );
     out
 }

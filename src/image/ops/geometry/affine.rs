@@ -245,6 +245,8 @@ fn transform(op: &str, img: &Image, p: &Affine) -> Result<Image> {
     // An opaque source over an opaque background gives alpha 1 everywhere: nothing to divide.
     let unpremultiply = !(opaque && bg.a >= 1.0);
     sample_into(&source, &mut out, out_w as usize, map, p.filter, bg_pre, unpremultiply);
+    // Rows are skipped once the run is stopped; a half-sampled buffer never becomes an image.
+    crate::cancel::checkpoint()?;
     let out = Image::from_rgba(out_w, out_h, out)?;
     Ok(if linear { from_linear(&out) } else { out })
 }

@@ -95,6 +95,9 @@ fn blank(op: &str, w: i64, h: i64) -> Result<(u32, u32, Vec<f32>)> {
         other => other,
     })?;
     let n = w as usize * h as usize * CHANNELS;
+    // Ask the budget first, so an image over it is the accountant's error before any work; the
+    // image made from this buffer (`Image::from_rgba`) holds the reservation for as long as it lives.
+    drop(crate::memory::reserve(n as u64 * 4, &format!("a {w}x{h} image"))?);
     // Ask first, so an allocation that cannot be satisfied is an error and not an abort.
     let mut probe: Vec<f32> = Vec::new();
     probe.try_reserve_exact(n).map_err(|_| Error::Limit(format!("{op}: out of memory for a {w}x{h} image")))?;

@@ -58,6 +58,9 @@ pub fn resize_with(img: &Image, w: u32, h: u32, opts: ResizeOptions) -> Result<I
     }
     let (w, h, mut out) = blank("resize", w as i64, h as i64)?;
     let src = if opts.linear { to_linear(img) } else { img.clone() };
+    // The resampling itself is one call into fast_image_resize, which has no place to stop in
+    // between: the run's token is checked around it.
+    crate::cancel::checkpoint()?;
     let alg = match opts.filter {
         Filter::Nearest => fir::ResizeAlg::Nearest,
         Filter::Bilinear => fir::ResizeAlg::Convolution(fir::FilterType::Bilinear),
@@ -79,6 +82,7 @@ pub fn resize_with(img: &Image, w: u32, h: u32, opts: ResizeOptions) -> Result<I
         let options = fir::ResizeOptions::new().resize_alg(alg).use_alpha(!src.is_opaque());
         fir::Resizer::new().resize(&src_view, &mut dst_view, &options).map_err(|e| internal(&e))?;
     }
+    crate::cancel::checkpoint()?;
     let out = Image::from_rgba(w, h, out)?;
     Ok(if opts.linear { from_linear(&out) } else { out })
 }

@@ -99,7 +99,11 @@ fn run<F>(
     };
     let bg_out = finish(bg);
     let (w, h) = (src.width as f64, src.height as f64);
+    let stop = crate::cancel::current();
     out.par_chunks_mut(ow * CHANNELS).enumerate().for_each(|(oy, row)| {
+        if stop.is_stopped() {
+            return;
+        }
         let y = oy as f64 + 0.5;
         let (bx, by) = (m.b * y + m.tx, m.d * y + m.ty);
         // Columns whose taps can reach the source; everything else is background. Pixel centres
