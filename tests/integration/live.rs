@@ -145,6 +145,8 @@ fn a_new_save_cancels_a_training_run_without_an_error() {
     assert!(r.ok(), "{:?}", r.error);
     assert_eq!(r.run, 1, "the cancelled run is not counted");
     assert!(close(result_color(&r).r, 0.5));
+    // The listeners may hear of the run a moment after `apply` returns it.
+    poll("the report to reach the listener", LONG, || (!reports.lock().unwrap().is_empty()).then_some(()));
     let reports = reports.lock().unwrap();
     assert!(reports.iter().all(|r| r.error.is_none()), "no error published: {:?}", reports[0].error);
     assert_eq!(reports.len(), 1);
