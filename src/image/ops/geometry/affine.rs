@@ -160,31 +160,12 @@ fn cos_sin(degrees: f64) -> (f64, f64) {
 }
 
 fn transform(op: &str, img: &Image, p: &Affine) -> Result<Image> {
-    let what = |w: &str, v: f64| finite(op, w, v);
-    what("translate x", p.translate.0)?;
-    what("translate y", p.translate.1)?;
-    what("rotate", p.rotate)?;
-    what("scale x", p.scale.0)?;
-    what("scale y", p.scale.1)?;
-    what("shear x", p.shear.0)?;
-    what("shear y", p.shear.1)?;
-    let bg = p.background.validate(op)?;
+    let bg = check_finite(op, p)?;
     let (w, h) = (img.width() as f64, img.height() as f64);
     let (ox, oy) = p.origin.unwrap_or((w / 2.0, h / 2.0));
-    what("origin x", ox)?;
-    what("origin y", oy)?;
-
-    // Forward linear part M = R · Sh · S.
-    let (cos, sin) = cos_sin(p.rotate);
-    let (tx, ty) = (shear_tan(op, p.shear.0)?, shear_tan(op, p.shear.1)?);
-    let (sx, sy) = p.scale;
-    // Sh·S = [sx, tx·sy; ty·sx, sy]
-    let (s00, s01, s10, s11) = (sx, tx * sy, ty * sx, sy);
-    let m = [cos * s00 - sin * s10, cos * s01 - sin * s11, sin * s00 + cos * s10, sin * s01 + cos * s11];
-    let det = m[0] * m[3] - m[1] * m[2];
-    if !det.is_finite() || det.abs() < 1e-12 {
-        return Err(Error::param(op, "the transform squashes the image flat (a scale of 0 or a shear near ±90°)"));
-    }
+    finite(op, "origin x", ox)?;
+    finite(op, "origin y", oy)?;
+    let (m, det) = linear_part(op, p)?;
     if p.expand && p.translate != (0.0, 0.0) {
         // The expanded canvas is fitted to the result, so the move would be silently lost.
         return Err(Error::param(
@@ -196,25 +177,12 @@ fn transform(op: &str, img: &Image, p: &Affine) -> Result<Image> {
         let (dx, dy) = (x - ox, y - oy);
         (ox + p.translate.0 + m[0] * dx + m[1] * dy, oy + p.translate.1 + m[2] * dx + m[3] * dy)
     };
-
-    // Output canvas and the shift from output positions to forward-transformed positions.
     let (out_w, out_h, shift) = if p.expand {
-        let corners = [forward(0.0, 0.0), forward(w, 0.0), forward(0.0, h), forward(w, h)];
-        let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-        for (x, y) in corners {
-            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
-        }
-        let size = |extent: f64| (extent - 1e-6).ceil().max(1.0);
-        let (ow, oh) = (size(x1 - x0), size(y1 - y0));
-        if ow > i64::MAX as f64 / 4.0 || oh > i64::MAX as f64 / 4.0 {
-            return Err(Error::Limit(format!("{op}: the expanded canvas is over the size limit")));
-        }
-        // Centre the bounding box on the canvas.
-        ((ow as i64), (oh as i64), ((x0 + x1) / 2.0 - ow / 2.0, (y0 + y1) / 2.0 - oh / 2.0))
+        expanded_canvas(op, [forward(0.0, 0.0), forward(w, 0.0), forward(0.0, h), forward(w, h)])?
     } else {
         (img.width() as i64, img.height() as i64, (0.0, 0.0))
     };
-    let (out_w, out_h, mut out) = blank(op, out_w, out_h)?;
+    let (out_w, out_h, out) = blank(op, out_w, out_h)?;
 
     // Inverse: p = M⁻¹ (q + shift − origin − translate) + origin.
     let inv = [m[3] / det, -m[1] / det, -m[2] / det, m[0] / det];
@@ -227,11 +195,65 @@ fn transform(op: &str, img: &Image, p: &Affine) -> Result<Image> {
         tx: inv[0] * cx + inv[1] * cy + ox,
         ty: inv[2] * cx + inv[3] * cy + oy,
     };
-
     if let Some(copy) = integer_shift(img, &map, out_w, out_h, bg) {
         return Ok(copy);
     }
+    resample(img, out, (out_w, out_h), map, p, bg)
+}
 
+/// Every number of the transform must be finite; returns the checked background.
+fn check_finite(op: &str, p: &Affine) -> Result<Color> {
+    let what = |w: &str, v: f64| finite(op, w, v);
+    what("translate x", p.translate.0)?;
+    what("translate y", p.translate.1)?;
+    what("rotate", p.rotate)?;
+    what("scale x", p.scale.0)?;
+    what("scale y", p.scale.1)?;
+    what("shear x", p.shear.0)?;
+    what("shear y", p.shear.1)?;
+    p.background.validate(op)
+}
+
+/// The forward linear part M = R · Sh · S as `[m00, m01, m10, m11]`, and its determinant (refused
+/// when the transform squashes the image flat).
+fn linear_part(op: &str, p: &Affine) -> Result<([f64; 4], f64)> {
+    let (cos, sin) = cos_sin(p.rotate);
+    let (tx, ty) = (shear_tan(op, p.shear.0)?, shear_tan(op, p.shear.1)?);
+    let (sx, sy) = p.scale;
+    // Sh·S = [sx, tx·sy; ty·sx, sy]
+    let (s00, s01, s10, s11) = (sx, tx * sy, ty * sx, sy);
+    let m = [cos * s00 - sin * s10, cos * s01 - sin * s11, sin * s00 + cos * s10, sin * s01 + cos * s11];
+    let det = m[0] * m[3] - m[1] * m[2];
+    if !det.is_finite() || det.abs() < 1e-12 {
+        return Err(Error::param(op, "the transform squashes the image flat (a scale of 0 or a shear near ±90°)"));
+    }
+    Ok((m, det))
+}
+
+/// The canvas that holds the transformed corners, and the shift from output positions to
+/// forward-transformed positions (the bounding box centred on the canvas).
+fn expanded_canvas(op: &str, corners: [(f64, f64); 4]) -> Result<(i64, i64, (f64, f64))> {
+    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for (x, y) in corners {
+        (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+    }
+    let size = |extent: f64| (extent - 1e-6).ceil().max(1.0);
+    let (ow, oh) = (size(x1 - x0), size(y1 - y0));
+    if ow > i64::MAX as f64 / 4.0 || oh > i64::MAX as f64 / 4.0 {
+        return Err(Error::Limit(format!("{op}: the expanded canvas is over the size limit")));
+    }
+    Ok((ow as i64, oh as i64, ((x0 + x1) / 2.0 - ow / 2.0, (y0 + y1) / 2.0 - oh / 2.0)))
+}
+
+/// Samples `img` through `map` into `out` (premultiplied, in linear light when asked).
+fn resample(
+    img: &Image,
+    mut out: Vec<f32>,
+    (out_w, out_h): (u32, u32),
+    map: Inverse,
+    p: &Affine,
+    bg: Color,
+) -> Result<Image> {
     let linear = p.linear;
     let mut src = if linear { to_linear(img) } else { img.clone() };
     let bg =
