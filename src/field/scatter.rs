@@ -248,31 +248,7 @@ pub fn scatter(canvas: &Image, stamp: &Image, opts: &Scatter, seed: u64) -> Resu
         .collect();
     let src = stamp.premultiplied();
     let (sw, sh) = (stamp.width() as f64, stamp.height() as f64);
-    // Each instance's inverse map and bounding rows.
-    struct Placed {
-        inv: [f64; 6],
-        y0: i64,
-        y1: i64,
-        x0: i64,
-        x1: i64,
-    }
-    let placed: Vec<Placed> = inst
-        .iter()
-        .map(|i| {
-            let (s, c) = i.angle.to_radians().sin_cos();
-            // canvas = centre + scale·R(θ)·(p − stamp centre); inverse: p = R(−θ)(q − centre)/scale + sc
-            let k = 1.0 / i.scale;
-            let inv = [c * k, s * k, -s * k, c * k, sw * 0.5, sh * 0.5];
-            let r = 0.5 * i.scale * (sw * sw + sh * sh).sqrt() + 1.0;
-            Placed {
-                inv,
-                y0: (i.y - r).floor() as i64,
-                y1: (i.y + r).ceil() as i64,
-                x0: (i.x - r).floor() as i64,
-                x1: (i.x + r).ceil() as i64,
-            }
-        })
-        .collect();
+    let placed: Vec<Placed> = inst.iter().map(|i| Placed::new(i, sw, sh)).collect();
     // The instances touching each row, in placement order (so each pixel composites them in
     // order whatever the thread count).
     let (cw, ch) = (canvas.width() as i64, canvas.height() as i64);
@@ -314,6 +290,32 @@ pub fn scatter(canvas: &Image, stamp: &Image, opts: &Scatter, seed: u64) -> Resu
     });
     stop.check()?;
     Ok(out.map_pixels(unpremultiply))
+}
+
+/// An instance's inverse map (canvas pixel -> stamp pixel) and the canvas rect it may touch.
+struct Placed {
+    inv: [f64; 6],
+    y0: i64,
+    y1: i64,
+    x0: i64,
+    x1: i64,
+}
+
+impl Placed {
+    fn new(i: &Instance, sw: f64, sh: f64) -> Placed {
+        let (s, c) = i.angle.to_radians().sin_cos();
+        // canvas = centre + scale·R(θ)·(p − stamp centre); inverse: p = R(−θ)(q − centre)/scale + sc
+        let k = 1.0 / i.scale;
+        let inv = [c * k, s * k, -s * k, c * k, sw * 0.5, sh * 0.5];
+        let r = 0.5 * i.scale * (sw * sw + sh * sh).sqrt() + 1.0;
+        Placed {
+            inv,
+            y0: (i.y - r).floor() as i64,
+            y1: (i.y + r).ceil() as i64,
+            x0: (i.x - r).floor() as i64,
+            x1: (i.x + r).ceil() as i64,
+        }
+    }
 }
 
 /// Bilinear sample of a premultiplied image, transparent outside it (so stamps get soft edges).
