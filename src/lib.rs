@@ -27,6 +27,8 @@ mod limits;
 /// The process's memory budget: the accountant large buffers reserve their bytes from.
 pub mod memory;
 mod model;
+/// What made an image (script, inputs, params, seed, models) and the cache key derived from it.
+pub mod recipe;
 /// Option sets: the typed `#{ ... }` maps of every op, with their defaults and key lists.
 pub mod options;
 /// Did-you-mean suggestions for mistyped names.
@@ -64,6 +66,10 @@ pub mod script;
 
 #[cfg(feature = "watch")]
 pub mod live;
+
+/// `kiln serve`: the REST render service.
+#[cfg(feature = "serve")]
+pub mod serve;
 
 #[cfg(feature = "cli")]
 pub mod cli;
