@@ -22,6 +22,8 @@ use crate::serve::render::{kind_name, ApiError, Rendered, Renderer, Request};
 
 /// The largest request body (a render request is a few hundred bytes of JSON).
 pub const MAX_BODY: usize = 64 << 10;
+/// Oversized bodies up to this size are read before the 413 (see `render_inner`).
+const DRAIN_LIMIT: usize = 1 << 20;
 /// The widest `width` a render may ask for.
 pub const MAX_WIDTH: u32 = 2048;
 
@@ -146,6 +148,11 @@ async fn render_inner(
     };
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
     if declared.is_some_and(|n: usize| n > MAX_BODY) {
+        // Read (and drop) a moderately oversized body first: closing a socket with unread data
+        // resets it, and the client would see a broken pipe instead of this 413.
+        if declared.is_some_and(|n| n <= DRAIN_LIMIT) {
+            let _ = axum::body::to_bytes(body, DRAIN_LIMIT).await;
+        }
         return Err(too_large_body());
     }
     let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| too_large_body())?;
@@ -157,17 +164,25 @@ async fn render_inner(
     let req = parse_request(script, &bytes)?;
     let etag_wanted = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string);
 
+    // From here on, a client that goes away stops the work done for it.
+    let cancel = Arc::new(AtomicBool::new(false));
+    let mut guard = CancelOnDrop(cancel.clone(), true);
     let (req, path, key, hit) = {
-        let r = renderer.clone();
+        let (r, cancel) = (renderer.clone(), cancel.clone());
         blocking(move || {
-            let info = r.info(&req.script, &path)?;
-            r.check_params(&req, &info)?;
+            // Params are checked against the script's declarations, read from one run with the
+            // defaults (cached by script hash); a request without params needs no such run.
+            if !req.params.is_empty() {
+                let info = r.info(&req.script, &path, Some(cancel))?;
+                r.check_params(&req, &info)?;
+            }
             let (key, hit) = r.lookup(&req, &path)?;
             Ok((req, path, key, hit))
         })
         .await?
     };
     if let Some(rendered) = hit {
+        guard.1 = false;
         return Ok(respond(rendered, etag_wanted.as_deref()));
     }
 
@@ -178,8 +193,6 @@ async fn render_inner(
     }
     let _admission = Admission(&app.admitted);
     let _permit = app.permits.acquire().await.map_err(|_| ApiError::new(503, "cancelled", "the server is stopping"))?;
-    let cancel = Arc::new(AtomicBool::new(false));
-    let mut guard = CancelOnDrop(cancel.clone(), true);
     let result = blocking(move || renderer.render(&req, &path, &key, cancel)).await;
     guard.1 = false;
     Ok(respond(result?, etag_wanted.as_deref()))
@@ -275,7 +288,7 @@ async fn scripts(State(app): State<Arc<App>>) -> Response {
         let mut out = Vec::new();
         for name in r.script_names() {
             let Ok((name, path)) = r.script_path(&name) else { continue };
-            let Ok(info) = r.info(&name, &path) else { continue };
+            let Ok(info) = r.info(&name, &path, None) else { continue };
             let params: Vec<Value> = info
                 .params
                 .iter()

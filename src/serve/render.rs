@@ -169,7 +169,8 @@ impl Renderer {
     }
 
     /// What script `name` declares, from a run with default params, cached by the script's hash.
-    pub fn info(&self, name: &str, path: &Path) -> Result<Arc<ScriptInfo>, ApiError> {
+    /// `cancel` stops the run (its client went away); a cancelled run is not remembered.
+    pub fn info(&self, name: &str, path: &Path, cancel: Option<Arc<AtomicBool>>) -> Result<Arc<ScriptInfo>, ApiError> {
         let text = std::fs::read(path).map_err(|e| ApiError::new(404, "not_found", format!("{name}: {e}")))?;
         let hash = hash_bytes(&text);
         let key = format!("{name}\0{hash}");
@@ -180,6 +181,7 @@ impl Renderer {
         let config = RunConfig {
             out_dir: Some(scratch.0.path().to_path_buf()),
             timeout: self.options.timeout,
+            cancel,
             ..RunConfig::new(path)
         };
         let host = self.host();
@@ -187,6 +189,7 @@ impl Renderer {
         self.give_back(host);
         drop(scratch);
         let info = match run {
+            Err(e) if e.kind == ErrorKind::Cancelled => return Err(ApiError::from_script(&e, &self.options.dir)),
             Ok(outcome) => ScriptInfo { hash, params: outcome.params, error: None },
             Err(e) => {
                 ScriptInfo { hash, params: Vec::new(), error: Some(ApiError::from_script(&e, &self.options.dir)) }
@@ -337,7 +340,8 @@ struct Scratch(tempfile::TempDir);
 /// The message of a param error without the op name prefix.
 fn param_message(e: &crate::Error) -> String {
     match e {
-        crate::Error::Parameter { message, .. } => message.clone(),
+        // `ParamKind::parse` words its message for the command line.
+        crate::Error::Parameter { message, .. } => message.replace("--set gave", "the request gave"),
         other => other.to_string(),
     }
 }

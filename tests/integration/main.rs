@@ -11,3 +11,4 @@ mod geometry;
 mod live;
 mod reference;
 mod scripts;
+mod serve;
