@@ -273,7 +273,8 @@ fn parse_request(script: String, bytes: &[u8]) -> Result<Request, ApiError> {
         None | Some(Value::Null) => None,
         Some(v) => match v.as_u64() {
             Some(w) if w > MAX_WIDTH as u64 => {
-                return Err(ApiError::new(413, "too_large", format!("'width' {w} is over the limit of {MAX_WIDTH}")))
+                // 400, not 413: the schema states the maximum, so this is a malformed request.
+                return Err(ApiError::new(400, "too_large", format!("'width' {w} is over the limit of {MAX_WIDTH}")))
             }
             Some(w) if w >= 1 => Some(w as u32),
             _ => return Err(ApiError::bad_request("'width' must be a whole number from 1")),
@@ -349,8 +350,17 @@ async fn health(State(app): State<Arc<App>>) -> Response {
     .into_response()
 }
 
-async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], crate::serve::openapi::DOCUMENT).into_response()
+/// The document, with the served scripts' names as the `script` parameter's `enum` (so a client
+/// generator or a fuzzer knows them).
+async fn openapi(State(app): State<Arc<App>>) -> Response {
+    let mut doc: Value = serde_json::from_str(crate::serve::openapi::DOCUMENT).expect("the OpenAPI document is JSON");
+    let mut names = Vec::new();
+    for file in app.renderer.script_names() {
+        names.push(Value::String(file.trim_end_matches(".rhai").to_string()));
+        names.push(Value::String(file));
+    }
+    doc["paths"]["/render/{script}"]["post"]["parameters"][0]["schema"]["enum"] = Value::Array(names);
+    axum::Json(doc).into_response()
 }
 
 #[cfg(test)]
@@ -365,7 +375,7 @@ mod tests {
         let e = parse_request("a.rhai".into(), br#"{"sead": 3}"#).unwrap_err();
         assert_eq!(e.status, 400);
         assert!(e.error.contains("did you mean 'seed'"), "{}", e.error);
-        assert_eq!(parse_request("a.rhai".into(), br#"{"width": 100000}"#).unwrap_err().status, 413);
+        assert_eq!(parse_request("a.rhai".into(), br#"{"width": 100000}"#).unwrap_err().status, 400);
         assert_eq!(parse_request("a.rhai".into(), br#"{"format": "gif2"}"#).unwrap_err().status, 400);
         assert_eq!(parse_request("a.rhai".into(), br#"{"params": {"n": [1]}}"#).unwrap_err().status, 400);
         assert_eq!(parse_request("a.rhai".into(), b"").unwrap().seed, 0);

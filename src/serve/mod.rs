@@ -19,8 +19,8 @@
 //! - A client that disconnects drops its handler, which sets the render's cancel flag: the run
 //!   stops at its next row or script-operation check (`kiln::cancel`).
 //! - Bad input is a 4xx with `{ error, kind, location }`: unknown script 404, malformed body,
-//!   unknown param or wrong type 400, body/width/image over a limit 413, script error or timeout
-//!   422. The only 5xx are a cancelled run (503, its client is gone) and kiln bugs (500).
+//!   unknown param, wrong type or a width over [`MAX_WIDTH`] 400, a body or image over a limit
+//!   413, script error or timeout 422. The only 5xx are a cancelled run (503, its client is gone) and kiln bugs (500).
 //!
 //! Caching: the key is [`crate::recipe::cache_key`] of (script hash, params, seed, output); an
 //! entry stores the files the run read with their hashes and a lookup re-hashes them, so an

@@ -1,6 +1,6 @@
 //! `GET /openapi.json`: the OpenAPI 3 description of every endpoint, written by hand.
 //!
-//! Owns only this document. The schemathesis run (`tests/serve/run_schemathesis.sh`) checks
+//! Owns only this document; `GET /openapi.json` adds the served scripts' names to it. The schemathesis run (`tests/serve/run_schemathesis.sh`) checks
 //! the server against it: no 5xx, and every status, header and body as documented.
 
 /// The document, served as is.
@@ -58,7 +58,7 @@ pub const DOCUMENT: &str = r##"{
       "BadRequest": { "description": "Malformed body, unknown key or param, wrong param type or range.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
       "Unauthorized": { "description": "A bearer token is required.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
       "NotFound": { "description": "No such script or endpoint.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
-      "TooLarge": { "description": "Body, width or image over a limit.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+      "TooLarge": { "description": "Request body or rendered image over a limit.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
       "ScriptError": { "description": "The script failed (compile, runtime, timeout).", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
       "Busy": {
         "description": "Too many renders in flight.",
@@ -74,7 +74,7 @@ pub const DOCUMENT: &str = r##"{
         "operationId": "render",
         "summary": "Render a script to an image.",
         "parameters": [
-          { "name": "script", "in": "path", "required": true, "schema": { "type": "string" }, "description": "A *.rhai file of the served folder, with or without the extension." },
+          { "name": "script", "in": "path", "required": true, "schema": { "type": "string" }, "example": "material", "description": "A *.rhai file of the served folder, with or without the extension." },
           { "name": "If-None-Match", "in": "header", "required": false, "schema": { "type": "string" } }
         ],
         "requestBody": { "required": false, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/RenderRequest" } } } },
