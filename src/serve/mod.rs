@@ -20,7 +20,8 @@
 //!   stops at its next row or script-operation check (`kiln::cancel`).
 //! - Bad input is a 4xx with `{ error, kind, location }`: unknown script 404, malformed body,
 //!   unknown param, wrong type or a width over [`MAX_WIDTH`] 400, a body or image over a limit
-//!   413, script error or timeout 422. The only 5xx are a cancelled run (503, its client is gone) and kiln bugs (500).
+//!   413, script error or timeout 422. The only 5xx are a cancelled run (503, its client is
+//!   gone) and kiln bugs (500).
 //!
 //! Caching: the key is [`crate::recipe::cache_key`] of (script hash, params, seed, output); an
 //! entry stores the files the run read with their hashes and a lookup re-hashes them, so an
@@ -31,8 +32,10 @@
 //! with `--cache` on a shared folder: entries are written by rename and verified on read, so
 //! concurrent writers and readers never see half an entry. See `examples/serve/`.
 //!
-//! Measured on loopback (2 shared cores, release build, `examples/serve_load.rs`): see
-//! `benches/README.md` for the figures and how to rerun them.
+//! Measured on loopback (`examples/serve_load.rs`, 2 shared cores, debug build, 256² material
+//! renders, each a new seed): 4 req/s for 120 s, p50 202 ms, p99 635 ms, 0 errors, RSS 33 -> 33
+//! MiB; with 10% bad requests (404, 400, timeouts) the good ones still had 0 errors, p99 568 ms,
+//! RSS +7%; cache hits 100 req/s at p50 0.9 ms. `benches/README.md` has the table and commands.
 
 mod api;
 mod cache;
