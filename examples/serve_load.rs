@@ -92,7 +92,8 @@ fn main() {
     let workers: Vec<_> = (0..a.threads)
         .map(|_| {
             let (next, latencies, statuses, agent) = (next.clone(), latencies.clone(), statuses.clone(), agent.clone());
-            let (url, rate, bad, distinct, pid, rss_warm) = (a.url.clone(), a.rate, a.bad, a.distinct, a.pid, rss_warm.clone());
+            let (url, rate, bad, distinct, pid, rss_warm) =
+                (a.url.clone(), a.rate, a.bad, a.distinct, a.pid, rss_warm.clone());
             std::thread::spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= total {
@@ -108,7 +109,11 @@ fn main() {
                 }
                 let (path, body, good) = request(i, bad, distinct);
                 let t = Instant::now();
-                let status = match agent.post(&format!("{url}{path}")).set("Content-Type", "application/json").send_string(&body) {
+                let status = match agent
+                    .post(&format!("{url}{path}"))
+                    .set("Content-Type", "application/json")
+                    .send_string(&body)
+                {
                     Ok(resp) => {
                         let mut bytes = Vec::new();
                         let _ = resp.into_reader().read_to_end(&mut bytes);
@@ -144,7 +149,12 @@ fn main() {
     }
     let rss_warm = *rss_warm.lock().unwrap();
     if let (Some(s), Some(e)) = (rss_warm, rss_end) {
-        println!("server RSS: warm {} MiB, end {} MiB ({:+.1}%)", s / 1024, e / 1024, (e as f64 / s as f64 - 1.0) * 100.0);
+        println!(
+            "server RSS: warm {} MiB, end {} MiB ({:+.1}%)",
+            s / 1024,
+            e / 1024,
+            (e as f64 / s as f64 - 1.0) * 100.0
+        );
     }
     if good_errors > 0 {
         std::process::exit(1);

@@ -27,10 +27,10 @@ mod limits;
 /// The process's memory budget: the accountant large buffers reserve their bytes from.
 pub mod memory;
 mod model;
-/// What made an image (script, inputs, params, seed, models) and the cache key derived from it.
-pub mod recipe;
 /// Option sets: the typed `#{ ... }` maps of every op, with their defaults and key lists.
 pub mod options;
+/// What made an image (script, inputs, params, seed, models) and the cache key derived from it.
+pub mod recipe;
 /// Did-you-mean suggestions for mistyped names.
 pub mod suggest;
 

@@ -99,7 +99,8 @@ pub fn hash_file(path: &Path) -> Option<String> {
 fn pixel_features() -> Vec<String> {
     [("ml", cfg!(feature = "ml")), ("cuda", cfg!(feature = "cuda"))]
         .into_iter()
-        .filter_map(|(n, on)| on.then(|| n.to_string()))
+        .filter(|&(_, on)| on)
+        .map(|(n, _)| n.to_string())
         .collect()
 }
 

@@ -44,7 +44,13 @@ impl App {
         let max = renderer.options.max_concurrent.max(1);
         let capacity = max + renderer.options.queue;
         let token = renderer.options.token.clone();
-        App { renderer: Arc::new(renderer), permits: Semaphore::new(max), admitted: AtomicUsize::new(0), capacity, token }
+        App {
+            renderer: Arc::new(renderer),
+            permits: Semaphore::new(max),
+            admitted: AtomicUsize::new(0),
+            capacity,
+            token,
+        }
     }
 }
 
@@ -98,7 +104,9 @@ async fn not_found() -> Response {
 }
 
 /// Runs `work` on the blocking pool.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work)
         .await
         .unwrap_or_else(|e| Err(ApiError::new(500, "internal", format!("the render thread failed: {e}"))))
@@ -204,9 +212,8 @@ fn too_large_body() -> ApiError {
 
 fn respond(r: Rendered, if_none_match: Option<&str>) -> Response {
     let etag = format!("\"{}\"", r.etag);
-    let matches = if_none_match.is_some_and(|v| {
-        v.split(',').map(|t| t.trim().trim_start_matches("W/")).any(|t| t == "*" || t == etag)
-    });
+    let matches = if_none_match
+        .is_some_and(|v| v.split(',').map(|t| t.trim().trim_start_matches("W/")).any(|t| t == "*" || t == etag));
     let cache = if r.cached { "hit" } else { "miss" };
     let mut headers = HeaderMap::new();
     headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex is a valid header"));
@@ -245,7 +252,11 @@ fn parse_request(script: String, bytes: &[u8]) -> Result<Request, ApiError> {
                     Value::Number(n) => match (n.as_i64(), n.as_f64()) {
                         (Some(i), _) => i.to_string(),
                         (None, Some(x)) => x.to_string(),
-                        _ => return Err(ApiError::bad_request(format!("param '{name}': {n} is not a number kiln reads"))),
+                        _ => {
+                            return Err(ApiError::bad_request(format!(
+                                "param '{name}': {n} is not a number kiln reads"
+                            )))
+                        }
                     },
                     _ => {
                         return Err(ApiError::bad_request(format!(
@@ -274,7 +285,7 @@ fn parse_request(script: String, bytes: &[u8]) -> Result<Request, ApiError> {
         Some(v) => match v.as_u64() {
             Some(w) if w > MAX_WIDTH as u64 => {
                 // 400, not 413: the schema states the maximum, so this is a malformed request.
-                return Err(ApiError::new(400, "too_large", format!("'width' {w} is over the limit of {MAX_WIDTH}")))
+                return Err(ApiError::new(400, "too_large", format!("'width' {w} is over the limit of {MAX_WIDTH}")));
             }
             Some(w) if w >= 1 => Some(w as u32),
             _ => return Err(ApiError::bad_request("'width' must be a whole number from 1")),
@@ -298,7 +309,8 @@ async fn scripts(State(app): State<Arc<App>>) -> Response {
                             "min": p.min, "max": p.max, "step": p.step })
                 })
                 .collect();
-            let error = info.error.as_ref().map(|e| json!({ "error": e.error, "kind": e.kind, "location": e.location }));
+            let error =
+                info.error.as_ref().map(|e| json!({ "error": e.error, "kind": e.kind, "location": e.location }));
             out.push(json!({ "name": name, "hash": info.hash, "params": params, "error": error }));
         }
         Ok(out)

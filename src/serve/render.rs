@@ -287,7 +287,11 @@ impl Renderer {
         })?;
         let Some(mut img) = outcome.images.into_iter().next() else {
             self.stats.failed.fetch_add(1, Ordering::Relaxed);
-            return Err(ApiError::new(422, "runtime", format!("{}: the script's last value is not an image", req.script)));
+            return Err(ApiError::new(
+                422,
+                "runtime",
+                format!("{}: the script's last value is not an image", req.script),
+            ));
         };
         if let Some(w) = req.width.filter(|&w| w != img.width()) {
             let h = ((img.height() as f64 * w as f64 / img.width() as f64).round() as u32).max(1);

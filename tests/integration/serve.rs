@@ -104,7 +104,10 @@ fn every_endpoint_answers() {
     let list = get(&s, "/scripts").json();
     let material = list["scripts"].as_array().unwrap().iter().find(|x| x["name"] == "material.rhai").unwrap();
     let size = material["params"].as_array().unwrap().iter().find(|p| p["name"] == "size").unwrap();
-    assert_eq!((size["type"].as_str(), size["default"].as_str(), size["max"].as_f64()), (Some("int"), Some("256"), Some(1024.0)));
+    assert_eq!(
+        (size["type"].as_str(), size["default"].as_str(), size["max"].as_f64()),
+        (Some("int"), Some("256"), Some(1024.0))
+    );
     let models = get(&s, "/models").json();
     assert!(models["models"].as_array().unwrap().iter().any(|m| m["name"] == "std/materials_gan"), "{models}");
     let doc = get(&s, "/openapi.json").json();
@@ -166,7 +169,8 @@ fn bad_requests_are_4xx_with_a_json_error() {
 #[test]
 fn a_token_is_required_off_loopback() {
     let cache = tempdir();
-    let refused = kiln().args(["serve", scripts().to_str().unwrap(), "--bind", "0.0.0.0", "--port", "0"]).output().unwrap();
+    let refused =
+        kiln().args(["serve", scripts().to_str().unwrap(), "--bind", "0.0.0.0", "--port", "0"]).output().unwrap();
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--token-file"));
 
