@@ -300,7 +300,15 @@ async fn scripts(State(app): State<Arc<App>>) -> Response {
         let mut out = Vec::new();
         for name in r.script_names() {
             let Ok((name, path)) = r.script_path(&name) else { continue };
-            let Ok(info) = r.info(&name, &path, None) else { continue };
+            let info = match r.info(&name, &path, None) {
+                Ok(info) => info,
+                Err(e) => {
+                    // Busy inspecting, or the file went away: listed, with the reason.
+                    let error = json!({ "error": e.error, "kind": e.kind, "location": e.location });
+                    out.push(json!({ "name": name, "hash": "", "params": [], "error": error }));
+                    continue;
+                }
+            };
             let params: Vec<Value> = info
                 .params
                 .iter()

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -109,6 +109,8 @@ pub struct Renderer {
     pub options: ServeOptions,
     hosts: Mutex<Vec<Host>>,
     infos: Mutex<HashMap<String, Arc<ScriptInfo>>>,
+    /// Defaults runs (for [`Renderer::info`]) in progress.
+    info_runs: AtomicUsize,
     pub cache: DiskCache,
     pub stats: Stats,
 }
@@ -120,7 +122,14 @@ const RENDER_RESERVE: u64 = 64 << 20;
 impl Renderer {
     pub fn new(options: ServeOptions) -> Renderer {
         let cache = DiskCache::new(options.cache_dir.clone(), options.dir.clone());
-        Renderer { options, hosts: Mutex::default(), infos: Mutex::default(), cache, stats: Stats::default() }
+        Renderer {
+            options,
+            hosts: Mutex::default(),
+            infos: Mutex::default(),
+            info_runs: AtomicUsize::new(0),
+            cache,
+            stats: Stats::default(),
+        }
     }
 
     /// The `*.rhai` files directly in the served folder, sorted.
@@ -177,6 +186,20 @@ impl Renderer {
         if let Some(info) = self.infos.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return Ok(info.clone());
         }
+        // These runs happen before admission, so they are bounded on their own: at most
+        // `max_concurrent` at once, past that the request is told to retry.
+        let limit = self.options.max_concurrent.max(1);
+        if self.info_runs.fetch_add(1, Ordering::AcqRel) >= limit {
+            self.info_runs.fetch_sub(1, Ordering::AcqRel);
+            return Err(ApiError::new(429, "busy", "too many scripts being inspected; retry later"));
+        }
+        struct Release<'a>(&'a AtomicUsize);
+        impl Drop for Release<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+        let _release = Release(&self.info_runs);
         let scratch = self.scratch()?;
         let config = RunConfig {
             out_dir: Some(scratch.0.path().to_path_buf()),
