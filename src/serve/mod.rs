@@ -32,10 +32,11 @@
 //! with `--cache` on a shared folder: entries are written by rename and verified on read, so
 //! concurrent writers and readers never see half an entry. See `examples/serve/`.
 //!
-//! Measured on loopback (`examples/serve_load.rs`, 2 shared cores, debug build, 256² material
-//! renders, each a new seed): 4 req/s for 120 s, p50 202 ms, p99 635 ms, 0 errors, RSS 33 -> 33
-//! MiB; with 10% bad requests (404, 400, timeouts) the good ones still had 0 errors, p99 568 ms,
-//! RSS +7%; cache hits 100 req/s at p50 0.9 ms. `benches/README.md` has the table and commands.
+//! Measured on loopback (`examples/serve_load.rs`, 2 shared cores, `--max-concurrent 2`, 256²
+//! material renders, each a new seed, kiln built optimised): 10 req/s for 120 s, p50 32 ms, p99
+//! 69 ms, 0 errors, RSS 24 -> 25 MiB; with 10% bad requests (404, 400, timeouts) the good ones
+//! still had 0 errors, p99 110 ms, RSS +2.5%; cache hits 100 req/s at p50 0.9 ms (debug build).
+//! `benches/README.md` has the table and commands.
 
 mod api;
 mod cache;
