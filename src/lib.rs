@@ -31,7 +31,12 @@ pub mod memory;
 mod model;
 /// Option sets: the typed `#{ ... }` maps of every op, with their defaults and key lists.
 pub mod options;
+<<<<<<< HEAD
 mod rng;
+=======
+/// What made an image (script, inputs, params, seed, models) and the cache key derived from it.
+pub mod recipe;
+>>>>>>> serve
 /// Did-you-mean suggestions for mistyped names.
 pub mod suggest;
 
@@ -67,6 +72,10 @@ pub mod script;
 
 #[cfg(feature = "watch")]
 pub mod live;
+
+/// `kiln serve`: the REST render service.
+#[cfg(feature = "serve")]
+pub mod serve;
 
 #[cfg(feature = "cli")]
 pub mod cli;

@@ -16,6 +16,8 @@ use crate::Limits;
 
 mod doc;
 mod run;
+#[cfg(feature = "serve")]
+mod serve;
 mod train;
 #[cfg(feature = "watch")]
 mod watch;
@@ -46,6 +48,9 @@ enum Command {
     /// Re-run a script whenever it or its inputs change, with a live preview in the browser.
     #[cfg(feature = "watch")]
     Watch(watch::WatchArgs),
+    /// Serve the scripts of a folder over HTTP: POST /render/{script} returns the image.
+    #[cfg(feature = "serve")]
+    Serve(serve::ServeArgs),
 }
 
 /// `--version` text: the crate version and the compiled features.
@@ -54,6 +59,7 @@ fn version() -> &'static str {
         ("script", cfg!(feature = "script")),
         ("cli", cfg!(feature = "cli")),
         ("watch", cfg!(feature = "watch")),
+        ("serve", cfg!(feature = "serve")),
         ("ml", cfg!(feature = "ml")),
         ("cuda", cfg!(feature = "cuda")),
     ]
@@ -170,6 +176,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Train(args) => train::run(args),
         #[cfg(feature = "watch")]
         Command::Watch(args) => watch::run(args),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => serve::run(args),
     }
 }
 

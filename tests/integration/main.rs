@@ -13,3 +13,4 @@ mod io_edges;
 mod live;
 mod reference;
 mod scripts;
+mod serve;
