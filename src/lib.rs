@@ -31,12 +31,9 @@ pub mod memory;
 mod model;
 /// Option sets: the typed `#{ ... }` maps of every op, with their defaults and key lists.
 pub mod options;
-<<<<<<< HEAD
-mod rng;
-=======
 /// What made an image (script, inputs, params, seed, models) and the cache key derived from it.
 pub mod recipe;
->>>>>>> serve
+mod rng;
 /// Did-you-mean suggestions for mistyped names.
 pub mod suggest;
 
