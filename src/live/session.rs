@@ -194,8 +194,8 @@ struct Inner {
 /// let ticket = session.change(Change::Param { name: "scale".into(), value: "8".into() });
 /// let report = session.wait(ticket, Duration::from_secs(30)).expect("re-run");
 /// match &report.error {
-///     None => crate::console::out_line(format_args!("{} images", report.good.as_ref().unwrap().images.len())),
-///     Some(e) => crate::console::err(format_args!("{e}")), // the last good images are still in report.good
+///     None => println!("{} images", report.good.as_ref().unwrap().images.len()),
+///     Some(e) => eprintln!("{e}"), // the last good images are still in report.good
 /// }
 /// # let _ = first;
 /// ```
