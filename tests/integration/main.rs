@@ -9,5 +9,6 @@ mod cli;
 mod composite;
 mod geometry;
 mod live;
+mod properties;
 mod reference;
 mod scripts;
