@@ -123,7 +123,7 @@ fn script(p: &Program) -> String {
             s.push(')');
         }
         Source::Flat { w, h, color } => s.push_str(&format!("image({w}, {h}, {:?})", pick(WORDS, *color))),
-        Source::Noise { w, h, seed } => s.push_str(&format!("noise({}, {}, #{{ seed: {seed} }})", w % 64, h % 64)),
+        Source::Noise { w, h, seed } => s.push_str(&format!("noise_image({}, {}, #{{ seed: {seed} }})", w % 64, h % 64)),
         Source::Big { w, h } => s.push_str(&format!("image({w}, {h}, \"red\")")),
     }
     s.push_str(";\nimg");

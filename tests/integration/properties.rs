@@ -11,12 +11,14 @@ use kiln::options::{OptionSet, OptionValue};
 use kiln::script::{Host, RunConfig};
 use kiln::{Color, Field, FractalOptions, Image, Limits, Source};
 use proptest::prelude::*;
-use proptest::test_runner::Config;
+use proptest::test_runner::{Config, RngSeed};
 
 use crate::util::repo;
 
+/// A fixed seed: the suite checks the same cases on every run (no flaky CI); change the seed
+/// locally to explore more.
 fn config(cases: u32) -> Config {
-    Config { cases, failure_persistence: None, ..Config::default() }
+    Config { cases, failure_persistence: None, rng_seed: RngSeed::Fixed(0x6b696c6e), ..Config::default() }
 }
 
 /// A small image with arbitrary RGBA values.
@@ -162,11 +164,37 @@ proptest! {
     }
 }
 
+/// Found by `every_field_generator_stays_inside_0_1`: a fractal sum over a noise that has its
+/// own octaves multiplies the frequencies, so far from the origin the lattice index saturated and
+/// adding to it overflowed.
+#[test]
+fn nested_fractals_far_from_the_origin_do_not_overflow() {
+    let inner = [
+        ("seed", OptionValue::Int(0)),
+        ("scale", OptionValue::Float(50000.0)),
+        ("octaves", OptionValue::Int(2)),
+        ("lacunarity", OptionValue::Float(2.0)),
+    ];
+    let outer = [("octaves", OptionValue::Int(8)), ("lacunarity", OptionValue::Float(16.0))];
+    let fractal = kiln::Fbm::from_pairs(outer.iter().map(|(k, v)| (*k, v))).unwrap();
+    let pairs = || inner.iter().map(|(k, v)| (*k, v));
+    for base in [
+        kiln::Simplex::from_pairs(pairs()).unwrap().field(0).unwrap(),
+        kiln::Perlin::from_pairs(pairs()).unwrap().field(0).unwrap(),
+        kiln::ValueNoise::from_pairs(pairs()).unwrap().field(0).unwrap(),
+        kiln::Worley::from_pairs(pairs()).unwrap().field(0).unwrap(),
+    ] {
+        let field = fractal.apply(&base).unwrap();
+        let values = kiln::raster::field_values(&field, 16, 16).unwrap();
+        assert!(values.iter().all(|v| (0.0..=1.0).contains(v)));
+    }
+}
+
 /// Sources and image ops the determinism property chains; every combination must run.
 const SOURCES: &[&str] = &[
     "fbm(perlin(#{ seed: S, scale: 5 }), #{ octaves: 4 }).render(W, H, \"viridis\")",
     "worley(#{ seed: S, scale: 6 }).render(W, H)",
-    "noise(W, H, #{ seed: S })",
+    "noise_image(W, H, #{ seed: S })",
     "ridged(simplex(#{ seed: S, scale: 3 })).render(W, H, \"fire\")",
 ];
 const OPS: &[&str] = &[
@@ -178,12 +206,12 @@ const OPS: &[&str] = &[
     ".resize(77, 50, #{ filter: \"lanczos3\" })",
     ".flip_h()",
     ".rotate90()",
-    ".sharpen()",
+    ".sharpen(1.0)",
     ".median(1)",
     ".contrast(1.3)",
     ".pad(2, 3, 4, 5, \"red\")",
     ".seamless()",
-    ".unsharp()",
+    ".unsharp(2.0, 0.8)",
     ".brightness(0.8)",
 ];
 
