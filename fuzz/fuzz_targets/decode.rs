@@ -7,8 +7,7 @@ use std::sync::Once;
 
 use libfuzzer_sys::fuzz_target;
 
-const NAMES: [&str; 10] =
-    ["a.png", "a.jpg", "a.webp", "a.tif", "a.exr", "a.hdr", "a.bmp", "a.qoi", "a.ppm", "a.gif"];
+const NAMES: [&str; 10] = ["a.png", "a.jpg", "a.webp", "a.tif", "a.exr", "a.hdr", "a.bmp", "a.qoi", "a.ppm", "a.gif"];
 
 static LIMIT: Once = Once::new();
 
