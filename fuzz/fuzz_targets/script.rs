@@ -220,7 +220,7 @@ fn script(p: &Program) -> String {
         call(pick(IMAGE_METHODS, *m), args, &mut s);
     }
     match p.tail % 3 {
-        0 => s.push_str("\n"),
+        0 => s.push('\n'),
         1 => s.push_str("\n; [img, img.flip_h()]\n"),
         _ => s.push_str("\n; img.to_string()\n"),
     }

@@ -303,7 +303,8 @@ fn fuzz_script(data: &[u8]) {
 
 #[test]
 fn fuzz_regressions_do_not_panic() {
-    let targets: [(&str, fn(&[u8])); 5] = [
+    type EntryPoint = fn(&[u8]);
+    let targets: [(&str, EntryPoint); 5] = [
         ("decode", fuzz_decode),
         ("color", fuzz_color),
         ("model", |d| {
