@@ -457,7 +457,12 @@ fn plain(text: &str) -> String {
     let mut rest = s.as_str();
     while let Some(open) = rest.find('(') {
         let head = &rest[..open];
-        let ident_start = head.rfind(|c: char| !c.is_ascii_alphanumeric() && c != '_').map_or(0, |i| i + 1);
+        // Past the last character that is not part of an identifier (which may be several bytes).
+        let ident_start = head
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !c.is_ascii_alphanumeric() && c != '_')
+            .map_or(0, |(i, c)| i + c.len_utf8());
         let ident = &head[ident_start..];
         let close = rest[open..].find(')').map(|c| open + c);
         match close {

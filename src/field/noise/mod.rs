@@ -436,8 +436,10 @@ pub(crate) fn corner(x: i32, y: i32, seed: u32) -> u32 {
 /// floor() that vectorises on plain SSE2 (f32::floor becomes a libm call without SSE4.1).
 #[inline(always)]
 pub(crate) fn floor_i(x: f32) -> i32 {
+    // The cast saturates far from the origin (huge scales, deep octaves); wrap rather than
+    // overflow there, as release builds always did.
     let i = x as i32;
-    i - (x < i as f32) as i32
+    i.wrapping_sub((x < i as f32) as i32)
 }
 
 /// Wraps a lattice index into [0, period) when `period` > 0.

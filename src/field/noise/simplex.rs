@@ -20,7 +20,7 @@ fn point(x: f32, y: f32, seed: u32) -> f32 {
     let s = (x + y) * F2;
     let i = floor_i(x + s);
     let j = floor_i(y + s);
-    let t = (i + j) as f32 * G2;
+    let t = i.wrapping_add(j) as f32 * G2;
     let x0 = x - (i as f32 - t);
     let y0 = y - (j as f32 - t);
     let upper = x0 > y0;
