@@ -3,14 +3,15 @@
 //! covers the Rhai map -> `OptionValue` translation in `script::convert`).
 #![no_main]
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use arbitrary::{Arbitrary, Unstructured};
 use kiln::options::{OptionSet, OptionValue};
-use kiln::script::{Host, RunConfig};
-use kiln::Limits;
+use kiln::script::RunConfig;
 use libfuzzer_sys::fuzz_target;
+
+mod common;
+use common::host;
 
 /// Keys the ops know, plus near misses, so most maps get past the unknown-key check.
 const KEYS: &[&str] = &[
@@ -132,19 +133,6 @@ struct Input {
 
 fn key(k: u8) -> &'static str {
     KEYS[k as usize % KEYS.len()]
-}
-
-fn host() -> &'static Host {
-    static HOST: OnceLock<Host> = OnceLock::new();
-    HOST.get_or_init(|| {
-        Host::new(Limits {
-            max_pixels: 1 << 20,
-            max_operations: 100_000,
-            max_memory: 1 << 30,
-            deadline: Some(Duration::from_secs(1)),
-            ..Limits::default()
-        })
-    })
 }
 
 fn from_pairs<T: OptionSet>(pairs: &[(&str, OptionValue)]) {

@@ -5,13 +5,14 @@
 //! panic, a hang past the deadline or an allocation past the pixel limit.
 #![no_main]
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use arbitrary::{Arbitrary, Unstructured};
-use kiln::script::{Host, RunConfig};
-use kiln::Limits;
+use kiln::script::RunConfig;
 use libfuzzer_sys::fuzz_target;
+
+mod common;
+use common::host;
 
 const FIELDS: &[&str] = &[
     "perlin()",
@@ -225,19 +226,6 @@ fn script(p: &Program) -> String {
         _ => s.push_str("\n; img.to_string()\n"),
     }
     s
-}
-
-fn host() -> &'static Host {
-    static HOST: OnceLock<Host> = OnceLock::new();
-    HOST.get_or_init(|| {
-        Host::new(Limits {
-            max_pixels: 1 << 20,
-            max_operations: 100_000,
-            max_memory: 1 << 30,
-            deadline: Some(Duration::from_secs(1)),
-            ..Limits::default()
-        })
-    })
 }
 
 fuzz_target!(|data: &[u8]| {
