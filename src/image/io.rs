@@ -528,10 +528,15 @@ mod png_rows {
         // write them, so the page faults are spread over the workers instead of this thread.
         let mut out = vec![0.0f32; w as usize * h as usize * 4];
         let mut failure = None;
+        // A big PNG takes seconds to inflate: the run's cancel token is checked between bands.
+        let stop = crate::cancel::current();
         rayon::scope(|s| {
             let mut rest: &mut [f32] = &mut out;
             let mut y = 0usize;
             while y < h as usize {
+                if stop.is_stopped() {
+                    return;
+                }
                 let rows = BAND.min(h as usize - y);
                 let mut band = vec![0u8; rows * line];
                 for r in 0..rows {
@@ -546,6 +551,7 @@ mod png_rows {
                 y += rows;
             }
         });
+        stop.check()?;
         if let Some(e) = failure {
             return Err(png_error(e, name));
         }
@@ -1221,6 +1227,16 @@ mod tests {
                 assert!((a - b).abs() <= tol, "{bits} bits: {a} vs {b}");
             }
         }
+    }
+
+    #[test]
+    fn a_cancelled_run_stops_a_png_decode() {
+        let bytes = encode(&gradient(), Format::Png, &SaveOptions::default(), Path::new("t.png")).unwrap();
+        let stop = crate::cancel::Stopper::never();
+        stop.cancel();
+        let result = crate::cancel::scope(stop, || decode(&bytes, Path::new("t.png")));
+        assert!(matches!(result, Err(Error::Cancelled(_))), "{:?}", result.map(|i| i.dimensions()));
+        assert!(decode(&bytes, Path::new("t.png")).is_ok(), "outside the run it decodes");
     }
 
     #[test]
