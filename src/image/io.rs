@@ -48,7 +48,6 @@
 use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
 
-use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{DynamicImage, ImageEncoder, ImageFormat, ImageReader};
 use rayon::prelude::*;
 
@@ -57,6 +56,9 @@ use crate::image::buffer::{check_size, Image};
 use crate::image::color::{linear_to_srgb, luma, srgb_to_linear};
 use crate::limits;
 use crate::memory::{Accountant, Reservation};
+use crate::recipe::Recipe;
+
+mod meta;
 
 /// How hard PNG output is compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -82,6 +84,9 @@ crate::option_set! {
         quality: Option<u8> = None, range(1, 100);
         /// PNG compression effort.
         compression: Compression = Compression::Default;
+        /// Samples per pixel: 1 grey, 2 grey and alpha, 3 RGB, 4 RGBA. Absent: the smallest that
+        /// loses nothing (grey images as 1, opaque ones without alpha) the format can hold.
+        channels: Option<u8> = None, range(1, 4);
     }
 }
 
@@ -152,6 +157,21 @@ impl Format {
             Format::Tiff => &[8, 16, 32],
             Format::Exr | Format::Hdr => &[32],
             Format::Jpeg | Format::Webp | Format::Bmp | Format::Qoi | Format::Gif => &[8],
+        }
+    }
+
+    /// The samples per pixel kiln writes this format with (see [`SaveOptions::channels`]).
+    fn channel_choices(self) -> &'static [u8] {
+        match self {
+            Format::Png | Format::Pam => &[1, 2, 3, 4],
+            // The `tiff` crate has no grey-and-alpha encoder.
+            Format::Tiff => &[1, 3, 4],
+            Format::Jpeg => &[1, 3],
+            // WebP (lossless) and EXR as kiln writes them, BMP and QOI hold colour only.
+            Format::Webp | Format::Exr | Format::Bmp | Format::Qoi => &[3, 4],
+            Format::Hdr | Format::Ppm => &[3],
+            Format::Pgm => &[1],
+            Format::Gif => &[4],
         }
     }
 
@@ -975,26 +995,90 @@ fn to_u16(v: f32) -> u16 {
     (v.clamp(0.0, 1.0) * 65535.0 + 0.5) as u16
 }
 
-/// Pixels packed to 8 bits with `channels` of R, G, B, A (1 = Pillow luma).
+/// Pixels per band of packing work: one rayon task, and one check of the run's cancel token.
+const PACK_BAND: usize = 4096;
+
+/// One pixel `s` (RGBA) written as `d.len()` samples quantised by `q`: 1 = grey, 2 = grey and
+/// alpha, 3 = RGB, 4 = RGBA. Grey is the red sample where red, green and blue quantise alike,
+/// else the Pillow luma (`convert("L")`), so a grey image loses nothing and a colour one asked
+/// for one channel turns to luminance.
+#[inline]
+fn pack_px<T: Copy + PartialEq>(s: &[f32], d: &mut [T], q: impl Fn(f32) -> T) {
+    let grey = |s: &[f32]| {
+        let r = q(s[0]);
+        if r == q(s[1]) && r == q(s[2]) {
+            r
+        } else {
+            q(luma([s[0], s[1], s[2], s[3]]))
+        }
+    };
+    match d.len() {
+        1 => d[0] = grey(s),
+        2 => {
+            d[0] = grey(s);
+            d[1] = q(s[3]);
+        }
+        n => {
+            for c in 0..n {
+                d[c] = q(s[c]);
+            }
+        }
+    }
+}
+
+/// Pixels packed to 8 bits with `channels` samples each (see [`pack_px`]).
 fn pack_u8(img: &Image, channels: usize) -> Vec<u8> {
     let mut out = vec![0u8; img.pixel_count() * channels];
     pack_u8_into(img, channels, &mut out);
     out
 }
 
-/// [`pack_u8`] into a caller's buffer of exactly `pixels * channels` bytes.
+/// [`pack_u8`] into a caller's buffer of exactly `pixels * channels` bytes. A stopped run skips
+/// the remaining bands; the encoder's next checkpoint reports it.
 fn pack_u8_into(img: &Image, channels: usize, out: &mut [u8]) {
-    out.par_chunks_mut(channels * 4096).zip(img.pixels().par_chunks(4 * 4096)).for_each(|(d, s)| {
+    let stop = crate::cancel::current();
+    out.par_chunks_mut(channels * PACK_BAND).zip(img.pixels().par_chunks(4 * PACK_BAND)).for_each(|(d, s)| {
+        if stop.is_stopped() {
+            return;
+        }
         for (d, s) in d.chunks_exact_mut(channels).zip(s.chunks_exact(4)) {
-            if channels == 1 {
-                d[0] = to_u8(luma([s[0], s[1], s[2], s[3]]));
+            pack_px(s, d, to_u8);
+        }
+    });
+}
+
+fn pack_u16(img: &Image, channels: usize) -> Vec<u16> {
+    let stop = crate::cancel::current();
+    let mut out = vec![0u16; img.pixel_count() * channels];
+    out.par_chunks_mut(channels * PACK_BAND).zip(img.pixels().par_chunks(4 * PACK_BAND)).for_each(|(d, s)| {
+        if stop.is_stopped() {
+            return;
+        }
+        for (d, s) in d.chunks_exact_mut(channels).zip(s.chunks_exact(4)) {
+            pack_px(s, d, to_u16);
+        }
+    });
+    out
+}
+
+/// Float samples; `linear` takes the colour samples (not alpha) through the sRGB curve's inverse.
+fn pack_f32(img: &Image, channels: usize, linear: bool) -> Vec<f32> {
+    let stop = crate::cancel::current();
+    let mut out = vec![0f32; img.pixel_count() * channels];
+    out.par_chunks_mut(channels * PACK_BAND).zip(img.pixels().par_chunks(4 * PACK_BAND)).for_each(|(d, s)| {
+        if stop.is_stopped() {
+            return;
+        }
+        for (d, s) in d.chunks_exact_mut(channels).zip(s.chunks_exact(4)) {
+            if linear {
+                let px = [srgb_to_linear(s[0]), srgb_to_linear(s[1]), srgb_to_linear(s[2]), s[3]];
+                pack_px(&px, d, |v| v);
             } else {
-                for c in 0..channels {
-                    d[c] = to_u8(s[c]);
-                }
+                pack_px(s, d, |v| v);
             }
         }
     });
+    out
 }
 
 /// Binary 16-bit PPM or PGM (maxval 65535, big-endian samples, as Netpbm specifies); the
@@ -1018,35 +1102,6 @@ fn encode_pnm8(img: &Image, channels: usize) -> Vec<u8> {
     out
 }
 
-fn pack_u16(img: &Image, channels: usize) -> Vec<u16> {
-    let mut out = vec![0u16; img.pixel_count() * channels];
-    out.par_chunks_mut(channels * 4096).zip(img.pixels().par_chunks(4 * 4096)).for_each(|(d, s)| {
-        for (d, s) in d.chunks_exact_mut(channels).zip(s.chunks_exact(4)) {
-            if channels == 1 {
-                d[0] = to_u16(luma([s[0], s[1], s[2], s[3]]));
-            } else {
-                for c in 0..channels {
-                    d[c] = to_u16(s[c]);
-                }
-            }
-        }
-    });
-    out
-}
-
-fn pack_f32(img: &Image, channels: usize, linear: bool) -> Vec<f32> {
-    let mut out = vec![0f32; img.pixel_count() * channels];
-    out.par_chunks_mut(channels * 4096).zip(img.pixels().par_chunks(4 * 4096)).for_each(|(d, s)| {
-        for (d, s) in d.chunks_exact_mut(channels).zip(s.chunks_exact(4)) {
-            for c in 0..channels {
-                d[c] = if linear && c < 3 { srgb_to_linear(s[c]) } else { s[c] };
-            }
-        }
-    });
-    out
-}
-
-/// Encodes `img` as `format` into memory.
 /// The bit depth `opts` ask of `format`, once bits and quality are checked against what it can write.
 fn check_save_options(format: Format, opts: &SaveOptions) -> Result<u8> {
     let bits = opts.bits.unwrap_or(format.default_bits());
@@ -1074,48 +1129,141 @@ fn check_save_options(format: Format, opts: &SaveOptions) -> Result<u8> {
     Ok(bits)
 }
 
+/// Whether every pixel is grey (red, green and blue equal) and whether every pixel is opaque,
+/// both judged at the depth the file stores (`bits`), so what the file cannot tell apart counts
+/// as equal. An AND over bands does not depend on how the bands are split.
+fn grey_and_opaque(img: &Image, bits: u8) -> (bool, bool) {
+    let same = |a: f32, b: f32| match bits {
+        8 => to_u8(a) == to_u8(b),
+        16 => to_u16(a) == to_u16(b),
+        _ => a.to_bits() == b.to_bits() || a == b,
+    };
+    let opaque = |a: f32| match bits {
+        8 => to_u8(a) == 255,
+        16 => to_u16(a) == 65535,
+        _ => a == 1.0,
+    };
+    img.pixels()
+        .par_chunks(4 * PACK_BAND)
+        .map(|band| {
+            let (mut grey, mut solid) = (true, true);
+            for p in band.chunks_exact(4) {
+                grey &= same(p[0], p[1]) && same(p[1], p[2]);
+                solid &= opaque(p[3]);
+                if !grey && !solid {
+                    break;
+                }
+            }
+            (grey, solid)
+        })
+        .reduce(|| (true, true), |a, b| (a.0 && b.0, a.1 && b.1))
+}
+
+/// The samples per pixel a save writes: `opts.channels` if the format can hold it (else an
+/// error), or else the smallest layout that loses nothing: grey → 1, grey with alpha → 2,
+/// opaque colour → 3, else 4, falling back to the nearest layout the format holds (dropping
+/// alpha only where the format has none, as before).
+fn pick_channels(img: &Image, format: Format, opts: &SaveOptions, bits: u8) -> Result<usize> {
+    let choices = format.channel_choices();
+    if let Some(n) = opts.channels {
+        if choices.contains(&n) {
+            return Ok(n as usize);
+        }
+        let list: Vec<String> = choices.iter().map(u8::to_string).collect();
+        return Err(Error::param(
+            "save",
+            format!(
+                "{} cannot be written with {n} channel{} (it holds {})",
+                format.name(),
+                if n == 1 { "" } else { "s" },
+                list.join(" or ")
+            ),
+        ));
+    }
+    if let [only] = choices {
+        return Ok(*only as usize);
+    }
+    let order: [u8; 4] = match grey_and_opaque(img, bits) {
+        (true, true) => [1, 3, 2, 4],
+        (true, false) => [2, 4, 1, 3],
+        (false, true) => [3, 4, 1, 2],
+        (false, false) => [4, 3, 2, 1],
+    };
+    Ok(order.into_iter().find(|c| choices.contains(c)).unwrap_or(4) as usize)
+}
+
+/// Encodes `img` as `format` into memory, without provenance metadata.
 pub fn encode(img: &Image, format: Format, opts: &SaveOptions, name: &Path) -> Result<Vec<u8>> {
+    encode_with(img, format, opts, name, None)
+}
+
+/// Encodes `img` as `format` into memory, with `provenance` in the format's metadata slot (see
+/// the module docs; formats without one drop it). `name` is used in error messages.
+///
+/// Long encodes check the current cancel token (`crate::cancel`) between bands of rows, so a
+/// timed-out or cancelled run stops a big save and returns its error.
+pub fn encode_with(
+    img: &Image,
+    format: Format,
+    opts: &SaveOptions,
+    name: &Path,
+    provenance: Option<&Recipe>,
+) -> Result<Vec<u8>> {
     let bits = check_save_options(format, opts)?;
+    let channels = pick_channels(img, format, opts, bits)?;
+    crate::cancel::checkpoint()?;
+    let json = provenance.map(Recipe::to_json);
+    let text = json.as_deref();
+    let bytes = match format {
+        Format::Png => {
+            let data = if bits == 8 { pack_u8(img, channels) } else { u16_bytes_be(&pack_u16(img, channels)) };
+            crate::cancel::checkpoint()?;
+            meta::encode_png(&data, img.dimensions(), channels, bits, opts.compression, text, name)?
+        }
+        Format::Tiff => meta::encode_tiff(img, channels, bits, text, name)?,
+        Format::Exr => meta::encode_exr(img, channels, text, name)?,
+        Format::Jpeg => {
+            let data = pack_u8(img, channels);
+            crate::cancel::checkpoint()?;
+            let color = if channels == 1 { image::ExtendedColorType::L8 } else { image::ExtendedColorType::Rgb8 };
+            let mut buf = Vec::new();
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut buf, opts.quality.unwrap_or(90))
+                .write_image(&data, img.width(), img.height(), color)
+                .map_err(|e| Error::Encode { path: name.to_path_buf(), message: e.to_string() })?;
+            match text {
+                Some(t) => meta::jpeg_with_comment(&buf, t),
+                None => buf,
+            }
+        }
+        Format::Webp => {
+            let data = pack_u8(img, channels);
+            crate::cancel::checkpoint()?;
+            meta::encode_webp(&data, img.dimensions(), channels, text, name)?
+        }
+        _ => encode_plain(img, format, channels, bits, name)?,
+    };
+    crate::cancel::checkpoint()?;
+    Ok(bytes)
+}
+
+/// The formats without a metadata slot kiln writes, through the `image` crate's encoders.
+fn encode_plain(img: &Image, format: Format, channels: usize, bits: u8, name: &Path) -> Result<Vec<u8>> {
     let (w, h) = img.dimensions();
     let enc_err = |e: image::ImageError| Error::Encode { path: name.to_path_buf(), message: e.to_string() };
+    use image::ExtendedColorType as C;
+    let color8 = [C::L8, C::La8, C::Rgb8, C::Rgba8][channels - 1];
+    let color16 = [C::L16, C::La16, C::Rgb16, C::Rgba16][channels - 1];
     let mut buf = Vec::new();
     let cursor = &mut Cursor::new(&mut buf);
-    use image::ExtendedColorType as C;
     match (format, bits) {
-        (Format::Png, 8) => png_encoder(cursor, opts.compression).write_image(&pack_u8(img, 4), w, h, C::Rgba8),
-        (Format::Png, _) => {
-            png_encoder(cursor, opts.compression).write_image(&u16_bytes_ne(&pack_u16(img, 4)), w, h, C::Rgba16)
-        }
-        (Format::Jpeg, _) => image::codecs::jpeg::JpegEncoder::new_with_quality(cursor, opts.quality.unwrap_or(90))
-            .write_image(&pack_u8(img, 3), w, h, C::Rgb8),
-        (Format::Webp, _) => {
-            image::codecs::webp::WebPEncoder::new_lossless(cursor).write_image(&pack_u8(img, 4), w, h, C::Rgba8)
-        }
-        (Format::Tiff, 8) => {
-            image::codecs::tiff::TiffEncoder::new(cursor).write_image(&pack_u8(img, 4), w, h, C::Rgba8)
-        }
-        (Format::Tiff, 16) => {
-            image::codecs::tiff::TiffEncoder::new(cursor).write_image(&u16_bytes_ne(&pack_u16(img, 4)), w, h, C::Rgba16)
-        }
-        (Format::Tiff, _) => image::codecs::tiff::TiffEncoder::new(cursor).write_image(
-            &f32_bytes_ne(&pack_f32(img, 4, false)),
-            w,
-            h,
-            C::Rgba32F,
-        ),
-        (Format::Exr, _) => image::codecs::openexr::OpenExrEncoder::new(cursor).write_image(
-            &f32_bytes_ne(&pack_f32(img, 4, true)),
-            w,
-            h,
-            C::Rgba32F,
-        ),
         (Format::Hdr, _) => {
             let rgb = pack_f32(img, 3, true);
+            crate::cancel::checkpoint()?;
             let pixels: Vec<image::Rgb<f32>> = rgb.chunks_exact(3).map(|p| image::Rgb([p[0], p[1], p[2]])).collect();
             image::codecs::hdr::HdrEncoder::new(cursor).encode(&pixels, w as usize, h as usize)
         }
-        (Format::Bmp, _) => image::codecs::bmp::BmpEncoder::new(cursor).write_image(&pack_u8(img, 4), w, h, C::Rgba8),
-        (Format::Qoi, _) => image::codecs::qoi::QoiEncoder::new(cursor).write_image(&pack_u8(img, 4), w, h, C::Rgba8),
+        (Format::Bmp, _) => image::codecs::bmp::BmpEncoder::new(cursor).write_image(&pack_u8(img, channels), w, h, color8),
+        (Format::Qoi, _) => image::codecs::qoi::QoiEncoder::new(cursor).write_image(&pack_u8(img, channels), w, h, color8),
         (Format::Ppm, 8) => return Ok(encode_pnm8(img, 3)),
         (Format::Pgm, 8) => return Ok(encode_pnm8(img, 1)),
         (Format::Ppm, _) => return Ok(encode_pnm16(img, 3)),
@@ -1124,9 +1272,9 @@ pub fn encode(img: &Image, format: Format, opts: &SaveOptions, name: &Path) -> R
             use image::codecs::pnm::{PnmEncoder, PnmSubtype};
             let enc = PnmEncoder::new(cursor).with_subtype(PnmSubtype::ArbitraryMap);
             if bits == 8 {
-                enc.write_image(&pack_u8(img, 4), w, h, C::Rgba8)
+                enc.write_image(&pack_u8(img, channels), w, h, color8)
             } else {
-                enc.write_image(&u16_bytes_ne(&pack_u16(img, 4)), w, h, C::Rgba16)
+                enc.write_image(&u16_bytes_ne(&pack_u16(img, channels)), w, h, color16)
             }
         }
         (Format::Gif, _) => {
@@ -1135,35 +1283,53 @@ pub fn encode(img: &Image, format: Format, opts: &SaveOptions, name: &Path) -> R
                 .ok_or_else(|| Error::Internal("gif frame size".into()))?;
             enc.encode_frame(image::Frame::new(frame))
         }
+        (Format::Png | Format::Tiff | Format::Exr | Format::Jpeg | Format::Webp, _) => {
+            return Err(Error::Internal(format!("{} has its own encoder", format.name())))
+        }
     }
     .map_err(enc_err)?;
     Ok(buf)
 }
 
-fn png_encoder<W: Write>(w: W, c: Compression) -> PngEncoder<W> {
-    let ct = match c {
-        Compression::Fast => CompressionType::Fast,
-        Compression::Default => CompressionType::Default,
-        Compression::Best => CompressionType::Best,
-    };
-    PngEncoder::new_with_quality(w, ct, FilterType::Adaptive)
-}
-
-// The `image` crate's encoders take 16-bit and float samples in native byte order and convert
-// to what the file format needs (big-endian for PNG).
+// The `image` crate's encoders take 16-bit samples in native byte order; PNG stores big-endian.
 fn u16_bytes_ne(v: &[u16]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_ne_bytes()).collect()
 }
 
-fn f32_bytes_ne(v: &[f32]) -> Vec<u8> {
-    v.iter().flat_map(|x| x.to_ne_bytes()).collect()
+fn u16_bytes_be(v: &[u16]) -> Vec<u8> {
+    let mut out = vec![0u8; v.len() * 2];
+    out.par_chunks_mut(2 * PACK_BAND).zip(v.par_chunks(PACK_BAND)).for_each(|(d, s)| {
+        for (d, s) in d.chunks_exact_mut(2).zip(s) {
+            d.copy_from_slice(&s.to_be_bytes());
+        }
+    });
+    out
 }
 
-/// Saves `img` to `path` atomically; the extension picks the format.
+/// Saves `img` to `path` atomically, without provenance metadata; the extension picks the format.
 pub fn save(img: &Image, path: &Path, opts: &SaveOptions) -> Result<()> {
+    save_with(img, path, opts, None)
+}
+
+/// Saves `img` to `path` atomically with `provenance` in the file's metadata (see
+/// [`encode_with`]); the extension picks the format. A failed or cancelled encode writes nothing.
+pub fn save_with(img: &Image, path: &Path, opts: &SaveOptions, provenance: Option<&Recipe>) -> Result<()> {
     let format = Format::from_path(path)?;
-    let bytes = encode(img, format, opts, path)?;
+    let bytes = encode_with(img, format, opts, path, provenance)?;
     write_atomic(path, &bytes)
+}
+
+/// The recipe stored in the image file at `path` by [`save_with`] (any format kiln writes
+/// metadata into), `None` when the file holds none. A file that cannot be read, is no image, or
+/// holds a damaged recipe is an error.
+pub fn read_provenance(path: &Path) -> Result<Option<Recipe>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    provenance_of(&bytes, path)
+}
+
+/// [`read_provenance`] of an in-memory file; `name` is used in messages and as a format hint.
+pub fn provenance_of(bytes: &[u8], name: &Path) -> Result<Option<Recipe>> {
+    meta::read(bytes, name)
 }
 
 /// Writes `bytes` to a temp file beside `path`, then renames it over `path`.
@@ -1208,6 +1374,7 @@ pub fn save_gif_animation(frames: &[Image], fps: f64, path: &Path) -> Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use image::codecs::png::PngEncoder;
 
     fn gradient() -> Image {
         Image::from_fn(17, 9, |x, y| [x as f32 / 16.0, y as f32 / 8.0, 0.25, if x % 2 == 0 { 1.0 } else { 0.5 }])
