@@ -15,6 +15,7 @@ use crate::script::RunConfig;
 use crate::Limits;
 
 mod doc;
+mod info;
 mod run;
 #[cfg(feature = "serve")]
 mod serve;
@@ -43,6 +44,10 @@ enum Command {
     Run(run::RunArgs),
     /// Print the script API reference (Markdown).
     Doc(doc::DocArgs),
+    /// Print the recipe an image kiln wrote carries (script, hashes, params, seed, models).
+    Info(info::InfoArgs),
+    /// Re-run the recipe an image carries and say whether the result is byte-identical.
+    Regen(info::RegenArgs),
     /// Train a VAE or GAN on a folder of images.
     Train(train::TrainArgs),
     /// Re-run a script whenever it or its inputs change, with a live preview in the browser.
@@ -96,6 +101,10 @@ pub struct ScriptArgs {
     /// names to many scripts). Without it `run` refuses them and `watch` warns.
     #[arg(long)]
     pub allow_unused_set: bool,
+    /// Leave the recipe (script, hashes, params, seed) out of the images written. By default
+    /// every image carries it as metadata; `kiln info FILE` prints it.
+    #[arg(long)]
+    pub no_provenance: bool,
 }
 
 impl ScriptArgs {
@@ -130,6 +139,7 @@ impl ScriptArgs {
             params,
             fps,
             timeout,
+            no_provenance: self.no_provenance,
             ..RunConfig::new(script)
         };
         Ok((config, limits))
@@ -173,6 +183,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Doc(args) => doc::run(args),
+        Command::Info(args) => info::info(args),
+        Command::Regen(args) => info::regen(args),
         Command::Train(args) => train::run(args),
         #[cfg(feature = "watch")]
         Command::Watch(args) => watch::run(args),

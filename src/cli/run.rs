@@ -9,6 +9,7 @@ use clap::Args;
 use crate::cli::{EXIT_SCRIPT, EXIT_USAGE};
 use crate::image::io::{self, SaveOptions};
 use crate::image::Image;
+use crate::recipe::Recipe;
 use crate::script::{Host, Outcome, RunConfig};
 use crate::Limits;
 
@@ -197,9 +198,10 @@ fn check_sets(args: &RunArgs, config: &RunConfig, declared: &[String]) -> Result
 fn write_frame(args: &RunArgs, frame: u32, outcome: &Outcome, progress: &mut Progress) -> Result<(), Fail> {
     progress.sizes = outcome.images.iter().map(Image::dimensions).collect();
     if let Some(dir) = &args.show_dir {
-        write_panels(dir, &outcome.shown, frame, args.frames).map_err(Fail::script)?;
+        write_panels(dir, &outcome.shown, frame, args.frames, provenance(args, outcome)).map_err(Fail::script)?;
     }
     let Some(out) = &args.output else { return Ok(()) };
+    let recipe = provenance(args, outcome);
     if outcome.images.is_empty() {
         return Err(Fail::Script(format!(
             "{}: the script produced no image to write to {} (its last expression must be an Image or an array of Images)",
@@ -221,7 +223,7 @@ fn write_frame(args: &RunArgs, frame: u32, outcome: &Outcome, progress: &mut Pro
         } else {
             numbered(out, i, count)
         };
-        write_output(&path, img).map_err(Fail::script)?;
+        write_output(&path, img, recipe).map_err(Fail::script)?;
     }
     Ok(())
 }
@@ -239,18 +241,32 @@ fn unsaved_note(sizes: &[(u32, u32)], frames: u32) -> String {
     format!("note: the result ({what}) was not saved; add -o {example}")
 }
 
-fn write_output(path: &Path, img: &Image) -> crate::error::Result<()> {
+/// The recipe the run's files carry, unless `--no-provenance`. The frames of an animation carry
+/// the same recipe (it does not name the frame: the file name does); an animated GIF carries
+/// none (GIF has no slot kiln writes, see `image::io`).
+fn provenance<'a>(args: &RunArgs, outcome: &'a Outcome) -> Option<&'a Recipe> {
+    (!args.common.no_provenance).then_some(&outcome.recipe)
+}
+
+/// Writes one result image with the default save options (what `kiln regen` repeats).
+pub(crate) fn write_output(path: &Path, img: &Image, recipe: Option<&Recipe>) -> crate::error::Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| crate::error::Error::io(parent, e))?;
     }
-    io::save(img, path, &SaveOptions::default())
+    io::save_with(img, path, &SaveOptions::default(), recipe)
 }
 
-fn write_panels(dir: &Path, shown: &[(String, Image)], frame: u32, frames: u32) -> crate::error::Result<()> {
+fn write_panels(
+    dir: &Path,
+    shown: &[(String, Image)],
+    frame: u32,
+    frames: u32,
+    recipe: Option<&Recipe>,
+) -> crate::error::Result<()> {
     for (i, (label, img)) in shown.iter().enumerate() {
         let safe: String = label.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
         let name = if frames > 1 { format!("{i:02}-{safe}-{frame:04}.png") } else { format!("{i:02}-{safe}.png") };
-        write_output(&dir.join(name), img)?;
+        write_output(&dir.join(name), img, recipe)?;
     }
     Ok(())
 }

@@ -1751,14 +1751,14 @@ mod tests {
     fn save_options_read_from_pairs() {
         use crate::options::{OptionSet, OptionValue};
         let read = |pairs: &[(&str, OptionValue)]| SaveOptions::from_pairs(pairs.iter().map(|(k, v)| (*k, v)));
-        assert_eq!(read(&[]).unwrap(), SaveOptions { bits: None, quality: None, compression: Compression::Default });
+        assert_eq!(read(&[]).unwrap(), SaveOptions { bits: None, quality: None, compression: Compression::Default, channels: None });
         let o = read(&[("bits", OptionValue::Float(16.0)), ("compression", OptionValue::Text("best".into()))]).unwrap();
         assert_eq!((o.bits, o.compression), (Some(16), Compression::Best));
         let msg = |pairs: &[(&str, OptionValue)]| read(pairs).unwrap_err().to_string();
         assert_eq!(msg(&[("quality", OptionValue::Int(0))]), "save: option 'quality' must be between 1 and 100, got 0");
         assert_eq!(
             msg(&[("bitz", OptionValue::Int(8))]),
-            "save: unknown option 'bitz' (did you mean 'bits'?); valid options are: bits, compression, quality"
+            "save: unknown option 'bitz' (did you mean 'bits'?); valid options are: bits, channels, compression, quality"
         );
     }
 }

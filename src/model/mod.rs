@@ -62,7 +62,7 @@ pub use options::{
 #[cfg(feature = "ml")]
 pub use enabled::{clear_model_cache, Model};
 #[cfg(feature = "ml")]
-pub use stdlib::model_names;
+pub use stdlib::{model_bytes as shipped_model_bytes, model_names};
 #[cfg(feature = "ml")]
 pub use train::{output_paths, train_gan, train_vae};
 

@@ -20,6 +20,7 @@ use rhai::{Dynamic, NativeCallContext};
 
 use crate::error::{Error, Result};
 use crate::image::{Color, Image};
+use crate::recipe::Recipe;
 use crate::script::convert::{fail, RhaiResult};
 
 /// What the caller of a run decides. The command line validates its flags into one of these
@@ -45,6 +46,11 @@ pub struct RunConfig {
     pub timeout: Option<std::time::Duration>,
     /// Set to true from another thread to stop the run (watch mode's next save, Ctrl-C).
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Leave the recipe out of the images the run's `save` writes (`--no-provenance`).
+    pub no_provenance: bool,
+    /// The folder the recipe's paths are relative to (a build manifest's folder); default the
+    /// current folder.
+    pub recipe_root: Option<PathBuf>,
 }
 
 impl RunConfig {
@@ -318,6 +324,64 @@ pub struct RunState {
     pub outputs: Mutex<Vec<PathBuf>>,
     /// Params the script declared.
     pub params: Mutex<Vec<ParamSpec>>,
+    /// BLAKE3 of the script's text, hex (the host sets it).
+    pub script_hash: String,
+    /// The models the run loaded, in load order.
+    pub models: Mutex<Vec<ModelRef>>,
+    /// Content hashes of the files read, kept across the runs of one host.
+    pub hashes: Arc<FileHashes>,
+}
+
+/// A model a run loaded, for its recipe.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelRef {
+    /// A shipped model, `std/<name>`, and the hash of its bytes.
+    Shipped { name: String, hash: String },
+    /// A model file (its full path; the recipe names it relative to its root).
+    File(PathBuf),
+}
+
+/// BLAKE3 hashes of files, kept while a file's mtime and length are unchanged, so a watch
+/// session does not hash an unchanged 4096² photo again on every run.
+#[derive(Default)]
+pub struct FileHashes {
+    entries: Mutex<HashMap<PathBuf, (SystemTime, u64, String)>>,
+}
+
+impl FileHashes {
+    /// The hash of `path`'s contents, hex; empty if it cannot be read.
+    pub fn hash(&self, path: &Path) -> String {
+        let stamp = std::fs::metadata(path).ok().map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()));
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if let (Some(stamp), Some((t, len, hash))) = (stamp, entries.get(path)) {
+            if (*t, *len) == stamp {
+                return hash.clone();
+            }
+        }
+        let hash = crate::recipe::hash_file(path).unwrap_or_default();
+        if let Some((t, len)) = stamp {
+            if entries.len() >= 4096 {
+                entries.clear();
+            }
+            entries.insert(path.to_path_buf(), (t, len, hash.clone()));
+        }
+        hash
+    }
+}
+
+/// `path` relative to `root` (both absolute and normalised), with `/` separators and `..` where
+/// `path` is outside `root`: a recipe holds no absolute path, so two checkouts agree.
+pub fn relative_path(path: &Path, root: &Path) -> String {
+    let p: Vec<Component> = path.components().collect();
+    let r: Vec<Component> = root.components().collect();
+    let common = p.iter().zip(&r).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = std::iter::repeat_n("..".to_string(), r.len() - common).collect();
+    parts.extend(p[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()));
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    }
 }
 
 impl RunState {
@@ -336,7 +400,47 @@ impl RunState {
             inputs: Mutex::default(),
             outputs: Mutex::default(),
             params: Mutex::default(),
+            script_hash: String::new(),
+            models: Mutex::default(),
+            hashes: Arc::default(),
         }
+    }
+
+    /// Records a model the run loaded.
+    pub fn add_model(&self, model: ModelRef) {
+        let mut models = self.models.lock().unwrap_or_else(|e| e.into_inner());
+        if !models.contains(&model) {
+            models.push(model);
+        }
+    }
+
+    /// What made this run's images so far: the script (relative to the recipe root) and its
+    /// hash, the files read with their hashes, the params given (sorted by name, the last
+    /// `--set` of a name winning, as `param()` reads them), the seed and the models loaded.
+    pub fn recipe(&self) -> Recipe {
+        let root = normalize(self.config.recipe_root.as_deref().unwrap_or(Path::new(".")));
+        let mut recipe = Recipe::new(relative_path(&normalize(&self.config.script), &root), b"");
+        recipe.script_hash = self.script_hash.clone();
+        let inputs = self.inputs.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        recipe.inputs = inputs.iter().map(|p| (relative_path(p, &root), self.hashes.hash(p))).collect();
+        let mut params: Vec<(String, String)> = Vec::new();
+        for (name, value) in self.config.params.iter().rev() {
+            if !params.iter().any(|(n, _)| n == name) {
+                params.push((name.clone(), value.clone()));
+            }
+        }
+        params.sort();
+        recipe.params = params;
+        recipe.seed = self.config.seed;
+        let models = self.models.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        recipe.models = models
+            .into_iter()
+            .map(|m| match m {
+                ModelRef::Shipped { name, hash } => (name, hash),
+                ModelRef::File(path) => (relative_path(&path, &root), self.hashes.hash(&path)),
+            })
+            .collect();
+        recipe
     }
 
     /// True once the run should stop (cancelled by the caller).
@@ -412,6 +516,8 @@ pub struct RunSlot {
     current: RwLock<Option<Arc<RunState>>>,
     /// Decoded images shared across runs (watch mode must not decode a 4096² photo again).
     pub images: ImageCache,
+    /// File hashes for the runs' recipes, shared across runs like the decoded images.
+    pub hashes: Arc<FileHashes>,
 }
 
 impl RunSlot {
@@ -496,6 +602,29 @@ mod tests {
                 .unwrap();
         assert_eq!(v, ParamValue::Text("#00ff00".into()));
         assert_eq!(spec.kind, ParamKind::Color);
+    }
+
+    #[test]
+    fn recipe_paths_are_relative_to_the_root() {
+        let root = Path::new("/work/game");
+        assert_eq!(relative_path(Path::new("/work/game/scripts/wood.rhai"), root), "scripts/wood.rhai");
+        assert_eq!(relative_path(Path::new("/work/lib/m.rhai"), root), "../lib/m.rhai");
+        assert_eq!(relative_path(Path::new("/work/game"), root), ".");
+    }
+
+    #[test]
+    fn a_recipe_holds_the_last_value_of_each_param_sorted() {
+        let mut c = RunConfig::new("s.rhai");
+        c.params = vec![("b".into(), "1".into()), ("a".into(), "2".into()), ("b".into(), "3".into())];
+        c.seed = 9;
+        let mut state = RunState::new(c);
+        state.script_hash = "abc".into();
+        state.add_model(ModelRef::Shipped { name: "std/m".into(), hash: "h".into() });
+        state.add_model(ModelRef::Shipped { name: "std/m".into(), hash: "h".into() });
+        let r = state.recipe();
+        assert_eq!(r.params, vec![("a".to_string(), "2".to_string()), ("b".to_string(), "3".to_string())]);
+        assert_eq!((r.script.as_str(), r.script_hash.as_str(), r.seed), ("s.rhai", "abc", 9));
+        assert_eq!(r.models, vec![("std/m".to_string(), "h".to_string())]);
     }
 
     #[test]

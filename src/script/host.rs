@@ -12,6 +12,7 @@ use rhai::{Array, Dynamic, Engine, Scope, AST};
 
 use crate::image::Image;
 use crate::limits::Limits;
+use crate::recipe::Recipe;
 use crate::script::api;
 use crate::script::context::{ParamSpec, RunConfig, RunSlot, RunState, SlotTag};
 use crate::script::diagnostic::{ErrorKind, FnSig, ScriptError, Stop};
@@ -30,6 +31,9 @@ pub struct Outcome {
     pub outputs: Vec<PathBuf>,
     /// Parameters the script declared with `param()`.
     pub params: Vec<ParamSpec>,
+    /// What made the result (script, inputs read, params, seed, models): the provenance the
+    /// command line writes into `-o` files, and what `kiln build` keys its cache with.
+    pub recipe: Recipe,
     /// Time spent compiling.
     pub compile_time: Duration,
     /// Time spent running.
@@ -200,7 +204,10 @@ impl Host {
     /// Runs a compiled script.
     pub fn run(&self, compiled: &Compiled, config: RunConfig) -> Result<Outcome, ScriptError> {
         let start = Instant::now();
-        let state = Arc::new(RunState::new(config));
+        let mut state = RunState::new(config);
+        state.script_hash = crate::recipe::hash_bytes(compiled.text.as_bytes());
+        state.hashes = self.slot.hashes.clone();
+        let state = Arc::new(state);
         self.slot.install(state.clone());
         let mut scope = Scope::new();
         let stopper = crate::cancel::Stopper::new(state.cancel.clone(), state.started, state.config.timeout);
@@ -216,12 +223,15 @@ impl Host {
                 &|| self.functions(&compiled.ast),
             )
         })?;
+        // Before the inputs are taken out of the state.
+        let recipe = state.recipe();
         Ok(Outcome {
             images: result_images(value),
             shown: take(&state.shown),
             inputs: take(&state.inputs),
             outputs: take(&state.outputs),
             params: take(&state.params),
+            recipe,
             compile_time: compiled.compile_time,
             run_time,
         })

@@ -88,19 +88,26 @@ mod image_api {
     }
 
     /// Saves with options: `bits` (8 or 16 for PNG/PNM/TIFF, 32 for float TIFF/EXR/HDR),
-    /// `quality` (JPEG 1..100), `compression` ("fast", "default", "best" for PNG).
+    /// `quality` (JPEG 1..100), `compression` ("fast", "default", "best" for PNG), `channels`
+    /// (1 grey, 2 grey and alpha, 3 RGB, 4 RGBA). Without `channels` a grey image is saved with
+    /// one channel (L, or L16 with `bits: 16`), grey with alpha as two, an opaque one without
+    /// alpha, as far as the format can hold it (JPEG has no alpha, WebP and EXR no grey).
+    /// The file carries the run's recipe (script, its hash, inputs, params, seed, models) as
+    /// metadata unless the run has `--no-provenance`; `kiln info FILE` prints it.
     ///
     /// ```rhai
     /// let img = image(64, 64, "orange");
     /// img.save("orange16.png", #{ bits: 16 });
     /// img.save("orange.jpg", #{ quality: 85 });
+    /// image(64, 64, "gray").save("grey_rgba.png", #{ channels: 4 });
     /// ```
     #[rhai_fn(name = "save", return_raw)]
     pub fn save_with(ctx: NativeCallContext, img: Image, path: &str, opts: Map) -> RhaiResult<Image> {
         let opts = options::<SaveOptions>(opts)?;
         let run = run_state(&ctx)?;
         let full = lift(run.policy.prepare_write(path))?;
-        lift(crate::image::io::save(&img, &full, &opts))?;
+        let recipe = (!run.config.no_provenance).then(|| run.recipe());
+        lift(crate::image::io::save_with(&img, &full, &opts, recipe.as_ref()))?;
         run.outputs.lock().unwrap_or_else(|e| e.into_inner()).push(full);
         Ok(img)
     }

@@ -85,11 +85,34 @@ fn train(ctx: &NativeCallContext, kind: Kind, settings: TrainSettings) -> RhaiRe
     Ok(model)
 }
 
+/// The hash of shipped model `name`'s bytes, for the run's recipe (computed once per model).
+fn shipped_model_hash(name: &str) -> String {
+    #[cfg(feature = "ml")]
+    {
+        use std::collections::HashMap;
+        use std::sync::{LazyLock, Mutex};
+        static HASHES: LazyLock<Mutex<HashMap<String, String>>> = LazyLock::new(Default::default);
+        let mut hashes = HASHES.lock().unwrap_or_else(|e| e.into_inner());
+        hashes
+            .entry(name.to_string())
+            .or_insert_with(|| {
+                crate::model::shipped_model_bytes(name).map(crate::recipe::hash_bytes).unwrap_or_default()
+            })
+            .clone()
+    }
+    #[cfg(not(feature = "ml"))]
+    {
+        // Without `ml` no model loads, so no recipe names one.
+        let _ = name;
+        String::new()
+    }
+}
+
 #[export_module]
 mod model_api {
     use super::{count, seed_arg};
     use crate::model::{Latent, Model};
-    use crate::script::context::{run_seed, run_state};
+    use crate::script::context::{run_seed, run_state, ModelRef};
     use crate::script::convert::{lift, num, RhaiResult};
     use crate::Image;
     use rhai::{Array, Dynamic, NativeCallContext, INT};
@@ -103,13 +126,17 @@ mod model_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn load_model(ctx: NativeCallContext, path: &str) -> RhaiResult<Model> {
-        if path.starts_with("std/") {
-            return lift(Model::load(path.as_ref()));
-        }
         let run = run_state(&ctx)?;
+        if let Some(name) = path.strip_prefix("std/") {
+            let model = lift(Model::load(path.as_ref()))?;
+            run.add_model(ModelRef::Shipped { name: path.to_string(), hash: super::shipped_model_hash(name) });
+            return Ok(model);
+        }
         let full = lift(run.policy.readable(path))?;
         run.add_input(&full);
-        lift(Model::load(&full))
+        let model = lift(Model::load(&full))?;
+        run.add_model(ModelRef::File(full));
+        Ok(model)
     }
 
     /// "vae" or "gan".
