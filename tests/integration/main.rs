@@ -12,6 +12,7 @@ mod hardening;
 mod io_edges;
 mod live;
 mod properties;
+mod provenance;
 mod reference;
 mod scripts;
 mod serve;
