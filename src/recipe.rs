@@ -131,10 +131,18 @@ impl Recipe {
             features: self.features.clone(),
             script: self.script.clone(),
             script_hash: self.script_hash.clone(),
-            inputs: self.inputs.iter().map(|(path, hash)| InputJson { path: path.clone(), hash: hash.clone() }).collect(),
+            inputs: self
+                .inputs
+                .iter()
+                .map(|(path, hash)| InputJson { path: path.clone(), hash: hash.clone() })
+                .collect(),
             params: self.params.iter().cloned().collect(),
             seed: self.seed,
-            models: self.models.iter().map(|(name, hash)| ModelJson { name: name.clone(), hash: hash.clone() }).collect(),
+            models: self
+                .models
+                .iter()
+                .map(|(name, hash)| ModelJson { name: name.clone(), hash: hash.clone() })
+                .collect(),
         };
         // Serialising plain strings and numbers cannot fail.
         ascii_only(&serde_json::to_string(&json).unwrap_or_default())

@@ -94,7 +94,8 @@ fn describe(r: &Recipe) -> String {
     line("params", &list(&r.params, " = "));
     line("inputs", &list(&r.inputs, "  "));
     line("models", &list(&r.models, "  "));
-    let features = if r.features.is_empty() { String::new() } else { format!(" (features: {})", r.features.join(", ")) };
+    let features =
+        if r.features.is_empty() { String::new() } else { format!(" (features: {})", r.features.join(", ")) };
     line("kiln", &format!("{}{features}", r.kiln_version));
     out.trim_end().to_string()
 }
@@ -116,7 +117,14 @@ pub fn regen(args: RegenArgs) -> ExitCode {
         _ => false,
     };
     if same_file(&target, &args.file) {
-        return fail(EXIT_USAGE, format!("error: --out {}: that is where {} is; regen does not overwrite the file it checks", args.out.display(), args.file.display()));
+        return fail(
+            EXIT_USAGE,
+            format!(
+                "error: --out {}: that is where {} is; regen does not overwrite the file it checks",
+                args.out.display(),
+                args.file.display()
+            ),
+        );
     }
     let script = PathBuf::from(&recipe.script);
     if !script.is_file() {

@@ -14,6 +14,25 @@
 //!   100 is an error rather than a silently ignored option.
 //! - Every save encodes into memory first, then writes a temp file beside the target and renames
 //!   it, so a failed or cancelled run never leaves a half-written file.
+//! - Channels (`SaveOptions::channels`, as Substance's and Material Maker's exports do): absent,
+//!   a save writes the smallest layout that loses nothing at the file's bit depth: an image
+//!   whose every pixel has red = green = blue (as stored) is 1 channel (L, L16 with `bits: 16`),
+//!   grey with alpha 2 (LA), opaque colour (alpha stored as full) 3, else 4. A format that cannot
+//!   hold that layout takes the nearest one it can: WebP, EXR, BMP and QOI write grey as RGB;
+//!   JPEG, PPM and HDR drop alpha as before; PGM stays luma; GIF stays RGBA; TIFF writes grey
+//!   with alpha as RGBA (the `tiff` crate has no such encoder). Asked for a layout the format
+//!   cannot hold (`channels: 4` for JPEG) is an error. One channel from a colour image is its
+//!   Pillow luma (`convert("L")`).
+//! - Provenance ([`encode_with`], [`save_with`], [`read_provenance`]): the run's recipe
+//!   (`crate::recipe::Recipe`, JSON) goes into PNG `iTXt` `kiln`, TIFF ImageDescription, EXR
+//!   header attribute `kiln`, WebP XMP and a JPEG COM segment; BMP, QOI, PNM, HDR and GIF
+//!   (animated GIF too) carry none. How and why per format: the `meta` submodule's docs. The
+//!   recipe has no timestamp, so the same work gives the same bytes.
+//! - Cancelling (`crate::cancel`): a save checks the run's token before it starts, while packing
+//!   samples (per band of 4096 pixels), between bands of about 1 MiB of rows while PNG
+//!   compresses, between TIFF strips, and once the encoder is done; a stopped save returns the
+//!   cancel or timeout error and writes nothing. The other encoders (JPEG, WebP, EXR, ...) run in
+//!   one piece between those checks.
 //!
 //! Reading, where files bend the rules (the aim: at least as lenient as Pillow wherever the
 //! file's intent is clear):
@@ -1262,8 +1281,12 @@ fn encode_plain(img: &Image, format: Format, channels: usize, bits: u8, name: &P
             let pixels: Vec<image::Rgb<f32>> = rgb.chunks_exact(3).map(|p| image::Rgb([p[0], p[1], p[2]])).collect();
             image::codecs::hdr::HdrEncoder::new(cursor).encode(&pixels, w as usize, h as usize)
         }
-        (Format::Bmp, _) => image::codecs::bmp::BmpEncoder::new(cursor).write_image(&pack_u8(img, channels), w, h, color8),
-        (Format::Qoi, _) => image::codecs::qoi::QoiEncoder::new(cursor).write_image(&pack_u8(img, channels), w, h, color8),
+        (Format::Bmp, _) => {
+            image::codecs::bmp::BmpEncoder::new(cursor).write_image(&pack_u8(img, channels), w, h, color8)
+        }
+        (Format::Qoi, _) => {
+            image::codecs::qoi::QoiEncoder::new(cursor).write_image(&pack_u8(img, channels), w, h, color8)
+        }
         (Format::Ppm, 8) => return Ok(encode_pnm8(img, 3)),
         (Format::Pgm, 8) => return Ok(encode_pnm8(img, 1)),
         (Format::Ppm, _) => return Ok(encode_pnm16(img, 3)),
@@ -1803,8 +1826,9 @@ mod tests {
 
     #[test]
     fn a_damaged_recipe_is_an_error_naming_the_file() {
-        let bytes = encode_with(&gradient(), Format::Png, &SaveOptions::default(), Path::new("t.png"), Some(&sample_recipe()))
-            .unwrap();
+        let bytes =
+            encode_with(&gradient(), Format::Png, &SaveOptions::default(), Path::new("t.png"), Some(&sample_recipe()))
+                .unwrap();
         // Break the JSON inside the iTXt chunk (and mend the chunk's CRC so only the JSON is wrong).
         let at = find(&bytes, b"iTXt");
         let len = u32::from_be_bytes(bytes[at - 4..at].try_into().unwrap()) as usize;
@@ -1931,7 +1955,10 @@ mod tests {
     fn save_options_read_from_pairs() {
         use crate::options::{OptionSet, OptionValue};
         let read = |pairs: &[(&str, OptionValue)]| SaveOptions::from_pairs(pairs.iter().map(|(k, v)| (*k, v)));
-        assert_eq!(read(&[]).unwrap(), SaveOptions { bits: None, quality: None, compression: Compression::Default, channels: None });
+        assert_eq!(
+            read(&[]).unwrap(),
+            SaveOptions { bits: None, quality: None, compression: Compression::Default, channels: None }
+        );
         let o = read(&[("bits", OptionValue::Float(16.0)), ("compression", OptionValue::Text("best".into()))]).unwrap();
         assert_eq!((o.bits, o.compression), (Some(16), Compression::Best));
         let msg = |pairs: &[(&str, OptionValue)]| read(pairs).unwrap_err().to_string();

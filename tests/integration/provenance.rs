@@ -166,7 +166,8 @@ fn the_image_crate_opens_the_exr_and_the_exr_crate_sees_the_attribute() {
     let key = exr::prelude::Text::new_or_panic("kiln");
     // exr reads attributes it does not know into the layer's own attributes.
     let header = &meta.headers[0];
-    let attr = header.own_attributes.other.get(&key).or(header.shared_attributes.other.get(&key)).expect("kiln attribute");
+    let attr =
+        header.own_attributes.other.get(&key).or(header.shared_attributes.other.get(&key)).expect("kiln attribute");
     match attr {
         exr::prelude::AttributeValue::Text(t) => assert!(Recipe::from_json(&t.to_string()).is_ok()),
         other => panic!("kiln attribute is not text: {other:?}"),

@@ -372,9 +372,10 @@ fn webp_recipe(bytes: &[u8], name: &Path) -> Result<Option<String>> {
 
 /// The recipe an image file holds, by its content (then its name's extension).
 pub(super) fn read(bytes: &[u8], name: &Path) -> Result<Option<Recipe>> {
-    let format = image::guess_format(bytes).ok().or_else(|| ImageFormat::from_path(name).ok()).ok_or_else(|| {
-        Error::Decode { path: name.to_path_buf(), message: "not a recognised image format".into() }
-    })?;
+    let format = image::guess_format(bytes)
+        .ok()
+        .or_else(|| ImageFormat::from_path(name).ok())
+        .ok_or_else(|| Error::Decode { path: name.to_path_buf(), message: "not a recognised image format".into() })?;
     let text = match format {
         ImageFormat::Png => png_recipe(bytes, name)?,
         ImageFormat::Jpeg => jpeg_recipe(bytes),
@@ -383,10 +384,8 @@ pub(super) fn read(bytes: &[u8], name: &Path) -> Result<Option<Recipe>> {
         ImageFormat::OpenExr => exr_recipe(bytes, name)?,
         _ => None,
     };
-    text.map(|t| {
-        Recipe::from_json(&t).map_err(|message| Error::Decode { path: name.to_path_buf(), message })
-    })
-    .transpose()
+    text.map(|t| Recipe::from_json(&t).map_err(|message| Error::Decode { path: name.to_path_buf(), message }))
+        .transpose()
 }
 
 #[cfg(test)]
