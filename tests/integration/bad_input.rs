@@ -120,7 +120,7 @@ fn unknown_option_keys_list_the_valid_ones() {
         "image(8, 8).save(\"a.png\", #{ bitz: 16 })",
         &[],
         &[],
-        &["unknown option 'bitz'", "bits, compression, quality"],
+        &["unknown option 'bitz'", "bits, channels, compression, quality"],
     );
 }
 
