@@ -270,3 +270,37 @@ h
     assert!(stderr.contains("bad.rhai:1:"), "{stderr}");
     assert!(stderr.contains("JPEG cannot be written with 2 channels (it holds 1 or 3)"), "{stderr}");
 }
+
+/// `kiln watch`'s session: the script's saves carry the recipe, with the page's param overrides
+/// (the value the run used), and none with `no_provenance` (`--no-provenance`).
+#[cfg(feature = "watch")]
+#[test]
+fn watch_sessions_write_the_recipe_of_each_run() {
+    use kiln::live::{Change, Session};
+    use kiln::script::RunConfig;
+    use std::time::Duration;
+    let dir = tempdir();
+    let script = write(
+        dir.path(),
+        "w.rhai",
+        "let v = param(\"level\", 0.2, #{ min: 0.0, max: 1.0 });\nimage(4, 4, gray(v)).save(\"w.png\")\n",
+    );
+    let config = RunConfig { out_dir: Some(dir.path().join("out")), seed: 7, ..RunConfig::new(&script) };
+    let session = Session::start(config.clone(), kiln::Limits::default());
+    let long = Duration::from_secs(60);
+    session.wait(1, long).expect("the first run finishes");
+    let saved = dir.path().join("out/w.png");
+    let recipe = kiln::io::read_provenance(&saved).unwrap().expect("a recipe");
+    assert_eq!((recipe.seed, recipe.params.len()), (7, 0));
+    assert!(recipe.script.ends_with("w.rhai"), "{}", recipe.script);
+    let report = session.apply(Change::Param { name: "level".into(), value: "0.6".into() }, long).unwrap();
+    assert!(report.ok(), "{:?}", report.error);
+    let recipe = kiln::io::read_provenance(&saved).unwrap().expect("a recipe");
+    assert_eq!(recipe.params, vec![("level".to_string(), "0.6".to_string())]);
+    drop(session);
+
+    let bare = RunConfig { out_dir: Some(dir.path().join("bare")), no_provenance: true, ..config };
+    let session = Session::start(bare, kiln::Limits::default());
+    session.wait(1, long).expect("the first run finishes");
+    assert_eq!(kiln::io::read_provenance(&dir.path().join("bare/w.png")).unwrap(), None);
+}
