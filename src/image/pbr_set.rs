@@ -110,7 +110,9 @@ impl PbrSet {
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
-                tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(|e| Error::io(&path, e))?;
+                tmp.as_file()
+                    .set_permissions(std::fs::Permissions::from_mode(0o644))
+                    .map_err(|e| Error::io(&path, e))?;
             }
             pending.push((tmp, path));
         }

@@ -106,7 +106,8 @@ mod tests {
 
     #[test]
     fn a_map_with_albedo_and_normal_is_a_set() {
-        let m = map(&[("albedo", img()), ("normal", img()), ("ao", img()), ("preview", img()), ("tileable", true.into())]);
+        let m =
+            map(&[("albedo", img()), ("normal", img()), ("ao", img()), ("preview", img()), ("tileable", true.into())]);
         match set_of_map(&m) {
             SetValue::Set(s) => {
                 let names: Vec<&str> = s.maps().iter().map(|(c, _)| *c).collect();

@@ -27,7 +27,9 @@ fn run_text(dir: &Path, text: &str) -> Result<kiln::script::Outcome, kiln::scrip
 #[test]
 fn a_set_result_and_shown_sets_are_recognised() {
     let dir = tempdir();
-    let text = format!("show(#{{ albedo: image(8, 8, \"teal\"), normal: image(8, 8, rgb(0.5, 0.5, 1.0)) }}, \"flat\");\n{FIXTURE}");
+    let text = format!(
+        "show(#{{ albedo: image(8, 8, \"teal\"), normal: image(8, 8, rgb(0.5, 0.5, 1.0)) }}, \"flat\");\n{FIXTURE}"
+    );
     let out = run_text(dir.path(), &text).expect("the fixture runs");
     let set = out.set.expect("the result is a set");
     let names: Vec<&str> = set.maps().iter().map(|(c, _)| *c).collect();
@@ -42,7 +44,8 @@ fn a_set_result_and_shown_sets_are_recognised() {
 #[test]
 fn a_map_that_is_not_a_set_is_an_error_at_the_call() {
     let dir = tempdir();
-    let e = run_text(dir.path(), "let a = image(4, 4, \"red\");\nshow(#{ albedo: a, normals: a }, \"x\");\n").unwrap_err();
+    let e =
+        run_text(dir.path(), "let a = image(4, 4, \"red\");\nshow(#{ albedo: a, normals: a }, \"x\");\n").unwrap_err();
     assert_eq!(e.kind, ErrorKind::Input, "{e}");
     assert_eq!(e.location.as_ref().map(|l| l.line), Some(2), "{e}");
     assert!(e.message.contains("a PBR set needs 'normal' (did you mean 'normals'?)"), "{e}");
@@ -67,6 +70,31 @@ fn kiln_run_writes_one_file_per_map() {
         assert_eq!(kiln::io::load(&p).unwrap().dimensions(), (32, 32), "{channel}");
     }
     assert_eq!(std::fs::read_dir(dir.path().join("out")).unwrap().count(), 6, "six maps and nothing else");
+    // `--show-dir` writes each shown set's maps, numbered after the shown images.
+    write(
+        dir.path(),
+        "shows.rhai",
+        &format!("fn mat() {{\n{FIXTURE}\n}}\nshow(image(2, 2, \"red\"), \"red\");\nshow(mat(), \"mat\");\n"),
+    );
+    let out = run_kiln(dir.path(), &["run", "shows.rhai", "--set", "size=32", "--show-dir", "panels"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut names: Vec<String> = std::fs::read_dir(dir.path().join("panels"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "00-red.png",
+            "01-mat_albedo.png",
+            "01-mat_ao.png",
+            "01-mat_height.png",
+            "01-mat_metallic.png",
+            "01-mat_normal.png",
+            "01-mat_roughness.png"
+        ]
+    );
     let gif = run_kiln(dir.path(), &["run", "set.rhai", "--set", "size=32", "-o", "a.gif"]);
     assert_eq!(gif.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&gif.stderr).contains("the result is a PBR set"));
@@ -94,7 +122,8 @@ fn watch_serves_the_maps_of_a_set() {
     let labels: Vec<&str> = state["sets"].as_array().unwrap().iter().map(|s| s["label"].as_str().unwrap()).collect();
     assert_eq!(labels, ["result", "flat", "lean"]);
     let result = &state["sets"][0];
-    let channels: Vec<&str> = result["maps"].as_array().unwrap().iter().map(|m| m["channel"].as_str().unwrap()).collect();
+    let channels: Vec<&str> =
+        result["maps"].as_array().unwrap().iter().map(|m| m["channel"].as_str().unwrap()).collect();
     assert_eq!(channels, ["albedo", "normal", "height", "roughness", "metallic", "ao"]);
     // Each map is also a 2-D panel, and its URL serves the same pixels `kiln run` writes.
     let normal = &result["maps"][1];
@@ -162,7 +191,12 @@ fn the_lit_preview_in_headless_chromium() {
     let mut levels: Vec<i64> = before.iter().map(|&x| x as i64).collect();
     levels.sort();
     levels.dedup();
-    assert!(var.sqrt() > 10.0 && levels.len() > 30, "a lit picture, not a flat one: sd {:.1}, {} levels", var.sqrt(), levels.len());
+    assert!(
+        var.sqrt() > 10.0 && levels.len() > 30,
+        "a lit picture, not a flat one: sd {:.1}, {} levels",
+        var.sqrt(),
+        levels.len()
+    );
     let background = at(&b, 0, 0.02, 0.03);
     let sphere = at(&b, 0, 0.75, 0.5);
     assert!((sphere - background).abs() > 8.0, "the sphere stands out: {sphere} vs background {background}");
@@ -206,7 +240,10 @@ fn the_lit_preview_in_headless_chromium() {
     };
     let (flat_r, flat_l) = (centre(1, [0.6, 0.0, 0.8]), centre(1, [-0.6, 0.0, 0.8]));
     let (flat_u, flat_d) = (centre(1, [0.0, 0.6, 0.8]), centre(1, [0.0, -0.6, 0.8]));
-    assert!((flat_r - flat_l).abs() < 4.0 && (flat_u - flat_d).abs() < 4.0, "flat: {flat_r} {flat_l} {flat_u} {flat_d}");
+    assert!(
+        (flat_r - flat_l).abs() < 4.0 && (flat_u - flat_d).abs() < 4.0,
+        "flat: {flat_r} {flat_l} {flat_u} {flat_d}"
+    );
     let (lean_r, lean_l) = (centre(2, [0.6, 0.0, 0.8]), centre(2, [-0.6, 0.0, 0.8]));
     let (lean_u, lean_d) = (centre(2, [0.0, 0.6, 0.8]), centre(2, [0.0, -0.6, 0.8]));
     assert!(lean_r > lean_l + 20.0, "a normal leaning right is lit from the right: {lean_r} vs {lean_l}");
