@@ -261,6 +261,20 @@ fn the_lit_preview_in_headless_chromium() {
     });
     assert!(changed(&first, &second) > first.len() / 20, "a new albedo shows in the lit view");
 
+    // A lost WebGL context (a GPU reset, too many tabs) is rebuilt from the maps the view kept.
+    b.eval(
+        "const gl = document.querySelectorAll('#lit canvas')[0].getContext('webgl'), x = gl.getExtension('WEBGL_lose_context');\
+         x.loseContext(); setTimeout(() => x.restoreContext(), 50);",
+        json!([]),
+    );
+    let restored = poll("the context restored and redrawn", Duration::from_secs(30), || {
+        let v = b.eval("return window.kiln.lit.grid(0, 48, 24);", json!([]));
+        v.as_array()
+            .map(|a| a.iter().map(|x| x.as_f64().unwrap()).collect::<Vec<f64>>())
+            .filter(|g| changed(g, &second) == 0)
+    });
+    assert_eq!(restored.len(), second.len());
+
     if let Some(path) = std::env::var_os("KILN_LIT_SCREENSHOT") {
         std::fs::write(path, b.screenshot_base64()).unwrap();
     }
