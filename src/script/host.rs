@@ -227,10 +227,11 @@ impl Host {
             SetValue::Set(set) => Some(*set),
             SetValue::NotASet => None,
             SetValue::Bad(message) => {
-                return Err(ScriptError::plain(
-                    ErrorKind::Runtime,
-                    format!("{}: the script's result: {message}", compiled.source_name),
-                ))
+                // The result has no call site to point at; the message names the script.
+                let error = crate::Error::param("result", message);
+                let mut e = ScriptError::plain(ErrorKind::of(&error), format!("{}: {error}", compiled.source_name));
+                e.error = Some(Arc::new(error));
+                return Err(e);
             }
         };
         Ok(Outcome {

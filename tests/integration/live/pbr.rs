@@ -53,7 +53,8 @@ fn a_map_that_is_not_a_set_is_an_error_at_the_call() {
     assert!(e.message.contains("a map is shown only as a PBR set"), "{e}");
     // As the result, a map with a channel of the wrong type fails the run instead of showing nothing.
     let e = run_text(dir.path(), "let a = image(4, 4, \"red\");\n#{ albedo: a, normal: a, ao: 1.0 }\n").unwrap_err();
-    assert!(e.message.contains("the PBR set's 'ao' must be an Image, not a FLOAT"), "{e}");
+    assert!(e.message.contains("s.rhai: result: the PBR set's 'ao' must be an Image, not a FLOAT"), "{e}");
+    assert_eq!(e.kind, ErrorKind::Input);
     // A map that names no channel is not a set: the run succeeds with no result, as before.
     let out = run_text(dir.path(), "#{ width: 3 }\n").unwrap();
     assert!(out.set.is_none() && out.images.is_empty());
