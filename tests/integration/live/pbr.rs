@@ -263,9 +263,11 @@ fn the_lit_preview_in_headless_chromium() {
     assert!(changed(&first, &second) > first.len() / 20, "a new albedo shows in the lit view");
 
     // A lost WebGL context (a GPU reset, too many tabs) is rebuilt from the maps the view kept.
+    // Restoring is allowed only once the page has handled the loss event, so it is asked for there.
     b.eval(
-        "const gl = document.querySelectorAll('#lit canvas')[0].getContext('webgl'), x = gl.getExtension('WEBGL_lose_context');\
-         x.loseContext(); setTimeout(() => x.restoreContext(), 50);",
+        "const c = document.querySelectorAll('#lit canvas')[0], x = c.getContext('webgl').getExtension('WEBGL_lose_context');\
+         c.addEventListener('webglcontextlost', () => setTimeout(() => x.restoreContext(), 0), { once: true });\
+         x.loseContext();",
         json!([]),
     );
     let restored = poll("the context restored and redrawn", Duration::from_secs(30), || {
