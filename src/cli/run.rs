@@ -18,7 +18,8 @@ pub struct RunArgs {
     /// The script to run.
     pub script: PathBuf,
     /// Write the script's result here (relative to the current folder). `####` numbers frames
-    /// and multiple result images; a `.gif` with --frames writes an animation.
+    /// and multiple result images; a `.gif` with --frames writes an animation. A PBR-set result
+    /// (a map with albedo and normal Images) writes one file per map: out_albedo.png, out_normal.png...
     #[arg(short = 'o', long = "output")]
     pub output: Option<PathBuf>,
     #[command(flatten)]
@@ -199,8 +200,12 @@ fn write_frame(args: &RunArgs, frame: u32, outcome: &Outcome, progress: &mut Pro
     progress.sizes = outcome.images.iter().map(Image::dimensions).collect();
     if let Some(dir) = &args.show_dir {
         write_panels(dir, &outcome.shown, frame, args.frames, provenance(args, outcome)).map_err(Fail::script)?;
+        write_set_panels(dir, outcome, frame, args.frames, provenance(args, outcome)).map_err(Fail::script)?;
     }
     let Some(out) = &args.output else { return Ok(()) };
+    if let (true, Some(set)) = (outcome.images.is_empty(), &outcome.set) {
+        return write_set(args, frame, out, outcome, set);
+    }
     let recipe = provenance(args, outcome);
     if outcome.images.is_empty() {
         return Err(Fail::Script(format!(
@@ -224,6 +229,42 @@ fn write_frame(args: &RunArgs, frame: u32, outcome: &Outcome, progress: &mut Pro
             numbered(out, i, count)
         };
         write_output(&path, img, recipe).map_err(Fail::script)?;
+    }
+    Ok(())
+}
+
+/// Writes a PBR-set result as one file per map: `-o out.png` gives `out_albedo.png`,
+/// `out_normal.png`, ... (all or none; see `image::pbr_set`).
+fn write_set(
+    args: &RunArgs,
+    frame: u32,
+    out: &Path,
+    outcome: &Outcome,
+    set: &crate::image::PbrSet,
+) -> Result<(), Fail> {
+    if out.extension().is_some_and(|e| e.eq_ignore_ascii_case("gif")) {
+        return Err(Fail::Script(format!(
+            "{}: the result is a PBR set, written as one file per map; a GIF cannot hold its data maps (use -o out.png)",
+            args.script.display()
+        )));
+    }
+    let base = if args.frames > 1 { numbered(out, frame as usize, args.frames as usize) } else { out.to_path_buf() };
+    set.save_maps(&base, &SaveOptions::default(), provenance(args, outcome)).map(|_| ()).map_err(Fail::script)
+}
+
+/// Writes `show(set)` panels into `--show-dir`, after the image panels: `NN-label_albedo.png`...
+fn write_set_panels(
+    dir: &Path,
+    outcome: &Outcome,
+    frame: u32,
+    frames: u32,
+    recipe: Option<&Recipe>,
+) -> crate::error::Result<()> {
+    for (i, (label, set)) in outcome.shown_sets.iter().enumerate() {
+        let i = i + outcome.shown.len();
+        let safe: String = label.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+        let name = if frames > 1 { format!("{i:02}-{safe}-{frame:04}.png") } else { format!("{i:02}-{safe}.png") };
+        set.save_maps(&dir.join(name), &SaveOptions::default(), recipe)?;
     }
     Ok(())
 }

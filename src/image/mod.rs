@@ -7,6 +7,8 @@ pub mod buffer;
 pub mod color;
 pub mod io;
 pub mod ops;
+pub mod pbr_set;
 
 pub use buffer::Image;
 pub use color::Color;
+pub use pbr_set::PbrSet;

@@ -6,6 +6,10 @@
 //! search and the animation ticker. Must not know how files are watched or scripts run: it feeds
 //! [`Change`]s to the session and turns its [`Report`]s into page state.
 //!
+//! A PBR set (the result or a `show(set)` panel) is sent as one panel per map, labelled
+//! `LABEL: channel`, and listed in the state's `sets` with the panel index of each map; the page
+//! draws it lit with WebGL from those same PNGs (see `page/index.html`).
+//!
 //! Routes: `/` the page; `/events` SSE, one `state` event per report (the newest state at once on
 //! connect); `/state` the same JSON once; `/img/{run}/{i}` panel `i` of good run `run` at display
 //! size; `/full/{run}/{i}` the full-size PNG, encoded on demand; `POST /param {name, value}`,
@@ -92,10 +96,19 @@ struct Panel {
     display: (u32, u32),
 }
 
+/// A PBR set of a rendered run: its maps are panels, named by channel.
+struct RenderedSet {
+    label: String,
+    /// `(channel, index into Rendered::panels)` in `CHANNELS` order.
+    maps: Vec<(&'static str, usize)>,
+}
+
 /// The page's copy of one good run.
 struct Rendered {
     run: u64,
+    /// The result and `show()` images, then every set's maps.
     panels: Vec<Panel>,
+    sets: Vec<RenderedSet>,
     encode_time: Duration,
 }
 
@@ -252,8 +265,17 @@ fn publish(app: &App, report: &Arc<Report>) {
         (Some(good), Some(cur)) if cur.run == good.run => Some(cur),
         (Some(good), _) => {
             let start = Instant::now();
-            let panels: Vec<Panel> = good
-                .panels()
+            let mut todo = good.panels();
+            let mut sets = Vec::new();
+            for (label, set) in &good.sets {
+                let mut maps = Vec::new();
+                for (channel, img) in set.maps() {
+                    maps.push((channel, todo.len()));
+                    todo.push((format!("{label}: {channel}"), img.clone()));
+                }
+                sets.push(RenderedSet { label: label.clone(), maps });
+            }
+            let panels: Vec<Panel> = todo
                 .into_par_iter()
                 .map(|(label, image)| {
                     let thumb = thumbnail(&image, app.options.display_max);
@@ -261,7 +283,7 @@ fn publish(app: &App, report: &Arc<Report>) {
                     Panel { label, display: thumb.dimensions(), image, png: Bytes::from(png) }
                 })
                 .collect();
-            let r = Arc::new(Rendered { run: good.run, panels, encode_time: start.elapsed() });
+            let r = Arc::new(Rendered { run: good.run, panels, sets, encode_time: start.elapsed() });
             let mut slot = app.rendered.lock().unwrap_or_else(|e| e.into_inner());
             slot.push(r.clone());
             if slot.len() > 2 {
@@ -310,6 +332,8 @@ struct PageState<'a> {
     error: Option<PageError>,
     good_run: Option<u64>,
     panels: Vec<PagePanel>,
+    /// PBR sets to show lit; their maps are also in `panels`.
+    sets: Vec<PageSet>,
     timings: PageTimings,
     params: Vec<PageParam<'a>>,
     /// The `--set` flags that reproduce the current controls on the command line.
@@ -354,6 +378,22 @@ struct PagePanel {
     display_width: u32,
     display_height: u32,
     scaled: bool,
+}
+
+/// A PBR set: the page draws it lit with WebGL from its maps' panel URLs.
+#[derive(Serialize)]
+struct PageSet {
+    label: String,
+    maps: Vec<PageSetMap>,
+}
+
+#[derive(Serialize)]
+struct PageSetMap {
+    /// `albedo`, `normal`, `height`, `roughness`, `metallic` or `ao`.
+    channel: &'static str,
+    /// The map's index in `panels`.
+    panel: usize,
+    url: String,
 }
 
 #[derive(Serialize)]
@@ -409,6 +449,7 @@ fn page_state<'a>(app: &'a App, report: &'a Report, rendered: Option<&Rendered>)
         error: report.error.as_ref().map(page_error),
         good_run: good.map(|g| g.run),
         panels: rendered.map(page_panels).unwrap_or_default(),
+        sets: rendered.map(page_sets).unwrap_or_default(),
         timings: PageTimings {
             compile_ms: ms(report.compile_time),
             run_ms: ms(report.run_time),
@@ -463,6 +504,21 @@ fn page_panels(r: &Rendered) -> Vec<PagePanel> {
                 display_height: p.display.1,
                 scaled: p.display != (w, h),
             }
+        })
+        .collect()
+}
+
+/// The PBR sets of a rendered run, with their maps' display-size URLs.
+fn page_sets(r: &Rendered) -> Vec<PageSet> {
+    r.sets
+        .iter()
+        .map(|s| PageSet {
+            label: s.label.clone(),
+            maps: s
+                .maps
+                .iter()
+                .map(|&(channel, panel)| PageSetMap { channel, panel, url: format!("/img/{}/{panel}", r.run) })
+                .collect(),
         })
         .collect()
 }

@@ -32,7 +32,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::image::Image;
+use crate::image::{Image, PbrSet};
 use crate::limits::Limits;
 use crate::script::context::normalize;
 use crate::script::diagnostic::{ErrorKind, ScriptError};
@@ -85,6 +85,8 @@ pub struct Good {
     pub images: Vec<Image>,
     /// `show()` panels in call order.
     pub shown: Vec<(String, Image)>,
+    /// PBR sets to show lit: the result's (labelled `result`) first, then `show(set)`'s.
+    pub sets: Vec<(String, PbrSet)>,
     /// Parameters the run declared, with the values it used.
     pub params: Vec<ParamSpec>,
     pub compile_time: Duration,
@@ -502,6 +504,7 @@ fn publish(inner: &Inner, job: Job, result: Result<Outcome, ScriptError>, compil
                 run: st.runs,
                 images: outcome.images,
                 shown: outcome.shown,
+                sets: outcome.set.map(|s| ("result".to_string(), s)).into_iter().chain(outcome.shown_sets).collect(),
                 params: outcome.params,
                 compile_time: times.0,
                 run_time: times.1,

@@ -318,6 +318,8 @@ pub struct RunState {
     pub cancel: Arc<AtomicBool>,
     /// `show(img, label)` panels in call order.
     pub shown: Mutex<Vec<(String, Image)>>,
+    /// `show(set, label)` PBR-set panels in call order.
+    pub shown_sets: Mutex<Vec<(String, crate::image::PbrSet)>>,
     /// Every file the run read (images, models, fonts) — watch mode watches them.
     pub inputs: Mutex<Vec<PathBuf>>,
     /// Every file the run wrote.
@@ -397,6 +399,7 @@ impl RunState {
             started,
             config,
             shown: Mutex::default(),
+            shown_sets: Mutex::default(),
             inputs: Mutex::default(),
             outputs: Mutex::default(),
             params: Mutex::default(),

@@ -1,7 +1,9 @@
 //! The script host: one Rhai engine, built once, with kiln's packages, limits, resolver and
 //! print/debug hooks; and the run loop that turns a script into images.
 //!
-//! Owns: [`Host`], [`Outcome`] and the mapping of a script's last value to its result.
+//! Owns: [`Host`], [`Outcome`] and the mapping of a script's last value to its result: an
+//! Image, an array of Images, or a PBR set (a map with `albedo` and `normal` Images, see
+//! `script::pbr`).
 //! Must not know about the command line or the preview server; `live` and `cli` drive it.
 
 use std::path::{Path, PathBuf};
@@ -10,12 +12,13 @@ use std::time::{Duration, Instant};
 
 use rhai::{Array, Dynamic, Engine, Scope, AST};
 
-use crate::image::Image;
+use crate::image::{Image, PbrSet};
 use crate::limits::Limits;
 use crate::recipe::Recipe;
 use crate::script::api;
 use crate::script::context::{ParamSpec, RunConfig, RunSlot, RunState, SlotTag};
 use crate::script::diagnostic::{ErrorKind, FnSig, ScriptError, Stop};
+use crate::script::pbr::SetValue;
 use crate::script::resolver::Resolver;
 
 /// What a successful run produced.
@@ -25,6 +28,10 @@ pub struct Outcome {
     pub images: Vec<Image>,
     /// `show(img, label)` panels in call order.
     pub shown: Vec<(String, Image)>,
+    /// The script's result when its last expression is a PBR set (see `script::pbr`).
+    pub set: Option<PbrSet>,
+    /// `show(set, label)` PBR-set panels in call order.
+    pub shown_sets: Vec<(String, PbrSet)>,
     /// Files the run read (the script's imports, images, models): what watch mode watches.
     pub inputs: Vec<PathBuf>,
     /// Files the run wrote with `save`.
@@ -225,8 +232,21 @@ impl Host {
         })?;
         // Before the inputs are taken out of the state.
         let recipe = state.recipe();
+        let set = match crate::script::pbr::set_value(&value) {
+            SetValue::Set(set) => Some(*set),
+            SetValue::NotASet => None,
+            SetValue::Bad(message) => {
+                // The result has no call site to point at; the message names the script.
+                let error = crate::Error::param("result", message);
+                let mut e = ScriptError::plain(ErrorKind::of(&error), format!("{}: {error}", compiled.source_name));
+                e.error = Some(Arc::new(error));
+                return Err(e);
+            }
+        };
         Ok(Outcome {
             images: result_images(value),
+            set,
+            shown_sets: take(&state.shown_sets),
             shown: take(&state.shown),
             inputs: take(&state.inputs),
             outputs: take(&state.outputs),

@@ -11,6 +11,7 @@ pub mod convert;
 pub mod diagnostic;
 pub mod doc;
 pub mod host;
+pub mod pbr;
 pub mod resolver;
 pub mod scan;
 pub mod shadowing;

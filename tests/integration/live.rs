@@ -6,6 +6,7 @@
 #![cfg(feature = "watch")]
 
 pub mod browser;
+mod pbr;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

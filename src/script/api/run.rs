@@ -12,6 +12,14 @@ pub fn module() -> Module {
     exported_module!(run_api)
 }
 
+/// `panel N`: the label of the next unlabelled `show()`, counting images and sets together.
+fn next_panel_label(ctx: &NativeCallContext) -> RhaiResult<String> {
+    let run = crate::script::context::run_state(ctx)?;
+    let images = run.shown.lock().unwrap_or_else(|e| e.into_inner()).len();
+    let sets = run.shown_sets.lock().unwrap_or_else(|e| e.into_inner()).len();
+    Ok(format!("panel {}", images + sets + 1))
+}
+
 /// A param's default as a typed value.
 pub(crate) fn param_value(name: &str, default: &Dynamic) -> RhaiResult<ParamValue> {
     if let Ok(i) = default.as_int() {
@@ -34,7 +42,7 @@ mod run_api {
     use super::param_value;
     use crate::image::Image;
     use crate::script::context::{resolve_param, run_state, ParamRange, ParamValue};
-    use crate::script::convert::{lift, options, RhaiResult};
+    use crate::script::convert::{fail, lift, options, RhaiResult};
     use rhai::{Dynamic, ImmutableString, Map, NativeCallContext, INT};
 
     /// A script parameter: the value of `--set name=value` (or the preview's control), typed like
@@ -84,8 +92,7 @@ mod run_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn show(ctx: NativeCallContext, img: Image) -> RhaiResult<Image> {
-        let run = run_state(&ctx)?;
-        let label = format!("panel {}", run.shown.lock().unwrap_or_else(|e| e.into_inner()).len() + 1);
+        let label = super::next_panel_label(&ctx)?;
         show_labelled(ctx, img, &label)
     }
 
@@ -99,6 +106,47 @@ mod run_api {
         let run = run_state(&ctx)?;
         run.shown.lock().unwrap_or_else(|e| e.into_inner()).push((label.to_string(), img.clone()));
         Ok(img)
+    }
+
+    /// Shows a PBR set (a map with `albedo` and `normal` Images; optional `height`, `roughness`,
+    /// `metallic`, `ao`) in the preview: lit on a plane and a sphere, with a draggable light, and
+    /// its maps as panels. `kiln run --show-dir` writes its maps. Returns the map.
+    ///
+    /// ```rhai
+    /// let flat = image(64, 64, rgb(0.5, 0.5, 1.0));
+    /// show(#{ albedo: image(64, 64, "tan"), normal: flat });
+    /// ```
+    #[rhai_fn(name = "show", return_raw)]
+    pub fn show_set(ctx: NativeCallContext, set: Map) -> RhaiResult<Map> {
+        let label = super::next_panel_label(&ctx)?;
+        show_set_labelled(ctx, set, &label)
+    }
+
+    /// Shows a PBR set with a label (see `show(set)`). Returns the map.
+    ///
+    /// ```rhai
+    /// let flat = image(64, 64, rgb(0.5, 0.5, 1.0));
+    /// show(#{ albedo: image(64, 64, "tan"), normal: flat, roughness: image(64, 64, gray(0.3)) }, "tan");
+    /// ```
+    #[rhai_fn(name = "show", return_raw)]
+    pub fn show_set_labelled(ctx: NativeCallContext, set: Map, label: &str) -> RhaiResult<Map> {
+        let run = run_state(&ctx)?;
+        let pbr = match crate::script::pbr::set_of_map(&set) {
+            crate::script::pbr::SetValue::Set(pbr) => *pbr,
+            crate::script::pbr::SetValue::Bad(message) => return Err(fail("show", message)),
+            crate::script::pbr::SetValue::NotASet => {
+                let keys: Vec<String> = set.keys().map(|k| k.to_string()).collect();
+                return Err(fail(
+                    "show",
+                    format!(
+                        "a map is shown only as a PBR set (albedo and normal Images; optional height, roughness, metallic, ao); this one has {}",
+                        if keys.is_empty() { "no keys".to_string() } else { keys.join(", ") }
+                    ),
+                ));
+            }
+        };
+        run.shown_sets.lock().unwrap_or_else(|e| e.into_inner()).push((label.to_string(), pbr));
+        Ok(set)
     }
 
     /// The run's seed (`kiln run --seed N`, default 0). Generators use it when no `seed` is given.

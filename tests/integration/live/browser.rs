@@ -182,6 +182,11 @@ impl Browser {
             "--headless".to_string(),
             "--no-sandbox".into(),
             "--disable-gpu".into(),
+            // WebGL for the lit PBR preview, on the CPU: SwiftShader through ANGLE. Chromium
+            // 156 here gives WebGL without these too, but newer versions refuse the software
+            // fallback unless it is asked for.
+            "--use-angle=swiftshader".into(),
+            "--enable-unsafe-swiftshader".into(),
             "--disable-dev-shm-usage".into(),
             "--disable-quic".into(),
             "--no-first-run".into(),
