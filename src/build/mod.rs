@@ -139,7 +139,7 @@ pub fn build(options: &BuildOptions, progress: &mut dyn Progress) -> Result<Repo
     let results = jobs::run(
         &assets,
         workers,
-        || run::Worker::new(&shared),
+        run::Worker::default,
         |worker, asset| worker.build(&shared, asset),
         |report| options.keep_going || report.status != Status::Failed,
         |_, report| progress.done(report),

@@ -18,7 +18,7 @@ use crate::build::BuildOptions;
 use crate::image::io;
 use crate::image::Image;
 use crate::recipe::{cache_key, Recipe};
-use crate::script::{Compiled, Host, RunConfig, ScriptError};
+use crate::script::{Compiled, ErrorKind, Host, RunConfig, ScriptError};
 use crate::store::Entry;
 
 /// Bytes each job reserves from the memory budget before it runs, so that jobs wait (rather
@@ -60,17 +60,20 @@ impl<'a> Shared<'a> {
     }
 }
 
-/// A worker thread's own script host.
+/// A worker thread's own script host, made on its first cache miss (a no-op build makes none).
+#[derive(Default)]
 pub struct Worker {
-    host: Host,
+    host: Option<Host>,
 }
 
 impl Worker {
-    pub fn new(shared: &Shared) -> Worker {
-        let host = Host::new(shared.options.limits.clone());
-        // A texture many assets load is decoded once per worker (kept by path and mtime).
-        host.keep_decoded_images(true);
-        Worker { host }
+    fn host(&mut self, shared: &Shared) -> &Host {
+        self.host.get_or_insert_with(|| {
+            let host = Host::new(shared.options.limits.clone());
+            // A texture many assets load is decoded once per worker (kept by path and mtime).
+            host.keep_decoded_images(true);
+            host
+        })
     }
 
     /// Builds (or finds in the cache) one asset.
@@ -133,12 +136,21 @@ impl Worker {
             let wait = if matches!(e, crate::Error::TimedOut(_)) { " (waiting for memory)" } else { "" };
             plain(Some(&asset.script_name), format!("{e}{wait}"))
         })?;
+        let host = self.host(shared);
         let compiled = script
             .compiled
             .get_or_init(|| {
                 let name = asset.script.display().to_string();
-                let text = String::from_utf8_lossy(&text);
-                self.host.compile(&name, &text).map(Arc::new)
+                match std::str::from_utf8(&text) {
+                    Ok(text) => host.compile(&name, text).map(Arc::new),
+                    Err(e) => Err(ScriptError::plain(
+                        ErrorKind::Compile,
+                        format!(
+                            "{name}: the script is not valid UTF-8 text (invalid byte at offset {})",
+                            e.valid_up_to()
+                        ),
+                    )),
+                }
             })
             .clone()
             .map_err(|e| script_error(&e))?;
@@ -150,7 +162,7 @@ impl Worker {
             timeout: opts.timeout.map(|t| t.saturating_sub(started.elapsed())),
             ..RunConfig::new(&asset.script)
         };
-        let outcome = self.host.run(&compiled, config.clone()).map_err(|e| script_error(&e))?;
+        let outcome = host.run(&compiled, config.clone()).map_err(|e| script_error(&e))?;
         let mut declared: Vec<String> = outcome.params.iter().map(|p| p.name.clone()).collect();
         declared.sort();
         declared.dedup();
