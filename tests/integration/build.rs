@@ -428,3 +428,43 @@ fn cache_stats_and_prune() {
     assert!(text(&run_in(dir.path(), &["cache", "stats"])).0.starts_with(".kiln-cache: 0 entries, 0 B"));
     expect_code(&run_in(dir.path(), &["cache", "prune", "--max-size", "lots"]), 2);
 }
+
+/// The most threads `pid` had at once, sampled from /proc until it exits.
+#[cfg(target_os = "linux")]
+fn peak_threads(child: &mut std::process::Child) -> usize {
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    while child.try_wait().unwrap().is_none() {
+        let threads = std::fs::read_to_string(&status)
+            .ok()
+            .and_then(|s| s.lines().find_map(|l| l.strip_prefix("Threads:").map(|n| n.trim().parse().unwrap_or(0))));
+        peak = peak.max(threads.unwrap_or(0));
+        std::thread::yield_now();
+    }
+    peak
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_big_asset_beside_many_small_ones_does_not_oversubscribe() {
+    // Workers drive scripts; the ops' parallel work goes to rayon's one global pool. So the
+    // process never holds more than main + jobs + one rayon thread per core (+ slack for the
+    // std runtime), where a rayon pool per job would hold jobs × cores more.
+    let dir = tempdir();
+    write(dir.path(), "big.rhai", "noise_image(1024, 1024, #{ kind: \"gaussian\" }).blur(2.0)\n");
+    many(dir.path(), 30);
+    edit(dir.path(), "kiln.toml", |s| format!("[[asset]]\nscript = \"big.rhai\"\nout = \"big.png\"\n\n{s}"));
+    let jobs = 8;
+    let mut child = crate::util::kiln()
+        .current_dir(dir.path())
+        .args(["build", "--jobs", &jobs.to_string()])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let peak = peak_threads(&mut child);
+    assert!(child.wait().unwrap().success());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert!(peak > jobs, "the sampling saw {peak} threads: too few for {jobs} workers");
+    assert!(peak <= 1 + jobs + cores + 2, "{peak} threads with --jobs {jobs} on {cores} cores");
+    assert!(dir.path().join("big.png").is_file());
+}
