@@ -183,6 +183,8 @@ mod tests {
         let m = parse("[[asset]]\nscript = \"a.rhai\"\nout = \"a.png\"\n").unwrap();
         let out = m.assets[0].get_ref().out.span();
         assert_eq!(m.location(out.start), "kiln.toml:3:7");
-        assert_eq!(line_col("ab\ncdé", 6), (2, 4));
+        // Columns count characters; an offset inside 'é' counts from its start.
+        assert_eq!(line_col("ab\ncdé!", 7), (2, 4));
+        assert_eq!(line_col("ab\ncdé!", 6), (2, 3));
     }
 }

@@ -339,19 +339,20 @@ mod tests {
         )
         .unwrap();
         let keys: Vec<&str> = assets.iter().map(|a| a.key.as_str()).collect();
+        // Keys in name order ("seed" before "variant"), the last one varying fastest.
         assert_eq!(
             keys,
             [
                 "out/moss-1-0.png",
-                "out/moss-2-1.png",
-                "out/moss-3-2.png",
-                "out/dry-1-3.png",
-                "out/dry-2-4.png",
+                "out/dry-1-1.png",
+                "out/moss-2-2.png",
+                "out/dry-2-3.png",
+                "out/moss-3-4.png",
                 "out/dry-3-5.png"
             ]
         );
-        assert_eq!(assets[4].seed, 2);
-        assert_eq!(assets[4].params, vec![("size".to_string(), "8".to_string()), ("variant".into(), "dry".into())]);
+        assert_eq!(assets[3].seed, 2);
+        assert_eq!(assets[3].params, vec![("size".to_string(), "8".to_string()), ("variant".into(), "dry".into())]);
         assert_eq!(assets[0].output_key(2), "out/moss-1-0-2.png");
     }
 

@@ -217,7 +217,7 @@ mod tests {
         std::fs::write(&manifest, "").unwrap();
         let mut argv = vec!["kiln", manifest.to_str().unwrap()];
         argv.extend(flags);
-        validate(&Wrap::parse_from(argv).args, env.map(str::to_string))
+        validate(&Wrap::try_parse_from(argv).map_err(|e| e.to_string())?.args, env.map(str::to_string))
     }
 
     #[test]
@@ -227,6 +227,6 @@ mod tests {
         assert!(validate_with(&[], Some("3/2")).unwrap_err().starts_with("KILN_SHARD: "));
         assert!(validate_with(&["--shard", "0/0"], None).unwrap_err().starts_with("--shard: "));
         assert!(validate_with(&["--jobs", "0"], None).is_err());
-        assert!(validate_with(&["--timeout", "-1"], None).is_err());
+        assert!(validate_with(&["--timeout=-1"], None).is_err());
     }
 }
