@@ -52,11 +52,11 @@ impl Entry {
     }
 }
 
-/// What a lookup found.
+/// What a lookup found (`E`: the entry as the caller reads it).
 #[derive(Debug)]
-pub enum Lookup {
+pub enum Lookup<E = Entry> {
     /// A valid entry whose inputs are unchanged.
-    Hit(Entry),
+    Hit(E),
     /// No entry.
     Miss,
     /// An intact entry, but one of its inputs changed or disappeared.

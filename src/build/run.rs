@@ -186,14 +186,7 @@ impl Worker {
         }
 
         let mut full = recipe(asset, &text, &opts.version);
-        for input in &outcome.inputs {
-            let Some(hash) = crate::recipe::hash_file(input) else { continue };
-            let rel = shared.cache.relative(input);
-            if input.extension().is_some_and(|e| e == "safetensors") {
-                full.models.push((rel.clone(), hash.clone()));
-            }
-            full.inputs.push((rel, hash));
-        }
+        crate::recipe::record_inputs(&mut full, &outcome.inputs, |p| shared.cache.relative(p));
         let mut bodies = Vec::with_capacity(outcome.images.len());
         for (i, img) in outcome.images.iter().enumerate() {
             let (bytes, written) = write_output(img, asset, i, &full).map_err(|e| plain(None, e.to_string()))?;

@@ -25,17 +25,7 @@ pub struct Entry {
 }
 
 /// What a lookup found.
-#[derive(Debug)]
-pub enum Lookup {
-    /// A valid entry whose inputs are unchanged.
-    Hit(Entry),
-    /// No entry.
-    Miss,
-    /// An intact entry, but one of its inputs changed or disappeared.
-    Stale,
-    /// A damaged entry (truncated, wrong hash); it has been removed.
-    Corrupt,
-}
+pub type Lookup = store::Lookup<Entry>;
 
 /// A cache folder and the folder its input paths are relative to.
 #[derive(Debug, Clone)]
