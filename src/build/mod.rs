@@ -17,8 +17,10 @@
 //!   per worker.
 //! - **Memory stays bounded.** Each job reserves a share of the process budget
 //!   (`--max-memory`, default half of physical memory) with `memory::reserve_waiting` before it
-//!   runs, and every image allocation is budgeted; jobs wait for memory rather than all
-//!   allocating at once, and a job that waits past its `--timeout` fails with that message.
+//!   runs (64 MiB, or less so that all workers' shares take at most half the budget), and every
+//!   image allocation is budgeted on top; so a job waits while other jobs' images hold the
+//!   budget rather than starting and failing, and a job that waits past its `--timeout` fails
+//!   with that message.
 //! - **Cached by content.** See [`cache`]: the key covers kiln's version and features, the
 //!   script's bytes, every file the run read (recorded at run time, as `kiln watch` does),
 //!   params, seed and output options. A hit writes nothing when the output file already holds
@@ -130,11 +132,15 @@ pub fn build(options: &BuildOptions, progress: &mut dyn Progress) -> Result<Repo
     let base = manifest.base();
     let absolute = crate::script::context::normalize(&base);
     let cache = cache::BuildCache::new(options.cache_dir(&manifest), options.shared_cache.clone(), absolute);
-    let shared = run::Shared::new(options, cache, base);
     let workers = match options.jobs {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
-    };
+    }
+    .min(assets.len().max(1));
+    let shared = run::Shared::new(options, cache, base, workers);
+    // Before any job reserves its share: hosts set these too, but only on a worker's first miss.
+    crate::memory::set_budget(options.limits.max_memory);
+    crate::limits::set_max_pixels(options.limits.max_pixels);
     progress.start(assets.len());
     let results = jobs::run(
         &assets,

@@ -21,10 +21,16 @@ use crate::recipe::{cache_key, Recipe};
 use crate::script::{Compiled, ErrorKind, Host, RunConfig, ScriptError};
 use crate::store::Entry;
 
-/// Bytes each job reserves from the memory budget before it runs, so that jobs wait (rather
-/// than all allocate at once) when the budget is held: roughly one 2048² RGBA f32 image, as
-/// `kiln serve` reserves per render.
+/// Bytes each job reserves from the memory budget while it runs, so that a job waits (rather
+/// than starts and fails) while other jobs' images hold the budget: roughly one 2048² RGBA f32
+/// image, as `kiln serve` reserves per render. The job's own images are budgeted on top of it,
+/// so all workers' reservations together take at most half the budget (a small
+/// `--max-memory` still leaves room for the images).
 const JOB_RESERVE: u64 = 64 << 20;
+
+fn job_reserve(workers: usize) -> u64 {
+    JOB_RESERVE.min(crate::memory::budget() / (2 * workers.max(1) as u64))
+}
 
 /// A script read once per build and compiled once (by the first worker that needs it).
 struct Script {
@@ -38,12 +44,14 @@ pub struct Shared<'a> {
     pub cache: BuildCache,
     /// The manifest's folder, as the scripts see it (`save` and `load` start there).
     pub base: PathBuf,
+    /// Workers in the pool (each holds one job's reservation).
+    pub workers: usize,
     scripts: Mutex<HashMap<PathBuf, Arc<Script>>>,
 }
 
 impl<'a> Shared<'a> {
-    pub fn new(options: &'a BuildOptions, cache: BuildCache, base: PathBuf) -> Shared<'a> {
-        Shared { options, cache, base, scripts: Mutex::default() }
+    pub fn new(options: &'a BuildOptions, cache: BuildCache, base: PathBuf, workers: usize) -> Shared<'a> {
+        Shared { options, cache, base, workers, scripts: Mutex::default() }
     }
 
     fn script(&self, path: &Path) -> Arc<Script> {
@@ -132,10 +140,11 @@ impl Worker {
         }
 
         let stopper = crate::cancel::Stopper::new(Default::default(), started, opts.timeout);
-        let _reserved = crate::memory::reserve_waiting(JOB_RESERVE, "a build job", &stopper).map_err(|e| {
-            let wait = if matches!(e, crate::Error::TimedOut(_)) { " (waiting for memory)" } else { "" };
-            plain(Some(&asset.script_name), format!("{e}{wait}"))
-        })?;
+        let _reserved =
+            crate::memory::reserve_waiting(job_reserve(shared.workers), "a build job", &stopper).map_err(|e| {
+                let wait = if matches!(e, crate::Error::TimedOut(_)) { " (waiting for memory)" } else { "" };
+                plain(Some(&asset.script_name), format!("{e}{wait}"))
+            })?;
         let host = self.host(shared);
         let compiled = script
             .compiled

@@ -21,7 +21,7 @@ use crate::Limits;
 
 #[derive(Args, Debug)]
 pub struct BuildArgs {
-    /// The manifest.
+    /// The manifest, or a folder holding a kiln.toml.
     #[arg(default_value = "kiln.toml")]
     pub manifest: PathBuf,
     /// Assets built at once (default: one per core). The ops inside each share one pool of
@@ -99,9 +99,11 @@ pub fn run(args: BuildArgs) -> ExitCode {
 
 /// Every usage error, found before the manifest is read. `env_shard` is `KILN_SHARD`.
 fn validate(args: &BuildArgs, env_shard: Option<String>) -> Result<BuildOptions, String> {
-    let mut options = BuildOptions::new(&args.manifest);
-    if !args.manifest.is_file() {
-        return Err(format!("{}: no such manifest (kiln build reads kiln.toml by default)", args.manifest.display()));
+    // A folder means its kiln.toml, as `make -C DIR` / `ninja -C DIR` users expect.
+    let manifest = if args.manifest.is_dir() { args.manifest.join("kiln.toml") } else { args.manifest.clone() };
+    let mut options = BuildOptions::new(&manifest);
+    if !manifest.is_file() {
+        return Err(format!("{}: no such manifest (kiln build reads kiln.toml by default)", manifest.display()));
     }
     match args.jobs {
         Some(0) => return Err("--jobs must be at least 1".into()),

@@ -468,3 +468,22 @@ fn a_big_asset_beside_many_small_ones_does_not_oversubscribe() {
     assert!(peak <= 1 + jobs + cores + 2, "{peak} threads with --jobs {jobs} on {cores} cores");
     assert!(dir.path().join("big.png").is_file());
 }
+
+#[test]
+fn jobs_wait_for_a_small_memory_budget_instead_of_failing() {
+    // 4 jobs and a 16 MiB budget: the jobs' reservations take at most half of it, their images
+    // the rest; no job is refused for the budget its neighbours hold.
+    let dir = tempdir();
+    many(dir.path(), 8);
+    let out = run_in(dir.path(), &["build", "--jobs", "4", "--max-memory", "16M", "--json", "-"]);
+    expect_code(&out, 0);
+    let json: serde_json::Value = serde_json::from_str(&text(&out).0).unwrap();
+    assert_eq!(json["totals"]["built"], 8);
+    // A folder argument means its kiln.toml.
+    let parent = dir.path().parent().unwrap();
+    let name = dir.path().file_name().unwrap().to_str().unwrap();
+    let out = run_in(parent, &["build", name, "--json", "-"]);
+    expect_code(&out, 0);
+    let json: serde_json::Value = serde_json::from_str(&text(&out).0).unwrap();
+    assert_eq!(json["totals"]["cached"], 8);
+}
