@@ -184,6 +184,17 @@ mod tests {
     }
 
     #[test]
+    fn a_cache_folder_deleted_mid_build_is_made_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = BuildCache::new(dir.path().join("c"), None, dir.path().to_path_buf());
+        assert!(cache.store("k1", &entry(vec![])).is_empty());
+        std::fs::remove_dir_all(dir.path().join("c")).unwrap();
+        assert!(cache.lookup("k1").entry.is_none());
+        assert!(cache.store("k2", &entry(vec![])).is_empty());
+        assert_eq!(cache.lookup("k2").entry, Some(entry(vec![])));
+    }
+
+    #[test]
     fn an_unwritable_cache_warns_once() {
         let dir = tempfile::tempdir().unwrap();
         // A file where the folder should be: no permission games needed (tests may run as root).

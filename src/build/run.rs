@@ -182,10 +182,17 @@ impl Worker {
             } else {
                 format!("its params: {}", declared.join(", "))
             };
-            return Err(plain(
-                Some(&opts.manifest.display().to_string()),
-                format!("{}: params: the script has no param '{name}'{hint}; {known}", asset.declared_at),
-            ));
+            let message = format!("params: {} has no param '{name}'{hint}; {known}", asset.script_name);
+            // Located at the manifest's [[asset]] table, where the param was given.
+            let mut at = asset.declared_at.rsplitn(3, ':');
+            let (col, line, file) = (at.next(), at.next(), at.next());
+            return Err(ErrorReport {
+                file: file.map(str::to_string),
+                line: line.and_then(|l| l.parse().ok()),
+                col: col.and_then(|c| c.parse().ok()),
+                text: format!("{}: {message}", asset.declared_at),
+                message,
+            });
         }
         if outcome.images.is_empty() {
             return Err(plain(

@@ -487,3 +487,20 @@ fn jobs_wait_for_a_small_memory_budget_instead_of_failing() {
     let json: serde_json::Value = serde_json::from_str(&text(&out).0).unwrap();
     assert_eq!(json["totals"]["cached"], 8);
 }
+
+#[test]
+fn a_param_the_script_does_not_read_fails_the_asset_at_its_table() {
+    let dir = tempdir();
+    write(dir.path(), "a.rhai", "let size = param(\"size\", 4);\nimage(size, size)");
+    write(dir.path(), "kiln.toml", "# tiles\n[[asset]]\nscript = \"a.rhai\"\nout = \"a.png\"\nparams = { szie = 8 }\n");
+    let out = run_in(dir.path(), &["build", "--json", "-"]);
+    let err = expect_code(&out, 1);
+    assert!(
+        err.contains("kiln.toml:2:1: params: a.rhai has no param 'szie' (did you mean 'size'?); its params: size"),
+        "{err}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&text(&out).0).unwrap();
+    let e = &json["assets"][0]["error"];
+    assert_eq!((e["line"].as_u64(), e["col"].as_u64()), (Some(2), Some(1)));
+    assert!(!dir.path().join("a.png").exists());
+}
