@@ -8,6 +8,10 @@
 #
 # Both sides start from nothing (no cache, no outputs) and write the same 200 PNGs; the script
 # checks that the outputs are byte-identical. Needs GNU make.
+#
+# Then issue 13's third number: peak resident memory of a full build of 20 assets of 2048² with
+# --jobs 1 against --jobs 2 (GNU time's maximum RSS; skipped without /usr/bin/time, or with
+# PEAK=0).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
@@ -59,3 +63,22 @@ echo "| kiln build --jobs 2 | $t_build |"
 echo "| speed-up | ${ratio}x (goal >= 1.5x) |"
 echo "| no-op: make -j2 / kiln build | $t_make_noop / $t_noop |"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+if [[ "${PEAK:-1}" != 0 && -x /usr/bin/time ]]; then
+    mkdir -p "$scratch/peak"
+    cat > "$scratch/peak/big.rhai" <<'RHAI'
+let v = param("v", 0);
+noise_image(2048, 2048, #{ kind: "gaussian", sigma: 0.2 }).blur(2.0).brightness(0.8 + v / 100.0)
+RHAI
+    printf '[[asset]]\nscript = "big.rhai"\nout = "out/big-{v}.png"\nmatrix = { v = [%s] }\n' \
+        "$(seq -s ', ' 0 19)" > "$scratch/peak/kiln.toml"
+    echo
+    echo "| 20 assets of 2048² | wall s | peak RSS MiB |"
+    echo "|---|---|---|"
+    for jobs in 1 2; do
+        rm -rf "$scratch/peak/out" "$scratch/peak/.kiln-cache"
+        stats=$(cd "$scratch/peak" && /usr/bin/time -f "%e %M" "$KILN" build --jobs "$jobs" 2>&1 >/dev/null | tail -1)
+        read -r wall kb <<< "$stats"
+        echo "| kiln build --jobs $jobs | $wall | $((kb / 1024)) |"
+    done
+fi
