@@ -34,6 +34,8 @@ pub mod options;
 /// What made an image (script, inputs, params, seed, models) and the cache key derived from it.
 pub mod recipe;
 mod rng;
+/// Self-checking cache entries on disk (the store `kiln serve` and `kiln build` share).
+pub mod store;
 /// Did-you-mean suggestions for mistyped names.
 pub mod suggest;
 
@@ -73,6 +75,10 @@ pub mod live;
 /// `kiln serve`: the REST render service.
 #[cfg(feature = "serve")]
 pub mod serve;
+
+/// `kiln build`: assets from a manifest, a content-hash cache, parallel jobs and shards.
+#[cfg(feature = "build")]
+pub mod build;
 
 #[cfg(feature = "cli")]
 pub mod cli;

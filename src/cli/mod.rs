@@ -14,6 +14,10 @@ use clap::{Parser, Subcommand};
 use crate::script::RunConfig;
 use crate::Limits;
 
+#[cfg(feature = "build")]
+mod build;
+#[cfg(feature = "build")]
+mod cache;
 mod doc;
 mod info;
 mod run;
@@ -56,6 +60,12 @@ enum Command {
     /// Serve the scripts of a folder over HTTP: POST /render/{script} returns the image.
     #[cfg(feature = "serve")]
     Serve(serve::ServeArgs),
+    /// Build the assets of a manifest (kiln.toml) in parallel, with a content-hash cache.
+    #[cfg(feature = "build")]
+    Build(build::BuildArgs),
+    /// Inspect or prune a build cache folder.
+    #[cfg(feature = "build")]
+    Cache(cache::CacheArgs),
 }
 
 /// `--version` text: the crate version and the compiled features.
@@ -65,6 +75,7 @@ fn version() -> &'static str {
         ("cli", cfg!(feature = "cli")),
         ("watch", cfg!(feature = "watch")),
         ("serve", cfg!(feature = "serve")),
+        ("build", cfg!(feature = "build")),
         ("ml", cfg!(feature = "ml")),
         ("cuda", cfg!(feature = "cuda")),
     ]
@@ -190,6 +201,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Watch(args) => watch::run(args),
         #[cfg(feature = "serve")]
         Command::Serve(args) => serve::run(args),
+        #[cfg(feature = "build")]
+        Command::Build(args) => build::run(args),
+        #[cfg(feature = "build")]
+        Command::Cache(args) => cache::run(args),
     }
 }
 

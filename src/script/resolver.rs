@@ -39,11 +39,20 @@ pub struct Resolver {
     file_modules: Mutex<HashMap<PathBuf, (SystemTime, SharedModule)>>,
     /// Source text by source name, for diagnostics inside modules.
     sources: Mutex<HashMap<String, String>>,
+    /// File modules being compiled now, outermost first: an import of one of them is a cycle
+    /// (which would otherwise recurse until the stack overflows).
+    loading: Mutex<Vec<PathBuf>>,
 }
 
 impl Resolver {
     pub fn new(slot: Arc<RunSlot>) -> Resolver {
-        Resolver { slot, std_modules: Mutex::default(), file_modules: Mutex::default(), sources: Mutex::default() }
+        Resolver {
+            slot,
+            std_modules: Mutex::default(),
+            file_modules: Mutex::default(),
+            sources: Mutex::default(),
+            loading: Mutex::default(),
+        }
     }
 
     /// The text of a module seen by this resolver, by its source name.
@@ -134,9 +143,34 @@ impl Resolver {
         let cwd = std::env::current_dir().map(|d| normalize(&d)).unwrap_or_default();
         let name = full.strip_prefix(&cwd).unwrap_or(&full).display().to_string();
         self.sources.lock().unwrap_or_else(|e| e.into_inner()).insert(name.clone(), text.clone());
+        let _loading = self.enter(&full, &cwd).map_err(runtime)?;
         let module = self.compile(engine, &name, &text, pos)?;
         self.file_modules.lock().unwrap_or_else(|e| e.into_inner()).insert(full, (mtime, module.clone()));
         Ok(module)
+    }
+}
+
+/// Pops a module off the loading stack when its compile ends, however it ends.
+struct Loading<'a>(&'a Mutex<Vec<PathBuf>>);
+
+impl Drop for Loading<'_> {
+    fn drop(&mut self) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).pop();
+    }
+}
+
+impl Resolver {
+    /// Marks `full` as being compiled, or names the cycle if it already is.
+    fn enter(&self, full: &Path, cwd: &Path) -> Result<Loading<'_>, String> {
+        let mut loading = self.loading.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(at) = loading.iter().position(|p| p == full) {
+            let show = |p: &PathBuf| p.strip_prefix(cwd).unwrap_or(p).display().to_string();
+            let chain: Vec<String> =
+                loading[at..].iter().chain(std::iter::once(&full.to_path_buf())).map(show).collect();
+            return Err(format!("import: a cycle of imports: {}", chain.join(" imports ")));
+        }
+        loading.push(full.to_path_buf());
+        Ok(Loading(&self.loading))
     }
 }
 

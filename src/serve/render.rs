@@ -328,14 +328,7 @@ impl Renderer {
         let mut recipe = Recipe::new(req.script.clone(), &text);
         recipe.params = req.params.clone();
         recipe.seed = req.seed;
-        for input in &outcome.inputs {
-            let Some(hash) = crate::recipe::hash_file(input) else { continue };
-            let rel = self.cache.relative(input);
-            if input.extension().is_some_and(|e| e == "safetensors") {
-                recipe.models.push((rel.clone(), hash.clone()));
-            }
-            recipe.inputs.push((rel, hash));
-        }
+        crate::recipe::record_inputs(&mut recipe, &outcome.inputs, |p| self.cache.relative(p));
         let etag = cache_key(&recipe, &output_options(req));
         let entry = Entry { etag: etag.clone(), format: req.format.clone(), inputs: recipe.inputs, body };
         // A cache that cannot be written costs speed, not correctness.

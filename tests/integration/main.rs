@@ -5,6 +5,7 @@ mod util;
 
 mod api;
 mod bad_input;
+mod build;
 mod cli;
 mod composite;
 mod geometry;
