@@ -66,6 +66,9 @@ pub struct BuildOptions {
     pub dry_run: bool,
     /// Go on after a failed asset (otherwise no further asset starts).
     pub keep_going: bool,
+    /// Leave the recipe out of the files written (`--no-provenance`). It is part of the output
+    /// options, so files with and without it are cached apart.
+    pub no_provenance: bool,
     /// The local cache folder (default `.kiln-cache` beside the manifest).
     pub cache_dir: Option<PathBuf>,
     /// A shared cache folder, read through and written back.
@@ -89,6 +92,7 @@ impl BuildOptions {
             force: false,
             dry_run: false,
             keep_going: false,
+            no_provenance: false,
             cache_dir: None,
             shared_cache: None,
             timeout: None,
@@ -126,6 +130,12 @@ pub fn build(options: &BuildOptions, progress: &mut dyn Progress) -> Result<Repo
     let started = Instant::now();
     let manifest = Manifest::load(&options.manifest)?;
     let mut assets = plan::plan(&manifest)?;
+    if options.no_provenance {
+        // The bytes differ with and without the recipe, so the key must too.
+        for asset in &mut assets {
+            asset.output_options.push_str(" provenance=off");
+        }
+    }
     if let Some(shard) = options.shard {
         assets.retain(|a| shard.contains(&a.key));
     }

@@ -224,28 +224,23 @@ fn build_asset(
     let key = normalise(&key).ok_or_else(|| {
         manifest.error_at(out_span.clone(), &format!("'{key}' must stay inside the manifest's folder"))
     })?;
-    let save = SaveOptions { bits: spec.bits.as_ref().map(|b| *b.get_ref()), ..SaveOptions::default() };
+    let save = SaveOptions {
+        bits: spec.bits.as_ref().map(|b| *b.get_ref()),
+        channels: spec.channels.as_ref().map(|c| *c.get_ref()),
+        ..SaveOptions::default()
+    };
+    // Encoding a 1×1 image checks the bits and channels against what the format can hold.
     let probe = crate::Image::new(1, 1).and_then(|img| io::encode(&img, format, &save, Path::new(&key)));
     if let Err(e) = probe {
-        let span = spec.bits.as_ref().map_or(out_span.clone(), |b| b.span());
-        return Err(manifest.error_at(span, &e.to_string()));
+        let span = spec.channels.as_ref().map(|c| c.span()).or(spec.bits.as_ref().map(|b| b.span()));
+        return Err(manifest.error_at(span.unwrap_or(out_span.clone()), &e.to_string()));
     }
-    let layout = match format {
-        Format::Jpeg | Format::Hdr | Format::Ppm => 3,
-        Format::Pgm => 1,
-        _ => 4,
-    };
-    if let Some(c) = spec.channels.as_ref().filter(|c| *c.get_ref() != layout) {
-        return Err(manifest.error_at(
-            c.span(),
-            &format!(
-                "channels: kiln writes {layout} channels to {}; other layouts are not implemented yet",
-                format.name()
-            ),
-        ));
-    }
-    let output_options =
-        format!("format={} bits={}", format.name(), save.bits.map_or("default".into(), |b| b.to_string()));
+    let output_options = format!(
+        "format={} bits={} channels={}",
+        format.name(),
+        save.bits.map_or("default".into(), |b| b.to_string()),
+        save.channels.map_or("auto".into(), |c| c.to_string())
+    );
     Ok(Asset {
         out: under(base, &key),
         key,

@@ -203,9 +203,12 @@ impl Worker {
 
         let mut full = recipe(asset, &text, &opts.version);
         crate::recipe::record_inputs(&mut full, &outcome.inputs, |p| shared.cache.relative(p));
+        // Shipped models (`std/...`) are no files; the run's own recipe names them.
+        full.models.extend(outcome.recipe.models.iter().filter(|(name, _)| name.starts_with("std/")).cloned());
+        let provenance = (!opts.no_provenance).then_some(&full);
         let mut bodies = Vec::with_capacity(outcome.images.len());
         for (i, img) in outcome.images.iter().enumerate() {
-            let (bytes, written) = write_output(img, asset, i, &full).map_err(|e| plain(None, e.to_string()))?;
+            let (bytes, written) = write_output(img, asset, i, provenance).map_err(|e| plain(None, e.to_string()))?;
             report.outputs.push(asset.output_key(i));
             report.bytes += bytes.len() as u64;
             report.written += written as usize;
@@ -223,13 +226,16 @@ impl Worker {
 }
 
 /// Encodes output `index` of `asset` and writes it unless the file already holds those bytes;
-/// returns the bytes and whether the file was written. The one place outputs are encoded: the
-/// provenance work swaps `io::encode` for `io::encode_with(img, format, opts, name, Some(recipe))`
-/// here, so built files carry their recipe (and cached bytes, stored from here, do too).
-pub fn write_output(img: &Image, asset: &Asset, index: usize, recipe: &Recipe) -> crate::Result<(Vec<u8>, bool)> {
-    let _ = recipe;
+/// returns the bytes and whether the file was written. The one place outputs are encoded, with
+/// the asset's recipe as provenance (so cached bytes, stored from here, carry it too).
+pub fn write_output(
+    img: &Image,
+    asset: &Asset,
+    index: usize,
+    provenance: Option<&Recipe>,
+) -> crate::Result<(Vec<u8>, bool)> {
     let path = asset.output(index);
-    let bytes = io::encode(img, asset.format, &asset.save, &path)?;
+    let bytes = io::encode_with(img, asset.format, &asset.save, &path, provenance)?;
     let written = place(&path, &bytes)?;
     Ok((bytes, written))
 }

@@ -50,6 +50,9 @@ pub struct BuildArgs {
     /// Go on building the other assets after one fails.
     #[arg(short = 'k', long)]
     pub keep_going: bool,
+    /// Leave the recipe (script, inputs, params, seed) out of the written files.
+    #[arg(long)]
+    pub no_provenance: bool,
     /// Stop an asset after this many seconds (waiting for memory included).
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<f64>,
@@ -131,6 +134,7 @@ fn validate(args: &BuildArgs, env_shard: Option<String>) -> Result<BuildOptions,
     options.force = args.force;
     options.dry_run = args.dry_run;
     options.keep_going = args.keep_going;
+    options.no_provenance = args.no_provenance;
     options.cache_dir = args.cache.clone();
     options.shared_cache = args.shared_cache.clone();
     Ok(options)

@@ -321,14 +321,15 @@ impl Renderer {
             img = crate::ops::geometry::resize(&img, w, h, crate::ops::geometry::Filter::Lanczos3)
                 .map_err(|e| ApiError::new(413, "limit", e.to_string()))?;
         }
-        let name = format!("render.{}", req.format);
-        let body = io::encode(&img, format, &SaveOptions::default(), Path::new(&name))
-            .map_err(|e| ApiError::new(422, "input", e.to_string()))?;
-
         let mut recipe = Recipe::new(req.script.clone(), &text);
         recipe.params = req.params.clone();
         recipe.seed = req.seed;
         crate::recipe::record_inputs(&mut recipe, &outcome.inputs, |p| self.cache.relative(p));
+        recipe.models.extend(outcome.recipe.models.iter().filter(|(name, _)| name.starts_with("std/")).cloned());
+        // The response carries its recipe like every file kiln writes (provenance).
+        let name = format!("render.{}", req.format);
+        let body = io::encode_with(&img, format, &SaveOptions::default(), Path::new(&name), Some(&recipe))
+            .map_err(|e| ApiError::new(422, "input", e.to_string()))?;
         let etag = cache_key(&recipe, &output_options(req));
         let entry = Entry { etag: etag.clone(), format: req.format.clone(), inputs: recipe.inputs, body };
         // A cache that cannot be written costs speed, not correctness.

@@ -504,3 +504,25 @@ fn a_param_the_script_does_not_read_fails_the_asset_at_its_table() {
     assert_eq!((e["line"].as_u64(), e["col"].as_u64()), (Some(2), Some(1)));
     assert!(!dir.path().join("a.png").exists());
 }
+
+#[test]
+fn built_files_carry_their_recipe_unless_told_not_to() {
+    let dir = tempdir();
+    project(dir.path());
+    let mut o = options(dir.path());
+    build_ok(&o);
+    let out = dir.path().join("out/tile-2.png");
+    let recipe = kiln::io::read_provenance(&out).unwrap().expect("a built file carries its recipe");
+    assert_eq!(recipe.script, "tile.rhai");
+    assert_eq!(recipe.seed, 2);
+    assert_eq!(recipe.params, [("size".to_string(), "16".to_string())]);
+    let inputs: Vec<&str> = recipe.inputs.iter().map(|(p, _)| p.as_str()).collect();
+    for wanted in ["lib/util.rhai", "lib/deep.rhai", "tex.png"] {
+        assert!(inputs.contains(&wanted), "{wanted} missing from {inputs:?}");
+    }
+
+    o.no_provenance = true;
+    let report = build_ok(&o);
+    assert_eq!(statuses(&report), MISS, "files without the recipe are other bytes: a miss");
+    assert_eq!(kiln::io::read_provenance(&out).unwrap(), None);
+}
