@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand};
 use crate::script::RunConfig;
 use crate::Limits;
 
+mod deps;
 mod doc;
 mod run;
 #[cfg(feature = "serve")]
@@ -43,6 +44,8 @@ enum Command {
     Run(run::RunArgs),
     /// Print the script API reference (Markdown).
     Doc(doc::DocArgs),
+    /// Print every file a run of the script reads, one per line (runs the script to find out).
+    Deps(deps::DepsArgs),
     /// Train a VAE or GAN on a folder of images.
     Train(train::TrainArgs),
     /// Re-run a script whenever it or its inputs change, with a live preview in the browser.
@@ -69,7 +72,7 @@ fn version() -> &'static str {
     Box::leak(format!("{} (features: {})", env!("CARGO_PKG_VERSION"), features.join(", ")).into_boxed_str())
 }
 
-/// Flags `run` and `watch` share: where the script reads and writes, its seed, params and size limit.
+/// Flags `run`, `watch` and `deps` share: where the script reads and writes, its seed, params and size limit.
 #[derive(clap::Args, Debug)]
 pub struct ScriptArgs {
     /// Folder that `save()` writes into and the script may read from (default: current folder).
@@ -173,6 +176,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Doc(args) => doc::run(args),
+        Command::Deps(args) => deps::run(args),
         Command::Train(args) => train::run(args),
         #[cfg(feature = "watch")]
         Command::Watch(args) => watch::run(args),
