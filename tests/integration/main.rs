@@ -11,6 +11,7 @@ mod geometry;
 mod hardening;
 mod io_edges;
 mod live;
+mod ninja;
 mod properties;
 mod reference;
 mod scripts;
