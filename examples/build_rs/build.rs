@@ -12,11 +12,8 @@ use std::path::{Path, PathBuf};
 use kiln::script::{depfile, Host, RunConfig};
 
 /// (script under `textures/`, image written to `OUT_DIR`, `--set` params).
-const TEXTURES: &[(&str, &str, &[(&str, &str)])] = &[
-    ("wall.rhai", "wall.png", &[("rows", "6")]),
-    ("floor.rhai", "floor.png", &[]),
-    ("rust.rhai", "rust.png", &[]),
-];
+const TEXTURES: &[(&str, &str, &[(&str, &str)])] =
+    &[("wall.rhai", "wall.png", &[("rows", "6")]), ("floor.rhai", "floor.png", &[]), ("rust.rhai", "rust.png", &[])];
 
 fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));

@@ -217,10 +217,9 @@ fn write_depfile(args: &RunArgs, progress: &Progress) -> Result<(), Fail> {
     let cwd = std::env::current_dir().map_err(|e| Fail::script(format!("cannot read the current folder: {e}")))?;
     let targets: Vec<String> = match &args.output {
         Some(out) => vec![out.to_string_lossy().into_owned()],
-        None => depfile::relative_to_cwd(&progress.saved, &cwd)
-            .iter()
-            .map(|p| p.to_string_lossy().into_owned())
-            .collect(),
+        None => {
+            depfile::relative_to_cwd(&progress.saved, &cwd).iter().map(|p| p.to_string_lossy().into_owned()).collect()
+        }
     };
     if targets.is_empty() {
         return Err(Fail::Usage(format!(

@@ -185,6 +185,9 @@ mod tests {
             outputs: vec![d.join("both.png")],
             ..Outcome::default()
         };
-        assert_eq!(inputs(&d.join("s.rhai"), &outcome), vec![d.join("s.rhai"), d.join("lib/m.rhai"), d.join("tex.png")]);
+        assert_eq!(
+            inputs(&d.join("s.rhai"), &outcome),
+            vec![d.join("s.rhai"), d.join("lib/m.rhai"), d.join("tex.png")]
+        );
     }
 }

@@ -17,12 +17,8 @@ fn has_ninja() -> bool {
 
 fn ninja(dir: &Path, args: &[&str]) -> Output {
     // A fixed status prefix, so the lines parse the same under any user's NINJA_STATUS.
-    let out = Command::new("ninja")
-        .current_dir(dir)
-        .env("NINJA_STATUS", "[%f/%t] ")
-        .args(args)
-        .output()
-        .expect("run ninja");
+    let out =
+        Command::new("ninja").current_dir(dir).env("NINJA_STATUS", "[%f/%t] ").args(args).output().expect("run ninja");
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "ninja {args:?} failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
     out
@@ -31,10 +27,7 @@ fn ninja(dir: &Path, args: &[&str]) -> Output {
 /// The outputs ninja ran (or, with `-n`, would run) the kiln rule for, from its status lines.
 fn built(out: &Output) -> BTreeSet<String> {
     let (stdout, _) = text(out);
-    stdout
-        .lines()
-        .filter_map(|l| l.split_once("] KILN ").map(|(_, target)| target.trim().to_string()))
-        .collect()
+    stdout.lines().filter_map(|l| l.split_once("] KILN ").map(|(_, target)| target.trim().to_string())).collect()
 }
 
 fn set(items: &[&str]) -> BTreeSet<String> {
@@ -129,7 +122,8 @@ fn deps_prints_the_depfiles_list() {
     write(d, "lib/inner.rhai", "fn size() { 6 }\n");
     write(d, "lib/shapes.rhai", "import \"inner\" as i;\nfn tile() { image(i::size(), 4, \"red\") }\n");
     save_png(&d.join("my tex.png"), "green");
-    let script = "import \"lib/shapes\" as s;\nprint(\"chatter\");\nlet t = load(\"my tex.png\");\nt.save(\"copy.png\");\n\
+    let script =
+        "import \"lib/shapes\" as s;\nprint(\"chatter\");\nlet t = load(\"my tex.png\");\nt.save(\"copy.png\");\n\
                   s::tile()\n";
     write(d, "wall.rhai", script);
 
