@@ -177,3 +177,23 @@ fn deps_reports_script_and_usage_errors_like_run() {
     assert!(err.contains("bad.rhai:1:"), "{err}");
     expect_code(&run_in(d, &["deps", "nope.rhai"]), 2);
 }
+
+#[test]
+fn the_list_of_an_animation_is_the_union_of_its_frames() {
+    let dir = tempdir();
+    let d = dir.path();
+    save_png(&d.join("a.png"), "red");
+    save_png(&d.join("b.png"), "blue");
+    write(d, "anim.rhai", "load(if frame() == 0 { \"a.png\" } else { \"b.png\" })\n");
+    let args = ["run", "anim.rhai", "--frames", "2", "-o", "f_##.png", "--depfile", "f.d"];
+    expect_code(&run_in(d, &args), 0);
+    // The pattern is the target as given, its `#` escaped for Make.
+    assert_eq!(
+        std::fs::read_to_string(d.join("f.d")).unwrap(),
+        "f_\\#\\#.png: \\\n  anim.rhai \\\n  a.png \\\n  b.png\n"
+    );
+    let one = run_in(d, &["deps", "anim.rhai"]);
+    assert_eq!(text(&one).0, "anim.rhai\na.png\n");
+    let both = run_in(d, &["deps", "anim.rhai", "--frames", "2"]);
+    assert_eq!(text(&both).0, "anim.rhai\na.png\nb.png\n");
+}
