@@ -215,11 +215,9 @@ fn write_depfile(args: &RunArgs, progress: &Progress) -> Result<(), Fail> {
     use crate::script::depfile;
     let Some(file) = &args.depfile else { return Ok(()) };
     let cwd = std::env::current_dir().map_err(|e| Fail::script(format!("cannot read the current folder: {e}")))?;
-    let targets: Vec<String> = match &args.output {
-        Some(out) => vec![out.to_string_lossy().into_owned()],
-        None => {
-            depfile::relative_to_cwd(&progress.saved, &cwd).iter().map(|p| p.to_string_lossy().into_owned()).collect()
-        }
+    let targets: Vec<PathBuf> = match &args.output {
+        Some(out) => vec![out.clone()],
+        None => depfile::relative_to_cwd(&progress.saved, &cwd),
     };
     if targets.is_empty() {
         return Err(Fail::Usage(format!(
@@ -227,7 +225,12 @@ fn write_depfile(args: &RunArgs, progress: &Progress) -> Result<(), Fail> {
             file.display()
         )));
     }
-    let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
+    let targets: Vec<&str> = targets
+        .iter()
+        .map(|t| {
+            t.to_str().ok_or_else(|| Fail::Usage(format!("--depfile: the target {} is not valid Unicode", t.display())))
+        })
+        .collect::<Result<_, _>>()?;
     let text = depfile::depfile(&targets, &depfile::relative_to_cwd(&progress.inputs, &cwd))
         .map_err(|e| Fail::script(format!("--depfile {}: {e}", file.display())))?;
     if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
