@@ -375,7 +375,7 @@ mod tests {
             ("script = \"a.rhai\"\nout = \"x.jpg\"\nformat = \"png\"", "disagrees with the output 'x.jpg'"),
             ("script = \"a.rhai\"\nout = \"x\"", "'x' has no extension"),
             ("script = \"a.rhai\"\nout = \"../x.png\"", "must stay inside"),
-            ("script = \"a.rhai\"\nout = \"x.png\"\nchannels = 3", "kiln writes 4 channels to PNG"),
+            ("script = \"a.rhai\"\nout = \"x.jpg\"\nchannels = 4", "JPEG"),
             ("script = \"a.rhai\"\nout = \"x.png\"\npbr = \"metal\"", "not implemented yet"),
             (
                 "script = \"a.rhai\"\nout = \"x.png\"\nparams = { v = 1 }\nmatrix = { v = [2] }",

@@ -18,6 +18,7 @@ use crate::Limits;
 mod build;
 #[cfg(feature = "build")]
 mod cache;
+mod deps;
 mod doc;
 mod info;
 mod run;
@@ -52,6 +53,8 @@ enum Command {
     Info(info::InfoArgs),
     /// Re-run the recipe an image carries and say whether the result is byte-identical.
     Regen(info::RegenArgs),
+    /// Print every file a run of the script reads, one per line (runs the script to find out).
+    Deps(deps::DepsArgs),
     /// Train a VAE or GAN on a folder of images.
     Train(train::TrainArgs),
     /// Re-run a script whenever it or its inputs change, with a live preview in the browser.
@@ -85,7 +88,7 @@ fn version() -> &'static str {
     Box::leak(format!("{} (features: {})", env!("CARGO_PKG_VERSION"), features.join(", ")).into_boxed_str())
 }
 
-/// Flags `run` and `watch` share: where the script reads and writes, its seed, params and size limit.
+/// Flags `run`, `watch` and `deps` share: where the script reads and writes, its seed, params and size limit.
 #[derive(clap::Args, Debug)]
 pub struct ScriptArgs {
     /// Folder that `save()` writes into and the script may read from (default: current folder).
@@ -196,6 +199,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Doc(args) => doc::run(args),
         Command::Info(args) => info::info(args),
         Command::Regen(args) => info::regen(args),
+        Command::Deps(args) => deps::run(args),
         Command::Train(args) => train::run(args),
         #[cfg(feature = "watch")]
         Command::Watch(args) => watch::run(args),

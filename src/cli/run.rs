@@ -42,6 +42,12 @@ pub struct RunArgs {
     /// Frames per second for `time()` and GIF output.
     #[arg(long, default_value_t = 30.0)]
     pub fps: f64,
+    /// Also write a Makefile-syntax depfile (for Ninja's `deps = gcc`, Make's `-include`) of
+    /// every file the run read: the script, its imports, loaded images, models and fonts. Its
+    /// target is the -o path as given (without -o, the files the script saved). Written only
+    /// when the run succeeds.
+    #[arg(long, value_name = "FILE")]
+    pub depfile: Option<PathBuf>,
 }
 
 /// Why `kiln run` stops early, and so its exit code.
@@ -80,6 +86,10 @@ struct Progress {
     gif_frames: Vec<Image>,
     /// The sizes of the last frame's result images.
     sizes: Vec<(u32, u32)>,
+    /// Every file the frames read, the script first (for `--depfile`).
+    inputs: Vec<PathBuf>,
+    /// Every file the frames saved (the depfile's targets when there is no -o).
+    saved: Vec<PathBuf>,
 }
 
 /// The path for result image `index` of `count` at `frame`.
@@ -157,6 +167,7 @@ fn execute(args: &RunArgs, config: RunConfig, limits: Limits) -> Result<(), Fail
             check_sets(args, &config, &names)?;
         }
         progress.run_time += outcome.run_time;
+        note_files(&args.script, &outcome, &mut progress);
         let encode_start = Instant::now();
         write_frame(args, frame, &outcome, &mut progress)?;
         progress.encode_time += encode_start.elapsed();
@@ -166,6 +177,7 @@ fn execute(args: &RunArgs, config: RunConfig, limits: Limits) -> Result<(), Fail
         io::save_gif_animation(&progress.gif_frames, args.fps, out).map_err(Fail::script)?;
         progress.encode_time += start.elapsed();
     }
+    write_depfile(args, &progress)?;
     if args.output.is_none() && !progress.sizes.is_empty() {
         crate::cli::write_err(unsaved_note(&progress.sizes, args.frames));
     }
@@ -179,6 +191,54 @@ fn execute(args: &RunArgs, config: RunConfig, limits: Limits) -> Result<(), Fail
         ));
     }
     Ok(())
+}
+
+/// Keeps what a frame read and saved, for `--depfile`.
+fn note_files(script: &Path, outcome: &Outcome, progress: &mut Progress) {
+    if progress.inputs.is_empty() {
+        progress.inputs = crate::script::depfile::inputs(script, outcome);
+    } else {
+        crate::script::depfile::append(&mut progress.inputs, outcome);
+    }
+    for p in &outcome.outputs {
+        if !progress.saved.contains(p) {
+            progress.saved.push(p.clone());
+        }
+    }
+}
+
+/// Writes `--depfile` after every output is written, atomically: a failed run never reaches
+/// here, so the previous depfile stays (it still describes the previous output, which a failed
+/// run does not replace either). Ninja reads a depfile only after its command succeeds, and
+/// Make's `-include` reads whatever is there, so both see a depfile that matches the output.
+/// Paths are relative to the current folder when under it, which is how a build file there
+/// names them.
+fn write_depfile(args: &RunArgs, progress: &Progress) -> Result<(), Fail> {
+    use crate::script::depfile;
+    let Some(file) = &args.depfile else { return Ok(()) };
+    let cwd = std::env::current_dir().map_err(|e| Fail::script(format!("cannot read the current folder: {e}")))?;
+    let targets: Vec<PathBuf> = match &args.output {
+        Some(out) => vec![out.clone()],
+        None => depfile::relative_to_cwd(&progress.saved, &cwd),
+    };
+    if targets.is_empty() {
+        return Err(Fail::Usage(format!(
+            "--depfile {}: the run wrote no file to name as its target; add -o out.png",
+            file.display()
+        )));
+    }
+    let targets: Vec<&str> = targets
+        .iter()
+        .map(|t| {
+            t.to_str().ok_or_else(|| Fail::Usage(format!("--depfile: the target {} is not valid Unicode", t.display())))
+        })
+        .collect::<Result<_, _>>()?;
+    let text = depfile::depfile(&targets, &depfile::relative_to_cwd(&progress.inputs, &cwd))
+        .map_err(|e| Fail::script(format!("--depfile {}: {e}", file.display())))?;
+    if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| Fail::script(crate::error::Error::io(parent, e)))?;
+    }
+    crate::io::write_atomic(file, text.as_bytes()).map_err(Fail::script)
 }
 
 /// Refuses a `--set` name the script reads no param for (unless `--allow-unused-set`).

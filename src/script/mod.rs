@@ -3,11 +3,12 @@
 //!
 //! [`Host`] builds the engine once; `api/` has one package per family of functions;
 //! `convert` holds the conventions every binding follows; `diagnostic` prints errors like a
-//! compiler; `resolver` serves `import`.
+//! compiler; `resolver` serves `import`; `depfile` lists what a run read for build systems.
 
 pub mod api;
 pub mod context;
 pub mod convert;
+pub mod depfile;
 pub mod diagnostic;
 pub mod doc;
 pub mod host;

@@ -12,6 +12,7 @@ mod geometry;
 mod hardening;
 mod io_edges;
 mod live;
+mod ninja;
 mod properties;
 mod provenance;
 mod reference;
