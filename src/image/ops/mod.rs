@@ -6,5 +6,6 @@ pub mod composite;
 pub mod draw;
 pub mod filter;
 pub mod geometry;
+pub mod surface;
 pub mod text;
 pub mod tone;
