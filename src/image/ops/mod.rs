@@ -4,6 +4,7 @@
 
 pub mod composite;
 pub mod draw;
+pub mod edge;
 pub mod filter;
 pub mod geometry;
 pub mod surface;
