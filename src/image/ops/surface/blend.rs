@@ -41,7 +41,7 @@ pub fn height_blend(a: &Image, b: &Image, height_a: &Image, height_b: &Image, o:
     let (ha, hb) = (Height::of(op, height_a)?, Height::of(op, height_b)?);
     let (w, h) = (ha.w, ha.h);
     let c = o.contrast;
-    build_rows(w, h, |y, row| {
+    let out = build_rows(w, h, |y, row| {
         let (ra, rb) = (a.row(y as u32), b.row(y as u32));
         let (rha, rhb) = (&ha.values[y * w..(y + 1) * w], &hb.values[y * w..(y + 1) * w]);
         for (x, p) in row.chunks_exact_mut(CHANNELS).enumerate() {
@@ -51,7 +51,10 @@ pub fn height_blend(a: &Image, b: &Image, height_a: &Image, height_b: &Image, o:
                 p[ch] = vb + (va - vb) * m;
             }
         }
-    })
+    })?;
+    // A per-pixel op: the result tiles when every input does.
+    let tiles = [a, b, height_a, height_b].iter().all(|i| i.tileable());
+    Ok(out.with_tileable(tiles))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 
 use rayon::prelude::*;
 
-use super::edge_local::{resolve, Edge};
+use crate::image::ops::edge::{keeps_tileable, resolve, Edge};
 use super::{build_rows, reserve_floats, Height};
 use crate::error::Result;
 use crate::image::buffer::{Image, CHANNELS};
@@ -33,7 +33,8 @@ pub fn curvature(img: &Image, o: &Curvature) -> Result<Image> {
     let op = "curvature";
     let height = Height::of(op, img)?;
     let r = o.radius as usize;
-    let padded = height.padded(op, r, resolve(o.edge, img))?;
+    let edge = resolve(o.edge, img, Edge::Clamp);
+    let padded = height.padded(op, r, edge)?;
     let (w, h) = (height.w, height.h);
     let ph = h + 2 * r;
     // Horizontal box sums of every padded row, for the w output columns.
@@ -57,7 +58,7 @@ pub fn curvature(img: &Image, o: &Curvature) -> Result<Image> {
     drop(padded);
     let inv = 1.0 / ((2 * r + 1) * (2 * r + 1)) as f64;
     let k = o.strength as f64;
-    build_rows(w, h, |y, row| {
+    let out = build_rows(w, h, |y, row| {
         let mut acc = vec![0f64; w];
         for band in sums[y * w..(y + 2 * r + 1) * w].chunks_exact(w) {
             for (a, s) in acc.iter_mut().zip(band) {
@@ -69,7 +70,8 @@ pub fn curvature(img: &Image, o: &Curvature) -> Result<Image> {
             let v = (0.5 + k * (h0 as f64 - a * inv)).clamp(0.0, 1.0) as f32;
             p.copy_from_slice(&[v, v, v, 1.0]);
         }
-    })
+    })?;
+    Ok(out.with_tileable(keeps_tileable(edge, img)))
 }
 
 #[cfg(test)]

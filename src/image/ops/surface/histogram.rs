@@ -34,13 +34,14 @@ pub fn histogram_scan(img: &Image, position: f32, contrast: f32) -> Result<Image
     }
     let height = Height::of(op, img)?;
     let w = height.w;
-    build_rows(w, height.h, |y, row| {
+    let out = build_rows(w, height.h, |y, row| {
         let src = img.row(y as u32);
         for (x, p) in row.chunks_exact_mut(CHANNELS).enumerate() {
             let v = scan(height.values[y * w + x], position, contrast);
             p.copy_from_slice(&[v, v, v, src[x * CHANNELS + 3]]);
         }
-    })
+    })?;
+    Ok(out.with_tileable(img.tileable()))
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@
 //! - **Edges.** Every neighbourhood op takes `edge` (`"clamp" | "wrap" | "mirror" |
 //!   "transparent"`); absent, it is `wrap` for an image tagged tileable and `clamp` otherwise
 //!   (the shared rule of `image::ops::edge`). `transparent` reads height 0 outside the image.
+//!   The output keeps the tileable tag when the input had it and the op wrapped.
 //! - **Determinism.** Every output value is computed by one thread from a fixed list of reads in a
 //!   fixed order; rows are split among rayon's threads, so the bytes do not depend on the thread
 //!   count. Long ops skip their remaining rows once the run's cancel token is set and return its
@@ -29,7 +30,6 @@
 //! loops are plain slice loops over a padded buffer (no per-pixel edge branches).
 
 mod blend;
-pub(crate) mod edge_local;
 mod histogram;
 mod normal;
 mod occlusion;
@@ -38,7 +38,7 @@ mod slope_blur;
 
 pub use blend::{height_blend, HeightBlend};
 pub use curvature::{curvature, Curvature};
-pub use edge_local::Edge;
+pub use crate::image::ops::edge::Edge;
 pub use histogram::histogram_scan;
 pub use normal::{normal_map, Convention, NormalMap};
 pub use occlusion::{ambient_occlusion, AmbientOcclusion};

@@ -15,7 +15,7 @@
 //! Encoding: `rgb = n·0.5 + 0.5`, opaque. OpenGL convention (glTF, Blender, Unity, Godot): +Y is
 //! up the image, so a bump's upper slope is green. DirectX (Unreal): green flipped.
 
-use super::edge_local::{resolve, Edge};
+use crate::image::ops::edge::{keeps_tileable, resolve, Edge};
 use super::{build_rows, Height};
 use crate::error::Result;
 use crate::image::buffer::{Image, CHANNELS};
@@ -47,20 +47,22 @@ crate::option_set! {
 /// The normal map of `img`'s height (see the module docs for the scale and encoding).
 pub fn normal_map(img: &Image, o: &NormalMap) -> Result<Image> {
     let height = Height::of("normal_map", img)?;
-    let padded = height.padded("normal_map", 1, resolve(o.edge, img))?;
+    let edge = resolve(o.edge, img, Edge::Clamp);
+    let padded = height.padded("normal_map", 1, edge)?;
     drop(height);
     let s = o.strength;
     // Image y grows downwards; the tangent frame's +Y is up (OpenGL) or down (DirectX).
     let flip = if o.convention == Convention::OpenGl { 1.0 } else { -1.0 };
     let (w, h) = (img.width() as usize, img.height() as usize);
-    build_rows(w, h, |y, row| {
+    let out = build_rows(w, h, |y, row| {
         for (x, p) in row.chunks_exact_mut(CHANNELS).enumerate() {
             let (gx, gy) = padded.gradient(x, y);
             let n = [-s * gx, flip * s * gy, 1.0];
             let inv = 1.0 / (n[0] * n[0] + n[1] * n[1] + 1.0).sqrt();
             p.copy_from_slice(&[n[0] * inv * 0.5 + 0.5, n[1] * inv * 0.5 + 0.5, inv * 0.5 + 0.5, 1.0]);
         }
-    })
+    })?;
+    Ok(out.with_tileable(keeps_tileable(edge, img)))
 }
 
 #[cfg(test)]
@@ -165,6 +167,18 @@ mod tests {
         let wrap = normal_map(&img, &NormalMap { edge: Some(Edge::Wrap), ..NormalMap::default() }).unwrap();
         let (seam_w, inner) = seam(&wrap);
         assert!(seam_w <= 1.25 * inner, "wrap: seam {seam_w} vs interior {inner}");
+    }
+
+    #[test]
+    fn a_tileable_image_wraps_by_default_and_keeps_its_tag() {
+        let k = std::f32::consts::TAU / 16.0;
+        let img = height_image(16, 16, |x, y| 0.5 + 0.4 * (k * x).sin() * (k * y).cos()).with_tileable(true);
+        let default = normal_map(&img, &NormalMap::default()).unwrap();
+        let wrap = normal_map(&img, &NormalMap { edge: Some(Edge::Wrap), ..NormalMap::default() }).unwrap();
+        let clamp = normal_map(&img, &NormalMap { edge: Some(Edge::Clamp), ..NormalMap::default() }).unwrap();
+        assert_eq!(default, wrap);
+        assert_ne!(default, clamp);
+        assert!(default.tileable() && !clamp.tileable());
     }
 
     #[test]

@@ -16,7 +16,7 @@
 //! Steps along a ray are spaced quadratically (denser near the pixel, where small creases are)
 //! and rounded to whole pixels, at most 32 per ray; the offset list is computed once.
 
-use super::edge_local::{resolve, Edge};
+use crate::image::ops::edge::{keeps_tileable, resolve, Edge};
 use super::{build_rows, Height};
 use crate::error::Result;
 use crate::image::buffer::{Image, CHANNELS};
@@ -77,14 +77,15 @@ pub fn ambient_occlusion(img: &Image, o: &AmbientOcclusion) -> Result<Image> {
     let op = "ambient_occlusion";
     let height = Height::of(op, img)?;
     let pad = o.radius as usize + 1;
-    let padded = height.padded(op, pad, resolve(o.edge, img))?;
+    let edge = resolve(o.edge, img, Edge::Clamp);
+    let padded = height.padded(op, pad, edge)?;
     drop(height);
     let rays = rays(o.radius, o.samples);
     // Heights in pixels: 1.0 is `radius` pixels tall.
     let scale = o.radius as f32;
     let k = o.strength / o.samples as f32;
     let (w, h) = (img.width() as usize, img.height() as usize);
-    build_rows(w, h, |y, row| {
+    let out = build_rows(w, h, |y, row| {
         for (x, p) in row.chunks_exact_mut(CHANNELS).enumerate() {
             let h0 = padded.at(x, y, 0, 0);
             let mut occ = 0f32;
@@ -104,7 +105,8 @@ pub fn ambient_occlusion(img: &Image, o: &AmbientOcclusion) -> Result<Image> {
             let v = (1.0 - k * occ).clamp(0.0, 1.0);
             p.copy_from_slice(&[v, v, v, 1.0]);
         }
-    })
+    })?;
+    Ok(out.with_tileable(keeps_tileable(edge, img)))
 }
 
 #[cfg(test)]

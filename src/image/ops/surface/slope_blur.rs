@@ -10,7 +10,7 @@
 //! Flat areas are left as they are. Colours average premultiplied by alpha unless the image is
 //! opaque, so transparent areas never fringe.
 
-use super::edge_local::{resolve, Edge};
+use crate::image::ops::edge::{keeps_tileable, resolve, Edge};
 use super::{build_rows, same_size, Height};
 use crate::error::Result;
 use crate::image::buffer::{Image, CHANNELS};
@@ -32,8 +32,8 @@ crate::option_set! {
 pub fn slope_blur(img: &Image, slope: &Image, o: &SlopeBlur) -> Result<Image> {
     let op = "slope_blur";
     same_size(op, "slope", img, slope)?;
-    let edge = resolve(o.edge, img);
-    let grad = Height::of(op, slope)?.padded(op, 1, resolve(o.edge, slope))?;
+    let edge = resolve(o.edge, img, Edge::Clamp);
+    let grad = Height::of(op, slope)?.padded(op, 1, resolve(o.edge, slope, Edge::Clamp))?;
     let (w, h) = (img.width() as usize, img.height() as usize);
     let premultiply = !img.is_opaque();
     let src = img.pixels();
@@ -54,7 +54,7 @@ pub fn slope_blur(img: &Image, slope: &Image, o: &SlopeBlur) -> Result<Image> {
     };
     let scale = o.amount * w as f32;
     let n = o.samples;
-    build_rows(w, h, |y, row| {
+    let out = build_rows(w, h, |y, row| {
         for (x, p) in row.chunks_exact_mut(CHANNELS).enumerate() {
             let (gx, gy) = grad.gradient(x, y);
             let (vx, vy) = (gx * scale, gy * scale);
@@ -93,7 +93,8 @@ pub fn slope_blur(img: &Image, slope: &Image, o: &SlopeBlur) -> Result<Image> {
             }
             p.copy_from_slice(&out);
         }
-    })
+    })?;
+    Ok(out.with_tileable(keeps_tileable(edge, img)))
 }
 
 #[cfg(test)]
