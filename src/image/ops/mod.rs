@@ -4,7 +4,9 @@
 
 pub mod composite;
 pub mod draw;
+pub mod edge;
 pub mod filter;
 pub mod geometry;
+pub mod surface;
 pub mod text;
 pub mod tone;
