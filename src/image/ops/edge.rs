@@ -26,7 +26,10 @@
 //! non-integer factor and rotation by a non-right angle drop it. A script reads `img.tileable` and
 //! sets it with `img.tileable = true`.
 
-use crate::image::buffer::Image;
+use rayon::prelude::*;
+
+use crate::error::Result;
+use crate::image::buffer::{Image, CHANNELS};
 
 /// What a neighbourhood op reads past the border of an image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,12 +100,66 @@ impl Edge {
     }
 }
 
+/// `img` extended by `px` pixels left and right and `py` above and below, the new pixels read
+/// per `edge`. Budgeted (`Image::new`), parallel over rows, stops on the run's cancel token.
+pub fn extend(img: &Image, px: usize, py: usize, edge: Edge) -> Result<Image> {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let mut out = Image::new((w + 2 * px) as u32, (h + 2 * py) as u32)?;
+    let stop = crate::cancel::current();
+    out.rows_mut().enumerate().for_each(|(y, row)| {
+        if stop.is_stopped() {
+            return;
+        }
+        // A transparent row stays as `Image::new` made it.
+        if let Some(sy) = edge.index(y as i64 - py as i64, h) {
+            row[px * CHANNELS..(px + w) * CHANNELS].copy_from_slice(img.row(sy as u32));
+            fill_sides(row, px, w, edge);
+        }
+    });
+    crate::cancel::checkpoint()?;
+    Ok(out)
+}
+
+/// Runs `op`, a neighbourhood op that clamps at the border and reaches at most `rx` pixels
+/// sideways and `ry` up and down, so that it sees `edge` instead; the result keeps the input's
+/// tileable tag only for `wrap` ([`keeps_tileable`]).
+///
+/// `clamp` calls `op` on the image itself, so the clamp path costs exactly what it did. Every
+/// other mode extends the image by the reach with [`extend`], runs `op` there and crops the middle
+/// back out: within its reach `op` then only reads pixels placed per `edge`, so the result is
+/// exact for finite kernels (taps beyond the reach would read the clamped extension; the recursive
+/// Gaussian, whose reach is unbounded, passes 5σ, where the Gaussian's remaining tail weighs
+/// under 3e-7). The price is one copy of the image grown by the reach, paid only by the
+/// non-clamp modes.
+pub fn apply<F>(img: &Image, rx: usize, ry: usize, edge: Edge, op: F) -> Result<Image>
+where
+    F: FnOnce(&Image) -> Result<Image>,
+{
+    let mut out = if edge == Edge::Clamp || (rx == 0 && ry == 0) {
+        op(img)?
+    } else {
+        let done = op(&extend(img, rx, ry, edge)?)?;
+        let (w, h) = (img.width() as usize, img.height() as usize);
+        let mut data = Vec::new();
+        data.try_reserve_exact(w * h * CHANNELS)
+            .map_err(|_| crate::error::Error::Limit(format!("out of memory for a {w}x{h} image")))?;
+        data.resize(w * h * CHANNELS, 0.0);
+        data.par_chunks_mut(w * CHANNELS).enumerate().for_each(|(y, dst)| {
+            dst.copy_from_slice(&done.row((y + ry) as u32)[rx * CHANNELS..(rx + w) * CHANNELS]);
+        });
+        drop(done);
+        Image::from_rgba(w as u32, h as u32, data)?
+    };
+    out.set_tileable(keeps_tileable(edge, img));
+    Ok(out)
+}
+
 /// Fills the `pad` pixels on each side of `buf` (a row of `CHANNELS`-float pixels whose middle,
 /// from pixel `pad` on, already holds the `n` pixels of the row) from the row itself, per `edge`.
 /// Used by every row pass that pads once per row instead of testing indices per tap.
 #[inline]
 pub fn fill_sides(buf: &mut [f32], pad: usize, n: usize, edge: Edge) {
-    use crate::image::buffer::CHANNELS as C;
+    const C: usize = CHANNELS;
     if pad == 0 {
         return;
     }
