@@ -7,4 +7,5 @@ pub mod draw;
 pub mod filter;
 pub mod geometry;
 pub mod text;
+pub mod pack;
 pub mod tone;
