@@ -457,3 +457,154 @@ pub fn save_pbr(set: &PbrSet, dir: &Path, name: &str, o: &PbrExport) -> Result<V
     write_set(&named, o)?;
     Ok(named.into_iter().map(|(p, _)| p).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::Color;
+
+    const ALBEDO: [f32; 4] = [0.9, 0.5, 0.1, 1.0];
+    /// An OpenGL normal tilted right and up.
+    const NORMAL: [f32; 4] = [0.6, 0.7, 0.9, 1.0];
+    const HEIGHT: f32 = 0.35;
+    const ROUGH: f32 = 0.8;
+    const METAL: f32 = 0.25;
+    const AO: f32 = 0.45;
+
+    fn grey(v: f32) -> Image {
+        Image::filled(4, 3, Color::from_array([v, v, v, 1.0])).unwrap()
+    }
+
+    fn synthetic() -> PbrSet {
+        PbrSet {
+            albedo: Some(Image::filled(4, 3, Color::from_array(ALBEDO)).unwrap()),
+            height: Some(grey(HEIGHT)),
+            normal: Some(Image::filled(4, 3, Color::from_array(NORMAL)).unwrap()),
+            roughness: Some(grey(ROUGH)),
+            metallic: Some(grey(METAL)),
+            ao: Some(grey(AO)),
+            other_keys: vec![],
+        }
+    }
+
+    /// Every pixel of `file` is `expected` (within f32 rounding of `1 - x`).
+    fn assert_all(files: &[PbrFile], suffix: &str, expected: [f32; 4]) {
+        let file = files.iter().find(|f| f.suffix == suffix).unwrap_or_else(|| panic!("no _{suffix}"));
+        for p in file.image.pixels().chunks_exact(4) {
+            for c in 0..4 {
+                assert!((p[c] - expected[c]).abs() < 1e-6, "_{suffix} channel {c}: {p:?} vs {expected:?}");
+            }
+        }
+    }
+
+    fn suffixes(files: &[PbrFile]) -> Vec<&str> {
+        files.iter().map(|f| f.suffix).collect()
+    }
+
+    #[test]
+    fn gltf_packs_occlusion_roughness_metallic_with_an_opengl_normal() {
+        let files = pack_pbr(&synthetic(), Preset::Gltf).unwrap();
+        assert_eq!(suffixes(&files), ["BaseColor", "Normal", "OcclusionRoughnessMetallic", "Height"]);
+        assert_all(&files, "BaseColor", ALBEDO);
+        assert_all(&files, "Normal", NORMAL);
+        assert_all(&files, "OcclusionRoughnessMetallic", [AO, ROUGH, METAL, 1.0]);
+        assert_all(&files, "Height", [HEIGHT, HEIGHT, HEIGHT, 1.0]);
+    }
+
+    #[test]
+    fn unreal_packs_orm_with_a_directx_normal() {
+        let files = pack_pbr(&synthetic(), Preset::Unreal).unwrap();
+        assert_eq!(suffixes(&files), ["BaseColor", "Normal", "ORM", "Height"]);
+        assert_all(&files, "BaseColor", ALBEDO);
+        assert_all(&files, "Normal", [NORMAL[0], 1.0 - NORMAL[1], NORMAL[2], 1.0]);
+        assert_all(&files, "ORM", [AO, ROUGH, METAL, 1.0]);
+    }
+
+    #[test]
+    fn unity_hdrp_packs_the_mask_map_with_smoothness_in_alpha() {
+        let files = pack_pbr(&synthetic(), Preset::UnityHdrp).unwrap();
+        assert_eq!(suffixes(&files), ["BaseColor", "Normal", "MaskMap", "Height"]);
+        assert_all(&files, "Normal", NORMAL);
+        assert_all(&files, "MaskMap", [METAL, AO, 1.0, 1.0 - ROUGH]);
+    }
+
+    #[test]
+    fn godot_packs_its_orm_with_an_opengl_normal() {
+        let files = pack_pbr(&synthetic(), Preset::Godot).unwrap();
+        assert_eq!(suffixes(&files), ["Albedo", "Normal", "ORM", "Height"]);
+        assert_all(&files, "Albedo", ALBEDO);
+        assert_all(&files, "Normal", NORMAL);
+        assert_all(&files, "ORM", [AO, ROUGH, METAL, 1.0]);
+    }
+
+    #[test]
+    fn height_is_optional_and_the_other_maps_are_not() {
+        let mut set = synthetic();
+        set.height = None;
+        assert_eq!(suffixes(&pack_pbr(&set, Preset::Gltf).unwrap()), ["BaseColor", "Normal", "OcclusionRoughnessMetallic"]);
+        set.roughness = None;
+        set.other_keys = vec!["roughnes".into()];
+        let e = pack_pbr(&set, Preset::Unreal).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "save_pbr: the unreal preset needs 'roughness' (for _ORM), which the set does not have; it has: \
+             albedo, normal, metallic, ao, roughnes; for 'roughness' (did you mean 'roughnes'?)"
+        );
+    }
+
+    #[test]
+    fn maps_of_different_sizes_are_refused() {
+        let mut set = synthetic();
+        set.ao = Some(Image::new(2, 2).unwrap());
+        let e = pack_pbr(&set, Preset::Godot).unwrap_err().to_string();
+        assert_eq!(e, "save_pbr: all maps must have the same size, but albedo is 4x3 and ao is 2x2");
+    }
+
+    #[test]
+    fn a_written_set_reads_back_with_its_values_and_16_bit_height() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = save_pbr(&synthetic(), dir.path(), "stone", &PbrExport::default()).unwrap();
+        let names: Vec<String> = paths.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(
+            names,
+            ["stone_BaseColor.png", "stone_Normal.png", "stone_OcclusionRoughnessMetallic.png", "stone_Height.png"]
+        );
+        let orm = io::load(&paths[2]).unwrap();
+        let p = orm.get(1, 1).unwrap().to_array();
+        for (got, want) in p.iter().zip([AO, ROUGH, METAL, 1.0]) {
+            assert!((got - want).abs() <= 0.5 / 255.0 + 1e-6, "{p:?}");
+        }
+        let h = io::load(&paths[3]).unwrap().get(0, 0).unwrap().r;
+        assert!((h - HEIGHT).abs() <= 0.5 / 65535.0 + 1e-6, "16-bit height: {h}");
+        // Only the four maps: no temporary files left beside them.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 4);
+    }
+
+    #[test]
+    fn exr_data_maps_hold_their_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = PbrExport { preset: Preset::UnityHdrp, format: PbrFormat::Exr, bits: None };
+        let paths = save_pbr(&synthetic(), dir.path(), "m", &o).unwrap();
+        assert!(paths[2].ends_with("m_MaskMap.exr"));
+        // `io::load` turns EXR's linear values back into kiln's encoding, undoing the pre-encode:
+        // read the raw file values through the `image` crate instead.
+        let raw = ::image::open(&paths[2]).unwrap().into_rgba32f();
+        let p = raw.get_pixel(0, 0).0;
+        for (got, want) in p.iter().zip([METAL, AO, 1.0, 1.0 - ROUGH]) {
+            assert!((got - want).abs() < 1e-5, "{p:?}");
+        }
+    }
+
+    #[test]
+    fn a_failing_set_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // 8-bit EXR is refused by the encoder after the first maps were encoded.
+        let o = PbrExport { format: PbrFormat::Exr, bits: Some(8), ..PbrExport::default() };
+        let e = save_pbr(&synthetic(), dir.path(), "m", &o).unwrap_err();
+        assert!(e.to_string().starts_with("save_pbr: "), "{e}");
+        let mut set = synthetic();
+        set.metallic = None;
+        assert!(save_pbr(&set, dir.path(), "m", &PbrExport::default()).is_err());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}
