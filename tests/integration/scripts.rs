@@ -81,6 +81,7 @@ golden_tests!(
     noise,
     random,
     showcase,
+    sprites_atlas,
     tone_grade,
 );
 

@@ -9,4 +9,5 @@ pub mod filter;
 pub mod geometry;
 pub mod surface;
 pub mod text;
+pub mod pack;
 pub mod tone;

@@ -22,6 +22,7 @@ pub mod filter;
 pub mod geometry;
 pub mod image;
 pub mod model;
+pub mod pack;
 pub mod random;
 pub mod run;
 pub mod tone;
@@ -41,6 +42,7 @@ pub const FAMILIES: &[(&str, PackageBuilder)] = &[
     ("Fields", field::module),
     ("Random", random::module),
     ("Models", model::module),
+    ("Packing and export", pack::module),
 ];
 
 /// The doc lines of an option set (`<T as OptionSet>::doc_lines`).
@@ -50,7 +52,7 @@ pub type OptionDocs = fn() -> Vec<String>;
 /// their keys themselves), by function name: `kiln doc` prints their keys, defaults and ranges
 /// from the types. Each family keeps its own list beside its bindings.
 pub fn option_sets() -> impl Iterator<Item = (&'static str, OptionDocs)> {
-    [image::OPTION_SETS, geometry::OPTION_SETS, filter::OPTION_SETS, composite::OPTION_SETS, draw::OPTION_SETS]
+    [image::OPTION_SETS, geometry::OPTION_SETS, filter::OPTION_SETS, composite::OPTION_SETS, draw::OPTION_SETS, pack::OPTION_SETS]
         .into_iter()
         .flatten()
         .copied()
