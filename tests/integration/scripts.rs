@@ -78,6 +78,7 @@ golden_tests!(
     materials_sky_water,
     materials_stone,
     model_variations,
+    pbr_cobblestone,
     noise,
     random,
     showcase,

@@ -1003,7 +1003,7 @@ mod tests {
             .map(|n| n.into_string().unwrap())
             .collect();
         let calls: Vec<String> =
-            names.iter().map(|n| format!("m::{n}(#{{ size: 48, seed: 5, tileable: true }})")).collect();
+            names.iter().map(|n| format!("m::preview(m::{n}(#{{ size: 48, seed: 5, tileable: true }}))")).collect();
         let imgs = materials(&format!("[{}]", calls.join(", "))).unwrap();
         assert_eq!(imgs.len(), names.len());
         for (n, img) in names.iter().zip(&imgs) {
