@@ -11,6 +11,7 @@ mod geometry;
 mod hardening;
 mod io_edges;
 mod live;
+mod materials;
 mod pack;
 mod properties;
 mod reference;
