@@ -24,6 +24,7 @@ pub mod image;
 pub mod model;
 pub mod random;
 pub mod run;
+pub mod surface;
 pub mod tone;
 
 /// Builds one family's package.
@@ -37,6 +38,7 @@ pub const FAMILIES: &[(&str, PackageBuilder)] = &[
     ("Tone", tone::module),
     ("Filters", filter::module),
     ("Compositing", composite::module),
+    ("Surfaces (height maps)", surface::module),
     ("Drawing and text", draw::module),
     ("Fields", field::module),
     ("Random", random::module),
@@ -50,7 +52,7 @@ pub type OptionDocs = fn() -> Vec<String>;
 /// their keys themselves), by function name: `kiln doc` prints their keys, defaults and ranges
 /// from the types. Each family keeps its own list beside its bindings.
 pub fn option_sets() -> impl Iterator<Item = (&'static str, OptionDocs)> {
-    [image::OPTION_SETS, geometry::OPTION_SETS, filter::OPTION_SETS, composite::OPTION_SETS, draw::OPTION_SETS]
+    [image::OPTION_SETS, geometry::OPTION_SETS, filter::OPTION_SETS, composite::OPTION_SETS, draw::OPTION_SETS, surface::OPTION_SETS]
         .into_iter()
         .flatten()
         .copied()
