@@ -15,3 +15,4 @@ mod properties;
 mod reference;
 mod scripts;
 mod serve;
+mod surface;

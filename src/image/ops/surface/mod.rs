@@ -143,6 +143,21 @@ pub(crate) fn reserve_floats(n: usize, op: &str) -> Result<Reservation> {
     memory::reserve(n as u64 * 4, &format!("{op}'s working buffer"))
 }
 
+/// Refuses an image holding NaN or an infinity (a colour input blurred or blended here would
+/// carry it into the output), naming `op`, the input and the first such pixel.
+pub(crate) fn check_finite(op: &str, what: &str, img: &Image) -> Result<()> {
+    match img.pixels().iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(i) => {
+            let (p, w) = (i / CHANNELS, img.width() as usize);
+            Err(Error::param(
+                op,
+                format!("{what} holds a non-finite value (NaN or infinity) at pixel ({}, {})", p % w, p / w),
+            ))
+        }
+    }
+}
+
 /// Checks two images have the same size.
 pub(crate) fn same_size(op: &str, what: &str, a: &Image, b: &Image) -> Result<()> {
     if a.dimensions() != b.dimensions() {
