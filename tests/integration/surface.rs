@@ -184,3 +184,20 @@ fn levels_and_colorize_on_fields_equal_render_then_op() {
         assert!(max_diff(&a, &b) <= 1e-6, "{field}\n  vs {image}: {}", max_diff(&a, &b));
     }
 }
+
+#[test]
+fn every_example_in_the_surfaces_section_of_kiln_doc_runs() {
+    let doc = kiln::script::doc::markdown();
+    let start = doc.find("## Surfaces (height maps)").expect("kiln doc has the surfaces section");
+    let section = &doc[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    let examples: Vec<&str> =
+        section.split("```rhai\n").skip(1).map(|rest| &rest[..rest.find("```").unwrap()]).collect();
+    assert!(examples.len() >= 11, "{} examples", examples.len());
+    for ex in examples {
+        // The examples end in a `let`; return the last image so the run has a result.
+        let last = ex.lines().rev().find_map(|l| l.trim().strip_prefix("let ")).map(|l| l.split(' ').next().unwrap());
+        let src = format!("{ex}{}", last.unwrap_or(""));
+        run(&src).unwrap_or_else(|e| panic!("example failed: {e}\n{src}"));
+    }
+}

@@ -76,7 +76,7 @@ pub fn curvature(img: &Image, o: &Curvature) -> Result<Image> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_util::{height_image, seam};
+    use super::super::test_util::{height_image, roll, seam};
     use super::*;
 
     #[test]
@@ -125,5 +125,7 @@ mod tests {
         let wrap = curvature(&img, &Curvature { edge: Some(Edge::Wrap), ..Curvature::default() }).unwrap();
         let (seam_w, inner) = seam(&wrap);
         assert!(seam_w <= 1.25 * inner, "wrap: seam {seam_w} vs interior {inner}");
+        let o = Curvature { edge: Some(Edge::Wrap), ..Curvature::default() };
+        assert_eq!(roll(&curvature(&roll(&img, 9, 20), &o).unwrap(), 64 - 9, 64 - 20), wrap);
     }
 }

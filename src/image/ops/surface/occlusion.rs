@@ -111,7 +111,7 @@ pub fn ambient_occlusion(img: &Image, o: &AmbientOcclusion) -> Result<Image> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_util::{height_image, seam};
+    use super::super::test_util::{height_image, roll, seam};
     use super::*;
 
     #[test]
@@ -148,6 +148,9 @@ mod tests {
         let clamp = ambient_occlusion(&img, &AmbientOcclusion { edge: Some(Edge::Clamp), ..o }).unwrap();
         let (seam_c, inner_c) = seam(&clamp);
         assert!(seam_c > 1.25 * inner_c, "clamp (the control): seam {seam_c} vs interior {inner_c}");
+        // With wrap no pixel knows where the border is: shifting the input round shifts the output.
+        let o = AmbientOcclusion { edge: Some(Edge::Wrap), ..o };
+        assert_eq!(roll(&ambient_occlusion(&roll(&img, 9, 20), &o).unwrap(), 64 - 9, 64 - 20), wrap);
     }
 
     #[test]
