@@ -75,8 +75,14 @@ mod tests {
             let got = colours().levels(a, b, c, d).unwrap().render(37, 23).unwrap();
             assert!(max_diff(&got, &want) <= 1e-6, "levels({a}, {b}, {c}, {d}): {}", max_diff(&got, &want));
             let grey = Field::u().levels(a, b, c, d).unwrap();
-            let want = tone::levels(&crate::field::raster::render(&Field::u(), 37, 5).unwrap(), a as f32, b as f32, c as f32, d as f32)
-                .unwrap();
+            let want = tone::levels(
+                &crate::field::raster::render(&Field::u(), 37, 5).unwrap(),
+                a as f32,
+                b as f32,
+                c as f32,
+                d as f32,
+            )
+            .unwrap();
             assert!(max_diff(&crate::field::raster::render(&grey, 37, 5).unwrap(), &want) <= 1e-6);
         }
         assert!(Field::u().levels(0.5, 0.5, 0.0, 1.0).unwrap_err().to_string().contains("must differ"));

@@ -96,8 +96,11 @@ fn bad_options_and_nan_heights_are_errors_at_the_script_position() {
         assert!(e.ends_with("[Input]"), "a NaN height is the user's input: {e}");
     }
     // A NaN in the colour image that slope_blur drags is refused too (no NaN reaches an output).
-    let e = run_beside("let h = load(\"h.exr\");\nimage(8, 8, \"gray\").slope_blur(image(8, 8));\nh.slope_blur(image(8, 8))", write_nan)
-        .unwrap_err();
+    let e = run_beside(
+        "let h = load(\"h.exr\");\nimage(8, 8, \"gray\").slope_blur(image(8, 8));\nh.slope_blur(image(8, 8))",
+        write_nan,
+    )
+    .unwrap_err();
     assert!(e.contains("t.rhai:3:") && e.contains("slope_blur") && e.contains("(5, 3)"), "{e}");
 }
 
@@ -125,8 +128,8 @@ fn normal_map_agrees_with_numpy_central_differences() {
         [z, z, z, 1.0]
     })
     .unwrap();
-    let ours = surface::normal_map(&img, &NormalMap { strength: s, edge: Some(Edge::Wrap), ..NormalMap::default() })
-        .unwrap();
+    let ours =
+        surface::normal_map(&img, &NormalMap { strength: s, edge: Some(Edge::Wrap), ..NormalMap::default() }).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (hin, nout) = (dir.path().join("h.f32"), dir.path().join("n.f32"));
     let bytes: Vec<u8> = img.pixels().chunks_exact(4).flat_map(|p| p[0].to_le_bytes()).collect();
@@ -168,8 +171,14 @@ fn levels_and_colorize_on_fields_equal_render_then_op() {
     let f = "let f = perlin(#{ scale: 3, seed: 9 }) * 1.3 - 0.15;\n";
     let c = "let c = mix(color_field(\"navy\"), color_field(\"orange\"), perlin(#{ seed: 4 })).with_alpha(v());\n";
     let pairs = [
-        (format!("{f}f.levels(0.2, 0.8, 0.1, 0.9).render(40, 30)"), format!("{f}f.render(40, 30).levels(0.2, 0.8, 0.1, 0.9)")),
-        (format!("{c}c.levels(0.9, 0.1, 0.0, 1.0).render(40, 30)"), format!("{c}c.render(40, 30).levels(0.9, 0.1, 0.0, 1.0)")),
+        (
+            format!("{f}f.levels(0.2, 0.8, 0.1, 0.9).render(40, 30)"),
+            format!("{f}f.render(40, 30).levels(0.2, 0.8, 0.1, 0.9)"),
+        ),
+        (
+            format!("{c}c.levels(0.9, 0.1, 0.0, 1.0).render(40, 30)"),
+            format!("{c}c.render(40, 30).levels(0.9, 0.1, 0.0, 1.0)"),
+        ),
         (
             format!("{f}f.colorize([\"#102030\", \"#f80\", \"#fff\"]).render(40, 30)"),
             format!("{f}f.render(40, 30).colorize([\"#102030\", \"#f80\", \"#fff\"])"),

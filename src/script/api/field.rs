@@ -567,7 +567,13 @@ mod field_api {
     /// perlin().levels(0.3, 0.7, 0.0, 1.0).render(64, 64)
     /// ```
     #[rhai_fn(name = "levels", return_raw, pure)]
-    pub fn levels(f: &mut Field, in_lo: Dynamic, in_hi: Dynamic, out_lo: Dynamic, out_hi: Dynamic) -> RhaiResult<Field> {
+    pub fn levels(
+        f: &mut Field,
+        in_lo: Dynamic,
+        in_hi: Dynamic,
+        out_lo: Dynamic,
+        out_hi: Dynamic,
+    ) -> RhaiResult<Field> {
         let n = |what, v: &Dynamic| num("levels", what, v);
         lift(f.levels(n("in_lo", &in_lo)?, n("in_hi", &in_hi)?, n("out_lo", &out_lo)?, n("out_hi", &out_hi)?))
     }

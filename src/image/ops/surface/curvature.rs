@@ -10,10 +10,10 @@
 
 use rayon::prelude::*;
 
-use crate::image::ops::edge::{keeps_tileable, resolve, Edge};
 use super::{build_rows, reserve_floats, Height};
 use crate::error::Result;
 use crate::image::buffer::{Image, CHANNELS};
+use crate::image::ops::edge::{keeps_tileable, resolve, Edge};
 
 crate::option_set! {
     /// Options of `curvature(#{ ... })`.
@@ -87,7 +87,9 @@ mod tests {
 
     #[test]
     fn a_bump_top_is_bright_and_a_pit_bottom_dark() {
-        let bump = |sign: f32| move |x: f32, y: f32| 0.5 + sign * 0.3 * (-((x - 16.0).powi(2) + (y - 16.0).powi(2)) / 20.0).exp();
+        let bump = |sign: f32| {
+            move |x: f32, y: f32| 0.5 + sign * 0.3 * (-((x - 16.0).powi(2) + (y - 16.0).powi(2)) / 20.0).exp()
+        };
         let o = Curvature::default();
         let top = curvature(&height_image(32, 32, bump(1.0)), &o).unwrap().get(16, 16).unwrap().r;
         let pit = curvature(&height_image(32, 32, bump(-1.0)), &o).unwrap().get(16, 16).unwrap().r;

@@ -30,15 +30,15 @@
 //! loops are plain slice loops over a padded buffer (no per-pixel edge branches).
 
 mod blend;
+mod curvature;
 mod histogram;
 mod normal;
 mod occlusion;
-mod curvature;
 mod slope_blur;
 
+pub use crate::image::ops::edge::Edge;
 pub use blend::{height_blend, HeightBlend};
 pub use curvature::{curvature, Curvature};
-pub use crate::image::ops::edge::Edge;
 pub use histogram::histogram_scan;
 pub use normal::{normal_map, Convention, NormalMap};
 pub use occlusion::{ambient_occlusion, AmbientOcclusion};

@@ -16,10 +16,10 @@
 //! Steps along a ray are spaced quadratically (denser near the pixel, where small creases are)
 //! and rounded to whole pixels, at most 32 per ray; the offset list is computed once.
 
-use crate::image::ops::edge::{keeps_tileable, resolve, Edge};
 use super::{build_rows, Height};
 use crate::error::Result;
 use crate::image::buffer::{Image, CHANNELS};
+use crate::image::ops::edge::{keeps_tileable, resolve, Edge};
 
 crate::option_set! {
     /// Options of `ambient_occlusion(#{ ... })`.
@@ -132,8 +132,8 @@ mod tests {
         assert_eq!(q, 1.0, "nothing rises above a peak's top");
         assert!(p < 0.7, "the bottom of a pit is occluded: {p}");
         // Strength scales the occlusion; 0 turns it off.
-        let none = ambient_occlusion(&height_image(64, 64, bump(-1.0)), &AmbientOcclusion { strength: 0.0, ..o })
-            .unwrap();
+        let none =
+            ambient_occlusion(&height_image(64, 64, bump(-1.0)), &AmbientOcclusion { strength: 0.0, ..o }).unwrap();
         assert!(none.pixels().iter().all(|&v| v == 1.0));
     }
 

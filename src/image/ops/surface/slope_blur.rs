@@ -10,10 +10,10 @@
 //! Flat areas are left as they are. Colours average premultiplied by alpha unless the image is
 //! opaque, so transparent areas never fringe.
 
-use crate::image::ops::edge::{keeps_tileable, resolve, Edge};
 use super::{build_rows, check_finite, same_size, Height};
 use crate::error::Result;
 use crate::image::buffer::{Image, CHANNELS};
+use crate::image::ops::edge::{keeps_tileable, resolve, Edge};
 
 crate::option_set! {
     /// Options of `slope_blur(slope, #{ ... })`.
