@@ -17,3 +17,4 @@ mod properties;
 mod reference;
 mod scripts;
 mod serve;
+mod surface;

@@ -548,6 +548,53 @@ mod field_api {
         lift(RgbField::colorize(f, &palette_arg("colorize", &palette)?))
     }
 
+    /// A colour field's luma (0.299 R + 0.587 G + 0.114 B) through a palette, as the image op
+    /// `colorize` does; alpha kept. Equal to rendering first and colorizing the image.
+    ///
+    /// ```rhai
+    /// let duo = mix(color_field("navy"), color_field("orange"), perlin()).colorize(["#1b1f3a", "#fbe8c8"]);
+    /// duo.render(64, 64)
+    /// ```
+    #[rhai_fn(name = "colorize", return_raw, pure)]
+    pub fn colorize_rgb(c: &mut RgbField, palette: Dynamic) -> RhaiResult<RgbField> {
+        lift(c.colorize_luma(&palette_arg("colorize", &palette)?))
+    }
+
+    /// Levels on a field, lazily: clips to `in_lo..in_hi` and maps it linearly onto
+    /// `out_lo..out_hi`, as the image op `levels` does.
+    ///
+    /// ```rhai
+    /// perlin().levels(0.3, 0.7, 0.0, 1.0).render(64, 64)
+    /// ```
+    #[rhai_fn(name = "levels", return_raw, pure)]
+    pub fn levels(
+        f: &mut Field,
+        in_lo: Dynamic,
+        in_hi: Dynamic,
+        out_lo: Dynamic,
+        out_hi: Dynamic,
+    ) -> RhaiResult<Field> {
+        let n = |what, v: &Dynamic| num("levels", what, v);
+        lift(f.levels(n("in_lo", &in_lo)?, n("in_hi", &in_hi)?, n("out_lo", &out_lo)?, n("out_hi", &out_hi)?))
+    }
+
+    /// Levels on a colour field's R, G and B, lazily (alpha kept), as the image op `levels` does.
+    ///
+    /// ```rhai
+    /// perlin().colorize("magma").levels(0.1, 0.9, 0.0, 1.0).render(64, 64)
+    /// ```
+    #[rhai_fn(name = "levels", return_raw, pure)]
+    pub fn levels_rgb(
+        c: &mut RgbField,
+        in_lo: Dynamic,
+        in_hi: Dynamic,
+        out_lo: Dynamic,
+        out_hi: Dynamic,
+    ) -> RhaiResult<RgbField> {
+        let n = |what, v: &Dynamic| num("levels", what, v);
+        lift(c.levels(n("in_lo", &in_lo)?, n("in_hi", &in_hi)?, n("out_lo", &out_lo)?, n("out_hi", &out_hi)?))
+    }
+
     /// One colour everywhere, as a colour field.
     ///
     /// ```rhai

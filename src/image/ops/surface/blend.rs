@@ -9,7 +9,7 @@
 //! `height_b` are grey images (colour ones give their luminance, see the module docs of
 //! `surface`); all four images must have the same size. No neighbourhood, so no `edge`.
 
-use super::{build_rows, same_size, Height};
+use super::{build_rows, check_finite, same_size, Height};
 use crate::error::Result;
 use crate::image::buffer::{Image, CHANNELS};
 
@@ -38,6 +38,8 @@ pub fn height_blend(a: &Image, b: &Image, height_a: &Image, height_b: &Image, o:
     same_size(op, "b", a, b)?;
     same_size(op, "height_a", a, height_a)?;
     same_size(op, "height_b", a, height_b)?;
+    check_finite(op, "a", a)?;
+    check_finite(op, "b", b)?;
     let (ha, hb) = (Height::of(op, height_a)?, Height::of(op, height_b)?);
     let (w, h) = (ha.w, ha.h);
     let c = o.contrast;

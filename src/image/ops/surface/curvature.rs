@@ -10,10 +10,10 @@
 
 use rayon::prelude::*;
 
-use crate::image::ops::edge::{keeps_tileable, resolve, Edge};
 use super::{build_rows, reserve_floats, Height};
 use crate::error::Result;
 use crate::image::buffer::{Image, CHANNELS};
+use crate::image::ops::edge::{keeps_tileable, resolve, Edge};
 
 crate::option_set! {
     /// Options of `curvature(#{ ... })`.
@@ -76,7 +76,7 @@ pub fn curvature(img: &Image, o: &Curvature) -> Result<Image> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_util::{height_image, seam};
+    use super::super::test_util::{height_image, roll, seam};
     use super::*;
 
     #[test]
@@ -87,7 +87,9 @@ mod tests {
 
     #[test]
     fn a_bump_top_is_bright_and_a_pit_bottom_dark() {
-        let bump = |sign: f32| move |x: f32, y: f32| 0.5 + sign * 0.3 * (-((x - 16.0).powi(2) + (y - 16.0).powi(2)) / 20.0).exp();
+        let bump = |sign: f32| {
+            move |x: f32, y: f32| 0.5 + sign * 0.3 * (-((x - 16.0).powi(2) + (y - 16.0).powi(2)) / 20.0).exp()
+        };
         let o = Curvature::default();
         let top = curvature(&height_image(32, 32, bump(1.0)), &o).unwrap().get(16, 16).unwrap().r;
         let pit = curvature(&height_image(32, 32, bump(-1.0)), &o).unwrap().get(16, 16).unwrap().r;
@@ -125,5 +127,7 @@ mod tests {
         let wrap = curvature(&img, &Curvature { edge: Some(Edge::Wrap), ..Curvature::default() }).unwrap();
         let (seam_w, inner) = seam(&wrap);
         assert!(seam_w <= 1.25 * inner, "wrap: seam {seam_w} vs interior {inner}");
+        let o = Curvature { edge: Some(Edge::Wrap), ..Curvature::default() };
+        assert_eq!(roll(&curvature(&roll(&img, 9, 20), &o).unwrap(), 64 - 9, 64 - 20), wrap);
     }
 }

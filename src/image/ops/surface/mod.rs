@@ -30,15 +30,15 @@
 //! loops are plain slice loops over a padded buffer (no per-pixel edge branches).
 
 mod blend;
+mod curvature;
 mod histogram;
 mod normal;
 mod occlusion;
-mod curvature;
 mod slope_blur;
 
+pub use crate::image::ops::edge::Edge;
 pub use blend::{height_blend, HeightBlend};
 pub use curvature::{curvature, Curvature};
-pub use crate::image::ops::edge::Edge;
 pub use histogram::histogram_scan;
 pub use normal::{normal_map, Convention, NormalMap};
 pub use occlusion::{ambient_occlusion, AmbientOcclusion};
@@ -63,11 +63,14 @@ impl Height {
     pub(crate) fn of(op: &str, img: &Image) -> Result<Height> {
         let (w, h) = (img.width() as usize, img.height() as usize);
         let held = reserve_floats(w * h, op)?;
+        use rayon::prelude::*;
         let px = img.pixels();
-        let grey = px.chunks_exact(CHANNELS).all(|p| p[0] == p[1] && p[1] == p[2]);
+        // Parallel but order-preserving (indexed collect, first position): same result at any
+        // thread count.
+        let grey = px.par_chunks_exact(CHANNELS).all(|p| p[0] == p[1] && p[1] == p[2]);
         let values: Vec<f32> =
-            px.chunks_exact(CHANNELS).map(|p| if grey { p[0] } else { luma([p[0], p[1], p[2], 1.0]) }).collect();
-        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            px.par_chunks_exact(CHANNELS).map(|p| if grey { p[0] } else { luma([p[0], p[1], p[2], 1.0]) }).collect();
+        if let Some(i) = values.par_iter().position_first(|v| !v.is_finite()) {
             let what = if values[i].is_nan() { "NaN" } else { "an infinite value" };
             return Err(Error::param(
                 op,
@@ -98,7 +101,7 @@ impl Padded {
         let (pw, ph) = (src.w + 2 * pad, src.h + 2 * pad);
         let held = reserve_floats(pw * ph, op)?;
         let mut values = vec![0f32; pw * ph];
-        let cols: Vec<Option<usize>> = (0..pw).map(|i| edge.index(i as i64 - pad as i64, src.w)).collect();
+        let cols = edge.table(-(pad as i64), (src.w + pad) as i64, src.w);
         use rayon::prelude::*;
         values.par_chunks_mut(pw).enumerate().for_each(|(py, row)| {
             let Some(sy) = edge.index(py as i64 - pad as i64, src.h) else {
@@ -141,6 +144,21 @@ impl Padded {
 /// Reserves `n` f32 of scratch from the memory budget.
 pub(crate) fn reserve_floats(n: usize, op: &str) -> Result<Reservation> {
     memory::reserve(n as u64 * 4, &format!("{op}'s working buffer"))
+}
+
+/// Refuses an image holding NaN or an infinity (a colour input blurred or blended here would
+/// carry it into the output), naming `op`, the input and the first such pixel.
+pub(crate) fn check_finite(op: &str, what: &str, img: &Image) -> Result<()> {
+    match img.pixels().iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(i) => {
+            let (p, w) = (i / CHANNELS, img.width() as usize);
+            Err(Error::param(
+                op,
+                format!("{what} holds a non-finite value (NaN or infinity) at pixel ({}, {})", p % w, p / w),
+            ))
+        }
+    }
 }
 
 /// Checks two images have the same size.

@@ -15,10 +15,10 @@
 //! Encoding: `rgb = n·0.5 + 0.5`, opaque. OpenGL convention (glTF, Blender, Unity, Godot): +Y is
 //! up the image, so a bump's upper slope is green. DirectX (Unreal): green flipped.
 
-use crate::image::ops::edge::{keeps_tileable, resolve, Edge};
 use super::{build_rows, Height};
 use crate::error::Result;
 use crate::image::buffer::{Image, CHANNELS};
+use crate::image::ops::edge::{keeps_tileable, resolve, Edge};
 
 /// Which way the green channel points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,7 +116,8 @@ mod tests {
         // up to 60° of slope (r <= 0.866 R), and the flat outside.
         let err = mean_error(&out, truth, |x, y| ((x - c).powi(2) + (y - c).powi(2)).sqrt() <= 0.866 * r);
         assert!(err <= 2.0, "sphere cap: mean angular error {err}°");
-        let flat = mean_error(&out, |_, _| [0.0, 0.0, 1.0], |x, y| ((x - c).powi(2) + (y - c).powi(2)).sqrt() > r + 2.0);
+        let flat =
+            mean_error(&out, |_, _| [0.0, 0.0, 1.0], |x, y| ((x - c).powi(2) + (y - c).powi(2)).sqrt() > r + 2.0);
         assert!(flat < 1e-3, "flat outside: {flat}°");
     }
 

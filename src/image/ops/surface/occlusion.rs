@@ -16,10 +16,10 @@
 //! Steps along a ray are spaced quadratically (denser near the pixel, where small creases are)
 //! and rounded to whole pixels, at most 32 per ray; the offset list is computed once.
 
-use crate::image::ops::edge::{keeps_tileable, resolve, Edge};
 use super::{build_rows, Height};
 use crate::error::Result;
 use crate::image::buffer::{Image, CHANNELS};
+use crate::image::ops::edge::{keeps_tileable, resolve, Edge};
 
 crate::option_set! {
     /// Options of `ambient_occlusion(#{ ... })`.
@@ -111,7 +111,7 @@ pub fn ambient_occlusion(img: &Image, o: &AmbientOcclusion) -> Result<Image> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_util::{height_image, seam};
+    use super::super::test_util::{height_image, roll, seam};
     use super::*;
 
     #[test]
@@ -132,8 +132,8 @@ mod tests {
         assert_eq!(q, 1.0, "nothing rises above a peak's top");
         assert!(p < 0.7, "the bottom of a pit is occluded: {p}");
         // Strength scales the occlusion; 0 turns it off.
-        let none = ambient_occlusion(&height_image(64, 64, bump(-1.0)), &AmbientOcclusion { strength: 0.0, ..o })
-            .unwrap();
+        let none =
+            ambient_occlusion(&height_image(64, 64, bump(-1.0)), &AmbientOcclusion { strength: 0.0, ..o }).unwrap();
         assert!(none.pixels().iter().all(|&v| v == 1.0));
     }
 
@@ -148,6 +148,9 @@ mod tests {
         let clamp = ambient_occlusion(&img, &AmbientOcclusion { edge: Some(Edge::Clamp), ..o }).unwrap();
         let (seam_c, inner_c) = seam(&clamp);
         assert!(seam_c > 1.25 * inner_c, "clamp (the control): seam {seam_c} vs interior {inner_c}");
+        // With wrap no pixel knows where the border is: shifting the input round shifts the output.
+        let o = AmbientOcclusion { edge: Some(Edge::Wrap), ..o };
+        assert_eq!(roll(&ambient_occlusion(&roll(&img, 9, 20), &o).unwrap(), 64 - 9, 64 - 20), wrap);
     }
 
     #[test]

@@ -10,10 +10,10 @@
 //! Flat areas are left as they are. Colours average premultiplied by alpha unless the image is
 //! opaque, so transparent areas never fringe.
 
-use crate::image::ops::edge::{keeps_tileable, resolve, Edge};
-use super::{build_rows, same_size, Height};
+use super::{build_rows, check_finite, same_size, Height};
 use crate::error::Result;
 use crate::image::buffer::{Image, CHANNELS};
+use crate::image::ops::edge::{keeps_tileable, resolve, Edge};
 
 crate::option_set! {
     /// Options of `slope_blur(slope, #{ ... })`.
@@ -32,6 +32,7 @@ crate::option_set! {
 pub fn slope_blur(img: &Image, slope: &Image, o: &SlopeBlur) -> Result<Image> {
     let op = "slope_blur";
     same_size(op, "slope", img, slope)?;
+    check_finite(op, "the image", img)?;
     let edge = resolve(o.edge, img, Edge::Clamp);
     let grad = Height::of(op, slope)?.padded(op, 1, resolve(o.edge, slope, Edge::Clamp))?;
     let (w, h) = (img.width() as usize, img.height() as usize);
