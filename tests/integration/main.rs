@@ -7,6 +7,7 @@ mod api;
 mod bad_input;
 mod cli;
 mod composite;
+mod edges;
 mod geometry;
 mod hardening;
 mod io_edges;

@@ -46,6 +46,18 @@ pub enum Edge {
 
 crate::option_choice!(Edge { Clamp = "clamp", Wrap = "wrap", Mirror = "mirror", Transparent = "transparent" });
 
+crate::option_set! {
+    /// The options of the ops whose only option is the edge mode: `sharpen(amount, #{ ... })`,
+    /// `median(radius, #{ ... })`, `edges(#{ ... })`, `emboss(#{ ... })`, `img.field(#{ ... })`,
+    /// `displace(..., #{ ... })`. Front ends read it with the calling op's name.
+    #[derive(Copy)]
+    pub struct EdgeOptions for "edge" {
+        /// What the op reads past the border: "clamp", "wrap", "mirror" or "transparent";
+        /// default clamp, or wrap for a tileable image.
+        edge: Option<Edge> = None;
+    }
+}
+
 /// The edge mode an op uses on `img`: an explicit `edge` wins, else `wrap` when the image is
 /// tagged tileable, else the op's own `default`.
 pub fn resolve(explicit: Option<Edge>, img: &Image, default: Edge) -> Edge {

@@ -254,6 +254,7 @@ pub fn palette_arg(op: &str, v: &Dynamic) -> RhaiResult<Palette> {
 mod field_api {
     use super::{field_arg, ok, palette_arg, rgb_arg};
     use crate::field::{raster, Field, Palette, Pattern, RgbField};
+    use crate::image::ops::edge::EdgeOptions;
     use crate::image::Image;
     use crate::script::convert::{array, color, fail, int, lift, num, size, RhaiResult};
     use rhai::Dynamic;
@@ -873,6 +874,20 @@ mod field_api {
         raster::image_field(img)
     }
 
+    /// The image's luminance as a field with options `#{ edge }`: what the field is outside the
+    /// image (`"clamp"`, `"wrap"`, `"mirror"`, or `"transparent"` for 0); default clamp, or wrap
+    /// for a tileable image. A wrapped image gives a tileable field.
+    ///
+    /// ```rhai
+    /// let img = perlin(#{ scale: 4, tileable: true }).render(64, 64);
+    /// img.field(#{ edge: "wrap" }).warp(perlin(), perlin(#{ seed: 2 }), 0.2).render(64, 64)
+    /// ```
+    #[rhai_fn(name = "field", return_raw, pure)]
+    pub fn image_field_with(img: &mut Image, opts: rhai::Map) -> RhaiResult<Field> {
+        let o = crate::script::convert::options_for::<EdgeOptions>("field", opts)?;
+        Ok(raster::image_field_with(img, o.edge))
+    }
+
     /// Displaces each pixel by amount·(2f − 1) pixels along x and y, where f is the field there
     /// (0.5 leaves a pixel in place).
     ///
@@ -882,6 +897,36 @@ mod field_api {
     #[rhai_fn(name = "displace", return_raw, pure)]
     pub fn displace(img: &mut Image, f: Field, amount: Dynamic) -> RhaiResult<Image> {
         lift(raster::displace(img, &f, num("displace", "amount", &amount)?))
+    }
+
+    /// Displaces with options `#{ edge }`: what samples past the border read (`"clamp"`,
+    /// `"wrap"`, `"mirror"`, `"transparent"`); default clamp, or wrap for a tileable image.
+    ///
+    /// ```rhai
+    /// let tex = perlin(#{ scale: 4, tileable: true }).render(128, 128);
+    /// tex.displace(perlin(#{ scale: 2, tileable: true }), 12, #{ edge: "wrap" })
+    /// ```
+    #[rhai_fn(name = "displace", return_raw, pure)]
+    pub fn displace_with(img: &mut Image, f: Field, amount: Dynamic, opts: rhai::Map) -> RhaiResult<Image> {
+        let o = crate::script::convert::options_for::<EdgeOptions>("displace", opts)?;
+        lift(raster::displace_with(img, &f, &f, num("displace", "amount", &amount)?, o.edge))
+    }
+
+    /// Displaces by separate fields for x and y, with options `#{ edge }`.
+    ///
+    /// ```rhai
+    /// checker(8).render(64, 64).displace(perlin(#{ seed: 1 }), perlin(#{ seed: 2 }), 10, #{ edge: "mirror" })
+    /// ```
+    #[rhai_fn(name = "displace", return_raw, pure)]
+    pub fn displace_xy_with(
+        img: &mut Image,
+        fx: Field,
+        fy: Field,
+        amount: Dynamic,
+        opts: rhai::Map,
+    ) -> RhaiResult<Image> {
+        let o = crate::script::convert::options_for::<EdgeOptions>("displace", opts)?;
+        lift(raster::displace_with(img, &fx, &fy, num("displace", "amount", &amount)?, o.edge))
     }
 
     /// Displaces by separate fields for x and y.

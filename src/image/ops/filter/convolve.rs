@@ -230,6 +230,30 @@ mod tests {
         assert!((shift.get(5, 0).unwrap().r - 0.5).abs() < 1e-6);
     }
 
+    /// A 5-pixel row `1 2 3 4 5` (red; opaque) under a 5-tap mean, worked by hand per mode:
+    /// clamp `1 1 |1 2 3 4 5| 5 5`, wrap `4 5 |…| 1 2`, mirror `2 1 |…| 5 4`, transparent `0 0 |…| 0 0`
+    /// with alpha 0 there (mixed premultiplied, so the colour is divided by the covered share).
+    #[test]
+    fn each_edge_mode_on_a_five_pixel_row_by_hand() {
+        let img = Image::from_fn(5, 1, |x, _| [x as f32 + 1.0, 0.0, 0.0, 1.0]).unwrap();
+        let mean = vec![vec![0.2; 5]];
+        let run = |edge| {
+            let out =
+                convolve_with(&img, &Convolve { kernel: mean.clone(), normalize: false, edge: Some(edge) }).unwrap();
+            out.pixels().chunks_exact(4).map(|p| (p[0], p[3])).collect::<Vec<_>>()
+        };
+        let close = |got: Vec<(f32, f32)>, want: [(f32, f32); 5], name: &str| {
+            for (g, w) in got.iter().zip(want) {
+                assert!((g.0 - w.0).abs() < 1e-5 && (g.1 - w.1).abs() < 1e-6, "{name}: {got:?} vs {want:?}");
+            }
+        };
+        close(run(Edge::Clamp), [(1.6, 1.0), (2.2, 1.0), (3.0, 1.0), (3.8, 1.0), (4.4, 1.0)], "clamp");
+        close(run(Edge::Wrap), [(3.0, 1.0); 5], "wrap");
+        close(run(Edge::Mirror), [(1.8, 1.0), (2.2, 1.0), (3.0, 1.0), (3.8, 1.0), (4.2, 1.0)], "mirror");
+        // (0+0+1+2+3)/5 = 1.2 over alpha 0.6 -> 2; (0+1+2+3+4)/5 = 2 over 0.8 -> 2.5; ...
+        close(run(Edge::Transparent), [(2.0, 0.6), (2.5, 0.8), (3.0, 1.0), (3.5, 0.8), (4.0, 0.6)], "transparent");
+    }
+
     #[test]
     fn normalize_divides_by_the_sum() {
         let img = Image::filled(4, 4, Color::gray(0.4)).unwrap();

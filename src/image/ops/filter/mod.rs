@@ -59,15 +59,7 @@ pub use convolve::{
 pub use gaussian::{blur, blur_with, gaussian_weights, unsharp, unsharp_with, Blur, Unsharp, UnsharpOptions};
 pub use median::{median, median_with};
 
-crate::option_set! {
-    /// The options of the filters whose only option is the edge mode: `sharpen(amount, #{ ... })`,
-    /// `median(radius, #{ ... })`, `edges(#{ ... })`, `emboss(#{ ... })`.
-    #[derive(Copy)]
-    pub struct EdgeOptions for "filter" {
-        /// What the filter reads past the border; clamp, or wrap for a tileable image.
-        edge: Option<crate::image::ops::edge::Edge> = None;
-    }
-}
+pub use crate::image::ops::edge::EdgeOptions;
 
 use rayon::prelude::*;
 
