@@ -12,7 +12,8 @@ const MAPS: [&str; 6] = ["albedo", "height", "normal", "roughness", "metallic", 
 /// Runs `src` (with `std/materials` imported as `m`) and returns its result images.
 fn run(src: &str) -> Result<Vec<Image>, String> {
     let host = Host::default();
-    let compiled = host.compile("t.rhai", &format!("import \"std/materials\" as m;\n{src}")).map_err(|e| e.to_string())?;
+    let compiled =
+        host.compile("t.rhai", &format!("import \"std/materials\" as m;\n{src}")).map_err(|e| e.to_string())?;
     host.run(&compiled, RunConfig::default()).map(|o| o.images).map_err(|e| e.to_string())
 }
 
@@ -125,10 +126,8 @@ fn the_seam_metric_catches_a_material_that_does_not_tile() {
 
 #[test]
 fn preview_lights_slopes_that_face_the_light() {
-    let imgs = run(
-        "let s = m::cobblestone(#{ size: 96, seed: 2 });\n\
-         [s.normal, m::preview(s, #{ light: [-1, 0, 0.5] }), m::preview(s, #{ light: [1, 0, 0.5] }), m::preview(s)]",
-    )
+    let imgs = run("let s = m::cobblestone(#{ size: 96, seed: 2 });\n\
+         [s.normal, m::preview(s, #{ light: [-1, 0, 0.5] }), m::preview(s, #{ light: [1, 0, 0.5] }), m::preview(s)]")
     .unwrap();
     let (n, left, right) = (&imgs[0], &imgs[1], &imgs[2]);
     assert_eq!(imgs[3].dimensions(), (96, 96));
