@@ -213,3 +213,24 @@ fn every_example_in_the_surfaces_section_of_kiln_doc_runs() {
         run(&src).unwrap_or_else(|e| panic!("example failed: {e}\n{src}"));
     }
 }
+
+#[test]
+fn surface_ops_are_byte_identical_at_1_and_4_threads() {
+    let setup = "let h = fbm(perlin(#{ seed: 5, scale: 5 }), #{ octaves: 4 }).render(97, 61);\n\
+                 let c = checker(7).render(97, 61);\n";
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let four = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap();
+    for op in [
+        "h.normal_map()",
+        "h.ambient_occlusion(#{ radius: 9, edge: \"wrap\" })",
+        "h.curvature(#{ radius: 3 })",
+        "c.slope_blur(h, #{ amount: 5 })",
+        "height_blend(c, h, h, c)",
+        "h.histogram_scan(0.3, 0.6)",
+    ] {
+        let src = format!("{setup}{op}");
+        let a = one.install(|| run(&src)).unwrap();
+        let b = four.install(|| run(&src)).unwrap();
+        assert!(a.pixels().iter().zip(b.pixels()).all(|(x, y)| x.to_bits() == y.to_bits()), "{op}");
+    }
+}
