@@ -11,10 +11,8 @@
 use crate::error::{Error, Result};
 use crate::image::color::Color;
 
-/// Entries in the lookup table; values between entries are interpolated. 1025 puts the entries
-/// at multiples of 1/1024, the table of the image op `colorize`, so a field colorized through
-/// stops equals the rendered field colorized as an image (`field::tone`).
-const LUT: usize = 1025;
+/// Entries in the lookup table; values between entries are interpolated.
+const LUT: usize = 1024;
 
 /// A colour ramp over [0, 1]. Values outside are clamped to the end colours.
 #[derive(Clone, PartialEq)]

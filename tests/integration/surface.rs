@@ -184,13 +184,16 @@ fn levels_and_colorize_on_fields_equal_render_then_op() {
             format!("{f}f.render(40, 30).colorize([\"#102030\", \"#f80\", \"#fff\"])"),
         ),
         (
-            format!("{c}c.colorize([[0.0, \"black\"], [0.3, \"teal\"], [1.0, \"white\"]]).render(40, 30)"),
-            format!("{c}c.render(40, 30).colorize([[0.0, \"black\"], [0.3, \"teal\"], [1.0, \"white\"]])"),
+            format!("{c}c.colorize([[0.0, \"black\"], [0.25, \"teal\"], [1.0, \"white\"]]).render(40, 30)"),
+            format!("{c}c.render(40, 30).colorize([[0.0, \"black\"], [0.25, \"teal\"], [1.0, \"white\"]])"),
         ),
     ];
-    for (field, image) in pairs {
-        let (a, b) = (run(&field).unwrap(), run(&image).unwrap());
-        assert!(max_diff(&a, &b) <= 1e-6, "{field}\n  vs {image}: {}", max_diff(&a, &b));
+    for (i, (field, image)) in pairs.iter().enumerate() {
+        let (a, b) = (run(field).unwrap(), run(image).unwrap());
+        // A scalar field's `colorize` is a palette lookup (1024 entries at multiples of 1/1023):
+        // equal to the image op within the bound `field::tone` documents; the rest exactly.
+        let tol = if i == 2 { 1e-3 } else { 1e-6 };
+        assert!(max_diff(&a, &b) <= tol, "{field}\n  vs {image}: {}", max_diff(&a, &b));
     }
 }
 
@@ -208,5 +211,26 @@ fn every_example_in_the_surfaces_section_of_kiln_doc_runs() {
         let last = ex.lines().rev().find_map(|l| l.trim().strip_prefix("let ")).map(|l| l.split(' ').next().unwrap());
         let src = format!("{ex}{}", last.unwrap_or(""));
         run(&src).unwrap_or_else(|e| panic!("example failed: {e}\n{src}"));
+    }
+}
+
+#[test]
+fn surface_ops_are_byte_identical_at_1_and_4_threads() {
+    let setup = "let h = fbm(perlin(#{ seed: 5, scale: 5 }), #{ octaves: 4 }).render(97, 61);\n\
+                 let c = checker(7).render(97, 61);\n";
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let four = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap();
+    for op in [
+        "h.normal_map()",
+        "h.ambient_occlusion(#{ radius: 9, edge: \"wrap\" })",
+        "h.curvature(#{ radius: 3 })",
+        "c.slope_blur(h, #{ amount: 5 })",
+        "height_blend(c, h, h, c)",
+        "h.histogram_scan(0.3, 0.6)",
+    ] {
+        let src = format!("{setup}{op}");
+        let a = one.install(|| run(&src)).unwrap();
+        let b = four.install(|| run(&src)).unwrap();
+        assert!(a.pixels().iter().zip(b.pixels()).all(|(x, y)| x.to_bits() == y.to_bits()), "{op}");
     }
 }

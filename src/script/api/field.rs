@@ -549,15 +549,20 @@ mod field_api {
         lift(RgbField::colorize(f, &palette_arg("colorize", &palette)?))
     }
 
-    /// A colour field's luma (0.299 R + 0.587 G + 0.114 B) through a palette, as the image op
-    /// `colorize` does; alpha kept. Equal to rendering first and colorizing the image.
+    /// A colour field's luma (0.299 R + 0.587 G + 0.114 B) through colour stops, exactly as the
+    /// image op `colorize` does (`["#000", "#f80"]` or `[[0.0, "#000"], ...]`), or through a named
+    /// palette; alpha kept. Equal to rendering first and colorizing the image.
     ///
     /// ```rhai
     /// let duo = mix(color_field("navy"), color_field("orange"), perlin()).colorize(["#1b1f3a", "#fbe8c8"]);
+    /// let hot = mix(color_field("navy"), color_field("orange"), perlin()).colorize("inferno");
     /// duo.render(64, 64)
     /// ```
     #[rhai_fn(name = "colorize", return_raw, pure)]
     pub fn colorize_rgb(c: &mut RgbField, palette: Dynamic) -> RhaiResult<RgbField> {
+        if palette.is_array() {
+            return lift(c.colorize_stops(&crate::script::api::tone::stops(&palette)?));
+        }
         lift(c.colorize_luma(&palette_arg("colorize", &palette)?))
     }
 

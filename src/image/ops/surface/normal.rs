@@ -7,10 +7,12 @@
 //!
 //! Scale convention (`strength`): heights are in pixel widths times `strength`, so the normal is
 //! `normalize(-strength·∂h/∂x, -strength·∂h/∂y_up, 1)` with the derivatives in height per pixel.
-//! `strength: 1` makes a height step of 1.0 between neighbouring pixels a 45° slope. That is
-//! the "intensity" of Substance Designer's Normal node and Material Maker's normal map in effect:
-//! a per-pixel scale, so the same height map rendered at twice the size looks half as steep;
-//! raise `strength` with the resolution. The default, 8, suits noise heights in 0..1 at 512–1024².
+//! `strength: 1` makes a height step of 1.0 between neighbouring pixels a 45° slope. Why per
+//! pixel: it is what the gradient filter measures, so the scale is exact and testable, and it is
+//! the scale a Substance or Material Maker user turns with the node's intensity. The same height
+//! rendered at twice the size therefore looks half as steep: scale `strength` with the size for a
+//! resolution-independent look (e.g. `strength: 8 * size / 1024`). The default, 8, suits noise
+//! heights in 0..1 at 512–1024².
 //!
 //! Encoding: `rgb = n·0.5 + 0.5`, opaque. OpenGL convention (glTF, Blender, Unity, Godot): +Y is
 //! up the image, so a bump's upper slope is green. DirectX (Unreal): green flipped.

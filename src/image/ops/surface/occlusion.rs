@@ -1,6 +1,6 @@
 //! `ambient_occlusion`: horizon-based ambient occlusion of a height map (HBAO, Bavoil & Sainz
-//! 2008, on a height field instead of a depth buffer; what Substance's "Ambient Occlusion (HBAO)"
-//! node computes).
+//! 2008, on a height field instead of a depth buffer: the method of Substance Designer's
+//! "Ambient Occlusion (HBAO)" node).
 //!
 //! For each pixel and each of `samples` directions (evenly spaced angles, the same for every
 //! pixel: no noise, so the result is deterministic and smooth), the ray is marched out to `radius`
