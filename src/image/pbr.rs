@@ -402,7 +402,9 @@ pub fn write_set(files: &[(PathBuf, PbrFile)], o: &PbrExport) -> Result<()> {
         let opts = SaveOptions { bits, ..SaveOptions::default() };
         let image = if file.data && o.format == PbrFormat::Exr {
             // `io` linearises EXR output as colour; pre-encode so the file holds the values.
-            file.image.map_pixels(|[r, g, b, a]| [linear_to_srgb(r), linear_to_srgb(g), linear_to_srgb(b), a])
+            crate::image::ops::pack::mapped(&file.image, |[r, g, b, a]| {
+                [linear_to_srgb(r), linear_to_srgb(g), linear_to_srgb(b), a]
+            })?
         } else {
             file.image.clone()
         };

@@ -62,20 +62,20 @@ crate::option_set! {
 pub fn mipmaps(img: &Image, o: &Mipmaps) -> Result<Vec<Image>> {
     let linear = o.linear;
     let mut levels = vec![img.clone()];
-    let mut work = img.map_pixels(|[r, g, b, a]| {
+    let mut work = super::mapped(img, |[r, g, b, a]| {
         let lin = |v: f32| if linear { srgb_to_linear(v) } else { v };
         [lin(r) * a, lin(g) * a, lin(b) * a, a]
-    });
+    })?;
     while work.dimensions() != (1, 1) {
         crate::cancel::checkpoint()?;
         let (w, h) = work.dimensions();
         let (nw, nh) = ((w / 2).max(1), (h / 2).max(1));
         work = reduce(&work, nw, nh, o)?;
-        levels.push(work.map_pixels(|p| {
+        levels.push(super::mapped(&work, |p| {
             let [r, g, b, a] = unpremultiply(p);
             let enc = |v: f32| if linear { linear_to_srgb(v) } else { v };
             [enc(r), enc(g), enc(b), a]
-        }));
+        })?);
     }
     Ok(levels)
 }
