@@ -11,5 +11,13 @@ mod io;
 mod pack;
 mod tone;
 
-criterion_group!(benches, geometry::benches, tone::benches, filter::benches, composite::benches, io::benches, pack::benches);
+criterion_group!(
+    benches,
+    geometry::benches,
+    tone::benches,
+    filter::benches,
+    composite::benches,
+    io::benches,
+    pack::benches
+);
 criterion_main!(benches);

@@ -221,7 +221,8 @@ struct FileSpec {
     content: Content,
 }
 
-const ORM: Content = Content::Packed([Chan::Grey(Map::Ao), Chan::Grey(Map::Roughness), Chan::Grey(Map::Metallic), Chan::One]);
+const ORM: Content =
+    Content::Packed([Chan::Grey(Map::Ao), Chan::Grey(Map::Roughness), Chan::Grey(Map::Metallic), Chan::One]);
 
 fn files_of(preset: Preset) -> [FileSpec; 4] {
     let f = |suffix, content| FileSpec { suffix, content };
@@ -299,8 +300,10 @@ pub struct PbrFile {
 /// The files `preset` wants from `set`, in the preset's order. Errors name the missing maps and
 /// the preset, or the maps whose sizes differ.
 pub fn pack_pbr(set: &PbrSet, preset: Preset) -> Result<Vec<PbrFile>> {
-    let specs: Vec<FileSpec> =
-        files_of(preset).into_iter().filter(|s| !matches!(s.content, Content::Height) || set.height.is_some()).collect();
+    let specs: Vec<FileSpec> = files_of(preset)
+        .into_iter()
+        .filter(|s| !matches!(s.content, Content::Height) || set.height.is_some())
+        .collect();
     let mut missing: Vec<(Map, &'static str)> = Vec::new();
     for spec in &specs {
         for m in spec.content.needs() {
@@ -356,7 +359,8 @@ fn missing_maps(set: &PbrSet, preset: Preset, missing: &[(Map, &'static str)]) -
         if have.is_empty() { "nothing".to_string() } else { have.join(", ") }
     );
     for (m, _) in missing {
-        let hint = crate::suggest::did_you_mean(m.name(), &set.other_keys.iter().map(String::as_str).collect::<Vec<_>>());
+        let hint =
+            crate::suggest::did_you_mean(m.name(), &set.other_keys.iter().map(String::as_str).collect::<Vec<_>>());
         if !hint.is_empty() {
             message.push_str(&format!("; for '{}'{hint}", m.name()));
         }
@@ -543,7 +547,10 @@ mod tests {
     fn height_is_optional_and_the_other_maps_are_not() {
         let mut set = synthetic();
         set.height = None;
-        assert_eq!(suffixes(&pack_pbr(&set, Preset::Gltf).unwrap()), ["BaseColor", "Normal", "OcclusionRoughnessMetallic"]);
+        assert_eq!(
+            suffixes(&pack_pbr(&set, Preset::Gltf).unwrap()),
+            ["BaseColor", "Normal", "OcclusionRoughnessMetallic"]
+        );
         set.roughness = None;
         set.other_keys = vec!["roughnes".into()];
         let e = pack_pbr(&set, Preset::Unreal).unwrap_err().to_string();

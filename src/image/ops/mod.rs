@@ -6,6 +6,6 @@ pub mod composite;
 pub mod draw;
 pub mod filter;
 pub mod geometry;
-pub mod text;
 pub mod pack;
+pub mod text;
 pub mod tone;

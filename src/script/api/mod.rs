@@ -52,10 +52,17 @@ pub type OptionDocs = fn() -> Vec<String>;
 /// their keys themselves), by function name: `kiln doc` prints their keys, defaults and ranges
 /// from the types. Each family keeps its own list beside its bindings.
 pub fn option_sets() -> impl Iterator<Item = (&'static str, OptionDocs)> {
-    [image::OPTION_SETS, geometry::OPTION_SETS, filter::OPTION_SETS, composite::OPTION_SETS, draw::OPTION_SETS, pack::OPTION_SETS]
-        .into_iter()
-        .flatten()
-        .copied()
+    [
+        image::OPTION_SETS,
+        geometry::OPTION_SETS,
+        filter::OPTION_SETS,
+        composite::OPTION_SETS,
+        draw::OPTION_SETS,
+        pack::OPTION_SETS,
+    ]
+    .into_iter()
+    .flatten()
+    .copied()
 }
 
 /// Registers every package into `engine`.

@@ -169,10 +169,7 @@ mod tests {
         let img = Image::new(300, 200).unwrap();
         let sizes: Vec<(u32, u32)> =
             mipmaps(&img, &Mipmaps::default()).unwrap().iter().map(Image::dimensions).collect();
-        assert_eq!(
-            sizes,
-            [(300, 200), (150, 100), (75, 50), (37, 25), (18, 12), (9, 6), (4, 3), (2, 1), (1, 1)]
-        );
+        assert_eq!(sizes, [(300, 200), (150, 100), (75, 50), (37, 25), (18, 12), (9, 6), (4, 3), (2, 1), (1, 1)]);
         let one = Image::new(1, 1).unwrap();
         assert_eq!(mipmaps(&one, &Mipmaps::default()).unwrap().len(), 1);
     }
@@ -198,7 +195,8 @@ mod tests {
         let lin = |v: f64| ((v + 0.055) / 1.055).powf(2.4);
         let mean = (lin(0.2) + lin(0.4) + lin(0.6) + lin(0.8)) / 4.0;
         let expected = 1.055 * mean.powf(1.0 / 2.4) - 0.055;
-        let img = Image::from_rgba(2, 2, [0.2f32, 0.4, 0.6, 0.8].iter().flat_map(|&v| [v, v, v, 1.0]).collect()).unwrap();
+        let img =
+            Image::from_rgba(2, 2, [0.2f32, 0.4, 0.6, 0.8].iter().flat_map(|&v| [v, v, v, 1.0]).collect()).unwrap();
         let got = mipmaps(&img, &Mipmaps::default()).unwrap()[1].pixels()[0];
         assert!((got as f64 - expected).abs() < 1e-5, "{got} vs {expected}");
     }
