@@ -23,11 +23,12 @@
 //! | `godot` | Albedo, Normal, ORM, Height | R = AO, G = roughness, B = metallic | OpenGL |
 //!
 //! Sources, engine by engine:
-//! - glTF 2.0 specification, <https://registry.khronos.org/glTF/specs/2.0/glTF-2.0.html>,
-//!   §3.9.2 "Metallic-Roughness Material" (metalness from B, roughness from G, linear transfer;
-//!   base colour sRGB) and §3.9.3 "Additional Textures" (occlusion from R, so one texture can
-//!   serve as both `occlusionTexture` and `metallicRoughnessTexture`, the common ORM packing the
-//!   spec allows; normal textures: +X right, +Y up, i.e. OpenGL).
+//! - glTF 2.0 specification, section "Metallic-Roughness Material",
+//!   <https://registry.khronos.org/glTF/specs/2.0/glTF-2.0.html#metallic-roughness-material>
+//!   (metalness from B, roughness from G, linear transfer, other channels ignored; base colour
+//!   sRGB), and section "Additional Textures" (`#additional-textures`: occlusion from R, so one
+//!   texture can serve as both `occlusionTexture` and `metallicRoughnessTexture`, the common ORM
+//!   packing the spec's channel split allows; normal textures: +X right, +Y up, i.e. OpenGL).
 //! - Unreal Engine: the ORM packing and DirectX normal of Adobe's Substance "Unreal Engine 4"
 //!   export preset, <https://experienceleague.adobe.com/en/docs/substance-3d-sampler/using/getting-started/export/default-presets/unreal-engine-4>
 //!   ("OcclusionRoughnessMetallic: R Ambient Occlusion, G Roughness, B Metallic"). Unreal's
