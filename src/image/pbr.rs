@@ -23,11 +23,12 @@
 //! | `godot` | Albedo, Normal, ORM, Height | R = AO, G = roughness, B = metallic | OpenGL |
 //!
 //! Sources, engine by engine:
-//! - glTF 2.0 specification, <https://registry.khronos.org/glTF/specs/2.0/glTF-2.0.html>,
-//!   §3.9.2 "Metallic-Roughness Material" (metalness from B, roughness from G, linear transfer;
-//!   base colour sRGB) and §3.9.3 "Additional Textures" (occlusion from R, so one texture can
-//!   serve as both `occlusionTexture` and `metallicRoughnessTexture`, the common ORM packing the
-//!   spec allows; normal textures: +X right, +Y up, i.e. OpenGL).
+//! - glTF 2.0 specification, section "Metallic-Roughness Material",
+//!   <https://registry.khronos.org/glTF/specs/2.0/glTF-2.0.html#metallic-roughness-material>
+//!   (metalness from B, roughness from G, linear transfer, other channels ignored; base colour
+//!   sRGB), and section "Additional Textures" (`#additional-textures`: occlusion from R, so one
+//!   texture can serve as both `occlusionTexture` and `metallicRoughnessTexture`, the common ORM
+//!   packing the spec's channel split allows; normal textures: +X right, +Y up, i.e. OpenGL).
 //! - Unreal Engine: the ORM packing and DirectX normal of Adobe's Substance "Unreal Engine 4"
 //!   export preset, <https://experienceleague.adobe.com/en/docs/substance-3d-sampler/using/getting-started/export/default-presets/unreal-engine-4>
 //!   ("OcclusionRoughnessMetallic: R Ambient Occlusion, G Roughness, B Metallic"). Unreal's
@@ -221,7 +222,8 @@ struct FileSpec {
     content: Content,
 }
 
-const ORM: Content = Content::Packed([Chan::Grey(Map::Ao), Chan::Grey(Map::Roughness), Chan::Grey(Map::Metallic), Chan::One]);
+const ORM: Content =
+    Content::Packed([Chan::Grey(Map::Ao), Chan::Grey(Map::Roughness), Chan::Grey(Map::Metallic), Chan::One]);
 
 fn files_of(preset: Preset) -> [FileSpec; 4] {
     let f = |suffix, content| FileSpec { suffix, content };
@@ -299,8 +301,10 @@ pub struct PbrFile {
 /// The files `preset` wants from `set`, in the preset's order. Errors name the missing maps and
 /// the preset, or the maps whose sizes differ.
 pub fn pack_pbr(set: &PbrSet, preset: Preset) -> Result<Vec<PbrFile>> {
-    let specs: Vec<FileSpec> =
-        files_of(preset).into_iter().filter(|s| !matches!(s.content, Content::Height) || set.height.is_some()).collect();
+    let specs: Vec<FileSpec> = files_of(preset)
+        .into_iter()
+        .filter(|s| !matches!(s.content, Content::Height) || set.height.is_some())
+        .collect();
     let mut missing: Vec<(Map, &'static str)> = Vec::new();
     for spec in &specs {
         for m in spec.content.needs() {
@@ -356,7 +360,8 @@ fn missing_maps(set: &PbrSet, preset: Preset, missing: &[(Map, &'static str)]) -
         if have.is_empty() { "nothing".to_string() } else { have.join(", ") }
     );
     for (m, _) in missing {
-        let hint = crate::suggest::did_you_mean(m.name(), &set.other_keys.iter().map(String::as_str).collect::<Vec<_>>());
+        let hint =
+            crate::suggest::did_you_mean(m.name(), &set.other_keys.iter().map(String::as_str).collect::<Vec<_>>());
         if !hint.is_empty() {
             message.push_str(&format!("; for '{}'{hint}", m.name()));
         }
@@ -402,7 +407,9 @@ pub fn write_set(files: &[(PathBuf, PbrFile)], o: &PbrExport) -> Result<()> {
         let opts = SaveOptions { bits, ..SaveOptions::default() };
         let image = if file.data && o.format == PbrFormat::Exr {
             // `io` linearises EXR output as colour; pre-encode so the file holds the values.
-            file.image.map_pixels(|[r, g, b, a]| [linear_to_srgb(r), linear_to_srgb(g), linear_to_srgb(b), a])
+            crate::image::ops::pack::mapped(&file.image, |[r, g, b, a]| {
+                [linear_to_srgb(r), linear_to_srgb(g), linear_to_srgb(b), a]
+            })?
         } else {
             file.image.clone()
         };
@@ -541,7 +548,10 @@ mod tests {
     fn height_is_optional_and_the_other_maps_are_not() {
         let mut set = synthetic();
         set.height = None;
-        assert_eq!(suffixes(&pack_pbr(&set, Preset::Gltf).unwrap()), ["BaseColor", "Normal", "OcclusionRoughnessMetallic"]);
+        assert_eq!(
+            suffixes(&pack_pbr(&set, Preset::Gltf).unwrap()),
+            ["BaseColor", "Normal", "OcclusionRoughnessMetallic"]
+        );
         set.roughness = None;
         set.other_keys = vec!["roughnes".into()];
         let e = pack_pbr(&set, Preset::Unreal).unwrap_err().to_string();

@@ -51,7 +51,10 @@ fn save_pbr_writes_each_presets_files_and_returns_their_paths() {
         files_in(&tex.join("unity_hdrp")),
         ["stone_BaseColor.png", "stone_Height.png", "stone_MaskMap.png", "stone_Normal.png"]
     );
-    assert_eq!(files_in(&tex.join("godot")), ["stone_Albedo.png", "stone_Height.png", "stone_Normal.png", "stone_ORM.png"]);
+    assert_eq!(
+        files_in(&tex.join("godot")),
+        ["stone_Albedo.png", "stone_Height.png", "stone_Normal.png", "stone_ORM.png"]
+    );
     let px = |p: &str| kiln::io::load(&tex.join(p)).unwrap().get(3, 3).unwrap().to_array();
     let near = |a: [f32; 4], b: [f32; 4]| a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 0.6 / 255.0);
     assert!(near(px("unreal/stone_ORM.png"), [0.9, 0.6, 0.2, 1.0]), "{:?}", px("unreal/stone_ORM.png"));
@@ -141,7 +144,11 @@ a.image
 #[test]
 fn an_atlas_over_max_size_fails_at_the_call_naming_the_sizes() {
     let dir = tempdir();
-    write(dir.path(), "a.rhai", "let s = [];\nfor i in 0..10 { s.push(image(30, 30, \"red\")); }\nlet a = atlas(s, #{ max_size: 64 });\n");
+    write(
+        dir.path(),
+        "a.rhai",
+        "let s = [];\nfor i in 0..10 { s.push(image(30, 30, \"red\")); }\nlet a = atlas(s, #{ max_size: 64 });\n",
+    );
     let err = expect_code(&run_in(dir.path(), &["run", "a.rhai"]), 1);
     assert!(
         err.starts_with(
@@ -174,5 +181,8 @@ fn save_json_refuses_what_json_cannot_hold_and_writes_nothing() {
 
     run(dir.path(), "save_json(#{ b: (), a: true, c: 'x', d: [1, 2.5, \"s\"] }, \"ok.json\")").unwrap();
     let text = std::fs::read_to_string(dir.path().join("out/ok.json")).unwrap();
-    assert_eq!(text, "{\n  \"a\": true,\n  \"b\": null,\n  \"c\": \"x\",\n  \"d\": [\n    1,\n    2.5,\n    \"s\"\n  ]\n}\n");
+    assert_eq!(
+        text,
+        "{\n  \"a\": true,\n  \"b\": null,\n  \"c\": \"x\",\n  \"d\": [\n    1,\n    2.5,\n    \"s\"\n  ]\n}\n"
+    );
 }

@@ -8,6 +8,6 @@ pub mod edge;
 pub mod filter;
 pub mod geometry;
 pub mod surface;
-pub mod text;
 pub mod pack;
+pub mod text;
 pub mod tone;

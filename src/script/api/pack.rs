@@ -53,9 +53,10 @@ fn pbr_set(set: &Map) -> RhaiResult<PbrSet> {
     for (key, value) in set {
         match pbr::Map::from_name(key) {
             Some(m) => {
-                let img = value.clone().try_cast::<Image>().ok_or_else(|| {
-                    fail("save_pbr", format!("set.{key} must be an Image, got {}", kind(value)))
-                })?;
+                let img = value
+                    .clone()
+                    .try_cast::<Image>()
+                    .ok_or_else(|| fail("save_pbr", format!("set.{key} must be an Image, got {}", kind(value))))?;
                 out.set(m, img);
             }
             None => out.other_keys.push(key.to_string()),
@@ -70,7 +71,8 @@ fn sprites(images: &Dynamic) -> RhaiResult<(Vec<Image>, Option<Vec<String>>)> {
         v.clone().try_cast::<Image>().ok_or_else(|| fail("atlas", format!("{at} must be an Image, got {}", kind(v))))
     };
     if let Some(arr) = images.clone().try_cast::<Array>() {
-        let imgs = arr.iter().enumerate().map(|(i, v)| image_at(v, format!("images[{i}]"))).collect::<RhaiResult<_>>()?;
+        let imgs =
+            arr.iter().enumerate().map(|(i, v)| image_at(v, format!("images[{i}]"))).collect::<RhaiResult<_>>()?;
         return Ok((imgs, None));
     }
     if let Some(map) = images.clone().try_cast::<Map>() {
@@ -110,7 +112,12 @@ fn to_json(v: &Dynamic, at: &str) -> RhaiResult<serde_json::Value> {
         return Ok(Value::String(s.to_string()));
     }
     if let Some(arr) = v.clone().try_cast::<Array>() {
-        return arr.iter().enumerate().map(|(i, x)| to_json(x, &format!("{at}[{i}]"))).collect::<RhaiResult<_>>().map(Value::Array);
+        return arr
+            .iter()
+            .enumerate()
+            .map(|(i, x)| to_json(x, &format!("{at}[{i}]")))
+            .collect::<RhaiResult<_>>()
+            .map(Value::Array);
     }
     if let Some(map) = v.clone().try_cast::<Map>() {
         // Rhai maps iterate in key order, so the file's keys are sorted whatever serde_json's
@@ -274,8 +281,8 @@ mod pack_api {
             return Err(fail("save_json", format!("the value must be a map or an array, got {}", super::kind(&value))));
         }
         let json = to_json(&value, "value")?;
-        let mut text = serde_json::to_string_pretty(&json)
-            .map_err(|e| fail("save_json", format!("cannot write JSON: {e}")))?;
+        let mut text =
+            serde_json::to_string_pretty(&json).map_err(|e| fail("save_json", format!("cannot write JSON: {e}")))?;
         text.push('\n');
         let run = run_state(&ctx)?;
         let full = lift(run.policy.prepare_write(path))?;

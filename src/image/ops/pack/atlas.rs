@@ -72,9 +72,7 @@ pub fn atlas(sprites: &[Image], o: &AtlasOptions) -> Result<Atlas> {
         sprites.iter().map(|s| (s.width() as u64 + 2 * ext + pad, s.height() as u64 + 2 * ext + pad)).collect();
     let max = o.max_size as u64;
     let room = max.saturating_sub(pad);
-    if let Some((i, s)) =
-        sprites.iter().enumerate().find(|(i, _)| cells[*i].0 > room || cells[*i].1 > room)
-    {
+    if let Some((i, s)) = sprites.iter().enumerate().find(|(i, _)| cells[*i].0 > room || cells[*i].1 > room) {
         return Err(Error::param(
             "atlas",
             format!(
@@ -99,8 +97,8 @@ pub fn atlas(sprites: &[Image], o: &AtlasOptions) -> Result<Atlas> {
         return Err(too_big());
     }
 
-    let (size, spots) = if o.power_of_two { pack_po2(&cells, pad, max) } else { pack_tight(&cells, pad, room) }
-        .ok_or_else(too_big)?;
+    let (size, spots) =
+        if o.power_of_two { pack_po2(&cells, pad, max) } else { pack_tight(&cells, pad, room) }.ok_or_else(too_big)?;
     let rects: Vec<Placed> = spots
         .iter()
         .zip(sprites)
@@ -115,9 +113,15 @@ pub fn atlas(sprites: &[Image], o: &AtlasOptions) -> Result<Atlas> {
     Ok(Atlas { image, rects })
 }
 
+/// An atlas size and each cell's top-left corner (before its padding), in input order.
+type Packing = ((u32, u32), Vec<(u64, u64)>);
+
 /// Cell positions (top-left, before padding) in input order, or `None` if they do not fit.
 fn pack_into(cells: &[(u64, u64)], w: u64, h: u64) -> Option<Vec<(u64, u64)>> {
-    let items = cells.iter().enumerate().map(|(i, &(cw, ch))| crunch::Item::new(i, cw as usize, ch as usize, crunch::Rotation::None));
+    let items = cells
+        .iter()
+        .enumerate()
+        .map(|(i, &(cw, ch))| crunch::Item::new(i, cw as usize, ch as usize, crunch::Rotation::None));
     let packed = crunch::pack(crunch::Rect::of_size(w as usize, h as usize), items).ok()?;
     let mut spots = vec![(0, 0); cells.len()];
     for p in packed {
@@ -127,7 +131,7 @@ fn pack_into(cells: &[(u64, u64)], w: u64, h: u64) -> Option<Vec<(u64, u64)>> {
 }
 
 /// The smallest power-of-two atlas (ordered by area, squares first) up to `max`.
-fn pack_po2(cells: &[(u64, u64)], pad: u64, max: u64) -> Option<((u32, u32), Vec<(u64, u64)>)> {
+fn pack_po2(cells: &[(u64, u64)], pad: u64, max: u64) -> Option<Packing> {
     let mut sizes = Vec::new();
     let mut s = 1u64;
     while s <= max {
@@ -154,7 +158,7 @@ fn pack_po2(cells: &[(u64, u64)], pad: u64, max: u64) -> Option<((u32, u32), Vec
 
 /// Near-square areas growing by 1/16 from the total area up to `room`; the atlas is cropped to
 /// the cells' bounding box plus the closing padding.
-fn pack_tight(cells: &[(u64, u64)], pad: u64, room: u64) -> Option<((u32, u32), Vec<(u64, u64)>)> {
+fn pack_tight(cells: &[(u64, u64)], pad: u64, room: u64) -> Option<Packing> {
     let area: u64 = cells.iter().map(|&(w, h)| w * h).sum();
     let widest = cells.iter().map(|c| c.0).max().unwrap_or(1);
     let tallest = cells.iter().map(|c| c.1).max().unwrap_or(1);
@@ -215,8 +219,12 @@ mod tests {
             .enumerate()
             .map(|(i, &(w, h))| {
                 let c = (i as f32 + 1.0) / 10.0;
-                Image::from_fn(w, h, |x, y| if x == 0 && y == 0 { [1.0, 1.0, 1.0, 1.0] } else { [c, 1.0 - c, 0.5, 1.0] })
-                    .unwrap()
+                Image::from_fn(
+                    w,
+                    h,
+                    |x, y| if x == 0 && y == 0 { [1.0, 1.0, 1.0, 1.0] } else { [c, 1.0 - c, 0.5, 1.0] },
+                )
+                .unwrap()
             })
             .collect()
     }
@@ -235,7 +243,10 @@ mod tests {
             assert_eq!((r.w, r.h), input[i].dimensions());
             // Inside the atlas, with the padding to the border.
             let (x0, y0, x1, y1) = grown(r, o.extrude);
-            assert!(x0 >= pad && y0 >= pad && x1 + pad <= w as i64 && y1 + pad <= h as i64, "rect {i} {r:?} in {w}x{h}");
+            assert!(
+                x0 >= pad && y0 >= pad && x1 + pad <= w as i64 && y1 + pad <= h as i64,
+                "rect {i} {r:?} in {w}x{h}"
+            );
             // No overlap, and at least `padding` between extruded sprites.
             for (j, q) in a.rects.iter().enumerate().skip(i + 1) {
                 let (a0, b0, a1, b1) = grown(q, o.extrude);

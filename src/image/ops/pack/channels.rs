@@ -128,9 +128,13 @@ mod tests {
     fn each_channel_takes_its_source() {
         let a = flat([0.2, 0.2, 0.2, 1.0]);
         let b = flat([0.1, 0.5, 0.9, 0.4]);
-        let out =
-            pack_channels([Source::From(&a, Pick::Grey), Source::From(&b, Pick::B), Source::OneMinus(&a, Pick::R), Source::Constant(0.75)])
-                .unwrap();
+        let out = pack_channels([
+            Source::From(&a, Pick::Grey),
+            Source::From(&b, Pick::B),
+            Source::OneMinus(&a, Pick::R),
+            Source::Constant(0.75),
+        ])
+        .unwrap();
         for p in out.pixels().chunks_exact(4) {
             assert_eq!(p, [0.2, 0.9, 0.8, 0.75]);
         }
@@ -147,8 +151,13 @@ mod tests {
     fn sizes_must_agree_and_one_image_is_needed() {
         let a = flat([0.0; 4]);
         let b = Image::new(2, 2).unwrap();
-        let e = pack_channels([Source::From(&a, Pick::R), Source::From(&b, Pick::R), Source::Constant(0.0), Source::Constant(1.0)])
-            .unwrap_err();
+        let e = pack_channels([
+            Source::From(&a, Pick::R),
+            Source::From(&b, Pick::R),
+            Source::Constant(0.0),
+            Source::Constant(1.0),
+        ])
+        .unwrap_err();
         assert_eq!(e.to_string(), "pack_channels: all images must have the same size, got 3x2 and 2x2");
         assert!(pack_channels([Source::Constant(0.0); 4]).is_err());
     }

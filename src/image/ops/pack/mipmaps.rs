@@ -62,20 +62,20 @@ crate::option_set! {
 pub fn mipmaps(img: &Image, o: &Mipmaps) -> Result<Vec<Image>> {
     let linear = o.linear;
     let mut levels = vec![img.clone()];
-    let mut work = img.map_pixels(|[r, g, b, a]| {
+    let mut work = super::mapped(img, |[r, g, b, a]| {
         let lin = |v: f32| if linear { srgb_to_linear(v) } else { v };
         [lin(r) * a, lin(g) * a, lin(b) * a, a]
-    });
+    })?;
     while work.dimensions() != (1, 1) {
         crate::cancel::checkpoint()?;
         let (w, h) = work.dimensions();
         let (nw, nh) = ((w / 2).max(1), (h / 2).max(1));
         work = reduce(&work, nw, nh, o)?;
-        levels.push(work.map_pixels(|p| {
+        levels.push(super::mapped(&work, |p| {
             let [r, g, b, a] = unpremultiply(p);
             let enc = |v: f32| if linear { linear_to_srgb(v) } else { v };
             [enc(r), enc(g), enc(b), a]
-        }));
+        })?);
     }
     Ok(levels)
 }
@@ -169,10 +169,7 @@ mod tests {
         let img = Image::new(300, 200).unwrap();
         let sizes: Vec<(u32, u32)> =
             mipmaps(&img, &Mipmaps::default()).unwrap().iter().map(Image::dimensions).collect();
-        assert_eq!(
-            sizes,
-            [(300, 200), (150, 100), (75, 50), (37, 25), (18, 12), (9, 6), (4, 3), (2, 1), (1, 1)]
-        );
+        assert_eq!(sizes, [(300, 200), (150, 100), (75, 50), (37, 25), (18, 12), (9, 6), (4, 3), (2, 1), (1, 1)]);
         let one = Image::new(1, 1).unwrap();
         assert_eq!(mipmaps(&one, &Mipmaps::default()).unwrap().len(), 1);
     }
@@ -198,7 +195,8 @@ mod tests {
         let lin = |v: f64| ((v + 0.055) / 1.055).powf(2.4);
         let mean = (lin(0.2) + lin(0.4) + lin(0.6) + lin(0.8)) / 4.0;
         let expected = 1.055 * mean.powf(1.0 / 2.4) - 0.055;
-        let img = Image::from_rgba(2, 2, [0.2f32, 0.4, 0.6, 0.8].iter().flat_map(|&v| [v, v, v, 1.0]).collect()).unwrap();
+        let img =
+            Image::from_rgba(2, 2, [0.2f32, 0.4, 0.6, 0.8].iter().flat_map(|&v| [v, v, v, 1.0]).collect()).unwrap();
         let got = mipmaps(&img, &Mipmaps::default()).unwrap()[1].pixels()[0];
         assert!((got as f64 - expected).abs() < 1e-5, "{got} vs {expected}");
     }
