@@ -7,7 +7,7 @@ pub mod draw;
 pub mod edge;
 pub mod filter;
 pub mod geometry;
-pub mod surface;
 pub mod pack;
+pub mod surface;
 pub mod text;
 pub mod tone;
