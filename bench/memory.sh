@@ -30,7 +30,7 @@ all.len()
 RHAI
 cat > "$scratch/material.rhai" <<'RHAI'
 import "std/materials" as m;
-m::marble(#{ size: 2048, seed: 7 })
+m::preview(m::marble(#{ size: 2048, seed: 7 }))
 RHAI
 budget=()
 [[ -n "${MAX_MEMORY:-}" ]] && budget=(--max-memory "$MAX_MEMORY")

@@ -22,7 +22,7 @@ pub fn benches(c: &mut Criterion) {
 
     // W4: rotate 2048² by 30° (anticlockwise like the peers), bilinear, expanded, black fill.
     let mid = photo(2048);
-    let w4 = Rotate { expand: true, filter: Filter::Bilinear, background: Color::BLACK, linear: false };
+    let w4 = Rotate { expand: true, filter: Filter::Bilinear, background: Color::BLACK, linear: false, edge: None };
     g.bench_function("rotate 2048 30deg bilinear", |b| {
         b.iter(|| geometry::rotate(black_box(&mid), -30.0, &w4).unwrap())
     });

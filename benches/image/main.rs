@@ -8,7 +8,16 @@ mod composite;
 mod filter;
 mod geometry;
 mod io;
+mod pack;
 mod tone;
 
-criterion_group!(benches, geometry::benches, tone::benches, filter::benches, composite::benches, io::benches);
+criterion_group!(
+    benches,
+    geometry::benches,
+    tone::benches,
+    filter::benches,
+    composite::benches,
+    io::benches,
+    pack::benches
+);
 criterion_main!(benches);

@@ -31,6 +31,7 @@ pub mod raster;
 pub mod rgb;
 pub mod scatter;
 pub mod source;
+pub mod tone;
 
 pub use graph::Field;
 pub use noise::{

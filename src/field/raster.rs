@@ -7,6 +7,14 @@
 //!
 //! Rendering computes every pixel from its own (u, v) only, so images are byte-identical at any
 //! thread count. Non-finite values (a division by zero somewhere in the graph) render as 0.
+//!
+//! A render is tagged tileable (`Image::tileable`, see `image::ops::edge`) when the field is
+//! periodic over the unit square by construction ([`is_tileable`]): its leaves tile (tileable
+//! noise and voronoi, a checker of whole cells, constants, an image sampled with `wrap`) and
+//! every node above them keeps a period of 1 (point-wise maths, mixes, warps by tileable
+//! offsets, integer-matrix affine maps and whole repeats, mirrors, fractals of whole
+//! lacunarity). The test is conservative: a field that happens to tile in some other way is not
+//! tagged, and a script can still set `img.tileable = true` itself.
 
 use std::sync::Arc;
 
@@ -15,11 +23,14 @@ use rayon::prelude::*;
 use crate::cancel;
 use crate::error::{finite, Result};
 use crate::field::eval::Tape;
+use crate::field::graph::Domain;
 use crate::field::graph::{Field, Node};
 use crate::field::noise::BLOCK;
 use crate::field::palette::Palette;
+use crate::field::pattern::Pattern;
 use crate::image::buffer::CHANNELS;
 use crate::image::color::luma;
+use crate::image::ops::edge::{self, Edge};
 use crate::image::Image;
 
 /// Runs `tape` over a `wu` × `hu` raster, row by row in parallel and one block of pixels at a
@@ -79,47 +90,98 @@ fn clean(x: f32) -> f32 {
     }
 }
 
-/// Renders a field as an opaque grayscale image (values are not clamped).
+/// True when `field` is periodic over the unit square by construction (see the module docs): its
+/// render tiles seamlessly. Shared subgraphs are visited once.
+pub fn is_tileable(field: &Field) -> bool {
+    fn whole(x: f32) -> bool {
+        x.fract() == 0.0
+    }
+    fn walk(f: &Field, seen: &mut std::collections::HashMap<*const Node, bool>) -> bool {
+        let key = Arc::as_ptr(&f.0);
+        if let Some(&t) = seen.get(&key) {
+            return t;
+        }
+        let t = match &*f.0 {
+            Node::Const(_) => true,
+            Node::U | Node::V => false,
+            Node::Noise(n) => n.options.tileable,
+            Node::Pattern(Pattern::Voronoi { period, .. }) => *period != 0,
+            Node::Pattern(Pattern::Checker { nx, ny }) => whole(*nx) && whole(*ny),
+            Node::Pattern(_) => false,
+            Node::Image(s) => s.edge == Edge::Wrap,
+            Node::Unary(_, a) | Node::Lookup { source: a, .. } => walk(a, seen),
+            Node::Binary(_, a, b) => walk(a, seen) && walk(b, seen),
+            Node::Mix(a, b, c) | Node::Warp { source: a, du: b, dv: c, .. } => {
+                walk(a, seen) && walk(b, seen) && walk(c, seen)
+            }
+            Node::Domain(d, a) => {
+                let keeps = match d {
+                    // u + 1 maps to A(u) + A·e1: a whole step when the matrix is whole.
+                    Domain::Affine([a, b, _, d, e, _]) => [a, b, d, e].iter().all(|&&x| whole(x)),
+                    Domain::Repeat(nx, ny) => whole(*nx) && whole(*ny),
+                    Domain::Mirror(..) => true,
+                    Domain::Kaleido(_) => false,
+                };
+                keeps && walk(a, seen)
+            }
+            Node::Fractal { source, fractal } => fractal.lacunarity.fract() == 0.0 && walk(source, seen),
+        };
+        seen.insert(key, t);
+        t
+    }
+    walk(field, &mut Default::default())
+}
+
+/// Renders a field as an opaque grayscale image (values are not clamped), tagged tileable when the
+/// field tiles ([`is_tileable`]).
 pub fn render(field: &Field, w: u32, h: u32) -> Result<Image> {
-    evaluate(&[field], w, h, |v, px| {
+    let img = evaluate(&[field], w, h, |v, px| {
         for (p, &x) in px.chunks_exact_mut(CHANNELS).zip(v[0]) {
             let x = clean(x);
             p.copy_from_slice(&[x, x, x, 1.0]);
         }
-    })
+    })?;
+    Ok(img.with_tileable(is_tileable(field)))
 }
 
-/// Renders a field through a palette.
+/// Renders a field through a palette (tagged tileable when the field tiles).
 pub fn render_palette(field: &Field, w: u32, h: u32, palette: &Palette) -> Result<Image> {
-    evaluate(&[field], w, h, |v, px| {
+    let img = evaluate(&[field], w, h, |v, px| {
         for (p, &x) in px.chunks_exact_mut(CHANNELS).zip(v[0]) {
             p.copy_from_slice(&palette.sample(x));
         }
-    })
+    })?;
+    Ok(img.with_tileable(is_tileable(field)))
 }
 
 /// Renders three (or four, with alpha) fields as the channels of one image.
 pub fn render_rgb(r: &Field, g: &Field, b: &Field, a: Option<&Field>, w: u32, h: u32) -> Result<Image> {
     let mut roots = vec![r, g, b];
     roots.extend(a);
-    evaluate(&roots, w, h, |v, px| {
+    let tileable = roots.iter().all(|f| is_tileable(f));
+    let img = evaluate(&roots, w, h, |v, px| {
         for (i, p) in px.chunks_exact_mut(CHANNELS).enumerate() {
             let alpha = if v.len() == 4 { clean(v[3][i]) } else { 1.0 };
             p.copy_from_slice(&[clean(v[0][i]), clean(v[1][i]), clean(v[2][i]), alpha]);
         }
-    })
+    })?;
+    Ok(img.with_tileable(tileable))
 }
 
-/// A single-channel raster sampled bilinearly at (u, v), clamped at the edges.
+/// A single-channel raster sampled bilinearly at (u, v); past the border per its edge mode.
 pub struct Sampler {
     w: usize,
     h: usize,
     data: Vec<f32>,
+    pub(crate) edge: Edge,
 }
 
 impl Sampler {
     /// Bilinear sample at each (u, v), pixel centres at (x + 0.5) / w as in DESIGN.md §2.
     pub fn sample(&self, us: &[f32], vs: &[f32], out: &mut [f32]) {
+        if self.edge != Edge::Clamp {
+            return self.sample_edge(us, vs, out);
+        }
         let (w, h) = (self.w as f32, self.h as f32);
         for ((o, &u), &v) in out.iter_mut().zip(us).zip(vs) {
             let x = (u * w - 0.5).clamp(0.0, w - 1.0);
@@ -133,13 +195,44 @@ impl Sampler {
             *o = if (top + (bot - top) * fy).is_finite() { top + (bot - top) * fy } else { 0.0 };
         }
     }
+
+    /// [`Sampler::sample`] for wrap, mirror and transparent (0 outside): the four taps' indices
+    /// go through the edge rule. Kept apart so the clamp loop above stays as it was.
+    fn sample_edge(&self, us: &[f32], vs: &[f32], out: &mut [f32]) {
+        let (w, h) = (self.w as f32, self.h as f32);
+        let at = |x: i64, y: i64| match (self.edge.index(x, self.w), self.edge.index(y, self.h)) {
+            (Some(x), Some(y)) => self.data[y * self.w + x],
+            _ => 0.0,
+        };
+        for ((o, &u), &v) in out.iter_mut().zip(us).zip(vs) {
+            let (x, y) = (u * w - 0.5, v * h - 0.5);
+            if !(x.is_finite() && y.is_finite()) || x.abs() > 1e9 || y.abs() > 1e9 {
+                *o = 0.0;
+                continue;
+            }
+            let (xf, yf) = (x.floor(), y.floor());
+            let (x0, y0) = (xf as i64, yf as i64);
+            let (fx, fy) = (x - xf, y - yf);
+            let top = at(x0, y0) + (at(x0 + 1, y0) - at(x0, y0)) * fx;
+            let bot = at(x0, y0 + 1) + (at(x0 + 1, y0 + 1) - at(x0, y0 + 1)) * fx;
+            let r = top + (bot - top) * fy;
+            *o = if r.is_finite() { r } else { 0.0 };
+        }
+    }
 }
 
 /// The image's luminance (Pillow's `L` weights on the encoded values) as a field, sampled
-/// bilinearly and clamped at the edges. Alpha is ignored.
+/// bilinearly and clamped at the edges (wrapped for a tileable image). Alpha is ignored.
 pub fn image_field(img: &Image) -> Field {
+    image_field_with(img, None)
+}
+
+/// [`image_field`] with an edge mode: what the field is past the image's border (`None`: clamp,
+/// or wrap for a tileable image; transparent reads 0). A wrapped image makes a tileable field.
+pub fn image_field_with(img: &Image, edge: Option<Edge>) -> Field {
+    let edge = edge::resolve(edge, img, Edge::Clamp);
     let data: Vec<f32> = img.pixels().par_chunks(CHANNELS).map(|p| luma([p[0], p[1], p[2], p[3]])).collect();
-    let s = Sampler { w: img.width() as usize, h: img.height() as usize, data };
+    let s = Sampler { w: img.width() as usize, h: img.height() as usize, data, edge };
     Field::from_node(Node::Image(Arc::new(s)))
 }
 
@@ -160,14 +253,23 @@ pub fn field_values(field: &Field, w: u32, h: u32) -> Result<Vec<f32>> {
 
 /// Displacement mapping (Photoshop's convention): each pixel samples `img` at
 /// (x, y) + amount·(2f − 1) pixels along both axes, where f is the field at the pixel;
-/// 0.5 leaves a pixel in place. Bilinear on premultiplied alpha, clamped at the edges.
+/// 0.5 leaves a pixel in place. Bilinear on premultiplied alpha, clamped at the edges (wrapped
+/// for a tileable image).
 pub fn displace(img: &Image, field: &Field, amount: f64) -> Result<Image> {
     displace_xy(img, field, field, amount)
 }
 
 /// Like [`displace`] with separate fields for the x and y offsets.
 pub fn displace_xy(img: &Image, fx: &Field, fy: &Field, amount: f64) -> Result<Image> {
+    displace_with(img, fx, fy, amount, None)
+}
+
+/// [`displace_xy`] with an edge mode for the samples that land outside the image (`None`: clamp,
+/// or wrap for a tileable image). The result stays tileable when the image wraps and both
+/// offset fields tile.
+pub fn displace_with(img: &Image, fx: &Field, fy: &Field, amount: f64, edge: Option<Edge>) -> Result<Image> {
     let amount = finite("displace", "amount", amount)? as f32;
+    let edge = edge::resolve(edge, img, Edge::Clamp);
     let (w, h) = img.dimensions();
     let dx = field_values(fx, w, h)?;
     let dy = if std::ptr::eq(fx, fy) { dx.clone() } else { field_values(fy, w, h)? };
@@ -175,20 +277,43 @@ pub fn displace_xy(img: &Image, fx: &Field, fy: &Field, amount: f64) -> Result<I
     let (wi, hi) = (w as i64, h as i64);
     let mut out = Image::new(w, h)?;
     let stop = cancel::current();
+    // Taps past the border for the non-clamp modes: through the edge rule, transparent as 0.
+    let (wu, hu) = (w as usize, h as usize);
+    let tap = |x: i64, y: i64| match (edge.index(x, wu), edge.index(y, hu)) {
+        (Some(x), Some(y)) => src.pixel_clamped(x as i64, y as i64),
+        _ => [0.0; 4],
+    };
     out.rows_mut().enumerate().for_each(|(y, row)| {
         if stop.is_stopped() {
             return;
         }
         for (x, p) in row.chunks_exact_mut(CHANNELS).enumerate() {
             let i = y * w as usize + x;
-            let sx = (x as f32 + amount * (2.0 * dx[i] - 1.0)).clamp(0.0, (wi - 1) as f32);
-            let sy = (y as f32 + amount * (2.0 * dy[i] - 1.0)).clamp(0.0, (hi - 1) as f32);
-            let (x0, y0) = (sx.floor() as i64, sy.floor() as i64);
-            let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
-            let a = src.pixel_clamped(x0, y0);
-            let b = src.pixel_clamped(x0 + 1, y0);
-            let c = src.pixel_clamped(x0, y0 + 1);
-            let d = src.pixel_clamped(x0 + 1, y0 + 1);
+            let sx = x as f32 + amount * (2.0 * dx[i] - 1.0);
+            let sy = y as f32 + amount * (2.0 * dy[i] - 1.0);
+            let (a, b, c, d, fx, fy): ([f32; 4], [f32; 4], [f32; 4], [f32; 4], f32, f32);
+            if edge == Edge::Clamp {
+                let sx = sx.clamp(0.0, (wi - 1) as f32);
+                let sy = sy.clamp(0.0, (hi - 1) as f32);
+                let (x0, y0) = (sx.floor() as i64, sy.floor() as i64);
+                (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
+                a = src.pixel_clamped(x0, y0);
+                b = src.pixel_clamped(x0 + 1, y0);
+                c = src.pixel_clamped(x0, y0 + 1);
+                d = src.pixel_clamped(x0 + 1, y0 + 1);
+            } else {
+                // Field values are finite (field_values cleans them) and amount is finite, but a
+                // huge amount can still overflow i64: keep the position in a sane range first.
+                let lim = 4.0 * (wi.max(hi) as f32) + 1e6;
+                let (sx, sy) = (sx.clamp(-lim, lim), sy.clamp(-lim, lim));
+                let (xf, yf) = (sx.floor(), sy.floor());
+                let (x0, y0) = (xf as i64, yf as i64);
+                (fx, fy) = (sx - xf, sy - yf);
+                a = tap(x0, y0);
+                b = tap(x0 + 1, y0);
+                c = tap(x0, y0 + 1);
+                d = tap(x0 + 1, y0 + 1);
+            }
             let mut px = [0f32; 4];
             for k in 0..4 {
                 let top = a[k] + (b[k] - a[k]) * fx;
@@ -199,7 +324,7 @@ pub fn displace_xy(img: &Image, fx: &Field, fy: &Field, amount: f64) -> Result<I
         }
     });
     stop.check()?;
-    Ok(out)
+    Ok(out.with_tileable(edge::keeps_tileable(edge, img) && is_tileable(fx) && is_tileable(fy)))
 }
 
 /// The image with its alpha replaced by the field (clamped to [0, 1]).

@@ -6,6 +6,13 @@
 //! Rhai. It resamples the stamp itself (bilinear, inverse-mapped) instead of calling the geometry
 //! ops so that each instance is one pass over its bounding box.
 //!
+//! Edges (`edge`, see `image::ops::edge`): `"transparent"`, the default, clips a stamp at the
+//! canvas border as before; `"wrap"`, the default on a tileable canvas, draws a stamp that
+//! crosses a border again on the opposite side (each instance and its shifted copies stay
+//! together in placement order), so the result tiles when the canvas did. `"clamp"` and
+//! `"mirror"` have no meaning for stamps placed on a canvas and are refused with an error rather
+//! than ignored.
+//!
 //! Determinism: the placements come from one [`Rng`] (stream 0 of the seed) in a fixed order; a
 //! count drawn from `[lo, hi]` comes from stream 1, so the placements do not shift with it. Rows
 //! are composited in parallel, but each pixel receives the instances in placement order.
@@ -15,6 +22,7 @@ use rayon::prelude::*;
 use crate::error::{finite, Error, Result};
 use crate::field::random::Rng;
 use crate::image::buffer::{unpremultiply, CHANNELS};
+use crate::image::ops::edge::{self, Edge};
 use crate::image::Image;
 use crate::options::{show_number, At, OptionType, OptionValue};
 
@@ -91,12 +99,16 @@ crate::option_set! {
         /// Poisson-disk spacing in pixels, at least 0 (0 or absent: derived from `count` so that
         /// they fill the canvas); giving it turns `poisson` on.
         min_distance: Option<f64> = None;
+        /// "wrap" draws stamps that cross a border again on the other side; "transparent" clips
+        /// them. Default: transparent, or wrap on a tileable canvas.
+        edge: Option<Edge> = None;
     }
 }
 
 /// Most stamps one call may place.
 pub const MAX_COUNT: usize = 100_000;
 
+#[derive(Clone, Copy)]
 struct Instance {
     x: f64,
     y: f64,
@@ -233,6 +245,13 @@ fn poisson_disk(rng: &mut Rng, w: f64, h: f64, r: f64, max: usize) -> Vec<(f64, 
 /// absent one to the run's seed).
 pub fn scatter(canvas: &Image, stamp: &Image, opts: &Scatter, seed: u64) -> Result<Image> {
     opts.validate()?;
+    let edge = edge::resolve(opts.edge, canvas, Edge::Transparent);
+    if matches!(edge, Edge::Clamp | Edge::Mirror) {
+        return Err(Error::param(
+            "scatter",
+            format!("edge must be \"transparent\" or \"wrap\" for stamps, got \"{}\"", edge.name()),
+        ));
+    }
     let count = opts.count(seed)?;
     let mut rng = Rng::new(seed);
     let (w, h) = (canvas.width() as f64, canvas.height() as f64);
@@ -248,10 +267,11 @@ pub fn scatter(canvas: &Image, stamp: &Image, opts: &Scatter, seed: u64) -> Resu
         .collect();
     let src = stamp.premultiplied();
     let (sw, sh) = (stamp.width() as f64, stamp.height() as f64);
+    let (cw, ch) = (canvas.width() as i64, canvas.height() as i64);
+    let inst = if edge == Edge::Wrap { wrapped(inst, sw, sh, cw, ch)? } else { inst };
     let placed: Vec<Placed> = inst.iter().map(|i| Placed::new(i, sw, sh)).collect();
     // The instances touching each row, in placement order (so each pixel composites them in
     // order whatever the thread count).
-    let (cw, ch) = (canvas.width() as i64, canvas.height() as i64);
     let mut by_row: Vec<Vec<u32>> = vec![Vec::new(); ch as usize];
     for (k, p) in placed.iter().enumerate() {
         for y in p.y0.max(0)..=p.y1.min(ch - 1) {
@@ -289,7 +309,37 @@ pub fn scatter(canvas: &Image, stamp: &Image, opts: &Scatter, seed: u64) -> Resu
         }
     });
     stop.check()?;
-    Ok(out.map_pixels(unpremultiply))
+    Ok(out.map_pixels(unpremultiply).with_tileable(edge::keeps_tileable(edge, canvas)))
+}
+
+/// Each instance followed by its copies shifted by whole canvas sizes that reach into the canvas
+/// (one stamp crossing a border gets one to three copies; a stamp wider than the canvas more).
+fn wrapped(inst: Vec<Instance>, sw: f64, sh: f64, cw: i64, ch: i64) -> Result<Vec<Instance>> {
+    let mut out = Vec::with_capacity(inst.len());
+    for i in inst {
+        let p = Placed::new(&i, sw, sh);
+        // Shifts k with [x0, x1] + k·cw meeting [0, cw - 1].
+        // k from ceil(-x1 / cw) = -floor(x1 / cw) to floor((cw - 1 - x0) / cw).
+        let kx = -p.x1.div_euclid(cw)..=(cw - 1 - p.x0).div_euclid(cw);
+        let ky = -p.y1.div_euclid(ch)..=(ch - 1 - p.y0).div_euclid(ch);
+        let copies = (kx.end() - kx.start() + 1).max(0) as u64 * (ky.end() - ky.start() + 1).max(0) as u64;
+        if out.len() as u64 + copies > 16 * MAX_COUNT as u64 {
+            return Err(Error::Limit(format!(
+                "scatter: wrapping needs over {} stamp copies; use smaller stamps or fewer of them",
+                16 * MAX_COUNT
+            )));
+        }
+        // The unshifted instance first, then the copies, so a pixel sees them in a fixed order.
+        out.push(i);
+        for ky in ky.clone() {
+            for kx in kx.clone() {
+                if kx != 0 || ky != 0 {
+                    out.push(Instance { x: i.x + (kx * cw) as f64, y: i.y + (ky * ch) as f64, ..i });
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// An instance's inverse map (canvas pixel -> stamp pixel) and the canvas rect it may touch.

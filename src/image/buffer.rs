@@ -26,11 +26,22 @@ use crate::memory::{self, Reservation};
 pub const CHANNELS: usize = 4;
 
 /// An immutable-by-default RGBA f32 image with O(1) clone.
-#[derive(Clone, PartialEq)]
+///
+/// Equality compares size and pixels only: the [`Image::tileable`] tag is a hint about how to
+/// treat the edges, not part of the picture.
+#[derive(Clone)]
 pub struct Image {
     width: u32,
     height: u32,
     data: Arc<Storage>,
+    /// The image tiles seamlessly: its neighbourhood ops wrap by default (see `ops::edge`).
+    tileable: bool,
+}
+
+impl PartialEq for Image {
+    fn eq(&self, other: &Image) -> bool {
+        self.width == other.width && self.height == other.height && self.data == other.data
+    }
 }
 
 /// The pixels and the memory they hold against the budget.
@@ -109,7 +120,12 @@ impl Image {
         let held = reserve_pixels(w, h)?;
         if px == [0.0; 4] {
             // calloc: the pages are faulted in later by whoever writes them, in parallel.
-            return Ok(Image { width: w, height: h, data: Arc::new(Storage::new(vec![0.0; len], held)) });
+            return Ok(Image {
+                width: w,
+                height: h,
+                data: Arc::new(Storage::new(vec![0.0; len], held)),
+                tileable: false,
+            });
         }
         let mut probe: Vec<f32> = Vec::new();
         probe.try_reserve_exact(len).map_err(|_| Error::Limit(format!("out of memory for a {w}x{h} image")))?;
@@ -119,7 +135,7 @@ impl Image {
         let mut data = vec![0.0; len];
         let template = px.repeat(4096);
         data.par_chunks_mut(template.len()).for_each(|chunk| chunk.copy_from_slice(&template[..chunk.len()]));
-        Ok(Image { width: w, height: h, data: Arc::new(Storage::new(data, held)) })
+        Ok(Image { width: w, height: h, data: Arc::new(Storage::new(data, held)), tileable: false })
     }
 
     /// Wraps interleaved RGBA f32 pixels. `data.len()` must be `width * height * 4`.
@@ -129,7 +145,7 @@ impl Image {
             return Err(Error::param("image", format!("{} values do not make a {w}x{h} RGBA image", data.len())));
         }
         let held = reserve_pixels(w, h)?;
-        Ok(Image { width: w, height: h, data: Arc::new(Storage::new(data, held)) })
+        Ok(Image { width: w, height: h, data: Arc::new(Storage::new(data, held)), tileable: false })
     }
 
     /// Builds an image from a function of the pixel position, evaluated in parallel over rows.
@@ -144,6 +160,22 @@ impl Image {
             }
         });
         Ok(img)
+    }
+
+    /// True when the image tiles seamlessly (set by a tileable field's render, kept by per-pixel
+    /// ops and wrapping filters); neighbourhood ops then wrap by default (`ops::edge::resolve`).
+    pub fn tileable(&self) -> bool {
+        self.tileable
+    }
+
+    /// The same pixels (shared, O(1)) with the tileable tag set to `tileable`.
+    pub fn with_tileable(&self, tileable: bool) -> Image {
+        Image { tileable, ..self.clone() }
+    }
+
+    /// Sets the tileable tag in place.
+    pub fn set_tileable(&mut self, tileable: bool) {
+        self.tileable = tileable;
     }
 
     /// Width in pixels.

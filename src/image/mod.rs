@@ -7,6 +7,7 @@ pub mod buffer;
 pub mod color;
 pub mod io;
 pub mod ops;
+pub mod pbr;
 pub mod pbr_set;
 
 pub use buffer::Image;

@@ -4,7 +4,10 @@
 
 pub mod composite;
 pub mod draw;
+pub mod edge;
 pub mod filter;
 pub mod geometry;
+pub mod pack;
+pub mod surface;
 pub mod text;
 pub mod tone;

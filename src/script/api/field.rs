@@ -254,6 +254,7 @@ pub fn palette_arg(op: &str, v: &Dynamic) -> RhaiResult<Palette> {
 mod field_api {
     use super::{field_arg, ok, palette_arg, rgb_arg};
     use crate::field::{raster, Field, Palette, Pattern, RgbField};
+    use crate::image::ops::edge::EdgeOptions;
     use crate::image::Image;
     use crate::script::convert::{array, color, fail, int, lift, num, size, RhaiResult};
     use rhai::Dynamic;
@@ -548,6 +549,58 @@ mod field_api {
         lift(RgbField::colorize(f, &palette_arg("colorize", &palette)?))
     }
 
+    /// A colour field's luma (0.299 R + 0.587 G + 0.114 B) through colour stops, exactly as the
+    /// image op `colorize` does (`["#000", "#f80"]` or `[[0.0, "#000"], ...]`), or through a named
+    /// palette; alpha kept. Equal to rendering first and colorizing the image.
+    ///
+    /// ```rhai
+    /// let duo = mix(color_field("navy"), color_field("orange"), perlin()).colorize(["#1b1f3a", "#fbe8c8"]);
+    /// let hot = mix(color_field("navy"), color_field("orange"), perlin()).colorize("inferno");
+    /// duo.render(64, 64)
+    /// ```
+    #[rhai_fn(name = "colorize", return_raw, pure)]
+    pub fn colorize_rgb(c: &mut RgbField, palette: Dynamic) -> RhaiResult<RgbField> {
+        if palette.is_array() {
+            return lift(c.colorize_stops(&crate::script::api::tone::stops(&palette)?));
+        }
+        lift(c.colorize_luma(&palette_arg("colorize", &palette)?))
+    }
+
+    /// Levels on a field, lazily: clips to `in_lo..in_hi` and maps it linearly onto
+    /// `out_lo..out_hi`, as the image op `levels` does.
+    ///
+    /// ```rhai
+    /// perlin().levels(0.3, 0.7, 0.0, 1.0).render(64, 64)
+    /// ```
+    #[rhai_fn(name = "levels", return_raw, pure)]
+    pub fn levels(
+        f: &mut Field,
+        in_lo: Dynamic,
+        in_hi: Dynamic,
+        out_lo: Dynamic,
+        out_hi: Dynamic,
+    ) -> RhaiResult<Field> {
+        let n = |what, v: &Dynamic| num("levels", what, v);
+        lift(f.levels(n("in_lo", &in_lo)?, n("in_hi", &in_hi)?, n("out_lo", &out_lo)?, n("out_hi", &out_hi)?))
+    }
+
+    /// Levels on a colour field's R, G and B, lazily (alpha kept), as the image op `levels` does.
+    ///
+    /// ```rhai
+    /// perlin().colorize("magma").levels(0.1, 0.9, 0.0, 1.0).render(64, 64)
+    /// ```
+    #[rhai_fn(name = "levels", return_raw, pure)]
+    pub fn levels_rgb(
+        c: &mut RgbField,
+        in_lo: Dynamic,
+        in_hi: Dynamic,
+        out_lo: Dynamic,
+        out_hi: Dynamic,
+    ) -> RhaiResult<RgbField> {
+        let n = |what, v: &Dynamic| num("levels", what, v);
+        lift(c.levels(n("in_lo", &in_lo)?, n("in_hi", &in_hi)?, n("out_lo", &out_lo)?, n("out_hi", &out_hi)?))
+    }
+
     /// One colour everywhere, as a colour field.
     ///
     /// ```rhai
@@ -826,6 +879,20 @@ mod field_api {
         raster::image_field(img)
     }
 
+    /// The image's luminance as a field with options `#{ edge }`: what the field is outside the
+    /// image (`"clamp"`, `"wrap"`, `"mirror"`, or `"transparent"` for 0); default clamp, or wrap
+    /// for a tileable image. A wrapped image gives a tileable field.
+    ///
+    /// ```rhai
+    /// let img = perlin(#{ scale: 4, tileable: true }).render(64, 64);
+    /// img.field(#{ edge: "wrap" }).warp(perlin(), perlin(#{ seed: 2 }), 0.2).render(64, 64)
+    /// ```
+    #[rhai_fn(name = "field", return_raw, pure)]
+    pub fn image_field_with(img: &mut Image, opts: rhai::Map) -> RhaiResult<Field> {
+        let o = crate::script::convert::options_for::<EdgeOptions>("field", opts)?;
+        Ok(raster::image_field_with(img, o.edge))
+    }
+
     /// Displaces each pixel by amount·(2f − 1) pixels along x and y, where f is the field there
     /// (0.5 leaves a pixel in place).
     ///
@@ -835,6 +902,36 @@ mod field_api {
     #[rhai_fn(name = "displace", return_raw, pure)]
     pub fn displace(img: &mut Image, f: Field, amount: Dynamic) -> RhaiResult<Image> {
         lift(raster::displace(img, &f, num("displace", "amount", &amount)?))
+    }
+
+    /// Displaces with options `#{ edge }`: what samples past the border read (`"clamp"`,
+    /// `"wrap"`, `"mirror"`, `"transparent"`); default clamp, or wrap for a tileable image.
+    ///
+    /// ```rhai
+    /// let tex = perlin(#{ scale: 4, tileable: true }).render(128, 128);
+    /// tex.displace(perlin(#{ scale: 2, tileable: true }), 12, #{ edge: "wrap" })
+    /// ```
+    #[rhai_fn(name = "displace", return_raw, pure)]
+    pub fn displace_with(img: &mut Image, f: Field, amount: Dynamic, opts: rhai::Map) -> RhaiResult<Image> {
+        let o = crate::script::convert::options_for::<EdgeOptions>("displace", opts)?;
+        lift(raster::displace_with(img, &f, &f, num("displace", "amount", &amount)?, o.edge))
+    }
+
+    /// Displaces by separate fields for x and y, with options `#{ edge }`.
+    ///
+    /// ```rhai
+    /// checker(8).render(64, 64).displace(perlin(#{ seed: 1 }), perlin(#{ seed: 2 }), 10, #{ edge: "mirror" })
+    /// ```
+    #[rhai_fn(name = "displace", return_raw, pure)]
+    pub fn displace_xy_with(
+        img: &mut Image,
+        fx: Field,
+        fy: Field,
+        amount: Dynamic,
+        opts: rhai::Map,
+    ) -> RhaiResult<Image> {
+        let o = crate::script::convert::options_for::<EdgeOptions>("displace", opts)?;
+        lift(raster::displace_with(img, &fx, &fy, num("displace", "amount", &amount)?, o.edge))
     }
 
     /// Displaces by separate fields for x and y.
@@ -1003,7 +1100,7 @@ mod tests {
             .map(|n| n.into_string().unwrap())
             .collect();
         let calls: Vec<String> =
-            names.iter().map(|n| format!("m::{n}(#{{ size: 48, seed: 5, tileable: true }})")).collect();
+            names.iter().map(|n| format!("m::preview(m::{n}(#{{ size: 48, seed: 5, tileable: true }}))")).collect();
         let imgs = materials(&format!("[{}]", calls.join(", "))).unwrap();
         assert_eq!(imgs.len(), names.len());
         for (n, img) in names.iter().zip(&imgs) {

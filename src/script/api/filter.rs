@@ -16,6 +16,10 @@ pub const OPTION_SETS: &[(&str, OptionDocs)] = &[
     ("box_blur", <f::BoxBlur as OptionSet>::doc_lines),
     ("unsharp", <f::UnsharpOptions as OptionSet>::doc_lines),
     ("convolve", <f::ConvolveOptions as OptionSet>::doc_lines),
+    ("sharpen", <f::EdgeOptions as OptionSet>::doc_lines),
+    ("median", <f::EdgeOptions as OptionSet>::doc_lines),
+    ("edges", <f::EdgeOptions as OptionSet>::doc_lines),
+    ("emboss", <f::EdgeOptions as OptionSet>::doc_lines),
 ];
 
 /// The package of filter functions.
@@ -43,24 +47,29 @@ fn kernel(v: &Dynamic) -> RhaiResult<Vec<Vec<f32>>> {
 #[export_module]
 mod filter_api {
     use super::{f32_of, kernel, radius_of};
-    use crate::image::ops::filter::{self, Blur, BoxBlur, Convolve, ConvolveOptions, Unsharp, UnsharpOptions};
+    use crate::image::ops::filter::{
+        self, Blur, BoxBlur, Convolve, ConvolveOptions, EdgeOptions, Unsharp, UnsharpOptions,
+    };
     use crate::image::Image;
-    use crate::script::convert::{lift, options, options_or_number, RhaiResult};
+    use crate::script::convert::{lift, options, options_for, options_or_number, RhaiResult};
     use rhai::{Dynamic, Map};
 
     /// Gaussian blur of standard deviation `sigma` pixels (ImageMagick `-blur 0xσ`), or an option
-    /// map `#{ sigma, linear }` (`linear: true` blurs in linear light). Transparent areas never fringe.
+    /// map `#{ sigma, linear, edge }` (`linear: true` blurs in linear light; `edge` is `"clamp"`,
+    /// `"wrap"`, `"mirror"` or `"transparent"`, default clamp, or wrap for a tileable image).
+    /// Transparent areas never fringe.
     ///
     /// ```rhai
     /// let soft = image(64, 64, "orange").blur(2.0);
     /// let glow = image(64, 64, "orange").blur(#{ sigma: 4, linear: true });
+    /// let tiled = image(64, 64, "orange").blur(#{ sigma: 3, edge: "wrap" });
     /// ```
     #[rhai_fn(return_raw)]
     pub fn blur(img: Image, opts: Dynamic) -> RhaiResult<Image> {
         lift(filter::blur_with(&img, &options_or_number::<Blur>(opts, "sigma")?))
     }
 
-    /// Mean over a (2r+1)² box (whole-pixel radius), or `#{ radius, linear }`.
+    /// Mean over a (2r+1)² box (whole-pixel radius), or `#{ radius, linear, edge }`.
     ///
     /// ```rhai
     /// let boxy = image(64, 64, "orange").box_blur(3);
@@ -80,6 +89,17 @@ mod filter_api {
         lift(filter::sharpen(&img, f32_of("sharpen", "amount", &amount)?))
     }
 
+    /// Sharpen with options `#{ edge }` (`"clamp"`, `"wrap"`, `"mirror"`, `"transparent"`).
+    ///
+    /// ```rhai
+    /// let crisp = image(64, 64, "orange").sharpen(1.0, #{ edge: "wrap" });
+    /// ```
+    #[rhai_fn(name = "sharpen", return_raw)]
+    pub fn sharpen_with(img: Image, amount: Dynamic, opts: Map) -> RhaiResult<Image> {
+        let o = options_for::<EdgeOptions>("sharpen", opts)?;
+        lift(filter::sharpen_with(&img, f32_of("sharpen", "amount", &amount)?, o.edge))
+    }
+
     /// Unsharp mask: adds `amount` × (image − Gaussian blur of `sigma`).
     ///
     /// ```rhai
@@ -90,7 +110,7 @@ mod filter_api {
         unsharp_with(img, sigma, amount, Map::new())
     }
 
-    /// Unsharp mask with options `#{ threshold, linear }`: differences below `threshold`
+    /// Unsharp mask with options `#{ threshold, linear, edge }`: differences below `threshold`
     /// (0..1, Pillow's threshold / 255) are left alone.
     ///
     /// ```rhai
@@ -102,7 +122,8 @@ mod filter_api {
         lift(filter::unsharp_with(&img, &Unsharp::with(sigma, amount, &options::<UnsharpOptions>(opts)?)))
     }
 
-    /// Convolves with a kernel given as rows of numbers (odd width and height), edges clamped.
+    /// Convolves with a kernel given as rows of numbers (odd width and height), edges clamped
+    /// (wrapped for a tileable image).
     /// The kernel reads as on screen: the first row weighs the pixels above.
     ///
     /// ```rhai
@@ -114,10 +135,12 @@ mod filter_api {
         convolve_with(img, k, Map::new())
     }
 
-    /// Convolution with options `#{ normalize }` (divide by the sum of the weights).
+    /// Convolution with options `#{ normalize, edge }` (divide by the sum of the weights; what the
+    /// kernel reads past the border).
     ///
     /// ```rhai
     /// let soft = image(64, 64, "orange").convolve([[1, 1, 1], [1, 1, 1], [1, 1, 1]], #{ normalize: true });
+    /// let tiled = image(64, 64, "orange").convolve([[1, 0, -1]], #{ edge: "wrap" });
     /// ```
     #[rhai_fn(name = "convolve", return_raw)]
     pub fn convolve_with(img: Image, k: Dynamic, opts: Map) -> RhaiResult<Image> {
@@ -134,6 +157,16 @@ mod filter_api {
         lift(filter::edges(&img))
     }
 
+    /// Sobel edges with options `#{ edge }`.
+    ///
+    /// ```rhai
+    /// let lines = image(64, 64, "orange").edges(#{ edge: "mirror" });
+    /// ```
+    #[rhai_fn(name = "edges", return_raw)]
+    pub fn edges_with(img: Image, opts: Map) -> RhaiResult<Image> {
+        lift(filter::edges_with(&img, options_for::<EdgeOptions>("edges", opts)?.edge))
+    }
+
     /// Median over a (2r+1)² box per channel: removes salt-and-pepper noise, keeps edges.
     ///
     /// ```rhai
@@ -144,6 +177,17 @@ mod filter_api {
         lift(filter::median(&img, radius_of("median", &r)?))
     }
 
+    /// Median with options `#{ edge }`.
+    ///
+    /// ```rhai
+    /// let clean = image(64, 64, "orange").median(2, #{ edge: "wrap" });
+    /// ```
+    #[rhai_fn(name = "median", return_raw)]
+    pub fn median_with(img: Image, r: Dynamic, opts: Map) -> RhaiResult<Image> {
+        let o = options_for::<EdgeOptions>("median", opts)?;
+        lift(filter::median_with(&img, radius_of("median", &r)?, o.edge))
+    }
+
     /// Emboss like Pillow's `EMBOSS`: `x - up_left + 0.5`, flat areas turn mid-gray.
     ///
     /// ```rhai
@@ -152,5 +196,15 @@ mod filter_api {
     #[rhai_fn(return_raw)]
     pub fn emboss(img: Image) -> RhaiResult<Image> {
         lift(filter::emboss(&img))
+    }
+
+    /// Emboss with options `#{ edge }`.
+    ///
+    /// ```rhai
+    /// let relief = image(64, 64, "orange").emboss(#{ edge: "wrap" });
+    /// ```
+    #[rhai_fn(name = "emboss", return_raw)]
+    pub fn emboss_with(img: Image, opts: Map) -> RhaiResult<Image> {
+        lift(filter::emboss_with(&img, options_for::<EdgeOptions>("emboss", opts)?.edge))
     }
 }

@@ -160,7 +160,8 @@ mod geometry_api {
 
     /// Rotates with options: `expand` (default true; false keeps the canvas), `filter`
     /// ("nearest", "bilinear" (default), "bicubic", "lanczos3"), `background` (colour, default
-    /// transparent), `linear`.
+    /// transparent), `linear`, `edge` ("transparent" shows the background where the image does not
+    /// reach; "wrap", the default for a tileable image, "clamp" and "mirror" fill it from the image).
     ///
     /// ```rhai
     /// let r = image(64, 48, "orange").rotate(-30, #{ expand: false, background: "black", filter: "bicubic" });
@@ -181,10 +182,12 @@ mod geometry_api {
         translate_with(img, dx, dy, Map::new())
     }
 
-    /// Moves with options: `filter`, `background`, `linear`.
+    /// Moves with options: `filter`, `background`, `linear`, `edge` (`"wrap"`, the default for a
+    /// tileable image, scrolls the image round; `"transparent"` uncovers the background).
     ///
     /// ```rhai
     /// let moved = image(64, 48, "orange").translate(10.5, 0, #{ background: "white" });
+    /// let scrolled = image(64, 48, "orange").translate(32, 24, #{ edge: "wrap" });
     /// ```
     #[rhai_fn(name = "translate", return_raw, pure)]
     pub fn translate_with(img: &mut Image, dx: Dynamic, dy: Dynamic, opts: Map) -> RhaiResult<Image> {
@@ -196,7 +199,8 @@ mod geometry_api {
     /// single number shears along x),
     /// then `rotate` (degrees clockwise), all about `origin` ([x, y], default the centre), then
     /// `translate` ([x, y]). Also `expand` (default false; fits the canvas to the result, so it cannot be
-    /// combined with `translate`), `filter`, `background`, `linear`.
+    /// combined with `translate`), `filter`, `background`, `linear`, `edge` (what the sampler reads
+    /// past the image: "transparent" (the background), "clamp", "wrap" or "mirror").
     ///
     /// ```rhai
     /// let slanted = image(64, 48, "orange").affine(#{ shear: [20, 0], scale: 0.8, expand: true });

@@ -122,6 +122,32 @@ mod image_api {
         img.width() as INT
     }
 
+    /// True when the image tiles seamlessly: renders of tileable fields are, and per-pixel ops,
+    /// blends of two tileable images and filters that wrap keep it; crop, a resize by a fraction
+    /// and a rotation by other than quarter turns drop it. Neighbourhood ops (blur, sharpen,
+    /// median, convolve, displace, scatter, ...) then wrap at the edges unless given `edge`.
+    ///
+    /// ```rhai
+    /// let t = perlin(#{ scale: 4, tileable: true }).render(64, 64).tileable;   // true
+    /// ```
+    #[rhai_fn(get = "tileable", pure)]
+    pub fn tileable(img: &mut Image) -> bool {
+        img.tileable()
+    }
+
+    /// Marks the image as tiling seamlessly (or not), which makes `"wrap"` the default edge mode
+    /// of its neighbourhood ops.
+    ///
+    /// ```rhai
+    /// let img = image(64, 64, "orange");
+    /// img.tileable = true;
+    /// let soft = img.blur(3.0);   // wraps round the edges
+    /// ```
+    #[rhai_fn(set = "tileable")]
+    pub fn set_tileable(img: &mut Image, tileable: bool) {
+        img.set_tileable(tileable);
+    }
+
     /// Height in pixels.
     ///
     /// ```rhai

@@ -22,8 +22,10 @@ pub mod filter;
 pub mod geometry;
 pub mod image;
 pub mod model;
+pub mod pack;
 pub mod random;
 pub mod run;
+pub mod surface;
 pub mod tone;
 
 /// Builds one family's package.
@@ -37,10 +39,12 @@ pub const FAMILIES: &[(&str, PackageBuilder)] = &[
     ("Tone", tone::module),
     ("Filters", filter::module),
     ("Compositing", composite::module),
+    ("Surfaces (height maps)", surface::module),
     ("Drawing and text", draw::module),
     ("Fields", field::module),
     ("Random", random::module),
     ("Models", model::module),
+    ("Packing and export", pack::module),
 ];
 
 /// The doc lines of an option set (`<T as OptionSet>::doc_lines`).
@@ -50,10 +54,18 @@ pub type OptionDocs = fn() -> Vec<String>;
 /// their keys themselves), by function name: `kiln doc` prints their keys, defaults and ranges
 /// from the types. Each family keeps its own list beside its bindings.
 pub fn option_sets() -> impl Iterator<Item = (&'static str, OptionDocs)> {
-    [image::OPTION_SETS, geometry::OPTION_SETS, filter::OPTION_SETS, composite::OPTION_SETS, draw::OPTION_SETS]
-        .into_iter()
-        .flatten()
-        .copied()
+    [
+        image::OPTION_SETS,
+        geometry::OPTION_SETS,
+        filter::OPTION_SETS,
+        composite::OPTION_SETS,
+        draw::OPTION_SETS,
+        pack::OPTION_SETS,
+        surface::OPTION_SETS,
+    ]
+    .into_iter()
+    .flatten()
+    .copied()
 }
 
 /// Registers every package into `engine`.

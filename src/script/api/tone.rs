@@ -30,7 +30,7 @@ fn points(v: &Dynamic) -> RhaiResult<Vec<[f32; 2]>> {
 }
 
 /// `["#000", "#fff"]` (evenly spaced) or `[[0.0, "#000"], [1.0, "#fff"]]` -> stops.
-fn stops(v: &Dynamic) -> RhaiResult<Vec<(f32, Color)>> {
+pub(crate) fn stops(v: &Dynamic) -> RhaiResult<Vec<(f32, Color)>> {
     let items = v
         .clone()
         .try_cast::<Array>()

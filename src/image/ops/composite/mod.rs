@@ -69,7 +69,12 @@ pub fn blend_at(top: &Image, bottom: &Image, x: i64, y: i64, mode: BlendMode, op
     );
     // SAFETY: the loop above initialised all `n` elements (rows of `stride` cover `n` exactly).
     unsafe { data.set_len(n) };
-    Image::from_rgba(w, h, data)
+    Ok(Image::from_rgba(w, h, data)?.with_tileable(tiles(top, bottom, x, y)))
+}
+
+/// A blend tiles when both layers tile and lie on each other exactly (see `ops::edge`).
+fn tiles(top: &Image, bottom: &Image, x: i64, y: i64) -> bool {
+    top.tileable() && bottom.tileable() && (x, y) == (0, 0) && top.dimensions() == bottom.dimensions()
 }
 
 /// In place: blends `top` at (x, y) onto `dst`, touching only the rows it covers.
@@ -79,6 +84,8 @@ pub fn blend_in_place(dst: &mut Image, top: &Image, x: i64, y: i64, mode: BlendM
     if span.w == 0 {
         return Ok(());
     }
+    let keep = tiles(top, dst, x, y);
+    dst.set_tileable(keep);
     let stride = dst.stride();
     let rows = span.y0 as usize..(span.y0 + span.h) as usize;
     dst.pixels_mut()[rows.start * stride..rows.end * stride].par_chunks_mut(stride).enumerate().for_each(|(i, out)| {

@@ -7,6 +7,7 @@
 use super::{check_range, finish, row_pass, transpose, Space};
 use crate::error::Result;
 use crate::image::buffer::{Image, CHANNELS};
+use crate::image::ops::edge::{self, Edge};
 
 /// The largest radius accepted.
 pub const MAX_RADIUS: f32 = 10_000.0;
@@ -19,12 +20,14 @@ crate::option_set! {
         radius: u32 = 1, range(0, MAX_RADIUS);
         /// Average in linear light.
         linear: bool = false;
+        /// What the blur reads past the border; clamp, or wrap for a tileable image.
+        edge: Option<Edge> = None;
     }
 }
 
 /// Mean over a (2r+1)² box, edges clamped.
 pub fn box_blur(img: &Image, radius: u32) -> Result<Image> {
-    box_blur_with(img, &BoxBlur { radius, linear: false })
+    box_blur_with(img, &BoxBlur { radius, linear: false, edge: None })
 }
 
 /// Box blur with options.
@@ -33,7 +36,12 @@ pub fn box_blur_with(img: &Image, o: &BoxBlur) -> Result<Image> {
     if r == 0 {
         return Ok(img.clone());
     }
-    let space = Space::of(img, o.linear);
+    edge::apply(img, r, r, edge::resolve(o.edge, img, Edge::Clamp), |img| box_clamped(img, r, o.linear))
+}
+
+/// [`box_blur_with`] of a checked radius, edges clamped.
+fn box_clamped(img: &Image, r: usize, linear: bool) -> Result<Image> {
+    let space = Space::of(img, linear);
     let (w, h) = (img.width() as usize, img.height() as usize);
     let along = |padded: &[f32], out: &mut [f32]| running_mean(padded, out, r);
     let pass1 = row_pass(img.pixels(), w, r + 1, &space, along);

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use super::{fill_padded, finish, Space};
 use crate::error::{Error, Result};
 use crate::image::buffer::{Image, CHANNELS};
+use crate::image::ops::edge::{self, Edge};
 
 /// Largest kernel side accepted.
 pub const MAX_KERNEL: usize = 255;
@@ -22,12 +23,14 @@ pub struct Convolve {
     pub kernel: Vec<Vec<f32>>,
     /// Divide by the sum of the weights (see [`ConvolveOptions`]).
     pub normalize: bool,
+    /// What the kernel reads past the border (`None`: clamp, or wrap for a tileable image).
+    pub edge: Option<Edge>,
 }
 
 impl Convolve {
     /// A convolution by `kernel` with the options a script gives in a map.
     pub fn with(kernel: Vec<Vec<f32>>, o: &ConvolveOptions) -> Convolve {
-        Convolve { kernel, normalize: o.normalize }
+        Convolve { kernel, normalize: o.normalize, edge: o.edge }
     }
 }
 
@@ -38,10 +41,13 @@ crate::option_set! {
         /// Divide by the sum of the weights (kernels that sum to 0, like edge detectors, are left
         /// as they are).
         normalize: bool = false;
+        /// What the kernel reads past the border; clamp, or wrap for a tileable image.
+        edge: Option<Edge> = None;
     }
 }
 
-/// Convolves with `kernel` (rows of weights, odd width and height), edges clamped, premultiplied.
+/// Convolves with `kernel` (rows of weights, odd width and height), edges clamped (wrapped for a
+/// tileable image), premultiplied.
 pub fn convolve(img: &Image, kernel: &[Vec<f32>]) -> Result<Image> {
     convolve_with(img, &Convolve::with(kernel.to_vec(), &ConvolveOptions::default()))
 }
@@ -56,26 +62,42 @@ pub fn convolve_with(img: &Image, o: &Convolve) -> Result<Image> {
             k.iter_mut().for_each(|v| *v = (*v as f64 / sum) as f32);
         }
     }
-    let space = Space::of(img, false);
-    let data = correlate(img, &space, &k, kw, kh);
-    finish(data, img.width(), img.height(), &space)
+    edge::apply(img, kw / 2, kh / 2, edge::resolve(o.edge, img, Edge::Clamp), |img| {
+        let space = Space::of(img, false);
+        let data = correlate(img, &space, &k, kw, kh);
+        finish(data, img.width(), img.height(), &space)
+    })
 }
 
 /// Sharpens by `amount`: `x + amount * (x - mean of the 8 neighbours)`. At 1.0 this is exactly
 /// Pillow's `ImageFilter.SHARPEN` kernel (centre 32/16, neighbours -2/16).
 pub fn sharpen(img: &Image, amount: f32) -> Result<Image> {
+    sharpen_with(img, amount, None)
+}
+
+/// [`sharpen`] with an edge mode (`None`: clamp, or wrap for a tileable image).
+pub fn sharpen_with(img: &Image, amount: f32, edge: Option<Edge>) -> Result<Image> {
     if !amount.is_finite() || !(0.0..=1000.0).contains(&amount) {
         return Err(Error::param("sharpen", format!("amount must be in 0..1000, got {amount}")));
     }
     let n = -amount / 8.0;
     let kernel = vec![vec![n, n, n], vec![n, 1.0 + amount, n], vec![n, n, n]];
-    convolve(img, &kernel)
+    convolve_with(img, &Convolve { kernel, normalize: false, edge })
 }
 
 /// Sobel edge magnitude per channel, `sqrt(gx² + gy²) / 4` (a hard step from 0 to 1 gives 1).
 /// Computed on premultiplied colour, so the border of a transparent area is an edge; the result
 /// keeps the input's alpha.
 pub fn edges(img: &Image) -> Result<Image> {
+    edges_with(img, None)
+}
+
+/// [`edges`] with an edge mode (`None`: clamp, or wrap for a tileable image).
+pub fn edges_with(img: &Image, edge: Option<Edge>) -> Result<Image> {
+    edge::apply(img, 1, 1, edge::resolve(edge, img, Edge::Clamp), edges_clamped)
+}
+
+fn edges_clamped(img: &Image) -> Result<Image> {
     let space = Space { premultiply: !img.is_opaque(), linear: false, opaque: false };
     let gx = [-1.0, 0.0, 1.0, -2.0, 0.0, 2.0, -1.0, 0.0, 1.0];
     let gy = [-1.0, -2.0, -1.0, 0.0, 0.0, 0.0, 1.0, 2.0, 1.0];
@@ -103,6 +125,15 @@ pub fn edges(img: &Image) -> Result<Image> {
 /// Emboss like Pillow's `ImageFilter.EMBOSS`: `x - up_left + 0.5` per channel (flat areas turn
 /// mid-gray). Computed on premultiplied colour; the result keeps the input's alpha.
 pub fn emboss(img: &Image) -> Result<Image> {
+    emboss_with(img, None)
+}
+
+/// [`emboss`] with an edge mode (`None`: clamp, or wrap for a tileable image).
+pub fn emboss_with(img: &Image, edge: Option<Edge>) -> Result<Image> {
+    edge::apply(img, 1, 1, edge::resolve(edge, img, Edge::Clamp), emboss_clamped)
+}
+
+fn emboss_clamped(img: &Image) -> Result<Image> {
     let space = Space { premultiply: !img.is_opaque(), linear: false, opaque: false };
     let k = [-1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0];
     let mut out = correlate(img, &space, &k, 3, 3);
@@ -199,11 +230,35 @@ mod tests {
         assert!((shift.get(5, 0).unwrap().r - 0.5).abs() < 1e-6);
     }
 
+    /// A 5-pixel row `1 2 3 4 5` (red; opaque) under a 5-tap mean, worked by hand per mode:
+    /// clamp `1 1 |1 2 3 4 5| 5 5`, wrap `4 5 |…| 1 2`, mirror `2 1 |…| 5 4`, transparent `0 0 |…| 0 0`
+    /// with alpha 0 there (mixed premultiplied, so the colour is divided by the covered share).
+    #[test]
+    fn each_edge_mode_on_a_five_pixel_row_by_hand() {
+        let img = Image::from_fn(5, 1, |x, _| [x as f32 + 1.0, 0.0, 0.0, 1.0]).unwrap();
+        let mean = vec![vec![0.2; 5]];
+        let run = |edge| {
+            let out =
+                convolve_with(&img, &Convolve { kernel: mean.clone(), normalize: false, edge: Some(edge) }).unwrap();
+            out.pixels().chunks_exact(4).map(|p| (p[0], p[3])).collect::<Vec<_>>()
+        };
+        let close = |got: Vec<(f32, f32)>, want: [(f32, f32); 5], name: &str| {
+            for (g, w) in got.iter().zip(want) {
+                assert!((g.0 - w.0).abs() < 1e-5 && (g.1 - w.1).abs() < 1e-6, "{name}: {got:?} vs {want:?}");
+            }
+        };
+        close(run(Edge::Clamp), [(1.6, 1.0), (2.2, 1.0), (3.0, 1.0), (3.8, 1.0), (4.4, 1.0)], "clamp");
+        close(run(Edge::Wrap), [(3.0, 1.0); 5], "wrap");
+        close(run(Edge::Mirror), [(1.8, 1.0), (2.2, 1.0), (3.0, 1.0), (3.8, 1.0), (4.2, 1.0)], "mirror");
+        // (0+0+1+2+3)/5 = 1.2 over alpha 0.6 -> 2; (0+1+2+3+4)/5 = 2 over 0.8 -> 2.5; ...
+        close(run(Edge::Transparent), [(2.0, 0.6), (2.5, 0.8), (3.0, 1.0), (3.5, 0.8), (4.0, 0.6)], "transparent");
+    }
+
     #[test]
     fn normalize_divides_by_the_sum() {
         let img = Image::filled(4, 4, Color::gray(0.4)).unwrap();
         let k = vec![vec![1.0, 2.0, 1.0]; 3];
-        let out = convolve_with(&img, &Convolve { kernel: k, normalize: true }).unwrap();
+        let out = convolve_with(&img, &Convolve { kernel: k, normalize: true, edge: None }).unwrap();
         assert!((out.get(1, 1).unwrap().r - 0.4).abs() < 1e-6);
     }
 

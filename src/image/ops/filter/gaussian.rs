@@ -22,6 +22,7 @@ use super::{check_range, fill_padded, Space};
 use crate::cancel::{self, Stopper};
 use crate::error::{Error, Result};
 use crate::image::buffer::{Image, CHANNELS};
+use crate::image::ops::edge::{self, Edge};
 
 /// The largest sigma accepted (the kernel is 6σ + 1 taps; larger blurs are better done by
 /// downscaling first).
@@ -45,13 +46,20 @@ crate::option_set! {
         sigma: f32 = 1.0, range(0, MAX_SIGMA);
         /// Blur in linear light instead of on sRGB-encoded values.
         linear: bool = false;
+        /// What the blur reads past the border; clamp, or wrap for a tileable image.
+        edge: Option<Edge> = None;
     }
 }
 
 impl Blur {
     /// A blur of standard deviation `sigma` on sRGB values.
     pub fn sigma(sigma: f32) -> Blur {
-        Blur { sigma, linear: false }
+        Blur { sigma, linear: false, edge: None }
+    }
+
+    /// The same blur with an explicit edge mode.
+    pub fn edge(self, edge: Edge) -> Blur {
+        Blur { edge: Some(edge), ..self }
     }
 
     /// The same blur in linear light.
@@ -81,10 +89,24 @@ pub fn blur_with(img: &Image, o: &Blur) -> Result<Image> {
     if sigma == 0.0 {
         return Ok(img.clone());
     }
-    let space = Space::of(img, o.linear);
-    let data = gaussian_work(img, sigma, &space, true);
-    cancel::checkpoint()?;
-    Image::from_rgba(img.width(), img.height(), data)
+    let r = reach(sigma);
+    edge::apply(img, r, r, edge::resolve(o.edge, img, Edge::Clamp), |img| {
+        let space = Space::of(img, o.linear);
+        let data = gaussian_work(img, sigma, &space, true);
+        cancel::checkpoint()?;
+        Image::from_rgba(img.width(), img.height(), data)
+    })
+}
+
+/// How far [`gaussian_work`] reads from a pixel, for `edge::apply`: the exact kernel's radius, or
+/// 5σ for the recursive filter (whose response never ends; its tail past 5σ weighs under 3e-7 on
+/// each side, far below 1/65535, so wrap and mirror are exact to 16-bit output).
+pub(crate) fn reach(sigma: f32) -> usize {
+    if (IIR_MIN_SIGMA..=IIR_MAX_SIGMA).contains(&sigma) {
+        (5.0 * sigma).ceil() as usize
+    } else {
+        gaussian_weights(sigma).len() - 1
+    }
 }
 
 /// The blurred image, left in the working space unless `leave`: the recursive filter for
@@ -218,6 +240,8 @@ pub struct Unsharp {
     pub threshold: f32,
     /// Work in linear light.
     pub linear: bool,
+    /// What the blur reads past the border (`None`: clamp, or wrap for a tileable image).
+    pub edge: Option<Edge>,
 }
 
 impl Unsharp {
@@ -228,7 +252,7 @@ impl Unsharp {
 
     /// An unsharp mask with the options a script gives in a map.
     pub fn with(sigma: f32, amount: f32, o: &UnsharpOptions) -> Unsharp {
-        Unsharp { sigma, amount, threshold: o.threshold, linear: o.linear }
+        Unsharp { sigma, amount, threshold: o.threshold, linear: o.linear, edge: o.edge }
     }
 }
 
@@ -240,6 +264,8 @@ crate::option_set! {
         threshold: f32 = 0.0;
         /// Work in linear light.
         linear: bool = false;
+        /// What the blur reads past the border; clamp, or wrap for a tileable image.
+        edge: Option<Edge> = None;
     }
 }
 
@@ -260,7 +286,15 @@ pub fn unsharp_with(img: &Image, o: &Unsharp) -> Result<Image> {
     if sigma == 0.0 || amount == 0.0 {
         return Ok(img.clone());
     }
-    let space = Space::of(img, o.linear);
+    let r = reach(sigma);
+    edge::apply(img, r, r, edge::resolve(o.edge, img, Edge::Clamp), |img| {
+        unsharp_clamped(img, sigma, amount, threshold, o.linear)
+    })
+}
+
+/// [`unsharp_with`] on checked parameters, edges clamped.
+fn unsharp_clamped(img: &Image, sigma: f32, amount: f32, threshold: f32, linear: bool) -> Result<Image> {
+    let space = Space::of(img, linear);
     let blurred = gaussian_work(img, sigma, &space, false);
     cancel::checkpoint()?;
     let stride = img.stride();
@@ -450,13 +484,13 @@ mod tests {
         use crate::options::{OptionSet, OptionValue};
         let read = |pairs: &[(&str, OptionValue)]| Blur::from_pairs(pairs.iter().map(|(k, v)| (*k, v)));
         // Defaults live here: `blur()` and `blur(#{})` are sigma 1 on sRGB values.
-        assert_eq!(read(&[]).unwrap(), Blur { sigma: 1.0, linear: false });
+        assert_eq!(read(&[]).unwrap(), Blur { sigma: 1.0, linear: false, edge: None });
         // INT is accepted for FLOAT.
         assert_eq!(read(&[("sigma", OptionValue::Int(3))]).unwrap().sigma, 3.0);
         let msg = |pairs: &[(&str, OptionValue)]| read(pairs).unwrap_err().to_string();
         assert_eq!(
             msg(&[("sigme", OptionValue::Int(2))]),
-            "blur: unknown option 'sigme' (did you mean 'sigma'?); valid options are: linear, sigma"
+            "blur: unknown option 'sigme' (did you mean 'sigma'?); valid options are: edge, linear, sigma"
         );
         assert_eq!(msg(&[("sigma", OptionValue::Int(-1))]), "blur: option 'sigma' must be between 0 and 1000, got -1");
         assert_eq!(

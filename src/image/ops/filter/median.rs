@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use super::{check_range, finish, Space};
 use crate::error::Result;
 use crate::image::buffer::{Image, CHANNELS};
+use crate::image::ops::edge::{self, Edge};
 
 /// Largest radius accepted.
 pub const MAX_RADIUS: f32 = 1000.0;
@@ -20,10 +21,20 @@ const LEVELS: usize = 65536;
 
 /// Median over a (2r+1)² box; r = 0 returns the image unchanged.
 pub fn median(img: &Image, radius: u32) -> Result<Image> {
+    median_with(img, radius, None)
+}
+
+/// [`median`] with an edge mode (`None`: clamp, or wrap for a tileable image).
+pub fn median_with(img: &Image, radius: u32, edge: Option<Edge>) -> Result<Image> {
     let r = check_range("median", "radius", radius as f32, MAX_RADIUS)? as usize;
     if r == 0 {
         return Ok(img.clone());
     }
+    edge::apply(img, r, r, edge::resolve(edge, img, Edge::Clamp), |img| median_clamped(img, r))
+}
+
+/// [`median_with`] of a checked radius, edges clamped.
+fn median_clamped(img: &Image, r: usize) -> Result<Image> {
     let space = Space::of(img, false);
     let (w, h) = (img.width() as usize, img.height() as usize);
     let mut work = img.pixels().to_vec();

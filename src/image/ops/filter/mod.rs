@@ -11,7 +11,10 @@
 //!
 //! Conventions shared by every filter here:
 //! - Edges are clamped (the border pixel extends outwards), like ImageMagick's default
-//!   `-virtual-pixel edge`.
+//!   `-virtual-pixel edge`, unless the op's `edge` option says otherwise or the image is tagged
+//!   tileable (then they wrap): `ops::edge` holds the rule. Every filter is written for clamped
+//!   edges only; `edge::apply` gives it the other modes by extending the image by the filter's
+//!   reach first, so the clamp path is untouched.
 //! - Colours are mixed premultiplied by alpha, so transparent pixels never bleed a dark fringe;
 //!   an opaque image skips the premultiplication (checked once with [`Image::is_opaque`]) and its
 //!   alpha stays exactly 1.
@@ -50,9 +53,13 @@ mod median;
 mod recursive;
 
 pub use box_blur::{box_blur, box_blur_with, BoxBlur};
-pub use convolve::{convolve, convolve_with, edges, emboss, sharpen, Convolve, ConvolveOptions};
+pub use convolve::{
+    convolve, convolve_with, edges, edges_with, emboss, emboss_with, sharpen, sharpen_with, Convolve, ConvolveOptions,
+};
 pub use gaussian::{blur, blur_with, gaussian_weights, unsharp, unsharp_with, Blur, Unsharp, UnsharpOptions};
-pub use median::median;
+pub use median::{median, median_with};
+
+pub use crate::image::ops::edge::EdgeOptions;
 
 use rayon::prelude::*;
 

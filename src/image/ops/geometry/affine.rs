@@ -10,12 +10,20 @@
 //! within 1e-6 of a whole size is not rounded up) and centres the box on it, so a `translate` with
 //! `expand` is an error rather than silently lost. `rotate` expands by default (ImageMagick, libvips); `affine` and
 //! `translate` keep the canvas (CSS, Pillow's `transform`).
+//!
+//! `edge` (see `ops::edge`) says what the sampler reads past the source: `"transparent"`, the
+//! default, shows `background` there; `"wrap"`, the default for a tileable image, repeats the
+//! image (a `translate` of a texture scrolls it round, like Substance's offset); `"clamp"` and
+//! `"mirror"` extend it. `background` shows only with `"transparent"`. The result stays tagged
+//! tileable when the image was, the edge wraps and the map sends the image's period lattice onto
+//! itself: a pure translation, or a quarter turn or flip whose canvas is the turned canvas.
 
 use super::sampler::{sample_into, Inverse, Source};
 use super::{blank, finite, from_linear, to_linear, Filter};
 use crate::error::{Error, Result};
 use crate::image::buffer::CHANNELS;
 use crate::image::color::srgb_to_linear;
+use crate::image::ops::edge::{self, Edge};
 use crate::image::{Color, Image};
 use crate::options::{show_number, At, OptionType, OptionValue};
 
@@ -30,6 +38,9 @@ crate::option_set! {
         background: Color = Color::TRANSPARENT;
         /// Interpolate in linear light.
         linear: bool = false;
+        /// What the sampler reads past the image: "transparent" (the background), "clamp", "wrap"
+        /// or "mirror". Default: transparent, or wrap for a tileable image.
+        edge: Option<Edge> = None;
     }
 }
 
@@ -45,6 +56,9 @@ crate::option_set! {
         background: Color = Color::TRANSPARENT;
         /// Interpolate in linear light.
         linear: bool = false;
+        /// What the sampler reads past the image: "transparent" (the background), "clamp", "wrap"
+        /// or "mirror". Default: transparent, or wrap for a tileable image.
+        edge: Option<Edge> = None;
     }
 }
 
@@ -93,6 +107,9 @@ crate::option_set! {
         background: Color = Color::TRANSPARENT;
         /// Interpolate in linear light.
         linear: bool = false;
+        /// What the sampler reads past the image: "transparent" (the background), "clamp", "wrap"
+        /// or "mirror". Default: transparent, or wrap for a tileable image.
+        edge: Option<Edge> = None;
     }
 }
 
@@ -113,6 +130,7 @@ pub fn rotate(img: &Image, degrees: f64, opts: &Rotate) -> Result<Image> {
         filter: opts.filter,
         background: opts.background,
         linear: opts.linear,
+        edge: opts.edge,
         ..Affine::default()
     };
     transform("rotate", img, &a)
@@ -133,6 +151,7 @@ pub fn translate_with(img: &Image, dx: f64, dy: f64, sampling: &Sampling) -> Res
         filter: sampling.filter,
         background: sampling.background,
         linear: sampling.linear,
+        edge: sampling.edge,
         ..Affine::default()
     };
     transform("translate", img, &a)
@@ -195,10 +214,21 @@ fn transform(op: &str, img: &Image, p: &Affine) -> Result<Image> {
         tx: inv[0] * cx + inv[1] * cy + ox,
         ty: inv[2] * cx + inv[3] * cy + oy,
     };
-    if let Some(copy) = integer_shift(img, &map, out_w, out_h, bg) {
-        return Ok(copy);
-    }
-    resample(img, out, (out_w, out_h), map, p, bg)
+    let edge = edge::resolve(p.edge, img, Edge::Transparent);
+    let out = match integer_shift(img, &map, out_w, out_h, bg, edge) {
+        Some(copy) => copy,
+        None => resample(img, out, (out_w, out_h), map, p, bg, edge)?,
+    };
+    // The period lattice (w, 0), (0, h) must map onto the output's: signed permutation matrices
+    // whose canvas is the permuted canvas.
+    let keeps = edge::keeps_tileable(edge, img) && {
+        let unit = |v: f64| v == 0.0 || v.abs() == 1.0;
+        let (wi, hi) = (img.width(), img.height());
+        m.iter().all(|&v| unit(v))
+            && ((m[1] == 0.0 && m[2] == 0.0 && (out_w, out_h) == (wi, hi))
+                || (m[0] == 0.0 && m[3] == 0.0 && (out_w, out_h) == (hi, wi)))
+    };
+    Ok(out.with_tileable(keeps))
 }
 
 /// Every number of the transform must be finite; returns the checked background.
@@ -253,6 +283,7 @@ fn resample(
     map: Inverse,
     p: &Affine,
     bg: Color,
+    edge: Edge,
 ) -> Result<Image> {
     let linear = p.linear;
     let mut src = if linear { to_linear(img) } else { img.clone() };
@@ -263,9 +294,10 @@ fn resample(
         src = src.premultiplied();
     }
     let bg_pre = [bg.r * bg.a, bg.g * bg.a, bg.b * bg.a, bg.a];
-    let source = Source { pixels: src.pixels(), width: src.width() as usize, height: src.height() as usize };
-    // An opaque source over an opaque background gives alpha 1 everywhere: nothing to divide.
-    let unpremultiply = !(opaque && bg.a >= 1.0);
+    let source = Source { pixels: src.pixels(), width: src.width() as usize, height: src.height() as usize, edge };
+    // An opaque source over an opaque background gives alpha 1 everywhere: nothing to divide
+    // (nor when the background never shows).
+    let unpremultiply = !(opaque && (bg.a >= 1.0 || edge != Edge::Transparent));
     sample_into(&source, &mut out, out_w as usize, map, p.filter, bg_pre, unpremultiply);
     // Rows are skipped once the run is stopped; a half-sampled buffer never becomes an image.
     crate::cancel::checkpoint()?;
@@ -282,7 +314,7 @@ fn shear_tan(op: &str, degrees: f64) -> Result<f64> {
 
 /// When the map is a whole-pixel shift (identity linear part), copies rows instead of sampling:
 /// exact, and much faster.
-fn integer_shift(img: &Image, m: &Inverse, out_w: u32, out_h: u32, bg: Color) -> Option<Image> {
+fn integer_shift(img: &Image, m: &Inverse, out_w: u32, out_h: u32, bg: Color, edge: Edge) -> Option<Image> {
     if (m.a, m.b, m.c, m.d) != (1.0, 0.0, 0.0, 1.0) || m.tx != m.tx.round() || m.ty != m.ty.round() {
         return None;
     }
@@ -290,7 +322,11 @@ fn integer_shift(img: &Image, m: &Inverse, out_w: u32, out_h: u32, bg: Color) ->
     let (iw, ih) = (img.width() as i64, img.height() as i64);
     let fill = bg.to_array();
     Image::from_fn(out_w, out_h, |x, y| {
-        let (sx, sy) = (x as i64 + dx, y as i64 + dy);
+        let (sx, sy) = ((x as i64).saturating_add(dx), (y as i64).saturating_add(dy));
+        let (sx, sy) = match (edge.index(sx, iw as usize), edge.index(sy, ih as usize)) {
+            (Some(sx), Some(sy)) => (sx as i64, sy as i64),
+            _ => (-1, -1),
+        };
         if sx < 0 || sy < 0 || sx >= iw || sy >= ih {
             fill
         } else {

@@ -100,7 +100,8 @@ fn quarter_turn(img: &Image, ow: u32, oh: u32, from: impl Fn(u32, u32) -> (u32, 
             }
         }
     });
-    Image::from_rgba(ow, oh, out).unwrap_or_else(|_| img.clone())
+    // A turned tile is still a tile: the tag follows.
+    Image::from_rgba(ow, oh, out).map_or_else(|_| img.clone(), |o| o.with_tileable(img.tileable()))
 }
 
 /// Adds `left`, `top`, `right` and `bottom` pixels of `color` around the image. Negative sizes
@@ -151,7 +152,8 @@ pub fn tile(img: &Image, nx: i64, ny: i64) -> Result<Image> {
             chunk.copy_from_slice(src);
         }
     });
-    Image::from_rgba(w, h, out)
+    // Repeating an image keeps its seams where they were: a tile's repeat is a tile.
+    Ok(Image::from_rgba(w, h, out)?.with_tileable(img.tileable()))
 }
 
 #[cfg(test)]

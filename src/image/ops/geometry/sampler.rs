@@ -2,8 +2,11 @@
 //!
 //! Every output pixel centre is mapped back through the inverse transform to a continuous
 //! position in the source and reconstructed there with the chosen filter. Taps that fall outside
-//! the source read the background colour, so the image's edges are antialiased against the
-//! background by the filter itself (a bilinear edge is a one-pixel ramp). Rows are independent
+//! the source read per the source's edge mode (`ops::edge`): with `transparent`, the default,
+//! they read the background colour, so the image's edges are antialiased against the background
+//! by the filter itself (a bilinear edge is a one-pixel ramp); with `clamp`, `wrap` or `mirror`
+//! they read the source's own pixels and the background never shows. The edge rule is consulted
+//! only for taps outside the source, so the inside fast paths are unchanged. Rows are independent
 //! and run in parallel; nothing is allocated per pixel.
 //!
 //! Hand-written rather than taken from a crate: fir only scales, tiny-skia's pattern shader is
@@ -15,6 +18,7 @@ use rayon::prelude::*;
 
 use super::Filter;
 use crate::image::buffer::{unpremultiply, CHANNELS};
+use crate::image::ops::edge::Edge;
 
 /// An affine map from output positions to source positions, in pixel units with centres at
 /// +0.5: `sx = a·x + b·y + tx`, `sy = c·x + d·y + ty`.
@@ -33,6 +37,8 @@ pub(super) struct Source<'a> {
     pub pixels: &'a [f32],
     pub width: usize,
     pub height: usize,
+    /// What taps outside the source read (`Transparent`: the background).
+    pub edge: Edge,
 }
 
 /// Fills `out` (`ow` × rows, premultiplied unless `unpremultiply_out`) by sampling `src` through
@@ -110,7 +116,7 @@ fn run<F>(
         // sit at +0.5, so a tap reaches pixel 0 from `-support + 0.5` on.
         let (xl, xh) = span(m.a, bx, -support + 0.5, w + support - 0.5, ow);
         let (yl, yh) = span(m.c, by, -support + 0.5, h + support - 0.5, ow);
-        let (lo, hi) = (xl.max(yl), xh.min(yh).max(xl.max(yl)));
+        let (lo, hi) = if src.edge == Edge::Transparent { (xl.max(yl), xh.min(yh).max(xl.max(yl))) } else { (0, ow) };
         let (left, rest) = row.split_at_mut(lo * CHANNELS);
         let (middle, right) = rest.split_at_mut((hi - lo) * CHANNELS);
         for dst in left.chunks_exact_mut(CHANNELS).chain(right.chunks_exact_mut(CHANNELS)) {
@@ -177,7 +183,10 @@ impl Kernel<'_> {
 #[inline]
 fn fetch(src: &Source, x: i64, y: i64, bg: [f32; 4]) -> [f32; 4] {
     if x < 0 || y < 0 || x >= src.width as i64 || y >= src.height as i64 {
-        return bg;
+        return match (src.edge.index(x, src.width), src.edge.index(y, src.height)) {
+            (Some(x), Some(y)) => fetch(src, x as i64, y as i64, bg),
+            _ => bg,
+        };
     }
     let i = (y as usize * src.width + x as usize) * CHANNELS;
     let p = &src.pixels[i..i + CHANNELS];
@@ -203,7 +212,7 @@ fn bilinear_at(src: &Source, u: f64, v: f64, bg: [f32; 4]) -> [f32; 4] {
         }
         return o;
     }
-    if x0 < -1 || y0 < -1 || x0 >= w || y0 >= h {
+    if src.edge == Edge::Transparent && (x0 < -1 || y0 < -1 || x0 >= w || y0 >= h) {
         return bg;
     }
     let (p00, p10) = (fetch(src, x0, y0, bg), fetch(src, x0 + 1, y0, bg));
@@ -250,7 +259,7 @@ fn kernel<const N: usize>(src: &Source, u: f64, v: f64, bg: [f32; 4], k: fn(f64)
     let r = (N / 2) as i64;
     let (x0, y0) = (floor(u).0 - (r - 1), floor(v).0 - (r - 1));
     let (w, h) = (src.width as i64, src.height as i64);
-    if x0 + N as i64 <= 0 || y0 + N as i64 <= 0 || x0 >= w || y0 >= h {
+    if src.edge == Edge::Transparent && (x0 + N as i64 <= 0 || y0 + N as i64 <= 0 || x0 >= w || y0 >= h) {
         return bg;
     }
     let weights = |f: f64, first: i64| {
@@ -316,7 +325,7 @@ mod tests {
         // the row spans must only skip pixels that are pure background.
         let (w, h) = (13usize, 9usize);
         let pixels: Vec<f32> = (0..w * h * 4).map(|i| ((i * 37) % 101) as f32 / 100.0 + 0.01).collect();
-        let src = Source { pixels: &pixels, width: w, height: h };
+        let src = Source { pixels: &pixels, width: w, height: h, edge: Edge::Transparent };
         let bg = [0.1, 0.2, 0.3, 0.4];
         let maps = [
             Inverse { a: 0.866, b: 0.5, c: -0.5, d: 0.866, tx: -3.0, ty: 4.0 },
@@ -358,7 +367,7 @@ mod tests {
     #[test]
     fn bilinear_blends_with_the_background_at_the_edge() {
         let px = [1.0f32, 1.0, 1.0, 1.0];
-        let src = Source { pixels: &px, width: 1, height: 1 };
+        let src = Source { pixels: &px, width: 1, height: 1, edge: Edge::Transparent };
         let bg = [0.0; 4];
         // Centre of the only pixel: exact.
         assert_eq!(bilinear_at(&src, 0.0, 0.0, bg), px);

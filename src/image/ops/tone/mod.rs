@@ -46,7 +46,8 @@ where
             o[3] = s[3];
         }
     });
-    Image::from_rgba(img.width(), img.height(), out)
+    // A per-pixel map keeps a tiling image tiling (see `ops::edge`).
+    Ok(Image::from_rgba(img.width(), img.height(), out)?.with_tileable(img.tileable()))
 }
 
 /// Applies `f` to every pixel's RGB in place (copy-on-write: copies first only if shared).

@@ -1,0 +1,173 @@
+//! `ambient_occlusion`: horizon-based ambient occlusion of a height map (HBAO, Bavoil & Sainz
+//! 2008, on a height field instead of a depth buffer: the method of Substance Designer's
+//! "Ambient Occlusion (HBAO)" node).
+//!
+//! For each pixel and each of `samples` directions (evenly spaced angles, the same for every
+//! pixel: no noise, so the result is deterministic and smooth), the ray is marched out to `radius`
+//! pixels and the highest horizon is kept: `sin(elevation)` of the steepest rise seen, attenuated
+//! by `1 − (t/radius)²` so far occluders count less (HBAO's falloff). Occlusion is the mean over
+//! directions; the output is `1 − strength · occlusion`, clamped to 0..1, grey and opaque:
+//! 1 = unoccluded, as in Substance.
+//!
+//! Height scale: a height of 1.0 is `radius` pixels tall, so an occluder that rises by 1.0 at
+//! the edge of the radius stands at 45°. Tying the scale to the radius keeps the look of a map
+//! the same when radius and resolution are doubled together.
+//!
+//! Steps along a ray are spaced quadratically (denser near the pixel, where small creases are)
+//! and rounded to whole pixels, at most 32 per ray; the offset list is computed once.
+
+use super::{build_rows, Height};
+use crate::error::Result;
+use crate::image::buffer::{Image, CHANNELS};
+use crate::image::ops::edge::{keeps_tileable, resolve, Edge};
+
+crate::option_set! {
+    /// Options of `ambient_occlusion(#{ ... })`.
+    #[derive(Copy)]
+    pub struct AmbientOcclusion for "ambient_occlusion" {
+        /// How far occluders are searched, in pixels; a height of 1.0 is this many pixels tall.
+        radius: u32 = 16, range(1, 512);
+        /// Directions searched around each pixel.
+        samples: u32 = 16, range(1, 64);
+        /// 0 = no occlusion, 1 = full HBAO, above 1 darkens further.
+        strength: f32 = 1.0, range(0.0, 16.0);
+        /// Edge mode; "wrap" for tileable images, else "clamp".
+        edge: Option<Edge> = None;
+    }
+}
+
+/// Most steps along one ray.
+const MAX_STEPS: u32 = 32;
+
+/// One step along a ray: the pixel offset, 1/distance, and the falloff weight.
+struct Step {
+    dx: isize,
+    dy: isize,
+    inv_t: f32,
+    falloff: f32,
+}
+
+/// The steps of every direction, nearest first; whole-pixel offsets, no repeats within a ray.
+fn rays(radius: u32, samples: u32) -> Vec<Vec<Step>> {
+    let n = radius.min(MAX_STEPS);
+    let r = radius as f64;
+    (0..samples)
+        .map(|d| {
+            let a = std::f64::consts::TAU * (d as f64 + 0.5) / samples as f64;
+            let (s, c) = a.sin_cos();
+            let mut out: Vec<Step> = Vec::new();
+            for k in 1..=n {
+                let f = k as f64 / n as f64;
+                let t = (r * f * f).max(1.0);
+                let (dx, dy) = ((c * t).round() as isize, (s * t).round() as isize);
+                if (dx, dy) == (0, 0) || out.iter().any(|p| (p.dx, p.dy) == (dx, dy)) {
+                    continue;
+                }
+                let dist = ((dx * dx + dy * dy) as f64).sqrt();
+                let falloff = (1.0 - (dist / (r + 1.0)).powi(2)).max(0.0);
+                out.push(Step { dx, dy, inv_t: (1.0 / dist) as f32, falloff: falloff as f32 });
+            }
+            out
+        })
+        .collect()
+}
+
+/// Ambient occlusion of `img`'s height: 1 = open, darker = occluded (see the module docs).
+pub fn ambient_occlusion(img: &Image, o: &AmbientOcclusion) -> Result<Image> {
+    let op = "ambient_occlusion";
+    let height = Height::of(op, img)?;
+    let pad = o.radius as usize + 1;
+    let edge = resolve(o.edge, img, Edge::Clamp);
+    let padded = height.padded(op, pad, edge)?;
+    drop(height);
+    let rays = rays(o.radius, o.samples);
+    // Heights in pixels: 1.0 is `radius` pixels tall.
+    let scale = o.radius as f32;
+    let k = o.strength / o.samples as f32;
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let out = build_rows(w, h, |y, row| {
+        for (x, p) in row.chunks_exact_mut(CHANNELS).enumerate() {
+            let h0 = padded.at(x, y, 0, 0);
+            let mut occ = 0f32;
+            for ray in &rays {
+                let mut best = 0f32;
+                for s in ray {
+                    let rise = (padded.at(x, y, s.dx, s.dy) - h0) * scale;
+                    if rise > 0.0 {
+                        // sin(atan(rise / t)) = rise / sqrt(rise² + t²)
+                        let tan = rise * s.inv_t;
+                        let sin = tan / (1.0 + tan * tan).sqrt();
+                        best = best.max(sin * s.falloff);
+                    }
+                }
+                occ += best;
+            }
+            let v = (1.0 - k * occ).clamp(0.0, 1.0);
+            p.copy_from_slice(&[v, v, v, 1.0]);
+        }
+    })?;
+    Ok(out.with_tileable(keeps_tileable(edge, img)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::{height_image, roll, seam};
+    use super::*;
+
+    #[test]
+    fn flat_height_is_unoccluded_everywhere() {
+        let out = ambient_occlusion(&height_image(32, 20, |_, _| 0.37), &AmbientOcclusion::default()).unwrap();
+        assert!(out.pixels().iter().all(|&v| v == 1.0));
+    }
+
+    #[test]
+    fn a_pit_is_darker_than_a_peak_and_a_peak_is_open() {
+        let bump = |sign: f32| {
+            move |x: f32, y: f32| 0.5 + sign * 0.4 * (-((x - 32.0).powi(2) + (y - 32.0).powi(2)) / 60.0).exp()
+        };
+        let o = AmbientOcclusion::default();
+        let pit = ambient_occlusion(&height_image(64, 64, bump(-1.0)), &o).unwrap();
+        let peak = ambient_occlusion(&height_image(64, 64, bump(1.0)), &o).unwrap();
+        let (p, q) = (pit.get(32, 32).unwrap().r, peak.get(32, 32).unwrap().r);
+        assert_eq!(q, 1.0, "nothing rises above a peak's top");
+        assert!(p < 0.7, "the bottom of a pit is occluded: {p}");
+        // Strength scales the occlusion; 0 turns it off.
+        let none =
+            ambient_occlusion(&height_image(64, 64, bump(-1.0)), &AmbientOcclusion { strength: 0.0, ..o }).unwrap();
+        assert!(none.pixels().iter().all(|&v| v == 1.0));
+    }
+
+    #[test]
+    fn wrap_keeps_a_tileable_height_tileable_and_clamp_does_not() {
+        let k = std::f32::consts::TAU / 64.0;
+        let img = height_image(64, 64, |x, y| 0.5 + 0.25 * (k * x).sin() * (2.0 * k * y).cos());
+        let o = AmbientOcclusion { radius: 8, ..AmbientOcclusion::default() };
+        let wrap = ambient_occlusion(&img, &AmbientOcclusion { edge: Some(Edge::Wrap), ..o }).unwrap();
+        let (seam_w, inner) = seam(&wrap);
+        assert!(seam_w <= 1.25 * inner, "wrap: seam {seam_w} vs interior {inner}");
+        let clamp = ambient_occlusion(&img, &AmbientOcclusion { edge: Some(Edge::Clamp), ..o }).unwrap();
+        let (seam_c, inner_c) = seam(&clamp);
+        assert!(seam_c > 1.25 * inner_c, "clamp (the control): seam {seam_c} vs interior {inner_c}");
+        // With wrap no pixel knows where the border is: shifting the input round shifts the output.
+        let o = AmbientOcclusion { edge: Some(Edge::Wrap), ..o };
+        assert_eq!(roll(&ambient_occlusion(&roll(&img, 9, 20), &o).unwrap(), 64 - 9, 64 - 20), wrap);
+    }
+
+    #[test]
+    fn same_bytes_at_any_thread_count() {
+        let img = height_image(70, 50, |x, y| ((x * 0.37).sin() * (y * 0.21).cos()) * 0.5 + 0.5);
+        let o = AmbientOcclusion::default();
+        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let four = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap();
+        let a = one.install(|| ambient_occlusion(&img, &o)).unwrap();
+        let b = four.install(|| ambient_occlusion(&img, &o)).unwrap();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn nan_height_is_an_error() {
+        let img = height_image(4, 4, |x, _| if x == 3.0 { f32::NAN } else { 0.5 });
+        let e = ambient_occlusion(&img, &AmbientOcclusion::default()).unwrap_err().to_string();
+        assert!(e.contains("ambient_occlusion") && e.contains("NaN"), "{e}");
+    }
+}
