@@ -75,7 +75,7 @@ pub fn resize_with(img: &Image, w: u32, h: u32, opts: ResizeOptions) -> Result<I
     let out = if opts.linear { from_linear(&out) } else { out };
     // A whole-number zoom or shrink keeps the period of a tiling image (up to the edge handling
     // of the filter, which is within a pixel of the border); any other factor breaks it.
-    let whole = |a: u32, b: u32| a.max(b) % a.min(b) == 0;
+    let whole = |a: u32, b: u32| a.max(b).is_multiple_of(a.min(b));
     let keeps = img.tileable() && whole(img.width(), w) && whole(img.height(), h);
     Ok(out.with_tileable(keeps))
 }

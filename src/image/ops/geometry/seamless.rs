@@ -67,7 +67,8 @@ pub fn seamless(img: &Image, opts: &Seamless) -> Result<Image> {
             dst.copy_from_slice(&if opaque { o } else { unpremultiply(o) });
         }
     });
-    Image::from_rgba(ow, oh, out)
+    // The result tiles: tag it, so its neighbourhood ops wrap by default (`ops::edge`).
+    Ok(Image::from_rgba(ow, oh, out)?.with_tileable(true))
 }
 
 #[cfg(test)]
