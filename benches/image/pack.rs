@@ -16,7 +16,7 @@ pub fn benches(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("mipmaps_box_2048", |b| b.iter(|| pack::mipmaps(&img, &Mipmaps::default()).unwrap()));
     g.bench_function("mipmaps_tent_tileable_2048", |b| {
-        let o = Mipmaps { filter: MipFilter::Tent, tileable: true, ..Mipmaps::default() };
+        let o = Mipmaps { filter: MipFilter::Tent, tileable: Some(true), ..Mipmaps::default() };
         b.iter(|| pack::mipmaps(&img, &o).unwrap())
     });
 

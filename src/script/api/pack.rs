@@ -161,7 +161,8 @@ mod pack_api {
         mipmaps_with(img, Map::new())
     }
 
-    /// The mip chain with options: `filter` ("box" or "tent"), `tileable` (the tent filter wraps
+    /// The mip chain with options: `filter` ("box" or "tent"), `tileable` (default: the image's
+    /// tileable tag; the tent filter wraps
     /// round the edges), `linear` (false for data maps: normal, roughness, height).
     ///
     /// ```rhai

@@ -22,8 +22,8 @@
 //!   those reads wrap round for a tileable image (`tileable: true`) and clamp otherwise, so a
 //!   tileable texture's mips stay tileable. The box filter never reads outside its footprint,
 //!   which always lies inside the image, so it tiles either way.
-//! - The tileable tag on images (branch `edge`) is to become the default of `tileable`; until it is
-//!   merged, scripts say `tileable: true`.
+//! - `tileable` defaults to the image's tileable tag (set by tileable fields and materials); an
+//!   explicit `tileable` wins. The levels of a tileable chain carry the tag.
 //!
 //! Work is two separable passes per level over rows in parallel, each output value a sum in a
 //! fixed order: byte-identical at any thread count.
@@ -51,8 +51,8 @@ crate::option_set! {
     pub struct Mipmaps for "mipmaps" {
         /// "box": each pixel is the mean of its footprint (2×2 for even sizes); "tent": a wider, less aliased [1, 3, 3, 1] / 8 weighting that reads past the edges.
         filter: MipFilter = MipFilter::Box;
-        /// The image tiles: a filter that reads past an edge wraps round instead of clamping.
-        tileable: bool = false;
+        /// The image tiles: a filter that reads past an edge wraps round instead of clamping (default: the image's tileable tag).
+        tileable: Option<bool> = None;
         /// Average in linear light (gamma-correct, for colour); false averages the stored values (normal, roughness, height maps).
         linear: bool = true;
     }
@@ -61,6 +61,7 @@ crate::option_set! {
 /// The mip chain of `img`: level 0 is `img`, the last level is 1×1.
 pub fn mipmaps(img: &Image, o: &Mipmaps) -> Result<Vec<Image>> {
     let linear = o.linear;
+    let tileable = o.tileable.unwrap_or(img.tileable());
     let mut levels = vec![img.clone()];
     let mut work = super::mapped(img, |[r, g, b, a]| {
         let lin = |v: f32| if linear { srgb_to_linear(v) } else { v };
@@ -70,21 +71,22 @@ pub fn mipmaps(img: &Image, o: &Mipmaps) -> Result<Vec<Image>> {
         crate::cancel::checkpoint()?;
         let (w, h) = work.dimensions();
         let (nw, nh) = ((w / 2).max(1), (h / 2).max(1));
-        work = reduce(&work, nw, nh, o)?;
-        levels.push(super::mapped(&work, |p| {
+        work = reduce(&work, nw, nh, o.filter, tileable)?;
+        let level = super::mapped(&work, |p| {
             let [r, g, b, a] = unpremultiply(p);
             let enc = |v: f32| if linear { linear_to_srgb(v) } else { v };
             [enc(r), enc(g), enc(b), a]
-        })?);
+        })?;
+        levels.push(level.with_tileable(tileable));
     }
     Ok(levels)
 }
 
 /// One level: `src` (linear, premultiplied) resampled to `nw` × `nh`.
-fn reduce(src: &Image, nw: u32, nh: u32, o: &Mipmaps) -> Result<Image> {
+fn reduce(src: &Image, nw: u32, nh: u32, filter: MipFilter, tileable: bool) -> Result<Image> {
     let (w, h) = src.dimensions();
-    let tx = taps(w as usize, nw as usize, o.filter, o.tileable);
-    let ty = taps(h as usize, nh as usize, o.filter, o.tileable);
+    let tx = taps(w as usize, nw as usize, filter, tileable);
+    let ty = taps(h as usize, nh as usize, filter, tileable);
     let stop = crate::cancel::current();
 
     let mut across = Image::new(nw, h)?;
@@ -223,10 +225,27 @@ mod tests {
     }
 
     #[test]
+    fn the_tileable_tag_is_the_default_and_an_explicit_option_wins() {
+        let img = Image::from_fn(8, 8, |x, y| {
+            let v = ((x * 7 + y * 3) % 8) as f32 / 8.0;
+            [v, v, v, 1.0]
+        })
+        .unwrap();
+        let tent = |img: &Image, tileable| {
+            mipmaps(img, &Mipmaps { filter: MipFilter::Tent, tileable, linear: false }).unwrap()[1].clone()
+        };
+        let tagged = img.with_tileable(true);
+        assert_eq!(tent(&tagged, None).pixels(), tent(&img, Some(true)).pixels());
+        assert!(tent(&tagged, None).tileable(), "the levels of a tileable chain keep the tag");
+        assert_eq!(tent(&tagged, Some(false)).pixels(), tent(&img, None).pixels());
+        assert_ne!(tent(&img, Some(true)).pixels(), tent(&img, Some(false)).pixels(), "the control");
+    }
+
+    #[test]
     fn the_tent_filter_wraps_for_tileable_images_and_clamps_otherwise() {
         let img = grey_row(&[1.0, 0.0, 0.0, 0.0]);
         let first = |tileable| {
-            let o = Mipmaps { filter: MipFilter::Tent, tileable, linear: false };
+            let o = Mipmaps { filter: MipFilter::Tent, tileable: Some(tileable), linear: false };
             mipmaps(&img, &o).unwrap()[1].pixels()[0]
         };
         // Weights [1, 3, 3, 1] / 8 over pixels -1, 0, 1, 2: pixel -1 is pixel 3 (0) when it wraps,
