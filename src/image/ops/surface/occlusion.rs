@@ -165,6 +165,15 @@ mod tests {
     }
 
     #[test]
+    fn a_cancelled_run_stops_with_its_error_and_no_image() {
+        let token = crate::cancel::Stopper::never();
+        token.cancel();
+        let img = height_image(64, 64, |x, y| (x * y).sin());
+        let r = crate::cancel::scope(token, || ambient_occlusion(&img, &AmbientOcclusion::default()));
+        assert!(matches!(r, Err(crate::error::Error::Cancelled(_))), "{r:?}");
+    }
+
+    #[test]
     fn nan_height_is_an_error() {
         let img = height_image(4, 4, |x, _| if x == 3.0 { f32::NAN } else { 0.5 });
         let e = ambient_occlusion(&img, &AmbientOcclusion::default()).unwrap_err().to_string();
