@@ -4,10 +4,12 @@
 //!
 //! For each pixel and each of `samples` directions (evenly spaced angles, the same for every
 //! pixel: no noise, so the result is deterministic and smooth), the ray is marched out to `radius`
-//! pixels and the highest horizon is kept: `sin(elevation)` of the steepest rise seen, attenuated
-//! by `1 − (t/radius)²` so far occluders count less (HBAO's falloff). Occlusion is the mean over
+//! pixels with HBAO's horizon accumulation: each time a step raises the horizon, the direction's
+//! occlusion grows by `falloff(t) · (sin(new elevation) − sin(old elevation))`, with
+//! `falloff(t) = 1 − (t/(radius+1))²` so far occluders count less. The baseline is the horizontal
+//! (a height map is lit from above), so flat ground and peaks are open. Occlusion is the mean over
 //! directions; the output is `1 − strength · occlusion`, clamped to 0..1, grey and opaque:
-//! 1 = unoccluded, as in Substance.
+//! 1 = unoccluded, as in Substance. The square root is taken only when the horizon rises.
 //!
 //! Height scale: a height of 1.0 is `radius` pixels tall, so an occluder that rises by 1.0 at
 //! the edge of the radius stands at 45°. Tying the scale to the radius keeps the look of a map
@@ -39,12 +41,14 @@ crate::option_set! {
 /// Most steps along one ray.
 const MAX_STEPS: u32 = 32;
 
-/// One step along a ray: the pixel offset, 1/distance, and the falloff weight.
+/// One step along a ray: the pixel offset, 1/distance, the falloff weight, and (once the
+/// padded buffer is known) the offset as a flat index delta.
 struct Step {
     dx: isize,
     dy: isize,
     inv_t: f32,
     falloff: f32,
+    delta: isize,
 }
 
 /// The steps of every direction, nearest first; whole-pixel offsets, no repeats within a ray.
@@ -65,7 +69,7 @@ fn rays(radius: u32, samples: u32) -> Vec<Vec<Step>> {
                 }
                 let dist = ((dx * dx + dy * dy) as f64).sqrt();
                 let falloff = (1.0 - (dist / (r + 1.0)).powi(2)).max(0.0);
-                out.push(Step { dx, dy, inv_t: (1.0 / dist) as f32, falloff: falloff as f32 });
+                out.push(Step { dx, dy, inv_t: (1.0 / dist) as f32, falloff: falloff as f32, delta: 0 });
             }
             out
         })
@@ -80,27 +84,31 @@ pub fn ambient_occlusion(img: &Image, o: &AmbientOcclusion) -> Result<Image> {
     let edge = resolve(o.edge, img, Edge::Clamp);
     let padded = height.padded(op, pad, edge)?;
     drop(height);
-    let rays = rays(o.radius, o.samples);
+    let mut rays = rays(o.radius, o.samples);
+    for s in rays.iter_mut().flatten() {
+        s.delta = s.dy * padded.stride as isize + s.dx;
+    }
     // Heights in pixels: 1.0 is `radius` pixels tall.
     let scale = o.radius as f32;
     let k = o.strength / o.samples as f32;
     let (w, h) = (img.width() as usize, img.height() as usize);
     let out = build_rows(w, h, |y, row| {
+        let v = &padded.values;
         for (x, p) in row.chunks_exact_mut(CHANNELS).enumerate() {
-            let h0 = padded.at(x, y, 0, 0);
+            let c = (y + pad) * padded.stride + x + pad;
+            let h0 = v[c];
             let mut occ = 0f32;
             for ray in &rays {
-                let mut best = 0f32;
+                let (mut tan_max, mut sin_max) = (0f32, 0f32);
                 for s in ray {
-                    let rise = (padded.at(x, y, s.dx, s.dy) - h0) * scale;
-                    if rise > 0.0 {
-                        // sin(atan(rise / t)) = rise / sqrt(rise² + t²)
-                        let tan = rise * s.inv_t;
+                    let tan = (v[c.wrapping_add_signed(s.delta)] - h0) * scale * s.inv_t;
+                    if tan > tan_max {
+                        // sin(atan(tan)) = tan / sqrt(1 + tan²)
                         let sin = tan / (1.0 + tan * tan).sqrt();
-                        best = best.max(sin * s.falloff);
+                        occ += s.falloff * (sin - sin_max);
+                        (tan_max, sin_max) = (tan, sin);
                     }
                 }
-                occ += best;
             }
             let v = (1.0 - k * occ).clamp(0.0, 1.0);
             p.copy_from_slice(&[v, v, v, 1.0]);
