@@ -10,6 +10,12 @@
 //! - `ambient_occlusion_2048`: HBAO at the defaults (radius 16, 16 directions) on 2048²;
 //! - `curvature_2048`, `slope_blur_2048`, `height_blend_2048`, `histogram_scan_2048`: the rest at
 //!   their defaults on 2048².
+//!
+//! Figures of 2026-12-07 on the shared 2-core development machine while it was quiet (load ~1),
+//! release build, both threads: normal_map 4096² 316 ms (53 Mpixel/s); ambient_occlusion 2048²
+//! 261 ms (16 Mpixel/s); curvature 2048² 81 ms; slope_blur 2048² 452 ms; height_blend 2048²
+//! 125 ms; histogram_scan 2048² 59 ms. Whole process against numpy (`bench/surface-vs-numpy.sh`,
+//! normal_map 4096², PGM in, PPM out, best of 3): kiln 0.57 s, numpy 1.86 s, ratio 0.31.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use kiln::ops::surface::{self, AmbientOcclusion, Curvature, HeightBlend, NormalMap, SlopeBlur};

@@ -118,13 +118,6 @@ impl Padded {
         Ok(Padded { pad, stride: pw, values, _held: held })
     }
 
-    /// The padded value at image coordinates `(x, y)` shifted by `(dx, dy)`, |d| <= pad.
-    #[inline]
-    pub(crate) fn at(&self, x: usize, y: usize, dx: isize, dy: isize) -> f32 {
-        let i = (y + self.pad).wrapping_add_signed(dy) * self.stride + (x + self.pad).wrapping_add_signed(dx);
-        self.values[i]
-    }
-
     /// The Scharr gradient (d/dx, d/dy with y down) at `(x, y)` in height per pixel: exact for a
     /// linear ramp. Needs `pad >= 1`.
     #[inline]
