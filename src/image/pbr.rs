@@ -156,45 +156,7 @@ impl Map {
     }
 }
 
-/// A material's maps; any may be absent (a preset then says which it needs).
-#[derive(Debug, Clone, Default)]
-pub struct PbrSet {
-    pub albedo: Option<Image>,
-    pub height: Option<Image>,
-    pub normal: Option<Image>,
-    pub roughness: Option<Image>,
-    pub metallic: Option<Image>,
-    pub ao: Option<Image>,
-    /// Other keys the set had (ignored; named in a missing-map message as did-you-mean hints).
-    pub other_keys: Vec<String>,
-}
-
-impl PbrSet {
-    /// The map `m`, if the set has it.
-    pub fn get(&self, m: Map) -> Option<&Image> {
-        match m {
-            Map::Albedo => self.albedo.as_ref(),
-            Map::Height => self.height.as_ref(),
-            Map::Normal => self.normal.as_ref(),
-            Map::Roughness => self.roughness.as_ref(),
-            Map::Metallic => self.metallic.as_ref(),
-            Map::Ao => self.ao.as_ref(),
-        }
-    }
-
-    /// Sets map `m`.
-    pub fn set(&mut self, m: Map, img: Image) {
-        let slot = match m {
-            Map::Albedo => &mut self.albedo,
-            Map::Height => &mut self.height,
-            Map::Normal => &mut self.normal,
-            Map::Roughness => &mut self.roughness,
-            Map::Metallic => &mut self.metallic,
-            Map::Ao => &mut self.ao,
-        };
-        *slot = Some(img);
-    }
-}
+pub use crate::image::pbr_set::PbrSet;
 
 /// What one output channel holds.
 #[derive(Debug, Clone, Copy)]
@@ -308,7 +270,7 @@ pub fn pack_pbr(set: &PbrSet, preset: Preset) -> Result<Vec<PbrFile>> {
     let mut missing: Vec<(Map, &'static str)> = Vec::new();
     for spec in &specs {
         for m in spec.content.needs() {
-            if set.get(m).is_none() && !missing.iter().any(|(have, _)| *have == m) {
+            if set.get(m.name()).is_none() && !missing.iter().any(|(have, _)| *have == m) {
                 missing.push((m, spec.suffix));
             }
         }
@@ -321,7 +283,7 @@ pub fn pack_pbr(set: &PbrSet, preset: Preset) -> Result<Vec<PbrFile>> {
         .iter()
         .map(|spec| {
             crate::cancel::checkpoint()?;
-            let get = |m: Map| set.get(m).expect("checked above");
+            let get = |m: Map| set.get(m.name()).expect("checked above");
             let image = match spec.content {
                 Content::BaseColor => get(Map::Albedo).clone(),
                 Content::Normal { directx } => {
@@ -351,7 +313,7 @@ pub fn pack_pbr(set: &PbrSet, preset: Preset) -> Result<Vec<PbrFile>> {
 
 fn missing_maps(set: &PbrSet, preset: Preset, missing: &[(Map, &'static str)]) -> Error {
     let names: Vec<String> = missing.iter().map(|(m, suffix)| format!("'{}' (for _{suffix})", m.name())).collect();
-    let mut have: Vec<&str> = Map::ALL.iter().filter(|m| set.get(**m).is_some()).map(|m| m.name()).collect();
+    let mut have: Vec<&str> = Map::ALL.iter().filter(|m| set.get(m.name()).is_some()).map(|m| m.name()).collect();
     have.extend(set.other_keys.iter().map(String::as_str));
     let mut message = format!(
         "the {} preset needs {}, which the set does not have; it has: {}",
@@ -370,7 +332,7 @@ fn missing_maps(set: &PbrSet, preset: Preset, missing: &[(Map, &'static str)]) -
 }
 
 fn check_sizes(set: &PbrSet) -> Result<()> {
-    let present: Vec<(Map, &Image)> = Map::ALL.iter().filter_map(|&m| set.get(m).map(|i| (m, i))).collect();
+    let present: Vec<(Map, &Image)> = Map::ALL.iter().filter_map(|&m| set.get(m.name()).map(|i| (m, i))).collect();
     if let Some((first, img)) = present.first() {
         for (m, other) in &present[1..] {
             if other.dimensions() != img.dimensions() {
@@ -484,9 +446,9 @@ mod tests {
 
     fn synthetic() -> PbrSet {
         PbrSet {
-            albedo: Some(Image::filled(4, 3, Color::from_array(ALBEDO)).unwrap()),
+            albedo: Image::filled(4, 3, Color::from_array(ALBEDO)).unwrap(),
             height: Some(grey(HEIGHT)),
-            normal: Some(Image::filled(4, 3, Color::from_array(NORMAL)).unwrap()),
+            normal: Image::filled(4, 3, Color::from_array(NORMAL)).unwrap(),
             roughness: Some(grey(ROUGH)),
             metallic: Some(grey(METAL)),
             ao: Some(grey(AO)),

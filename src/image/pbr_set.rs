@@ -36,12 +36,14 @@ pub struct PbrSet {
     pub roughness: Option<Image>,
     pub metallic: Option<Image>,
     pub ao: Option<Image>,
+    /// Keys of the script's map that are not channels: did-you-mean hints for a missing map.
+    pub other_keys: Vec<String>,
 }
 
 impl PbrSet {
     /// A set of the two required maps.
     pub fn new(albedo: Image, normal: Image) -> PbrSet {
-        PbrSet { albedo, normal, height: None, roughness: None, metallic: None, ao: None }
+        PbrSet { albedo, normal, height: None, roughness: None, metallic: None, ao: None, other_keys: Vec::new() }
     }
 
     /// The map named `channel` (one of [`CHANNELS`]), if the set has it.

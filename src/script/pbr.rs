@@ -84,6 +84,7 @@ pub fn set_of_map(map: &Map) -> SetValue {
                 set.set_optional(channel, img);
             }
         }
+        set.other_keys = keys.iter().filter(|k| !CHANNELS.contains(&k.as_str())).cloned().collect();
         Ok(set)
     };
     match read() {

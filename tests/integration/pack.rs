@@ -91,7 +91,7 @@ fn a_set_missing_a_map_for_its_preset_fails_at_the_call_and_writes_nothing() {
 fn a_map_of_the_wrong_type_in_a_set_is_named() {
     let dir = tempdir();
     let err = run(dir.path(), &format!("{SET}\nset.ao = 0.5;\nsave_pbr(set, \"m\")")).unwrap_err();
-    assert!(err.contains("s.rhai:7:1: save_pbr: set.ao must be an Image, got FLOAT"), "{err}");
+    assert!(err.contains("s.rhai:7:1: save_pbr: the PBR set's 'ao' must be an Image, not a FLOAT"), "{err}");
 }
 
 #[test]

@@ -10,11 +10,12 @@ use rhai::plugin::*;
 use rhai::{Array, Dynamic, Map, Module};
 
 use crate::image::ops::pack::{AtlasOptions, Mipmaps};
-use crate::image::pbr::{self, PbrExport, PbrSet};
+use crate::image::pbr::{PbrExport, PbrSet};
 use crate::image::Image;
 use crate::options::OptionSet;
 use crate::script::api::OptionDocs;
 use crate::script::convert::{fail, num, RhaiResult};
+use crate::script::pbr::SetValue;
 
 /// Option sets read inside this family's bindings, by function name, for `kiln doc`.
 pub const OPTION_SETS: &[(&str, OptionDocs)] = &[
@@ -47,22 +48,23 @@ fn kind(v: &Dynamic) -> &'static str {
     }
 }
 
-/// A Rhai map of maps into a [`PbrSet`]; keys that are not PBR maps are kept for messages.
+/// A Rhai map of maps into a [`PbrSet`], read as every set is (`script::pbr`); a map with none
+/// of the channel names is an error here, since `save_pbr` needs a set.
 fn pbr_set(set: &Map) -> RhaiResult<PbrSet> {
-    let mut out = PbrSet::default();
-    for (key, value) in set {
-        match pbr::Map::from_name(key) {
-            Some(m) => {
-                let img = value
-                    .clone()
-                    .try_cast::<Image>()
-                    .ok_or_else(|| fail("save_pbr", format!("set.{key} must be an Image, got {}", kind(value))))?;
-                out.set(m, img);
-            }
-            None => out.other_keys.push(key.to_string()),
+    match crate::script::pbr::set_of_map(set) {
+        SetValue::Set(set) => Ok(*set),
+        SetValue::Bad(message) => Err(fail("save_pbr", message)),
+        SetValue::NotASet => {
+            let keys: Vec<&str> = set.keys().map(|k| k.as_str()).collect();
+            Err(fail(
+                "save_pbr",
+                format!(
+                    "the set has none of the maps albedo, normal, height, roughness, metallic, ao; it has: {}",
+                    if keys.is_empty() { "no keys".to_string() } else { keys.join(", ") }
+                ),
+            ))
         }
     }
-    Ok(out)
 }
 
 /// The sprites of `atlas(images)`: an array, or a map name → image (packed in name order).
@@ -161,9 +163,9 @@ mod pack_api {
         mipmaps_with(img, Map::new())
     }
 
-    /// The mip chain with options: `filter` ("box" or "tent"), `tileable` (default: the image's
-    /// tileable tag; the tent filter wraps
-    /// round the edges), `linear` (false for data maps: normal, roughness, height).
+    /// The mip chain with options: `filter` ("box" or "tent"), `tileable` (the tent filter wraps
+    /// round the edges; default: the image's tileable tag), `linear` (false for data maps:
+    /// normal, roughness, height).
     ///
     /// ```rhai
     /// let height = image(64, 64, "gray");
