@@ -12,9 +12,9 @@
 //!   did-you-mean.
 //! - The format comes from `format` or from `out`'s extension; `out` without an extension gets
 //!   `.<format>`; the two disagreeing is an error. `bits` is checked against the format here,
-//!   not after a run. `channels` must be the layout kiln writes for the format (4, or 3 for
-//!   JPEG/HDR/PPM, 1 for PGM): other layouts are not implemented, so they are an error rather
-//!   than ignored. `pbr` presets are reserved: an error.
+//!   not after a run, and so is `channels` (as `save()`'s: a layout the format cannot hold is an
+//!   error). `pbr = "<preset>"` (as `save_pbr`'s presets) makes the asset a PBR set: the
+//!   script's result must be a set, written as the preset's files beside `out`.
 //! - The asset key is its first output's path relative to the manifest's folder (`/`
 //!   separated): unique by the duplicate check, stable across machines, readable in reports.
 //! - A script returning several images writes the first to `out` and the others beside it
@@ -26,6 +26,8 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::build::manifest::{AssetSpec, Manifest, ManifestError};
 use crate::image::io::{self, Format, SaveOptions};
+use crate::image::pbr::PbrExport;
+use crate::options::{OptionSet, OptionValue};
 
 /// One asset to build: a script run and where its images go.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,12 +49,34 @@ pub struct Asset {
     pub output_options: String,
     /// `kiln.toml:12:1`: the `[[asset]]` it came from.
     pub declared_at: String,
+    /// `pbr = "gltf"`: the script returns a PBR set, written as the preset's files
+    /// (`out`'s stem + `_<suffix>`, in `out`'s folder and format) instead of one image.
+    pub pbr: Option<PbrExport>,
 }
 
 impl Asset {
     /// Output `index` of this asset: `out`, then `out` with `-1`, `-2`... before the extension.
     pub fn output(&self, index: usize) -> PathBuf {
         with_suffix(&self.out, index)
+    }
+
+    /// An output key (relative to the manifest's folder) as a path usable from the current folder.
+    pub fn under_base(&self, key: &str) -> PathBuf {
+        let depth = Path::new(&self.key).components().count();
+        let base = self.out.ancestors().nth(depth).unwrap_or(Path::new(""));
+        base.join(key)
+    }
+
+    /// The key of a PBR set's file: `out/stone.png` → `out/stone_ORM.png` (the preset's names).
+    pub fn pbr_output_key(&self, file: &crate::image::pbr::PbrFile) -> String {
+        let key = Path::new(&self.key);
+        let stem = key.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let format = self.pbr.as_ref().map_or(crate::image::pbr::PbrFormat::Png, |o| o.format);
+        let name = crate::image::pbr::file_name(&stem, file, format);
+        match key.parent().filter(|p| !p.as_os_str().is_empty()) {
+            Some(dir) => format!("{}/{name}", dir.to_string_lossy()),
+            None => name,
+        }
     }
 
     /// The output's key form (relative to the manifest) for report lines.
@@ -70,6 +94,25 @@ fn with_suffix(path: &Path, index: usize) -> PathBuf {
     path.with_file_name(format!("{stem}-{index}{ext}"))
 }
 
+/// The export options of `pbr = "<preset>"` for an output in `format`.
+fn pbr_export(value: &toml::Value, format: Format, bits: Option<u8>) -> Result<PbrExport, String> {
+    let Some(preset) = value.as_str() else {
+        return Err("pbr must be a preset name: \"gltf\", \"unreal\", \"unity_hdrp\" or \"godot\"".into());
+    };
+    let format = match format {
+        Format::Png => "png",
+        Format::Tiff => "tif",
+        Format::Exr => "exr",
+        other => return Err(format!("pbr: a PBR set is written as PNG, TIFF or EXR, not {}", other.name())),
+    };
+    let mut pairs =
+        vec![("preset", OptionValue::Text(preset.to_string())), ("format", OptionValue::Text(format.into()))];
+    if let Some(b) = bits {
+        pairs.push(("bits", OptionValue::Int(b.into())));
+    }
+    PbrExport::from_pairs(pairs.iter().map(|(k, v)| (*k, v))).map_err(|e| format!("pbr: {e}"))
+}
+
 /// Every asset of `manifest`, in file order then expansion order, checked.
 pub fn plan(manifest: &Manifest) -> Result<Vec<Asset>, ManifestError> {
     let base = manifest.base();
@@ -79,12 +122,6 @@ pub fn plan(manifest: &Manifest) -> Result<Vec<Asset>, ManifestError> {
         let table_at = manifest.location(spec.span().start);
         let spec = spec.get_ref();
         check_script(manifest, &base, spec)?;
-        if let Some(pbr) = &spec.pbr {
-            return Err(manifest.error_at(
-                pbr.span(),
-                "pbr: PBR presets are reserved and not implemented yet; write one [[asset]] per map",
-            ));
-        }
         for (index, (params, seed)) in expand(manifest, spec)?.into_iter().enumerate() {
             let asset = build_asset(manifest, &base, spec, params, seed, index, &table_at)?;
             if let Some(&first) = seen.get(&asset.key) {
@@ -241,7 +278,18 @@ fn build_asset(
         save.bits.map_or("default".into(), |b| b.to_string()),
         save.channels.map_or("auto".into(), |c| c.to_string())
     );
+    let pbr = match &spec.pbr {
+        None => None,
+        Some(value) => {
+            Some(pbr_export(value.get_ref(), format, save.bits).map_err(|m| manifest.error_at(value.span(), &m))?)
+        }
+    };
+    let output_options = match &pbr {
+        Some(o) => format!("{output_options} pbr={}", o.preset.name()),
+        None => output_options,
+    };
     Ok(Asset {
+        pbr,
         out: under(base, &key),
         key,
         script: under(base, spec.script.get_ref()),
@@ -376,7 +424,8 @@ mod tests {
             ("script = \"a.rhai\"\nout = \"x\"", "'x' has no extension"),
             ("script = \"a.rhai\"\nout = \"../x.png\"", "must stay inside"),
             ("script = \"a.rhai\"\nout = \"x.jpg\"\nchannels = 4", "JPEG"),
-            ("script = \"a.rhai\"\nout = \"x.png\"\npbr = \"metal\"", "not implemented yet"),
+            ("script = \"a.rhai\"\nout = \"x.png\"\npbr = \"unrael\"", "did you mean 'unreal'"),
+            ("script = \"a.rhai\"\nout = \"x.jpg\"\npbr = \"gltf\"", "PNG, TIFF or EXR"),
             (
                 "script = \"a.rhai\"\nout = \"x.png\"\nparams = { v = 1 }\nmatrix = { v = [2] }",
                 "both matrix and params",

@@ -1,7 +1,7 @@
 //! One asset's job on a worker: lookup, run on the worker's host, encode, write, store.
 //!
-//! Owns [`Worker`] (a host and the build's shared scripts) and [`write_output`], the one place
-//! an output image is encoded and written. Must not know about the command line or the pool.
+//! Owns [`Worker`] (a host and the build's shared scripts) and [`encode_output`], the one place
+//! an output image is encoded. Must not know about the command line or the pool.
 //!
 //! An output file that already holds the right bytes is left alone, so its mtime stays and the
 //! steps after the build (Make, a game's asset importer) see nothing new.
@@ -15,8 +15,8 @@ use crate::build::cache::{lookup_key, recipe, BuildCache};
 use crate::build::plan::Asset;
 use crate::build::report::{AssetReport, ErrorReport, Status};
 use crate::build::BuildOptions;
-use crate::image::io;
 use crate::image::Image;
+use crate::image::{io, pbr};
 use crate::recipe::{cache_key, Recipe};
 use crate::script::{Compiled, ErrorKind, Host, RunConfig, ScriptError};
 use crate::store::Entry;
@@ -123,12 +123,16 @@ impl Worker {
             report.warnings.extend(found.warnings);
             if let Some(entry) = found.entry {
                 report.status = Status::Cached;
+                // Entries name their outputs (a PBR set's files are known only after a run).
+                let names: Vec<&str> =
+                    entry.meta.iter().filter(|(k, _)| k == "output").map(|(_, v)| v.as_str()).collect();
                 for (i, body) in entry.bodies.iter().enumerate() {
-                    report.outputs.push(asset.output_key(i));
+                    let key = names.get(i).map_or_else(|| asset.output_key(i), |n| n.to_string());
                     report.bytes += body.len() as u64;
-                    if !opts.dry_run && place(&asset.output(i), body).map_err(|e| plain(None, e.to_string()))? {
+                    if !opts.dry_run && place(&asset.under_base(&key), body).map_err(|e| plain(None, e.to_string()))? {
                         report.written += 1;
                     }
+                    report.outputs.push(key);
                 }
                 return Ok(());
             }
@@ -194,7 +198,7 @@ impl Worker {
                 message,
             });
         }
-        if outcome.images.is_empty() {
+        if asset.pbr.is_none() && outcome.images.is_empty() {
             return Err(plain(
                 Some(&asset.script_name),
                 format!("{}: the script's last value is not an Image or an array of Images", asset.script.display()),
@@ -206,38 +210,51 @@ impl Worker {
         // Shipped models (`std/...`) are no files; the run's own recipe names them.
         full.models.extend(outcome.recipe.models.iter().filter(|(name, _)| name.starts_with("std/")).cloned());
         let provenance = (!opts.no_provenance).then_some(&full);
-        let mut bodies = Vec::with_capacity(outcome.images.len());
-        for (i, img) in outcome.images.iter().enumerate() {
-            let (bytes, written) = write_output(img, asset, i, provenance).map_err(|e| plain(None, e.to_string()))?;
-            report.outputs.push(asset.output_key(i));
-            report.bytes += bytes.len() as u64;
-            report.written += written as usize;
-            bodies.push(bytes);
+        let fail = |e: crate::Error| plain(None, e.to_string());
+        let mut bodies = Vec::new();
+        let mut names = Vec::new();
+        if let Some(export) = &asset.pbr {
+            let Some(set) = &outcome.set else {
+                return Err(plain(
+                    Some(&asset.script_name),
+                    format!(
+                        "{}: pbr = \"{}\" needs the script's last value to be a PBR set (#{{ albedo, normal, height, roughness, metallic, ao }})",
+                        asset.script.display(),
+                        export.preset.name()
+                    ),
+                ));
+            };
+            for file in pbr::pack_pbr(set, export.preset).map_err(fail)? {
+                let key = asset.pbr_output_key(&file);
+                let bytes = pbr::encode_file(&asset.under_base(&key), &file, export, provenance).map_err(fail)?;
+                bodies.push(bytes);
+                names.push(key);
+            }
+        } else {
+            for (i, img) in outcome.images.iter().enumerate() {
+                bodies.push(encode_output(img, asset, i, provenance).map_err(fail)?);
+                names.push(asset.output_key(i));
+            }
         }
-        let entry = Entry {
-            meta: vec![("recipe".into(), cache_key(&full, &asset.output_options)), ("asset".into(), asset.key.clone())],
-            inputs: full.inputs,
-            bodies,
-        };
+        for (key, bytes) in names.iter().zip(&bodies) {
+            report.outputs.push(key.clone());
+            report.bytes += bytes.len() as u64;
+            report.written += place(&asset.under_base(key), bytes).map_err(fail)? as usize;
+        }
+        let mut meta =
+            vec![("recipe".into(), cache_key(&full, &asset.output_options)), ("asset".into(), asset.key.clone())];
+        meta.extend(names.into_iter().map(|n| ("output".to_string(), n)));
+        let entry = Entry { meta, inputs: full.inputs, bodies };
         report.warnings.extend(shared.cache.store(&key, &entry));
         report.status = Status::Built;
         Ok(())
     }
 }
 
-/// Encodes output `index` of `asset` and writes it unless the file already holds those bytes;
-/// returns the bytes and whether the file was written. The one place outputs are encoded, with
-/// the asset's recipe as provenance (so cached bytes, stored from here, carry it too).
-pub fn write_output(
-    img: &Image,
-    asset: &Asset,
-    index: usize,
-    provenance: Option<&Recipe>,
-) -> crate::Result<(Vec<u8>, bool)> {
-    let path = asset.output(index);
-    let bytes = io::encode_with(img, asset.format, &asset.save, &path, provenance)?;
-    let written = place(&path, &bytes)?;
-    Ok((bytes, written))
+/// Encodes output `index` of `asset`, with the asset's recipe as provenance (so cached bytes,
+/// stored from the same bytes, carry it too). The one place a built image is encoded.
+pub fn encode_output(img: &Image, asset: &Asset, index: usize, provenance: Option<&Recipe>) -> crate::Result<Vec<u8>> {
+    io::encode_with(img, asset.format, &asset.save, &asset.output(index), provenance)
 }
 
 /// Writes `bytes` to `path` (atomically, creating folders) unless it already holds them; true

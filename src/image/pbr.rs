@@ -66,6 +66,7 @@ use crate::image::buffer::Image;
 use crate::image::color::linear_to_srgb;
 use crate::image::io::{self, Format, SaveOptions};
 use crate::image::ops::pack::{pack_channels, Pick, Source};
+use crate::recipe::Recipe;
 
 /// The engine a set is written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -359,27 +360,32 @@ pub fn file_name(name: &str, file: &PbrFile, format: PbrFormat) -> String {
     format!("{name}_{}.{}", file.suffix, format.extension())
 }
 
+/// Encodes one file of a set for `path` (its extension picks the format) with the preset's
+/// bit depths, carrying `provenance` when given.
+pub fn encode_file(path: &Path, file: &PbrFile, o: &PbrExport, provenance: Option<&Recipe>) -> Result<Vec<u8>> {
+    let format = Format::from_path(path)?;
+    let bits = o.bits.or(if file.height && o.format != PbrFormat::Exr { Some(16) } else { None });
+    let opts = SaveOptions { bits, ..SaveOptions::default() };
+    let image = if file.data && o.format == PbrFormat::Exr {
+        // `io` linearises EXR output as colour; pre-encode so the file holds the values.
+        crate::image::ops::pack::mapped(&file.image, |[r, g, b, a]| {
+            [linear_to_srgb(r), linear_to_srgb(g), linear_to_srgb(b), a]
+        })?
+    } else {
+        file.image.clone()
+    };
+    io::encode_with(&image, format, &opts, path, provenance).map_err(|e| match e {
+        Error::Parameter { message, .. } => Error::param("save_pbr", message),
+        other => other,
+    })
+}
+
 /// Encodes every file and writes the set as a whole (see the module docs): all files or none.
-pub fn write_set(files: &[(PathBuf, PbrFile)], o: &PbrExport) -> Result<()> {
+pub fn write_set(files: &[(PathBuf, PbrFile)], o: &PbrExport, provenance: Option<&Recipe>) -> Result<()> {
     let mut encoded = Vec::with_capacity(files.len());
     for (path, file) in files {
         crate::cancel::checkpoint()?;
-        let format = Format::from_path(path)?;
-        let bits = o.bits.or(if file.height && o.format != PbrFormat::Exr { Some(16) } else { None });
-        let opts = SaveOptions { bits, ..SaveOptions::default() };
-        let image = if file.data && o.format == PbrFormat::Exr {
-            // `io` linearises EXR output as colour; pre-encode so the file holds the values.
-            crate::image::ops::pack::mapped(&file.image, |[r, g, b, a]| {
-                [linear_to_srgb(r), linear_to_srgb(g), linear_to_srgb(b), a]
-            })?
-        } else {
-            file.image.clone()
-        };
-        let bytes = io::encode(&image, format, &opts, path).map_err(|e| match e {
-            Error::Parameter { message, .. } => Error::param("save_pbr", message),
-            other => other,
-        })?;
-        encoded.push((path, bytes));
+        encoded.push((path, encode_file(path, file, o, provenance)?));
     }
     let mut staged = Vec::with_capacity(encoded.len());
     for (path, bytes) in &encoded {
@@ -419,11 +425,17 @@ fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
 }
 
 /// Packs `set` for `o.preset` and writes it as `<dir>/<name>_<suffix>.<ext>`; returns the paths.
-pub fn save_pbr(set: &PbrSet, dir: &Path, name: &str, o: &PbrExport) -> Result<Vec<PathBuf>> {
+pub fn save_pbr(
+    set: &PbrSet,
+    dir: &Path,
+    name: &str,
+    o: &PbrExport,
+    provenance: Option<&Recipe>,
+) -> Result<Vec<PathBuf>> {
     let files = pack_pbr(set, o.preset)?;
     let named: Vec<(PathBuf, PbrFile)> =
         files.into_iter().map(|f| (dir.join(file_name(name, &f, o.format)), f)).collect();
-    write_set(&named, o)?;
+    write_set(&named, o, provenance)?;
     Ok(named.into_iter().map(|(p, _)| p).collect())
 }
 
@@ -535,7 +547,7 @@ mod tests {
     #[test]
     fn a_written_set_reads_back_with_its_values_and_16_bit_height() {
         let dir = tempfile::tempdir().unwrap();
-        let paths = save_pbr(&synthetic(), dir.path(), "stone", &PbrExport::default()).unwrap();
+        let paths = save_pbr(&synthetic(), dir.path(), "stone", &PbrExport::default(), None).unwrap();
         let names: Vec<String> = paths.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
         assert_eq!(
             names,
@@ -556,7 +568,7 @@ mod tests {
     fn exr_data_maps_hold_their_values() {
         let dir = tempfile::tempdir().unwrap();
         let o = PbrExport { preset: Preset::UnityHdrp, format: PbrFormat::Exr, bits: None };
-        let paths = save_pbr(&synthetic(), dir.path(), "m", &o).unwrap();
+        let paths = save_pbr(&synthetic(), dir.path(), "m", &o, None).unwrap();
         assert!(paths[2].ends_with("m_MaskMap.exr"));
         // `io::load` turns EXR's linear values back into kiln's encoding, undoing the pre-encode:
         // read the raw file values through the `image` crate instead.
@@ -572,11 +584,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         // 8-bit EXR is refused by the encoder after the first maps were encoded.
         let o = PbrExport { format: PbrFormat::Exr, bits: Some(8), ..PbrExport::default() };
-        let e = save_pbr(&synthetic(), dir.path(), "m", &o).unwrap_err();
+        let e = save_pbr(&synthetic(), dir.path(), "m", &o, None).unwrap_err();
         assert!(e.to_string().starts_with("save_pbr: "), "{e}");
         let mut set = synthetic();
         set.metallic = None;
-        assert!(save_pbr(&set, dir.path(), "m", &PbrExport::default()).is_err());
+        assert!(save_pbr(&set, dir.path(), "m", &PbrExport::default(), None).is_err());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

@@ -526,3 +526,42 @@ fn built_files_carry_their_recipe_unless_told_not_to() {
     assert_eq!(statuses(&report), MISS, "files without the recipe are other bytes: a miss");
     assert_eq!(kiln::io::read_provenance(&out).unwrap(), None);
 }
+
+#[test]
+fn a_pbr_asset_writes_the_presets_files_and_caches_them() {
+    let dir = tempdir();
+    write(
+        dir.path(),
+        "set.rhai",
+        "let g = |v| image(8, 8, rgb(v, v, v));\n\
+         #{ albedo: image(8, 8, \"#a06030\"), normal: image(8, 8, rgb(0.5, 0.6, 1.0)), height: g.call(0.3),\n\
+            roughness: g.call(0.8), metallic: g.call(0.0), ao: g.call(1.0) }\n",
+    );
+    write(dir.path(), "kiln.toml", "[[asset]]\nscript = \"set.rhai\"\nout = \"out/stone.png\"\npbr = \"unreal\"\n");
+    let o = options(dir.path());
+    let first = build_ok(&o);
+    assert_eq!(statuses(&first), [Status::Built]);
+    let mut outputs = first.assets[0].outputs.clone();
+    outputs.sort();
+    assert_eq!(
+        outputs,
+        ["out/stone_BaseColor.png", "out/stone_Height.png", "out/stone_Normal.png", "out/stone_ORM.png"]
+    );
+    // Unreal's ORM: R = AO, G = roughness, B = metallic; its normal is DirectX (green flipped).
+    let orm = image::open(dir.path().join("out/stone_ORM.png")).unwrap().to_rgb8();
+    assert_eq!(orm.get_pixel(3, 3).0, [255, 204, 0]);
+    let normal = image::open(dir.path().join("out/stone_Normal.png")).unwrap().to_rgb8();
+    assert_eq!(normal.get_pixel(3, 3).0, [128, 102, 255], "green 0.6 flipped to 0.4");
+    assert!(kiln::io::read_provenance(&dir.path().join("out/stone_ORM.png")).unwrap().is_some());
+
+    std::fs::remove_file(dir.path().join("out/stone_ORM.png")).unwrap();
+    let second = build_ok(&o);
+    assert_eq!(statuses(&second), [Status::Cached]);
+    assert_eq!(second.assets[0].written, 1, "the missing file is restored from the cache");
+    assert!(dir.path().join("out/stone_ORM.png").exists());
+
+    write(dir.path(), "set.rhai", "image(8, 8, \"red\")\n");
+    let report = build(&o, &mut Quiet).unwrap();
+    let err = report.assets[0].error.as_ref().expect("an image is not a set");
+    assert!(err.message.contains("needs the script's last value to be a PBR set"), "{}", err.message);
+}

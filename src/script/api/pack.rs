@@ -267,7 +267,8 @@ mod pack_api {
             named.push((lift(run.policy.prepare_write(&rel))?, f));
             written.push(rel.into());
         }
-        lift(pbr::write_set(&named, &o))?;
+        let recipe = (!run.config.no_provenance).then(|| run.recipe());
+        lift(pbr::write_set(&named, &o, recipe.as_ref()))?;
         run.outputs.lock().unwrap_or_else(|e| e.into_inner()).extend(named.into_iter().map(|(p, _)| p));
         Ok(written)
     }
