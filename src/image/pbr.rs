@@ -389,7 +389,7 @@ pub fn write_set(files: &[(PathBuf, PbrFile)], o: &PbrExport, provenance: Option
     }
     let mut staged = Vec::with_capacity(encoded.len());
     for (path, bytes) in &encoded {
-        staged.push((path, stage(path, bytes)?));
+        staged.push((path, io::stage(path, bytes)?));
     }
     crate::cancel::checkpoint()?;
     let mut done: Vec<&PathBuf> = Vec::new();
@@ -403,25 +403,6 @@ pub fn write_set(files: &[(PathBuf, PbrFile)], o: &PbrExport, provenance: Option
         done.push(path);
     }
     Ok(())
-}
-
-/// Writes `bytes` to a temporary file beside `path` (removed again if dropped unrenamed).
-fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp =
-        tempfile::Builder::new().prefix(".kiln-").suffix(".tmp").tempfile_in(&dir).map_err(|e| Error::io(&dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
-    // Private temp files (0600) would stay private after the rename; a written map should be
-    // readable like any file the user makes (as `io::write_atomic` does).
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(|e| Error::io(path, e))?;
-    }
-    Ok(tmp)
 }
 
 /// Packs `set` for `o.preset` and writes it as `<dir>/<name>_<suffix>.<ext>`; returns the paths.

@@ -103,21 +103,7 @@ impl PbrSet {
             crate::cancel::checkpoint()?;
             let path = PbrSet::map_path(base, channel);
             let bytes = io::encode_with(img, format, opts, &path, provenance)?;
-            let mut tmp = tempfile::Builder::new()
-                .prefix(".kiln-")
-                .suffix(".tmp")
-                .tempfile_in(&dir)
-                .map_err(|e| Error::io(&dir, e))?;
-            std::io::Write::write_all(&mut tmp, &bytes).map_err(|e| Error::io(&path, e))?;
-            // Temp files are created private (0600); an output should be readable like any
-            // other file the user creates (as `io::write_atomic` does).
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                tmp.as_file()
-                    .set_permissions(std::fs::Permissions::from_mode(0o644))
-                    .map_err(|e| Error::io(&path, e))?;
-            }
+            let tmp = io::stage(&path, &bytes)?;
             pending.push((tmp, path));
         }
         // A rename that fails (a folder in the way, a full disk) takes back the maps already
