@@ -58,6 +58,15 @@ fn max_memory_sets_the_budget() {
     write(dir.path(), "small.rhai", "image(512, 512, \"red\").blur(2)\n");
     expect_code(&run_in(dir.path(), &["run", "small.rhai", "--max-memory", "100M", "-o", "s.png"]), 0);
 
+    // An op's working buffers count too: a 1024² image (16 MiB) and its blur's result fit in
+    // 48 MiB, the blur's two working buffers on top of them do not.
+    for op in ["blur(2)", "box_blur(2)", "convolve([[0.0, 1.0, 0.0]])"] {
+        write(dir.path(), "work.rhai", &format!("image(1024, 1024, \"red\").{op}\n"));
+        let err = expect_code(&run_in(dir.path(), &["run", "work.rhai", "--max-memory", "48M"]), 1);
+        assert!(err.contains("limit exceeded") && err.contains("--max-memory"), "{op}: {err}");
+        expect_code(&run_in(dir.path(), &["run", "work.rhai", "--max-memory", "100M", "-o", "w.png"]), 0);
+    }
+
     let err = expect_code(&run_in(dir.path(), &["run", "small.rhai", "--max-memory", "lots"]), 2);
     assert!(err.contains("not a size"), "{err}");
 }

@@ -44,6 +44,8 @@ fn box_clamped(img: &Image, r: usize, linear: bool) -> Result<Image> {
     let space = Space::of(img, linear);
     let (w, h) = (img.width() as usize, img.height() as usize);
     let along = |padded: &[f32], out: &mut [f32]| running_mean(padded, out, r);
+    // Both row passes and the transpose between them.
+    let _work = crate::image::ops::working_buffers(img, 3, "box_blur")?;
     let pass1 = row_pass(img.pixels(), w, r + 1, &space, along);
     let t = transpose(&pass1, w, h);
     drop(pass1);

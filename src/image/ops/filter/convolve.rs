@@ -64,6 +64,7 @@ pub fn convolve_with(img: &Image, o: &Convolve) -> Result<Image> {
     }
     edge::apply(img, kw / 2, kh / 2, edge::resolve(o.edge, img, Edge::Clamp), |img| {
         let space = Space::of(img, false);
+        let _work = crate::image::ops::working_buffers(img, 2, "convolve")?; // padded rows + result
         let data = correlate(img, &space, &k, kw, kh);
         finish(data, img.width(), img.height(), &space)
     })
@@ -101,6 +102,7 @@ fn edges_clamped(img: &Image) -> Result<Image> {
     let space = Space { premultiply: !img.is_opaque(), linear: false, opaque: false };
     let gx = [-1.0, 0.0, 1.0, -2.0, 0.0, 2.0, -1.0, 0.0, 1.0];
     let gy = [-1.0, -2.0, -1.0, 0.0, 0.0, 0.0, 1.0, 2.0, 1.0];
+    let _work = crate::image::ops::working_buffers(img, 3, "edges")?; // padded rows + both gradients
     let x = correlate(img, &space, &gx, 3, 3);
     crate::cancel::checkpoint()?;
     let y = correlate(img, &space, &gy, 3, 3);
@@ -136,6 +138,7 @@ pub fn emboss_with(img: &Image, edge: Option<Edge>) -> Result<Image> {
 fn emboss_clamped(img: &Image) -> Result<Image> {
     let space = Space { premultiply: !img.is_opaque(), linear: false, opaque: false };
     let k = [-1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0];
+    let _work = crate::image::ops::working_buffers(img, 2, "emboss")?; // padded rows + result
     let mut out = correlate(img, &space, &k, 3, 3);
     crate::cancel::checkpoint()?;
     out.par_chunks_mut(img.stride()).zip(img.pixels().par_chunks(img.stride())).for_each(|(o, s)| {

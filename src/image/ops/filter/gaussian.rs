@@ -91,6 +91,8 @@ pub fn blur_with(img: &Image, o: &Blur) -> Result<Image> {
     }
     let r = reach(sigma);
     edge::apply(img, r, r, edge::resolve(o.edge, img, Edge::Clamp), |img| {
+        // The working copy and the transposed/vertical pass's buffer.
+        let _work = crate::image::ops::working_buffers(img, 2, "blur")?;
         let space = Space::of(img, o.linear);
         let data = gaussian_work(img, sigma, &space, true);
         cancel::checkpoint()?;
@@ -294,6 +296,8 @@ pub fn unsharp_with(img: &Image, o: &Unsharp) -> Result<Image> {
 
 /// [`unsharp_with`] on checked parameters, edges clamped.
 fn unsharp_clamped(img: &Image, sigma: f32, amount: f32, threshold: f32, linear: bool) -> Result<Image> {
+    // The blur's two buffers and the sharpened result's.
+    let _work = crate::image::ops::working_buffers(img, 3, "unsharp")?;
     let space = Space::of(img, linear);
     let blurred = gaussian_work(img, sigma, &space, false);
     cancel::checkpoint()?;

@@ -62,6 +62,8 @@ pub fn resize_with(img: &Image, w: u32, h: u32, opts: ResizeOptions) -> Result<I
         return Ok(img.clone());
     }
     let (w, h, mut out) = blank("resize", w as i64, h as i64)?;
+    // The output buffer is a plain Vec until it becomes an Image (untouched calloc pages so far).
+    let _work = crate::memory::reserve(out.len() as u64 * 4, "resize's output buffer")?;
     let src = if opts.linear { to_linear(img) } else { img.clone() };
     crate::cancel::checkpoint()?;
     match opts.filter {
