@@ -58,7 +58,6 @@
 //! disk, a cancelled run) leaves no partial set. Should a rename fail half-way (not seen in
 //! practice: same folder), the files of this set already renamed are removed again.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
