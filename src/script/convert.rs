@@ -132,18 +132,35 @@ pub fn lift<T>(r: crate::error::Result<T>) -> RhaiResult<T> {
     r.map_err(rhai_error)
 }
 
-fn type_name(v: &Dynamic) -> &'static str {
+/// The script's name for the type of `v` (`INT`, `FLOAT`, `string`, `Image`, ...), as messages
+/// name it: the one table every binding's "got ..." message uses.
+pub fn type_name(v: &Dynamic) -> &'static str {
     match v.type_name() {
         "i64" => "INT",
         "f64" => "FLOAT",
         "bool" => "bool",
+        "char" => "char",
+        "()" => "()",
         "string" | "ImmutableString" => "string",
         "array" => "array",
         "map" => "map",
         other if other.ends_with("Image") => "Image",
         other if other.ends_with("Color") => "Color",
         other if other.ends_with("Field") => "Field",
+        other if other.ends_with("Palette") => "Palette",
+        _ if v.is_map() => "map",
+        _ if v.is_array() => "array",
+        _ if v.is_string() => "string",
         _ => "value",
+    }
+}
+
+/// [`type_name`] with its article: "an INT", "a FLOAT", "an Image", "()".
+pub fn a_type_name(v: &Dynamic) -> String {
+    match type_name(v) {
+        "()" => "()".to_string(),
+        t if t.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) => format!("an {t}"),
+        t => format!("a {t}"),
     }
 }
 

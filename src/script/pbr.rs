@@ -27,23 +27,6 @@ pub enum SetValue {
     Bad(String),
 }
 
-/// The Rhai type name a message uses for a value.
-fn kind_of(v: &Dynamic) -> &'static str {
-    match v.type_name() {
-        "i64" => "an INT",
-        "f64" => "a FLOAT",
-        "bool" => "a bool",
-        "string" | "ImmutableString" => "a string",
-        "map" => "a map",
-        "array" => "an array",
-        "()" => "()",
-        _ if v.is_map() => "a map",
-        _ if v.is_array() => "an array",
-        _ if v.is_string() => "a string",
-        _ => "not an Image",
-    }
-}
-
 /// Reads `value` as a PBR set.
 pub fn set_value(value: &Dynamic) -> SetValue {
     let Some(map) = value.read_lock::<Map>() else {
@@ -63,7 +46,10 @@ pub fn set_of_map(map: &Map) -> SetValue {
             None => Ok(None),
             Some(v) => match v.clone().try_cast::<Image>() {
                 Some(img) => Ok(Some(img)),
-                None => Err(format!("the PBR set's '{name}' must be an Image, not {}", kind_of(v))),
+                None => Err(format!(
+                    "the PBR set's '{name}' must be an Image, not {}",
+                    crate::script::convert::a_type_name(v)
+                )),
             },
         }
     };

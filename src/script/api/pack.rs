@@ -14,7 +14,7 @@ use crate::image::pbr::{PbrExport, PbrSet};
 use crate::image::Image;
 use crate::options::OptionSet;
 use crate::script::api::OptionDocs;
-use crate::script::convert::{fail, num, RhaiResult};
+use crate::script::convert::{a_type_name, fail, num, type_name, RhaiResult};
 use crate::script::pbr::SetValue;
 
 /// Option sets read inside this family's bindings, by function name, for `kiln doc`.
@@ -27,25 +27,6 @@ pub const OPTION_SETS: &[(&str, OptionDocs)] = &[
 /// The package of packing and export functions.
 pub fn module() -> Module {
     exported_module!(pack_api)
-}
-
-/// The kind of a value, as messages name it.
-fn kind(v: &Dynamic) -> &'static str {
-    match v.type_name() {
-        "i64" => "INT",
-        "f64" => "FLOAT",
-        "bool" => "bool",
-        "string" | "ImmutableString" => "string",
-        "char" => "char",
-        "()" => "()",
-        "array" => "array",
-        "map" => "map",
-        other if other.ends_with("Image") => "Image",
-        other if other.ends_with("Color") => "Color",
-        other if other.ends_with("Field") => "Field",
-        other if other.ends_with("Palette") => "Palette",
-        _ => "value of another type",
-    }
 }
 
 /// A Rhai map of maps into a [`PbrSet`], read as every set is (`script::pbr`); a map with none
@@ -70,7 +51,9 @@ fn pbr_set(set: &Map) -> RhaiResult<PbrSet> {
 /// The sprites of `atlas(images)`: an array, or a map name → image (packed in name order).
 fn sprites(images: &Dynamic) -> RhaiResult<(Vec<Image>, Option<Vec<String>>)> {
     let image_at = |v: &Dynamic, at: String| {
-        v.clone().try_cast::<Image>().ok_or_else(|| fail("atlas", format!("{at} must be an Image, got {}", kind(v))))
+        v.clone()
+            .try_cast::<Image>()
+            .ok_or_else(|| fail("atlas", format!("{at} must be an Image, got {}", type_name(v))))
     };
     if let Some(arr) = images.clone().try_cast::<Array>() {
         let imgs =
@@ -86,7 +69,10 @@ fn sprites(images: &Dynamic) -> RhaiResult<(Vec<Image>, Option<Vec<String>>)> {
         }
         return Ok((imgs, Some(names)));
     }
-    Err(fail("atlas", format!("images must be an array of Images or a map of name to Image, got {}", kind(images))))
+    Err(fail(
+        "atlas",
+        format!("images must be an array of Images or a map of name to Image, got {}", type_name(images)),
+    ))
 }
 
 /// A Rhai value as JSON; `at` is where it sits, for the error message.
@@ -133,9 +119,8 @@ fn to_json(v: &Dynamic, at: &str) -> RhaiResult<serde_json::Value> {
     Err(fail(
         "save_json",
         format!(
-            "{at} is {} {}, which JSON cannot hold (only maps, arrays, strings, numbers, true/false and ())",
-            if kind(v).starts_with(['a', 'I']) { "an" } else { "a" },
-            kind(v)
+            "{at} is {}, which JSON cannot hold (only maps, arrays, strings, numbers, true/false and ())",
+            a_type_name(v)
         ),
     ))
 }
@@ -147,7 +132,7 @@ mod pack_api {
     use crate::image::pbr::{self, PbrExport};
     use crate::image::Image;
     use crate::script::context::run_state;
-    use crate::script::convert::{fail, lift, options, RhaiResult};
+    use crate::script::convert::{fail, lift, options, type_name, RhaiResult};
     use rhai::{Array, Dynamic, Map, NativeCallContext, INT};
 
     /// The mip chain: the image, then halves of it down to 1×1 (`max(1, w >> k)` × `max(1, h >> k)`),
@@ -282,7 +267,7 @@ mod pack_api {
     #[rhai_fn(return_raw)]
     pub fn save_json(ctx: NativeCallContext, value: Dynamic, path: &str) -> RhaiResult<()> {
         if !(value.is_map() || value.is_array()) {
-            return Err(fail("save_json", format!("the value must be a map or an array, got {}", super::kind(&value))));
+            return Err(fail("save_json", format!("the value must be a map or an array, got {}", type_name(&value))));
         }
         let json = to_json(&value, "value")?;
         let mut text =
