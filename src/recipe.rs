@@ -216,20 +216,6 @@ pub fn hash_file(path: &Path) -> Option<String> {
     Some(hasher.finalize().to_hex().to_string())
 }
 
-/// Adds the files a run read to `recipe` with their hashes, named by `relative` (a path
-/// relative to the caller's base); `.safetensors` files are also listed as models. A file that
-/// can no longer be read is left out (the next lookup then misses on its absence).
-pub fn record_inputs(recipe: &mut Recipe, inputs: &[std::path::PathBuf], relative: impl Fn(&Path) -> String) {
-    for input in inputs {
-        let Some(hash) = hash_file(input) else { continue };
-        let rel = relative(input);
-        if input.extension().is_some_and(|e| e == "safetensors") {
-            recipe.models.push((rel.clone(), hash.clone()));
-        }
-        recipe.inputs.push((rel, hash));
-    }
-}
-
 /// The compiled features that can change the pixels a script makes.
 fn pixel_features() -> Vec<String> {
     [("ml", cfg!(feature = "ml")), ("cuda", cfg!(feature = "cuda"))]

@@ -127,11 +127,6 @@ impl BuildCache {
             Err(_) => None,
         }
     }
-
-    /// The path an entry records for `file`: relative to the manifest's folder when inside it.
-    pub fn relative(&self, file: &Path) -> String {
-        file.strip_prefix(&self.base).unwrap_or(file).to_string_lossy().into_owned()
-    }
 }
 
 /// The recipe of `asset` without recorded inputs, as `version` of kiln would render it.

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
-use crate::build::cache::{lookup_key, recipe, BuildCache};
+use crate::build::cache::{lookup_key, BuildCache};
 use crate::build::plan::Asset;
 use crate::build::report::{AssetReport, ErrorReport, Status};
 use crate::build::BuildOptions;
@@ -173,6 +173,8 @@ impl Worker {
             seed: asset.seed,
             params: asset.params.clone(),
             timeout: opts.timeout.map(|t| t.saturating_sub(started.elapsed())),
+            // The recipe's paths are relative to the manifest's folder, as the cache's are.
+            recipe_root: Some(shared.base.clone()),
             ..RunConfig::new(&asset.script)
         };
         let outcome = host.run(&compiled, config.clone()).map_err(|e| script_error(&e))?;
@@ -205,10 +207,10 @@ impl Worker {
             ));
         }
 
-        let mut full = recipe(asset, &text, &opts.version);
-        crate::recipe::record_inputs(&mut full, &outcome.inputs, |p| shared.cache.relative(p));
-        // Shipped models (`std/...`) are no files; the run's own recipe names them.
-        full.models.extend(outcome.recipe.models.iter().filter(|(name, _)| name.starts_with("std/")).cloned());
+        // The run's own recipe: its inputs were hashed once, as they were read.
+        let mut full = outcome.recipe.clone();
+        full.kiln_version.clone_from(&opts.version);
+        full.script.clone_from(&asset.script_name);
         let provenance = (!opts.no_provenance).then_some(&full);
         let fail = |e: crate::Error| plain(None, e.to_string());
         let mut bodies = Vec::new();

@@ -62,11 +62,6 @@ impl DiskCache {
     pub fn put(&self, key: &str, entry: &Entry) -> crate::Result<()> {
         self.store.put(key, &to_store(entry))
     }
-
-    /// The path of `file` as an entry stores it: relative to the served folder when inside it.
-    pub fn relative(&self, file: &Path) -> String {
-        file.strip_prefix(&self.base).unwrap_or(file).to_string_lossy().into_owned()
-    }
 }
 
 fn to_store(entry: &Entry) -> store::Entry {

@@ -282,7 +282,6 @@ impl Renderer {
     /// and the memory budget, encodes the result and stores it.
     pub fn render(&self, req: &Request, path: &Path, key: &str, cancel: Arc<AtomicBool>) -> Result<Rendered, ApiError> {
         let format = parse_format(&req.format)?;
-        let text = std::fs::read(path).map_err(|e| ApiError::new(404, "not_found", format!("{}: {e}", req.script)))?;
         let started = Instant::now();
         let stopper = crate::cancel::Stopper::new(cancel.clone(), started, self.options.timeout);
         let _reserved = crate::memory::reserve_waiting(RENDER_RESERVE, "a render", &stopper)
@@ -294,6 +293,8 @@ impl Renderer {
             params: req.params.clone(),
             timeout: self.options.timeout,
             cancel: Some(cancel),
+            // The recipe's paths are relative to the served folder, as the cache's are.
+            recipe_root: Some(self.options.dir.clone()),
             ..RunConfig::new(path)
         };
         let host = self.host();
@@ -321,11 +322,9 @@ impl Renderer {
             img = crate::ops::geometry::resize(&img, w, h, crate::ops::geometry::Filter::Lanczos3)
                 .map_err(|e| ApiError::new(413, "limit", e.to_string()))?;
         }
-        let mut recipe = Recipe::new(req.script.clone(), &text);
-        recipe.params = req.params.clone();
-        recipe.seed = req.seed;
-        crate::recipe::record_inputs(&mut recipe, &outcome.inputs, |p| self.cache.relative(p));
-        recipe.models.extend(outcome.recipe.models.iter().filter(|(name, _)| name.starts_with("std/")).cloned());
+        // The run's own recipe: its inputs were hashed once, as they were read.
+        let mut recipe = outcome.recipe.clone();
+        recipe.script.clone_from(&req.script);
         // The response carries its recipe like every file kiln writes (provenance).
         let name = format!("render.{}", req.format);
         let body = io::encode_with(&img, format, &SaveOptions::default(), Path::new(&name), Some(&recipe))
