@@ -61,10 +61,9 @@ impl Asset {
     }
 
     /// An output key (relative to the manifest's folder) as a path usable from the current folder.
+    /// Every output of an asset (`name-1.png`, a PBR set's `name_ORM.png`) sits beside `out`.
     pub fn under_base(&self, key: &str) -> PathBuf {
-        let depth = Path::new(&self.key).components().count();
-        let base = self.out.ancestors().nth(depth).unwrap_or(Path::new(""));
-        base.join(key)
+        self.out.with_file_name(Path::new(key).file_name().unwrap_or_default())
     }
 
     /// The key of a PBR set's file: `out/stone.png` → `out/stone_ORM.png` (the preset's names).
