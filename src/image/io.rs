@@ -1362,9 +1362,32 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Writes a set of files all or none: each to a temp file beside its target first, then all
+/// renamed; a rename that fails (a folder in the way, a full disk) removes the files already
+/// renamed, and dropping the temp files not yet renamed removes them. (Files a rename replaced
+/// cannot be restored.) Used for PBR sets, whose maps are only useful together.
+pub fn write_all_or_none(files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
+    let mut staged = Vec::with_capacity(files.len());
+    for (path, bytes) in files {
+        staged.push((path, stage(path, bytes)?));
+    }
+    crate::cancel::checkpoint()?;
+    let mut done: Vec<&PathBuf> = Vec::with_capacity(staged.len());
+    for (path, tmp) in staged {
+        if let Err(e) = tmp.persist(path) {
+            for p in done {
+                let _ = std::fs::remove_file(p);
+            }
+            return Err(Error::io(path.as_path(), e.error));
+        }
+        done.push(path);
+    }
+    Ok(())
+}
+
 /// Writes `bytes` to a temp file beside `path`, to be renamed over it with `persist` (a file
 /// set is staged whole, then renamed; a temp file dropped unrenamed is removed).
-pub fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
+fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

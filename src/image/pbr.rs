@@ -384,24 +384,9 @@ pub fn write_set(files: &[(PathBuf, PbrFile)], o: &PbrExport, provenance: Option
     let mut encoded = Vec::with_capacity(files.len());
     for (path, file) in files {
         crate::cancel::checkpoint()?;
-        encoded.push((path, encode_file(path, file, o, provenance)?));
+        encoded.push((path.clone(), encode_file(path, file, o, provenance)?));
     }
-    let mut staged = Vec::with_capacity(encoded.len());
-    for (path, bytes) in &encoded {
-        staged.push((path, io::stage(path, bytes)?));
-    }
-    crate::cancel::checkpoint()?;
-    let mut done: Vec<&PathBuf> = Vec::new();
-    for (path, tmp) in staged {
-        if let Err(e) = tmp.persist(path) {
-            for p in done {
-                let _ = std::fs::remove_file(p);
-            }
-            return Err(Error::io(path.as_path(), e.error));
-        }
-        done.push(path);
-    }
-    Ok(())
+    io::write_all_or_none(&encoded)
 }
 
 /// Packs `set` for `o.preset` and writes it as `<dir>/<name>_<suffix>.<ext>`; returns the paths.

@@ -98,27 +98,15 @@ impl PbrSet {
             _ => PathBuf::from("."),
         };
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let mut pending = Vec::new();
+        let mut encoded = Vec::new();
         for (channel, img) in self.maps() {
             crate::cancel::checkpoint()?;
             let path = PbrSet::map_path(base, channel);
             let bytes = io::encode_with(img, format, opts, &path, provenance)?;
-            let tmp = io::stage(&path, &bytes)?;
-            pending.push((tmp, path));
+            encoded.push((path, bytes));
         }
-        // A rename that fails (a folder in the way, a full disk) takes back the maps already
-        // renamed; dropping the temp files not yet renamed removes them.
-        let mut written: Vec<PathBuf> = Vec::with_capacity(pending.len());
-        for (tmp, path) in pending {
-            if let Err(e) = tmp.persist(&path) {
-                for done in &written {
-                    let _ = std::fs::remove_file(done);
-                }
-                return Err(Error::io(&path, e.error));
-            }
-            written.push(path);
-        }
-        Ok(written)
+        io::write_all_or_none(&encoded)?;
+        Ok(encoded.into_iter().map(|(path, _)| path).collect())
     }
 }
 
