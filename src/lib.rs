@@ -58,7 +58,8 @@ pub use crate::model::bench as __model_bench;
 pub use crate::model::{
     clear_model_cache, model_names, output_paths, train_gan, train_vae, Data as TrainData, Device as ModelDevice,
     Event as TrainEvent, GanTrainSettings, Kind as ModelKind, Latent, Metrics as TrainMetrics, Model,
-    Progress as TrainProgress, TrainOptions, TrainSettings, DEFAULT_PRIOR_COMPONENTS,
+    Progress as TrainProgress, TextureMix, TextureSample, TextureSettings, TrainOptions, TrainSettings,
+    train_texture, DEFAULT_PRIOR_COMPONENTS,
 };
 
 /// The field room's option sets (what `perlin(#{ ... })` and its kin read) and colour fields.

@@ -16,7 +16,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{EXIT_SCRIPT, EXIT_USAGE};
 use crate::error::Error;
-use crate::model::{Data, Device, Event, GanTrainSettings, Kind, Progress, TrainOptions, TrainSettings};
+use crate::model::{
+    Data, Device, Event, GanTrainSettings, Kind, Progress, TextureSettings, TrainOptions, TrainSettings,
+};
 use crate::options::{show_number, KeySpec, OptionSet, OptionValue};
 
 /// Which model to train.
@@ -26,6 +28,9 @@ pub enum KindArg {
     Vae,
     /// Generative adversarial network: sample and decode.
     Gan,
+    /// Texture GAN (kind texture_gan): learns one or more exemplars (--data is an image or a
+    /// folder), samples any size, tileable.
+    Texture,
 }
 
 /// Where tensors live.
@@ -58,11 +63,12 @@ fn help(key: &str) -> String {
 /// [`TrainSettings::for_kind`].
 #[derive(Args, Debug)]
 pub struct TrainArgs {
-    /// vae or gan.
+    /// vae, gan or texture.
     #[arg(value_enum)]
     pub kind: KindArg,
     /// Folder of training images (searched recursively; any format kiln reads; each is
-    /// centre-cropped and resized to --size).
+    /// centre-cropped and resized to --size). For texture: an exemplar image or a folder of
+    /// exemplars (one texture each, trained on random --patch crops).
     #[arg(long)]
     pub data: PathBuf,
     /// The model file to write (.safetensors); NAME.ckpt.safetensors and NAME.samples.png go
@@ -101,6 +107,8 @@ pub struct TrainArgs {
     pub no_flip: bool,
     #[arg(long, value_enum, help = help("device"))]
     pub device: Option<DeviceArg>,
+    #[command(flatten)]
+    pub texture: TextureArgs,
     /// Worker threads (default: all cores). The result does not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
@@ -110,17 +118,117 @@ pub struct TrainArgs {
     pub max_memory: Option<u64>,
 }
 
+/// `--help` text of a texture setting, from [`TextureSettings`].
+fn texture_help(key: &str) -> String {
+    let keys = TextureSettings::keys();
+    let Some(k) = keys.iter().find(|k| k.name == key) else { return String::new() };
+    let range =
+        k.range.map(|(lo, hi)| format!(" [range: {} to {}]", show_number(lo), show_number(hi))).unwrap_or_default();
+    format!("{} [texture; default: {}]{range}", k.doc.trim(), k.default.trim_matches('"'))
+}
+
+/// The flags only `kiln train texture` takes.
+#[derive(Args, Debug, Default)]
+pub struct TextureArgs {
+    #[arg(long, help = texture_help("patch"))]
+    pub patch: Option<u32>,
+    #[arg(long, help = texture_help("steps"))]
+    pub steps: Option<usize>,
+    #[arg(long, help = texture_help("minutes"))]
+    pub minutes: Option<f64>,
+    #[arg(long, help = texture_help("local"))]
+    pub local: Option<usize>,
+    #[arg(long, help = texture_help("global"))]
+    pub global: Option<usize>,
+    #[arg(long, help = texture_help("periodic"))]
+    pub periodic: Option<usize>,
+    #[arg(long, help = texture_help("style"))]
+    pub style: Option<f64>,
+    #[arg(long, help = texture_help("keep_every"))]
+    pub keep_every: Option<usize>,
+}
+
 impl TrainArgs {
     /// The model kind.
     fn kind(&self) -> Kind {
         match self.kind {
             KindArg::Vae => Kind::Vae,
             KindArg::Gan => Kind::Gan,
+            KindArg::Texture => Kind::TextureGan,
         }
+    }
+
+    /// The flags over a texture model's defaults; flags of the 32² models are refused.
+    fn texture_settings(&self) -> crate::error::Result<TextureSettings> {
+        let refused = [
+            ("--size", self.size.is_some()),
+            ("--latent", self.latent.is_some()),
+            ("--epochs", self.epochs.is_some()),
+            ("--holdout", self.holdout.is_some()),
+            ("--beta", self.beta.is_some()),
+            ("--prior", self.prior.is_some()),
+            ("--no-flip", self.no_flip),
+        ];
+        if let Some((flag, _)) = refused.iter().find(|(_, given)| *given) {
+            return Err(Error::param(
+                "train_texture",
+                format!("{flag} is for vae and gan models; texture models train on --patch crops for --steps"),
+            ));
+        }
+        let mut s = TextureSettings {
+            data: Some(Data::Folder(self.data.clone())),
+            out: Some(self.out.clone()),
+            ..TextureSettings::default()
+        };
+        let t = &self.texture;
+        let whole = |v: Option<usize>| v.map(|n| OptionValue::Int(n as i64));
+        let pairs = [
+            ("patch", t.patch.map(|n| OptionValue::Int(n as i64))),
+            ("steps", whole(t.steps)),
+            ("minutes", t.minutes.map(OptionValue::Float)),
+            ("local", whole(t.local)),
+            ("global", whole(t.global)),
+            ("periodic", whole(t.periodic)),
+            ("style", t.style.map(OptionValue::Float)),
+            ("keep_every", whole(t.keep_every)),
+            ("width", whole(self.width)),
+            ("batch", whole(self.batch)),
+            ("lr", self.lr.map(OptionValue::Float)),
+            ("seed", self.seed.map(|n| OptionValue::Int(n as i64))),
+            ("sample_every", whole(self.sample_every)),
+            ("checkpoint_every", whole(self.checkpoint_every)),
+            ("resume", self.resume.then_some(OptionValue::Bool(true))),
+        ];
+        for (key, value) in pairs {
+            if let Some(v) = value {
+                s.set(key, &v)?;
+            }
+        }
+        if let Some(DeviceArg::Cuda) = self.device {
+            s.device = Device::Cuda;
+        }
+        Ok(s)
     }
 
     /// The flags over the kind's defaults, range-checked like a script's option map.
     fn settings(&self) -> crate::error::Result<TrainSettings> {
+        let t = &self.texture;
+        let texture_only = [
+            ("--patch", t.patch.is_some()),
+            ("--steps", t.steps.is_some()),
+            ("--minutes", t.minutes.is_some()),
+            ("--local", t.local.is_some()),
+            ("--global", t.global.is_some()),
+            ("--periodic", t.periodic.is_some()),
+            ("--style", t.style.is_some()),
+            ("--keep-every", t.keep_every.is_some()),
+        ];
+        if let Some((flag, _)) = texture_only.iter().find(|(_, given)| *given) {
+            return Err(Error::param(
+                self.kind().train_op(),
+                format!("{flag} is for texture models (kiln train texture)"),
+            ));
+        }
         let mut s = TrainSettings::for_kind(self.kind());
         s.data = Some(Data::Folder(self.data.clone()));
         s.out = Some(self.out.clone());
@@ -207,13 +315,19 @@ fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
         // a second call fails harmlessly when a pool already exists
         let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
     }
-    if !args.data.is_dir() {
-        crate::console::err(format_args!("kiln train: --data {} is not a folder", args.data.display()));
+    let texture = args.kind == KindArg::Texture;
+    if !args.data.is_dir() && !(texture && args.data.is_file()) {
+        let wanted = if texture { "an image file or a folder" } else { "a folder" };
+        crate::console::err(format_args!("kiln train: --data {} is not {wanted}", args.data.display()));
         return Ok(ExitCode::from(EXIT_USAGE));
     }
     let cancel = Arc::new(AtomicBool::new(false));
-    let opts = TrainOptions { settings: args.settings()?, cancel: Some(cancel.clone()) };
-    watch_ctrl_c(cancel);
+    let texture_settings = if texture { Some(args.texture_settings()?) } else { None };
+    let opts = TrainOptions {
+        settings: if texture { TrainSettings::default() } else { args.settings()? },
+        cancel: Some(cancel.clone()),
+    };
+    watch_ctrl_c(cancel.clone());
     if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
@@ -241,10 +355,12 @@ fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
                 bar.println(format!("step {}: wrote {}", p.step, path.display()));
             }
         }
+        Event::Warning(text) => bar.println(format!("warning: {text}")),
     };
-    let result = match args.kind() {
-        Kind::Vae => crate::model::train_vae(&opts, &mut on_progress),
-        Kind::Gan => crate::model::train_gan(&opts, &mut on_progress),
+    let result = match (args.kind(), &texture_settings) {
+        (Kind::TextureGan, Some(s)) => crate::model::train_texture(s, Some(&cancel), &mut on_progress),
+        (Kind::Vae, _) => crate::model::train_vae(&opts, &mut on_progress),
+        (_, _) => crate::model::train_gan(&opts, &mut on_progress),
     };
     bar.finish_and_clear();
     let (model, metrics) = result?;

@@ -83,7 +83,7 @@ impl Dataset {
 }
 
 /// Every image file under `dir`, recursively (model files and unknown extensions skipped).
-fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<()> {
+pub(crate) fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<()> {
     if depth > 16 {
         return Ok(());
     }

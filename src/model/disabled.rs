@@ -5,7 +5,10 @@ use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 
 use super::latent::Latent;
+use std::sync::atomic::AtomicBool;
+
 use super::options::{Kind, Metrics, Progress, TrainOptions};
+use super::texture_options::{TextureMix, TextureSample, TextureSettings};
 use crate::error::{Error, Result};
 use crate::image::Image;
 
@@ -70,6 +73,12 @@ impl Model {
     pub fn reconstruct(&self, _img: &Image) -> Result<Image> {
         match self.never {}
     }
+    pub fn textures(&self) -> &[String] {
+        match self.never {}
+    }
+    pub fn sample_texture(&self, _opts: &TextureSample, _mix: &TextureMix) -> Result<Image> {
+        match self.never {}
+    }
 }
 
 pub fn clear_model_cache() {}
@@ -89,5 +98,13 @@ pub fn train_vae(_opts: &TrainOptions, _progress: &mut dyn FnMut(&Progress)) -> 
 }
 
 pub fn train_gan(_opts: &TrainOptions, _progress: &mut dyn FnMut(&Progress)) -> Result<(Model, Metrics)> {
+    Err(Error::Disabled("ml"))
+}
+
+pub fn train_texture(
+    _s: &TextureSettings,
+    _cancel: Option<&AtomicBool>,
+    _progress: &mut dyn FnMut(&Progress),
+) -> Result<(Model, Metrics)> {
     Err(Error::Disabled("ml"))
 }

@@ -20,6 +20,8 @@ use super::options::Kind;
 use super::prior::Mixture;
 use super::stream::Stream;
 use super::tensor::{batch_tensor, fit_planar, tensor_images};
+use super::texture::{self, TextureArch};
+use super::texture_options::{TextureMix, TextureSample};
 use super::vae::Vae;
 use super::{ml_err, stdlib};
 use crate::error::{Error, Result};
@@ -61,6 +63,8 @@ struct Inner {
 enum Net {
     Vae(Vae),
     Gan(Generator),
+    /// A texture generator; `Inner::arch` then holds only its kind and width.
+    Texture(Box<texture::Generator>, TextureArch),
 }
 
 impl std::fmt::Debug for Model {
@@ -113,12 +117,20 @@ impl Model {
     /// Parses a model file's bytes; `name` is used in errors.
     pub fn from_bytes(bytes: &[u8], name: &Path) -> Result<Model> {
         let file = File::parse(bytes, name)?;
+        if file.key("kind")? == Kind::TextureGan.name() {
+            let t = TextureArch::from_file(&file)?;
+            let mut specs = Specs::default();
+            let g = texture::Generator::new(&t, &mut specs);
+            let params = file.params(&specs, "", &Device::Cpu)?;
+            let steps = file.number_or("steps", 0u64)?;
+            return Ok(Model::texture(t, g, params, Device::Cpu, steps, file.meta.clone()));
+        }
         let arch = file.arch()?;
         let steps = file.number_or("steps", 0u64)?;
         let mut specs = Specs::default();
         let net = match arch.kind {
             Kind::Vae => Net::Vae(Vae::new(&arch, &mut specs)),
-            Kind::Gan => Net::Gan(Generator::new(&arch, &mut specs)),
+            Kind::Gan | Kind::TextureGan => Net::Gan(Generator::new(&arch, &mut specs)),
         };
         let params = file.params(&specs, "", &Device::Cpu)?;
         let prior = file.prior(arch.latent)?;
@@ -139,9 +151,63 @@ impl Model {
         let mut specs = Specs::default();
         let net = match arch.kind {
             Kind::Vae => Net::Vae(Vae::new(&arch, &mut specs)),
-            Kind::Gan => Net::Gan(Generator::new(&arch, &mut specs)),
+            Kind::Gan | Kind::TextureGan => Net::Gan(Generator::new(&arch, &mut specs)),
         };
         Model { inner: Arc::new(Inner { arch, net, params, device, steps, meta, prior }) }
+    }
+
+    /// A texture model from its generator's (moving-average) parameters.
+    pub(crate) fn from_texture(
+        t: TextureArch,
+        params: Params,
+        device: Device,
+        steps: u64,
+        meta: HashMap<String, String>,
+    ) -> Model {
+        let g = texture::Generator::new(&t, &mut Specs::default());
+        Model::texture(t, g, params, device, steps, meta)
+    }
+
+    fn texture(
+        t: TextureArch,
+        g: texture::Generator,
+        params: Params,
+        device: Device,
+        steps: u64,
+        meta: HashMap<String, String>,
+    ) -> Model {
+        let arch = Arch { kind: Kind::TextureGan, size: t.patch, latent: t.global, width: t.width };
+        let net = Net::Texture(Box::new(g), t);
+        Model { inner: Arc::new(Inner { arch, net, params, device, steps, meta, prior: None }) }
+    }
+
+    /// The names of a texture model's exemplars, in label order (empty for other kinds).
+    pub fn textures(&self) -> &[String] {
+        match &self.inner.net {
+            Net::Texture(_, t) => &t.textures,
+            _ => &[],
+        }
+    }
+
+    /// A texture of any size (texture models only): `opts` gives the size, seed and tiling,
+    /// `mix` which exemplar or blend of exemplars. `opts.seed` absent means seed 0.
+    pub fn sample_texture(&self, opts: &TextureSample, mix: &TextureMix) -> Result<Image> {
+        match &self.inner.net {
+            Net::Texture(g, t) => {
+                texture::draw(g, &self.inner.params, t, opts, mix, opts.seed.unwrap_or(0), &self.inner.device)
+            }
+            _ => Err(self.wrong_kind("sample(#{ width, height })", "a texture_gan")),
+        }
+    }
+
+    /// The error for a call that does not fit this model's kind.
+    fn wrong_kind(&self, call: &str, needs: &str) -> Error {
+        let hint = match self.kind() {
+            Kind::TextureGan => "; a texture_gan draws with m.sample(#{ width, height, seed, tileable })",
+            Kind::Vae => "; a vae has sample(n, seed), latent, encode, decode, reconstruct",
+            Kind::Gan => "; a gan has sample(n, seed), latent, decode",
+        };
+        Error::param(call, format!("this model's kind is \"{}\"; {call} needs {needs}{hint}", self.kind()))
     }
 
     /// The tensors a model file holds.
@@ -157,7 +223,10 @@ impl Model {
     /// The metadata a model file records.
     pub(crate) fn file_metadata(&self) -> HashMap<String, String> {
         let mut meta = self.inner.meta.clone();
-        meta.extend(self.inner.arch.metadata());
+        match &self.inner.net {
+            Net::Texture(_, t) => meta.extend(t.metadata()),
+            _ => meta.extend(self.inner.arch.metadata()),
+        }
         meta.insert("steps".into(), self.inner.steps.to_string());
         match &self.inner.prior {
             Some(prior) => meta.insert("prior_components".into(), prior.components().to_string()),
@@ -241,6 +310,9 @@ impl Model {
 
     /// The images for several latents, decoded in batches.
     pub fn decode_batch(&self, latents: &[Latent]) -> Result<Vec<Image>> {
+        if let Net::Texture(..) = self.inner.net {
+            return Err(self.wrong_kind("decode", "a vae or a gan"));
+        }
         let dim = self.latent_dim();
         if let Some(bad) = latents.iter().find(|z| z.len() != dim) {
             return Err(Error::param("decode", format!("latent has {} dimensions, the model takes {dim}", bad.len())));
@@ -257,6 +329,7 @@ impl Model {
             let images = match &self.inner.net {
                 Net::Vae(vae) => vae.decode(p, &z),
                 Net::Gan(g) => g.forward(p, &z).and_then(|y| y.affine(0.5, 0.5)),
+                Net::Texture(..) => Err(candle_core::Error::Msg("a texture model has no latent decoder".into())),
             }
             .map_err(ml_err)?;
             out.extend(tensor_images(&images)?);
@@ -275,10 +348,7 @@ impl Model {
     fn vae(&self, op: &str) -> Result<&Vae> {
         match &self.inner.net {
             Net::Vae(v) => Ok(v),
-            Net::Gan(_) => Err(Error::param(
-                op,
-                format!("this model's kind is \"{}\" and a GAN has no encoder; {op} needs a VAE", self.kind()),
-            )),
+            _ => Err(self.wrong_kind(op, "a vae (a GAN has no encoder)")),
         }
     }
 

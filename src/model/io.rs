@@ -30,7 +30,7 @@ pub const FORMAT: &str = "kiln-model";
 /// Bumped when the tensor naming or meaning changes.
 pub const FORMAT_VERSION: &str = "1";
 
-fn model_err(path: &Path, message: impl Into<String>) -> Error {
+pub(crate) fn model_err(path: &Path, message: impl Into<String>) -> Error {
     Error::Model { path: path.to_path_buf(), message: message.into() }
 }
 
@@ -124,6 +124,11 @@ impl<'a> File<'a> {
             return Err(model_err(path, format!("format version {version}; this kiln reads version {FORMAT_VERSION}")));
         }
         Ok(file)
+    }
+
+    /// The file's path, for errors.
+    pub fn path(&self) -> &Path {
+        self.path
     }
 
     /// A required metadata value.

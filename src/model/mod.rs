@@ -15,6 +15,7 @@
 
 mod latent;
 mod options;
+mod texture_options;
 
 #[cfg(feature = "ml")]
 mod arch;
@@ -43,6 +44,8 @@ mod stream;
 #[cfg(feature = "ml")]
 mod tensor;
 #[cfg(feature = "ml")]
+mod texture;
+#[cfg(feature = "ml")]
 mod train;
 #[cfg(feature = "ml")]
 mod vae;
@@ -58,16 +61,19 @@ pub use options::{
     Data, Device, Event, GanTrainSettings, Kind, Metrics, Progress, TrainOptions, TrainSettings,
     DEFAULT_PRIOR_COMPONENTS,
 };
+pub use texture_options::{TextureMix, TextureSample, TextureSettings};
 
 #[cfg(feature = "ml")]
 pub use enabled::{clear_model_cache, Model};
 #[cfg(feature = "ml")]
 pub use stdlib::{model_bytes as shipped_model_bytes, model_names};
 #[cfg(feature = "ml")]
+pub use texture::train_texture;
+#[cfg(feature = "ml")]
 pub use train::{output_paths, train_gan, train_vae};
 
 #[cfg(not(feature = "ml"))]
-pub use disabled::{clear_model_cache, model_names, output_paths, train_gan, train_vae, Model};
+pub use disabled::{clear_model_cache, model_names, output_paths, train_gan, train_texture, train_vae, Model};
 
 /// Hooks for `benches/model.rs`: not part of the API.
 #[cfg(feature = "ml")]

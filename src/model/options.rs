@@ -22,6 +22,8 @@ pub enum Kind {
     Vae,
     /// A generative adversarial network: sample and decode (no encoder).
     Gan,
+    /// A fully convolutional texture GAN: `sample(#{ width, height, tileable })` at any size.
+    TextureGan,
 }
 
 impl Kind {
@@ -30,6 +32,7 @@ impl Kind {
         match self {
             Kind::Vae => "vae",
             Kind::Gan => "gan",
+            Kind::TextureGan => "texture_gan",
         }
     }
 
@@ -38,6 +41,7 @@ impl Kind {
         match self {
             Kind::Vae => "train_vae",
             Kind::Gan => "train_gan",
+            Kind::TextureGan => "train_texture",
         }
     }
 
@@ -46,7 +50,8 @@ impl Kind {
         match text {
             "vae" => Ok(Kind::Vae),
             "gan" => Ok(Kind::Gan),
-            other => Err(Error::param("model", format!("unknown model kind `{other}` (vae, gan)"))),
+            "texture_gan" => Ok(Kind::TextureGan),
+            other => Err(Error::param("model", format!("unknown model kind `{other}` (vae, gan, texture_gan)"))),
         }
     }
 }
@@ -182,7 +187,7 @@ impl TrainSettings {
     pub fn for_kind(kind: Kind) -> TrainSettings {
         match kind {
             Kind::Vae => TrainSettings::default(),
-            Kind::Gan => TrainSettings { lr: 2e-4, ..TrainSettings::default() },
+            Kind::Gan | Kind::TextureGan => TrainSettings { lr: 2e-4, ..TrainSettings::default() },
         }
     }
 
@@ -205,7 +210,7 @@ impl TrainSettings {
     /// images: a full covariance needs about `latent` points to be more than its regulariser.
     pub fn prior_components(&self, kind: Kind, train_images: usize) -> usize {
         match (kind, self.prior) {
-            (Kind::Gan, _) => 0,
+            (Kind::Gan | Kind::TextureGan, _) => 0,
             (Kind::Vae, Some(k)) => k,
             (Kind::Vae, None) => DEFAULT_PRIOR_COMPONENTS.min(train_images / (2 * (self.latent + 1))),
         }
@@ -331,6 +336,8 @@ pub enum Event {
     SampleGrid(PathBuf),
     /// A checkpoint was written.
     Checkpoint(PathBuf),
+    /// Something the user should know (an exemplar converted to RGB, a run stopped early).
+    Warning(String),
 }
 
 /// Figures measured at the end of training.

@@ -98,7 +98,7 @@ impl Nets {
                 let opt = Adam::new(s.lr, VAE_BETAS.0, VAE_BETAS.1);
                 Ok(Nets::Vae { vae, p, trainable: specs.names(), opt })
             }
-            Kind::Gan => {
+            Kind::Gan | Kind::TextureGan => {
                 // one spec table so that G and D draw from one sorted stream
                 let mut specs = Specs::default();
                 let g = Generator::new(arch, &mut specs);
@@ -131,7 +131,7 @@ impl Nets {
                 restore(&mut opt, "adam")?;
                 Ok(Nets::Vae { vae, p, trainable: specs.names(), opt })
             }
-            Kind::Gan => {
+            Kind::Gan | Kind::TextureGan => {
                 let (mut gs, mut ds) = (Specs::default(), Specs::default());
                 let g = Generator::new(arch, &mut gs);
                 let d = Box::new(Discriminator::new(arch, &mut ds));

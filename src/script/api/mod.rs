@@ -26,6 +26,7 @@ pub mod pack;
 pub mod random;
 pub mod run;
 pub mod surface;
+pub mod texture_model;
 pub mod tone;
 
 /// Builds one family's package.

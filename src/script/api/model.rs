@@ -12,6 +12,7 @@ pub fn module() -> Module {
     m.set_custom_type::<crate::Latent>("Latent");
     with_options(&mut m, "train_vae", TRAIN_VAE_DOC, |ctx, s: TrainSettings| train(ctx, Kind::Vae, s));
     with_options(&mut m, "train_gan", TRAIN_GAN_DOC, |ctx, s: GanTrainSettings| train(ctx, Kind::Gan, s.0));
+    super::texture_model::add(&mut m);
     m
 }
 
@@ -75,7 +76,7 @@ fn train(ctx: &NativeCallContext, kind: Kind, settings: TrainSettings) -> RhaiRe
     let run = run_state(ctx)?;
     let result = match kind {
         Kind::Vae => crate::model::train_vae(&t, &mut |_| {}),
-        Kind::Gan => crate::model::train_gan(&t, &mut |_| {}),
+        Kind::Gan | Kind::TextureGan => crate::model::train_gan(&t, &mut |_| {}),
     };
     let (model, metrics) = lift(result)?;
     if let Some(out) = &t.settings.out {

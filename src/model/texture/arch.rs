@@ -1,0 +1,94 @@
+//! The hyper-parameters a texture model file records, and what they imply.
+//!
+//! Owns: [`TextureArch`] and its metadata round trip. Must not know about training.
+
+use std::collections::HashMap;
+
+use super::super::io::{model_err, File};
+use super::super::options::Kind;
+use super::super::texture_options::STRIDE;
+use crate::error::Result;
+
+/// What a texture model file must say for its tensors to make sense.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextureArch {
+    /// Channels of the generator's finest stage (the coarser ones have 2× and 4×).
+    pub width: usize,
+    /// Local noise channels.
+    pub local: usize,
+    /// Global code channels.
+    pub global: usize,
+    /// Periodic channels.
+    pub periodic: usize,
+    /// The exemplars' names, in label order (at least one).
+    pub textures: Vec<String>,
+    /// The side of the training crops.
+    pub patch: u32,
+}
+
+impl TextureArch {
+    /// Channels of the noise tensor the generator reads.
+    pub fn noise_channels(&self) -> usize {
+        self.local + self.global + self.periodic
+    }
+
+    /// Generator channels at 1/8, 1/4 and 1/2 resolution.
+    pub fn generator_channels(&self) -> [usize; 3] {
+        [4 * self.width, 2 * self.width, self.width]
+    }
+
+    /// Bytes a generator pass over `n` images of `w × h` holds at its peak, f32 (the largest
+    /// stage's input, its im2col-free output and the next upsample, counted a few times over).
+    pub fn activation_bytes(&self, n: usize, w: u32, h: u32, training: bool) -> u64 {
+        let [c8, c4, c2] = self.generator_channels();
+        let px = w as u64 * h as u64;
+        let per_image = (c8 as u64 * px / 64) * 2 + c4 as u64 * px / 16 + c2 as u64 * px / 4 + 3 * px + c2 as u64 * px;
+        let copies = if training { 10 } else { 3 };
+        per_image * n as u64 * copies * 4
+    }
+
+    /// The metadata entries describing this architecture.
+    pub fn metadata(&self) -> HashMap<String, String> {
+        HashMap::from([
+            ("kind".into(), Kind::TextureGan.name().into()),
+            ("channels".into(), "3".into()),
+            ("stride".into(), STRIDE.to_string()),
+            ("width".into(), self.width.to_string()),
+            ("local".into(), self.local.to_string()),
+            ("global".into(), self.global.to_string()),
+            ("periodic".into(), self.periodic.to_string()),
+            ("patch".into(), self.patch.to_string()),
+            ("textures".into(), serde_json::to_string(&self.textures).unwrap_or_else(|_| "[]".into())),
+        ])
+    }
+
+    /// Reads and checks the architecture of a `texture_gan` file.
+    pub fn from_file(file: &File<'_>) -> Result<TextureArch> {
+        let err = |m: String| model_err(file.path(), m);
+        let stride: u32 = file.number("stride")?;
+        if stride != STRIDE {
+            return Err(err(format!("stride {stride}; this kiln's texture generator has stride {STRIDE}")));
+        }
+        let count = |key: &str, lo: usize, hi: usize| -> Result<usize> {
+            let v: usize = file.number(key)?;
+            if !(lo..=hi).contains(&v) {
+                return Err(err(format!("`{key}` is {v}, out of range {lo}..={hi}")));
+            }
+            Ok(v)
+        };
+        let textures: Vec<String> = serde_json::from_str(file.key("textures")?)
+            .map_err(|e| err(format!("`textures` is not a JSON array of names ({e})")))?;
+        if textures.is_empty() || textures.len() > 4096 {
+            return Err(err(format!("{} textures; a texture model has 1 to 4096", textures.len())));
+        }
+        let patch = count("patch", 16, 512)? as u32;
+        Ok(TextureArch {
+            width: count("width", 4, 256)?,
+            local: count("local", 1, 256)?,
+            global: count("global", 1, 256)?,
+            periodic: count("periodic", 0, 64)?,
+            textures,
+            patch,
+        })
+    }
+}

@@ -1,0 +1,172 @@
+//! The texture GAN's two networks, after SGAN/PSGAN (Jetchev, Bergmann, Vollgraf 2016, 2017):
+//! a fully convolutional generator from a spatial noise tensor to an image 8× its size, and a
+//! fully convolutional patch discriminator with one realness logit per 8×8 cell.
+//!
+//! The noise has PSGAN's three parts, one tensor of `local + global + periodic` channels at 1/8
+//! of the image size:
+//! - **local**: i.i.d. normal per cell, what varies from place to place;
+//! - **global**: a learned code per exemplar (`g.embed`, one row per texture), the same in every
+//!   cell unless a blend map mixes codes from place to place;
+//! - **periodic**: `sin(kx·x + ky·y + φ)` with the wave vector `k = π·tanh(g.wave(global))`
+//!   learned from the global code (so each texture has its own periods) and a random phase φ.
+//!
+//! Every generator convolution pads circularly ([`Conv::forward_wrapped`]): on a noise tensor
+//! that wraps, the image tiles. Training crops and non-tileable samples never see the wrap (the
+//! sampler draws a margin of noise and crops it away), so the same weights serve both.
+//!
+//! The discriminator is conditional by projection (Miyato & Koyama 2018): its logit map gets
+//! the inner product of its last features with the exemplar's learned embedding `d.embed`, so a
+//! generator that draws texture A when asked for B is caught.
+//!
+//! Tensor names and shapes (w = width, T = textures, C = local + global + periodic):
+//! `g.embed` (T, global); `g.wave.w` (2·periodic, global), `g.wave.b` (2·periodic), only with
+//! periodic > 0; `g.in` (4w, C, 3, 3); `g.mid` (4w, 4w, 3, 3); `g.up0` (2w, 4w, 3, 3);
+//! `g.up1` (w, 2w, 3, 3); `g.out` (3, w, 3, 3); each conv also `.b`. `d.c0` (w, 3, 4, 4),
+//! `d.c1` (2w, w, 4, 4), `d.c2` (4w, 2w, 4, 4), all stride 2; `d.c3` (4w, 4w, 3, 3);
+//! `d.out` (1, 4w, 3, 3); `d.embed` (T, 4w).
+//!
+//! Owns: [`Generator`], [`Discriminator`], [`NoiseParts`]. Must not know about files or images.
+
+use std::f32::consts::PI;
+
+use candle_core::{Device, Tensor};
+
+use super::super::nn::{leaky, pixel_norm, upsample2, Conv, Init, Linear, Params, Specs, LEAKY_GAIN};
+use super::arch::TextureArch;
+
+type CResult<T> = candle_core::Result<T>;
+
+/// The random inputs of one batch of generator passes, on a canvas of `h × w` noise cells.
+pub struct NoiseParts {
+    /// (n, local, h, w) standard normal.
+    pub local: Tensor,
+    /// (n, T, h, w): how much of each exemplar's global code each cell takes.
+    pub mix: Tensor,
+    /// (n, periodic, 1, 1) phases in [0, 2π).
+    pub phase: Tensor,
+    /// Snap wave vectors to whole periods across the canvas (tileable samples).
+    pub snap: bool,
+}
+
+/// Spatial noise → image in [−1, 1], 8× the noise's size.
+#[derive(Clone, Debug)]
+pub struct Generator {
+    arch: TextureArch,
+    embed: String,
+    wave: Option<Linear>,
+    input: Conv,
+    mid: Conv,
+    up: [Conv; 2],
+    out: Conv,
+}
+
+impl Generator {
+    /// Declares the `g.*` tensors of `arch`.
+    pub fn new(arch: &TextureArch, specs: &mut Specs) -> Generator {
+        let [c8, c4, c2] = arch.generator_channels();
+        let t = arch.textures.len();
+        let embed = specs.add("g.embed".into(), vec![t, arch.global], Init::Normal(1.0));
+        let wave = (arch.periodic > 0).then(|| Linear::new(specs, "g.wave", arch.global, 2 * arch.periodic, 1.0));
+        Generator {
+            arch: arch.clone(),
+            embed,
+            wave,
+            input: Conv::new(specs, "g.in", arch.noise_channels(), c8, 3, 1, LEAKY_GAIN),
+            mid: Conv::new(specs, "g.mid", c8, c8, 3, 1, LEAKY_GAIN),
+            up: [
+                Conv::new(specs, "g.up0", c8, c4, 3, 1, LEAKY_GAIN),
+                Conv::new(specs, "g.up1", c4, c2, 3, 1, LEAKY_GAIN),
+            ],
+            out: Conv::new(specs, "g.out", c2, 3, 3, 1, 1.0),
+        }
+    }
+
+    /// The full noise tensor (n, local + global + periodic, h, w) from its random parts.
+    pub fn noise(&self, p: &Params, parts: &NoiseParts) -> CResult<Tensor> {
+        let (n, t, h, w) = parts.mix.dims4()?;
+        let cells = parts.mix.permute((0, 2, 3, 1))?.reshape((n * h * w, t))?;
+        let global = cells.matmul(&p.get(&self.embed))?; // (n·h·w, global)
+        let to_map = |flat: &Tensor, c: usize| flat.reshape((n, h, w, c))?.permute((0, 3, 1, 2))?.contiguous();
+        let mut parts_out = vec![parts.local.clone(), to_map(&global, self.arch.global)?];
+        if let Some(wave) = &self.wave {
+            let pc = self.arch.periodic;
+            let k = to_map(&wave.forward(p, &global)?.tanh()?.affine(PI as f64, 0.0)?, 2 * pc)?;
+            let (mut kx, mut ky) = (k.narrow(1, 0, pc)?, k.narrow(1, pc, pc)?);
+            if parts.snap {
+                kx = snap_to_periods(&kx, w)?;
+                ky = snap_to_periods(&ky, h)?;
+            }
+            let dev = parts.local.device();
+            let xs = Tensor::arange(0f32, w as f32, dev)?.reshape((1, 1, 1, w))?;
+            let ys = Tensor::arange(0f32, h as f32, dev)?.reshape((1, 1, h, 1))?;
+            let arg = kx.broadcast_mul(&xs)?.broadcast_add(&ky.broadcast_mul(&ys)?)?.broadcast_add(&parts.phase)?;
+            parts_out.push(arg.sin()?);
+        }
+        Tensor::cat(&parts_out, 1)
+    }
+
+    /// Images in [−1, 1] for the noise tensor `z`.
+    pub fn forward(&self, p: &Params, z: &Tensor) -> CResult<Tensor> {
+        let mut h = leaky(&pixel_norm(&self.input.forward_wrapped(p, z)?)?)?;
+        h = leaky(&pixel_norm(&self.mid.forward_wrapped(p, &h)?)?)?;
+        for conv in &self.up {
+            h = leaky(&pixel_norm(&conv.forward_wrapped(p, &upsample2(&h)?)?)?)?;
+        }
+        self.out.forward_wrapped(p, &upsample2(&h)?)?.tanh()
+    }
+}
+
+/// Rounds wave numbers (radians per cell) to whole periods over `cells` (no gradient: sampling
+/// only), so `sin(k·x)` repeats exactly across the canvas.
+fn snap_to_periods(k: &Tensor, cells: usize) -> CResult<Tensor> {
+    let step = 2.0 * std::f64::consts::PI / cells as f64;
+    k.detach().affine(1.0 / step, 0.0)?.round()?.affine(step, 0.0)
+}
+
+/// Image in [−1, 1] and its exemplar labels → realness logits, one per 8×8 cell.
+#[derive(Clone, Debug)]
+pub struct Discriminator {
+    down: [Conv; 3],
+    c3: Conv,
+    out: Conv,
+    embed: String,
+}
+
+impl Discriminator {
+    /// Declares the `d.*` tensors of `arch`.
+    pub fn new(arch: &TextureArch, specs: &mut Specs) -> Discriminator {
+        let w = arch.width;
+        let t = arch.textures.len();
+        Discriminator {
+            down: [
+                Conv::new(specs, "d.c0", 3, w, 4, 2, LEAKY_GAIN),
+                Conv::new(specs, "d.c1", w, 2 * w, 4, 2, LEAKY_GAIN),
+                Conv::new(specs, "d.c2", 2 * w, 4 * w, 4, 2, LEAKY_GAIN),
+            ],
+            c3: Conv::new(specs, "d.c3", 4 * w, 4 * w, 3, 1, LEAKY_GAIN),
+            out: Conv::new(specs, "d.out", 4 * w, 1, 3, 1, 1.0),
+            embed: specs.add("d.embed".into(), vec![t, 4 * w], Init::Normal(1.0 / (4.0 * w as f32).sqrt())),
+        }
+    }
+
+    /// (n, 1, h/8, w/8) logits for images `x` whose exemplars are the one-hot rows `labels` (n, T).
+    pub fn forward(&self, p: &Params, x: &Tensor, labels: &Tensor) -> CResult<Tensor> {
+        let mut h = x.clone();
+        for conv in &self.down {
+            h = leaky(&conv.forward(p, &h)?)?;
+        }
+        h = leaky(&self.c3.forward(p, &h)?)?;
+        let (n, c, _, _) = h.dims4()?;
+        let e = labels.matmul(&p.get(&self.embed))?.reshape((n, c, 1, 1))?;
+        self.out.forward(p, &h)? + h.broadcast_mul(&e)?.sum_keepdim(1)?
+    }
+}
+
+/// One-hot rows (n, T) for `labels`.
+pub fn one_hot(labels: &[usize], textures: usize, device: &Device) -> CResult<Tensor> {
+    let mut data = vec![0f32; labels.len() * textures];
+    for (i, &l) in labels.iter().enumerate() {
+        data[i * textures + l] = 1.0;
+    }
+    Tensor::from_vec(data, (labels.len(), textures), device)
+}

@@ -1,0 +1,3 @@
+//! Texture-model tests: tiny models, a few steps.
+
+use super::*;

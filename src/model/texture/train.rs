@@ -1,0 +1,386 @@
+//! Training a texture GAN on random crops of its exemplars.
+//!
+//! Each step: one discriminator update on a batch of real crops and detached fakes (hinge loss,
+//! DiffAugment as the 32² GAN uses it), then one generator update against the frozen
+//! discriminator plus `style` × the random-filter Gram loss ([`super::style`]) against the same
+//! real crops, then the moving average of the generator that samples come from. Adam with
+//! β1 = 0 and the discriminator at twice the learning rate, as the 32² GAN.
+//!
+//! Like the 32² trainers: every random number comes from a seeded stream per step, so a run is
+//! the same at any thread count and a resumed run equals an uninterrupted one; Ctrl-C (the
+//! cancel flag) and a script's deadline save a resumable checkpoint; the checkpoint is written
+//! every `checkpoint_every` steps and the model file only at the end or on a stop, both
+//! atomically. A loss that turns NaN stops the run *without* writing anything, so the last good
+//! checkpoint is kept, and the error says which step and what to change.
+//!
+//! Owns: [`train_texture`]. Must not know about scripts or the command line.
+
+use std::collections::{BTreeMap, HashMap};
+use std::f32::consts::TAU;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use candle_core::{Device as CDevice, Tensor};
+
+use super::super::enabled::Model;
+use super::super::gan::{d_hinge, g_hinge, Augment};
+use super::super::io::{self, File};
+use super::super::nn::{ema_update, Adam, Params, Specs};
+use super::super::options::{Event, Metrics, Progress};
+use super::super::stream::Stream;
+use super::super::tensor::grid;
+use super::super::texture_options::{TextureMix, TextureSample, TextureSettings};
+use super::super::train::{candle_device, output_paths};
+use super::super::ml_err;
+use super::arch::TextureArch;
+use super::exemplars::Exemplars;
+use super::net::{one_hot, Discriminator, Generator, NoiseParts};
+use super::sample::draw;
+use super::style::StyleNet;
+use crate::error::{Error, Result};
+use crate::image::io::save;
+use crate::image::io::SaveOptions;
+use crate::rng::Rng;
+
+const BETAS: (f64, f64) = (0.0, 0.99);
+const D_LR_FACTOR: f64 = 2.0;
+const EMA_DECAY: f64 = 0.999;
+const OP: &str = "train_texture";
+
+/// Trains a texture model as `s` says; `cancel` set to true saves a checkpoint and stops.
+pub fn train_texture(
+    s: &TextureSettings,
+    cancel: Option<&AtomicBool>,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<(Model, Metrics)> {
+    s.validate()?;
+    let started = Instant::now();
+    let dev = candle_device(s.device)?;
+    let exemplars = Exemplars::load(s.data.as_ref().expect("validated: data is required"), s.patch)?;
+    let arch = TextureArch {
+        width: s.width,
+        local: s.local,
+        global: s.global,
+        periodic: s.periodic,
+        textures: exemplars.names.clone(),
+        patch: s.patch,
+    };
+    let run = Run { s, arch, exemplars, dev, started, paths: s.out.as_deref().map(output_paths) };
+    for w in &run.exemplars.warnings {
+        run.report(progress, Event::Warning(w.clone()), 0, vec![], 0);
+    }
+    let (mut nets, mut step) = run.start()?;
+    let loaded = Event::Loaded { train: run.exemplars.len(), holdout: 0 };
+    run.report(progress, loaded, step, vec![], 0);
+    let style = StyleNet::new(&run.dev).map_err(ml_err)?;
+    let token = crate::cancel::current();
+    let mut run_steps = 0u64;
+    let mut losses = vec![];
+    while step < s.steps as u64 {
+        if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) || token.is_stopped() {
+            return Err(match (run.stop(&nets, step), token.check()) {
+                (Error::Cancelled(_), Err(reason @ Error::TimedOut(_))) => reason,
+                (e, _) => e,
+            });
+        }
+        if s.minutes > 0.0 && started.elapsed().as_secs_f64() >= s.minutes * 60.0 {
+            run.report(progress, Event::Warning(format!("stopped after {} minutes at step {step} of {} (option 'minutes')", s.minutes, s.steps)), step, losses.clone(), run_steps);
+            break;
+        }
+        losses = run.step(&mut nets, &style, step)?;
+        step += 1;
+        run_steps += 1;
+        run.report(progress, Event::Step, step, losses.clone(), run_steps);
+        let due = |every: usize| every > 0 && step.is_multiple_of(every as u64);
+        if due(s.sample_every) {
+            if let Some(p) = run.write_grid(&nets)? {
+                run.report(progress, Event::SampleGrid(p), step, losses.clone(), run_steps);
+            }
+        }
+        if due(s.checkpoint_every) {
+            if let Some(p) = run.save_checkpoint(&nets, step)? {
+                run.report(progress, Event::Checkpoint(p), step, losses.clone(), run_steps);
+            }
+        }
+        if due(s.keep_every) {
+            if let Some(out) = &s.out {
+                run.model(&nets, step).save(&kept_path(out, step))?;
+            }
+        }
+    }
+    let model = run.model(&nets, step);
+    if let Some(out) = &s.out {
+        model.save(out)?;
+        if let Some(p) = run.save_checkpoint(&nets, step)? {
+            run.report(progress, Event::Checkpoint(p), step, losses.clone(), run_steps);
+        }
+        if let Some(p) = run.write_grid(&nets)? {
+            run.report(progress, Event::SampleGrid(p), step, losses.clone(), run_steps);
+        }
+    }
+    let metrics = Metrics {
+        steps: step,
+        seconds: started.elapsed().as_secs_f64(),
+        losses: losses.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        ..Metrics::default()
+    };
+    Ok((model, metrics))
+}
+
+/// `NAME.stepN.safetensors` beside `out`.
+pub fn kept_path(out: &Path, step: u64) -> PathBuf {
+    let stem = out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    out.with_file_name(format!("{stem}.step{step}.safetensors"))
+}
+
+struct Nets {
+    g: Generator,
+    d: Discriminator,
+    gp: Params,
+    dp: Params,
+    ema: Params,
+    g_names: Vec<String>,
+    d_names: Vec<String>,
+    opt_g: Adam,
+    opt_d: Adam,
+}
+
+struct Run<'a> {
+    s: &'a TextureSettings,
+    arch: TextureArch,
+    exemplars: Exemplars,
+    dev: CDevice,
+    started: Instant,
+    paths: Option<(PathBuf, PathBuf)>,
+}
+
+impl Run<'_> {
+    fn report(&self, progress: &mut dyn FnMut(&Progress), event: Event, step: u64, losses: Vec<(&'static str, f64)>, run_steps: u64) {
+        progress(&Progress {
+            event,
+            epoch: 0,
+            epochs: 1,
+            step,
+            total_steps: self.s.steps as u64,
+            losses,
+            elapsed: self.started.elapsed(),
+            steps_this_run: run_steps,
+        })
+    }
+
+    fn specs(&self) -> (Generator, Discriminator, Specs, Specs) {
+        let (mut gs, mut ds) = (Specs::default(), Specs::default());
+        let g = Generator::new(&self.arch, &mut gs);
+        let d = Discriminator::new(&self.arch, &mut ds);
+        (g, d, gs, ds)
+    }
+
+    /// Fresh nets at step 0, or those of the checkpoint beside `out` when resuming.
+    fn start(&self) -> Result<(Nets, u64)> {
+        let (g, d, gs, ds) = self.specs();
+        let adam = |factor: f64| Adam::new(self.s.lr * factor, BETAS.0, BETAS.1);
+        if let (true, Some((ckpt, _))) = (self.s.resume, &self.paths) {
+            if ckpt.exists() {
+                let bytes = std::fs::read(ckpt).map_err(|e| Error::io(ckpt, e))?;
+                let file = File::parse(&bytes, ckpt)?;
+                let stored = TextureArch::from_file(&file)?;
+                if stored != self.arch {
+                    return Err(Error::param(
+                        OP,
+                        format!("{} was trained with other settings or exemplars; resume needs the same ones", ckpt.display()),
+                    ));
+                }
+                let restore = |tag: &str, factor: f64| -> Result<Adam> {
+                    let mut opt = adam(factor);
+                    opt.t = file.number(&format!("{tag}_t"))?;
+                    opt.m = file.tensors_with_prefix(&format!("{tag}.m."), &self.dev)?;
+                    opt.v = file.tensors_with_prefix(&format!("{tag}.v."), &self.dev)?;
+                    Ok(opt)
+                };
+                let nets = Nets {
+                    ema: file.params(&gs, "", &self.dev)?,
+                    gp: file.params(&gs, "train.", &self.dev)?,
+                    dp: file.params(&ds, "", &self.dev)?,
+                    opt_g: restore("adam_g", 1.0)?,
+                    opt_d: restore("adam_d", D_LR_FACTOR)?,
+                    g,
+                    d,
+                    g_names: gs.names(),
+                    d_names: ds.names(),
+                };
+                return Ok((nets, file.number("steps")?));
+            }
+        }
+        // one spec table so that G and D draw from one sorted stream
+        let mut all = gs.clone();
+        all.0.extend(ds.0.clone());
+        let p = Params::init(&all, self.s.seed(), &self.dev).map_err(ml_err)?;
+        let (gv, dv): (BTreeMap<_, _>, BTreeMap<_, _>) = p.vars.into_iter().partition(|(k, _)| k.starts_with("g."));
+        let gp = Params::new(gv);
+        let ema = gp.deep_clone().map_err(ml_err)?;
+        let nets = Nets {
+            g,
+            d,
+            gp,
+            dp: Params::new(dv),
+            ema,
+            g_names: gs.names(),
+            d_names: ds.names(),
+            opt_g: adam(1.0),
+            opt_d: adam(D_LR_FACTOR),
+        };
+        Ok((nets, 0))
+    }
+
+    /// The noise of a training batch: local normals, one exemplar's code per crop, phases.
+    fn training_noise(&self, labels: &[usize], rng: &mut Rng) -> Result<NoiseParts> {
+        let n = labels.len();
+        let c = (self.s.patch / 8) as usize;
+        let t = self.arch.textures.len();
+        let local = rng.normals(n * self.arch.local * c * c);
+        let phase = rng.uniforms(n * self.arch.periodic, 0.0, TAU);
+        let mix = one_hot(labels, t, &self.dev)
+            .and_then(|m| m.reshape((n, t, 1, 1)))
+            .and_then(|m| m.broadcast_as((n, t, c, c)))
+            .and_then(|m| m.contiguous())
+            .map_err(ml_err)?;
+        Ok(NoiseParts {
+            local: Tensor::from_vec(local, (n, self.arch.local, c, c), &self.dev).map_err(ml_err)?,
+            mix,
+            phase: Tensor::from_vec(phase, (n, self.arch.periodic, 1, 1), &self.dev).map_err(ml_err)?,
+            snap: false,
+        })
+    }
+
+    /// One discriminator and one generator update at `step`; the named losses.
+    fn step(&self, nets: &mut Nets, style: &StyleNet, step: u64) -> Result<Vec<(&'static str, f64)>> {
+        let mut rng = Rng::stream(self.s.seed(), Stream::Step(step).id());
+        let (n, patch) = (self.s.batch, self.s.patch as usize);
+        let _held = crate::memory::reserve(
+            self.arch.activation_bytes(2 * n, self.s.patch, self.s.patch, true),
+            "a training step",
+        )?;
+        let (real, labels) = self.exemplars.crops(n, patch, &mut rng, &self.dev)?;
+        let t = self.arch.textures.len();
+        let onehot = one_hot(&labels, t, &self.dev).map_err(ml_err)?;
+        let both_labels = Tensor::cat(&[&onehot, &onehot], 0).map_err(ml_err)?;
+        let noise = self.training_noise(&labels, &mut rng)?;
+        let aug_d = Augment::draw(&mut rng, n, patch, &self.dev).map_err(ml_err)?;
+        let aug_g = Augment::draw(&mut rng, n, patch, &self.dev).map_err(ml_err)?;
+        let mut nets_step = || -> candle_core::Result<Vec<(&'static str, f64)>> {
+            // discriminator: real and detached fake in one batch
+            let fake = nets.g.forward(&nets.gp, &nets.g.noise(&nets.gp, &noise)?)?.detach();
+            let both = Tensor::cat(&[aug_d.apply(&real)?, aug_d.apply(&fake)?], 0)?;
+            let logits = nets.d.forward(&nets.dp, &both, &both_labels)?;
+            let loss_d = d_hinge(&logits.narrow(0, 0, n)?, &logits.narrow(0, n, n)?)?;
+            nets.opt_d.step(&nets.dp, &nets.d_names, &loss_d.backward()?)?;
+            // generator: adversarial against the frozen D, plus texture statistics
+            let fake = nets.g.forward(&nets.gp, &nets.g.noise(&nets.gp, &noise)?)?;
+            let adv = g_hinge(&nets.d.forward(&nets.dp.frozen(), &aug_g.apply(&fake)?, &onehot)?)?;
+            let mut losses = vec![("d", loss_d.to_scalar::<f32>()? as f64), ("g", adv.to_scalar::<f32>()? as f64)];
+            let loss_g = if self.s.style > 0.0 {
+                let real_grams: Vec<Tensor> = style.grams(&real)?.into_iter().map(|g| g.detach()).collect();
+                let st = style.loss(&fake, &real_grams)?;
+                losses.push(("style", st.to_scalar::<f32>()? as f64));
+                (adv + st.affine(self.s.style, 0.0)?)?
+            } else {
+                adv
+            };
+            nets.opt_g.step(&nets.gp, &nets.g_names, &loss_g.backward()?)?;
+            let decay = EMA_DECAY.min((1.0 + step as f64) / (10.0 + step as f64));
+            ema_update(&nets.ema, &nets.gp, decay)?;
+            Ok(losses)
+        };
+        let losses = nets_step().map_err(ml_err)?;
+        if let Some((name, value)) = losses.iter().find(|(_, v)| !v.is_finite()) {
+            let kept = match &self.paths {
+                Some((ckpt, _)) if ckpt.exists() => format!("the last good checkpoint {} is kept", ckpt.display()),
+                _ => "nothing was written".to_string(),
+            };
+            return Err(Error::Model {
+                path: self.s.out.clone().unwrap_or_default(),
+                message: format!(
+                    "{OP}: the {name} loss became {value} at step {}; {kept}. Lower 'lr' (now {}) or 'style' (now {}), then resume",
+                    step + 1,
+                    self.s.lr,
+                    self.s.style
+                ),
+            });
+        }
+        Ok(losses)
+    }
+
+    fn metadata(&self, step: u64) -> HashMap<String, String> {
+        let mut meta = self.arch.metadata();
+        meta.insert("steps".into(), step.to_string());
+        meta.insert("seed".into(), self.s.seed().to_string());
+        meta.insert("lr".into(), self.s.lr.to_string());
+        meta.insert("batch".into(), self.s.batch.to_string());
+        meta.insert("style".into(), self.s.style.to_string());
+        meta.insert("kiln_version".into(), env!("CARGO_PKG_VERSION").into());
+        meta
+    }
+
+    /// The model of the generator's moving average at `step`.
+    fn model(&self, nets: &Nets, step: u64) -> Model {
+        Model::from_texture(self.arch.clone(), nets.ema.clone(), self.dev.clone(), step, self.metadata(step))
+    }
+
+    fn save_checkpoint(&self, nets: &Nets, step: u64) -> Result<Option<PathBuf>> {
+        let Some((ckpt, _)) = &self.paths else { return Ok(None) };
+        let mut t = BTreeMap::new();
+        let mut meta = self.metadata(step);
+        let put = |prefix: &str, p: &Params, t: &mut BTreeMap<String, Tensor>| {
+            for (k, v) in &p.vars {
+                t.insert(format!("{prefix}{k}"), v.as_tensor().clone());
+            }
+        };
+        put("", &nets.ema, &mut t);
+        put("train.", &nets.gp, &mut t);
+        put("", &nets.dp, &mut t);
+        for (tag, o) in [("adam_g", &nets.opt_g), ("adam_d", &nets.opt_d)] {
+            for (k, v) in &o.m {
+                t.insert(format!("{tag}.m.{k}"), v.clone());
+            }
+            for (k, v) in &o.v {
+                t.insert(format!("{tag}.v.{k}"), v.clone());
+            }
+            meta.insert(format!("{tag}_t"), o.t.to_string());
+        }
+        meta.insert("checkpoint".into(), "1".into());
+        io::write(ckpt, &t, meta)?;
+        Ok(Some(ckpt.clone()))
+    }
+
+    /// Cancelled at `step`: saves the checkpoint and the model so far, and says how to go on.
+    fn stop(&self, nets: &Nets, step: u64) -> Error {
+        let saved = self.save_checkpoint(nets, step).and_then(|_| match &self.s.out {
+            Some(out) => self.model(nets, step).save(out),
+            None => Ok(()),
+        });
+        match saved {
+            Err(e) => e,
+            Ok(()) => Error::Cancelled(format!(
+                "training cancelled at step {step} of {}{}",
+                self.s.steps,
+                if self.paths.is_some() { "; the checkpoint is saved, rerun with resume to continue" } else { "" }
+            )),
+        }
+    }
+
+    /// The sample grid: up to 8 textures, four seeds each, at twice the patch size.
+    fn write_grid(&self, nets: &Nets) -> Result<Option<PathBuf>> {
+        let Some((_, png)) = &self.paths else { return Ok(None) };
+        let side = (2 * self.s.patch).min(256);
+        let opts = TextureSample { width: side, height: side, seed: None, tileable: false };
+        let mut images = Vec::new();
+        for t in 0..self.arch.textures.len().min(8) {
+            for seed in 0..4 {
+                images.push(draw(&nets.g, &nets.ema, &self.arch, &opts, &TextureMix::One(t), seed, &self.dev)?);
+            }
+        }
+        save(&grid(&images, 4)?, png, &SaveOptions::default())?;
+        Ok(Some(png.clone()))
+    }
+}

@@ -1,0 +1,155 @@
+//! The plain-data side of texture models (`kind = "texture_gan"`): training settings and
+//! sampling options. Compiles with or without the `ml` feature, like `options.rs`.
+//!
+//! Owns: [`TextureSettings`] (every option of `train_texture` / `kiln train texture`, with its
+//! default, range and doc), [`TextureSample`] (the options of `m.sample(#{ ... })` for a texture
+//! model) and [`TextureMix`] (which exemplar, or which blend of exemplars, a sample draws).
+//!
+//! Why steps and not epochs: a texture model trains on random crops of one or a few large
+//! exemplars, so there is no natural epoch; `steps` (and optionally `minutes`, a wall-clock cap
+//! for "give me the best you can in ten minutes") say how long to train.
+
+use std::path::PathBuf;
+
+use super::options::{Data, Device};
+use crate::error::{Error, Result};
+
+/// The generator's stride: noise cells per output pixel side. Sample sizes and the training
+/// patch are multiples of it.
+pub const STRIDE: u32 = 8;
+
+crate::option_set! {
+    /// Every option of a texture-model training run (`train_texture(#{ ... })`,
+    /// `kiln train texture`).
+    pub struct TextureSettings for "train_texture" {
+        /// The exemplars: an image file, a folder of images (searched recursively; each image is
+        /// one texture of the model), or an array of images. Required.
+        data: Option<Data> = None;
+        /// The model file to write (`.safetensors`); `NAME.ckpt.safetensors` (the resumable
+        /// checkpoint) and `NAME.samples.png` (a labelled sample grid) go next to it.
+        out: Option<PathBuf> = None;
+        /// Side of the square crops the networks train on, a multiple of 8. Larger patches see
+        /// larger structures and train slower.
+        patch: u32 = 64, range(16, 512);
+        /// Optimisation steps (each one discriminator and one generator update).
+        steps: usize = 4000, range(1, 1e8);
+        /// Stop after this many minutes of wall time even if `steps` are not done (0: no limit).
+        /// The model is saved as at any other stop; resume continues the step count.
+        minutes: f64 = 0.0, range(0, 1e6);
+        /// Crops per step.
+        batch: usize = 8, range(1, 1024);
+        /// Adam learning rate of both networks.
+        lr: f64 = 2e-4, range(0, 1);
+        /// Channels of the generator's finest stage; coarser stages have 2× and 4×. Sampling time
+        /// grows with its square.
+        width: usize = 24, range(4, 256);
+        /// Local noise channels (PSGAN's z_l): what varies from place to place.
+        local: usize = 16, range(1, 256);
+        /// Global code channels (PSGAN's z_g): one learned code per exemplar; blends mix them.
+        global: usize = 8, range(1, 256);
+        /// Periodic channels (PSGAN's z_p): sine waves whose direction and period are learned
+        /// from the global code, for regular textures (bricks, tiles). 0 turns them off.
+        periodic: usize = 4, range(0, 64);
+        /// Weight of the texture-statistics loss (Gram matrices of a fixed random-filter network)
+        /// beside the adversarial loss. It gets a recognisable texture within minutes; the
+        /// adversarial loss sharpens it. 0 trains a plain PSGAN.
+        style: f64 = 1.0, range(0, 1e4);
+        /// Seed for weights, crops and noise: the same seed gives the same model. Absent: the
+        /// run's seed in a script, 0 from `kiln train`.
+        seed: Option<u64> = None;
+        /// Write the labelled sample grid every this many steps (0: only at the end).
+        sample_every: usize = 500;
+        /// Write the resumable checkpoint every this many steps (0: only at the end or on stop).
+        checkpoint_every: usize = 500;
+        /// Also keep a copy of the model every this many steps as `NAME.stepN.safetensors`
+        /// (0: none): for comparing a run at several lengths.
+        keep_every: usize = 0;
+        /// Continue from the checkpoint next to `out`, if there is one.
+        resume: bool = false;
+        /// Where tensors live (`"cuda"` needs a build with the `cuda` feature).
+        device: Device = Device::Cpu;
+    }
+}
+
+impl TextureSettings {
+    /// The seed the run uses: the given one, else 0.
+    pub fn seed(&self) -> u64 {
+        self.seed.unwrap_or(0)
+    }
+
+    /// Checks what the option set cannot: `data` is given, `patch` is a multiple of 8, `lr` is
+    /// above 0, `resume` has an `out`.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |msg: String| Err(Error::param("train_texture", msg));
+        if self.data.is_none() {
+            return bad("option 'data' is required: an image, a folder of images or an array of images".into());
+        }
+        if !self.patch.is_multiple_of(STRIDE) || !(16..=512).contains(&self.patch) {
+            return bad(format!("option 'patch' must be a multiple of {STRIDE} from 16 to 512, got {}", self.patch));
+        }
+        if !(self.lr > 0.0 && self.lr < 1.0) {
+            return bad(format!("option 'lr' must be above 0 and below 1, got {}", self.lr));
+        }
+        if !self.style.is_finite() || self.style < 0.0 || !self.minutes.is_finite() || self.minutes < 0.0 {
+            return bad("options 'style' and 'minutes' must be finite numbers, 0 or more".into());
+        }
+        if self.resume && self.out.is_none() {
+            return bad("option 'resume' needs 'out': the checkpoint is read from next to it".into());
+        }
+        Ok(())
+    }
+}
+
+crate::option_set! {
+    /// The options of `m.sample(#{ ... })` for a texture model.
+    pub struct TextureSample for "sample" {
+        /// Width in pixels, a multiple of 8.
+        width: u32 = 512, range(8, 32768);
+        /// Height in pixels, a multiple of 8.
+        height: u32 = 512, range(8, 32768);
+        /// Seed of the noise: the same seed gives the same image at any thread count. Absent: the
+        /// run's seed.
+        seed: Option<u64> = None;
+        /// Wrap the noise and every convolution round the edges so the image tiles seamlessly
+        /// (periodic waves snap to a whole number of periods across the image).
+        tileable: bool = false;
+    }
+}
+
+impl TextureSample {
+    /// Checks the sizes: multiples of [`STRIDE`].
+    pub fn validate(&self) -> Result<()> {
+        for (key, v) in [("width", self.width), ("height", self.height)] {
+            if !v.is_multiple_of(STRIDE) || v == 0 {
+                return Err(Error::param(
+                    "sample",
+                    format!(
+                        "option '{key}' must be a multiple of {STRIDE} (the generator's stride), got {v}; try {}",
+                        (v / STRIDE).max(1) * STRIDE
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Which texture a sample draws: one exemplar, a weighted mix of the exemplars' global codes, or
+/// a spatial blend between two mixes driven by a map.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TextureMix {
+    /// Exemplar `i` (0 for a one-exemplar model).
+    One(usize),
+    /// Weights over the exemplars (one per exemplar; they are used as given, not normalised, so
+    /// latent arithmetic such as `[1, -0.5, 0.5]` is possible).
+    Weights(Vec<f32>),
+    /// `a` where `t` is 0, `b` where it is 1, linear between. `t` is a `width × height` map
+    /// (row-major, one value per pixel; averaged over each 8×8 cell of the noise).
+    Blend { a: Vec<f32>, b: Vec<f32>, t: Vec<f32> },
+}
+
+impl Default for TextureMix {
+    fn default() -> TextureMix {
+        TextureMix::One(0)
+    }
+}
