@@ -49,7 +49,7 @@ fn losses(kind: Kind, opts: &TrainOptions) -> Vec<f64> {
     };
     match kind {
         Kind::Vae => train_vae(opts, &mut cb).unwrap(),
-        Kind::Gan => train_gan(opts, &mut cb).unwrap(),
+        Kind::Gan | Kind::TextureGan => train_gan(opts, &mut cb).unwrap(),
     };
     out
 }

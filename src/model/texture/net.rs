@@ -118,7 +118,7 @@ impl Generator {
 
 /// Rounds wave numbers (radians per cell) to whole periods over `cells` (no gradient: sampling
 /// only), so `sin(k·x)` repeats exactly across the canvas.
-fn snap_to_periods(k: &Tensor, cells: usize) -> CResult<Tensor> {
+pub(super) fn snap_to_periods(k: &Tensor, cells: usize) -> CResult<Tensor> {
     let step = 2.0 * std::f64::consts::PI / cells as f64;
     k.detach().affine(1.0 / step, 0.0)?.round()?.affine(step, 0.0)
 }

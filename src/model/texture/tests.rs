@@ -1,3 +1,224 @@
-//! Texture-model tests: tiny models, a few steps.
+//! Texture-model tests: tiny networks, a few steps, no timing.
 
-use super::*;
+use std::path::PathBuf;
+
+use candle_core::{Device, Tensor};
+
+use super::super::enabled::Model;
+use super::super::nn::{Params, Specs};
+use super::super::options::{Data, Event, Kind};
+use super::super::texture_options::{TextureMix, TextureSample, TextureSettings};
+use super::arch::TextureArch;
+use super::net::{snap_to_periods, Generator};
+use super::train::{train_texture, FORCE_NAN_AT};
+use crate::error::Error;
+use crate::image::Image;
+
+fn stripes(w: u32, h: u32, period: u32, tint: [f32; 3]) -> Image {
+    Image::from_fn(w, h, |x, y| {
+        let v = if (x + y / 3) % period < period / 2 { 0.8 } else { 0.2 };
+        [v * tint[0], v * tint[1], v * tint[2], 1.0]
+    })
+    .unwrap()
+}
+
+fn tiny(data: Vec<Image>, steps: usize) -> TextureSettings {
+    TextureSettings {
+        data: Some(Data::Images(data)),
+        patch: 16,
+        steps,
+        batch: 2,
+        width: 4,
+        local: 2,
+        global: 2,
+        periodic: 1,
+        sample_every: 0,
+        checkpoint_every: 0,
+        ..TextureSettings::default()
+    }
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kiln-texture-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn train(s: &TextureSettings) -> Model {
+    train_texture(s, None, &mut |_| {}).unwrap().0
+}
+
+fn sample(m: &Model, w: u32, h: u32, seed: u64, tileable: bool, mix: TextureMix) -> Image {
+    m.sample_texture(&TextureSample { width: w, height: h, seed: Some(seed), tileable }, &mix).unwrap()
+}
+
+/// Rolls (n, c, h, w) by `dx` along the width, wrapping.
+fn roll_x(t: &Tensor, dx: usize) -> Tensor {
+    let w = t.dim(3).unwrap();
+    Tensor::cat(&[&t.narrow(3, w - dx, dx).unwrap(), &t.narrow(3, 0, w - dx).unwrap()], 3).unwrap()
+}
+
+/// The property that makes tileable samples tile: the generator is a function on a torus. Rolling
+/// the noise by one cell rolls the image by exactly 8 pixels, wrap included (zero padding would
+/// break this at the edges).
+#[test]
+fn generator_commutes_with_wrapping_shifts() {
+    let arch = TextureArch { width: 4, local: 2, global: 2, periodic: 0, textures: vec!["a".into()], patch: 16 };
+    let mut specs = Specs::default();
+    let g = Generator::new(&arch, &mut specs);
+    let p = Params::init(&specs, 3, &Device::Cpu).unwrap();
+    let z = Tensor::from_vec(crate::rng::Rng::new(5).normals(4 * 5 * 6), (1, 4, 5, 6), &Device::Cpu).unwrap();
+    let a = g.forward(&p, &z).unwrap();
+    let b = g.forward(&p, &roll_x(&z, 1)).unwrap();
+    let diff = (roll_x(&a, 8) - &b).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+    assert!(diff < 1e-5, "max difference {diff}");
+    // the control: a non-wrapping shift (zero fill) of the noise does not shift the image
+    let shifted = z.narrow(3, 0, 5).unwrap().pad_with_zeros(3, 1, 0).unwrap();
+    let c = g.forward(&p, &shifted).unwrap();
+    let off = (roll_x(&a, 8) - &c).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+    assert!(off > 1e-3, "zero-filled shift matched too: {off}");
+}
+
+/// Periodic channels snap to whole periods on a tileable canvas, so they wrap too: after
+/// snapping, k · cells / 2π is a whole number for every wave.
+#[test]
+fn snapped_waves_have_whole_periods() {
+    let k = Tensor::from_vec(vec![0.1f32, -0.7, 1.3, 3.1], (1, 4, 1, 1), &Device::Cpu).unwrap();
+    for cells in [5, 7, 128] {
+        let snapped: Vec<f32> = snap_to_periods(&k, cells).unwrap().flatten_all().unwrap().to_vec1().unwrap();
+        for (v, orig) in snapped.iter().zip([0.1f32, -0.7, 1.3, 3.1]) {
+            let periods = v * cells as f32 / std::f32::consts::TAU;
+            assert!((periods - periods.round()).abs() < 1e-4, "{cells} cells: {periods}");
+            assert!((v - orig).abs() <= std::f32::consts::PI / cells as f32 + 1e-6, "moved too far: {orig} -> {v}");
+        }
+    }
+}
+
+#[test]
+fn trains_samples_any_size_and_is_deterministic() {
+    let s = tiny(vec![stripes(40, 40, 8, [1.0, 0.6, 0.3])], 3);
+    let a = train(&s);
+    let b = train(&s);
+    assert_eq!(a.kind(), Kind::TextureGan);
+    assert_eq!(a.textures(), ["texture 0".to_string()]);
+    let ia = sample(&a, 48, 24, 7, true, TextureMix::One(0));
+    assert_eq!(ia.dimensions(), (48, 24));
+    assert!(ia.tileable());
+    assert_eq!(ia, sample(&b, 48, 24, 7, true, TextureMix::One(0)), "same seed and settings, same model");
+    assert_ne!(ia, sample(&a, 48, 24, 8, true, TextureMix::One(0)), "another seed, another texture");
+    let plain = sample(&a, 48, 24, 7, false, TextureMix::One(0));
+    assert!(!plain.tileable());
+    // thread count does not change a sample
+    let pool = |n| rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
+    let one = pool(1).install(|| sample(&a, 64, 64, 3, true, TextureMix::One(0)));
+    let three = pool(3).install(|| sample(&a, 64, 64, 3, true, TextureMix::One(0)));
+    assert_eq!(one.pixels(), three.pixels());
+    // sizes must be multiples of 8
+    let bad = a.sample_texture(&TextureSample { width: 50, ..TextureSample::default() }, &TextureMix::One(0));
+    assert!(bad.unwrap_err().to_string().contains("multiple of 8"));
+}
+
+#[test]
+fn blends_are_mixes_of_the_global_codes() {
+    let data = vec![stripes(32, 32, 8, [1.0, 0.2, 0.2]), stripes(32, 32, 4, [0.2, 0.2, 1.0])];
+    let m = train(&tiny(data, 2));
+    assert_eq!(m.textures().len(), 2);
+    let one = |i| sample(&m, 32, 32, 1, false, TextureMix::One(i));
+    let weights = |w: Vec<f32>| sample(&m, 32, 32, 1, false, TextureMix::Weights(w));
+    let blend = |t: f32| {
+        let mix = TextureMix::Blend { a: vec![1.0, 0.0], b: vec![0.0, 1.0], t: vec![t; 32 * 32] };
+        sample(&m, 32, 32, 1, false, mix)
+    };
+    assert_eq!(one(0), weights(vec![1.0, 0.0]));
+    assert_eq!(one(1), weights(vec![0.0, 1.0]));
+    assert_eq!(one(0), blend(0.0));
+    assert_eq!(one(1), blend(1.0));
+    assert_ne!(one(0), one(1));
+    let half = blend(0.5);
+    assert_eq!(half, weights(vec![0.5, 0.5]));
+    let err = m.sample_texture(&TextureSample::default(), &TextureMix::Weights(vec![1.0])).unwrap_err();
+    assert!(err.to_string().contains("2 textures"), "{err}");
+    let err = m.sample_texture(&TextureSample::default(), &TextureMix::One(5)).unwrap_err();
+    assert!(err.to_string().contains("texture 5 does not exist"), "{err}");
+}
+
+#[test]
+fn saved_models_load_and_resume_equals_an_uninterrupted_run() {
+    let dir = temp_dir("resume");
+    let data = vec![stripes(32, 32, 8, [0.9, 0.7, 0.4])];
+    let straight = TextureSettings { out: Some(dir.join("a.safetensors")), ..tiny(data.clone(), 4) };
+    let a = train(&straight);
+    let loaded = Model::load(&dir.join("a.safetensors")).unwrap();
+    assert_eq!(loaded.kind(), Kind::TextureGan);
+    assert_eq!(loaded.steps(), 4);
+    let want = sample(&a, 32, 32, 2, true, TextureMix::One(0));
+    assert_eq!(sample(&loaded, 32, 32, 2, true, TextureMix::One(0)), want);
+    assert!(dir.join("a.samples.png").exists() && dir.join("a.ckpt.safetensors").exists());
+    // two steps, then two more with resume
+    let part = TextureSettings { out: Some(dir.join("b.safetensors")), ..tiny(data.clone(), 2) };
+    train(&part);
+    let rest = TextureSettings { resume: true, steps: 4, ..part };
+    let b = train(&rest);
+    assert_eq!(b.steps(), 4);
+    assert_eq!(sample(&b, 32, 32, 2, true, TextureMix::One(0)), want);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_nan_loss_stops_and_keeps_the_last_good_checkpoint() {
+    let dir = temp_dir("nan");
+    let out = dir.join("m.safetensors");
+    let s = TextureSettings {
+        out: Some(out.clone()),
+        checkpoint_every: 2,
+        ..tiny(vec![stripes(32, 32, 8, [0.5, 0.5, 0.9])], 6)
+    };
+    FORCE_NAN_AT.with(|f| f.set(Some(4)));
+    let err = train_texture(&s, None, &mut |_| {}).unwrap_err();
+    FORCE_NAN_AT.with(|f| f.set(None));
+    let text = err.to_string();
+    assert!(text.contains("became NaN at step 5") && text.contains("last good checkpoint"), "{text}");
+    assert!(text.contains("lr"), "says what to change: {text}");
+    assert!(!out.exists(), "no model file for a failed run");
+    let ckpt = std::fs::read(dir.join("m.ckpt.safetensors")).unwrap();
+    let file = super::super::io::File::parse(&ckpt, &out).unwrap();
+    assert_eq!(file.key("steps").unwrap(), "4");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn bad_exemplars_are_clear_errors_or_warnings() {
+    let small = tiny(vec![stripes(12, 40, 4, [1.0; 3])], 1);
+    let err = train_texture(&small, None, &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("12×40") && err.contains("16×16 patch"), "{err}");
+    let dir = temp_dir("empty");
+    let empty = TextureSettings { data: Some(Data::Folder(dir.clone())), ..tiny(vec![], 1) };
+    let err = train_texture(&empty, None, &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("no image files"), "{err}");
+    let grey = Image::from_fn(24, 24, |x, _| [x as f32 / 24.0, x as f32 / 24.0, x as f32 / 24.0, 0.5]).unwrap();
+    let mut warnings = Vec::new();
+    train_texture(&tiny(vec![grey], 1), None, &mut |p| {
+        if let Event::Warning(w) = &p.event {
+            warnings.push(w.clone());
+        }
+    })
+    .unwrap();
+    assert!(warnings.iter().any(|w| w.contains("transparency")), "{warnings:?}");
+    assert!(warnings.iter().any(|w| w.contains("grey")), "{warnings:?}");
+    let odd = TextureSettings { patch: 20, ..tiny(vec![stripes(32, 32, 4, [1.0; 3])], 1) };
+    assert!(matches!(train_texture(&odd, None, &mut |_| {}), Err(Error::Parameter { .. })));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn calls_that_do_not_fit_the_kind_name_it() {
+    let m = train(&tiny(vec![stripes(24, 24, 4, [1.0; 3])], 1));
+    let err = m.decode(&m.latent(1)).unwrap_err().to_string();
+    assert!(err.contains("\"texture_gan\"") && err.contains("m.sample(#{"), "{err}");
+    let err = m.encode(&stripes(16, 16, 4, [1.0; 3])).unwrap_err().to_string();
+    assert!(err.contains("\"texture_gan\""), "{err}");
+    let vae = Model::load("std/materials_vae".as_ref()).unwrap();
+    let err = vae.sample_texture(&TextureSample::default(), &TextureMix::One(0)).unwrap_err().to_string();
+    assert!(err.contains("\"vae\"") && err.contains("texture_gan"), "{err}");
+}

@@ -128,6 +128,13 @@ pub fn train_texture(
     Ok((model, metrics))
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Tests: the step whose discriminator loss reads as NaN (a real NaN cannot be provoked
+    /// reliably with tiny networks).
+    pub static FORCE_NAN_AT: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
+}
+
 /// `NAME.stepN.safetensors` beside `out`.
 pub fn kept_path(out: &Path, step: u64) -> PathBuf {
     let stem = out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
@@ -292,7 +299,12 @@ impl Run<'_> {
             ema_update(&nets.ema, &nets.gp, decay)?;
             Ok(losses)
         };
-        let losses = nets_step().map_err(ml_err)?;
+        #[allow(unused_mut)]
+        let mut losses = nets_step().map_err(ml_err)?;
+        #[cfg(test)]
+        if FORCE_NAN_AT.with(|f| f.get()) == Some(step) {
+            losses[0].1 = f64::NAN;
+        }
         if let Some((name, value)) = losses.iter().find(|(_, v)| !v.is_finite()) {
             let kept = match &self.paths {
                 Some((ckpt, _)) if ckpt.exists() => format!("the last good checkpoint {} is kept", ckpt.display()),
