@@ -60,6 +60,8 @@ pub use crate::model::{
     Event as TrainEvent, GanTrainSettings, Kind as ModelKind, Latent, Metrics as TrainMetrics, Model,
     Progress as TrainProgress, TrainOptions, TrainSettings, DEFAULT_PRIOR_COMPONENTS,
 };
+/// Time per step, ETA and plain progress lines from a training run's [`TrainProgress`] reports.
+pub use crate::model::progress as train_progress;
 
 /// The field room's option sets (what `perlin(#{ ... })` and its kin read) and colour fields.
 pub use crate::field::{

@@ -331,6 +331,39 @@ pub enum Event {
     SampleGrid(PathBuf),
     /// A checkpoint was written.
     Checkpoint(PathBuf),
+    /// Something the user should know before the run goes on (for example a holdout too small
+    /// for its metrics, see [`coverage_warning`]); front ends print it as "warning: TEXT".
+    Warning(String),
+}
+
+/// Held-out images precision and recall need at least: fewer give a k-NN manifold (k = 3) too
+/// coarse to mean anything, and a report of "precision 0.00" that says nothing about the model.
+pub const MIN_COVERAGE_IMAGES: usize = 32;
+
+/// The warning a run gets at its start when its metrics will be measured on fewer than
+/// [`MIN_COVERAGE_IMAGES`] images: `eval` images, held out when `held_out` (else training
+/// images, without a holdout), of `total` images in all. It says what to change: the smallest
+/// holdout that holds out enough, or more images.
+pub fn coverage_warning(eval: usize, held_out: bool, total: usize) -> Option<String> {
+    let need = MIN_COVERAGE_IMAGES;
+    if eval >= need {
+        return None;
+    }
+    let (what, fix) = if !held_out {
+        ("no holdout: metrics use the", format!("use more data (at least {need} images)"))
+    } else {
+        // the split holds out floor(total × holdout) images
+        let fix = match need as f64 / total.max(1) as f64 {
+            h if h <= HOLDOUT.1 => {
+                let h = (h * 100.0 - 1e-9).ceil() / 100.0;
+                format!("use holdout {} or more data", crate::options::show_number(h))
+            }
+            _ => format!("use more data (at least {} images with holdout 0.5)", 2 * need),
+        };
+        ("holdout has", fix)
+    };
+    let kind = if held_out { "" } else { " training" };
+    Some(format!("{what} {eval}{kind} images; precision/recall need at least {need} - {fix}"))
 }
 
 /// Figures measured at the end of training.
@@ -344,6 +377,8 @@ pub struct Metrics {
     pub losses: Vec<(String, f64)>,
     /// Images the metrics were measured on (the held-out split, or training images without one).
     pub eval_images: usize,
+    /// Whether `eval_images` were held out (false: training images, the run had no holdout).
+    pub held_out: bool,
     /// VAE: reconstruction PSNR in dB (from the latent mean) on the evaluation images.
     pub psnr: Option<f64>,
     /// VAE: evidence lower bound per image in nats (Bernoulli likelihood), higher is better.
@@ -352,7 +387,8 @@ pub struct Metrics {
     pub sample_spread: Option<f64>,
     /// Mean pairwise RMS distance between 64 data images, for comparison.
     pub data_spread: Option<f64>,
-    /// Share of samples that fall within the data's k-NN manifold (realism), 0–1.
+    /// Share of samples that fall within the data's k-NN manifold (realism), 0–1. `None` (shown
+    /// as "n/a") with fewer than [`MIN_COVERAGE_IMAGES`] evaluation images.
     pub precision: Option<f64>,
     /// Share of data images that fall within the samples' k-NN manifold (coverage, the
     /// mode-dropping detector that the spread is not), 0–1.
@@ -386,6 +422,11 @@ impl fmt::Display for Metrics {
         }
         if let (Some(p), Some(r)) = (self.precision, self.recall) {
             write!(f, ", precision {p:.2}, recall {r:.2}")?;
+        } else if self.sample_spread.is_some() && self.eval_images < MIN_COVERAGE_IMAGES {
+            // measured on too few images to mean anything: say so rather than print 0.00
+            let n = self.eval_images;
+            let why = if self.held_out { format!("holdout {n}") } else { format!("{n} training images") };
+            write!(f, ", precision/recall n/a ({why} < {MIN_COVERAGE_IMAGES})")?;
         }
         if self.eval_images > 0 {
             write!(f, " on {} images", self.eval_images)?;
@@ -438,6 +479,43 @@ mod tests {
         assert!(e.starts_with("train_vae: option 'device' must be one of cpu, cuda"), "{e}");
         let e = read::<TrainSettings>(&[("data", OptionValue::List(vec![OptionValue::Int(1)]))]).unwrap_err();
         assert_eq!(e.to_string(), "train_vae: option 'data' must be a folder or an array of images, got a number");
+    }
+
+    #[test]
+    fn a_small_holdout_warns_and_shows_na_instead_of_zero() {
+        // 64 crops at holdout 0.1 hold out 6: 32 of 64 needs holdout 0.5
+        assert_eq!(
+            coverage_warning(6, true, 64).unwrap(),
+            "holdout has 6 images; precision/recall need at least 32 - use holdout 0.5 or more data"
+        );
+        assert_eq!(coverage_warning(20, true, 200).unwrap().split(" - ").nth(1), Some("use holdout 0.16 or more data"));
+        assert_eq!(
+            coverage_warning(20, false, 20).unwrap(),
+            "no holdout: metrics use the 20 training images; precision/recall need at least 32 - use more data \
+             (at least 32 images)"
+        );
+        assert!(coverage_warning(3, true, 40).unwrap().ends_with("use more data (at least 64 images with holdout 0.5)"));
+        assert_eq!(coverage_warning(32, true, 320), None);
+        assert_eq!(coverage_warning(256, false, 5000), None);
+
+        let small = Metrics {
+            steps: 10,
+            seconds: 1.0,
+            eval_images: 6,
+            held_out: true,
+            sample_spread: Some(0.2),
+            data_spread: Some(0.25),
+            ..Metrics::default()
+        };
+        let shown = small.to_string();
+        assert!(shown.ends_with(", precision/recall n/a (holdout 6 < 32) on 6 images"), "{shown}");
+        assert!(!shown.contains("0.00"), "{shown}");
+        let measured = Metrics { eval_images: 40, precision: Some(0.5), recall: Some(0.25), ..small.clone() };
+        assert!(measured.to_string().ends_with(", precision 0.50, recall 0.25 on 40 images"), "{measured}");
+        // a VAE-only report (no samples measured) says nothing about precision
+        assert!(!Metrics { psnr: Some(20.0), ..Metrics::default() }.to_string().contains("precision"));
+        let unheld = Metrics { held_out: false, eval_images: 20, ..small }.to_string();
+        assert!(unheld.ends_with("n/a (20 training images < 32) on 20 images"), "{unheld}");
     }
 
     #[test]
