@@ -363,7 +363,8 @@ pub fn coverage_warning(eval: usize, held_out: bool, total: usize) -> Option<Str
         ("holdout has", fix)
     };
     let kind = if held_out { "" } else { " training" };
-    Some(format!("{what} {eval}{kind} images; precision/recall need at least {need} - {fix}"))
+    let images = if eval == 1 { "image" } else { "images" };
+    Some(format!("{what} {eval}{kind} {images}; precision/recall need at least {need} - {fix}"))
 }
 
 /// Figures measured at the end of training.
@@ -494,7 +495,9 @@ mod tests {
             "no holdout: metrics use the 20 training images; precision/recall need at least 32 - use more data \
              (at least 32 images)"
         );
-        assert!(coverage_warning(3, true, 40).unwrap().ends_with("use more data (at least 64 images with holdout 0.5)"));
+        assert!(coverage_warning(3, true, 40)
+            .unwrap()
+            .ends_with("use more data (at least 64 images with holdout 0.5)"));
         assert_eq!(coverage_warning(32, true, 320), None);
         assert_eq!(coverage_warning(256, false, 5000), None);
 

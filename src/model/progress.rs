@@ -249,7 +249,12 @@ mod tests {
         let mut log = PlainLog::new(Some(100));
         let mut last = None;
         for k in 0..=200u64 {
-            let p = at(if k == 0 { Event::Loaded { train: 900, holdout: 100 } } else { Event::Step }, 5000 + k, k, 10.0 + k as f64);
+            let p = at(
+                if k == 0 { Event::Loaded { train: 900, holdout: 100 } } else { Event::Step },
+                5000 + k,
+                k,
+                10.0 + k as f64,
+            );
             if let Some(line) = log.line(&p) {
                 last = Some(line);
             }
@@ -273,13 +278,15 @@ mod tests {
         // 1 s steps with every = 100: a line every 30 steps (time wins) ...
         let steps_with_lines = |every: Option<u64>, step_secs: f64| {
             let mut log = PlainLog::new(every);
-            (1..=300u64).filter(|&k| log.line(&at(Event::Step, k, k, k as f64 * step_secs)).is_some()).collect::<Vec<_>>()
+            (1..=300u64)
+                .filter(|&k| log.line(&at(Event::Step, k, k, k as f64 * step_secs)).is_some())
+                .collect::<Vec<_>>()
         };
         assert_eq!(steps_with_lines(Some(100), 1.0), [30, 60, 90, 100, 130, 160, 190, 200, 230, 260, 290, 300]);
         // ... and with fast steps the step count wins
         assert_eq!(steps_with_lines(Some(100), 0.01), [100, 200, 300]);
         assert_eq!(steps_with_lines(None, 0.01), Vec::<u64>::new()); // 5% of 9200 is 460
-        // non-step reports always print and restart the 30 s
+                                                                     // non-step reports always print and restart the 30 s
         let mut log = PlainLog::new(Some(1000));
         assert_eq!(log.line(&at(Event::Warning("small".into()), 0, 0, 0.0)).unwrap(), "warning: small");
         assert_eq!(log.line(&at(Event::SampleGrid("g.png".into()), 20, 20, 20.0)).unwrap(), "step 20: wrote g.png");

@@ -127,6 +127,8 @@ const GAP: u32 = 2;
 const BACKGROUND: f32 = 0.1;
 /// Colour of the header and label text.
 const INK: Color = Color::gray(0.85);
+/// Smallest text size a header or label shrinks to before it is cut short.
+const MIN_TEXT: f32 = 7.0;
 
 /// Images side by side in a grid of `cols` columns with a 2-pixel gap (for training previews),
 /// with a header strip above it holding `title` (for example
@@ -165,13 +167,34 @@ pub fn labelled_grid(images: &[Image], cols: usize, title: &str, labels: &[Strin
     Ok(out)
 }
 
-/// `text` at `size` px on a `w` × `h` strip of background, `top` px from its top, centred.
+/// `text` at `size` px on a `w` × `h` strip of background, `top` px from its top, centred. Text
+/// wider than the strip is drawn smaller, down to [`MIN_TEXT`] px, and then cut short with "…".
 fn text_strip(w: u32, h: u32, text: &str, size: f32, top: f32) -> Result<Image> {
     let strip = Image::filled(w, h, Color::gray(BACKGROUND))?;
-    let style = TextStyle { size, color: INK, font: "sans".into(), align: Align::Center };
     // the bundled font never reads a file
     let no_files = |path: &str| Err(Error::Internal(format!("a grid label asked for font file {path}")));
-    text::draw_text(&strip, text, w as f32 / 2.0, top, &style, &no_files)
+    let width = |text: &str, size: f32| text::text_size(text, size, "sans", &no_files).map(|(tw, _)| tw);
+    let room = w.saturating_sub(2) as f32;
+    let mut size = size;
+    let mut shown = text.to_string();
+    let full = width(text, size)?;
+    if full > room {
+        size = (size * room / full).max(MIN_TEXT.min(size));
+        let mut chars: Vec<char> = text.chars().collect();
+        while width(&shown, size)? > room && !chars.is_empty() {
+            chars.pop();
+            shown = chars.iter().collect::<String>() + "…";
+        }
+    }
+    let style = TextStyle { size, color: INK, font: "sans".into(), align: Align::Center };
+    text::draw_text(
+        &strip,
+        &shown,
+        w as f32 / 2.0,
+        top + (h as f32 - top - size * 1.2).max(0.0) / 2.0,
+        &style,
+        &no_files,
+    )
 }
 
 /// Copies `src` into `dst` with its top-left at (`x`, `y`), clipped to `dst` and to a cell of
@@ -214,7 +237,9 @@ mod tests {
     #[test]
     fn grid_labels_add_a_header_and_strips_and_leave_tiles_alone() {
         let tiles: Vec<Image> = (0..6)
-            .map(|i| Image::from_fn(32, 32, |x, y| [(x as f32) / 31.0, (y as f32) / 31.0, i as f32 / 5.0, 1.0]).unwrap())
+            .map(|i| {
+                Image::from_fn(32, 32, |x, y| [(x as f32) / 31.0, (y as f32) / 31.0, i as f32 / 5.0, 1.0]).unwrap()
+            })
             .collect();
         let plain = labelled_grid(&tiles, 3, "", &[]).unwrap();
         assert_eq!(plain.dimensions(), (3 * 34 + 2, 2 * 34 + 2));
@@ -249,7 +274,12 @@ mod tests {
             assert!(under.chunks_exact(4).filter(|p| p[0] > 0.5).count() > 5, "label {i} drawn");
         }
         // "seed 0" and "seed 1" differ in their last glyph
-        let strip = |i: u32| band(&l, 34, label_h).chunks_exact(4 * l.width() as usize).map(|r| r[(i * 34 + 2) as usize * 4..(i * 34 + 34) as usize * 4].to_vec()).collect::<Vec<_>>();
+        let strip = |i: u32| {
+            band(&l, 34, label_h)
+                .chunks_exact(4 * l.width() as usize)
+                .map(|r| r[(i * 34 + 2) as usize * 4..(i * 34 + 34) as usize * 4].to_vec())
+                .collect::<Vec<_>>()
+        };
         assert_ne!(strip(0), strip(1));
         // fewer labels than tiles: the rest get none; no images is an error
         assert!(labelled_grid(&tiles, 3, "t", &labels[..2]).is_ok());
