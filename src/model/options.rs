@@ -332,40 +332,14 @@ pub enum Event {
     /// A checkpoint was written.
     Checkpoint(PathBuf),
     /// Something the user should know before the run goes on (for example a holdout too small
-    /// for its metrics, see [`coverage_warning`]); front ends print it as "warning: TEXT".
+    /// for its metrics, see `progress::coverage_warning`); front ends print it as "warning: TEXT".
     Warning(String),
 }
 
 /// Held-out images precision and recall need at least: fewer give a k-NN manifold (k = 3) too
-/// coarse to mean anything, and a report of "precision 0.00" that says nothing about the model.
+/// coarse to mean anything, and a report of "precision 0.00" that says nothing about the model
+/// (`progress::coverage_warning` warns at the start of such a run).
 pub const MIN_COVERAGE_IMAGES: usize = 32;
-
-/// The warning a run gets at its start when its metrics will be measured on fewer than
-/// [`MIN_COVERAGE_IMAGES`] images: `eval` images, held out when `held_out` (else training
-/// images, without a holdout), of `total` images in all. It says what to change: the smallest
-/// holdout that holds out enough, or more images.
-pub fn coverage_warning(eval: usize, held_out: bool, total: usize) -> Option<String> {
-    let need = MIN_COVERAGE_IMAGES;
-    if eval >= need {
-        return None;
-    }
-    let (what, fix) = if !held_out {
-        ("no holdout: metrics use the", format!("use more data (at least {need} images)"))
-    } else {
-        // the split holds out floor(total × holdout) images
-        let fix = match need as f64 / total.max(1) as f64 {
-            h if h <= HOLDOUT.1 => {
-                let h = (h * 100.0 - 1e-9).ceil() / 100.0;
-                format!("use holdout {} or more data", crate::options::show_number(h))
-            }
-            _ => format!("use more data (at least {} images with holdout 0.5)", 2 * need),
-        };
-        ("holdout has", fix)
-    };
-    let kind = if held_out { "" } else { " training" };
-    let images = if eval == 1 { "image" } else { "images" };
-    Some(format!("{what} {eval}{kind} {images}; precision/recall need at least {need} - {fix}"))
-}
 
 /// Figures measured at the end of training.
 #[derive(Clone, Debug, Default)]
@@ -483,24 +457,7 @@ mod tests {
     }
 
     #[test]
-    fn a_small_holdout_warns_and_shows_na_instead_of_zero() {
-        // 64 crops at holdout 0.1 hold out 6: 32 of 64 needs holdout 0.5
-        assert_eq!(
-            coverage_warning(6, true, 64).unwrap(),
-            "holdout has 6 images; precision/recall need at least 32 - use holdout 0.5 or more data"
-        );
-        assert_eq!(coverage_warning(20, true, 200).unwrap().split(" - ").nth(1), Some("use holdout 0.16 or more data"));
-        assert_eq!(
-            coverage_warning(20, false, 20).unwrap(),
-            "no holdout: metrics use the 20 training images; precision/recall need at least 32 - use more data \
-             (at least 32 images)"
-        );
-        assert!(coverage_warning(3, true, 40)
-            .unwrap()
-            .ends_with("use more data (at least 64 images with holdout 0.5)"));
-        assert_eq!(coverage_warning(32, true, 320), None);
-        assert_eq!(coverage_warning(256, false, 5000), None);
-
+    fn too_few_evaluation_images_show_na_instead_of_zero() {
         let small = Metrics {
             steps: 10,
             seconds: 1.0,

@@ -3,7 +3,8 @@
 //! Plain data, compiled with or without the `ml` feature.
 //!
 //! Owns: [`StepTimer`] (smoothed time per step and ETA), [`every_default`] and [`line_due`]
-//! (when a plain line is due), [`PlainLog`] (the lines themselves), [`short_duration`]. Must not
+//! (when a plain line is due), [`PlainLog`] (the lines themselves), [`short_duration`],
+//! [`coverage_warning`] (the text of [`Event::Warning`] for a holdout too small for its metrics). Must not
 //! know how or where lines are printed: `kiln train` draws an indicatif bar at a terminal and
 //! prints [`PlainLog`]'s lines elsewhere; the script bindings print them to stderr.
 //!
@@ -21,7 +22,8 @@
 
 use std::time::Duration;
 
-use super::options::{Event, Progress};
+use super::options::{Event, Progress, TrainSettings, MIN_COVERAGE_IMAGES};
+use crate::options::{show_number, OptionSet};
 
 /// Weight of the newest step in the moving average of the time per step: about the last 20
 /// steps count.
@@ -194,6 +196,39 @@ pub fn step_line(p: &Progress, timer: &StepTimer) -> String {
     parts.join("  ")
 }
 
+/// The warning a run gets at its start when its metrics will be measured on fewer than
+/// [`MIN_COVERAGE_IMAGES`] images: `eval` images, held out when `held_out` (else training
+/// images, without a holdout), of `total` images in all. It says what to change: the smallest
+/// holdout that holds out enough, or more images.
+pub fn coverage_warning(eval: usize, held_out: bool, total: usize) -> Option<String> {
+    let need = MIN_COVERAGE_IMAGES;
+    if eval >= need {
+        return None;
+    }
+    let (what, fix) = if !held_out {
+        ("no holdout: metrics use the", format!("use more data (at least {need} images)"))
+    } else {
+        // the largest holdout the option takes; the split holds out floor(total × holdout) images
+        let max =
+            TrainSettings::keys().into_iter().find(|k| k.name == "holdout").and_then(|k| k.range).map_or(0.5, |r| r.1);
+        let fix = match need as f64 / total.max(1) as f64 {
+            h if h <= max => {
+                let h = (h * 100.0 - 1e-9).ceil() / 100.0;
+                format!("use holdout {} or more data", show_number(h))
+            }
+            _ => format!(
+                "use more data (at least {} images with holdout {})",
+                (need as f64 / max).ceil(),
+                show_number(max)
+            ),
+        };
+        ("holdout has", fix)
+    };
+    let kind = if held_out { "" } else { " training" };
+    let images = if eval == 1 { "image" } else { "images" };
+    Some(format!("{what} {eval}{kind} {images}; precision/recall need at least {need} - {fix}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,6 +327,26 @@ mod tests {
         assert_eq!(log.line(&at(Event::SampleGrid("g.png".into()), 20, 20, 20.0)).unwrap(), "step 20: wrote g.png");
         assert!(log.line(&at(Event::Step, 21, 21, 45.0)).is_none());
         assert!(log.line(&at(Event::Step, 22, 22, 50.0)).is_some());
+    }
+
+    #[test]
+    fn a_small_holdout_gets_a_warning_that_says_what_to_change() {
+        // 64 crops at holdout 0.1 hold out 6: 32 of 64 needs holdout 0.5
+        assert_eq!(
+            coverage_warning(6, true, 64).unwrap(),
+            "holdout has 6 images; precision/recall need at least 32 - use holdout 0.5 or more data"
+        );
+        assert_eq!(coverage_warning(20, true, 200).unwrap().split(" - ").nth(1), Some("use holdout 0.16 or more data"));
+        assert_eq!(
+            coverage_warning(20, false, 20).unwrap(),
+            "no holdout: metrics use the 20 training images; precision/recall need at least 32 - use more data \
+             (at least 32 images)"
+        );
+        assert!(coverage_warning(3, true, 40)
+            .unwrap()
+            .ends_with("use more data (at least 64 images with holdout 0.5)"));
+        assert_eq!(coverage_warning(32, true, 320), None);
+        assert_eq!(coverage_warning(256, false, 5000), None);
     }
 
     #[test]
