@@ -363,7 +363,7 @@ pub struct Metrics {
     /// Mean pairwise RMS distance between 64 data images, for comparison.
     pub data_spread: Option<f64>,
     /// Share of samples that fall within the data's k-NN manifold (realism), 0–1. `None` (shown
-    /// as "n/a") with fewer than [`MIN_COVERAGE_IMAGES`] evaluation images.
+    /// as "n/a") with fewer than `MIN_COVERAGE_IMAGES` (32) evaluation images.
     pub precision: Option<f64>,
     /// Share of data images that fall within the samples' k-NN manifold (coverage, the
     /// mode-dropping detector that the spread is not), 0–1.

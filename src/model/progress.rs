@@ -197,7 +197,7 @@ pub fn step_line(p: &Progress, timer: &StepTimer) -> String {
 }
 
 /// The warning a run gets at its start when its metrics will be measured on fewer than
-/// [`MIN_COVERAGE_IMAGES`] images: `eval` images, held out when `held_out` (else training
+/// `MIN_COVERAGE_IMAGES` (32) images: `eval` images, held out when `held_out` (else training
 /// images, without a holdout), of `total` images in all. It says what to change: the smallest
 /// holdout that holds out enough, or more images.
 pub fn coverage_warning(eval: usize, held_out: bool, total: usize) -> Option<String> {
