@@ -74,8 +74,8 @@ const COVERAGE_IMAGES: usize = 512;
 const COVERAGE_K: usize = 3;
 
 /// Spread of 64 samples against that of up to 64 evaluation images, and precision/recall of
-/// as many samples as evaluation images (up to 512; none below [`MIN_COVERAGE_IMAGES`]). Samples come from the model's prior, so a
-/// VAE is measured the way `sample` draws.
+/// as many samples as evaluation images (up to 512; none below [`MIN_COVERAGE_IMAGES`]).
+/// Samples come from the model's prior, so a VAE is measured the way `sample` draws.
 pub fn samples(model: &Model, data: &Dataset, eval: &[usize], seed: u64) -> Result<Metrics> {
     let real: Vec<Vec<f32>> = eval.iter().take(COVERAGE_IMAGES).map(|&i| data.images[i].clone()).collect();
     let samples = model.sample(real.len().max(64), seed ^ 0x5eed)?;

@@ -320,8 +320,9 @@ mod tests {
         assert_eq!(steps_with_lines(Some(100), 1.0), [30, 60, 90, 100, 130, 160, 190, 200, 230, 260, 290, 300]);
         // ... and with fast steps the step count wins
         assert_eq!(steps_with_lines(Some(100), 0.01), [100, 200, 300]);
-        assert_eq!(steps_with_lines(None, 0.01), Vec::<u64>::new()); // 5% of 9200 is 460
-                                                                     // non-step reports always print and restart the 30 s
+        // the default: 5% of 9200 steps is 460
+        assert_eq!(steps_with_lines(None, 0.01), Vec::<u64>::new());
+        // non-step reports always print and restart the 30 s
         let mut log = PlainLog::new(Some(1000));
         assert_eq!(log.line(&at(Event::Warning("small".into()), 0, 0, 0.0)).unwrap(), "warning: small");
         assert_eq!(log.line(&at(Event::SampleGrid("g.png".into()), 20, 20, 20.0)).unwrap(), "step 20: wrote g.png");

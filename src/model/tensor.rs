@@ -4,8 +4,9 @@
 //!
 //! Owns: fitting an [`Image`] of any size into a model's square (centre crop, then an
 //! antialiased triangle-filter resample), planar RGB conversion, tensors back to images, and
-//! sample grids with their header and tile labels ([`labelled_grid`], drawn with kiln's own text). Models see RGB in [0, 1]; alpha is composited over black on the way in and set
-//! to 1 on the way out (the models are trained on opaque tiles).
+//! sample grids with their header and tile labels ([`labelled_grid`], drawn with kiln's own
+//! text). Models see RGB in [0, 1]; alpha is composited over black on the way in and set to 1
+//! on the way out (the models are trained on opaque tiles).
 
 use candle_core::{DType, Device, Tensor};
 

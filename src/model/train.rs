@@ -3,9 +3,10 @@
 //!
 //! Owns: [`train_vae`], [`train_gan`]. Progress goes to a callback (the CLI draws it with
 //! indicatif or plain lines, scripts print plain lines; both through `progress.rs`), with a
-//! [`Event::Warning`] at the start when the holdout is too small for precision/recall. Every random number of step `k` comes from the stream
-//! `Stream::Step(k)` of the run's seed and the order of epoch `e` from `Stream::Epoch(e)`, so a
-//! run resumed from a checkpoint continues exactly as if it had never stopped.
+//! [`Event::Warning`] at the start when the holdout is too small for precision/recall. Every
+//! random number of step `k` comes from the stream `Stream::Step(k)` of the run's seed and the
+//! order of epoch `e` from `Stream::Epoch(e)`, so a run resumed from a checkpoint continues
+//! exactly as if it had never stopped.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

@@ -15,9 +15,8 @@ pub fn module() -> Module {
     m
 }
 
-const TRAIN_VAE_DOC: &str =
-    "Trains a VAE and returns it; progress lines (every 5% of the run or 30 s, with time per step
-and ETA), warnings and the final metrics are printed to stderr. With `out`, the model file, a
+const TRAIN_VAE_DOC: &str = "Trains a VAE and returns it; progress lines (every 5% of the run or 30 s,
+with time per step and ETA), warnings and the final metrics go to stderr. With `out`, the model file, a
 resumable checkpoint and a sample grid are written in the out folder. `seed` defaults to the
 run's; `prior` is the Gaussian mixture fitted to the training latents, which `sample` draws from.
 
