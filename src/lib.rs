@@ -55,6 +55,8 @@ pub use crate::limits::{max_pixels, set_max_pixels, Limits, DEFAULT_MAX_PIXELS, 
 #[cfg(feature = "ml")]
 #[doc(hidden)]
 pub use crate::model::bench as __model_bench;
+/// Time per step, ETA and plain progress lines from a training run's [`TrainProgress`] reports.
+pub use crate::model::progress as train_progress;
 pub use crate::model::{
     clear_model_cache, model_names, output_paths, train_gan, train_vae, Data as TrainData, Device as ModelDevice,
     Event as TrainEvent, GanTrainSettings, Kind as ModelKind, Latent, Metrics as TrainMetrics, Model,

@@ -1,11 +1,16 @@
 //! `kiln train vae|gan --data DIR --out FILE.safetensors ...`: train a model with a progress bar.
 //!
 //! Flags → [`TrainSettings`] (the model room's defaults, ranges and doc lines, shared with
-//! `train_vae(#{ ... })`) → [`TrainOptions`] → `kiln::train_vae`/`train_gan`. The bar (indicatif) shows epoch,
-//! step, losses, steps/s and ETA, and draws nothing when stderr is not a terminal. Ctrl-C sets
+//! `train_vae(#{ ... })`) → [`TrainOptions`] → `kiln::train_vae`/`train_gan`. Progress goes to
+//! stderr: at a terminal an indicatif bar shows epoch, step, losses, time per step and ETA;
+//! elsewhere (a log file, CI) a plain line does, every `--log-every` steps (default 5 % of the
+//! run) or every 30 s, whichever comes first. Both read the reports through
+//! [`crate::model::progress`] (smoothed time per step of this process, warnings such as a
+//! holdout too small for its metrics). The final metrics go to stdout. Ctrl-C sets
 //! the run's cancel flag: training writes a resumable checkpoint and stops (exit 130); a second
 //! Ctrl-C quits at once. Exit codes: 0 done, 1 training failed, 2 usage error, 130 cancelled.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,6 +21,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{EXIT_SCRIPT, EXIT_USAGE};
 use crate::error::Error;
+use crate::model::progress::{epoch_text, losses_text, PlainLog};
 use crate::model::{
     Data, Device, Event, GanTrainSettings, Kind, Progress, TextureSettings, TrainOptions, TrainSettings,
 };
@@ -109,6 +115,10 @@ pub struct TrainArgs {
     pub device: Option<DeviceArg>,
     #[command(flatten)]
     pub texture: TextureArgs,
+    /// Outside a terminal, print a progress line every this many steps (default: every 5% of
+    /// the run), and at least every 30 s. At a terminal a progress bar is drawn instead.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub log_every: Option<u64>,
     /// Worker threads (default: all cores). The result does not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
@@ -332,30 +342,33 @@ fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
         std::fs::create_dir_all(parent)?;
     }
 
-    let bar = ProgressBar::new(0);
+    // the bar and the plain lines both go to stderr; indicatif would hide the bar off a terminal
+    let plain = !std::io::stderr().is_terminal();
+    let bar = if plain { ProgressBar::hidden() } else { ProgressBar::new(0) };
     bar.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:30.cyan/blue}] {pos}/{len} {msg} {per_sec} ETA {eta}")?
-            .progress_chars("=> "),
+        ProgressStyle::with_template("{prefix} [{bar:30.cyan/blue}] {pos}/{len} {msg}")?.progress_chars("=> "),
     );
-    let mut on_progress = |p: &Progress| match &p.event {
-        Event::Loaded { train, holdout } => {
-            bar.println(format!("{train} training images, {holdout} held out"));
+    let mut log = PlainLog::new(args.log_every);
+    let mut on_progress = |p: &Progress| {
+        let line = log.line(p);
+        if plain {
+            if let Some(line) = line {
+                crate::console::err(line);
+            }
+            return;
+        }
+        if let Event::Loaded { .. } = p.event {
             bar.set_length(p.total_steps);
             bar.set_position(p.step);
-            bar.reset_eta();
         }
-        Event::Step => {
+        if p.event == Event::Step {
             bar.set_position(p.step);
-            bar.set_prefix(format!("epoch {}/{}", (p.epoch + 1).min(p.epochs), p.epochs));
-            let losses: Vec<String> = p.losses.iter().map(|(k, v)| format!("{k} {v:.4}")).collect();
-            bar.set_message(losses.join(" "));
+            bar.set_prefix(epoch_text(p));
+            let timing = log.timer().describe(p.total_steps.saturating_sub(p.step));
+            bar.set_message(format!("{}  {timing}", losses_text(p)).trim().to_string());
+        } else if let Some(line) = line {
+            bar.println(line);
         }
-        Event::SampleGrid(path) | Event::Checkpoint(path) => {
-            if !bar.is_hidden() {
-                bar.println(format!("step {}: wrote {}", p.step, path.display()));
-            }
-        }
-        Event::Warning(text) => bar.println(format!("warning: {text}")),
     };
     let result = match (args.kind(), &texture_settings) {
         (Kind::TextureGan, Some(s)) => crate::model::train_texture(s, Some(&cancel), &mut on_progress),

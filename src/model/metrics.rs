@@ -20,7 +20,7 @@ use super::dataset::Dataset;
 use super::enabled::Model;
 use super::ml_err;
 use super::nn::Params;
-use super::options::Metrics;
+use super::options::{Metrics, MIN_COVERAGE_IMAGES};
 use super::stream::Stream;
 use super::tensor::fit_planar;
 use super::vae::{bce_with_logits_sum, kl_sum, Vae};
@@ -74,13 +74,16 @@ const COVERAGE_IMAGES: usize = 512;
 const COVERAGE_K: usize = 3;
 
 /// Spread of 64 samples against that of up to 64 evaluation images, and precision/recall of
-/// as many samples as evaluation images (up to 512). Samples come from the model's prior, so a
-/// VAE is measured the way `sample` draws.
+/// as many samples as evaluation images (up to 512; none below [`MIN_COVERAGE_IMAGES`]).
+/// Samples come from the model's prior, so a VAE is measured the way `sample` draws.
 pub fn samples(model: &Model, data: &Dataset, eval: &[usize], seed: u64) -> Result<Metrics> {
     let real: Vec<Vec<f32>> = eval.iter().take(COVERAGE_IMAGES).map(|&i| data.images[i].clone()).collect();
     let samples = model.sample(real.len().max(64), seed ^ 0x5eed)?;
     let planar: Vec<Vec<f32>> = samples.iter().map(|s| fit_planar(s, model.size())).collect();
-    let (precision, recall) = precision_recall(&real, &planar[..real.len()], model.size() as usize, COVERAGE_K)
+    // too few images for a k-NN manifold that means anything: none rather than a noisy 0.00
+    let (precision, recall) = (real.len() >= MIN_COVERAGE_IMAGES)
+        .then(|| precision_recall(&real, &planar[..real.len()], model.size() as usize, COVERAGE_K))
+        .flatten()
         .map_or((None, None), |(p, r)| (Some(p), Some(r)));
     Ok(Metrics {
         eval_images: real.len(),

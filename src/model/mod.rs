@@ -5,7 +5,8 @@
 //! `disabled.rs` keeps the same API and every call returns `Error::Disabled("ml")`
 //! (ripgrep's enabled/disabled pattern).
 //!
-//! Tour: `options.rs` and `latent.rs` are plain data (always compiled); `enabled.rs` is the
+//! Tour: `options.rs` and `latent.rs` are plain data and `progress.rs` reads a run's progress
+//! reports for a person (all three always compiled); `enabled.rs` is the
 //! [`Model`] handle; `vae.rs` and `gan.rs` the architectures built from `nn.rs`; `conv_gemm.rs`
 //! the im2col + gemm convolution kernels; `train.rs`, `dataset.rs` and `metrics.rs` training;
 //! `prior.rs` the Gaussian mixture a VAE samples from; `io.rs` the safetensors files;
@@ -15,6 +16,7 @@
 
 mod latent;
 mod options;
+pub mod progress;
 mod texture_options;
 
 #[cfg(feature = "ml")]

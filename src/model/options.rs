@@ -336,9 +336,16 @@ pub enum Event {
     SampleGrid(PathBuf),
     /// A checkpoint was written.
     Checkpoint(PathBuf),
-    /// Something the user should know (an exemplar converted to RGB, a run stopped early).
+    /// Something the user should know (a holdout too small for its metrics, see
+    /// `progress::coverage_warning`; an exemplar converted to RGB; a run stopped early); front
+    /// ends print it as "warning: TEXT".
     Warning(String),
 }
+
+/// Held-out images precision and recall need at least: fewer give a k-NN manifold (k = 3) too
+/// coarse to mean anything, and a report of "precision 0.00" that says nothing about the model
+/// (`progress::coverage_warning` warns at the start of such a run).
+pub const MIN_COVERAGE_IMAGES: usize = 32;
 
 /// Figures measured at the end of training.
 #[derive(Clone, Debug, Default)]
@@ -351,6 +358,8 @@ pub struct Metrics {
     pub losses: Vec<(String, f64)>,
     /// Images the metrics were measured on (the held-out split, or training images without one).
     pub eval_images: usize,
+    /// Whether `eval_images` were held out (false: training images, the run had no holdout).
+    pub held_out: bool,
     /// VAE: reconstruction PSNR in dB (from the latent mean) on the evaluation images.
     pub psnr: Option<f64>,
     /// VAE: evidence lower bound per image in nats (Bernoulli likelihood), higher is better.
@@ -359,7 +368,8 @@ pub struct Metrics {
     pub sample_spread: Option<f64>,
     /// Mean pairwise RMS distance between 64 data images, for comparison.
     pub data_spread: Option<f64>,
-    /// Share of samples that fall within the data's k-NN manifold (realism), 0–1.
+    /// Share of samples that fall within the data's k-NN manifold (realism), 0–1. `None` (shown
+    /// as "n/a") with fewer than `MIN_COVERAGE_IMAGES` (32) evaluation images.
     pub precision: Option<f64>,
     /// Share of data images that fall within the samples' k-NN manifold (coverage, the
     /// mode-dropping detector that the spread is not), 0–1.
@@ -393,6 +403,11 @@ impl fmt::Display for Metrics {
         }
         if let (Some(p), Some(r)) = (self.precision, self.recall) {
             write!(f, ", precision {p:.2}, recall {r:.2}")?;
+        } else if self.sample_spread.is_some() && self.eval_images < MIN_COVERAGE_IMAGES {
+            // measured on too few images to mean anything: say so rather than print 0.00
+            let n = self.eval_images;
+            let why = if self.held_out { format!("holdout {n}") } else { format!("{n} training images") };
+            write!(f, ", precision/recall n/a ({why} < {MIN_COVERAGE_IMAGES})")?;
         }
         if self.eval_images > 0 {
             write!(f, " on {} images", self.eval_images)?;
@@ -445,6 +460,28 @@ mod tests {
         assert!(e.starts_with("train_vae: option 'device' must be one of cpu, cuda"), "{e}");
         let e = read::<TrainSettings>(&[("data", OptionValue::List(vec![OptionValue::Int(1)]))]).unwrap_err();
         assert_eq!(e.to_string(), "train_vae: option 'data' must be a folder or an array of images, got a number");
+    }
+
+    #[test]
+    fn too_few_evaluation_images_show_na_instead_of_zero() {
+        let small = Metrics {
+            steps: 10,
+            seconds: 1.0,
+            eval_images: 6,
+            held_out: true,
+            sample_spread: Some(0.2),
+            data_spread: Some(0.25),
+            ..Metrics::default()
+        };
+        let shown = small.to_string();
+        assert!(shown.ends_with(", precision/recall n/a (holdout 6 < 32) on 6 images"), "{shown}");
+        assert!(!shown.contains("0.00"), "{shown}");
+        let measured = Metrics { eval_images: 40, precision: Some(0.5), recall: Some(0.25), ..small.clone() };
+        assert!(measured.to_string().ends_with(", precision 0.50, recall 0.25 on 40 images"), "{measured}");
+        // a VAE-only report (no samples measured) says nothing about precision
+        assert!(!Metrics { psnr: Some(20.0), ..Metrics::default() }.to_string().contains("precision"));
+        let unheld = Metrics { held_out: false, eval_images: 20, ..small }.to_string();
+        assert!(unheld.ends_with("n/a (20 training images < 32) on 20 images"), "{unheld}");
     }
 
     #[test]

@@ -273,17 +273,28 @@ fn training_writes_model_checkpoint_and_grid_from_a_folder() {
     o.settings.sample_every = 2;
     o.settings.out = Some(dir.path().join("m.safetensors"));
     let mut loaded = None;
-    let (_, metrics) = train_vae(&o, &mut |p| {
-        if let Event::Loaded { train, holdout } = p.event {
-            loaded = Some((train, holdout));
-        }
+    let mut warnings = Vec::new();
+    let (_, metrics) = train_vae(&o, &mut |p| match &p.event {
+        Event::Loaded { train, holdout } => loaded = Some((*train, *holdout)),
+        Event::Warning(text) => warnings.push(text.clone()),
+        _ => {}
     })
     .unwrap();
     assert_eq!(loaded, Some((5, 1)));
     assert_eq!(metrics.eval_images, 1);
+    assert_eq!(
+        warnings,
+        ["holdout has 1 image; precision/recall need at least 32 - use more data (at least 64 images with holdout 0.5)"]
+    );
+    assert_eq!((metrics.precision, metrics.recall), (None, None));
+    assert!(metrics.to_string().contains("precision/recall n/a (holdout 1 < 32)"), "{metrics}");
     for f in ["m.safetensors", "m.ckpt.safetensors", "m.samples.png"] {
         assert!(dir.path().join(f).exists(), "{f}");
     }
+    // the grid of 64 8² samples, 8 wide, under a header strip naming the run
+    let grid = crate::image::io::load(&dir.path().join("m.samples.png")).unwrap();
+    assert_eq!(grid.width(), 8 * 10 + 2);
+    assert!(grid.height() > 8 * 10 + 2 + 10, "header strip: {}", grid.height());
     assert!(Model::load(&dir.path().join("m.ckpt.safetensors")).is_ok(), "a checkpoint loads as a model too");
 }
 

@@ -2,9 +2,11 @@
 //! sample grids, resumable checkpoints, cancellation and final metrics.
 //!
 //! Owns: [`train_vae`], [`train_gan`]. Progress goes to a callback (the CLI draws it with
-//! indicatif; scripts ignore it). Every random number of step `k` comes from the stream
-//! `Stream::Step(k)` of the run's seed and the order of epoch `e` from `Stream::Epoch(e)`, so a
-//! run resumed from a checkpoint continues exactly as if it had never stopped.
+//! indicatif or plain lines, scripts print plain lines; both through `progress.rs`), with a
+//! [`Event::Warning`] at the start when the holdout is too small for precision/recall. Every
+//! random number of step `k` comes from the stream `Stream::Step(k)` of the run's seed and the
+//! order of epoch `e` from `Stream::Epoch(e)`, so a run resumed from a checkpoint continues
+//! exactly as if it had never stopped.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -23,8 +25,9 @@ use super::ml_err;
 use super::nn::{ema_update, Adam, Params, Specs};
 use super::options::{Device, Event, Kind, Metrics, Progress, TrainOptions, TrainSettings};
 use super::prior::{self, Mixture};
+use super::progress::coverage_warning;
 use super::stream::Stream;
-use super::tensor::{grid, tensor_images};
+use super::tensor::{labelled_grid, tensor_images};
 use super::vae::Vae;
 use crate::error::{Error, Result};
 use crate::image::io::{save, SaveOptions};
@@ -282,6 +285,9 @@ fn train(kind: Kind, opts: &TrainOptions, progress: &mut dyn FnMut(&Progress)) -
     let (mut nets, mut pos) = run.start()?;
     let loaded = Event::Loaded { train: run.train_idx.len(), holdout: run.eval_idx.len() };
     run.report(progress, loaded, pos, vec![], 0);
+    if let Some(text) = coverage_warning(run.eval().len(), !run.eval_idx.is_empty(), run.data.len()) {
+        run.report(progress, Event::Warning(text), pos, vec![], 0);
+    }
     let (last_epoch_losses, run_steps) = run.epochs(&mut nets, &mut pos, progress)?;
     let model = run.finish(&nets, pos, &last_epoch_losses, run_steps, progress)?;
     let metrics = run.metrics(&model, &nets, pos, last_epoch_losses)?;
@@ -457,7 +463,7 @@ impl<'a> Run<'a> {
         self.report(progress, Event::Step, pos, running.clone(), run_steps);
         let due = |every: usize| every > 0 && pos.step.is_multiple_of(every as u64);
         if due(self.s.sample_every) {
-            if let Some(p) = self.write_grid(nets)? {
+            if let Some(p) = self.write_grid(nets, pos)? {
                 self.report(progress, Event::SampleGrid(p), pos, running.clone(), run_steps);
             }
         }
@@ -502,20 +508,22 @@ impl<'a> Run<'a> {
         Ok(Some(ckpt.clone()))
     }
 
-    /// Writes `images` as the 8-wide sample grid, if the run writes files.
-    fn save_grid(&self, images: &[Image]) -> Result<Option<PathBuf>> {
+    /// Writes `images` as the 8-wide sample grid headed "gan · step 1200 · seed 1", if the run
+    /// writes files.
+    fn save_grid(&self, images: &[Image], pos: Position) -> Result<Option<PathBuf>> {
         let Some((_, png)) = &self.paths else { return Ok(None) };
-        save(&grid(images, 8)?, png, &SaveOptions::default())?;
+        let title = format!("{} · step {} · seed {}", self.arch.kind, pos.step, self.seed);
+        save(&labelled_grid(images, 8, &title, &[])?, png, &SaveOptions::default())?;
         Ok(Some(png.clone()))
     }
 
     /// Writes the sample grid of the nets being trained, if the run writes files.
-    fn write_grid(&self, nets: &Nets) -> Result<Option<PathBuf>> {
+    fn write_grid(&self, nets: &Nets, pos: Position) -> Result<Option<PathBuf>> {
         if self.paths.is_none() {
             return Ok(None);
         }
         let z = Tensor::from_vec(self.grid_latents.clone(), (64, self.arch.latent), &self.dev).map_err(ml_err)?;
-        self.save_grid(&tensor_images(&decode(nets, &z)?)?)
+        self.save_grid(&tensor_images(&decode(nets, &z)?)?, pos)
     }
 
     /// The trained model: fits a VAE's prior, and writes the model, the final checkpoint and
@@ -548,9 +556,9 @@ impl<'a> Run<'a> {
             }
             // the last grid shows what `sample` gives, so it draws from the learned prior if any
             let written = if model.prior_components() > 0 {
-                self.save_grid(&model.sample(64, self.seed)?)?
+                self.save_grid(&model.sample(64, self.seed)?, pos)?
             } else {
-                self.write_grid(nets)?
+                self.write_grid(nets, pos)?
             };
             if let Some(p) = written {
                 self.report(progress, Event::SampleGrid(p), pos, losses.clone(), run_steps);
@@ -559,19 +567,26 @@ impl<'a> Run<'a> {
         Ok(model)
     }
 
-    /// The final metrics, on the held-out images (or up to 256 training images without any).
-    fn metrics(&self, model: &Model, nets: &Nets, pos: Position, losses: Losses) -> Result<Metrics> {
-        let eval = if self.eval_idx.is_empty() {
+    /// The images the final metrics are measured on: the held-out ones, or up to 256 training
+    /// images without any.
+    fn eval(&self) -> &[usize] {
+        if self.eval_idx.is_empty() {
             &self.train_idx[..self.train_idx.len().min(256)]
         } else {
             &self.eval_idx[..]
-        };
+        }
+    }
+
+    /// The final metrics, on [`Run::eval`].
+    fn metrics(&self, model: &Model, nets: &Nets, pos: Position, losses: Losses) -> Result<Metrics> {
+        let eval = self.eval();
         let mut m = metrics::samples(model, &self.data, eval, self.seed)?;
         if let Nets::Vae { vae, p, .. } = nets {
             let recon = metrics::vae(vae, p, &self.data, eval, &self.arch, self.seed, &self.dev)?;
             (m.psnr, m.elbo) = (recon.psnr, recon.elbo);
         }
         m.steps = pos.step;
+        m.held_out = !self.eval_idx.is_empty();
         m.seconds = self.started.elapsed().as_secs_f64();
         m.losses = losses.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         Ok(m)

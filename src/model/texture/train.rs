@@ -29,7 +29,7 @@ use super::super::io::{self, File};
 use super::super::nn::{ema_update, Adam, Params, Specs};
 use super::super::options::{Event, Metrics, Progress};
 use super::super::stream::Stream;
-use super::super::tensor::grid;
+use super::super::tensor::labelled_grid;
 use super::super::texture_options::{TextureMix, TextureSample, TextureSettings};
 use super::super::train::{candle_device, output_paths};
 use super::super::ml_err;
@@ -94,7 +94,7 @@ pub fn train_texture(
         run.report(progress, Event::Step, step, losses.clone(), run_steps);
         let due = |every: usize| every > 0 && step.is_multiple_of(every as u64);
         if due(s.sample_every) {
-            if let Some(p) = run.write_grid(&nets)? {
+            if let Some(p) = run.write_grid(&nets, step)? {
                 run.report(progress, Event::SampleGrid(p), step, losses.clone(), run_steps);
             }
         }
@@ -115,7 +115,7 @@ pub fn train_texture(
         if let Some(p) = run.save_checkpoint(&nets, step)? {
             run.report(progress, Event::Checkpoint(p), step, losses.clone(), run_steps);
         }
-        if let Some(p) = run.write_grid(&nets)? {
+        if let Some(p) = run.write_grid(&nets, step)? {
             run.report(progress, Event::SampleGrid(p), step, losses.clone(), run_steps);
         }
     }
@@ -381,18 +381,22 @@ impl Run<'_> {
         }
     }
 
-    /// The sample grid: up to 8 textures, four seeds each, at twice the patch size.
-    fn write_grid(&self, nets: &Nets) -> Result<Option<PathBuf>> {
+    /// The sample grid: up to 8 textures, four seeds each, at twice the patch size, each row
+    /// labelled with its texture's name and seed.
+    fn write_grid(&self, nets: &Nets, step: u64) -> Result<Option<PathBuf>> {
         let Some((_, png)) = &self.paths else { return Ok(None) };
         let side = (2 * self.s.patch).min(256);
         let opts = TextureSample { width: side, height: side, seed: None, tileable: false };
         let mut images = Vec::new();
+        let mut labels = Vec::new();
         for t in 0..self.arch.textures.len().min(8) {
             for seed in 0..4 {
                 images.push(draw(&nets.g, &nets.ema, &self.arch, &opts, &TextureMix::One(t), seed, &self.dev)?);
+                labels.push(format!("{} · seed {seed}", self.arch.textures[t]));
             }
         }
-        save(&grid(&images, 4)?, png, &SaveOptions::default())?;
+        let title = format!("texture_gan · step {step} · train seed {}", self.s.seed());
+        save(&labelled_grid(&images, 4, &title, &labels)?, png, &SaveOptions::default())?;
         Ok(Some(png.clone()))
     }
 }

@@ -16,7 +16,8 @@ pub fn module() -> Module {
     m
 }
 
-const TRAIN_VAE_DOC: &str = "Trains a VAE and returns it; metrics are printed to stderr. With `out`, the model file, a
+const TRAIN_VAE_DOC: &str = "Trains a VAE and returns it; progress lines (every 5% of the run or 30 s,
+with time per step and ETA), warnings and the final metrics go to stderr. With `out`, the model file, a
 resumable checkpoint and a sample grid are written in the out folder. `seed` defaults to the
 run's; `prior` is the Gaussian mixture fitted to the training latents, which `sample` draws from.
 
@@ -74,9 +75,10 @@ fn train_options(ctx: &NativeCallContext, kind: Kind, mut s: TrainSettings) -> R
 fn train(ctx: &NativeCallContext, kind: Kind, settings: TrainSettings) -> RhaiResult<Model> {
     let t = train_options(ctx, kind, settings)?;
     let run = run_state(ctx)?;
+    let mut progress = progress_lines(kind.train_op());
     let result = match kind {
-        Kind::Vae => crate::model::train_vae(&t, &mut |_| {}),
-        Kind::Gan | Kind::TextureGan => crate::model::train_gan(&t, &mut |_| {}),
+        Kind::Vae => crate::model::train_vae(&t, &mut progress),
+        Kind::Gan | Kind::TextureGan => crate::model::train_gan(&t, &mut progress),
     };
     let (model, metrics) = lift(result)?;
     if let Some(out) = &t.settings.out {
@@ -84,6 +86,18 @@ fn train(ctx: &NativeCallContext, kind: Kind, settings: TrainSettings) -> RhaiRe
     }
     crate::console::err(format_args!("{}: {metrics}", kind.train_op()));
     Ok(model)
+}
+
+/// A training run's progress for a script: plain lines on stderr ("train_gan: step 100/2000
+/// (5%) ..."), every 5 % of the run or 30 s, and its warnings, as `kiln train` prints them
+/// outside a terminal.
+pub(super) fn progress_lines(op: &'static str) -> impl FnMut(&crate::model::Progress) {
+    let mut log = crate::model::progress::PlainLog::new(None);
+    move |p| {
+        if let Some(line) = log.line(p) {
+            crate::console::err(format_args!("{op}: {line}"));
+        }
+    }
 }
 
 /// The hash of shipped model `name`'s bytes, for the run's recipe (computed once per model).

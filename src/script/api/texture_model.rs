@@ -75,11 +75,7 @@ fn train(ctx: &NativeCallContext, mut s: TextureSettings) -> RhaiResult<Model> {
     if let Some(out) = &mut s.out {
         *out = lift(run.policy.prepare_write(&out.to_string_lossy()))?;
     }
-    let mut on_progress = |p: &crate::model::Progress| {
-        if let crate::model::Event::Warning(text) = &p.event {
-            crate::console::err(format_args!("train_texture: warning: {text}"));
-        }
-    };
+    let mut on_progress = super::model::progress_lines("train_texture");
     let (model, metrics) = lift(crate::model::train_texture(&s, Some(&run.cancel), &mut on_progress))?;
     if let Some(out) = &s.out {
         run.outputs.lock().unwrap_or_else(|e| e.into_inner()).push(out.clone());
