@@ -154,6 +154,8 @@ pub struct TextureArgs {
     pub periodic: Option<usize>,
     #[arg(long, help = texture_help("style"))]
     pub style: Option<f64>,
+    #[arg(long, help = texture_help("adversarial"))]
+    pub adversarial: Option<f64>,
     #[arg(long, help = texture_help("keep_every"))]
     pub keep_every: Option<usize>,
 }
@@ -200,6 +202,7 @@ impl TrainArgs {
             ("global", whole(t.global)),
             ("periodic", whole(t.periodic)),
             ("style", t.style.map(OptionValue::Float)),
+            ("adversarial", t.adversarial.map(OptionValue::Float)),
             ("keep_every", whole(t.keep_every)),
             ("width", whole(self.width)),
             ("batch", whole(self.batch)),
@@ -231,6 +234,7 @@ impl TrainArgs {
             ("--global", t.global.is_some()),
             ("--periodic", t.periodic.is_some()),
             ("--style", t.style.is_some()),
+            ("--adversarial", t.adversarial.is_some()),
             ("--keep-every", t.keep_every.is_some()),
         ];
         if let Some((flag, _)) = texture_only.iter().find(|(_, given)| *given) {

@@ -54,6 +54,10 @@ crate::option_set! {
         /// beside the adversarial loss. It gets a recognisable texture within minutes; the
         /// adversarial loss sharpens it. 0 trains a plain PSGAN.
         style: f64 = 1.0, range(0, 1e4);
+        /// Weight of the adversarial loss (the patch discriminator). 0 trains by texture
+        /// statistics alone, a feed-forward texture network (Ulyanov et al. 2016): smooth and
+        /// fast to learn, but softer edges.
+        adversarial: f64 = 1.0, range(0, 1e4);
         /// Seed for weights, crops and noise: the same seed gives the same model. Absent: the
         /// run's seed in a script, 0 from `kiln train`.
         seed: Option<u64> = None;
@@ -90,8 +94,12 @@ impl TextureSettings {
         if !(self.lr > 0.0 && self.lr < 1.0) {
             return bad(format!("option 'lr' must be above 0 and below 1, got {}", self.lr));
         }
-        if !self.style.is_finite() || self.style < 0.0 || !self.minutes.is_finite() || self.minutes < 0.0 {
-            return bad("options 'style' and 'minutes' must be finite numbers, 0 or more".into());
+        let weights = [self.style, self.adversarial, self.minutes];
+        if weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
+            return bad("options 'style', 'adversarial' and 'minutes' must be finite numbers, 0 or more".into());
+        }
+        if self.style == 0.0 && self.adversarial == 0.0 {
+            return bad("options 'style' and 'adversarial' are both 0: nothing to train for".into());
         }
         if self.resume && self.out.is_none() {
             return bad("option 'resume' needs 'out': the checkpoint is read from next to it".into());

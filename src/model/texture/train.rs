@@ -275,25 +275,38 @@ impl Run<'_> {
         let noise = self.training_noise(&labels, &mut rng)?;
         let aug_d = Augment::draw(&mut rng, n, patch, &self.dev).map_err(ml_err)?;
         let aug_g = Augment::draw(&mut rng, n, patch, &self.dev).map_err(ml_err)?;
+        let dirs = style.directions(&mut rng, &self.dev).map_err(ml_err)?;
         let mut nets_step = || -> candle_core::Result<Vec<(&'static str, f64)>> {
-            // discriminator: real and detached fake in one batch
-            let fake = nets.g.forward(&nets.gp, &nets.g.noise(&nets.gp, &noise)?)?.detach();
-            let both = Tensor::cat(&[aug_d.apply(&real)?, aug_d.apply(&fake)?], 0)?;
-            let logits = nets.d.forward(&nets.dp, &both, &both_labels)?;
-            let loss_d = d_hinge(&logits.narrow(0, 0, n)?, &logits.narrow(0, n, n)?)?;
-            nets.opt_d.step(&nets.dp, &nets.d_names, &loss_d.backward()?)?;
+            let adversarial = self.s.adversarial > 0.0;
+            let mut losses = vec![];
+            if adversarial {
+                // discriminator: real and detached fake in one batch
+                let fake = nets.g.forward(&nets.gp, &nets.g.noise(&nets.gp, &noise)?)?.detach();
+                let both = Tensor::cat(&[aug_d.apply(&real)?, aug_d.apply(&fake)?], 0)?;
+                let logits = nets.d.forward(&nets.dp, &both, &both_labels)?;
+                let loss_d = d_hinge(&logits.narrow(0, 0, n)?, &logits.narrow(0, n, n)?)?;
+                nets.opt_d.step(&nets.dp, &nets.d_names, &loss_d.backward()?)?;
+                losses.push(("d", loss_d.to_scalar::<f32>()? as f64));
+            }
             // generator: adversarial against the frozen D, plus texture statistics
             let fake = nets.g.forward(&nets.gp, &nets.g.noise(&nets.gp, &noise)?)?;
-            let adv = g_hinge(&nets.d.forward(&nets.dp.frozen(), &aug_g.apply(&fake)?, &onehot)?)?;
-            let mut losses = vec![("d", loss_d.to_scalar::<f32>()? as f64), ("g", adv.to_scalar::<f32>()? as f64)];
-            let loss_g = if self.s.style > 0.0 {
-                let real_grams: Vec<Tensor> = style.grams(&real)?.into_iter().map(|g| g.detach()).collect();
-                let st = style.loss(&fake, &real_grams)?;
+            let mut loss_g: Option<Tensor> = None;
+            if adversarial {
+                let adv = g_hinge(&nets.d.forward(&nets.dp.frozen(), &aug_g.apply(&fake)?, &onehot)?)?;
+                losses.push(("g", adv.to_scalar::<f32>()? as f64));
+                loss_g = Some(adv.affine(self.s.adversarial, 0.0)?);
+            }
+            if self.s.style > 0.0 {
+                let real_sorted = style.sorted(&style.features(&real)?, &dirs)?;
+                let st = style.loss(&fake, &real_sorted, &dirs)?;
                 losses.push(("style", st.to_scalar::<f32>()? as f64));
-                (adv + st.affine(self.s.style, 0.0)?)?
-            } else {
-                adv
-            };
+                let weighted = st.affine(self.s.style, 0.0)?;
+                loss_g = Some(match loss_g {
+                    Some(l) => (l + weighted)?,
+                    None => weighted,
+                });
+            }
+            let loss_g = loss_g.ok_or_else(|| candle_core::Error::Msg("no generator loss".into()))?;
             nets.opt_g.step(&nets.gp, &nets.g_names, &loss_g.backward()?)?;
             let decay = EMA_DECAY.min((1.0 + step as f64) / (10.0 + step as f64));
             ema_update(&nets.ema, &nets.gp, decay)?;
@@ -330,6 +343,7 @@ impl Run<'_> {
         meta.insert("lr".into(), self.s.lr.to_string());
         meta.insert("batch".into(), self.s.batch.to_string());
         meta.insert("style".into(), self.s.style.to_string());
+        meta.insert("adversarial".into(), self.s.adversarial.to_string());
         meta.insert("kiln_version".into(), env!("CARGO_PKG_VERSION").into());
         meta
     }
