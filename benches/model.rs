@@ -45,8 +45,8 @@
 //! train step 1.7× faster.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use kiln::__model_bench::{conv2d, use_candle_conv, BenchStep};
-use kiln::ModelKind;
+use kiln::__model_bench::{conv2d, use_candle_conv, BenchStep, TextureBenchStep};
+use kiln::{Image, ModelKind, TextureMix, TextureSample, TextureSettings, TrainData};
 
 use candle_core::{Device, Tensor, Var};
 
@@ -67,6 +67,27 @@ fn train_steps(c: &mut Criterion) {
     }
     group.finish();
     use_candle_conv(false);
+}
+
+/// The texture GAN (issue 14) at `train_texture`'s defaults (batch 8, patch 64, width 24, local
+/// 16, global 8, periodic 4, style loss on) on one 256² exemplar: one training step, and one
+/// tileable 1024² sample. `benches/model_torch.py` has the same two.
+fn texture(c: &mut Criterion) {
+    let exemplar = Image::from_fn(256, 256, |x, y| {
+        let v = 0.5 + 0.4 * ((x as f32 * 0.21).sin() * (y as f32 * 0.13).cos());
+        [v, 0.8 * v, 0.6 + 0.3 * (x ^ y) as f32 / 255.0, 1.0]
+    })
+    .unwrap();
+    let s = TextureSettings { data: Some(TrainData::Images(vec![exemplar])), ..TextureSettings::default() };
+    let mut step = TextureBenchStep::new(s).unwrap();
+    step.run().unwrap(); // warm the allocator
+    let mut group = c.benchmark_group("texture");
+    group.sample_size(10);
+    group.bench_function("train_step_b8_64px_w24", |b| b.iter(|| step.run().unwrap()));
+    let model = step.model();
+    let opts = TextureSample { width: 1024, height: 1024, seed: Some(1), tileable: true };
+    group.bench_function("sample_1024px_tileable", |b| b.iter(|| model.sample_texture(&opts, &TextureMix::One(0)).unwrap()));
+    group.finish();
 }
 
 fn randn(shape: (usize, usize, usize, usize)) -> Tensor {
@@ -106,5 +127,5 @@ fn conv_kernels(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, train_steps, conv_kernels);
+criterion_group!(benches, train_steps, texture, conv_kernels);
 criterion_main!(benches);
