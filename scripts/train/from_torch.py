@@ -35,6 +35,13 @@ The noise channels are ordered local, global, periodic in `g.in.w`'s second axis
 outputs kx (periodic rows) before ky. The discriminator (`d.c0` ... `d.out`, `d.embed`, same
 rule) is not part of a model file: kiln samples from the generator alone.
 
+A spatial VAE (`SpatialVae` in torch_models.py, kind "spatial_vae") is recognised by its
+`enc.in.weight` and converted name for name, `.weight`/`.bias` to `.w`/`.b` (`enc.in.weight` ->
+`enc.in.w`, `dec.res0.conv2.bias` -> `dec.res0.conv2.b`); factor, latent channels, width and
+residual blocks come from the shapes (see SpatialVae's docstring for the table), and the
+metadata is kind = "spatial_vae", channels, factor, latent_channels, width, blocks,
+channel_plan, steps.
+
 The file: safetensors (8-byte little-endian header length, JSON header padded with spaces to a
 multiple of 8, raw little-endian data), tensors in sorted name order, with `__metadata__`
 format = "kiln-model", format_version = "1", kind = "texture_gan", channels = 3, stride = 8,
@@ -52,7 +59,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_models import TextureGenerator, kiln_name  # noqa: E402
+from torch_models import SpatialVae, TextureGenerator, kiln_name, spatial_kiln_name  # noqa: E402
 
 FORMAT, FORMAT_VERSION, STRIDE = "kiln-model", "1", 8
 
@@ -148,7 +155,12 @@ def convert(generator, path, textures=None, patch=64, steps=0):
         "textures": json.dumps(names, separators=(",", ":"), ensure_ascii=False),
         "source": f"scripts/train/from_torch.py (torch {torch.__version__.split('+')[0]})",
     }
-    data = encode(tensors, meta)
+    write_atomic(path, encode(tensors, meta))
+    return meta
+
+
+def write_atomic(path, data):
+    """Writes to a temporary name and renames: a failed run leaves no half-written file."""
     tmp = f"{path}.tmp{os.getpid()}"
     try:
         with open(tmp, "wb") as f:
@@ -157,7 +169,6 @@ def convert(generator, path, textures=None, patch=64, steps=0):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
-    return meta
 
 
 def torch_name(kiln):
@@ -190,6 +201,42 @@ def load_kiln(path):
     return g, meta
 
 
+def spatial_architecture(sd):
+    """factor, latent, width, blocks of a SpatialVae state_dict, from its names and shapes."""
+    stages = sum(1 for k in sd if k.startswith("enc.down") and k.endswith(".weight"))
+    blocks = sum(1 for k in sd if k.startswith("enc.res") and k.endswith(".conv1.weight"))
+    if "enc.in.weight" not in sd or "dec.in.weight" not in sd or stages not in (2, 3):
+        raise ValueError("not a SpatialVae state_dict (needs enc.in, enc.down0.., dec.in with 4x or 8x down)")
+    return 1 << stages, sd["dec.in.weight"].shape[1], sd["enc.in.weight"].shape[0], blocks
+
+
+def convert_spatial(vae, path, steps=0):
+    """Writes `vae` (a SpatialVae or its state_dict) to the kiln model file `path`."""
+    sd = strip_prefixes(vae.state_dict() if isinstance(vae, torch.nn.Module) else vae)
+    factor, latent, width, blocks = spatial_architecture(sd)
+    want = SpatialVae(factor, latent, width, blocks).state_dict()
+    extra, missing = sorted(set(sd) - set(want)), sorted(set(want) - set(sd))
+    if extra or missing:
+        raise ValueError(f"state_dict does not match the architecture its shapes imply: missing {missing}, unexpected {extra}")
+    tensors = {}
+    for name, ref in want.items():
+        t = sd[name].detach().to("cpu", torch.float32).contiguous()
+        if t.shape != ref.shape:
+            raise ValueError(f"`{name}` has shape {tuple(t.shape)}, expected {tuple(ref.shape)}")
+        if not torch.isfinite(t).all():
+            raise ValueError(f"`{name}` holds NaN or infinity")
+        tensors[spatial_kiln_name(name)] = t
+    stages = factor.bit_length() - 1
+    meta = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "kind": "spatial_vae", "channels": "3",
+        "factor": str(factor), "latent_channels": str(latent), "width": str(width), "blocks": str(blocks),
+        "channel_plan": ",".join(str(width << min(i, 2)) for i in range(stages + 1)), "steps": str(steps),
+        "source": f"scripts/train/from_torch.py (torch {torch.__version__.split('+')[0]})",
+    }
+    write_atomic(path, encode(tensors, meta))
+    return meta
+
+
 def load_state_dict(path, key=None):
     obj = torch.load(path, map_location="cpu", weights_only=False)
     if key is not None:
@@ -213,12 +260,16 @@ def main():
     ap.add_argument("--steps", type=int, default=0, help="training steps (recorded; default 0)")
     args = ap.parse_args()
     try:
-        names = args.textures.split(",") if args.textures else None
-        meta = convert(load_state_dict(args.input, args.key), args.output, names, args.patch, args.steps)
+        sd = strip_prefixes(load_state_dict(args.input, args.key))
+        if "enc.in.weight" in sd:
+            meta = convert_spatial(sd, args.output, args.steps)
+        else:
+            names = args.textures.split(",") if args.textures else None
+            meta = convert(sd, args.output, names, args.patch, args.steps)
     except (ValueError, OSError) as e:
         sys.exit(f"from_torch.py: {e}")
-    print(f"wrote {args.output}: texture_gan, width {meta['width']}, local {meta['local']}, global {meta['global']}, "
-          f"periodic {meta['periodic']}, textures {meta['textures']}")
+    arch = ", ".join(f"{k} {meta[k]}" for k in ("width", "local", "global", "periodic", "textures", "factor", "latent_channels", "blocks") if k in meta)
+    print(f"wrote {args.output}: {meta['kind']}, {arch}")
 
 
 if __name__ == "__main__":

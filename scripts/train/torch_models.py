@@ -146,11 +146,15 @@ def kiln_name(torch_name, net="g"):
 
 @torch.no_grad()
 def init_like_kiln(module):
-    """Redraws `module`'s parameters from the distributions kiln starts from (nn.rs `Init`)."""
+    """Redraws the parameters of `module` (a TextureGenerator, TextureDiscriminator or
+    SpatialVae) from the distributions kiln starts from (nn.rs `Init`)."""
+    # kiln's gains: 1 for output layers and the waves; the spatial VAE's enc.out 0.5, dec.in 1
+    # and 0.2 for each residual block's second convolution (blocks start near the identity)
+    gains = {"out": 1.0, "wave": 1.0, "enc.out": 0.5, "dec.in": 1.0, "dec.out": 1.0}
     for name, m in module.named_modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):
             fan_in = m.weight[0].numel()
-            gain = 1.0 if name in ("out", "wave") else LEAKY_GAIN
+            gain = 0.2 if name.endswith(".conv2") else gains.get(name, LEAKY_GAIN)
             m.weight.normal_(0.0, gain / math.sqrt(fan_in))
             m.bias.uniform_(-1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in))
     if isinstance(module, TextureGenerator):
@@ -158,3 +162,74 @@ def init_like_kiln(module):
     elif isinstance(module, TextureDiscriminator):
         module.embed.normal_(0.0, 1 / math.sqrt(module.embed.shape[1]))
     return module
+
+
+class SpatialVae(nn.Module):
+    """kiln's spatial VAE (`kind = "spatial_vae"`, src/model/spatial/net.rs): a fully
+    convolutional encoder to a latent map (mu, log sigma^2) at 1/factor resolution and a decoder
+    back. Parameter names are kiln's with `.weight`/`.bias` for `.w`/`.b` (`enc.in.weight` is
+    kiln's `enc.in.w`; `spatial_kiln_name()`); every convolution pads by zeros (3x3: 1; 4x4
+    stride 2: 1); leaky ReLU 0.2; no normalisation.
+
+        enc.in       (ch0, 3, 3, 3)          image * 2 - 1 -> features, then lrelu
+        enc.down{i}  (ch[i+1], ch[i], 4, 4)  stride 2, then lrelu, i in 0..stages
+        enc.res{j}.conv1/.conv2 (top, top, 3, 3)   h + conv2(lrelu(conv1(lrelu(h))))
+        enc.out      (2c, top, 3, 3)         on lrelu(h): mu = first c channels, logvar the rest
+        dec.in       (top, c, 3, 3)
+        dec.res{j}.conv1/.conv2 (top, top, 3, 3)
+        dec.up{i}    (ch[i], ch[i+1], 3, 3)  on upsample2(lrelu(h)), i from stages-1 down to 0
+        dec.out      (3, ch0, 3, 3)          on lrelu(h); image = 0.5 * out + 0.5, clamped
+
+    with ch[i] = width * 2^min(i, 2) for i in 0..=stages, stages = log2(factor), top = ch[-1].
+    """
+
+    def __init__(self, factor=8, latent=8, width=32, blocks=2):
+        super().__init__()
+        self.factor, self.latent, self.width, self.blocks = factor, latent, width, blocks
+        stages = factor.bit_length() - 1
+        ch = [width << min(i, 2) for i in range(stages + 1)]
+        top = ch[-1]
+
+        def res():
+            return nn.ModuleDict({"conv1": nn.Conv2d(top, top, 3, 1, 1), "conv2": nn.Conv2d(top, top, 3, 1, 1)})
+
+        enc = {"in": nn.Conv2d(3, ch[0], 3, 1, 1)}
+        enc.update({f"down{i}": nn.Conv2d(ch[i], ch[i + 1], 4, 2, 1) for i in range(stages)})
+        enc.update({f"res{j}": res() for j in range(blocks)})
+        enc["out"] = nn.Conv2d(top, 2 * latent, 3, 1, 1)
+        dec = {"in": nn.Conv2d(latent, top, 3, 1, 1)}
+        dec.update({f"res{j}": res() for j in range(blocks)})
+        dec.update({f"up{i}": nn.Conv2d(ch[i + 1], ch[i], 3, 1, 1) for i in range(stages)})
+        dec["out"] = nn.Conv2d(ch[0], 3, 3, 1, 1)
+        self.enc, self.dec = nn.ModuleDict(enc), nn.ModuleDict(dec)
+        self.stages = stages
+
+    def _res(self, part, h):
+        for j in range(self.blocks):
+            b = part[f"res{j}"]
+            h = h + b["conv2"](leaky(b["conv1"](leaky(h))))
+        return h
+
+    def encode(self, x):
+        """(mu, logvar), each (n, latent, h/factor, w/factor), for images x in [0, 1]."""
+        h = leaky(self.enc["in"](x * 2 - 1))
+        for i in range(self.stages):
+            h = leaky(self.enc[f"down{i}"](h))
+        stats = self.enc["out"](leaky(self._res(self.enc, h)))
+        return stats[:, : self.latent], stats[:, self.latent:].clamp(-30, 20)
+
+    def decode_raw(self, z):
+        h = self._res(self.dec, self.dec["in"](z))
+        for i in reversed(range(self.stages)):
+            h = self.dec[f"up{i}"](upsample2(leaky(h)))
+        return self.dec["out"](leaky(h))
+
+    def decode(self, z):
+        """Images in [0, 1] for latent maps z."""
+        return (self.decode_raw(z) * 0.5 + 0.5).clamp(0, 1)
+
+
+def spatial_kiln_name(torch_name):
+    """kiln's tensor name for a SpatialVae parameter: `.weight`/`.bias` become `.w`/`.b`."""
+    head, _, last = torch_name.rpartition(".")
+    return head + "." + {"weight": "w", "bias": "b"}[last]
