@@ -32,7 +32,9 @@ fn tensor(v: &Value) -> Tensor {
 
 fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
     assert_eq!(a.dims(), b.dims());
-    (a - b).unwrap().abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_scalar::<f32>().unwrap()
+    let d: Vec<f32> = (a - b).unwrap().abs().unwrap().flatten_all().unwrap().to_vec1().unwrap();
+    // NaN counts as the largest difference (f32::max would skip it)
+    d.into_iter().map(|d| if d.is_nan() { f32::INFINITY } else { d }).fold(0.0, f32::max)
 }
 
 /// The converted file as kiln loads it: its architecture, generator and (loaded) parameters.
