@@ -60,6 +60,14 @@
 //! 0.09, 0.39, sample 1.12, 0.58, 0.68. Kiln as installed against PyTorch at its best: train step
 //! 2.18, 2.86, 1.90 (median 2.18 ✗), sample 1.58, 0.86, 0.91.
 //!
+//! Three more rounds a quarter of an hour later (load 12), kiln with
+//! `CANDLE_BARRIER_POOL_SPIN_LIMIT=0` (element-wise ops still on two threads, waiting without
+//! spinning) against `OMP_WAIT_POLICY=PASSIVE` PyTorch: train step 494 / 405, 344 / 368,
+//! 407 / 359 ms (ratios 1.22, 0.93, 1.13, median 1.13 ✓); 1024² sample 1810 / 1380, 2178 /
+//! 1385, 2229 / 1728 ms (1.31, 1.57, 1.29, median 1.31). A sweep in one minute gave the kiln step
+//! as installed 680 ms, spin limit 0 219 ms, spin limit 1000 336 ms, `CANDLE_NUM_THREADS=1`
+//! 385 ms: on a shared machine kiln gains most from candle not spinning at all.
+//!
 //! Why the variables matter on this machine: both libraries park their worker threads by
 //! spinning, and on a VM whose two cores are shared with a dozen other processes a spinning
 //! thread waits for a descheduled partner. A `perf record -e cpu-clock` of the kiln step as

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""PyTorch modules of kiln's texture GAN (`kind = "texture_gan"`, src/model/texture/net.rs),
-layer for layer, so a generator trained in PyTorch can be converted to a kiln model file
+"""PyTorch modules of kiln's texture GAN (`kind = "texture_gan"`, src/model/texture/net.rs)
+and spatial VAE (`SpatialVae` below, `kind = "spatial_vae"`, src/model/spatial/net.rs), layer
+for layer, so a network trained in PyTorch can be converted to a kiln model file
 (`from_torch.py`) and the two frameworks can be timed on the same work (benches/model_torch.py).
 
 Architecture (w = width, T = textures, C = local + global + periodic), as kiln:
