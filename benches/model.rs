@@ -40,13 +40,56 @@
 //! kernels work without im2col. A profile of the GAN step: gemm microkernel 42%, im2col 11%,
 //! gemm packing 7%, copies 6%, page faults 5%, candle element-wise ops about 5%.
 //!
+//! **Texture GAN (issue 14)**, `texture/` here and `--only texture` there: one training step at
+//! `train_texture`'s defaults (batch 8, 64² crops of a 256² exemplar, width 24, local 16, global
+//! 8, periodic 4, style loss on; D step on 16 images, G step with the random-filter Gram loss,
+//! EMA) and one tileable 1024² sample. Measured 2026-12-07 on the same VM (load average 9–14 from
+//! other engineers' builds), three rounds, each: `RAYON_NUM_THREADS=2 cargo bench --bench model
+//! -- texture/`, the same with `CANDLE_NUM_THREADS=1`, then `OMP_WAIT_POLICY=PASSIVE python3
+//! benches/model_torch.py --threads 2 --only texture` and the same without `OMP_WAIT_POLICY`
+//! (`--reps 4`). Kiln: criterion's mean estimate; PyTorch: mean of 10 (4) reps after 3 warm-ups.
+//!
+//! | per round, ms | kiln | kiln, `CANDLE_NUM_THREADS=1` | PyTorch, passive wait | PyTorch, default |
+//! |---|---|---|---|---|
+//! | train step | 533, 426, 416 | 229, 178, 287 | 244, 149, 219 | 871, 4830, 1064 |
+//! | 1024² sample | 1744, 932, 1095 | 1267, 988, 1493 | 1101, 1084, 1197 | 1551, 1596, 1617 |
+//!
+//! Ratios kiln / PyTorch, same round, both without spinning waits (`CANDLE_NUM_THREADS=1`
+//! against `OMP_WAIT_POLICY=PASSIVE`): train step 0.94, 1.19, 1.31 (median 1.19 ≤ 1.5 ✓), 1024²
+//! sample 1.15, 0.91, 1.25 (median 1.15). Both as installed (no variables): train step 0.61,
+//! 0.09, 0.39, sample 1.12, 0.58, 0.68. Kiln as installed against PyTorch at its best: train step
+//! 2.18, 2.86, 1.90 (median 2.18 ✗), sample 1.58, 0.86, 0.91.
+//!
+//! Three more rounds a quarter of an hour later (load 12), kiln with
+//! `CANDLE_BARRIER_POOL_SPIN_LIMIT=0` (element-wise ops still on two threads, waiting without
+//! spinning) against `OMP_WAIT_POLICY=PASSIVE` PyTorch: train step 494 / 405, 344 / 368,
+//! 407 / 359 ms (ratios 1.22, 0.93, 1.13, median 1.13 ✓); 1024² sample 1810 / 1380, 2178 /
+//! 1385, 2229 / 1728 ms (1.31, 1.57, 1.29, median 1.31). A sweep in one minute gave the kiln step
+//! as installed 680 ms, spin limit 0 219 ms, spin limit 1000 336 ms, `CANDLE_NUM_THREADS=1`
+//! 385 ms: on a shared machine kiln gains most from candle not spinning at all.
+//!
+//! Why the variables matter on this machine: both libraries park their worker threads by
+//! spinning, and on a VM whose two cores are shared with a dozen other processes a spinning
+//! thread waits for a descheduled partner. A `perf record -e cpu-clock` of the kiln step as
+//! installed puts 31% of the samples in candle 0.11's element-wise pool barrier
+//! (`candle_core::utils::BarrierGuard::drop`, spinning up to `CANDLE_BARRIER_POOL_SPIN_LIMIT` =
+//! 25 000 iterations) plus 9% in its workers' loop; with `CANDLE_NUM_THREADS=1` (element-wise ops
+//! on one thread; kiln's convolutions still use rayon's two) or
+//! `CANDLE_BARRIER_POOL_SPIN_LIMIT=100` the step falls to about 410 ms in the same minute as
+//! 680 ms without. PyTorch suffers worse from OpenMP's active wait (up to 4.8 s a step). What
+//! is left of the kiln step: gemm microkernels 34%, memmove 14%, candle binary ops 8%, im2col 9%, memset 6%
+//! (no call graphs on this VM; by the shapes, most copies are the circular padding, two
+//! `Tensor::cat` of the whole activation per generator convolution, and most memsets the
+//! zero-filled gradients that `narrow` and `cat` give in backward: a fused wrap-pad op with
+//! its own backward is the next step if the ratio needs to fall).
+//!
 //! Earlier (2026-11-28, 4–6 other jobs on the machine) kiln's gemm kernels against candle 0.11's
 //! own conv2d: 3×3 forward + backward 2.2× faster, 4×4/2 forward + backward 2.9× faster, VAE
 //! train step 1.7× faster.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use kiln::__model_bench::{conv2d, use_candle_conv, BenchStep};
-use kiln::ModelKind;
+use kiln::__model_bench::{conv2d, use_candle_conv, BenchStep, TextureBenchStep};
+use kiln::{Image, ModelKind, TextureMix, TextureSample, TextureSettings, TrainData};
 
 use candle_core::{Device, Tensor, Var};
 
@@ -67,6 +110,29 @@ fn train_steps(c: &mut Criterion) {
     }
     group.finish();
     use_candle_conv(false);
+}
+
+/// The texture GAN (issue 14) at `train_texture`'s defaults (batch 8, patch 64, width 24, local
+/// 16, global 8, periodic 4, style loss on) on one 256² exemplar: one training step, and one
+/// tileable 1024² sample. `benches/model_torch.py` has the same two.
+fn texture(c: &mut Criterion) {
+    let exemplar = Image::from_fn(256, 256, |x, y| {
+        let v = 0.5 + 0.4 * ((x as f32 * 0.21).sin() * (y as f32 * 0.13).cos());
+        [v, 0.8 * v, 0.6 + 0.3 * (x ^ y) as f32 / 255.0, 1.0]
+    })
+    .unwrap();
+    let s = TextureSettings { data: Some(TrainData::Images(vec![exemplar])), ..TextureSettings::default() };
+    let mut step = TextureBenchStep::new(s).unwrap();
+    step.run().unwrap(); // warm the allocator
+    let mut group = c.benchmark_group("texture");
+    group.sample_size(10);
+    group.bench_function("train_step_b8_64px_w24", |b| b.iter(|| step.run().unwrap()));
+    let model = step.model();
+    let opts = TextureSample { width: 1024, height: 1024, seed: Some(1), tileable: true };
+    group.bench_function("sample_1024px_tileable", |b| {
+        b.iter(|| model.sample_texture(&opts, &TextureMix::One(0)).unwrap())
+    });
+    group.finish();
 }
 
 fn randn(shape: (usize, usize, usize, usize)) -> Tensor {
@@ -106,5 +172,5 @@ fn conv_kernels(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, train_steps, conv_kernels);
+criterion_group!(benches, train_steps, texture, conv_kernels);
 criterion_main!(benches);

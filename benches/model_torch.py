@@ -13,9 +13,18 @@ decode. Mirrors kiln layer for layer: 3x3 conv in, 4x4 stride-2 convs down, line
 GAN generator with pixel norm and tanh, strided-conv discriminator with a minibatch-deviation
 map and a 3x3 conv at 4x4, hinge loss, DiffAugment (brightness + translation), moving-average
 generator; Adam as in kiln.
+
+The texture GAN (issue 14) at train_texture's defaults: one training step at batch 8, 64x64
+crops of a 256x256 exemplar, width 24, local 16, global 8, periodic 4, with the random-filter
+Gram loss (src/model/texture/style.rs) and DiffAugment, and one tileable 1024x1024 sample; the
+modules are scripts/train/torch_models.py, the ones from_torch.py converts. `--only texture`
+runs just these two.
 """
 import argparse
 import copy
+import math
+import os
+import sys
 import time
 
 import torch
@@ -122,6 +131,103 @@ def augment(x, brightness, dx, dy):
     return x
 
 
+def shift(x, dim, by):
+    """Moves x by `by` along `dim`, filling with zeros (kiln's gan.rs `shift`)."""
+    k = min(abs(by), x.shape[dim])
+    if k == 0:
+        return x
+    keep = x.narrow(dim, 0, x.shape[dim] - k) if by > 0 else x.narrow(dim, k, x.shape[dim] - k)
+    pad = [0, 0] * (x.dim() - 1 - dim) + ([k, 0] if by > 0 else [0, k])
+    return F.pad(keep, pad)
+
+
+class Augment:
+    """kiln's DiffAugment draw: per-image brightness in +-0.25, one shift of up to 1/8 of the side."""
+
+    def __init__(self, n, size):
+        m = max(size // 8, 1)
+        self.b = torch.rand(n, 1, 1, 1) * 0.5 - 0.25
+        self.dx, self.dy = int(torch.randint(-m, m + 1, ())), int(torch.randint(-m, m + 1, ()))
+
+    def __call__(self, x):
+        return shift(shift(x + self.b, 3, self.dx), 2, self.dy)
+
+
+class StyleNet:
+    """kiln's fixed random-filter Gram loss: three 3x3 layers of 32 filters, strides 1, 2, 2."""
+
+    def __init__(self):
+        gen = torch.Generator().manual_seed(7)
+        self.layers, c = [], 3
+        for stride in (1, 2, 2):
+            self.layers.append((torch.randn(32, c, 3, 3, generator=gen) * math.sqrt(2 / (c * 9)), stride))
+            c = 32
+
+    def grams(self, x):
+        out, h = [], x
+        for w, stride in self.layers:
+            h = F.leaky_relu(F.conv2d(h, w, stride=stride, padding=1), 0.2)
+            n, c, hh, ww = h.shape
+            f = h.reshape(n, c, hh * ww)
+            out.append(f @ f.transpose(1, 2) / (hh * ww))
+        return out
+
+    def loss(self, fake, real_grams):
+        total = 0
+        for gf, gr in zip(self.grams(fake), real_grams):
+            total = total + ((gf - gr).pow(2).sum((1, 2)) / (gr.pow(2).sum((1, 2)) + 1e-8)).mean()
+        return total
+
+
+def texture_benches(n=8, patch=64, width=24, local=16, global_=8, periodic=4, style_weight=1.0):
+    """The texture GAN's training step and 1024x1024 sample, as src/model/texture/train.rs."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "train"))
+    from torch_models import TextureDiscriminator, TextureGenerator, init_like_kiln
+
+    g = init_like_kiln(TextureGenerator(width, local, global_, periodic, 1))
+    d = init_like_kiln(TextureDiscriminator(width, 1))
+    ema = copy.deepcopy(g).requires_grad_(False)
+    og = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.0, 0.99))
+    od = torch.optim.Adam(d.parameters(), lr=4e-4, betas=(0.0, 0.99))
+    style = StyleNet()
+    exemplar = torch.rand(3, 256, 256) * 2 - 1
+    onehot = torch.ones(n, 1)
+    cells = patch // 8
+
+    def step():
+        real = torch.stack([exemplar[:, y:y + patch, x:x + patch] for y, x in torch.randint(0, 256 - patch + 1, (n, 2)).tolist()])
+        mix = torch.ones(n, 1, cells, cells)
+        local_, phase = torch.randn(n, local, cells, cells), torch.rand(n, periodic, 1, 1) * (2 * math.pi)
+        aug_d, aug_g = Augment(n, patch), Augment(n, patch)
+        fake = g(g.noise(local_, mix, phase)).detach()
+        logits = d(torch.cat([aug_d(real), aug_d(fake)]), torch.cat([onehot, onehot]))
+        loss_d = F.relu(1 - logits[:n]).mean() + F.relu(1 + logits[n:]).mean()
+        od.zero_grad(set_to_none=True)
+        loss_d.backward()
+        od.step()
+        fake = g(g.noise(local_, mix, phase))
+        d.requires_grad_(False)  # as kiln: no discriminator weight gradients in the G step
+        loss_g = -d(aug_g(fake), onehot).mean()
+        if style_weight > 0:
+            with torch.no_grad():
+                real_grams = style.grams(real)
+            loss_g = loss_g + style_weight * style.loss(fake, real_grams)
+        og.zero_grad(set_to_none=True)
+        loss_g.backward()
+        og.step()
+        d.requires_grad_(True)
+        with torch.no_grad():
+            for pe, p in zip(ema.parameters(), g.parameters()):
+                pe.mul_(0.999).add_(p, alpha=0.001)
+
+    def sample():
+        with torch.no_grad():
+            z = ema.noise(torch.randn(1, local, 128, 128), torch.ones(1, 1, 128, 128), torch.rand(1, periodic, 1, 1) * (2 * math.pi), snap=True)
+            ema(z).add(1).mul(0.5).clamp(0, 1)
+
+    return [("texture/train_step_b8_64px_w24", step), ("texture/sample_1024px_tileable", sample)]
+
+
 def bench(fn, warmup, reps):
     for _ in range(warmup):
         fn()
@@ -136,6 +242,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--reps", type=int, default=10)
+    ap.add_argument("--only", choices=["texture"], help="run only the texture GAN benches")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -185,7 +292,9 @@ def main():
             ema(torch.randn(64, latent))
 
     print(f"torch {torch.__version__}, {args.threads} threads, batch {n}, 32x32, width 32, latent 64")
-    for name, fn in [("train_step_vae", vae_step), ("train_step_gan", gan_step), ("sample64_vae", vae_sample), ("sample64_gan", gan_sample)]:
+    benches = [("train_step_vae", vae_step), ("train_step_gan", gan_step), ("sample64_vae", vae_sample), ("sample64_gan", gan_sample)]
+    benches = ([] if args.only else benches) + texture_benches()
+    for name, fn in benches:
         print(f"{name}: {bench(fn, 3, args.reps) * 1000:.1f} ms")
 
 

@@ -82,6 +82,7 @@ pub use disabled::{clear_model_cache, model_names, output_paths, train_gan, trai
 #[doc(hidden)]
 pub mod bench {
     pub use super::conv_gemm::{conv2d, use_candle_conv};
+    pub use super::texture::TextureBenchStep;
     pub use super::train::BenchStep;
 }
 

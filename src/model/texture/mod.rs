@@ -18,6 +18,10 @@ pub use arch::TextureArch;
 pub use net::Generator;
 pub use sample::draw;
 pub use train::train_texture;
+#[doc(hidden)]
+pub use train::TextureBenchStep;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod torch_tests;

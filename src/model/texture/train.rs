@@ -414,3 +414,47 @@ impl Run<'_> {
         Ok(Some(png.clone()))
     }
 }
+
+/// One texture training step on fixed exemplars, for `benches/model.rs` (not part of the API):
+/// the same [`Run::step`] `train_texture` runs, without files or progress.
+#[doc(hidden)]
+pub struct TextureBenchStep {
+    run: Run<'static>,
+    nets: Nets,
+    style: StyleNet,
+    step: u64,
+}
+
+impl TextureBenchStep {
+    /// Fresh nets for `s` (its `data` is required; `out` is ignored).
+    pub fn new(s: TextureSettings) -> Result<TextureBenchStep> {
+        s.validate()?;
+        // made once per bench process; the run borrows its settings for as long as it lives
+        let s: &'static TextureSettings = Box::leak(Box::new(TextureSettings { out: None, ..s }));
+        let exemplars = Exemplars::load(s.data.as_ref().expect("validated: data is required"), s.patch)?;
+        let arch = TextureArch {
+            width: s.width,
+            local: s.local,
+            global: s.global,
+            periodic: s.periodic,
+            textures: exemplars.names.clone(),
+            patch: s.patch,
+        };
+        let run = Run { s, arch, exemplars, dev: candle_device(s.device)?, started: Instant::now(), paths: None };
+        let (nets, step) = run.start()?;
+        let style = StyleNet::new(&run.dev).map_err(ml_err)?;
+        Ok(TextureBenchStep { run, nets, style, step })
+    }
+
+    /// Runs one discriminator and one generator update; the named losses.
+    pub fn run(&mut self) -> Result<Vec<(&'static str, f64)>> {
+        let losses = self.run.step(&mut self.nets, &self.style, self.step)?;
+        self.step += 1;
+        Ok(losses)
+    }
+
+    /// The model of the current moving-average generator (for sampling benchmarks).
+    pub fn model(&self) -> Model {
+        self.run.model(&self.nets, self.step)
+    }
+}

@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""PyTorch modules of kiln's texture GAN (`kind = "texture_gan"`, src/model/texture/net.rs)
+and spatial VAE (`SpatialVae` below, `kind = "spatial_vae"`, src/model/spatial/net.rs), layer
+for layer, so a network trained in PyTorch can be converted to a kiln model file
+(`from_torch.py`) and the two frameworks can be timed on the same work (benches/model_torch.py).
+
+Architecture (w = width, T = textures, C = local + global + periodic), as kiln:
+- noise at 1/8 of the image: `local` i.i.d. normal channels; `global` channels, the per-cell mix
+  of the exemplars' learned codes (`embed`, T x global); `periodic` channels
+  sin(kx*x + ky*y + phase) with k = pi * tanh(wave(global code)) per cell, x and y in noise cells;
+- generator: 3x3 conv C -> 4w, 3x3 conv 4w -> 4w at 1/8; nearest 2x upsample + 3x3 conv 4w -> 2w;
+  upsample + 3x3 conv 2w -> w; upsample + 3x3 conv w -> 3, tanh. Every conv pads circularly
+  (F.pad(mode="circular")) and all but the last are followed by pixel norm then leaky ReLU 0.2;
+- discriminator: 4x4 stride-2 convs 3 -> w -> 2w -> 4w (zero padding 1), 3x3 conv 4w -> 4w, each
+  followed by leaky ReLU 0.2; logits = 3x3 conv 4w -> 1 plus the projection
+  sum_c h[c] * embed[label, c] (Miyato & Koyama 2018).
+
+Parameter names: a module attribute here has kiln's name without the `g.` / `d.` prefix, except
+kiln's `g.in`, a Python keyword, which is `input` here; torch's `.weight` / `.bias` are kiln's
+`.w` / `.b`. `kiln_name()` is the whole rule; the table is in from_torch.py and docs/pytorch.md.
+
+    torch (TextureGenerator)   kiln          shape
+    embed                      g.embed       (T, global)
+    wave.weight / wave.bias    g.wave.w/.b   (2*periodic, global) / (2*periodic)   periodic > 0
+    input.weight / .bias       g.in.w / .b   (4w, C, 3, 3) / (4w)
+    mid.weight / .bias         g.mid.w / .b  (4w, 4w, 3, 3) / (4w)
+    up0.weight / .bias         g.up0.w / .b  (2w, 4w, 3, 3) / (2w)
+    up1.weight / .bias         g.up1.w / .b  (w, 2w, 3, 3) / (w)
+    out.weight / .bias         g.out.w / .b  (3, w, 3, 3) / (3)
+
+Noise layout, as kiln's `NoiseParts` (n images, h x w noise cells): `local` (n, local, h, w)
+standard normal; `mix` (n, T, h, w), how much of each exemplar's code each cell takes (one-hot
+for one texture); `phase` (n, periodic, 1, 1) in [0, 2pi). `snap=True` rounds wave numbers to
+whole periods across the canvas (kiln does this for tileable samples).
+
+`init_like_kiln()` draws the distributions kiln starts from (He-normal weights with the leaky
+gain, uniform biases, N(0, 1) generator codes); the values differ (kiln has its own RNG).
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+# sqrt(2) / sqrt(1 + 0.2^2): He gain for leaky ReLU 0.2 (kiln's nn::LEAKY_GAIN)
+LEAKY_GAIN = 1.3867505
+STRIDE = 8
+
+
+def leaky(x):
+    return F.leaky_relu(x, 0.2)
+
+
+def pixel_norm(x):
+    return x / torch.sqrt(x.pow(2).mean(1, keepdim=True) + 1e-8)
+
+
+def upsample2(x):
+    return F.interpolate(x, scale_factor=2, mode="nearest")
+
+
+def conv_wrapped(conv, x):
+    """`conv` (no padding of its own) after circular padding that keeps the size."""
+    p = conv.kernel_size[0] // 2
+    return conv(F.pad(x, (p, p, p, p), mode="circular"))
+
+
+def snap_to_periods(k, cells):
+    step = 2 * math.pi / cells
+    return torch.round(k.detach() / step) * step
+
+
+class TextureGenerator(nn.Module):
+    def __init__(self, width=24, local=16, global_=8, periodic=4, textures=1):
+        super().__init__()
+        self.width, self.local, self.global_, self.periodic, self.textures = width, local, global_, periodic, textures
+        c = local + global_ + periodic
+        self.embed = nn.Parameter(torch.randn(textures, global_))
+        self.wave = nn.Linear(global_, 2 * periodic) if periodic > 0 else None
+        self.input = nn.Conv2d(c, 4 * width, 3)
+        self.mid = nn.Conv2d(4 * width, 4 * width, 3)
+        self.up0 = nn.Conv2d(4 * width, 2 * width, 3)
+        self.up1 = nn.Conv2d(2 * width, width, 3)
+        self.out = nn.Conv2d(width, 3, 3)
+
+    def noise(self, local, mix, phase, snap=False):
+        """The noise tensor (n, local + global + periodic, h, w) from its random parts."""
+        n, t, h, w = mix.shape
+        g = torch.einsum("nthw,tc->nchw", mix, self.embed)
+        parts = [local, g]
+        if self.wave is not None:
+            p = self.periodic
+            k = math.pi * torch.tanh(self.wave(g.permute(0, 2, 3, 1))).permute(0, 3, 1, 2)
+            kx, ky = k[:, :p], k[:, p:]
+            if snap:
+                kx, ky = snap_to_periods(kx, w), snap_to_periods(ky, h)
+            xs = torch.arange(w, dtype=local.dtype).view(1, 1, 1, w)
+            ys = torch.arange(h, dtype=local.dtype).view(1, 1, h, 1)
+            parts.append(torch.sin(kx * xs + ky * ys + phase))
+        return torch.cat(parts, 1)
+
+    def random_noise(self, n, h, w, labels=None, snap=False):
+        """Noise for `n` images of `h x w` cells (8x that in pixels), exemplar `labels[i]`."""
+        labels = torch.zeros(n, dtype=torch.long) if labels is None else labels
+        mix = F.one_hot(labels, self.textures).float().view(n, self.textures, 1, 1).expand(n, self.textures, h, w)
+        local = torch.randn(n, self.local, h, w)
+        phase = torch.rand(n, self.periodic, 1, 1) * (2 * math.pi)
+        return self.noise(local, mix, phase, snap)
+
+    def forward(self, z):
+        """Images in [-1, 1], 8x the size of the noise `z`."""
+        h = leaky(pixel_norm(conv_wrapped(self.input, z)))
+        h = leaky(pixel_norm(conv_wrapped(self.mid, h)))
+        for conv in (self.up0, self.up1):
+            h = leaky(pixel_norm(conv_wrapped(conv, upsample2(h))))
+        return torch.tanh(conv_wrapped(self.out, upsample2(h)))
+
+
+class TextureDiscriminator(nn.Module):
+    def __init__(self, width=24, textures=1):
+        super().__init__()
+        w = width
+        self.c0 = nn.Conv2d(3, w, 4, 2, 1)
+        self.c1 = nn.Conv2d(w, 2 * w, 4, 2, 1)
+        self.c2 = nn.Conv2d(2 * w, 4 * w, 4, 2, 1)
+        self.c3 = nn.Conv2d(4 * w, 4 * w, 3, 1, 1)
+        self.out = nn.Conv2d(4 * w, 1, 3, 1, 1)
+        self.embed = nn.Parameter(torch.randn(textures, 4 * w) / math.sqrt(4 * w))
+
+    def forward(self, x, onehot):
+        """(n, 1, h/8, w/8) realness logits of images `x` in [-1, 1] of exemplars `onehot` (n, T)."""
+        h = x
+        for conv in (self.c0, self.c1, self.c2, self.c3):
+            h = leaky(conv(h))
+        e = (onehot @ self.embed)[:, :, None, None]
+        return self.out(h) + (h * e).sum(1, keepdim=True)
+
+
+def kiln_name(torch_name, net="g"):
+    """kiln's tensor name for a parameter of TextureGenerator (net "g") or TextureDiscriminator ("d")."""
+    parts = torch_name.split(".")
+    if parts[0] == "input":
+        parts[0] = "in"
+    parts[-1] = {"weight": "w", "bias": "b"}.get(parts[-1], parts[-1])
+    return net + "." + ".".join(parts)
+
+
+@torch.no_grad()
+def init_like_kiln(module):
+    """Redraws the parameters of `module` (a TextureGenerator, TextureDiscriminator or
+    SpatialVae) from the distributions kiln starts from (nn.rs `Init`)."""
+    # kiln's gains: 1 for output layers and the waves; the spatial VAE's enc.out 0.5, dec.in 1
+    # and 0.2 for each residual block's second convolution (blocks start near the identity)
+    gains = {"out": 1.0, "wave": 1.0, "enc.out": 0.5, "dec.in": 1.0, "dec.out": 1.0}
+    for name, m in module.named_modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            fan_in = m.weight[0].numel()
+            gain = 0.2 if name.endswith(".conv2") else gains.get(name, LEAKY_GAIN)
+            m.weight.normal_(0.0, gain / math.sqrt(fan_in))
+            m.bias.uniform_(-1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in))
+    if isinstance(module, TextureGenerator):
+        module.embed.normal_(0.0, 1.0)
+    elif isinstance(module, TextureDiscriminator):
+        module.embed.normal_(0.0, 1 / math.sqrt(module.embed.shape[1]))
+    return module
+
+
+class SpatialVae(nn.Module):
+    """kiln's spatial VAE (`kind = "spatial_vae"`, src/model/spatial/net.rs): a fully
+    convolutional encoder to a latent map (mu, log sigma^2) at 1/factor resolution and a decoder
+    back. Parameter names are kiln's with `.weight`/`.bias` for `.w`/`.b` (`enc.in.weight` is
+    kiln's `enc.in.w`; `spatial_kiln_name()`); every convolution pads by zeros (3x3: 1; 4x4
+    stride 2: 1); leaky ReLU 0.2; no normalisation.
+
+        enc.in       (ch0, 3, 3, 3)          image * 2 - 1 -> features, then lrelu
+        enc.down{i}  (ch[i+1], ch[i], 4, 4)  stride 2, then lrelu, i in 0..stages
+        enc.res{j}.conv1/.conv2 (top, top, 3, 3)   h + conv2(lrelu(conv1(lrelu(h))))
+        enc.out      (2c, top, 3, 3)         on lrelu(h): mu = first c channels, logvar the rest
+        dec.in       (top, c, 3, 3)
+        dec.res{j}.conv1/.conv2 (top, top, 3, 3)
+        dec.up{i}    (ch[i], ch[i+1], 3, 3)  on upsample2(lrelu(h)), i from stages-1 down to 0
+        dec.out      (3, ch0, 3, 3)          on lrelu(h); image = 0.5 * out + 0.5, clamped
+
+    with ch[i] = width * 2^min(i, 2) for i in 0..=stages, stages = log2(factor), top = ch[-1].
+    """
+
+    def __init__(self, factor=8, latent=8, width=32, blocks=2):
+        super().__init__()
+        self.factor, self.latent, self.width, self.blocks = factor, latent, width, blocks
+        stages = factor.bit_length() - 1
+        ch = [width << min(i, 2) for i in range(stages + 1)]
+        top = ch[-1]
+
+        def res():
+            return nn.ModuleDict({"conv1": nn.Conv2d(top, top, 3, 1, 1), "conv2": nn.Conv2d(top, top, 3, 1, 1)})
+
+        enc = {"in": nn.Conv2d(3, ch[0], 3, 1, 1)}
+        enc.update({f"down{i}": nn.Conv2d(ch[i], ch[i + 1], 4, 2, 1) for i in range(stages)})
+        enc.update({f"res{j}": res() for j in range(blocks)})
+        enc["out"] = nn.Conv2d(top, 2 * latent, 3, 1, 1)
+        dec = {"in": nn.Conv2d(latent, top, 3, 1, 1)}
+        dec.update({f"res{j}": res() for j in range(blocks)})
+        dec.update({f"up{i}": nn.Conv2d(ch[i + 1], ch[i], 3, 1, 1) for i in range(stages)})
+        dec["out"] = nn.Conv2d(ch[0], 3, 3, 1, 1)
+        self.enc, self.dec = nn.ModuleDict(enc), nn.ModuleDict(dec)
+        self.stages = stages
+
+    def _res(self, part, h):
+        for j in range(self.blocks):
+            b = part[f"res{j}"]
+            h = h + b["conv2"](leaky(b["conv1"](leaky(h))))
+        return h
+
+    def encode(self, x):
+        """(mu, logvar), each (n, latent, h/factor, w/factor), for images x in [0, 1]."""
+        h = leaky(self.enc["in"](x * 2 - 1))
+        for i in range(self.stages):
+            h = leaky(self.enc[f"down{i}"](h))
+        stats = self.enc["out"](leaky(self._res(self.enc, h)))
+        return stats[:, : self.latent], stats[:, self.latent:].clamp(-30, 20)
+
+    def decode_raw(self, z):
+        h = self._res(self.dec, self.dec["in"](z))
+        for i in reversed(range(self.stages)):
+            h = self.dec[f"up{i}"](upsample2(leaky(h)))
+        return self.dec["out"](leaky(h))
+
+    def decode(self, z):
+        """Images in [0, 1] for latent maps z."""
+        return (self.decode_raw(z) * 0.5 + 0.5).clamp(0, 1)
+
+
+def spatial_kiln_name(torch_name):
+    """kiln's tensor name for a SpatialVae parameter: `.weight`/`.bias` become `.w`/`.b`."""
+    head, _, last = torch_name.rpartition(".")
+    return head + "." + {"weight": "w", "bias": "b"}[last]

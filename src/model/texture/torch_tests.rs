@@ -1,0 +1,98 @@
+//! PyTorch interop (issue 14 §6): a tiny texture generator made by PyTorch
+//! (`scripts/train/torch_models.py`), converted by `scripts/train/from_torch.py` and committed
+//! with torch's own outputs (`tests/fixtures/torch/`, remade by the `make_fixture.py` there),
+//! must load with [`Model::load`] and give torch's images for torch's noise to 1e-4. The noise
+//! parts go through [`Generator::noise`], so the global code from the embedding (a spatial
+//! blend included) and the learned, optionally snapped, waves are compared as well as the
+//! convolutions. The test needs no torch.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use candle_core::{Device, Tensor, Var};
+use serde_json::Value;
+
+use super::super::enabled::Model;
+use super::super::io::File;
+use super::super::nn::{Params, Specs};
+use super::super::texture_options::{TextureMix, TextureSample};
+use super::arch::TextureArch;
+use super::net::{Generator, NoiseParts};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/torch").join(name)
+}
+
+/// A `{"shape": [...], "data": [...]}` entry of the fixture as a tensor.
+fn tensor(v: &Value) -> Tensor {
+    let shape: Vec<usize> = v["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect();
+    let data: Vec<f32> = v["data"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect();
+    Tensor::from_vec(data, shape, &Device::Cpu).unwrap()
+}
+
+fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
+    assert_eq!(a.dims(), b.dims());
+    let d: Vec<f32> = (a - b).unwrap().abs().unwrap().flatten_all().unwrap().to_vec1().unwrap();
+    // NaN counts as the largest difference (f32::max would skip it)
+    d.into_iter().map(|d| if d.is_nan() { f32::INFINITY } else { d }).fold(0.0, f32::max)
+}
+
+/// The converted file as kiln loads it: its architecture, generator and (loaded) parameters.
+fn load() -> (Model, TextureArch, Generator, Params) {
+    let path = fixture("texture_tiny.safetensors");
+    let model = Model::load(&path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let arch = TextureArch::from_file(&File::parse(&bytes, &path).unwrap()).unwrap();
+    let g = Generator::new(&arch, &mut Specs::default());
+    let vars: BTreeMap<String, Var> =
+        model.tensors().unwrap().into_iter().map(|(k, t)| (k, Var::from_tensor(&t).unwrap())).collect();
+    (model, arch, g, Params::new(vars))
+}
+
+#[test]
+fn torch_converted_generator_loads_with_its_architecture() {
+    let (model, arch, _, p) = load();
+    assert_eq!(model.kind().name(), "texture_gan");
+    assert_eq!(model.textures(), ["red", "blue"]);
+    let expected = TextureArch {
+        width: 4,
+        local: 3,
+        global: 2,
+        periodic: 2,
+        textures: vec!["red".into(), "blue".into()],
+        patch: 16,
+    };
+    assert_eq!(arch, expected);
+    assert_eq!(p.get("g.in.w").dims(), [16, 7, 3, 3]);
+    assert_eq!(p.get("g.wave.w").dims(), [4, 2]);
+    // and it samples like any kiln texture model
+    let img = model
+        .sample_texture(&TextureSample { width: 32, height: 24, seed: Some(1), tileable: true }, &TextureMix::One(1))
+        .unwrap();
+    assert_eq!((img.width(), img.height()), (32, 24));
+}
+
+#[test]
+fn torch_converted_generator_matches_torch_output() {
+    let (_, _, g, p) = load();
+    let io: Value = serde_json::from_str(&std::fs::read_to_string(fixture("texture_tiny_io.json")).unwrap()).unwrap();
+    let cases = io["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 2);
+    for case in cases {
+        let parts = NoiseParts {
+            local: tensor(&case["local"]),
+            mix: tensor(&case["mix"]),
+            phase: tensor(&case["phase"]),
+            snap: case["snap"].as_bool().unwrap(),
+        };
+        let expected = tensor(&case["image"]);
+        let got = g.noise(&p, &parts).and_then(|z| g.forward(&p, &z)).unwrap();
+        let diff = max_abs_diff(&got, &expected);
+        assert!(diff <= 1e-4, "case {}: max |kiln − torch| = {diff}", case["name"]);
+        // the control: the same noise without the snap (or with it) gives another image, so
+        // the comparison sees the waves
+        let other = NoiseParts { snap: !parts.snap, ..parts };
+        let moved = g.noise(&p, &other).and_then(|z| g.forward(&p, &z)).unwrap();
+        assert!(max_abs_diff(&moved, &expected) > 1e-2, "case {}: the waves do not reach the image", case["name"]);
+    }
+}
