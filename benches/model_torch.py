@@ -154,29 +154,37 @@ class Augment:
 
 
 class StyleNet:
-    """kiln's fixed random-filter Gram loss: three 3x3 layers of 32 filters, strides 1, 2, 2."""
+    """kiln's texture-statistics loss (src/model/texture/style.rs): the pixels and five 3x3 layers
+    of 32 fixed random filters (strides 1, 2, 2, 2, 2), each projected on as many random unit
+    directions as it has channels, sorted over the pixels; the loss is the mean squared difference
+    of the sorted projections (sliced Wasserstein)."""
 
     def __init__(self):
         gen = torch.Generator().manual_seed(7)
         self.layers, c = [], 3
-        for stride in (1, 2, 2):
+        for stride in (1, 2, 2, 2, 2):
             self.layers.append((torch.randn(32, c, 3, 3, generator=gen) * math.sqrt(2 / (c * 9)), stride))
             c = 32
 
-    def grams(self, x):
-        out, h = [], x
+    def features(self, x):
+        out, h = [x.flatten(2)], x
         for w, stride in self.layers:
             h = F.leaky_relu(F.conv2d(h, w, stride=stride, padding=1), 0.2)
-            n, c, hh, ww = h.shape
-            f = h.reshape(n, c, hh * ww)
-            out.append(f @ f.transpose(1, 2) / (hh * ww))
+            out.append(h.flatten(2))
         return out
 
-    def loss(self, fake, real_grams):
-        total = 0
-        for gf, gr in zip(self.grams(fake), real_grams):
-            total = total + ((gf - gr).pow(2).sum((1, 2)) / (gr.pow(2).sum((1, 2)) + 1e-8)).mean()
-        return total
+    def directions(self):
+        dirs = []
+        for f in [3] + [32] * len(self.layers):
+            d = torch.randn(f, f)
+            dirs.append(d / d.norm(dim=1, keepdim=True))
+        return dirs
+
+    def sorted(self, feats, dirs):
+        return [torch.sort(d @ f, dim=-1)[0] for f, d in zip(feats, dirs)]
+
+    def loss(self, fake, real_sorted, dirs):
+        return sum(((f - r) ** 2).mean() for f, r in zip(self.sorted(self.features(fake), dirs), real_sorted))
 
 
 def texture_benches(n=8, patch=64, width=24, local=16, global_=8, periodic=4, style_weight=1.0):
@@ -209,9 +217,10 @@ def texture_benches(n=8, patch=64, width=24, local=16, global_=8, periodic=4, st
         d.requires_grad_(False)  # as kiln: no discriminator weight gradients in the G step
         loss_g = -d(aug_g(fake), onehot).mean()
         if style_weight > 0:
+            dirs = style.directions()
             with torch.no_grad():
-                real_grams = style.grams(real)
-            loss_g = loss_g + style_weight * style.loss(fake, real_grams)
+                real_sorted = style.sorted(style.features(real), dirs)
+            loss_g = loss_g + style_weight * style.loss(fake, real_sorted, dirs)
         og.zero_grad(set_to_none=True)
         loss_g.backward()
         og.step()
