@@ -330,7 +330,8 @@ fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
         let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
     }
     let texture = args.kind == KindArg::Texture;
-    if !args.data.is_dir() && !(texture && args.data.is_file()) {
+    let usable = args.data.is_dir() || (texture && args.data.is_file());
+    if !usable {
         let wanted = if texture { "an image file or a folder" } else { "a folder" };
         crate::console::err(format_args!("kiln train: --data {} is not {wanted}", args.data.display()));
         return Ok(ExitCode::from(EXIT_USAGE));

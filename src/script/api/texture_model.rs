@@ -51,7 +51,7 @@ pub fn add(m: &mut Module) {
         .with_params_info(["m: Model", "opts: Map", "Image"])
         .set_into_module(m, |ctx: NativeCallContext, m: &mut Model, opts: Map| sample(&ctx, m, opts));
     FuncRegistration::new("textures")
-        .with_comments(&[
+        .with_comments([
             "/// The exemplar names of a texture model, in index order (empty for other kinds).",
             "///",
             "/// ```rhai",
