@@ -60,6 +60,8 @@ pub use crate::model::{
     Event as TrainEvent, GanTrainSettings, Kind as ModelKind, Latent, Metrics as TrainMetrics, Model,
     Progress as TrainProgress, TrainOptions, TrainSettings, DEFAULT_PRIOR_COMPONENTS,
 };
+/// The spatial VAE (issue 14): latent maps, training, and the quality measures it reports.
+pub use crate::model::{psnr, ssim, train_spatial_vae, LatentMap, SpatialTrainOptions, SpatialTrainSettings};
 
 /// The field room's option sets (what `perlin(#{ ... })` and its kin read) and colour fields.
 pub use crate::field::{

@@ -16,7 +16,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{EXIT_SCRIPT, EXIT_USAGE};
 use crate::error::Error;
-use crate::model::{Data, Device, Event, GanTrainSettings, Kind, Progress, TrainOptions, TrainSettings};
+use crate::model::{
+    Data, Device, Event, GanTrainSettings, Kind, Progress, SpatialTrainOptions, TrainOptions, TrainSettings,
+};
 use crate::options::{show_number, KeySpec, OptionSet, OptionValue};
 
 /// Which model to train.
@@ -26,6 +28,9 @@ pub enum KindArg {
     Vae,
     /// Generative adversarial network: sample and decode.
     Gan,
+    /// Spatial VAE: encode and decode images of any size through a latent map (flags: see
+    /// "spatial-vae" below; --data may be one image).
+    SpatialVae,
 }
 
 /// Where tensors live.
@@ -58,11 +63,12 @@ fn help(key: &str) -> String {
 /// [`TrainSettings::for_kind`].
 #[derive(Args, Debug)]
 pub struct TrainArgs {
-    /// vae or gan.
+    /// vae, gan or spatial-vae.
     #[arg(value_enum)]
     pub kind: KindArg,
     /// Folder of training images (searched recursively; any format kiln reads; each is
-    /// centre-cropped and resized to --size).
+    /// centre-cropped and resized to --size). spatial-vae: a folder or one image, of any sizes,
+    /// trained on random --patch crops.
     #[arg(long)]
     pub data: PathBuf,
     /// The model file to write (.safetensors); NAME.ckpt.safetensors and NAME.samples.png go
@@ -108,6 +114,9 @@ pub struct TrainArgs {
     /// physical memory, at most 8G).
     #[arg(long, value_name = "SIZE", value_parser = crate::memory::parse_size)]
     pub max_memory: Option<u64>,
+    // ---- spatial-vae only (train_spatial.rs) ----
+    #[command(flatten, next_help_heading = "spatial-vae")]
+    pub spatial: super::train_spatial::SpatialFlags,
 }
 
 impl TrainArgs {
@@ -116,6 +125,7 @@ impl TrainArgs {
         match self.kind {
             KindArg::Vae => Kind::Vae,
             KindArg::Gan => Kind::Gan,
+            KindArg::SpatialVae => Kind::SpatialVae,
         }
     }
 
@@ -207,11 +217,17 @@ fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
         // a second call fails harmlessly when a pool already exists
         let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
     }
-    if !args.data.is_dir() {
+    if args.kind != KindArg::SpatialVae && !args.data.is_dir() {
         crate::console::err(format_args!("kiln train: --data {} is not a folder", args.data.display()));
         return Ok(ExitCode::from(EXIT_USAGE));
     }
     let cancel = Arc::new(AtomicBool::new(false));
+    let spatial = match args.kind {
+        KindArg::SpatialVae => {
+            Some(SpatialTrainOptions { settings: super::train_spatial::settings(&args)?, cancel: Some(cancel.clone()) })
+        }
+        _ => None,
+    };
     let opts = TrainOptions { settings: args.settings()?, cancel: Some(cancel.clone()) };
     watch_ctrl_c(cancel);
     if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -241,10 +257,15 @@ fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
                 bar.println(format!("step {}: wrote {}", p.step, path.display()));
             }
         }
+        Event::Note(note) => bar.println(format!("note: {note}")),
     };
-    let result = match args.kind() {
+    let result = match (&spatial, args.kind()) {
+        (Some(spatial), _) => crate::model::train_spatial_vae(spatial, &mut on_progress),
+        (None, kind) => match kind {
         Kind::Vae => crate::model::train_vae(&opts, &mut on_progress),
         Kind::Gan => crate::model::train_gan(&opts, &mut on_progress),
+        Kind::SpatialVae => unreachable!("spatial-vae options are read above"),
+        },
     };
     bar.finish_and_clear();
     let (model, metrics) = result?;

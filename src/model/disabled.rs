@@ -5,6 +5,8 @@ use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 
 use super::latent::Latent;
+use super::latent_map::LatentMap;
+use super::spatial::settings::SpatialTrainOptions;
 use super::options::{Kind, Metrics, Progress, TrainOptions};
 use crate::error::{Error, Result};
 use crate::image::Image;
@@ -67,6 +69,12 @@ impl Model {
     pub fn encode_batch(&self, _images: &[Image]) -> Result<Vec<Latent>> {
         match self.never {}
     }
+    pub fn encode_map(&self, _img: &Image) -> Result<LatentMap> {
+        match self.never {}
+    }
+    pub fn decode_map(&self, _map: &LatentMap) -> Result<Image> {
+        match self.never {}
+    }
     pub fn reconstruct(&self, _img: &Image) -> Result<Image> {
         match self.never {}
     }
@@ -89,5 +97,9 @@ pub fn train_vae(_opts: &TrainOptions, _progress: &mut dyn FnMut(&Progress)) -> 
 }
 
 pub fn train_gan(_opts: &TrainOptions, _progress: &mut dyn FnMut(&Progress)) -> Result<(Model, Metrics)> {
+    Err(Error::Disabled("ml"))
+}
+
+pub fn train_spatial_vae(_opts: &SpatialTrainOptions, _progress: &mut dyn FnMut(&Progress)) -> Result<(Model, Metrics)> {
     Err(Error::Disabled("ml"))
 }

@@ -15,6 +15,8 @@ use super::arch::Arch;
 use super::gan::Generator;
 use super::io::{self, File};
 use super::latent::Latent;
+use super::latent_map::LatentMap;
+use super::spatial::{arch::SpatialArch, infer, net::SpatialNet};
 use super::nn::{Params, Specs};
 use super::options::Kind;
 use super::prior::Mixture;
@@ -61,11 +63,21 @@ struct Inner {
 enum Net {
     Vae(Vae),
     Gan(Generator),
+    // ---- spatial VAE (src/model/spatial/); `Inner::arch` is then `SpatialArch::handle_arch` ----
+    Spatial(Box<SpatialNet>),
 }
 
 impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let a = &self.inner.arch;
+        if let Net::Spatial(net) = &self.inner.net {
+            let s = net.arch;
+            return write!(
+                f,
+                "Model(spatial_vae 1/{} x {} channels, width {}, {} blocks, {} steps)",
+                s.factor, s.latent, s.width, s.blocks, self.inner.steps
+            );
+        }
         write!(
             f,
             "Model({} {}x{}, latent {}, width {}, {} steps",
@@ -113,12 +125,21 @@ impl Model {
     /// Parses a model file's bytes; `name` is used in errors.
     pub fn from_bytes(bytes: &[u8], name: &Path) -> Result<Model> {
         let file = File::parse(bytes, name)?;
+        if file.key("kind")? == Kind::SpatialVae.name() {
+            let arch = SpatialArch::from_metadata(&file.meta, name)?;
+            let mut specs = Specs::default();
+            let net = SpatialNet::new(&arch, &mut specs);
+            let params = file.params(&specs, "", &Device::Cpu)?;
+            let steps = file.number_or("steps", 0u64)?;
+            return Ok(Model::spatial(net, params, Device::Cpu, steps, file.meta.clone()));
+        }
         let arch = file.arch()?;
         let steps = file.number_or("steps", 0u64)?;
         let mut specs = Specs::default();
         let net = match arch.kind {
             Kind::Vae => Net::Vae(Vae::new(&arch, &mut specs)),
             Kind::Gan => Net::Gan(Generator::new(&arch, &mut specs)),
+            Kind::SpatialVae => unreachable!("spatial VAE files are read above"),
         };
         let params = file.params(&specs, "", &Device::Cpu)?;
         let prior = file.prior(arch.latent)?;
@@ -140,8 +161,74 @@ impl Model {
         let net = match arch.kind {
             Kind::Vae => Net::Vae(Vae::new(&arch, &mut specs)),
             Kind::Gan => Net::Gan(Generator::new(&arch, &mut specs)),
+            Kind::SpatialVae => panic!("kiln bug: a spatial VAE is made by Model::from_spatial"),
         };
         Model { inner: Arc::new(Inner { arch, net, params, device, steps, meta, prior }) }
+    }
+
+    /// A spatial VAE from trained parameters.
+    pub(crate) fn from_spatial(
+        arch: SpatialArch,
+        params: Params,
+        device: Device,
+        steps: u64,
+        meta: HashMap<String, String>,
+    ) -> Model {
+        Model::spatial(SpatialNet::new(&arch, &mut Specs::default()), params, device, steps, meta)
+    }
+
+    fn spatial(net: SpatialNet, params: Params, device: Device, steps: u64, meta: HashMap<String, String>) -> Model {
+        let arch = net.arch.handle_arch();
+        let net = Net::Spatial(Box::new(net));
+        Model { inner: Arc::new(Inner { arch, net, params, device, steps, meta, prior: None }) }
+    }
+
+    /// The spatial VAE's network, or an error for `op` naming this model's kind.
+    fn spatial_net(&self, op: &str) -> Result<&SpatialNet> {
+        match &self.inner.net {
+            Net::Spatial(net) => Ok(net),
+            _ => Err(Error::param(
+                op,
+                format!(
+                    "this model's kind is \"{}\"; {op} of a latent map needs a \"spatial_vae\" (a {} encodes to and decodes from a latent vector)",
+                    self.kind(),
+                    self.kind()
+                ),
+            )),
+        }
+    }
+
+    /// Refuses `op` on a spatial VAE, which has no latent vector and no fixed size.
+    fn not_spatial(&self, op: &str) -> Result<()> {
+        match &self.inner.net {
+            Net::Spatial(_) => Err(spatial_refusal(op)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Spatial VAE: the latent map (the encoder's mean) of `img`, any size. Sides that are not
+    /// multiples of 8 are padded by reflection; the map remembers the original size and
+    /// [`Model::decode_map`] crops back to it. Large images run in overlapping tiles, so memory
+    /// stays bounded (see `spatial/infer.rs`).
+    pub fn encode_map(&self, img: &Image) -> Result<LatentMap> {
+        let net = self.spatial_net("encode")?;
+        infer::encode_map(net, &self.inner.params, &self.inner.device, img)
+    }
+
+    /// Spatial VAE: the image of a latent map, factor × its size (cropped to the size of the
+    /// image it was encoded from, when it remembers one).
+    pub fn decode_map(&self, map: &LatentMap) -> Result<Image> {
+        let net = self.spatial_net("decode")?;
+        infer::decode_map(net, &self.inner.params, &self.inner.device, map)
+    }
+
+    /// Spatial VAE: image pixels per latent pixel along each side (4 or 8); `None` for the
+    /// other kinds.
+    pub fn factor(&self) -> Option<u32> {
+        match &self.inner.net {
+            Net::Spatial(net) => Some(net.arch.factor),
+            _ => None,
+        }
     }
 
     /// The tensors a model file holds.
@@ -157,7 +244,10 @@ impl Model {
     /// The metadata a model file records.
     pub(crate) fn file_metadata(&self) -> HashMap<String, String> {
         let mut meta = self.inner.meta.clone();
-        meta.extend(self.inner.arch.metadata());
+        match &self.inner.net {
+            Net::Spatial(net) => meta.extend(net.arch.metadata()),
+            _ => meta.extend(self.inner.arch.metadata()),
+        }
         meta.insert("steps".into(), self.inner.steps.to_string());
         match &self.inner.prior {
             Some(prior) => meta.insert("prior_components".into(), prior.components().to_string()),
@@ -230,6 +320,7 @@ impl Model {
     /// `n` images from latents drawn with `seed` from the model's prior (image i from stream i,
     /// so the first images do not change when `n` grows).
     pub fn sample(&self, n: usize, seed: u64) -> Result<Vec<Image>> {
+        self.not_spatial("sample")?;
         let latents: Vec<Latent> = (0..n as u64).map(|i| self.draw(seed, i)).collect();
         self.decode_batch(&latents)
     }
@@ -241,6 +332,7 @@ impl Model {
 
     /// The images for several latents, decoded in batches.
     pub fn decode_batch(&self, latents: &[Latent]) -> Result<Vec<Image>> {
+        self.not_spatial("decode")?;
         let dim = self.latent_dim();
         if let Some(bad) = latents.iter().find(|z| z.len() != dim) {
             return Err(Error::param("decode", format!("latent has {} dimensions, the model takes {dim}", bad.len())));
@@ -257,6 +349,7 @@ impl Model {
             let images = match &self.inner.net {
                 Net::Vae(vae) => vae.decode(p, &z),
                 Net::Gan(g) => g.forward(p, &z).and_then(|y| y.affine(0.5, 0.5)),
+                Net::Spatial(_) => unreachable!("refused above"),
             }
             .map_err(ml_err)?;
             out.extend(tensor_images(&images)?);
@@ -279,6 +372,7 @@ impl Model {
                 op,
                 format!("this model's kind is \"{}\" and a GAN has no encoder; {op} needs a VAE", self.kind()),
             )),
+            Net::Spatial(_) => Err(spatial_refusal(op)),
         }
     }
 
@@ -304,11 +398,25 @@ impl Model {
         Ok(out)
     }
 
-    /// decode(encode(img)) (VAE only), at the model's size.
+    /// decode(encode(img)) (VAE only), at the model's size; for a spatial VAE
+    /// `decode_map(encode_map(img))` at the image's size.
     pub fn reconstruct(&self, img: &Image) -> Result<Image> {
+        if let Net::Spatial(_) = &self.inner.net {
+            return self.decode_map(&self.encode_map(img)?);
+        }
         self.vae("reconstruct")?;
         self.decode(&self.encode(img)?)
     }
+}
+
+/// The error for `op`, a call of the 32² models, on a spatial VAE.
+fn spatial_refusal(op: &str) -> Error {
+    Error::param(
+        op,
+        format!(
+            "this model's kind is \"spatial_vae\", which has no latent vector; {op} needs a \"vae\" or \"gan\" (a spatial VAE encodes images to latent maps and decodes those)"
+        ),
+    )
 }
 
 /// Forgets every cached model (tests; the cache already notices changed files by itself).

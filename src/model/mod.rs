@@ -14,7 +14,10 @@
 //! `Rng` that make every run reproducible (candle's CPU RNG cannot be seeded).
 
 mod latent;
+mod latent_map;
 mod options;
+mod quality;
+mod spatial;
 
 #[cfg(feature = "ml")]
 mod arch;
@@ -54,6 +57,9 @@ mod disabled;
 mod tests;
 
 pub use latent::Latent;
+pub use latent_map::LatentMap;
+pub use quality::{psnr, ssim};
+pub use spatial::settings::{SpatialTrainOptions, SpatialTrainSettings};
 pub use options::{
     Data, Device, Event, GanTrainSettings, Kind, Metrics, Progress, TrainOptions, TrainSettings,
     DEFAULT_PRIOR_COMPONENTS,
@@ -64,10 +70,12 @@ pub use enabled::{clear_model_cache, Model};
 #[cfg(feature = "ml")]
 pub use stdlib::{model_bytes as shipped_model_bytes, model_names};
 #[cfg(feature = "ml")]
+pub use spatial::train::train_spatial_vae;
+#[cfg(feature = "ml")]
 pub use train::{output_paths, train_gan, train_vae};
 
 #[cfg(not(feature = "ml"))]
-pub use disabled::{clear_model_cache, model_names, output_paths, train_gan, train_vae, Model};
+pub use disabled::{clear_model_cache, model_names, output_paths, train_gan, train_spatial_vae, train_vae, Model};
 
 /// Hooks for `benches/model.rs`: not part of the API.
 #[cfg(feature = "ml")]

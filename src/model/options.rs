@@ -22,6 +22,10 @@ pub enum Kind {
     Vae,
     /// A generative adversarial network: sample and decode (no encoder).
     Gan,
+    // ---- spatial VAE (src/model/spatial/) ----
+    /// A fully convolutional VAE with a latent map at 1/4 or 1/8 resolution: encode and decode
+    /// images of any size.
+    SpatialVae,
 }
 
 impl Kind {
@@ -30,6 +34,7 @@ impl Kind {
         match self {
             Kind::Vae => "vae",
             Kind::Gan => "gan",
+            Kind::SpatialVae => "spatial_vae",
         }
     }
 
@@ -38,6 +43,7 @@ impl Kind {
         match self {
             Kind::Vae => "train_vae",
             Kind::Gan => "train_gan",
+            Kind::SpatialVae => "train_spatial_vae",
         }
     }
 
@@ -46,7 +52,8 @@ impl Kind {
         match text {
             "vae" => Ok(Kind::Vae),
             "gan" => Ok(Kind::Gan),
-            other => Err(Error::param("model", format!("unknown model kind `{other}` (vae, gan)"))),
+            "spatial_vae" => Ok(Kind::SpatialVae),
+            other => Err(Error::param("model", format!("unknown model kind `{other}` (vae, gan, spatial_vae)"))),
         }
     }
 }
@@ -181,7 +188,7 @@ impl TrainSettings {
     /// with lr 0.0002 (both nets; the discriminator scales it).
     pub fn for_kind(kind: Kind) -> TrainSettings {
         match kind {
-            Kind::Vae => TrainSettings::default(),
+            Kind::Vae | Kind::SpatialVae => TrainSettings::default(),
             Kind::Gan => TrainSettings { lr: 2e-4, ..TrainSettings::default() },
         }
     }
@@ -205,7 +212,7 @@ impl TrainSettings {
     /// images: a full covariance needs about `latent` points to be more than its regulariser.
     pub fn prior_components(&self, kind: Kind, train_images: usize) -> usize {
         match (kind, self.prior) {
-            (Kind::Gan, _) => 0,
+            (Kind::Gan | Kind::SpatialVae, _) => 0,
             (Kind::Vae, Some(k)) => k,
             (Kind::Vae, None) => DEFAULT_PRIOR_COMPONENTS.min(train_images / (2 * (self.latent + 1))),
         }
@@ -331,6 +338,9 @@ pub enum Event {
     SampleGrid(PathBuf),
     /// A checkpoint was written.
     Checkpoint(PathBuf),
+    /// Something the user should know about the data, said once (for example "a.png is grey:
+    /// it is used as RGB").
+    Note(String),
 }
 
 /// Figures measured at the end of training.
@@ -346,6 +356,8 @@ pub struct Metrics {
     pub eval_images: usize,
     /// VAE: reconstruction PSNR in dB (from the latent mean) on the evaluation images.
     pub psnr: Option<f64>,
+    /// Spatial VAE: mean SSIM of the reconstructions (per RGB channel, see `quality.rs`).
+    pub ssim: Option<f64>,
     /// VAE: evidence lower bound per image in nats (Bernoulli likelihood), higher is better.
     pub elbo: Option<f64>,
     /// Mean pairwise RMS distance between 64 samples.
@@ -377,6 +389,9 @@ impl fmt::Display for Metrics {
         }
         if let Some(psnr) = self.psnr {
             write!(f, ", PSNR {psnr:.2} dB")?;
+        }
+        if let Some(ssim) = self.ssim {
+            write!(f, ", SSIM {ssim:.3}")?;
         }
         if let Some(elbo) = self.elbo {
             write!(f, ", ELBO {elbo:.1} nats/image")?;

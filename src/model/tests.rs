@@ -50,6 +50,7 @@ fn losses(kind: Kind, opts: &TrainOptions) -> Vec<f64> {
     match kind {
         Kind::Vae => train_vae(opts, &mut cb).unwrap(),
         Kind::Gan => train_gan(opts, &mut cb).unwrap(),
+        other => panic!("no 32x32 training loop for {other}"),
     };
     out
 }
