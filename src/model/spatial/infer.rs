@@ -73,6 +73,11 @@ fn reserve(net: &SpatialNet, pixels: usize, op: &str) -> Result<crate::memory::R
 
 /// The latent mean μ of `img`, any size (see the module docs for padding and tiling).
 pub fn encode_map(net: &SpatialNet, p: &Params, dev: &Device, img: &Image) -> Result<LatentMap> {
+    encode_tiled(net, p, dev, img, TILE)
+}
+
+/// [`encode_map`] with tile cores of `tile` pixels (a multiple of 8).
+pub fn encode_tiled(net: &SpatialNet, p: &Params, dev: &Device, img: &Image, tile: usize) -> Result<LatentMap> {
     let (w, h) = (img.width() as usize, img.height() as usize);
     let m = MULTIPLE as usize;
     let (pw, ph) = (w.div_ceil(m) * m, h.div_ceil(m) * m);
@@ -83,8 +88,8 @@ pub fn encode_map(net: &SpatialNet, p: &Params, dev: &Device, img: &Image) -> Re
     let mut out = vec![0f32; c * lw * lh];
     let px = img.pixels();
     let margin = margin(net);
-    for &((cy, ch), (ry, rh)) in &tiles(ph, TILE, margin) {
-        for &((cx, cw), (rx, rw)) in &tiles(pw, TILE, margin) {
+    for &((cy, ch), (ry, rh)) in &tiles(ph, tile, margin) {
+        for &((cx, cw), (rx, rw)) in &tiles(pw, tile, margin) {
             let _held = reserve(net, rw * rh, "encode")?;
             // the region, padded by reflection where it passes the image's right or bottom edge
             let mut data = vec![0f32; 3 * rw * rh];
@@ -122,6 +127,11 @@ pub fn encode_map(net: &SpatialNet, p: &Params, dev: &Device, img: &Image) -> Re
 /// The image for a latent map: factor × its size, cropped to the size of the image it was
 /// encoded from when the map remembers one.
 pub fn decode_map(net: &SpatialNet, p: &Params, dev: &Device, map: &LatentMap) -> Result<Image> {
+    decode_tiled(net, p, dev, map, TILE)
+}
+
+/// [`decode_map`] with tile cores of `tile` image pixels (a multiple of 8 and of the factor).
+pub fn decode_tiled(net: &SpatialNet, p: &Params, dev: &Device, map: &LatentMap, tile: usize) -> Result<Image> {
     let c = net.arch.latent;
     if map.channels() != c {
         return Err(Error::param("decode", format!("the latent map has {} channels, the model takes {c}", map.channels())));
@@ -138,7 +148,7 @@ pub fn decode_map(net: &SpatialNet, p: &Params, dev: &Device, map: &LatentMap) -
     };
     let mut out = Image::new(w as u32, h as u32)?;
     let values = map.values();
-    let (core, margin) = (TILE / f, margin(net).div_ceil(f));
+    let (core, margin) = ((tile / f).max(1), margin(net).div_ceil(f));
     for &((cy, ch), (ry, rh)) in &tiles(lh, core, margin) {
         if cy * f >= h {
             continue;

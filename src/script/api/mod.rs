@@ -21,7 +21,7 @@ pub mod field;
 pub mod filter;
 pub mod geometry;
 pub mod image;
-pub mod latent_map;
+pub mod spatial;
 pub mod model;
 pub mod pack;
 pub mod random;

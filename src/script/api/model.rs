@@ -14,7 +14,7 @@ pub fn module() -> Module {
     with_options(&mut m, "train_gan", TRAIN_GAN_DOC, |ctx, s: GanTrainSettings| train(ctx, Kind::Gan, s.0));
     // ---- spatial VAE ----
     with_options(&mut m, "train_spatial_vae", TRAIN_SPATIAL_DOC, train_spatial);
-    super::latent_map::register(&mut m);
+    super::spatial::register(&mut m);
     m
 }
 

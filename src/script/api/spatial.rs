@@ -1,7 +1,8 @@
 //! Script bindings of the spatial VAE's latent maps (`m.encode(img)` of a "spatial_vae"):
 //! `+ - *` with maps and numbers, `lerp(a, b, t)` with t a number, a grey Image mask or a
-//! Field, and `.width`, `.height`, `.channels`. One-line wrappers over [`crate::LatentMap`]; the
-//! only work done here is turning a mask Image or Field into weights at the map's resolution.
+//! Field, and `.width`, `.height`, `.channels`; and the reconstruction measures `psnr(a, b)` and
+//! `ssim(a, b)`. One-line wrappers over [`crate::LatentMap`] and `model/quality.rs`; the only
+//! work done here is turning a mask Image or Field into weights at the map's resolution.
 //!
 //! Mask decision: an Image mask is resized to the map's size (bilinear, antialiased when
 //! shrinking) and a Field rendered at it (one sample per latent pixel); the weight is the
@@ -207,6 +208,30 @@ mod latent_map_api {
     pub fn lerp_field(a: LatentMap, b: LatentMap, mask: Field) -> RhaiResult<LatentMap> {
         let w = lift(field_mask(&mask, &a))?;
         lift(a.lerp_mask(&b, &w))
+    }
+
+    /// Peak signal-to-noise ratio of `b` against `a` in dB (RGB, values clamped to 0..1; alpha
+    /// ignored); two equal images give infinity.
+    ///
+    /// ```rhai
+    /// let a = image(64, 64, "grey");
+    /// print(psnr(a, a.blur(1.0)));
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn psnr(a: Image, b: Image) -> RhaiResult<f64> {
+        lift(crate::model::psnr(&a, &b))
+    }
+
+    /// Structural similarity (Wang et al. 2004: 11×11 Gaussian window, σ 1.5, per RGB channel,
+    /// averaged), 1 for equal images; both at least 11×11 and of the same size.
+    ///
+    /// ```rhai
+    /// let a = image(64, 64, "grey");
+    /// print(ssim(a, a.blur(1.0)));
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn ssim(a: Image, b: Image) -> RhaiResult<f64> {
+        lift(crate::model::ssim(&a, &b))
     }
 
     /// `LatentMap(8 x 16 x 16)`: channels × height × width.
