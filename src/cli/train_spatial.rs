@@ -98,3 +98,39 @@ pub fn settings(args: &TrainArgs) -> crate::error::Result<SpatialTrainSettings> 
     s.validate()?;
     Ok(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: TrainArgs,
+    }
+
+    fn read(flags: &[&str]) -> crate::error::Result<SpatialTrainSettings> {
+        let argv = ["kiln-train", "spatial-vae"].iter().chain(flags).chain(&["--data", "d.png", "--out", "m.safetensors"]);
+        settings(&Cli::try_parse_from(argv).unwrap().args)
+    }
+
+    #[test]
+    fn flags_over_the_option_sets_defaults() {
+        let s = read(&[]).unwrap();
+        let expected = SpatialTrainSettings {
+            data: Some(Data::Folder("d.png".into())),
+            out: Some("m.safetensors".into()),
+            ..SpatialTrainSettings::default()
+        };
+        assert_eq!(s, expected);
+        let s = read(&["--patch", "32", "--steps", "10", "--factor", "8", "--width", "16", "--resume", "--no-flip"])
+            .unwrap();
+        assert_eq!((s.patch, s.steps, s.factor, s.width, s.resume, s.flip), (32, 10, 8, 16, true, false));
+        let e = read(&["--epochs", "3"]).unwrap_err().to_string();
+        assert!(e.starts_with("train_spatial_vae: --epochs is for the 32x32 vae and gan"), "{e}");
+        let e = read(&["--patch", "20"]).unwrap_err().to_string();
+        assert_eq!(e, "train_spatial_vae: option 'patch' must be a multiple of 8, got 20");
+        assert!(help("patch").ends_with("[default: 64] [range: 16 to 512]"), "{}", help("patch"));
+    }
+}

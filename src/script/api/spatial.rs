@@ -254,3 +254,70 @@ mod latent_map_api {
         map_to_string(z)
     }
 }
+
+#[cfg(all(test, feature = "ml"))]
+mod tests {
+    use crate::script::{Host, RunConfig};
+
+    fn run(dir: &std::path::Path, source: &str) -> Result<crate::script::Outcome, Box<crate::script::ScriptError>> {
+        let script = dir.join("t.rhai");
+        std::fs::write(&script, source).unwrap();
+        Host::default()
+            .run_file(RunConfig { script, out_dir: Some(dir.to_path_buf()), ..Default::default() })
+            .map_err(Box::new)
+    }
+
+    const TRAIN: &str = r#"
+        let a = perlin(#{ scale: 6.0 }).remap(-1.0, 1.0, 0.0, 1.0).render(40, 32);
+        let b = image(32, 32, "teal");
+        let m = train_spatial_vae(#{ data: [a, b], patch: 16, steps: 2, batch: 2, width: 4, channels: 2, out: "s.safetensors" });
+    "#;
+
+    /// Train, load, encode, edit (numbers, maps, masks), decode: the script API end to end.
+    #[test]
+    fn latent_maps_end_to_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = format!(
+            "{TRAIN}{}",
+            r#"
+            let s = load_model("s.safetensors");
+            if s.kind != "spatial_vae" || s.factor != 4 { throw "properties"; }
+            let za = s.encode(a);
+            let zb = s.encode(b.resize(40, 32));
+            if za.width != 10 || za.height != 8 || za.channels != 2 { throw `shape ${za}`; }
+            let mask = image(40, 32, "black").fill_rect(0, 0, 20, 32, "white");
+            let edits = [
+                lerp(za, zb, 0.5), lerp(za, zb, mask), lerp(za, zb, perlin(#{ scale: 2.0 })),
+                za + zb, za - zb, za * zb, za * 2, 2 * za, za + 0.5, za - 0.5, -za,
+            ];
+            let out = edits.map(|z| s.decode(z));
+            out.push(s.decode(s.encode(image(13, 7, "red"))));
+            out.push(s.reconstruct(a));
+            if psnr(a, a) < 1000.0 || ssim(a, a) < 0.999 { throw "quality"; }
+            out
+            "#
+        );
+        let out = run(dir.path(), &source).unwrap();
+        assert_eq!(out.images.len(), 13);
+        assert!(out.images[..11].iter().all(|i| i.dimensions() == (40, 32)));
+        assert_eq!(out.images[11].dimensions(), (13, 7));
+    }
+
+    #[test]
+    fn errors_name_the_kind_and_the_shapes() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = |tail: &str| run(dir.path(), &format!("{TRAIN}{tail}")).unwrap_err().to_string();
+        let e = err("m.sample(1)");
+        assert!(e.contains("sample: this model's kind is \"spatial_vae\""), "{e}");
+        let e = err("m.latent(1)");
+        assert!(e.contains("this model's kind is \"spatial_vae\""), "{e}");
+        let e = err("lerp(m.encode(a), m.encode(b), 0.5)");
+        assert!(e.contains("lerp: latent maps differ in shape: 2x8x10 and 2x8x8"), "{e}");
+        let e = err("m.decode(m.encode(a) * (1.0 / 0.0))");
+        assert!(e.contains("latent map *"), "{e}");
+        let e = err(r#"load_model("std/materials_vae").decode(m.encode(a))"#);
+        assert!(e.contains("decode: this model's kind is \"vae\""), "{e}");
+        let e = run(dir.path(), r#"train_spatial_vae(#{ data: [image(8, 8, "red")], patch: 16 })"#).unwrap_err();
+        assert!(e.to_string().contains("image 0 of the array is 8x8, smaller than the 16x16 patch"), "{e}");
+    }
+}
