@@ -1,5 +1,5 @@
 //! Spatial VAE benchmarks (issue 14): encode + decode of a 1024² image with the default
-//! architecture (factor 4, 8 latent channels, width 32, 1 residual block; weights from one
+//! architecture (factor 4, 8 latent channels, width 24, 1 residual block; weights from one
 //! training step, since the speed does not depend on their values), and one training step at
 //! the default batch and patch (8 crops of 64²).
 //!

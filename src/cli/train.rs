@@ -262,9 +262,9 @@ fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let result = match (&spatial, args.kind()) {
         (Some(spatial), _) => crate::model::train_spatial_vae(spatial, &mut on_progress),
         (None, kind) => match kind {
-        Kind::Vae => crate::model::train_vae(&opts, &mut on_progress),
-        Kind::Gan => crate::model::train_gan(&opts, &mut on_progress),
-        Kind::SpatialVae => unreachable!("spatial-vae options are read above"),
+            Kind::Vae => crate::model::train_vae(&opts, &mut on_progress),
+            Kind::Gan => crate::model::train_gan(&opts, &mut on_progress),
+            Kind::SpatialVae => unreachable!("spatial-vae options are read above"),
         },
     };
     bar.finish_and_clear();

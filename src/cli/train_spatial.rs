@@ -111,7 +111,8 @@ mod tests {
     }
 
     fn read(flags: &[&str]) -> crate::error::Result<SpatialTrainSettings> {
-        let argv = ["kiln-train", "spatial-vae"].iter().chain(flags).chain(&["--data", "d.png", "--out", "m.safetensors"]);
+        let argv =
+            ["kiln-train", "spatial-vae"].iter().chain(flags).chain(&["--data", "d.png", "--out", "m.safetensors"]);
         settings(&Cli::try_parse_from(argv).unwrap().args)
     }
 

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use super::latent::Latent;
 use super::latent_map::LatentMap;
-use super::spatial::settings::SpatialTrainOptions;
 use super::options::{Kind, Metrics, Progress, TrainOptions};
+use super::spatial::settings::SpatialTrainOptions;
 use crate::error::{Error, Result};
 use crate::image::Image;
 
@@ -100,6 +100,9 @@ pub fn train_gan(_opts: &TrainOptions, _progress: &mut dyn FnMut(&Progress)) -> 
     Err(Error::Disabled("ml"))
 }
 
-pub fn train_spatial_vae(_opts: &SpatialTrainOptions, _progress: &mut dyn FnMut(&Progress)) -> Result<(Model, Metrics)> {
+pub fn train_spatial_vae(
+    _opts: &SpatialTrainOptions,
+    _progress: &mut dyn FnMut(&Progress),
+) -> Result<(Model, Metrics)> {
     Err(Error::Disabled("ml"))
 }

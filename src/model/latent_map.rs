@@ -39,7 +39,10 @@ impl LatentMap {
     /// a side is 0, or a value is NaN or infinite.
     pub fn new(channels: usize, height: usize, width: usize, values: Vec<f32>) -> Result<LatentMap> {
         if channels == 0 || height == 0 || width == 0 {
-            return Err(Error::param("latent map", format!("size must be at least 1, got {channels}x{height}x{width}")));
+            return Err(Error::param(
+                "latent map",
+                format!("size must be at least 1, got {channels}x{height}x{width}"),
+            ));
         }
         if values.len() != channels * height * width {
             return Err(Error::param(

@@ -58,19 +58,19 @@ mod tests;
 
 pub use latent::Latent;
 pub use latent_map::LatentMap;
-pub use quality::{psnr, ssim};
-pub use spatial::settings::{SpatialTrainOptions, SpatialTrainSettings};
 pub use options::{
     Data, Device, Event, GanTrainSettings, Kind, Metrics, Progress, TrainOptions, TrainSettings,
     DEFAULT_PRIOR_COMPONENTS,
 };
+pub use quality::{psnr, ssim};
+pub use spatial::settings::{SpatialTrainOptions, SpatialTrainSettings};
 
 #[cfg(feature = "ml")]
 pub use enabled::{clear_model_cache, Model};
 #[cfg(feature = "ml")]
-pub use stdlib::{model_bytes as shipped_model_bytes, model_names};
-#[cfg(feature = "ml")]
 pub use spatial::train::train_spatial_vae;
+#[cfg(feature = "ml")]
+pub use stdlib::{model_bytes as shipped_model_bytes, model_names};
 #[cfg(feature = "ml")]
 pub use train::{output_paths, train_gan, train_vae};
 

@@ -96,7 +96,10 @@ impl SpatialArch {
         let plan = meta.get("channel_plan").ok_or_else(|| bad("metadata lacks `channel_plan`".into()))?;
         let want = &arch.metadata()["channel_plan"];
         if plan != want {
-            return Err(bad(format!("`channel_plan` is {plan}, but factor {} and width {} mean {want}", arch.factor, arch.width)));
+            return Err(bad(format!(
+                "`channel_plan` is {plan}, but factor {} and width {} mean {want}",
+                arch.factor, arch.width
+            )));
         }
         Ok(arch)
     }

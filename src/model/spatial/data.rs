@@ -73,7 +73,9 @@ impl CropData {
                 },
             ));
         }
-        if let Some((name, img)) = named.iter().find(|(_, img)| (img.width() as usize) < patch || (img.height() as usize) < patch) {
+        if let Some((name, img)) =
+            named.iter().find(|(_, img)| (img.width() as usize) < patch || (img.height() as usize) < patch)
+        {
             return Err(Error::param(
                 op,
                 format!(
@@ -84,8 +86,11 @@ impl CropData {
             ));
         }
         let mut notes = Vec::new();
-        let transparent: Vec<&str> =
-            named.iter().filter(|(_, img)| img.pixels().chunks_exact(4).any(|p| p[3] < 1.0)).map(|(n, _)| n.as_str()).collect();
+        let transparent: Vec<&str> = named
+            .iter()
+            .filter(|(_, img)| img.pixels().chunks_exact(4).any(|p| p[3] < 1.0))
+            .map(|(n, _)| n.as_str())
+            .collect();
         if !transparent.is_empty() {
             notes.push(format!(
                 "{} has transparency: its RGB is used and alpha ignored{}",

@@ -134,7 +134,10 @@ pub fn decode_map(net: &SpatialNet, p: &Params, dev: &Device, map: &LatentMap) -
 pub fn decode_tiled(net: &SpatialNet, p: &Params, dev: &Device, map: &LatentMap, tile: usize) -> Result<Image> {
     let c = net.arch.latent;
     if map.channels() != c {
-        return Err(Error::param("decode", format!("the latent map has {} channels, the model takes {c}", map.channels())));
+        return Err(Error::param(
+            "decode",
+            format!("the latent map has {} channels, the model takes {c}", map.channels()),
+        ));
     }
     if let Some(i) = map.values().iter().position(|v| !v.is_finite()) {
         return Err(Error::param("decode", format!("latent map value {i} is {}", map.values()[i])));

@@ -70,7 +70,10 @@ pub struct LossWeights {
 
 fn res_block(specs: &mut Specs, name: &str, c: usize) -> (Conv, Conv) {
     // the second convolution starts small so that every block starts near the identity
-    (Conv::new(specs, &format!("{name}.conv1"), c, c, 3, 1, LEAKY_GAIN), Conv::new(specs, &format!("{name}.conv2"), c, c, 3, 1, 0.2))
+    (
+        Conv::new(specs, &format!("{name}.conv1"), c, c, 3, 1, LEAKY_GAIN),
+        Conv::new(specs, &format!("{name}.conv2"), c, c, 3, 1, 0.2),
+    )
 }
 
 fn run_res(p: &Params, blocks: &[(Conv, Conv)], mut h: Tensor) -> CResult<Tensor> {

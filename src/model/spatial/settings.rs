@@ -39,11 +39,11 @@ crate::option_set! {
         /// Side of the square training crops, a multiple of 8.
         patch: usize = 64, range(PATCH.0, PATCH.1);
         /// Optimisation steps.
-        steps: usize = 3000, range(STEPS.0, STEPS.1);
+        steps: usize = 2400, range(STEPS.0, STEPS.1);
         /// Crops per step.
         batch: usize = 8, range(BATCH.0, BATCH.1);
         /// Adam learning rate at the start, above 0 and below 1.
-        lr: f64 = 1e-3, range(LR.0, LR.1);
+        lr: f64 = 1.5e-3, range(LR.0, LR.1);
         /// Seed for weights, crops and noise: the same seed gives the same model. Absent: the
         /// run's seed in a script, 0 from Rust and `kiln train`.
         seed: Option<u64> = None;
@@ -52,7 +52,7 @@ crate::option_set! {
         /// Channels of the latent map.
         channels: usize = 8, range(CHANNELS.0, CHANNELS.1);
         /// Channels of the full-resolution convolutions (doubled per stage down, up to 4×).
-        width: usize = 32, range(WIDTH.0, WIDTH.1);
+        width: usize = 24, range(WIDTH.0, WIDTH.1);
         /// Residual blocks at latent resolution in the encoder and in the decoder.
         blocks: usize = 1, range(BLOCKS.0, BLOCKS.1);
         /// Weight of the edge term (L1 distance of neighbour differences), which keeps detail
@@ -141,9 +141,12 @@ mod tests {
 
     #[test]
     fn settings_are_read_and_checked() {
-        let s = SpatialTrainSettings::from_pairs([("patch", &OptionValue::Int(32)), ("data", &OptionValue::Text("d".into()))])
-            .unwrap();
-        assert_eq!((s.patch, s.steps, s.factor), (32, 3000, 4));
+        let s = SpatialTrainSettings::from_pairs([
+            ("patch", &OptionValue::Int(32)),
+            ("data", &OptionValue::Text("d".into())),
+        ])
+        .unwrap();
+        assert_eq!((s.patch, s.steps, s.factor, s.width), (32, 2400, 4, 24));
         assert!(s.validate().is_ok());
         let e = SpatialTrainSettings::from_pairs([("pach", &OptionValue::Int(32))]).unwrap_err().to_string();
         assert!(e.starts_with("train_spatial_vae: unknown option 'pach' (did you mean 'patch'?)"), "{e}");
@@ -152,7 +155,10 @@ mod tests {
             err(SpatialTrainSettings { patch: 36, ..s.clone() }),
             "train_spatial_vae: option 'patch' must be a multiple of 8, got 36"
         );
-        assert_eq!(err(SpatialTrainSettings { factor: 5, ..s.clone() }), "train_spatial_vae: option 'factor' must be 4 or 8, got 5");
+        assert_eq!(
+            err(SpatialTrainSettings { factor: 5, ..s.clone() }),
+            "train_spatial_vae: option 'factor' must be 4 or 8, got 5"
+        );
         assert!(err(SpatialTrainSettings::default()).contains("'data' is required"));
         assert!(err(SpatialTrainSettings { resume: true, ..s.clone() }).contains("needs 'out'"));
         assert!(err(SpatialTrainSettings { kl: f64::NAN, ..s.clone() }).contains("kl"));

@@ -153,7 +153,10 @@ fn calls_that_do_not_fit_the_kind_name_it() {
     // a 32² VAE asked for a latent map
     let vae = crate::Model::load("std/materials_vae".as_ref()).unwrap();
     let e = vae.encode_map(&texture(8, 8, 1)).unwrap_err().to_string();
-    assert!(e.starts_with("encode: this model's kind is \"vae\"; encode of a latent map needs a \"spatial_vae\""), "{e}");
+    assert!(
+        e.starts_with("encode: this model's kind is \"vae\"; encode of a latent map needs a \"spatial_vae\""),
+        "{e}"
+    );
     assert!(vae.decode_map(&map).unwrap_err().to_string().contains("kind is \"vae\""));
 }
 

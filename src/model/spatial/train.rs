@@ -55,7 +55,6 @@ pub fn train_spatial_vae(opts: &SpatialTrainOptions, progress: &mut dyn FnMut(&P
         net: SpatialNet::new(&arch, &mut Specs::default()),
         dev,
         paths: s.out.as_deref().map(output_paths),
-        started,
         n_images: data.images.len(),
     };
     let mut report = |event: Event, step: u64, losses: Vec<(&'static str, f64)>, run_steps: u64| {
@@ -144,7 +143,6 @@ struct Run<'a> {
     dev: CDevice,
     /// The checkpoint and the sample grid, when the run writes files.
     paths: Option<(PathBuf, PathBuf)>,
-    started: Instant,
     n_images: usize,
 }
 
@@ -185,7 +183,8 @@ impl Run<'_> {
 
     /// A checkpoint resumes only the same architecture, seed, batch, patch and data size.
     fn check_resumable(&self, file: &File<'_>, path: &std::path::Path) -> Result<()> {
-        let bad = |what: String| Err(Error::Model { path: path.to_path_buf(), message: format!("cannot resume: {what}") });
+        let bad =
+            |what: String| Err(Error::Model { path: path.to_path_buf(), message: format!("cannot resume: {what}") });
         if file.key("checkpoint")? != "1" || file.key("kind")? != "spatial_vae" {
             return bad("not a spatial VAE checkpoint".into());
         }
@@ -246,7 +245,9 @@ impl Run<'_> {
     fn non_finite(&self, state: &State, losses: &[(&'static str, f64)]) -> Error {
         let shown: Vec<String> = losses.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let kept = match self.save_checkpoint(state) {
-            Ok(Some(p)) => format!("; the last good weights (step {}) are in {}, resume from them", state.step, p.display()),
+            Ok(Some(p)) => {
+                format!("; the last good weights (step {}) are in {}, resume from them", state.step, p.display())
+            }
             Ok(None) => String::new(),
             Err(e) => format!("; saving the last good weights failed: {e}"),
         };
@@ -336,7 +337,6 @@ impl Run<'_> {
             q += ssim(c, &back)?;
         }
         let n = crops.len() as f64;
-        let _ = self.started;
         Ok(Metrics { psnr: Some(p / n), ssim: Some(q / n), eval_images: crops.len(), ..Metrics::default() })
     }
 }

@@ -21,11 +21,11 @@ pub mod field;
 pub mod filter;
 pub mod geometry;
 pub mod image;
-pub mod spatial;
 pub mod model;
 pub mod pack;
 pub mod random;
 pub mod run;
+pub mod spatial;
 pub mod surface;
 pub mod tone;
 

@@ -18,7 +18,8 @@ pub fn module() -> Module {
     m
 }
 
-const TRAIN_SPATIAL_DOC: &str = "Trains a spatial VAE (kind \"spatial_vae\") on random `patch`² crops of images of any size
+const TRAIN_SPATIAL_DOC: &str =
+    "Trains a spatial VAE (kind \"spatial_vae\") on random `patch`² crops of images of any size
 and returns it; metrics (PSNR and SSIM of reconstructed crops) are printed to stderr. With
 `out`, the model file, a resumable checkpoint and a sample grid are written in the out folder.
 `seed` defaults to the run's. `m.encode(img)` then gives a latent map of any image and
@@ -75,7 +76,9 @@ and `prior` do not apply.
 let m = train_gan(#{ data: \"tiles\", size: 32, epochs: 50, out: \"gan.safetensors\" });
 ```";
 
-use crate::model::{Data, GanTrainSettings, Kind, Model, SpatialTrainOptions, SpatialTrainSettings, TrainOptions, TrainSettings};
+use crate::model::{
+    Data, GanTrainSettings, Kind, Model, SpatialTrainOptions, SpatialTrainSettings, TrainOptions, TrainSettings,
+};
 use crate::script::api::with_options;
 use crate::script::context::{run_state, seed_or_run};
 use crate::script::convert::{fail, int, lift, RhaiResult};
