@@ -234,7 +234,7 @@ mod model_api {
     }
 
     /// `n` images from random latents drawn with the run's seed (`--seed`) from the model's
-    /// prior (see `prior_components`).
+    /// prior (see `prior_components`); "vae" and "gan" only.
     ///
     /// ```rhai
     /// let tiles = load_model("models/tiles_gan.safetensors").sample(8);
@@ -246,7 +246,8 @@ mod model_api {
         Ok(images.into_iter().map(Dynamic::from).collect())
     }
 
-    /// `n` images from random latents drawn with `seed`; image i is the same for any `n` > i.
+    /// `n` images from random latents drawn with `seed`; image i is the same for any `n` > i
+    /// ("vae" and "gan").
     ///
     /// ```rhai
     /// let tiles = load_model("std/materials_vae").sample(16, 42);
@@ -258,7 +259,7 @@ mod model_api {
     }
 
     /// A latent drawn for `seed` from the model's prior (the standard normal, or the VAE's
-    /// learned mixture): `m.decode(m.latent(s))` is `m.sample(1, s)[0]`.
+    /// learned mixture): `m.decode(m.latent(s))` is `m.sample(1, s)[0]` ("vae" and "gan").
     ///
     /// ```rhai
     /// let m = load_model("models/tiles_gan.safetensors");
