@@ -241,20 +241,25 @@ impl Run<'_> {
         Ok(losses)
     }
 
-    /// The error for a loss that turned NaN or infinite, after saving the last good weights.
+    /// The error for a loss that turned NaN or infinite. Nothing is written: the weights that
+    /// gave it may already be diverging, so the last checkpoint on disk is the last good state,
+    /// and the message says where it is and what to change.
     fn non_finite(&self, state: &State, losses: &[(&'static str, f64)]) -> Error {
         let shown: Vec<String> = losses.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        let kept = match self.save_checkpoint(state) {
-            Ok(Some(p)) => {
-                format!("; the last good weights (step {}) are in {}, resume from them", state.step, p.display())
-            }
-            Ok(None) => String::new(),
-            Err(e) => format!("; saving the last good weights failed: {e}"),
-        };
+        let kept = self
+            .paths
+            .as_ref()
+            .and_then(|(ckpt, _)| {
+                let bytes = std::fs::read(ckpt).ok()?;
+                let steps: u64 = File::parse(&bytes, ckpt).ok()?.number("steps").ok()?;
+                Some(format!("; the last good checkpoint (step {steps}) is kept in {}", ckpt.display()))
+            })
+            .unwrap_or_default();
+        let resume = if kept.is_empty() { "" } else { ", then rerun with resume" };
         Error::param(
             OP,
             format!(
-                "the loss became {} at step {}{kept}; lower 'lr' (now {}) or 'kl' (now {})",
+                "the loss became {} at step {}{kept}; lower 'lr' (now {}) or 'kl' (now {}){resume}",
                 shown.join(", "),
                 state.step,
                 self.s.lr,
@@ -338,5 +343,58 @@ impl Run<'_> {
         }
         let n = crops.len() as f64;
         Ok(Metrics { psnr: Some(p / n), ssim: Some(q / n), eval_images: crops.len(), ..Metrics::default() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::options::Data;
+
+    /// A loss that turns NaN stops the run before the update, writes nothing, keeps the last
+    /// checkpoint and says what to change.
+    #[test]
+    fn a_non_finite_loss_stops_and_keeps_the_last_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("m.safetensors");
+        let img = Image::from_fn(24, 24, |x, y| [x as f32 / 24.0, y as f32 / 24.0, 0.5, 1.0]).unwrap();
+        let s = SpatialTrainSettings {
+            data: Some(Data::Images(vec![img])),
+            out: Some(out.clone()),
+            patch: 16,
+            batch: 2,
+            width: 4,
+            channels: 2,
+            ..SpatialTrainSettings::default()
+        };
+        let arch = SpatialArch { factor: 4, latent: 2, width: 4, blocks: 1 };
+        let run = Run {
+            s: &s,
+            arch,
+            net: SpatialNet::new(&arch, &mut Specs::default()),
+            dev: CDevice::Cpu,
+            paths: Some(output_paths(&out)),
+            n_images: 1,
+        };
+        let data = CropData::load(s.data.as_ref().unwrap(), 16, OP).unwrap();
+        let mut state = run.start().unwrap();
+        run.step(&mut state, &data).unwrap();
+        let ckpt = run.save_checkpoint(&state).unwrap().unwrap();
+        let before = std::fs::read(&ckpt).unwrap();
+        // poison the output bias: the next loss is NaN
+        let bias = &state.p.vars["dec.out.b"];
+        bias.set(&Tensor::from_vec(vec![f32::NAN, 0.0, 0.0], 3, &CDevice::Cpu).unwrap()).unwrap();
+        let e = run.step(&mut state, &data).unwrap_err().to_string();
+        assert!(e.starts_with("train_spatial_vae: the loss became loss NaN, pixel NaN"), "{e}");
+        assert!(
+            e.ends_with(&format!(
+                "at step 1; the last good checkpoint (step 1) is kept in {}; lower 'lr' (now 0.0015) or 'kl' (now 0.0001), then rerun with resume",
+                ckpt.display()
+            )),
+            "{e}"
+        );
+        assert_eq!(state.step, 1, "no update after a NaN loss");
+        assert_eq!(std::fs::read(&ckpt).unwrap(), before, "the checkpoint is kept as it was");
+        assert!(!out.exists(), "no model file");
     }
 }
