@@ -257,6 +257,8 @@ fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
                 bar.println(format!("step {}: wrote {}", p.step, path.display()));
             }
         }
+        // said even without a terminal (a hidden bar prints nothing)
+        Event::Note(note) if bar.is_hidden() => crate::console::err(format_args!("note: {note}")),
         Event::Note(note) => bar.println(format!("note: {note}")),
     };
     let result = match (&spatial, args.kind()) {
