@@ -3,6 +3,11 @@
 //! Owns: [`Model`] and the per-process cache of loaded files (keyed by path, modification time
 //! and length, so a retrained file is picked up in watch mode and an unchanged one is not read
 //! twice). `disabled.rs` has the same API for builds without `ml`.
+//!
+//! A spatial VAE (`spatial/`) lives in the same handle as `Net::Spatial`: `encode_map`,
+//! `decode_map` and `reconstruct` are its calls; `sample`, `decode` (of a latent vector) and
+//! `encode` refuse it with an error naming its kind, as `encode_map`/`decode_map` refuse the
+//! 32² kinds.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -261,17 +266,18 @@ impl Model {
         io::write(path, &self.tensors()?, self.file_metadata())
     }
 
-    /// `Kind::Vae` or `Kind::Gan`.
+    /// `Kind::Vae`, `Kind::Gan` or `Kind::SpatialVae`.
     pub fn kind(&self) -> Kind {
         self.inner.arch.kind
     }
 
-    /// Side of the square images it makes.
+    /// Side of the square images it makes (a spatial VAE: 8, the multiple its image sides are
+    /// padded to).
     pub fn size(&self) -> u32 {
         self.inner.arch.size
     }
 
-    /// Latent dimensions.
+    /// Latent dimensions (a spatial VAE: channels of its latent map).
     pub fn latent_dim(&self) -> usize {
         self.inner.arch.latent
     }
@@ -303,7 +309,8 @@ impl Model {
     }
 
     /// A latent drawn for `seed` from the model's prior (see [`Model::prior_components`]):
-    /// `decode(latent(s))` is `sample(1, s)[0]`.
+    /// `decode(latent(s))` is `sample(1, s)[0]`. VAE and GAN only: a spatial VAE has no latent
+    /// vector, and `decode` refuses what this draws for one.
     pub fn latent(&self, seed: u64) -> Latent {
         self.draw(seed, 0)
     }
