@@ -63,6 +63,8 @@ pub use crate::model::{
     Progress as TrainProgress, TextureMix, TextureSample, TextureSettings, TrainOptions, TrainSettings,
     train_texture, DEFAULT_PRIOR_COMPONENTS,
 };
+/// The spatial VAE (issue 14): latent maps, training, and the quality measures it reports.
+pub use crate::model::{psnr, ssim, train_spatial_vae, LatentMap, SpatialTrainOptions, SpatialTrainSettings};
 
 /// The field room's option sets (what `perlin(#{ ... })` and its kin read) and colour fields.
 pub use crate::field::{

@@ -25,6 +25,7 @@ mod run;
 #[cfg(feature = "serve")]
 mod serve;
 mod train;
+mod train_spatial;
 #[cfg(feature = "watch")]
 mod watch;
 

@@ -23,7 +23,8 @@ use crate::cli::{EXIT_SCRIPT, EXIT_USAGE};
 use crate::error::Error;
 use crate::model::progress::{epoch_text, losses_text, PlainLog};
 use crate::model::{
-    Data, Device, Event, GanTrainSettings, Kind, Progress, TextureSettings, TrainOptions, TrainSettings,
+    Data, Device, Event, GanTrainSettings, Kind, Progress, SpatialTrainOptions, TextureSettings, TrainOptions,
+    TrainSettings,
 };
 use crate::options::{show_number, KeySpec, OptionSet, OptionValue};
 
@@ -37,6 +38,9 @@ pub enum KindArg {
     /// Texture GAN (kind texture_gan): learns one or more exemplars (--data is an image or a
     /// folder), samples any size, tileable.
     Texture,
+    /// Spatial VAE: encode and decode images of any size through a latent map (flags: see
+    /// "spatial-vae" below; --data may be one image).
+    SpatialVae,
 }
 
 /// Where tensors live.
@@ -69,12 +73,13 @@ fn help(key: &str) -> String {
 /// [`TrainSettings::for_kind`].
 #[derive(Args, Debug)]
 pub struct TrainArgs {
-    /// vae, gan or texture.
+    /// vae, gan, texture or spatial-vae.
     #[arg(value_enum)]
     pub kind: KindArg,
     /// Folder of training images (searched recursively; any format kiln reads; each is
-    /// centre-cropped and resized to --size). For texture: an exemplar image or a folder of
-    /// exemplars (one texture each, trained on random --patch crops).
+    /// centre-cropped and resized to --size). texture: an exemplar image or a folder of
+    /// exemplars (one texture each); spatial-vae: a folder or one image, of any sizes; both
+    /// train on random --patch crops.
     #[arg(long)]
     pub data: PathBuf,
     /// The model file to write (.safetensors); NAME.ckpt.safetensors and NAME.samples.png go
@@ -113,7 +118,14 @@ pub struct TrainArgs {
     pub no_flip: bool,
     #[arg(long, value_enum, help = help("device"))]
     pub device: Option<DeviceArg>,
-    #[command(flatten)]
+    /// texture and spatial-vae: side of the square crops trained on (texture default 64, a
+    /// multiple of 8; spatial-vae default: see `kiln doc train_spatial_vae`).
+    #[arg(long)]
+    pub patch: Option<u32>,
+    /// texture and spatial-vae: optimisation steps.
+    #[arg(long)]
+    pub steps: Option<usize>,
+    #[command(flatten, next_help_heading = "texture")]
     pub texture: TextureArgs,
     /// Outside a terminal, print a progress line every this many steps (default: every 5% of
     /// the run), and at least every 30 s. At a terminal a progress bar is drawn instead.
@@ -126,6 +138,9 @@ pub struct TrainArgs {
     /// physical memory, at most 8G).
     #[arg(long, value_name = "SIZE", value_parser = crate::memory::parse_size)]
     pub max_memory: Option<u64>,
+    // ---- spatial-vae only (train_spatial.rs) ----
+    #[command(flatten, next_help_heading = "spatial-vae")]
+    pub spatial: super::train_spatial::SpatialFlags,
 }
 
 /// `--help` text of a texture setting, from [`TextureSettings`].
@@ -140,10 +155,6 @@ fn texture_help(key: &str) -> String {
 /// The flags only `kiln train texture` takes.
 #[derive(Args, Debug, Default)]
 pub struct TextureArgs {
-    #[arg(long, help = texture_help("patch"))]
-    pub patch: Option<u32>,
-    #[arg(long, help = texture_help("steps"))]
-    pub steps: Option<usize>,
     #[arg(long, help = texture_help("minutes"))]
     pub minutes: Option<f64>,
     #[arg(long, help = texture_help("local"))]
@@ -167,6 +178,7 @@ impl TrainArgs {
             KindArg::Vae => Kind::Vae,
             KindArg::Gan => Kind::Gan,
             KindArg::Texture => Kind::TextureGan,
+            KindArg::SpatialVae => Kind::SpatialVae,
         }
     }
 
@@ -195,8 +207,8 @@ impl TrainArgs {
         let t = &self.texture;
         let whole = |v: Option<usize>| v.map(|n| OptionValue::Int(n as i64));
         let pairs = [
-            ("patch", t.patch.map(|n| OptionValue::Int(n as i64))),
-            ("steps", whole(t.steps)),
+            ("patch", self.patch.map(|n| OptionValue::Int(n as i64))),
+            ("steps", whole(self.steps)),
             ("minutes", t.minutes.map(OptionValue::Float)),
             ("local", whole(t.local)),
             ("global", whole(t.global)),
@@ -227,8 +239,8 @@ impl TrainArgs {
     fn settings(&self) -> crate::error::Result<TrainSettings> {
         let t = &self.texture;
         let texture_only = [
-            ("--patch", t.patch.is_some()),
-            ("--steps", t.steps.is_some()),
+            ("--patch", self.patch.is_some()),
+            ("--steps", self.steps.is_some()),
             ("--minutes", t.minutes.is_some()),
             ("--local", t.local.is_some()),
             ("--global", t.global.is_some()),
@@ -240,7 +252,7 @@ impl TrainArgs {
         if let Some((flag, _)) = texture_only.iter().find(|(_, given)| *given) {
             return Err(Error::param(
                 self.kind().train_op(),
-                format!("{flag} is for texture models (kiln train texture)"),
+                format!("{flag} is for texture and spatial-vae models"),
             ));
         }
         let mut s = TrainSettings::for_kind(self.kind());
@@ -330,16 +342,23 @@ fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
         let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
     }
     let texture = args.kind == KindArg::Texture;
-    let usable = args.data.is_dir() || (texture && args.data.is_file());
+    let one_image_ok = matches!(args.kind, KindArg::Texture | KindArg::SpatialVae);
+    let usable = args.data.is_dir() || (one_image_ok && args.data.is_file());
     if !usable {
-        let wanted = if texture { "an image file or a folder" } else { "a folder" };
+        let wanted = if one_image_ok { "an image file or a folder" } else { "a folder" };
         crate::console::err(format_args!("kiln train: --data {} is not {wanted}", args.data.display()));
         return Ok(ExitCode::from(EXIT_USAGE));
     }
     let cancel = Arc::new(AtomicBool::new(false));
     let texture_settings = if texture { Some(args.texture_settings()?) } else { None };
+    let spatial = match args.kind {
+        KindArg::SpatialVae => {
+            Some(SpatialTrainOptions { settings: super::train_spatial::settings(&args)?, cancel: Some(cancel.clone()) })
+        }
+        _ => None,
+    };
     let opts = TrainOptions {
-        settings: if texture { TrainSettings::default() } else { args.settings()? },
+        settings: if one_image_ok { TrainSettings::default() } else { args.settings()? },
         cancel: Some(cancel.clone()),
     };
     watch_ctrl_c(cancel.clone());
@@ -375,10 +394,11 @@ fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
             bar.println(line);
         }
     };
-    let result = match (args.kind(), &texture_settings) {
-        (Kind::TextureGan, Some(s)) => crate::model::train_texture(s, Some(&cancel), &mut on_progress),
-        (Kind::Vae, _) => crate::model::train_vae(&opts, &mut on_progress),
-        (_, _) => crate::model::train_gan(&opts, &mut on_progress),
+    let result = match (args.kind(), &texture_settings, &spatial) {
+        (Kind::TextureGan, Some(s), _) => crate::model::train_texture(s, Some(&cancel), &mut on_progress),
+        (Kind::SpatialVae, _, Some(spatial)) => crate::model::train_spatial_vae(spatial, &mut on_progress),
+        (Kind::Vae, _, _) => crate::model::train_vae(&opts, &mut on_progress),
+        (_, _, _) => crate::model::train_gan(&opts, &mut on_progress),
     };
     bar.finish_and_clear();
     let (model, metrics) = result?;

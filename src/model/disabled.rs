@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use super::latent::Latent;
 use std::sync::atomic::AtomicBool;
 
+use super::latent_map::LatentMap;
 use super::options::{Kind, Metrics, Progress, TrainOptions};
+use super::spatial::settings::SpatialTrainOptions;
 use super::texture_options::{TextureMix, TextureSample, TextureSettings};
 use crate::error::{Error, Result};
 use crate::image::Image;
@@ -70,6 +72,12 @@ impl Model {
     pub fn encode_batch(&self, _images: &[Image]) -> Result<Vec<Latent>> {
         match self.never {}
     }
+    pub fn encode_map(&self, _img: &Image) -> Result<LatentMap> {
+        match self.never {}
+    }
+    pub fn decode_map(&self, _map: &LatentMap) -> Result<Image> {
+        match self.never {}
+    }
     pub fn reconstruct(&self, _img: &Image) -> Result<Image> {
         match self.never {}
     }
@@ -104,6 +112,13 @@ pub fn train_gan(_opts: &TrainOptions, _progress: &mut dyn FnMut(&Progress)) -> 
 pub fn train_texture(
     _s: &TextureSettings,
     _cancel: Option<&AtomicBool>,
+    _progress: &mut dyn FnMut(&Progress),
+) -> Result<(Model, Metrics)> {
+    Err(Error::Disabled("ml"))
+}
+
+pub fn train_spatial_vae(
+    _opts: &SpatialTrainOptions,
     _progress: &mut dyn FnMut(&Progress),
 ) -> Result<(Model, Metrics)> {
     Err(Error::Disabled("ml"))

@@ -3,6 +3,11 @@
 //! Owns: [`Model`] and the per-process cache of loaded files (keyed by path, modification time
 //! and length, so a retrained file is picked up in watch mode and an unchanged one is not read
 //! twice). `disabled.rs` has the same API for builds without `ml`.
+//!
+//! A spatial VAE (`spatial/`) lives in the same handle as `Net::Spatial`: `encode_map`,
+//! `decode_map` and `reconstruct` are its calls; `sample`, `decode` (of a latent vector) and
+//! `encode` refuse it with an error naming its kind, as `encode_map`/`decode_map` refuse the
+//! 32² kinds.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -15,9 +20,11 @@ use super::arch::Arch;
 use super::gan::Generator;
 use super::io::{self, File};
 use super::latent::Latent;
+use super::latent_map::LatentMap;
 use super::nn::{Params, Specs};
 use super::options::Kind;
 use super::prior::Mixture;
+use super::spatial::{arch::SpatialArch, infer, net::SpatialNet};
 use super::stream::Stream;
 use super::tensor::{batch_tensor, fit_planar, tensor_images};
 use super::texture::{self, TextureArch};
@@ -65,11 +72,21 @@ enum Net {
     Gan(Generator),
     /// A texture generator; `Inner::arch` then holds only its kind and width.
     Texture(Box<texture::Generator>, TextureArch),
+    // ---- spatial VAE (src/model/spatial/); `Inner::arch` is then `SpatialArch::handle_arch` ----
+    Spatial(Box<SpatialNet>),
 }
 
 impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let a = &self.inner.arch;
+        if let Net::Spatial(net) = &self.inner.net {
+            let s = net.arch;
+            return write!(
+                f,
+                "Model(spatial_vae 1/{} x {} channels, width {}, {} blocks, {} steps)",
+                s.factor, s.latent, s.width, s.blocks, self.inner.steps
+            );
+        }
         write!(
             f,
             "Model({} {}x{}, latent {}, width {}, {} steps",
@@ -125,12 +142,20 @@ impl Model {
             let steps = file.number_or("steps", 0u64)?;
             return Ok(Model::texture(t, g, params, Device::Cpu, steps, file.meta.clone()));
         }
+        if file.key("kind")? == Kind::SpatialVae.name() {
+            let arch = SpatialArch::from_metadata(&file.meta, name)?;
+            let mut specs = Specs::default();
+            let net = SpatialNet::new(&arch, &mut specs);
+            let params = file.params(&specs, "", &Device::Cpu)?;
+            let steps = file.number_or("steps", 0u64)?;
+            return Ok(Model::spatial(net, params, Device::Cpu, steps, file.meta.clone()));
+        }
         let arch = file.arch()?;
         let steps = file.number_or("steps", 0u64)?;
         let mut specs = Specs::default();
         let net = match arch.kind {
             Kind::Vae => Net::Vae(Vae::new(&arch, &mut specs)),
-            Kind::Gan | Kind::TextureGan => Net::Gan(Generator::new(&arch, &mut specs)),
+            Kind::Gan | Kind::TextureGan | Kind::SpatialVae => Net::Gan(Generator::new(&arch, &mut specs)),
         };
         let params = file.params(&specs, "", &Device::Cpu)?;
         let prior = file.prior(arch.latent)?;
@@ -151,7 +176,7 @@ impl Model {
         let mut specs = Specs::default();
         let net = match arch.kind {
             Kind::Vae => Net::Vae(Vae::new(&arch, &mut specs)),
-            Kind::Gan | Kind::TextureGan => Net::Gan(Generator::new(&arch, &mut specs)),
+            Kind::Gan | Kind::TextureGan | Kind::SpatialVae => Net::Gan(Generator::new(&arch, &mut specs)),
         };
         Model { inner: Arc::new(Inner { arch, net, params, device, steps, meta, prior }) }
     }
@@ -206,8 +231,74 @@ impl Model {
             Kind::TextureGan => "; a texture_gan draws with m.sample(#{ width, height, seed, tileable })",
             Kind::Vae => "; a vae has sample(n, seed), latent, encode, decode, reconstruct",
             Kind::Gan => "; a gan has sample(n, seed), latent, decode",
+            Kind::SpatialVae => "; a spatial_vae has encode(img) and decode(map) at any size",
         };
         Error::param(call, format!("this model's kind is \"{}\"; {call} needs {needs}{hint}", self.kind()))
+    }
+
+    /// A spatial VAE from trained parameters.
+    pub(crate) fn from_spatial(
+        arch: SpatialArch,
+        params: Params,
+        device: Device,
+        steps: u64,
+        meta: HashMap<String, String>,
+    ) -> Model {
+        Model::spatial(SpatialNet::new(&arch, &mut Specs::default()), params, device, steps, meta)
+    }
+
+    fn spatial(net: SpatialNet, params: Params, device: Device, steps: u64, meta: HashMap<String, String>) -> Model {
+        let arch = net.arch.handle_arch();
+        let net = Net::Spatial(Box::new(net));
+        Model { inner: Arc::new(Inner { arch, net, params, device, steps, meta, prior: None }) }
+    }
+
+    /// The spatial VAE's network, or an error for `op` naming this model's kind.
+    fn spatial_net(&self, op: &str) -> Result<&SpatialNet> {
+        match &self.inner.net {
+            Net::Spatial(net) => Ok(net),
+            _ => Err(Error::param(
+                op,
+                format!(
+                    "this model's kind is \"{}\"; {op} of a latent map needs a \"spatial_vae\" (a {} encodes to and decodes from a latent vector)",
+                    self.kind(),
+                    self.kind()
+                ),
+            )),
+        }
+    }
+
+    /// Refuses `op` on a spatial VAE, which has no latent vector and no fixed size.
+    fn not_spatial(&self, op: &str) -> Result<()> {
+        match &self.inner.net {
+            Net::Spatial(_) => Err(spatial_refusal(op)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Spatial VAE: the latent map (the encoder's mean) of `img`, any size. Sides that are not
+    /// multiples of 8 are padded by reflection; the map remembers the original size and
+    /// [`Model::decode_map`] crops back to it. Large images run in overlapping tiles, so memory
+    /// stays bounded (see `spatial/infer.rs`).
+    pub fn encode_map(&self, img: &Image) -> Result<LatentMap> {
+        let net = self.spatial_net("encode")?;
+        infer::encode_map(net, &self.inner.params, &self.inner.device, img)
+    }
+
+    /// Spatial VAE: the image of a latent map, factor × its size (cropped to the size of the
+    /// image it was encoded from, when it remembers one).
+    pub fn decode_map(&self, map: &LatentMap) -> Result<Image> {
+        let net = self.spatial_net("decode")?;
+        infer::decode_map(net, &self.inner.params, &self.inner.device, map)
+    }
+
+    /// Spatial VAE: image pixels per latent pixel along each side (4 or 8); `None` for the
+    /// other kinds.
+    pub fn factor(&self) -> Option<u32> {
+        match &self.inner.net {
+            Net::Spatial(net) => Some(net.arch.factor),
+            _ => None,
+        }
     }
 
     /// The tensors a model file holds.
@@ -225,6 +316,7 @@ impl Model {
         let mut meta = self.inner.meta.clone();
         match &self.inner.net {
             Net::Texture(_, t) => meta.extend(t.metadata()),
+            Net::Spatial(net) => meta.extend(net.arch.metadata()),
             _ => meta.extend(self.inner.arch.metadata()),
         }
         meta.insert("steps".into(), self.inner.steps.to_string());
@@ -240,17 +332,18 @@ impl Model {
         io::write(path, &self.tensors()?, self.file_metadata())
     }
 
-    /// `Kind::Vae` or `Kind::Gan`.
+    /// `Kind::Vae`, `Kind::Gan` or `Kind::SpatialVae`.
     pub fn kind(&self) -> Kind {
         self.inner.arch.kind
     }
 
-    /// Side of the square images it makes.
+    /// Side of the square images it makes (a spatial VAE: 8, the multiple its image sides are
+    /// padded to).
     pub fn size(&self) -> u32 {
         self.inner.arch.size
     }
 
-    /// Latent dimensions.
+    /// Latent dimensions (a spatial VAE: channels of its latent map).
     pub fn latent_dim(&self) -> usize {
         self.inner.arch.latent
     }
@@ -282,7 +375,8 @@ impl Model {
     }
 
     /// A latent drawn for `seed` from the model's prior (see [`Model::prior_components`]):
-    /// `decode(latent(s))` is `sample(1, s)[0]`.
+    /// `decode(latent(s))` is `sample(1, s)[0]`. VAE and GAN only: a spatial VAE has no latent
+    /// vector, and `decode` refuses what this draws for one.
     pub fn latent(&self, seed: u64) -> Latent {
         self.draw(seed, 0)
     }
@@ -299,6 +393,7 @@ impl Model {
     /// `n` images from latents drawn with `seed` from the model's prior (image i from stream i,
     /// so the first images do not change when `n` grows).
     pub fn sample(&self, n: usize, seed: u64) -> Result<Vec<Image>> {
+        self.not_spatial("sample")?;
         let latents: Vec<Latent> = (0..n as u64).map(|i| self.draw(seed, i)).collect();
         self.decode_batch(&latents)
     }
@@ -310,6 +405,7 @@ impl Model {
 
     /// The images for several latents, decoded in batches.
     pub fn decode_batch(&self, latents: &[Latent]) -> Result<Vec<Image>> {
+        self.not_spatial("decode")?;
         if let Net::Texture(..) = self.inner.net {
             return Err(self.wrong_kind("decode", "a vae or a gan"));
         }
@@ -330,6 +426,7 @@ impl Model {
                 Net::Vae(vae) => vae.decode(p, &z),
                 Net::Gan(g) => g.forward(p, &z).and_then(|y| y.affine(0.5, 0.5)),
                 Net::Texture(..) => Err(candle_core::Error::Msg("a texture model has no latent decoder".into())),
+                Net::Spatial(_) => Err(candle_core::Error::Msg("a spatial VAE has no latent vector".into())),
             }
             .map_err(ml_err)?;
             out.extend(tensor_images(&images)?);
@@ -348,6 +445,7 @@ impl Model {
     fn vae(&self, op: &str) -> Result<&Vae> {
         match &self.inner.net {
             Net::Vae(v) => Ok(v),
+            Net::Spatial(_) => Err(spatial_refusal(op)),
             _ => Err(self.wrong_kind(op, "a vae (a GAN has no encoder)")),
         }
     }
@@ -374,11 +472,25 @@ impl Model {
         Ok(out)
     }
 
-    /// decode(encode(img)) (VAE only), at the model's size.
+    /// decode(encode(img)) (VAE only), at the model's size; for a spatial VAE
+    /// `decode_map(encode_map(img))` at the image's size.
     pub fn reconstruct(&self, img: &Image) -> Result<Image> {
+        if let Net::Spatial(_) = &self.inner.net {
+            return self.decode_map(&self.encode_map(img)?);
+        }
         self.vae("reconstruct")?;
         self.decode(&self.encode(img)?)
     }
+}
+
+/// The error for `op`, a call of the 32² models, on a spatial VAE.
+fn spatial_refusal(op: &str) -> Error {
+    Error::param(
+        op,
+        format!(
+            "this model's kind is \"spatial_vae\", which has no latent vector; {op} needs a \"vae\" or \"gan\" (a spatial VAE encodes images to latent maps and decodes those)"
+        ),
+    )
 }
 
 /// Forgets every cached model (tests; the cache already notices changed files by itself).

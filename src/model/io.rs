@@ -5,12 +5,16 @@
 //! misses a tensor or has a wrong shape or dtype is an [`Error::Model`] naming the file, never a
 //! panic. Writes go through `write_atomic`, so a crash leaves the previous file whole.
 //!
-//! Metadata keys: `format` = "kiln-model", `format_version` = "1", `kind` (vae | gan), `size`,
+//! Metadata keys: `format` = "kiln-model", `format_version` = "1", `kind` (vae | gan | spatial_vae), `size`,
 //! `channels` (3), `latent_dim`, `width`, `stages`, `channel_plan`, `steps`, `kiln_version`, and
 //! for training runs `seed`, `batch`, `lr`, `beta`, `epoch`, `epoch_step`, `adam_t` and
 //! `checkpoint` = "1" for resumable files. A VAE with a learned prior also has
 //! `prior_components` = K and the tensors `prior.weights` (K), `prior.means` (K, latent_dim) and
 //! `prior.scale_tril` (K, latent_dim, latent_dim); see `prior.rs`.
+//!
+//! A spatial VAE (`kind` = spatial_vae) has `factor`, `latent_channels`, `width`, `blocks` and
+//! `channel_plan` instead of `size`, `latent_dim`, `stages` (see `spatial/arch.rs`), and
+//! its training runs record `patch`, `total_steps`, `edge` and `kl`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -154,6 +158,9 @@ impl<'a> File<'a> {
     /// The architecture the metadata describes, checked for consistency.
     pub fn arch(&self) -> Result<Arch> {
         let kind = Kind::parse(self.key("kind")?).map_err(|e| model_err(self.path, e.to_string()))?;
+        if kind == Kind::SpatialVae {
+            return Err(model_err(self.path, "a spatial VAE, where a 32x32 VAE or GAN was expected"));
+        }
         let size: u32 = self.number("size")?;
         if !(8..=128).contains(&size) || !size.is_power_of_two() {
             return Err(model_err(self.path, format!("size {size} is not a power of two from 8 to 128")));

@@ -15,9 +15,12 @@
 //! `Rng` that make every run reproducible (candle's CPU RNG cannot be seeded).
 
 mod latent;
+mod latent_map;
 mod options;
 pub mod progress;
 mod texture_options;
+mod quality;
+mod spatial;
 
 #[cfg(feature = "ml")]
 mod arch;
@@ -59,14 +62,19 @@ mod disabled;
 mod tests;
 
 pub use latent::Latent;
+pub use latent_map::LatentMap;
 pub use options::{
     Data, Device, Event, GanTrainSettings, Kind, Metrics, Progress, TrainOptions, TrainSettings,
     DEFAULT_PRIOR_COMPONENTS,
 };
 pub use texture_options::{TextureMix, TextureSample, TextureSettings};
+pub use quality::{psnr, ssim};
+pub use spatial::settings::{SpatialTrainOptions, SpatialTrainSettings};
 
 #[cfg(feature = "ml")]
 pub use enabled::{clear_model_cache, Model};
+#[cfg(feature = "ml")]
+pub use spatial::train::train_spatial_vae;
 #[cfg(feature = "ml")]
 pub use stdlib::{model_bytes as shipped_model_bytes, model_names};
 #[cfg(feature = "ml")]
@@ -75,7 +83,9 @@ pub use texture::train_texture;
 pub use train::{output_paths, train_gan, train_vae};
 
 #[cfg(not(feature = "ml"))]
-pub use disabled::{clear_model_cache, model_names, output_paths, train_gan, train_texture, train_vae, Model};
+pub use disabled::{
+    clear_model_cache, model_names, output_paths, train_gan, train_spatial_vae, train_texture, train_vae, Model,
+};
 
 /// Hooks for `benches/model.rs`: not part of the API.
 #[cfg(feature = "ml")]

@@ -24,6 +24,10 @@ pub enum Kind {
     Gan,
     /// A fully convolutional texture GAN: `sample(#{ width, height, tileable })` at any size.
     TextureGan,
+    // ---- spatial VAE (src/model/spatial/) ----
+    /// A fully convolutional VAE with a latent map at 1/4 or 1/8 resolution: encode and decode
+    /// images of any size.
+    SpatialVae,
 }
 
 impl Kind {
@@ -33,6 +37,7 @@ impl Kind {
             Kind::Vae => "vae",
             Kind::Gan => "gan",
             Kind::TextureGan => "texture_gan",
+            Kind::SpatialVae => "spatial_vae",
         }
     }
 
@@ -42,6 +47,7 @@ impl Kind {
             Kind::Vae => "train_vae",
             Kind::Gan => "train_gan",
             Kind::TextureGan => "train_texture",
+            Kind::SpatialVae => "train_spatial_vae",
         }
     }
 
@@ -51,7 +57,10 @@ impl Kind {
             "vae" => Ok(Kind::Vae),
             "gan" => Ok(Kind::Gan),
             "texture_gan" => Ok(Kind::TextureGan),
-            other => Err(Error::param("model", format!("unknown model kind `{other}` (vae, gan, texture_gan)"))),
+            "spatial_vae" => Ok(Kind::SpatialVae),
+            other => {
+                Err(Error::param("model", format!("unknown model kind `{other}` (vae, gan, texture_gan, spatial_vae)")))
+            }
         }
     }
 }
@@ -186,7 +195,7 @@ impl TrainSettings {
     /// with lr 0.0002 (both nets; the discriminator scales it).
     pub fn for_kind(kind: Kind) -> TrainSettings {
         match kind {
-            Kind::Vae => TrainSettings::default(),
+            Kind::Vae | Kind::SpatialVae => TrainSettings::default(),
             Kind::Gan | Kind::TextureGan => TrainSettings { lr: 2e-4, ..TrainSettings::default() },
         }
     }
@@ -210,7 +219,7 @@ impl TrainSettings {
     /// images: a full covariance needs about `latent` points to be more than its regulariser.
     pub fn prior_components(&self, kind: Kind, train_images: usize) -> usize {
         match (kind, self.prior) {
-            (Kind::Gan | Kind::TextureGan, _) => 0,
+            (Kind::Gan | Kind::TextureGan | Kind::SpatialVae, _) => 0,
             (Kind::Vae, Some(k)) => k,
             (Kind::Vae, None) => DEFAULT_PRIOR_COMPONENTS.min(train_images / (2 * (self.latent + 1))),
         }
@@ -362,6 +371,8 @@ pub struct Metrics {
     pub held_out: bool,
     /// VAE: reconstruction PSNR in dB (from the latent mean) on the evaluation images.
     pub psnr: Option<f64>,
+    /// Spatial VAE: mean SSIM of the reconstructions (per RGB channel, see `quality.rs`).
+    pub ssim: Option<f64>,
     /// VAE: evidence lower bound per image in nats (Bernoulli likelihood), higher is better.
     pub elbo: Option<f64>,
     /// Mean pairwise RMS distance between 64 samples.
@@ -394,6 +405,9 @@ impl fmt::Display for Metrics {
         }
         if let Some(psnr) = self.psnr {
             write!(f, ", PSNR {psnr:.2} dB")?;
+        }
+        if let Some(ssim) = self.ssim {
+            write!(f, ", SSIM {ssim:.3}")?;
         }
         if let Some(elbo) = self.elbo {
             write!(f, ", ELBO {elbo:.1} nats/image")?;

@@ -1,13 +1,15 @@
 //! The models shipped in `stdlib/models/`, embedded in the binary and loaded as `"std/<name>"`.
 //!
 //! Owns: the table of shipped model files. They are trained by kiln itself on close-ups of the
-//! procedural materials of `std/materials` (see `stdlib/models/README.md` and `scripts/train/`).
+//! procedural materials of `std/materials` (see `stdlib/models/README.md` and `scripts/train/`);
+//! `materials_spatial_vae` on whole renders of them (`scripts/train/spatial_data.rhai`).
 
 use crate::error::{Error, Result};
 
 /// (name, bytes) of every shipped model.
 const MODELS: &[(&str, &[u8])] = &[
     ("materials_gan", include_bytes!("../../stdlib/models/materials_gan.safetensors")),
+    ("materials_spatial_vae", include_bytes!("../../stdlib/models/materials_spatial_vae.safetensors")),
     ("materials_vae", include_bytes!("../../stdlib/models/materials_vae.safetensors")),
 ];
 

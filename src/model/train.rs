@@ -115,6 +115,7 @@ impl Nets {
                 let opt_d = Adam::new(s.lr * D_LR_FACTOR, GAN_BETAS.0, GAN_BETAS.1);
                 Ok(Nets::Gan { g, d, gp, dp, ema, g_names, d_names, opt_g, opt_d })
             }
+            Kind::SpatialVae => Err(spatial_here()),
         }
     }
 
@@ -149,6 +150,7 @@ impl Nets {
                 restore(&mut opt_d, "adam_d")?;
                 Ok(Nets::Gan { g, d, gp, dp, ema, g_names: gs.names(), d_names: ds.names(), opt_g, opt_d })
             }
+            Kind::SpatialVae => Err(spatial_here()),
         }
     }
 
@@ -241,6 +243,11 @@ impl Nets {
             }
         }
     }
+}
+
+/// A spatial VAE trains in `spatial/train.rs`, never through this loop.
+fn spatial_here() -> Error {
+    Error::Internal("a spatial VAE trains with train_spatial_vae".into())
 }
 
 /// Splits G+D parameters by prefix.

@@ -148,6 +148,7 @@ pub fn type_name(v: &Dynamic) -> &'static str {
         other if other.ends_with("Color") => "Color",
         other if other.ends_with("Field") => "Field",
         other if other.ends_with("Palette") => "Palette",
+        other if other.ends_with("LatentMap") => "LatentMap",
         _ if v.is_map() => "map",
         _ if v.is_array() => "array",
         _ if v.is_string() => "string",

@@ -151,17 +151,27 @@ fn every_training_script_runs_at_toy_settings() {
     for script in scripts {
         let name = script.file_stem().unwrap().to_string_lossy().to_string();
         let out = tempdir();
+        let params: &[(&str, &str)] = match name.as_str() {
+            // the spatial VAE's scripts: one seed per material at 32², one step, 16² crops
+            "materials_spatial_vae" => {
+                &[("per", "1"), ("size", "32"), ("steps", "1"), ("patch", "16"), ("name", "toy")]
+            }
+            "spatial_data" => &[("per", "1"), ("size", "16")],
+            "spatial_eval" => &[("size", "16"), ("photo_crop", "16"), ("preview", "16")],
+            _ => &[("tiles", "12"), ("epochs", "1"), ("name", "toy")],
+        };
         let config = RunConfig {
             script: script.clone(),
             out_dir: Some(out.path().to_path_buf()),
-            params: vec![("tiles".into(), "12".into()), ("epochs".into(), "1".into()), ("name".into(), "toy".into())],
+            params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            allow_read: vec![repo().join("tests/data")],
             ..RunConfig::default()
         };
         let outcome = Host::default().run_file(config).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(!outcome.images.is_empty(), "{name}: no result image");
         let written = |file: &str| out.path().join(file).is_file();
         match name.as_str() {
-            "materials_vae" | "materials_gan" => {
+            "materials_vae" | "materials_gan" | "materials_spatial_vae" => {
                 for file in ["toy.safetensors", "toy.ckpt.safetensors", "toy.samples.png"] {
                     assert!(written(file), "{name}: no {file}");
                 }
@@ -175,6 +185,11 @@ fn every_training_script_runs_at_toy_settings() {
             "preview_models" => {
                 assert!(written("materials_vae.preview.png") && written("materials_gan.preview.png"), "{name}")
             }
+            "spatial_data" => {
+                let files = ["bricks_1_albedo.png", "wood_1_lit.png", "wood_101_lit.png"];
+                assert!(files.iter().all(|f| written(f)) && !written("wood_2_lit.png"), "{name}")
+            }
+            "spatial_eval" => assert_eq!(outcome.images[0].dimensions(), (32, 16), "{name}"),
             other => panic!("scripts/train/{other}.rhai has no check here: add one"),
         }
     }

@@ -25,6 +25,7 @@ pub mod model;
 pub mod pack;
 pub mod random;
 pub mod run;
+pub mod spatial;
 pub mod surface;
 pub mod texture_model;
 pub mod tone;

@@ -12,8 +12,47 @@ pub fn module() -> Module {
     m.set_custom_type::<crate::Latent>("Latent");
     with_options(&mut m, "train_vae", TRAIN_VAE_DOC, |ctx, s: TrainSettings| train(ctx, Kind::Vae, s));
     with_options(&mut m, "train_gan", TRAIN_GAN_DOC, |ctx, s: GanTrainSettings| train(ctx, Kind::Gan, s.0));
+    // ---- spatial VAE ----
+    with_options(&mut m, "train_spatial_vae", TRAIN_SPATIAL_DOC, train_spatial);
+    super::spatial::register(&mut m);
     super::texture_model::add(&mut m);
     m
+}
+
+const TRAIN_SPATIAL_DOC: &str =
+    "Trains a spatial VAE (kind \"spatial_vae\") on random `patch`² crops of images of any size
+and returns it; metrics (PSNR and SSIM of reconstructed crops) are printed to stderr. With
+`out`, the model file, a resumable checkpoint and a sample grid are written in the out folder.
+`seed` defaults to the run's. `m.encode(img)` then gives a latent map of any image and
+`m.decode(map)` the image.
+
+```rhai
+let textures = [perlin(#{ scale: 8.0 }).render(64, 64), worley(#{ scale: 6.0 }).render(64, 64)];
+let m = train_spatial_vae(#{ data: textures, patch: 32, steps: 20, batch: 2, width: 8 });
+let back = m.decode(m.encode(textures[0]));
+```";
+
+/// `train_spatial_vae`: the map's settings with the run's paths, seed and cancel flag.
+fn train_spatial(ctx: &NativeCallContext, mut s: SpatialTrainSettings) -> RhaiResult<Model> {
+    lift(s.validate())?;
+    let run = run_state(ctx)?;
+    s.seed = Some(seed_or_run(ctx, s.seed)?);
+    if let Some(Data::Folder(folder)) = &mut s.data {
+        let full = lift(run.policy.readable(&folder.to_string_lossy()))?;
+        run.add_input(&full);
+        *folder = full;
+    }
+    if let Some(out) = &mut s.out {
+        *out = lift(run.policy.prepare_write(&out.to_string_lossy()))?;
+    }
+    let opts = SpatialTrainOptions { settings: s, cancel: Some(run.cancel.clone()) };
+    let mut progress = progress_lines("train_spatial_vae");
+    let (model, metrics) = lift(crate::model::train_spatial_vae(&opts, &mut progress))?;
+    if let Some(out) = &opts.settings.out {
+        run.outputs.lock().unwrap_or_else(|e| e.into_inner()).push(out.clone());
+    }
+    crate::console::err(format_args!("train_spatial_vae: {metrics}"));
+    Ok(model)
 }
 
 const TRAIN_VAE_DOC: &str = "Trains a VAE and returns it; progress lines (every 5% of the run or 30 s,
@@ -35,7 +74,9 @@ and `prior` do not apply.
 let m = train_gan(#{ data: \"tiles\", size: 32, epochs: 50, out: \"gan.safetensors\" });
 ```";
 
-use crate::model::{Data, GanTrainSettings, Kind, Model, TrainOptions, TrainSettings};
+use crate::model::{
+    Data, GanTrainSettings, Kind, Model, SpatialTrainOptions, SpatialTrainSettings, TrainOptions, TrainSettings,
+};
 use crate::script::api::with_options;
 use crate::script::context::{run_state, seed_or_run};
 use crate::script::convert::{fail, int, lift, RhaiResult};
@@ -78,7 +119,10 @@ fn train(ctx: &NativeCallContext, kind: Kind, settings: TrainSettings) -> RhaiRe
     let mut progress = progress_lines(kind.train_op());
     let result = match kind {
         Kind::Vae => crate::model::train_vae(&t, &mut progress),
-        Kind::Gan | Kind::TextureGan => crate::model::train_gan(&t, &mut progress),
+        Kind::Gan => crate::model::train_gan(&t, &mut progress),
+        Kind::TextureGan | Kind::SpatialVae => {
+            return Err(fail(kind.train_op(), "this kind has its own training function"));
+        }
     };
     let (model, metrics) = lift(result)?;
     if let Some(out) = &t.settings.out {
@@ -126,7 +170,7 @@ fn shipped_model_hash(name: &str) -> String {
 #[export_module]
 mod model_api {
     use super::{count, seed_arg};
-    use crate::model::{Latent, Model};
+    use crate::model::{Kind, Latent, LatentMap, Model};
     use crate::script::context::{run_seed, run_state, ModelRef};
     use crate::script::convert::{lift, num, RhaiResult};
     use crate::Image;
@@ -154,7 +198,9 @@ mod model_api {
         Ok(model)
     }
 
-    /// "vae" or "gan".
+    /// "vae" or "gan" (the 32² models: `sample`, `latent`, `decode(latent)`, and for a VAE
+    /// `encode`, `reconstruct`), or "spatial_vae" (`encode(img)` of any size to a LatentMap,
+    /// `decode(map)`, `reconstruct`; no `sample` or `latent`).
     ///
     /// ```rhai
     /// let m = load_model("models/tiles_gan.safetensors");
@@ -165,7 +211,8 @@ mod model_api {
         m.kind().name().to_string()
     }
 
-    /// Side of the square images the model makes.
+    /// Side of the square images the model makes (a spatial VAE: 8, the multiple its image
+    /// sides are padded to).
     ///
     /// ```rhai
     /// let m = load_model("std/materials_vae");
@@ -200,7 +247,7 @@ mod model_api {
     }
 
     /// `n` images from random latents drawn with the run's seed (`--seed`) from the model's
-    /// prior (see `prior_components`).
+    /// prior (see `prior_components`); "vae" and "gan" only.
     ///
     /// ```rhai
     /// let tiles = load_model("models/tiles_gan.safetensors").sample(8);
@@ -212,7 +259,8 @@ mod model_api {
         Ok(images.into_iter().map(Dynamic::from).collect())
     }
 
-    /// `n` images from random latents drawn with `seed`; image i is the same for any `n` > i.
+    /// `n` images from random latents drawn with `seed`; image i is the same for any `n` > i
+    /// ("vae" and "gan").
     ///
     /// ```rhai
     /// let tiles = load_model("std/materials_vae").sample(16, 42);
@@ -224,7 +272,7 @@ mod model_api {
     }
 
     /// A latent drawn for `seed` from the model's prior (the standard normal, or the VAE's
-    /// learned mixture): `m.decode(m.latent(s))` is `m.sample(1, s)[0]`.
+    /// learned mixture): `m.decode(m.latent(s))` is `m.sample(1, s)[0]` ("vae" and "gan").
     ///
     /// ```rhai
     /// let m = load_model("models/tiles_gan.safetensors");
@@ -232,10 +280,14 @@ mod model_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn latent(m: &mut Model, seed: Dynamic) -> RhaiResult<Latent> {
+        if m.kind() == Kind::SpatialVae {
+            // the same refusal as sample's, which names the kind
+            lift(m.sample(1, 0))?;
+        }
         Ok(m.latent(seed_arg("latent", &seed)?))
     }
 
-    /// The image for a latent.
+    /// The image for a latent ("vae" and "gan").
     ///
     /// ```rhai
     /// let m = load_model("models/tiles_gan.safetensors");
@@ -246,19 +298,49 @@ mod model_api {
         lift(m.decode(&z))
     }
 
-    /// The latent mean of an image (VAE only); the image is centre-cropped and resized to the
-    /// model's size first.
+    /// The image for a latent map ("spatial_vae"): factor × the map's size, cropped to the
+    /// size of the image it was encoded from.
+    ///
+    /// ```rhai
+    /// let m = load_model("std/materials_spatial_vae");
+    /// let photo = load("photo.png");
+    /// let back = m.decode(m.encode(photo) * 1.1);
+    /// ```
+    #[rhai_fn(name = "decode", return_raw)]
+    pub fn decode_map(m: &mut Model, z: LatentMap) -> RhaiResult<Image> {
+        lift(m.decode_map(&z))
+    }
+
+    /// "vae": the latent mean of an image (a Latent; the image is centre-cropped and resized
+    /// to the model's size first). "spatial_vae": the latent map of an image of any size (a
+    /// LatentMap at 1/factor of its size; sides that are not multiples of 8 are padded by
+    /// reflection and cropped back by `decode`). A "gan" has no encoder.
     ///
     /// ```rhai
     /// let m = load_model("std/materials_vae");
     /// let z = m.encode(m.sample(1, 3)[0]);
+    /// let s = load_model("std/materials_spatial_vae");
+    /// let map = s.encode(image(1000, 600, "grey"));
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn encode(m: &mut Model, img: Image) -> RhaiResult<Latent> {
-        lift(m.encode(&img))
+    pub fn encode(m: &mut Model, img: Image) -> RhaiResult<Dynamic> {
+        if m.kind() == Kind::SpatialVae {
+            return Ok(Dynamic::from(lift(m.encode_map(&img))?));
+        }
+        Ok(Dynamic::from(lift(m.encode(&img))?))
     }
 
-    /// decode(encode(img)) (VAE only).
+    /// Image pixels per latent pixel of a "spatial_vae" (4 or 8); 0 for the other kinds.
+    ///
+    /// ```rhai
+    /// print(load_model("std/materials_spatial_vae").factor);
+    /// ```
+    #[rhai_fn(get = "factor", pure)]
+    pub fn factor(m: &mut Model) -> INT {
+        m.factor().unwrap_or(0) as INT
+    }
+
+    /// decode(encode(img)) ("vae" at the model's size, "spatial_vae" at the image's size).
     ///
     /// ```rhai
     /// let m = load_model("std/materials_vae");
