@@ -25,3 +25,5 @@ pub mod train;
 
 #[cfg(all(test, feature = "ml"))]
 mod tests;
+#[cfg(all(test, feature = "ml"))]
+mod torch_tests;
