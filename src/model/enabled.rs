@@ -394,6 +394,9 @@ impl Model {
     /// so the first images do not change when `n` grows).
     pub fn sample(&self, n: usize, seed: u64) -> Result<Vec<Image>> {
         self.not_spatial("sample")?;
+        if let Net::Texture(..) = self.inner.net {
+            return Err(self.wrong_kind("sample(n, seed)", "a vae or a gan"));
+        }
         let latents: Vec<Latent> = (0..n as u64).map(|i| self.draw(seed, i)).collect();
         self.decode_batch(&latents)
     }

@@ -216,6 +216,8 @@ fn calls_that_do_not_fit_the_kind_name_it() {
     let m = train(&tiny(vec![stripes(24, 24, 4, [1.0; 3])], 1));
     let err = m.decode(&m.latent(1)).unwrap_err().to_string();
     assert!(err.contains("\"texture_gan\"") && err.contains("m.sample(#{"), "{err}");
+    let err = m.sample(2, 1).unwrap_err().to_string();
+    assert!(err.contains("\"texture_gan\"") && err.contains("sample(n, seed)"), "{err}");
     let err = m.encode(&stripes(16, 16, 4, [1.0; 3])).unwrap_err().to_string();
     assert!(err.contains("\"texture_gan\""), "{err}");
     let vae = Model::load("std/materials_vae".as_ref()).unwrap();

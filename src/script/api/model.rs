@@ -177,7 +177,16 @@ mod model_api {
     use rhai::{Array, Dynamic, NativeCallContext, INT};
 
     /// Loads a model file (relative to the script's folder), or a shipped model as `"std/<name>"`.
-    /// Loaded models are cached by path and modification time.
+    /// Loaded models are cached by path and modification time. Which calls suit which `kind`:
+    ///
+    /// | kind | what it is | calls |
+    /// |---|---|---|
+    /// | "vae" | 32² VAE, global latent | `sample(n, seed)`, `latent`, `decode(latent)`, `encode`, `reconstruct` |
+    /// | "gan" | 32² GAN, global latent | `sample(n, seed)`, `latent`, `decode(latent)` |
+    /// | "texture_gan" | texture GAN, any size | `sample(#{ width, height, seed, tileable, texture, global, blend, between })`, `textures` |
+    /// | "spatial_vae" | VAE with a latent map | `encode(img)` → LatentMap, `decode(map)`, `reconstruct`, `factor` |
+    ///
+    /// Any other call is an error that names the model's kind and what it has.
     ///
     /// ```rhai
     /// let m = load_model("std/materials_vae");
@@ -199,8 +208,9 @@ mod model_api {
     }
 
     /// "vae" or "gan" (the 32² models: `sample`, `latent`, `decode(latent)`, and for a VAE
-    /// `encode`, `reconstruct`), or "spatial_vae" (`encode(img)` of any size to a LatentMap,
-    /// `decode(map)`, `reconstruct`; no `sample` or `latent`).
+    /// `encode`, `reconstruct`), "texture_gan" (`sample(#{ width, height, ... })` at any size,
+    /// `textures`), or "spatial_vae" (`encode(img)` of any size to a LatentMap, `decode(map)`,
+    /// `reconstruct`; no `sample` or `latent`).
     ///
     /// ```rhai
     /// let m = load_model("models/tiles_gan.safetensors");
@@ -280,7 +290,7 @@ mod model_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn latent(m: &mut Model, seed: Dynamic) -> RhaiResult<Latent> {
-        if m.kind() == Kind::SpatialVae {
+        if matches!(m.kind(), Kind::SpatialVae | Kind::TextureGan) {
             // the same refusal as sample's, which names the kind
             lift(m.sample(1, 0))?;
         }
