@@ -22,3 +22,4 @@ mod reference;
 mod scripts;
 mod serve;
 mod surface;
+mod texture_stats;

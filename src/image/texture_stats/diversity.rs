@@ -5,8 +5,10 @@
 //! All distances are RMS differences of the stored RGB values over a `crop × crop` square.
 //! - **Nearest-crop distance of a sample**: a few crops of the sample (a grid of up to 3 × 3,
 //!   spread over it) are each matched against every exemplar crop position; the mean of their
-//!   nearest distances. The search visits a stride grid (`crop / 8`) and then refines the four
-//!   best positions pixel by pixel, so a crop copied from any offset is found exactly.
+//!   nearest distances. The search visits a stride grid (`crop / 8`) and then refines the 16
+//!   best positions pixel by pixel, so a crop copied from any offset is found exactly (on
+//!   repetitive textures such as tiles, other tiles can rank above the true place on the coarse
+//!   grid, hence 16 rather than one).
 //! - **Exemplar self distance**: the same for crops of the exemplar itself, matched only against
 //!   exemplar crops that do not overlap them. This is how far a genuinely new piece of this
 //!   texture typically is from its nearest look-alike in the exemplar.
@@ -143,6 +145,9 @@ pub fn diversity_with(samples: &[Image], exemplar: &Image, opts: &DiversityOptio
     })
 }
 
+/// Coarse candidates refined pixel by pixel.
+const REFINE: usize = 16;
+
 fn mean(v: &[f64]) -> f64 {
     if v.is_empty() {
         0.0
@@ -166,7 +171,7 @@ fn grid(w: usize, h: usize, crop: usize) -> Vec<(usize, usize)> {
 }
 
 /// The smallest RMS distance between `q` and an exemplar crop whose corner passes `allowed`:
-/// a stride grid first, then every position around the four best grid points.
+/// a stride grid first, then every position around the [`REFINE`] best grid points.
 fn nearest(ex: &Rgb, q: &[f32], crop: usize, allowed: &(dyn Fn(usize, usize) -> bool + Sync)) -> f64 {
     let stride = (crop / 8).max(1);
     let (mx, my) = (ex.w - crop, ex.h - crop);
@@ -180,7 +185,7 @@ fn nearest(ex: &Rgb, q: &[f32], crop: usize, allowed: &(dyn Fn(usize, usize) -> 
     // Ties by position, so the pick does not depend on anything but the values.
     scored.sort_by(|a, b| a.0.total_cmp(&b.0).then((a.2, a.1).cmp(&(b.2, b.1))));
     let mut fine: Vec<(usize, usize)> = Vec::new();
-    for &(_, cx, cy) in scored.iter().take(4) {
+    for &(_, cx, cy) in scored.iter().take(REFINE) {
         for y in cy.saturating_sub(stride)..=(cy + stride).min(my) {
             for x in cx.saturating_sub(stride)..=(cx + stride).min(mx) {
                 if allowed(x, y) {

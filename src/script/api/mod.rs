@@ -26,6 +26,7 @@ pub mod pack;
 pub mod random;
 pub mod run;
 pub mod surface;
+pub mod texture;
 pub mod tone;
 
 /// Builds one family's package.
@@ -44,6 +45,7 @@ pub const FAMILIES: &[(&str, PackageBuilder)] = &[
     ("Fields", field::module),
     ("Random", random::module),
     ("Models", model::module),
+    ("Texture metrics", texture::module),
     ("Packing and export", pack::module),
 ];
 
@@ -62,6 +64,7 @@ pub fn option_sets() -> impl Iterator<Item = (&'static str, OptionDocs)> {
         draw::OPTION_SETS,
         pack::OPTION_SETS,
         surface::OPTION_SETS,
+        texture::OPTION_SETS,
     ]
     .into_iter()
     .flatten()
