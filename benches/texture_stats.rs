@@ -39,9 +39,7 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1024 * 1024));
     g.bench_function("gram_of_1024", |bch| bch.iter(|| TextureGram::of(&a).unwrap()));
     g.bench_function("seam_score_1024", |bch| bch.iter(|| seam_score(&a)));
-    g.bench_function("diversity_1024_vs_512", |bch| {
-        bch.iter(|| diversity(std::slice::from_ref(&a), &ex, 64).unwrap())
-    });
+    g.bench_function("diversity_1024_vs_512", |bch| bch.iter(|| diversity(std::slice::from_ref(&a), &ex, 64).unwrap()));
     g.finish();
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Kiln's side of the texture bench (issue 14 §4): samples a trained texture model at 1024²,
-# tileable, timed as a whole process, and scores it with the same table as the anchor
-# (stats-table.sh). One model per exemplar, named MODELS/NAME.safetensors.
+# tileable, timed as a whole process (wall and CPU seconds, /usr/bin/time), and scores it with
+# the same table as the anchor (stats-table.sh). One model per exemplar, named MODELS/NAME.safetensors.
 #
 #     KILN=target/release/kiln bench/texture/kiln-samples.sh MODELS [NAME...]
 #
@@ -42,12 +42,9 @@ for n in "${names[@]}"; do
         echo "$n: no model $m, skipped" >&2
         continue
     fi
-    start=$(date +%s%N)
-    "$KILN" run "$sampler" --allow-read "$models" --set "model=$m" --set "sample_seed=$SEED" \
+    /usr/bin/time -f "%e %U %S" -o "$RES/$n.time" "$KILN" run "$sampler" --allow-read "$models" --set "model=$m" --set "sample_seed=$SEED" \
         -o "$RES/$n.png" --no-provenance
-    end=$(date +%s%N)
-    awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f\n", (b - a) / 1e9 }' > "$RES/$n.seconds"
-    echo "$n: $(cat "$RES/$n.seconds") s" >&2
+    echo "$n: $(awk '{ printf "%.1f s wall, %.1f s CPU", $1, $2 + $3 }' "$RES/$n.time")" >&2
     done_names+=("$n")
 done
 [ ${#done_names[@]} -eq 0 ] && { echo "no models found in $models" >&2; exit 1; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Anchor bench (issue 14 §4): Embark's texture-synthesis (example-based, non-parametric) on the
-# 15 exemplars of exemplars.rhai, one 1024² tileable output each, timed as a whole process, then
-# `kiln texture-stats` on every output. Writes bench/texture/out/texture-synthesis.md.
+# 15 exemplars of exemplars.rhai, one 1024² tileable output each, timed as a whole process (wall
+# and CPU seconds, /usr/bin/time), then `kiln texture-stats` on every output. Writes bench/texture/out/texture-synthesis.md.
 #
 #     KILN=target/release/kiln bench/texture/texture-synthesis.sh [NAME...]
 #
@@ -38,12 +38,9 @@ threads=()
 [ -n "${THREADS:-}" ] && threads=(--threads "$THREADS")
 
 for n in "${names[@]}"; do
-    start=$(date +%s%N)
-    nice -n "$NICE" "$TS" --seed "$SEED" --tiling --out-size 1024 --no-progress "${threads[@]}" \
+    /usr/bin/time -f "%e %U %S" -o "$RES/$n.time" nice -n "$NICE" "$TS" --seed "$SEED" --tiling --out-size 1024 --no-progress "${threads[@]}" \
         --out "$RES/$n.png" generate "$EX/$n.png"
-    end=$(date +%s%N)
-    awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f\n", (b - a) / 1e9 }' > "$RES/$n.seconds"
-    echo "$n: $(cat "$RES/$n.seconds") s" >&2
+    echo "$n: $(awk '{ printf "%.1f s wall, %.1f s CPU", $1, $2 + $3 }' "$RES/$n.time")" >&2
 done
 
 # The table: one texture-stats run per exemplar (the photo crops are small, so they use 32²

@@ -39,10 +39,8 @@ fn roll(img: &Image, dx: u32, dy: u32) -> Image {
 
 #[test]
 fn seam_score_passes_a_tileable_field_and_catches_the_same_field_without_tileable() {
-    let [tiled, cut]: [Image; 2] = run(
-        "[fbm(perlin(#{ scale: 6, seed: 4, tileable: true })).render(200, 200), \
-          fbm(perlin(#{ scale: 6, seed: 4 })).render(200, 200)]",
-    )
+    let [tiled, cut]: [Image; 2] = run("[fbm(perlin(#{ scale: 6, seed: 4, tileable: true })).render(200, 200), \
+          fbm(perlin(#{ scale: 6, seed: 4 })).render(200, 200)]")
     .try_into()
     .unwrap();
     let (a, b) = (seam_score(&tiled), seam_score(&cut));
@@ -101,10 +99,8 @@ fn script_bindings_return_the_library_numbers() {
                let e = texture_diversity([a, b], a);\n\
                [texture_distance(a, b), seam_score(b), d.copy_ratio, d.copy_ratios[0], d.pairwise, e.pairwise_ratio, d.crop, e.crop]";
     let v: rhai::Array = host.engine().eval(src).unwrap();
-    let imgs = run(
-        "[fbm(perlin(#{ scale: 6, seed: 1, tileable: true })).render(128, 128), \
-          fbm(perlin(#{ scale: 6, seed: 2, tileable: true })).render(128, 128)]",
-    );
+    let imgs = run("[fbm(perlin(#{ scale: 6, seed: 1, tileable: true })).render(128, 128), \
+          fbm(perlin(#{ scale: 6, seed: 2, tileable: true })).render(128, 128)]");
     let (a, b) = (&imgs[0], &imgs[1]);
     let f = |i: usize| v[i].as_float().unwrap();
     assert_eq!(f(0), gram_distance(a, b).unwrap());
@@ -134,11 +130,9 @@ fn script_errors_point_at_the_call() {
 #[test]
 fn cli_prints_a_row_per_sample_and_json() {
     let dir = tempdir();
-    let imgs = run(
-        "[fbm(perlin(#{ scale: 6, seed: 1, tileable: true })).render(192, 192), \
+    let imgs = run("[fbm(perlin(#{ scale: 6, seed: 1, tileable: true })).render(192, 192), \
           fbm(perlin(#{ scale: 6, seed: 2, tileable: true })).render(128, 128), \
-          fbm(perlin(#{ scale: 6, seed: 3 })).render(128, 128)]",
-    );
+          fbm(perlin(#{ scale: 6, seed: 3 })).render(128, 128)]");
     let paths: Vec<_> = ["ex.png", "a.png", "b.png"].iter().map(|n| dir.path().join(n)).collect();
     for (img, p) in imgs.iter().zip(&paths) {
         kiln::io::save(img, p, &Default::default()).unwrap();
@@ -165,4 +159,20 @@ fn cli_prints_a_row_per_sample_and_json() {
     assert!(expect_code(&out, 1).contains("missing.png"));
     let out = kiln().args(["texture-stats", &s(&paths[0]), &s(&paths[1]), "--crop", "100"]).output().unwrap();
     assert!(expect_code(&out, 1).contains("twice the crop"));
+}
+
+#[test]
+fn every_example_in_the_texture_metrics_section_of_kiln_doc_runs() {
+    let doc = kiln::script::doc::markdown();
+    let start = doc.find("## Texture metrics").expect("kiln doc has the texture metrics section");
+    let section = &doc[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    let examples: Vec<&str> =
+        section.split("```rhai\n").skip(1).map(|rest| &rest[..rest.find("```").unwrap()]).collect();
+    assert!(examples.len() >= 4, "{} examples", examples.len());
+    let host = Host::default();
+    for ex in examples {
+        let compiled = host.compile("doc.rhai", ex).unwrap_or_else(|e| panic!("example failed: {e}\n{ex}"));
+        host.run(&compiled, RunConfig::default()).unwrap_or_else(|e| panic!("example failed: {e}\n{ex}"));
+    }
 }

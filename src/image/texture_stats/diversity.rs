@@ -180,8 +180,7 @@ fn nearest(ex: &Rgb, q: &[f32], crop: usize, allowed: &(dyn Fn(usize, usize) -> 
         .flat_map(|y| (0..=mx).step_by(stride).map(move |x| (x, y)))
         .filter(|&(x, y)| allowed(x, y))
         .collect();
-    let mut scored: Vec<(f64, usize, usize)> =
-        coarse.par_iter().map(|&(x, y)| (ex.sq(x, y, q, crop), x, y)).collect();
+    let mut scored: Vec<(f64, usize, usize)> = coarse.par_iter().map(|&(x, y)| (ex.sq(x, y, q, crop), x, y)).collect();
     // Ties by position, so the pick does not depend on anything but the values.
     scored.sort_by(|a, b| a.0.total_cmp(&b.0).then((a.2, a.1).cmp(&(b.2, b.1))));
     let mut fine: Vec<(usize, usize)> = Vec::new();

@@ -264,7 +264,9 @@ fn matmul(
         dst.iter_mut().for_each(|v| *v = 0.0);
         return;
     }
-    assert!(last(m, n, d_rs, d_cs) < dst.len() && last(m, k, l_rs, l_cs) < lhs.len() && last(k, n, r_rs, r_cs) < rhs.len());
+    assert!(
+        last(m, n, d_rs, d_cs) < dst.len() && last(m, k, l_rs, l_cs) < lhs.len() && last(k, n, r_rs, r_cs) < rhs.len()
+    );
     // SAFETY: every index the product touches is inside its slice (checked just above), `dst`
     // is borrowed mutably and does not alias `lhs` or `rhs`.
     unsafe {

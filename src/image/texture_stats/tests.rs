@@ -61,8 +61,7 @@ fn seam_of_a_ramp_is_computed_by_hand() {
     assert!(!s.tileable());
     // One full period of a sine: the wrap step equals the steepest interior ones.
     let n = 64;
-    let v: Vec<f32> =
-        (0..n * n).map(|i| (std::f32::consts::TAU * (i % n) as f32 / n as f32).sin()).collect();
+    let v: Vec<f32> = (0..n * n).map(|i| (std::f32::consts::TAU * (i % n) as f32 / n as f32).sin()).collect();
     let s = Seam::of_plane(&v, n, n);
     assert!((s.ratio() - 1.0).abs() < 1e-3 && s.tileable(), "{s:?}");
     // A constant image tiles and scores 0; degenerate sizes do not panic.
@@ -156,11 +155,10 @@ fn diversity_catches_a_copy_and_passes_an_independent_sample() {
 #[test]
 fn diversity_reports_bad_sizes() {
     let ex = noise(64, 1);
-    let e = diversity(&[ex.clone()], &ex, 40).unwrap_err().to_string();
+    let e = diversity(std::slice::from_ref(&ex), &ex, 40).unwrap_err().to_string();
     assert!(e.contains("twice the crop"), "{e}");
     let e = diversity(&[Image::new(16, 16).unwrap()], &ex, 24).unwrap_err().to_string();
     assert!(e.contains("sample 0 (16×16) is smaller than the crop (24)"), "{e}");
     assert!(diversity(&[], &ex, 24).is_err());
-    assert!(diversity(&[ex.clone()], &ex, 4).is_err());
+    assert!(diversity(std::slice::from_ref(&ex), &ex, 4).is_err());
 }
-

@@ -23,8 +23,8 @@ pub fn module() -> Module {
             "/// the same texture, ~1 and more for a different one). Sizes may differ; each at least 64².",
             "///",
             "/// ```rhai",
-            "/// let ex = field(#{ kind: \"perlin\", tileable: true, seed: 1 }).render(128, 128);",
-            "/// let d = texture_distance(ex, field(#{ kind: \"perlin\", tileable: true, seed: 2 }).render(128, 128));",
+            "/// let ex = perlin(#{ scale: 4, tileable: true, seed: 1 }).render(128, 128);",
+            "/// let d = texture_distance(ex, perlin(#{ scale: 4, tileable: true, seed: 2 }).render(128, 128));",
             "/// ```",
         ])
         .with_params_info(["exemplar: Image", "sample: Image", "f64"])
@@ -36,7 +36,7 @@ pub fn module() -> Module {
             "/// well above 1.25 shows a seam.",
             "///",
             "/// ```rhai",
-            "/// let s = seam_score(field(#{ kind: \"perlin\", tileable: true }).render(128, 128));",
+            "/// let s = seam_score(perlin(#{ scale: 4, tileable: true }).render(128, 128));",
             "/// ```",
         ])
         .with_params_info(["img: Image", "f64"])
@@ -51,8 +51,8 @@ pub fn module() -> Module {
             "/// 0 the seeds give the same picture). The exemplar must be at least twice `crop` per side.",
             "///",
             "/// ```rhai",
-            "/// let ex = field(#{ kind: \"perlin\", tileable: true, seed: 1 }).render(128, 128);",
-            "/// let s = [field(#{ kind: \"perlin\", tileable: true, seed: 2 }).render(96, 96)];",
+            "/// let ex = perlin(#{ scale: 4, tileable: true, seed: 1 }).render(128, 128);",
+            "/// let s = [perlin(#{ scale: 4, tileable: true, seed: 2 }).render(96, 96)];",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -72,7 +72,7 @@ pub fn module() -> Module {
             diversity(&samples, &exemplar, options::<DiversityOptions>(opts)?)
         });
     FuncRegistration::new("texture_diversity")
-        .with_comments(&doc(&["/// let d = texture_diversity(s, ex);"]))
+        .with_comments(doc(&["/// let d = texture_diversity(s, ex);"]))
         .with_params_info(["samples: Array", "exemplar: Image", "Map"])
         .set_into_module(&mut m, |_ctx: NativeCallContext, samples: Dynamic, exemplar: Image| {
             diversity(&samples, &exemplar, DiversityOptions::default())
@@ -83,7 +83,9 @@ pub fn module() -> Module {
 fn diversity(samples: &Dynamic, exemplar: &Image, opts: DiversityOptions) -> RhaiResult<Map> {
     let op = "texture_diversity";
     let samples = array(op, "samples", samples, |x| {
-        x.clone().try_cast::<Image>().ok_or_else(|| fail(op, format!("samples must be an array of Image, got a {}", x.type_name())))
+        x.clone()
+            .try_cast::<Image>()
+            .ok_or_else(|| fail(op, format!("samples must be an array of Image, got a {}", x.type_name())))
     })?;
     Ok(to_map(&lift(ts::diversity_with(&samples, exemplar, &opts))?))
 }
