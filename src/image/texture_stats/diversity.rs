@@ -15,7 +15,9 @@
 //! - **copy ratio** = nearest-crop distance / exemplar self distance: about 1 is healthy
 //!   novelty (the sample is as far from the exemplar as the exemplar is from itself), well
 //!   below 1 (towards 0) means the sample copies pieces of the exemplar. Well above 1 means the
-//!   sample is unlike every part of the exemplar (look at the Gram distance too).
+//!   sample is unlike every part of the exemplar. A different texture of similar colours can
+//!   also score about 1 (sand against granite: 0.85), so read it together with the Gram
+//!   distance: that one says "the same texture", this one "not a copy".
 //! - **pairwise**: the mean RMS difference between every two samples (over their common
 //!   top-left region), and **pairwise ratio** = pairwise / the exemplar's mean distance between
 //!   its own non-overlapping crops (what two independent pieces of the texture differ by): about

@@ -14,8 +14,9 @@
 //!
 //! Why the maximum and not the mean of the interior: with the mean, a tileable image's ratio
 //! spreads around 1 and any threshold near 1 fails half the tileable images; the maximum makes
-//! "tileable" a one-sided test. A tileable texture scores a little under 1 (about 0.6 to 1.0),
-//! one with a seam well over 1.25.
+//! "tileable" a one-sided test. A tileable texture scores a little under 1 (0.5 to 1.0 on kiln's
+//! materials, tileable fields and texture-synthesis's `--tiling` output), one with a seam well
+//! over 1.25 (4.6 for the same fBm field rendered without `tileable`).
 //!
 //! Must not know about fields, models or Rhai.
 
