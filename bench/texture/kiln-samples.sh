@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Kiln's side of the texture bench (issue 14 §4): samples a trained texture model at 1024²,
 # tileable, timed as a whole process (wall and CPU seconds, /usr/bin/time), and scores it with
-# the same table as the anchor (stats-table.sh). One model per exemplar, named MODELS/NAME.safetensors.
+# the same table as the anchor (stats-table.sh). One model per exemplar, named
+# MODELS/NAME.safetensors.
 #
 #     KILN=target/release/kiln bench/texture/kiln-samples.sh MODELS [NAME...]
 #
@@ -14,6 +15,8 @@ KILN=${KILN:-target/release/kiln}
 SEED=${SEED:-1}
 models=${1:?usage: kiln-samples.sh MODELS_DIR [NAME...]}
 shift
+# Absolute: a script resolves relative paths against its own folder, not the current one.
+models=$(cd "$models" && pwd)
 OUT=bench/texture/out
 EX=$OUT/exemplars
 RES=$OUT/kiln
@@ -42,8 +45,8 @@ for n in "${names[@]}"; do
         echo "$n: no model $m, skipped" >&2
         continue
     fi
-    /usr/bin/time -f "%e %U %S" -o "$RES/$n.time" "$KILN" run "$sampler" --allow-read "$models" --set "model=$m" --set "sample_seed=$SEED" \
-        -o "$RES/$n.png" --no-provenance
+    /usr/bin/time -f "%e %U %S" -o "$RES/$n.time" "$KILN" run "$sampler" --allow-read "$models" \
+        --set "model=$m" --set "sample_seed=$SEED" -o "$RES/$n.png" --no-provenance
     echo "$n: $(awk '{ printf "%.1f s wall, %.1f s CPU", $1, $2 + $3 }' "$RES/$n.time")" >&2
     done_names+=("$n")
 done

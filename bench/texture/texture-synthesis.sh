@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Anchor bench (issue 14 §4): Embark's texture-synthesis (example-based, non-parametric) on the
 # 15 exemplars of exemplars.rhai, one 1024² tileable output each, timed as a whole process (wall
-# and CPU seconds, /usr/bin/time), then `kiln texture-stats` on every output. Writes bench/texture/out/texture-synthesis.md.
+# and CPU seconds, /usr/bin/time), then `kiln texture-stats` on every output. Writes
+# bench/texture/out/texture-synthesis.md.
 #
 #     KILN=target/release/kiln bench/texture/texture-synthesis.sh [NAME...]
 #
