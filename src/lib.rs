@@ -50,6 +50,7 @@ pub use crate::image::color;
 pub use crate::image::io::{self, Compression, Format, SaveOptions};
 pub use crate::image::ops;
 pub use crate::image::pbr;
+pub use crate::image::texture_stats;
 pub use crate::image::{Color, Image, PbrSet};
 pub use crate::limits::{max_pixels, set_max_pixels, Limits, DEFAULT_MAX_PIXELS, MAX_DIMENSION};
 #[cfg(feature = "ml")]

@@ -24,6 +24,7 @@ mod info;
 mod run;
 #[cfg(feature = "serve")]
 mod serve;
+mod texture_stats;
 mod train;
 mod train_spatial;
 #[cfg(feature = "watch")]
@@ -58,6 +59,8 @@ enum Command {
     Deps(deps::DepsArgs),
     /// Train a VAE or GAN on a folder of images.
     Train(train::TrainArgs),
+    /// Texture quality of samples against their exemplar: Gram distance, seam, copy ratio, diversity.
+    TextureStats(texture_stats::TextureStatsArgs),
     /// Re-run a script whenever it or its inputs change, with a live preview in the browser.
     #[cfg(feature = "watch")]
     Watch(watch::WatchArgs),
@@ -202,6 +205,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Regen(args) => info::regen(args),
         Command::Deps(args) => deps::run(args),
         Command::Train(args) => train::run(args),
+        Command::TextureStats(args) => texture_stats::run(args),
         #[cfg(feature = "watch")]
         Command::Watch(args) => watch::run(args),
         #[cfg(feature = "serve")]

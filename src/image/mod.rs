@@ -9,6 +9,7 @@ pub mod io;
 pub mod ops;
 pub mod pbr;
 pub mod pbr_set;
+pub mod texture_stats;
 
 pub use buffer::Image;
 pub use color::Color;

@@ -9,6 +9,7 @@ use kiln::ops::filter::{self, Blur, BoxBlur, Convolve};
 use kiln::ops::geometry::{crop, flip_h, flip_v, pad, tile};
 
 use kiln::script::{Host, RunConfig};
+use kiln::texture_stats::Seam;
 use kiln::{Color, Field, Image, Noise, NoiseKind, NoiseOptions};
 
 /// A tileable Perlin texture, rendered at `n`² (tagged tileable by the render).
@@ -17,23 +18,17 @@ fn tileable_noise(n: u32, scale: f64) -> Image {
     f.render(n, n).unwrap()
 }
 
-/// The seam metric of the field tests (src/field/noise/tests.rs), on the red channel: the mean
-/// difference across the wrap edge (last column to first, last row to first), and the largest
-/// mean difference between neighbouring columns or rows inside the image. A tileable image has
-/// `wrap <= 1.25 × inner`.
-fn seam(img: &Image) -> (f32, f32) {
-    let (w, h) = (img.width() as usize, img.height() as usize);
-    let v = |x: usize, y: usize| img.pixels()[(y * w + x) * 4];
-    let col = |a: usize, b: usize| (0..h).map(|y| (v(a, y) - v(b, y)).abs()).sum::<f32>() / h as f32;
-    let row = |a: usize, b: usize| (0..w).map(|x| (v(x, a) - v(x, b)).abs()).sum::<f32>() / w as f32;
-    let wrap = col(w - 1, 0).max(row(h - 1, 0));
-    let inner = (0..w - 1).map(|i| col(i, i + 1)).chain((0..h - 1).map(|i| row(i, i + 1))).fold(0f32, f32::max);
-    (wrap, inner)
+/// kiln's seam metric (`texture_stats::Seam`, the field tests' one) on the red channel: the
+/// mean difference across the wrap edge (last column to first, last row to first), and the
+/// largest mean difference between neighbouring columns or rows inside the image.
+fn seam(img: &Image) -> (f64, f64) {
+    let s = Seam::of_channel(img, 0);
+    (s.wrap, s.inner)
 }
 
+/// A tileable image has `wrap <= 1.25 × inner` (`texture_stats::TILEABLE_RATIO`).
 fn seamless(img: &Image) -> bool {
-    let (wrap, inner) = seam(img);
-    wrap <= 1.25 * inner
+    Seam::of_channel(img, 0).tileable()
 }
 
 type Op = Box<dyn Fn(&Image, Option<Edge>) -> kiln::Result<Image>>;

@@ -22,4 +22,6 @@ mod reference;
 mod scripts;
 mod serve;
 mod surface;
+mod texture_stats;
 mod train_cli;
+

@@ -47,13 +47,10 @@ fn channel(img: &Image, c: usize) -> Vec<f32> {
 }
 
 /// (difference across the wrap edge, largest difference between neighbouring columns or rows
-/// inside): the seam metric of the field tests (`field::noise::tests::seam`), per channel.
-fn seam(v: &[f32], n: usize) -> (f32, f32) {
-    let col = |a: usize, b: usize| (0..n).map(|y| (v[y * n + a] - v[y * n + b]).abs()).sum::<f32>() / n as f32;
-    let row = |a: usize, b: usize| (0..n).map(|x| (v[a * n + x] - v[b * n + x]).abs()).sum::<f32>() / n as f32;
-    let wrap = col(n - 1, 0).max(row(n - 1, 0));
-    let inner = (0..n - 1).map(|i| col(i, i + 1).max(row(i, i + 1))).fold(0f32, f32::max);
-    (wrap, inner)
+/// inside): kiln's one seam metric (`texture_stats::Seam`, the field tests' one), per channel.
+fn seam(v: &[f32], n: usize) -> (f64, f64) {
+    let s = kiln::texture_stats::Seam::of_plane(v, n, n);
+    (s.wrap, s.inner)
 }
 
 fn is_grey(img: &Image) -> bool {

@@ -80,20 +80,11 @@ fn fbm_over_1024_spans_at_least_0_6() {
     }
 }
 
-/// Mean |difference| between columns a and b, and between rows a and b, of a square raster.
-fn col_diff(v: &[f32], n: usize, a: usize, b: usize) -> f32 {
-    (0..n).map(|y| (v[y * n + a] - v[y * n + b]).abs()).sum::<f32>() / n as f32
-}
-fn row_diff(v: &[f32], n: usize, a: usize, b: usize) -> f32 {
-    (0..n).map(|x| (v[a * n + x] - v[b * n + x]).abs()).sum::<f32>() / n as f32
-}
-
 /// (difference across the wrap edge, largest difference between neighbouring columns or rows
-/// inside the image).
+/// inside the image) of a square raster: kiln's one seam metric, `image::texture_stats::Seam`.
 pub(crate) fn seam(v: &[f32], n: usize) -> (f32, f32) {
-    let wrap = col_diff(v, n, n - 1, 0).max(row_diff(v, n, n - 1, 0));
-    let inner = (0..n - 1).map(|i| col_diff(v, n, i, i + 1).max(row_diff(v, n, i, i + 1))).fold(0f32, f32::max);
-    (wrap, inner)
+    let s = crate::image::texture_stats::Seam::of_plane(v, n, n);
+    (s.wrap as f32, s.inner as f32)
 }
 
 #[test]

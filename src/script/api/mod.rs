@@ -27,6 +27,7 @@ pub mod random;
 pub mod run;
 pub mod spatial;
 pub mod surface;
+pub mod texture;
 pub mod texture_model;
 pub mod tone;
 
@@ -46,6 +47,7 @@ pub const FAMILIES: &[(&str, PackageBuilder)] = &[
     ("Fields", field::module),
     ("Random", random::module),
     ("Models", model::module),
+    ("Texture metrics", texture::module),
     ("Packing and export", pack::module),
 ];
 
@@ -64,6 +66,7 @@ pub fn option_sets() -> impl Iterator<Item = (&'static str, OptionDocs)> {
         draw::OPTION_SETS,
         pack::OPTION_SETS,
         surface::OPTION_SETS,
+        texture::OPTION_SETS,
     ]
     .into_iter()
     .flatten()

@@ -213,11 +213,10 @@ pub(crate) mod test_util {
         .unwrap()
     }
 
-    /// The seam metric of the field tests (`field::noise::tests::seam`) on the red channel of a
-    /// square image: (difference across the wrap edge, largest interior neighbour difference).
+    /// kiln's seam metric (`image::texture_stats::Seam`) on the red channel: (difference across
+    /// the wrap edge, largest interior neighbour difference).
     pub fn seam(img: &Image) -> (f32, f32) {
-        assert_eq!(img.width(), img.height());
-        let v: Vec<f32> = img.pixels().chunks_exact(4).map(|p| p[0]).collect();
-        crate::field::noise::tests::seam(&v, img.width() as usize)
+        let s = crate::image::texture_stats::Seam::of_channel(img, 0);
+        (s.wrap as f32, s.inner as f32)
     }
 }
