@@ -2,7 +2,8 @@
 //!
 //! Owns: the table of shipped model files. They are trained by kiln itself on close-ups of the
 //! procedural materials of `std/materials` (see `stdlib/models/README.md` and `scripts/train/`);
-//! `materials_spatial_vae` on whole renders of them (`scripts/train/spatial_data.rhai`).
+//! `materials_spatial_vae` on whole renders of them (`scripts/train/spatial_data.rhai`);
+//! `materials_texture` on 512² renders of four of them (`scripts/train/texture_exemplars.rhai`).
 
 use crate::error::{Error, Result};
 
@@ -10,6 +11,7 @@ use crate::error::{Error, Result};
 const MODELS: &[(&str, &[u8])] = &[
     ("materials_gan", include_bytes!("../../stdlib/models/materials_gan.safetensors")),
     ("materials_spatial_vae", include_bytes!("../../stdlib/models/materials_spatial_vae.safetensors")),
+    ("materials_texture", include_bytes!("../../stdlib/models/materials_texture.safetensors")),
     ("materials_vae", include_bytes!("../../stdlib/models/materials_vae.safetensors")),
 ];
 

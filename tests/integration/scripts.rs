@@ -158,6 +158,7 @@ fn every_training_script_runs_at_toy_settings() {
             }
             "spatial_data" => &[("per", "1"), ("size", "16")],
             "spatial_eval" => &[("size", "16"), ("photo_crop", "16"), ("preview", "16")],
+            "texture_exemplars" => &[("size", "16")],
             _ => &[("tiles", "12"), ("epochs", "1"), ("name", "toy")],
         };
         let config = RunConfig {
@@ -190,6 +191,10 @@ fn every_training_script_runs_at_toy_settings() {
                 assert!(files.iter().all(|f| written(f)) && !written("wood_2_lit.png"), "{name}")
             }
             "spatial_eval" => assert_eq!(outcome.images[0].dimensions(), (32, 16), "{name}"),
+            "texture_exemplars" => {
+                let files = ["granite.png", "grass.png", "marble.png", "rust.png"];
+                assert!(files.iter().all(|f| written(f)), "{name}")
+            }
             other => panic!("scripts/train/{other}.rhai has no check here: add one"),
         }
     }
