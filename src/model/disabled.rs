@@ -72,6 +72,9 @@ impl Model {
     pub fn encode_batch(&self, _images: &[Image]) -> Result<Vec<Latent>> {
         match self.never {}
     }
+    pub fn factor(&self) -> Option<u32> {
+        match self.never {}
+    }
     pub fn encode_map(&self, _img: &Image) -> Result<LatentMap> {
         match self.never {}
     }
