@@ -68,6 +68,7 @@ golden_tests!(
     geometry_seamless,
     geometry_transforms,
     hello,
+    learned_textures,
     live_animation,
     live_params,
     logos,

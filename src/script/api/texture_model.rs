@@ -50,7 +50,7 @@ pub fn add(m: &mut Module) {
         .with_comments(&comments)
         .with_params_info(["m: Model", "opts: Map", "Image"])
         .set_into_module(m, |ctx: NativeCallContext, m: &mut Model, opts: Map| sample(&ctx, m, opts));
-    FuncRegistration::new("textures")
+    FuncRegistration::new("get$textures")
         .with_comments([
             "/// The exemplar names of a texture model, in index order (empty for other kinds).",
             "///",
