@@ -27,11 +27,12 @@ m.sample(o)
 RHAI
 echo "| step | minutes | texture distance | seam | copy ratio |"
 echo "|--:|--:|--:|--:|--:|"
-for f in $(ls "$dir"/"$name".step*.safetensors | sort -t p -k3 -n); do
+for f in $(ls "$dir"/"$name".step*.safetensors | sort -V); do
     step=${f##*.step}; step=${step%.safetensors}
-    minutes=$(awk -v a="$(stat -c %Y "$f")" -v b="$start" 'BEGIN { printf "%.1f", (a - b) / 60 }')
-    "$KILN" run "$out/sample.rhai" --allow-read "$dir" --set "model=$f" --set "texture=$texture" \
-        -o "$out/s.png" --no-provenance 2>/dev/null
+    minutes=$(awk -v a="$(stat -L -c %Y "$f")" -v b="$start" 'BEGIN { printf "%.1f", (a - b) / 60 }')
+    real=$(readlink -f "$f")
+    "$KILN" run "$out/sample.rhai" --allow-read "$(dirname "$real")" --set "model=$real" \
+        --set "texture=$texture" -o "$out/s.png" --no-provenance >/dev/null
     stats=$("$KILN" texture-stats "$exemplar" "$out/s.png" --json)
     echo "$stats" | python3 -c "
 import json, sys
