@@ -250,10 +250,7 @@ impl TrainArgs {
             ("--keep-every", t.keep_every.is_some()),
         ];
         if let Some((flag, _)) = texture_only.iter().find(|(_, given)| *given) {
-            return Err(Error::param(
-                self.kind().train_op(),
-                format!("{flag} is for texture and spatial-vae models"),
-            ));
+            return Err(Error::param(self.kind().train_op(), format!("{flag} is for texture and spatial-vae models")));
         }
         let mut s = TrainSettings::for_kind(self.kind());
         s.data = Some(Data::Folder(self.data.clone()));

@@ -18,9 +18,9 @@ mod latent;
 mod latent_map;
 mod options;
 pub mod progress;
-mod texture_options;
 mod quality;
 mod spatial;
+mod texture_options;
 
 #[cfg(feature = "ml")]
 mod arch;
@@ -67,9 +67,9 @@ pub use options::{
     Data, Device, Event, GanTrainSettings, Kind, Metrics, Progress, TrainOptions, TrainSettings,
     DEFAULT_PRIOR_COMPONENTS,
 };
-pub use texture_options::{TextureMix, TextureSample, TextureSettings};
 pub use quality::{psnr, ssim};
 pub use spatial::settings::{SpatialTrainOptions, SpatialTrainSettings};
+pub use texture_options::{TextureMix, TextureSample, TextureSettings};
 
 #[cfg(feature = "ml")]
 pub use enabled::{clear_model_cache, Model};

@@ -24,4 +24,3 @@ mod serve;
 mod surface;
 mod texture_stats;
 mod train_cli;
-

@@ -40,7 +40,9 @@ impl Exemplars {
     /// least `patch` on each side.
     pub fn load(data: &Data, patch: u32) -> Result<Exemplars> {
         let named: Vec<(String, Image)> = match data {
-            Data::Images(images) => images.iter().enumerate().map(|(i, img)| (format!("texture {i}"), img.clone())).collect(),
+            Data::Images(images) => {
+                images.iter().enumerate().map(|(i, img)| (format!("texture {i}"), img.clone())).collect()
+            }
             Data::Folder(path) if path.is_file() => vec![(stem(path), load(path)?)],
             Data::Folder(dir) => {
                 if !dir.exists() {
@@ -70,7 +72,9 @@ impl Exemplars {
             }
             let px = img.pixels();
             if px.chunks_exact(4).any(|p| p[3] < 1.0) {
-                out.warnings.push(format!("exemplar `{name}` has transparency: texture models are RGB, its colour is used and alpha ignored"));
+                out.warnings.push(format!(
+                    "exemplar `{name}` has transparency: texture models are RGB, its colour is used and alpha ignored"
+                ));
             }
             if px.chunks_exact(4).all(|p| p[0] == p[1] && p[1] == p[2]) {
                 out.warnings.push(format!("exemplar `{name}` is grey: trained as RGB with three equal channels"));

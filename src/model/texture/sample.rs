@@ -13,11 +13,11 @@ use std::f32::consts::TAU;
 
 use candle_core::{Device, Tensor};
 
+use super::super::ml_err;
 use super::super::nn::Params;
 use super::super::stream::Stream;
 use super::super::tensor::tensor_images;
 use super::super::texture_options::{TextureMix, TextureSample, STRIDE};
-use super::super::ml_err;
 use super::arch::TextureArch;
 use super::net::{Generator, NoiseParts};
 use crate::error::{Error, Result};

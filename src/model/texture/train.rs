@@ -26,13 +26,13 @@ use candle_core::{Device as CDevice, Tensor};
 use super::super::enabled::Model;
 use super::super::gan::{d_hinge, g_hinge, Augment};
 use super::super::io::{self, File};
+use super::super::ml_err;
 use super::super::nn::{ema_update, Adam, Params, Specs};
 use super::super::options::{Event, Metrics, Progress};
 use super::super::stream::Stream;
 use super::super::tensor::labelled_grid;
 use super::super::texture_options::{TextureMix, TextureSample, TextureSettings};
 use super::super::train::{candle_device, output_paths};
-use super::super::ml_err;
 use super::arch::TextureArch;
 use super::exemplars::Exemplars;
 use super::net::{one_hot, Discriminator, Generator, NoiseParts};
@@ -85,7 +85,16 @@ pub fn train_texture(
             });
         }
         if s.minutes > 0.0 && started.elapsed().as_secs_f64() >= s.minutes * 60.0 {
-            run.report(progress, Event::Warning(format!("stopped after {} minutes at step {step} of {} (option 'minutes')", s.minutes, s.steps)), step, losses.clone(), run_steps);
+            run.report(
+                progress,
+                Event::Warning(format!(
+                    "stopped after {} minutes at step {step} of {} (option 'minutes')",
+                    s.minutes, s.steps
+                )),
+                step,
+                losses.clone(),
+                run_steps,
+            );
             break;
         }
         losses = run.step(&mut nets, &style, step)?;
@@ -163,7 +172,14 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    fn report(&self, progress: &mut dyn FnMut(&Progress), event: Event, step: u64, losses: Vec<(&'static str, f64)>, run_steps: u64) {
+    fn report(
+        &self,
+        progress: &mut dyn FnMut(&Progress),
+        event: Event,
+        step: u64,
+        losses: Vec<(&'static str, f64)>,
+        run_steps: u64,
+    ) {
         progress(&Progress {
             event,
             epoch: 0,
@@ -195,7 +211,10 @@ impl Run<'_> {
                 if stored != self.arch {
                     return Err(Error::param(
                         OP,
-                        format!("{} was trained with other settings or exemplars; resume needs the same ones", ckpt.display()),
+                        format!(
+                            "{} was trained with other settings or exemplars; resume needs the same ones",
+                            ckpt.display()
+                        ),
                     ));
                 }
                 let restore = |tag: &str, factor: f64| -> Result<Adam> {

@@ -20,7 +20,8 @@ use crate::script::convert::{fail, lift, num, options_for, RhaiResult};
 
 const OP: &str = "sample";
 
-const TRAIN_TEXTURE_DOC: &str = "Trains a texture model (kind texture_gan) on random `patch` crops of one or more exemplars
+const TRAIN_TEXTURE_DOC: &str =
+    "Trains a texture model (kind texture_gan) on random `patch` crops of one or more exemplars
 and returns it; with `out`, the model, a resumable checkpoint and a labelled sample grid are
 written. `data` is an image file, a folder (one texture per image) or an array of images.
 Sample it at any size with `m.sample(#{ width, height, tileable })`.
@@ -142,7 +143,10 @@ fn weights(m: &Model, key: &str, v: &Dynamic) -> RhaiResult<Vec<f32>> {
     };
     let w: Vec<f32> = items.iter().map(|x| num(OP, key, x).map(|x| x as f32)).collect::<RhaiResult<_>>()?;
     if w.len() != m.textures().len() {
-        return Err(fail(OP, format!("'{key}' has {} weights; this model has {} textures", w.len(), m.textures().len())));
+        return Err(fail(
+            OP,
+            format!("'{key}' has {} weights; this model has {} textures", w.len(), m.textures().len()),
+        ));
     }
     Ok(w)
 }
