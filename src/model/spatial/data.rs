@@ -6,15 +6,14 @@
 //! mixed sizes are fine because every batch is crops of `patch`². Transparent images are read as
 //! their straight RGB (alpha ignored) and grey ones as R = G = B; each is said once, as a note.
 
-use std::path::{Path, PathBuf};
-
 use candle_core::{Device, Tensor};
 use rayon::prelude::*;
 
+use super::super::dataset::walk;
 use super::super::ml_err;
 use super::super::options::Data;
 use crate::error::{Error, Result};
-use crate::image::io::{load, Format};
+use crate::image::io::load;
 use crate::image::Image;
 use crate::rng::Rng;
 
@@ -142,21 +141,4 @@ fn others(n: usize) -> String {
         2 => " (and 1 other image)".into(),
         n => format!(" (and {} other images)", n - 1),
     }
-}
-
-/// Every image file under `dir`, recursively (model files and unknown extensions skipped).
-fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<()> {
-    if depth > 16 {
-        return Ok(());
-    }
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-    for entry in entries {
-        let path = entry.map_err(|e| Error::io(dir, e))?.path();
-        if path.is_dir() {
-            walk(&path, out, depth + 1)?;
-        } else if Format::from_path(&path).is_ok() {
-            out.push(path);
-        }
-    }
-    Ok(())
 }

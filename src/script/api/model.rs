@@ -32,19 +32,30 @@ let m = train_spatial_vae(#{ data: textures, patch: 32, steps: 20, batch: 2, wid
 let back = m.decode(m.encode(textures[0]));
 ```";
 
+/// A training run's `data` folder and `out` file through the run's read/write policy: the folder
+/// becomes an input of the run's recipe, the output's folder is created.
+pub(super) fn resolve_paths(
+    run: &crate::script::context::RunState,
+    data: &mut Option<Data>,
+    out: &mut Option<std::path::PathBuf>,
+) -> RhaiResult<()> {
+    if let Some(Data::Folder(folder)) = data {
+        let full = lift(run.policy.readable(&folder.to_string_lossy()))?;
+        run.add_input(&full);
+        *folder = full;
+    }
+    if let Some(out) = out {
+        *out = lift(run.policy.prepare_write(&out.to_string_lossy()))?;
+    }
+    Ok(())
+}
+
 /// `train_spatial_vae`: the map's settings with the run's paths, seed and cancel flag.
 fn train_spatial(ctx: &NativeCallContext, mut s: SpatialTrainSettings) -> RhaiResult<Model> {
     lift(s.validate())?;
     let run = run_state(ctx)?;
     s.seed = Some(seed_or_run(ctx, s.seed)?);
-    if let Some(Data::Folder(folder)) = &mut s.data {
-        let full = lift(run.policy.readable(&folder.to_string_lossy()))?;
-        run.add_input(&full);
-        *folder = full;
-    }
-    if let Some(out) = &mut s.out {
-        *out = lift(run.policy.prepare_write(&out.to_string_lossy()))?;
-    }
+    resolve_paths(&run, &mut s.data, &mut s.out)?;
     let opts = SpatialTrainOptions { settings: s, cancel: Some(run.cancel.clone()) };
     let mut progress = progress_lines("train_spatial_vae");
     let (model, metrics) = lift(crate::model::train_spatial_vae(&opts, &mut progress))?;
@@ -102,14 +113,7 @@ fn train_options(ctx: &NativeCallContext, kind: Kind, mut s: TrainSettings) -> R
     lift(s.validate(kind))?;
     let run = run_state(ctx)?;
     s.seed = Some(seed_or_run(ctx, s.seed)?);
-    if let Some(Data::Folder(folder)) = &mut s.data {
-        let full = lift(run.policy.readable(&folder.to_string_lossy()))?;
-        run.add_input(&full);
-        *folder = full;
-    }
-    if let Some(out) = &mut s.out {
-        *out = lift(run.policy.prepare_write(&out.to_string_lossy()))?;
-    }
+    resolve_paths(&run, &mut s.data, &mut s.out)?;
     Ok(TrainOptions { settings: s, cancel: Some(run.cancel.clone()) })
 }
 

@@ -13,7 +13,7 @@ use rhai::{Array, Dynamic, FuncRegistration, Map, Module, NativeCallContext};
 
 use crate::field::Field;
 use crate::image::Image;
-use crate::model::{Data, Model, TextureMix, TextureSample, TextureSettings};
+use crate::model::{Model, TextureMix, TextureSample, TextureSettings};
 use crate::script::api::with_options;
 use crate::script::context::{run_state, seed_or_run};
 use crate::script::convert::{fail, lift, num, options_for, RhaiResult};
@@ -68,14 +68,7 @@ pub fn add(m: &mut Module) {
 fn train(ctx: &NativeCallContext, mut s: TextureSettings) -> RhaiResult<Model> {
     let run = run_state(ctx)?;
     s.seed = Some(seed_or_run(ctx, s.seed)?);
-    if let Some(Data::Folder(path)) = &mut s.data {
-        let full = lift(run.policy.readable(&path.to_string_lossy()))?;
-        run.add_input(&full);
-        *path = full;
-    }
-    if let Some(out) = &mut s.out {
-        *out = lift(run.policy.prepare_write(&out.to_string_lossy()))?;
-    }
+    super::model::resolve_paths(&run, &mut s.data, &mut s.out)?;
     let mut on_progress = super::model::progress_lines("train_texture");
     let (model, metrics) = lift(crate::model::train_texture(&s, Some(&run.cancel), &mut on_progress))?;
     if let Some(out) = &s.out {
