@@ -79,6 +79,16 @@ enum Net {
 impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let a = &self.inner.arch;
+        if let Net::Texture(_, t) = &self.inner.net {
+            let n = t.textures.len();
+            return write!(
+                f,
+                "Model(texture_gan, {n} texture{}, width {}, any size in multiples of 8, {} steps)",
+                if n == 1 { "" } else { "s" },
+                t.width,
+                self.inner.steps
+            );
+        }
         if let Net::Spatial(net) = &self.inner.net {
             let s = net.arch;
             return write!(

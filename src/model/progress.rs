@@ -145,6 +145,8 @@ impl PlainLog {
     pub fn line(&mut self, p: &Progress) -> Option<String> {
         self.timer.observe_progress(p);
         let line = match &p.event {
+            // step-based runs (texture, spatial VAE) train on crops and hold nothing out
+            Event::Loaded { train, holdout: 0 } if p.epochs <= 1 => Some(format!("{train} image(s) to crop from")),
             Event::Loaded { train, holdout } => Some(format!("{train} training images, {holdout} held out")),
             Event::Warning(text) => Some(format!("warning: {text}")),
             Event::SampleGrid(path) | Event::Checkpoint(path) => {
