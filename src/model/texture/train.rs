@@ -54,19 +54,8 @@ pub fn train_texture(
     cancel: Option<&AtomicBool>,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<(Model, Metrics)> {
-    s.validate()?;
-    let started = Instant::now();
-    let dev = candle_device(s.device)?;
-    let exemplars = Exemplars::load(s.data.as_ref().expect("validated: data is required"), s.patch)?;
-    let arch = TextureArch {
-        width: s.width,
-        local: s.local,
-        global: s.global,
-        periodic: s.periodic,
-        textures: exemplars.names.clone(),
-        patch: s.patch,
-    };
-    let run = Run { s, arch, exemplars, dev, started, paths: s.out.as_deref().map(output_paths) };
+    let run = Run::new(s, s.out.as_deref().map(output_paths))?;
+    let started = run.started;
     for w in &run.exemplars.warnings {
         run.report(progress, Event::Warning(w.clone()), 0, vec![], 0);
     }
@@ -171,7 +160,24 @@ struct Run<'a> {
     paths: Option<(PathBuf, PathBuf)>,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
+    /// Checks the settings, opens the device and loads the exemplars.
+    fn new(s: &'a TextureSettings, paths: Option<(PathBuf, PathBuf)>) -> Result<Run<'a>> {
+        s.validate()?;
+        let started = Instant::now();
+        let dev = candle_device(s.device)?;
+        let exemplars = Exemplars::load(s.data.as_ref().expect("validated: data is required"), s.patch)?;
+        let arch = TextureArch {
+            width: s.width,
+            local: s.local,
+            global: s.global,
+            periodic: s.periodic,
+            textures: exemplars.names.clone(),
+            patch: s.patch,
+        };
+        Ok(Run { s, arch, exemplars, dev, started, paths })
+    }
+
     fn report(
         &self,
         progress: &mut dyn FnMut(&Progress),
@@ -450,16 +456,7 @@ impl TextureBenchStep {
         s.validate()?;
         // made once per bench process; the run borrows its settings for as long as it lives
         let s: &'static TextureSettings = Box::leak(Box::new(TextureSettings { out: None, ..s }));
-        let exemplars = Exemplars::load(s.data.as_ref().expect("validated: data is required"), s.patch)?;
-        let arch = TextureArch {
-            width: s.width,
-            local: s.local,
-            global: s.global,
-            periodic: s.periodic,
-            textures: exemplars.names.clone(),
-            patch: s.patch,
-        };
-        let run = Run { s, arch, exemplars, dev: candle_device(s.device)?, started: Instant::now(), paths: None };
+        let run = Run::new(s, None)?;
         let (nets, step) = run.start()?;
         let style = StyleNet::new(&run.dev).map_err(ml_err)?;
         Ok(TextureBenchStep { run, nets, style, step })
