@@ -60,6 +60,13 @@
 //! 0.09, 0.39, sample 1.12, 0.58, 0.68. Kiln as installed against PyTorch at its best: train step
 //! 2.18, 2.86, 1.90 (median 2.18 ✗), sample 1.58, 0.86, 0.91.
 //!
+//! Those rounds used the first statistics loss (Gram matrices, three layers); the trainer now
+//! uses a sliced-Wasserstein loss on five layers (`src/model/texture/style.rs`) and kiln sets
+//! `CANDLE_BARRIER_POOL_SPIN_LIMIT=0` itself. One round with both at the end of the session
+//! (load about 2): train step kiln 257 ms, PyTorch (passive wait) 250 ms, ratio 1.03; 1024²
+//! sample kiln 1143 ms, PyTorch 425 ms, ratio 2.7 (kiln's circular padding copies and im2col at
+//! full size; the 1 s is missed by 14 %).
+//!
 //! Three more rounds a quarter of an hour later (load 12), kiln with
 //! `CANDLE_BARRIER_POOL_SPIN_LIMIT=0` (element-wise ops still on two threads, waiting without
 //! spinning) against `OMP_WAIT_POLICY=PASSIVE` PyTorch: train step 494 / 405, 344 / 368,
