@@ -23,7 +23,7 @@ use candle_core::{Device, Tensor, Var};
 use safetensors::{tensor::TensorView, Dtype, SafeTensors};
 
 use super::arch::{Arch, CHANNELS};
-use super::nn::{Params, Specs};
+use super::nn::{Adam, Params, Specs};
 use super::options::Kind;
 use super::prior::Mixture;
 use crate::error::{Error, Result};
@@ -101,6 +101,37 @@ fn json_string(s: &str) -> String {
 pub fn write(path: &Path, tensors: &BTreeMap<String, Tensor>, meta: HashMap<String, String>) -> Result<()> {
     let bytes = encode(tensors, meta, path)?;
     write_atomic(path, &bytes)
+}
+
+/// The tensors and metadata of a resumable checkpoint, laid out the one way every trainer uses:
+/// parameters under a prefix, an Adam optimiser's moments as `TAG.m.NAME` / `TAG.v.NAME` and its
+/// step count as the metadata `TAG_t` ([`File::restore_adam`] reads them back).
+#[derive(Default)]
+pub struct Checkpoint {
+    pub tensors: BTreeMap<String, Tensor>,
+    pub meta: HashMap<String, String>,
+}
+
+impl Checkpoint {
+    /// Adds every parameter of `p` as `prefix + name`.
+    pub fn params(&mut self, prefix: &str, p: &Params) -> &mut Checkpoint {
+        for (k, v) in &p.vars {
+            self.tensors.insert(format!("{prefix}{k}"), v.as_tensor().clone());
+        }
+        self
+    }
+
+    /// Adds the state of optimiser `opt` under `tag`.
+    pub fn adam(&mut self, tag: &str, opt: &Adam) -> &mut Checkpoint {
+        for (k, v) in &opt.m {
+            self.tensors.insert(format!("{tag}.m.{k}"), v.clone());
+        }
+        for (k, v) in &opt.v {
+            self.tensors.insert(format!("{tag}.v.{k}"), v.clone());
+        }
+        self.meta.insert(format!("{tag}_t"), opt.t.to_string());
+        self
+    }
 }
 
 /// A parsed model file: metadata plus the raw bytes the tensors are read from.
@@ -222,6 +253,14 @@ impl<'a> File<'a> {
         let means = read("prior.means", &[k, dim])?;
         let scale_tril = read("prior.scale_tril", &[k, dim, dim])?;
         Mixture::from_parts(dim, &weights, &means, &scale_tril).map(Some).map_err(|e| model_err(self.path, e))
+    }
+
+    /// Restores optimiser `opt`'s state stored under `tag` (see [`Checkpoint::adam`]).
+    pub fn restore_adam(&self, tag: &str, opt: &mut Adam, device: &Device) -> Result<()> {
+        opt.t = self.number(&format!("{tag}_t"))?;
+        opt.m = self.tensors_with_prefix(&format!("{tag}.m."), device)?;
+        opt.v = self.tensors_with_prefix(&format!("{tag}.v."), device)?;
+        Ok(())
     }
 
     /// Every tensor whose name starts with `prefix`, prefix stripped (optimiser state).

@@ -19,7 +19,7 @@ use super::arch::Arch;
 use super::dataset::Dataset;
 use super::enabled::Model;
 use super::gan::{d_hinge, deviation_group, g_hinge, Augment, Discriminator, Generator};
-use super::io::{self, File};
+use super::io::{self, Checkpoint, File};
 use super::metrics;
 use super::ml_err;
 use super::nn::{ema_update, Adam, Params, Specs};
@@ -120,12 +120,7 @@ impl Nets {
     }
 
     fn resume(arch: &Arch, s: &TrainSettings, file: &File<'_>, dev: &CDevice) -> Result<Nets> {
-        let restore = |opt: &mut Adam, tag: &str| -> Result<()> {
-            opt.t = file.number(&format!("{tag}_t"))?;
-            opt.m = file.tensors_with_prefix(&format!("{tag}.m."), dev)?;
-            opt.v = file.tensors_with_prefix(&format!("{tag}.v."), dev)?;
-            Ok(())
-        };
+        let restore = |opt: &mut Adam, tag: &str| file.restore_adam(tag, opt, dev);
         match arch.kind {
             Kind::Vae => {
                 let mut specs = Specs::default();
@@ -164,36 +159,14 @@ impl Nets {
 
     /// Everything a checkpoint holds, by stored name.
     fn checkpoint_tensors(&self) -> (BTreeMap<String, Tensor>, HashMap<String, String>) {
-        let mut t = BTreeMap::new();
-        let mut meta = HashMap::new();
-        let put = |prefix: &str, p: &Params, t: &mut BTreeMap<String, Tensor>| {
-            for (k, v) in &p.vars {
-                t.insert(format!("{prefix}{k}"), v.as_tensor().clone());
-            }
-        };
-        let put_opt = |tag: &str, o: &Adam, t: &mut BTreeMap<String, Tensor>, meta: &mut HashMap<String, String>| {
-            for (k, v) in &o.m {
-                t.insert(format!("{tag}.m.{k}"), v.clone());
-            }
-            for (k, v) in &o.v {
-                t.insert(format!("{tag}.v.{k}"), v.clone());
-            }
-            meta.insert(format!("{tag}_t"), o.t.to_string());
-        };
+        let mut c = Checkpoint::default();
         match self {
-            Nets::Vae { p, opt, .. } => {
-                put("", p, &mut t);
-                put_opt("adam", opt, &mut t, &mut meta);
-            }
+            Nets::Vae { p, opt, .. } => c.params("", p).adam("adam", opt),
             Nets::Gan { gp, dp, ema, opt_g, opt_d, .. } => {
-                put("", ema, &mut t);
-                put("train.", gp, &mut t);
-                put("", dp, &mut t);
-                put_opt("adam_g", opt_g, &mut t, &mut meta);
-                put_opt("adam_d", opt_d, &mut t, &mut meta);
+                c.params("", ema).params("train.", gp).params("", dp).adam("adam_g", opt_g).adam("adam_d", opt_d)
             }
-        }
-        (t, meta)
+        };
+        (c.tensors, c.meta)
     }
 
     /// One optimisation step on batch `x` (images in [0, 1]); returns the named losses.

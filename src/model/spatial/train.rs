@@ -7,7 +7,7 @@
 //! resumed from a checkpoint continues exactly as if it had never stopped (a test checks it).
 //! Progress goes to the same callback type as the 32² models ([`Progress`]), with one "epoch".
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -15,7 +15,7 @@ use std::time::Instant;
 use candle_core::{Device as CDevice, Tensor};
 
 use super::super::enabled::Model;
-use super::super::io::{self, File};
+use super::super::io::{self, Checkpoint, File};
 use super::super::ml_err;
 use super::super::nn::{Adam, Params, Specs};
 use super::super::options::{Event, Metrics, Progress};
@@ -171,9 +171,7 @@ impl Run<'_> {
                 let file = File::parse(&bytes, ckpt)?;
                 self.check_resumable(&file, ckpt)?;
                 let p = file.params(&specs, "", &self.dev)?;
-                opt.t = file.number("adam_t")?;
-                opt.m = file.tensors_with_prefix("adam.m.", &self.dev)?;
-                opt.v = file.tensors_with_prefix("adam.v.", &self.dev)?;
+                file.restore_adam("adam", &mut opt, &self.dev)?;
                 return Ok(State { p, names: specs.names(), opt, step: file.number("steps")? });
             }
         }
@@ -296,18 +294,11 @@ impl Run<'_> {
     /// Writes the resumable checkpoint, if the run writes files.
     fn save_checkpoint(&self, state: &State) -> Result<Option<PathBuf>> {
         let Some((ckpt, _)) = &self.paths else { return Ok(None) };
-        let mut t: BTreeMap<String, Tensor> =
-            state.p.vars.iter().map(|(k, v)| (k.clone(), v.as_tensor().clone())).collect();
-        for (k, v) in &state.opt.m {
-            t.insert(format!("adam.m.{k}"), v.clone());
-        }
-        for (k, v) in &state.opt.v {
-            t.insert(format!("adam.v.{k}"), v.clone());
-        }
-        let mut meta = self.run_metadata(state.step);
-        meta.insert("adam_t".into(), state.opt.t.to_string());
-        meta.insert("checkpoint".into(), "1".into());
-        io::write(ckpt, &t, meta)?;
+        let mut c = Checkpoint::default();
+        c.params("", &state.p).adam("adam", &state.opt);
+        c.meta.extend(self.run_metadata(state.step));
+        c.meta.insert("checkpoint".into(), "1".into());
+        io::write(ckpt, &c.tensors, c.meta)?;
         Ok(Some(ckpt.clone()))
     }
 

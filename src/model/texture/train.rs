@@ -25,7 +25,7 @@ use candle_core::{Device as CDevice, Tensor};
 
 use super::super::enabled::Model;
 use super::super::gan::{d_hinge, g_hinge, Augment};
-use super::super::io::{self, File};
+use super::super::io::{self, Checkpoint, File};
 use super::super::ml_err;
 use super::super::nn::{ema_update, Adam, Params, Specs};
 use super::super::options::{Event, Metrics, Progress};
@@ -225,9 +225,7 @@ impl<'a> Run<'a> {
                 }
                 let restore = |tag: &str, factor: f64| -> Result<Adam> {
                     let mut opt = adam(factor);
-                    opt.t = file.number(&format!("{tag}_t"))?;
-                    opt.m = file.tensors_with_prefix(&format!("{tag}.m."), &self.dev)?;
-                    opt.v = file.tensors_with_prefix(&format!("{tag}.v."), &self.dev)?;
+                    file.restore_adam(tag, &mut opt, &self.dev)?;
                     Ok(opt)
                 };
                 let nets = Nets {
@@ -380,27 +378,12 @@ impl<'a> Run<'a> {
 
     fn save_checkpoint(&self, nets: &Nets, step: u64) -> Result<Option<PathBuf>> {
         let Some((ckpt, _)) = &self.paths else { return Ok(None) };
-        let mut t = BTreeMap::new();
-        let mut meta = self.metadata(step);
-        let put = |prefix: &str, p: &Params, t: &mut BTreeMap<String, Tensor>| {
-            for (k, v) in &p.vars {
-                t.insert(format!("{prefix}{k}"), v.as_tensor().clone());
-            }
-        };
-        put("", &nets.ema, &mut t);
-        put("train.", &nets.gp, &mut t);
-        put("", &nets.dp, &mut t);
-        for (tag, o) in [("adam_g", &nets.opt_g), ("adam_d", &nets.opt_d)] {
-            for (k, v) in &o.m {
-                t.insert(format!("{tag}.m.{k}"), v.clone());
-            }
-            for (k, v) in &o.v {
-                t.insert(format!("{tag}.v.{k}"), v.clone());
-            }
-            meta.insert(format!("{tag}_t"), o.t.to_string());
-        }
-        meta.insert("checkpoint".into(), "1".into());
-        io::write(ckpt, &t, meta)?;
+        let mut c = Checkpoint::default();
+        c.params("", &nets.ema).params("train.", &nets.gp).params("", &nets.dp);
+        c.adam("adam_g", &nets.opt_g).adam("adam_d", &nets.opt_d);
+        c.meta.extend(self.metadata(step));
+        c.meta.insert("checkpoint".into(), "1".into());
+        io::write(ckpt, &c.tensors, c.meta)?;
         Ok(Some(ckpt.clone()))
     }
 
