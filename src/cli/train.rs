@@ -64,9 +64,20 @@ fn help(key: &str) -> String {
     } else {
         format!(" [default: {}]", shown(k))
     };
-    let range =
-        k.range.map(|(lo, hi)| format!(" [range: {} to {}]", show_number(lo), show_number(hi))).unwrap_or_default();
-    format!("{}{default}{range}", k.doc.trim())
+    format!("{}{default}{}", k.doc.trim(), range_text(k))
+}
+
+/// " [range: LO to HI]" of a key, or nothing.
+fn range_text(k: &KeySpec) -> String {
+    k.range.map(|(lo, hi)| format!(" [range: {} to {}]", show_number(lo), show_number(hi))).unwrap_or_default()
+}
+
+/// `--help` text of setting `key` of the option set `T` (the step-based kinds' flags): its doc
+/// line, default (labelled `label`) and range, so the flags cannot drift from the script options.
+pub(super) fn key_help<T: OptionSet>(key: &str, label: &str) -> String {
+    let keys = T::keys();
+    let Some(k) = keys.iter().find(|k| k.name == key) else { return String::new() };
+    format!("{} [{label}default: {}]{}", k.doc.trim(), k.default.trim_matches('"'), range_text(k))
 }
 
 /// The flags of `kiln train`. Every setting is optional: an absent one keeps the default of
@@ -145,11 +156,7 @@ pub struct TrainArgs {
 
 /// `--help` text of a texture setting, from [`TextureSettings`].
 fn texture_help(key: &str) -> String {
-    let keys = TextureSettings::keys();
-    let Some(k) = keys.iter().find(|k| k.name == key) else { return String::new() };
-    let range =
-        k.range.map(|(lo, hi)| format!(" [range: {} to {}]", show_number(lo), show_number(hi))).unwrap_or_default();
-    format!("{} [texture; default: {}]{range}", k.doc.trim(), k.default.trim_matches('"'))
+    key_help::<TextureSettings>(key, "texture; ")
 }
 
 /// The flags only `kiln train texture` takes.

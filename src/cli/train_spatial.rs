@@ -10,15 +10,11 @@ use clap::Args;
 
 use super::train::{DeviceArg, TrainArgs};
 use crate::model::{Data, Device, SpatialTrainSettings};
-use crate::options::{show_number, OptionSet, OptionValue};
+use crate::options::{OptionSet, OptionValue};
 
 /// `--help` text of a spatial setting: its doc line, default and range from the option set.
 fn help(key: &str) -> String {
-    let keys = SpatialTrainSettings::keys();
-    let Some(k) = keys.iter().find(|k| k.name == key) else { return String::new() };
-    let range =
-        k.range.map(|(lo, hi)| format!(" [range: {} to {}]", show_number(lo), show_number(hi))).unwrap_or_default();
-    format!("{} [default: {}]{range}", k.doc.trim(), k.default.trim_matches('"'))
+    super::train::key_help::<SpatialTrainSettings>(key, "")
 }
 
 /// The flags only `kiln train spatial-vae` reads.
