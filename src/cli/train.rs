@@ -310,6 +310,14 @@ pub fn run(args: TrainArgs) -> ExitCode {
     }
 }
 
+/// One run of `kiln train`, with the settings of its kind.
+enum Job {
+    Texture(TextureSettings),
+    Spatial(SpatialTrainOptions),
+    /// The 32² VAE or GAN.
+    Small(Kind, TrainOptions),
+}
+
 static CANCEL: AtomicBool = AtomicBool::new(false);
 
 #[cfg(unix)]
@@ -345,7 +353,6 @@ fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
         // a second call fails harmlessly when a pool already exists
         let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
     }
-    let texture = args.kind == KindArg::Texture;
     let one_image_ok = matches!(args.kind, KindArg::Texture | KindArg::SpatialVae);
     let usable = args.data.is_dir() || (one_image_ok && args.data.is_file());
     if !usable {
@@ -354,16 +361,16 @@ fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_USAGE));
     }
     let cancel = Arc::new(AtomicBool::new(false));
-    let texture_settings = if texture { Some(args.texture_settings()?) } else { None };
-    let spatial = match args.kind {
-        KindArg::SpatialVae => {
-            Some(SpatialTrainOptions { settings: super::train_spatial::settings(&args)?, cancel: Some(cancel.clone()) })
+    // every kind's settings are read (and refused) before anything runs
+    let job = match args.kind {
+        KindArg::Texture => Job::Texture(args.texture_settings()?),
+        KindArg::SpatialVae => Job::Spatial(SpatialTrainOptions {
+            settings: super::train_spatial::settings(&args)?,
+            cancel: Some(cancel.clone()),
+        }),
+        KindArg::Vae | KindArg::Gan => {
+            Job::Small(args.kind(), TrainOptions { settings: args.settings()?, cancel: Some(cancel.clone()) })
         }
-        _ => None,
-    };
-    let opts = TrainOptions {
-        settings: if one_image_ok { TrainSettings::default() } else { args.settings()? },
-        cancel: Some(cancel.clone()),
     };
     watch_ctrl_c(cancel.clone());
     if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -398,11 +405,11 @@ fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
             bar.println(line);
         }
     };
-    let result = match (args.kind(), &texture_settings, &spatial) {
-        (Kind::TextureGan, Some(s), _) => crate::model::train_texture(s, Some(&cancel), &mut on_progress),
-        (Kind::SpatialVae, _, Some(spatial)) => crate::model::train_spatial_vae(spatial, &mut on_progress),
-        (Kind::Vae, _, _) => crate::model::train_vae(&opts, &mut on_progress),
-        (_, _, _) => crate::model::train_gan(&opts, &mut on_progress),
+    let result = match &job {
+        Job::Texture(s) => crate::model::train_texture(s, Some(&cancel), &mut on_progress),
+        Job::Spatial(spatial) => crate::model::train_spatial_vae(spatial, &mut on_progress),
+        Job::Small(Kind::Vae, opts) => crate::model::train_vae(opts, &mut on_progress),
+        Job::Small(_, opts) => crate::model::train_gan(opts, &mut on_progress),
     };
     bar.finish_and_clear();
     let (model, metrics) = result?;
