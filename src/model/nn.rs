@@ -149,23 +149,12 @@ impl Conv {
     /// The same convolution with circular padding: the input wraps round its edges, so a
     /// periodic input gives a periodic output (tileable textures).
     pub fn forward_wrapped(&self, p: &Params, x: &Tensor) -> CResult<Tensor> {
-        let y = conv_gemm::conv2d(&wrap_pad(x, self.pad)?, &p.get(&self.w), self.stride, 0)?;
+        if self.stride != 1 {
+            candle_core::bail!("circular padding is for stride-1 convolutions")
+        }
+        let y = conv_gemm::conv2d_wrapped(x, &p.get(&self.w), self.pad)?;
         ops::add_bias(&y, &p.get(&self.b))
     }
-}
-
-/// Pads `x` (n, c, h, w) by `pad` on every side with the values from the opposite edge
-/// (circular padding). `pad` may not exceed the height or width.
-pub fn wrap_pad(x: &Tensor, pad: usize) -> CResult<Tensor> {
-    if pad == 0 {
-        return Ok(x.clone());
-    }
-    let (_, _, h, w) = x.dims4()?;
-    if pad > h || pad > w {
-        candle_core::bail!("circular padding of {pad} on a {w}×{h} map")
-    }
-    let x = Tensor::cat(&[&x.narrow(3, w - pad, pad)?, x, &x.narrow(3, 0, pad)?], 3)?;
-    Tensor::cat(&[&x.narrow(2, h - pad, pad)?, &x, &x.narrow(2, 0, pad)?], 2)
 }
 
 /// A fully connected layer.
