@@ -24,6 +24,7 @@ row-major, the same layout in both, so no transposes):
     input.bias                 g.in.b       (4w)
     mid.weight                 g.mid.w      (4w, 4w, 3, 3)
     mid.bias                   g.mid.b      (4w)
+    mid1.weight, mid1.bias ... g.mid1.w ... (as mid)                 depth > 1, up to mid{depth-1}
     up0.weight                 g.up0.w      (2w, 4w, 3, 3)
     up0.bias                   g.up0.b      (2w)
     up1.weight                 g.up1.w      (w, 2w, 3, 3)
@@ -45,7 +46,7 @@ channel_plan, steps.
 The file: safetensors (8-byte little-endian header length, JSON header padded with spaces to a
 multiple of 8, raw little-endian data), tensors in sorted name order, with `__metadata__`
 format = "kiln-model", format_version = "1", kind = "texture_gan", channels = 3, stride = 8,
-width, local, global, periodic, patch, textures (a JSON array of names), steps, source. It is
+width, local, global, periodic, depth, patch, textures (a JSON array of names), steps, source. It is
 written here rather than with the `safetensors` package so that the script needs only torch and
 the output is byte-identical for the same input (sorted keys), like the files kiln writes; it is
 written to a temporary name and renamed, so a failed run leaves no half-written file.
@@ -59,7 +60,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_models import SpatialVae, TextureGenerator, kiln_name, spatial_kiln_name  # noqa: E402
+from torch_models import SpatialVae, TextureGenerator, kiln_name, mid_names, spatial_kiln_name  # noqa: E402
 
 FORMAT, FORMAT_VERSION, STRIDE = "kiln-model", "1", 8
 
@@ -75,7 +76,7 @@ def strip_prefixes(sd):
 
 
 def architecture(sd):
-    """width, local, global, periodic, textures from the generator's tensor shapes."""
+    """width, local, global, periodic, textures, depth from the generator's tensor shapes."""
     for need in ("embed", "input.weight", "out.weight"):
         if need not in sd:
             raise ValueError(f"not a TextureGenerator state_dict: `{need}` is missing (keys: {', '.join(sorted(sd))})")
@@ -85,15 +86,18 @@ def architecture(sd):
     local = sd["input.weight"].shape[1] - global_ - periodic
     if local < 1:
         raise ValueError(f"`input.weight` has {sd['input.weight'].shape[1]} input channels, fewer than global + periodic + 1")
-    return width, local, global_, periodic, textures
+    depth = 1
+    while f"mid{depth}.weight" in sd:
+        depth += 1
+    return width, local, global_, periodic, textures, depth
 
 
-def expected_shapes(width, local, global_, periodic, textures):
+def expected_shapes(width, local, global_, periodic, textures, depth=1):
     w, c = width, local + global_ + periodic
     shapes = {
         "embed": (textures, global_),
         "input.weight": (4 * w, c, 3, 3), "input.bias": (4 * w,),
-        "mid.weight": (4 * w, 4 * w, 3, 3), "mid.bias": (4 * w,),
+        **{f"{m}.{p}": s for m in mid_names(depth) for p, s in (("weight", (4 * w, 4 * w, 3, 3)), ("bias", (4 * w,)))},
         "up0.weight": (2 * w, 4 * w, 3, 3), "up0.bias": (2 * w,),
         "up1.weight": (w, 2 * w, 3, 3), "up1.bias": (w,),
         "out.weight": (3, w, 3, 3), "out.bias": (3,),
@@ -142,7 +146,7 @@ def encode(tensors, meta):
 def convert(generator, path, textures=None, patch=64, steps=0):
     """Writes `generator` (a TextureGenerator or its state_dict) to the kiln model file `path`."""
     sd = generator.state_dict() if isinstance(generator, torch.nn.Module) else generator
-    tensors, (width, local, global_, periodic, count) = kiln_tensors(sd)
+    tensors, (width, local, global_, periodic, count, depth) = kiln_tensors(sd)
     names = list(textures) if textures else [f"texture{i}" for i in range(count)]
     if len(names) != count:
         raise ValueError(f"{len(names)} texture names for a generator with {count} textures (`embed` rows)")
@@ -151,7 +155,7 @@ def convert(generator, path, textures=None, patch=64, steps=0):
     meta = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "kind": "texture_gan", "channels": "3",
         "stride": str(STRIDE), "width": str(width), "local": str(local), "global": str(global_),
-        "periodic": str(periodic), "patch": str(patch), "steps": str(steps),
+        "periodic": str(periodic), "depth": str(depth), "patch": str(patch), "steps": str(steps),
         "textures": json.dumps(names, separators=(",", ":"), ensure_ascii=False),
         "source": f"scripts/train/from_torch.py (torch {torch.__version__.split('+')[0]})",
     }
@@ -196,7 +200,7 @@ def load_kiln(path):
         a, b = info["data_offsets"]
         sd[torch_name(name)] = torch.frombuffer(bytearray(data[8 + n + a:8 + n + b]), dtype=torch.float32).reshape(info["shape"])
     arch = [int(meta[k]) for k in ("width", "local", "global", "periodic")]
-    g = TextureGenerator(*arch, textures=len(json.loads(meta["textures"])))
+    g = TextureGenerator(*arch, textures=len(json.loads(meta["textures"])), depth=int(meta.get("depth", "1")))
     g.load_state_dict(sd)
     return g, meta
 

@@ -8,7 +8,7 @@ Architecture (w = width, T = textures, C = local + global + periodic), as kiln:
 - noise at 1/8 of the image: `local` i.i.d. normal channels; `global` channels, the per-cell mix
   of the exemplars' learned codes (`embed`, T x global); `periodic` channels
   sin(kx*x + ky*y + phase) with k = pi * tanh(wave(global code)) per cell, x and y in noise cells;
-- generator: 3x3 conv C -> 4w, 3x3 conv 4w -> 4w at 1/8; nearest 2x upsample + 3x3 conv 4w -> 2w;
+- generator: 3x3 conv C -> 4w, then `depth` 3x3 convs 4w -> 4w at 1/8; nearest 2x upsample + 3x3 conv 4w -> 2w;
   upsample + 3x3 conv 2w -> w; upsample + 3x3 conv w -> 3, tanh. Every conv pads circularly
   (F.pad(mode="circular")) and all but the last are followed by pixel norm then leaky ReLU 0.2;
 - discriminator: 4x4 stride-2 convs 3 -> w -> 2w -> 4w (zero padding 1), 3x3 conv 4w -> 4w, each
@@ -24,6 +24,7 @@ kiln's `g.in`, a Python keyword, which is `input` here; torch's `.weight` / `.bi
     wave.weight / wave.bias    g.wave.w/.b   (2*periodic, global) / (2*periodic)   periodic > 0
     input.weight / .bias       g.in.w / .b   (4w, C, 3, 3) / (4w)
     mid.weight / .bias         g.mid.w / .b  (4w, 4w, 3, 3) / (4w)
+    mid1.weight ... (depth>1)  g.mid1.w ...  (4w, 4w, 3, 3) / (4w)   up to mid{depth-1}
     up0.weight / .bias         g.up0.w / .b  (2w, 4w, 3, 3) / (2w)
     up1.weight / .bias         g.up1.w / .b  (w, 2w, 3, 3) / (w)
     out.weight / .bias         g.out.w / .b  (3, w, 3, 3) / (3)
@@ -70,15 +71,23 @@ def snap_to_periods(k, cells):
     return torch.round(k.detach() / step) * step
 
 
+def mid_names(depth):
+    """The 1/8 convolutions after the input one, as kiln names them: mid, mid1, mid2, ..."""
+    return ["mid"] + [f"mid{i}" for i in range(1, depth)]
+
+
 class TextureGenerator(nn.Module):
-    def __init__(self, width=24, local=16, global_=8, periodic=4, textures=1):
+    def __init__(self, width=24, local=16, global_=8, periodic=4, textures=1, depth=1):
         super().__init__()
         self.width, self.local, self.global_, self.periodic, self.textures = width, local, global_, periodic, textures
+        self.depth = depth
         c = local + global_ + periodic
         self.embed = nn.Parameter(torch.randn(textures, global_))
         self.wave = nn.Linear(global_, 2 * periodic) if periodic > 0 else None
         self.input = nn.Conv2d(c, 4 * width, 3)
         self.mid = nn.Conv2d(4 * width, 4 * width, 3)
+        for i in range(1, depth):
+            setattr(self, f"mid{i}", nn.Conv2d(4 * width, 4 * width, 3))
         self.up0 = nn.Conv2d(4 * width, 2 * width, 3)
         self.up1 = nn.Conv2d(2 * width, width, 3)
         self.out = nn.Conv2d(width, 3, 3)
@@ -110,7 +119,8 @@ class TextureGenerator(nn.Module):
     def forward(self, z):
         """Images in [-1, 1], 8x the size of the noise `z`."""
         h = leaky(pixel_norm(conv_wrapped(self.input, z)))
-        h = leaky(pixel_norm(conv_wrapped(self.mid, h)))
+        for name in mid_names(self.depth):
+            h = leaky(pixel_norm(conv_wrapped(getattr(self, name), h)))
         for conv in (self.up0, self.up1):
             h = leaky(pixel_norm(conv_wrapped(conv, upsample2(h))))
         return torch.tanh(conv_wrapped(self.out, upsample2(h)))

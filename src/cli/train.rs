@@ -170,6 +170,8 @@ pub struct TextureArgs {
     pub global: Option<usize>,
     #[arg(long, help = texture_help("periodic"))]
     pub periodic: Option<usize>,
+    #[arg(long, help = texture_help("depth"))]
+    pub depth: Option<usize>,
     #[arg(long, help = texture_help("style"))]
     pub style: Option<f64>,
     #[arg(long, help = texture_help("adversarial"))]
@@ -220,6 +222,7 @@ impl TrainArgs {
             ("local", whole(t.local)),
             ("global", whole(t.global)),
             ("periodic", whole(t.periodic)),
+            ("depth", whole(t.depth)),
             ("style", t.style.map(OptionValue::Float)),
             ("adversarial", t.adversarial.map(OptionValue::Float)),
             ("keep_every", whole(t.keep_every)),
@@ -252,6 +255,7 @@ impl TrainArgs {
             ("--local", t.local.is_some()),
             ("--global", t.global.is_some()),
             ("--periodic", t.periodic.is_some()),
+            ("--depth", t.depth.is_some()),
             ("--style", t.style.is_some()),
             ("--adversarial", t.adversarial.is_some()),
             ("--keep-every", t.keep_every.is_some()),

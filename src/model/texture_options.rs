@@ -50,8 +50,12 @@ crate::option_set! {
         /// Periodic channels (PSGAN's z_p): sine waves whose direction and period are learned
         /// from the global code, for regular textures (bricks, tiles). 0 turns them off.
         periodic: usize = 4, range(0, 64);
-        /// Weight of the texture-statistics loss (Gram matrices of a fixed random-filter network)
-        /// beside the adversarial loss. It gets a recognisable texture within minutes; the
+        /// 3×3 convolutions at 1/8 resolution after the first. Each widens what one output pixel
+        /// sees by 16 pixels (8 on each side), so structures larger than about 50 pixels (stones,
+        /// planks) need more; sampling and training time grow by about a fifth per step.
+        depth: usize = 1, range(1, 16);
+        /// Weight of the texture-statistics loss (sliced Wasserstein distance between the feature
+        /// distributions of a fixed random-filter network) beside the adversarial loss. It gets a recognisable texture within minutes; the
         /// adversarial loss sharpens it. 0 trains a plain PSGAN.
         style: f64 = 1.0, range(0, 1e4);
         /// Weight of the adversarial loss (the patch discriminator). 0 trains by texture

@@ -20,6 +20,9 @@ pub struct TextureArch {
     pub global: usize,
     /// Periodic channels.
     pub periodic: usize,
+    /// 3×3 convolutions at 1/8 after the input one (`g.mid`, `g.mid1`, ...): each widens the
+    /// generator's reach by 8 pixels on every side.
+    pub depth: usize,
     /// The exemplars' names, in label order (at least one).
     pub textures: Vec<String>,
     /// The side of the training crops.
@@ -30,6 +33,18 @@ impl TextureArch {
     /// Channels of the noise tensor the generator reads.
     pub fn noise_channels(&self) -> usize {
         self.local + self.global + self.periodic
+    }
+
+    /// Noise cells the generator reads on each side of a cell: one per 1/8 convolution, plus
+    /// one for the finer stages (half a cell at 1/4, a quarter at 1/2, an eighth at full size).
+    pub fn reach_cells(&self) -> usize {
+        self.depth + 2
+    }
+
+    /// Names of the 1/8 convolutions after the input one: `g.mid` (as in files from before
+    /// `depth` existed), then `g.mid1`, `g.mid2`, ...
+    pub fn mid_names(&self) -> Vec<String> {
+        (0..self.depth).map(|i| if i == 0 { "g.mid".to_string() } else { format!("g.mid{i}") }).collect()
     }
 
     /// Generator channels at 1/8, 1/4 and 1/2 resolution.
@@ -57,6 +72,7 @@ impl TextureArch {
             ("local".into(), self.local.to_string()),
             ("global".into(), self.global.to_string()),
             ("periodic".into(), self.periodic.to_string()),
+            ("depth".into(), self.depth.to_string()),
             ("patch".into(), self.patch.to_string()),
             ("textures".into(), serde_json::to_string(&self.textures).unwrap_or_else(|_| "[]".into())),
         ])
@@ -87,6 +103,11 @@ impl TextureArch {
             local: count("local", 1, 256)?,
             global: count("global", 1, 256)?,
             periodic: count("periodic", 0, 64)?,
+            // files from before `depth` existed have the one `g.mid`
+            depth: match file.number_or("depth", 1usize)? {
+                d @ 1..=16 => d,
+                d => return Err(err(format!("`depth` is {d}, out of range 1..=16"))),
+            },
             textures,
             patch,
         })

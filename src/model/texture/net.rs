@@ -20,7 +20,8 @@
 //!
 //! Tensor names and shapes (w = width, T = textures, C = local + global + periodic):
 //! `g.embed` (T, global); `g.wave.w` (2·periodic, global), `g.wave.b` (2·periodic), only with
-//! periodic > 0; `g.in` (4w, C, 3, 3); `g.mid` (4w, 4w, 3, 3); `g.up0` (2w, 4w, 3, 3);
+//! periodic > 0; `g.in` (4w, C, 3, 3); `g.mid`, then `g.mid1` ... `g.mid{depth − 1}`
+//! (4w, 4w, 3, 3); `g.up0` (2w, 4w, 3, 3);
 //! `g.up1` (w, 2w, 3, 3); `g.out` (3, w, 3, 3); each conv also `.b`. `d.c0` (w, 3, 4, 4),
 //! `d.c1` (2w, w, 4, 4), `d.c2` (4w, 2w, 4, 4), all stride 2; `d.c3` (4w, 4w, 3, 3);
 //! `d.out` (1, 4w, 3, 3); `d.embed` (T, 4w).
@@ -55,7 +56,7 @@ pub struct Generator {
     embed: String,
     wave: Option<Linear>,
     input: Conv,
-    mid: Conv,
+    mid: Vec<Conv>,
     up: [Conv; 2],
     out: Conv,
 }
@@ -72,7 +73,7 @@ impl Generator {
             embed,
             wave,
             input: Conv::new(specs, "g.in", arch.noise_channels(), c8, 3, 1, LEAKY_GAIN),
-            mid: Conv::new(specs, "g.mid", c8, c8, 3, 1, LEAKY_GAIN),
+            mid: arch.mid_names().iter().map(|name| Conv::new(specs, name, c8, c8, 3, 1, LEAKY_GAIN)).collect(),
             up: [
                 Conv::new(specs, "g.up0", c8, c4, 3, 1, LEAKY_GAIN),
                 Conv::new(specs, "g.up1", c4, c2, 3, 1, LEAKY_GAIN),
@@ -108,7 +109,9 @@ impl Generator {
     /// Images in [−1, 1] for the noise tensor `z`.
     pub fn forward(&self, p: &Params, z: &Tensor) -> CResult<Tensor> {
         let mut h = leaky(&pixel_norm(&self.input.forward_wrapped(p, z)?)?)?;
-        h = leaky(&pixel_norm(&self.mid.forward_wrapped(p, &h)?)?)?;
+        for conv in &self.mid {
+            h = leaky(&pixel_norm(&conv.forward_wrapped(p, &h)?)?)?;
+        }
         for conv in &self.up {
             h = leaky(&pixel_norm(&conv.forward_wrapped(p, &upsample2(&h)?)?)?)?;
         }

@@ -3,8 +3,8 @@
 //! The noise for `seed` is drawn on one stream in a fixed order (local cells row by row, then
 //! the phases), so the same seed, size and options give the same image at any thread count.
 //! Tileable samples wrap: the noise canvas is exactly the image's 1/8 and every convolution pads
-//! circularly. Other samples draw a margin of [`MARGIN`] noise cells on every side, wider than
-//! the generator's reach, and crop it away, so no pixel sees the wrap and the image does not tile
+//! circularly. Other samples draw a margin of noise cells on every side as wide as the
+//! generator's reach ([`TextureArch::reach_cells`]), and crop it away, so no pixel sees the wrap and the image does not tile
 //! (nor shows border artefacts: no pixel sees a zero pad either).
 //!
 //! Owns: [`draw`]. Must not know about files or scripts.
@@ -24,10 +24,6 @@ use crate::error::{Error, Result};
 use crate::image::Image;
 use crate::rng::Rng;
 
-/// Noise cells added on each side of a non-tileable canvas: the generator's reach is 2 cells at
-/// 1/8 (two 3×3 convolutions), ½ at 1/4, ¼ at 1/2 and ⅛ at full size, under 3 in all.
-pub const MARGIN: usize = 3;
-
 /// A texture of `opts.width × opts.height` for `seed`, drawing the exemplars `mix` says.
 pub fn draw(
     gen: &Generator,
@@ -40,7 +36,8 @@ pub fn draw(
 ) -> Result<Image> {
     opts.validate()?;
     let (wn, hn) = ((opts.width / STRIDE) as usize, (opts.height / STRIDE) as usize);
-    let m = if opts.tileable { 0 } else { MARGIN };
+    // a margin as wide as the generator's reach: no kept pixel sees the wrap
+    let m = if opts.tileable { 0 } else { arch.reach_cells() };
     let (wc, hc) = (wn + 2 * m, hn + 2 * m);
     let _held = crate::memory::reserve(
         arch.activation_bytes(1, (wc * 8) as u32, (hc * 8) as u32, false),

@@ -32,6 +32,8 @@ fn tiny(data: Vec<Image>, steps: usize) -> TextureSettings {
         local: 2,
         global: 2,
         periodic: 1,
+        // two 1/8 convolutions after the input: `g.mid1` goes through save, load and resume
+        depth: 2,
         sample_every: 0,
         checkpoint_every: 0,
         ..TextureSettings::default()
@@ -64,7 +66,9 @@ fn roll_x(t: &Tensor, dx: usize) -> Tensor {
 /// break this at the edges).
 #[test]
 fn generator_commutes_with_wrapping_shifts() {
-    let arch = TextureArch { width: 4, local: 2, global: 2, periodic: 0, textures: vec!["a".into()], patch: 16 };
+    // depth 2: the wrap holds through every 1/8 convolution
+    let arch =
+        TextureArch { width: 4, local: 2, global: 2, periodic: 0, depth: 2, textures: vec!["a".into()], patch: 16 };
     let mut specs = Specs::default();
     let g = Generator::new(&arch, &mut specs);
     let p = Params::init(&specs, 3, &Device::Cpu).unwrap();

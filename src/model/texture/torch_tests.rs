@@ -59,6 +59,7 @@ fn torch_converted_generator_loads_with_its_architecture() {
         local: 3,
         global: 2,
         periodic: 2,
+        depth: 1,
         textures: vec!["red".into(), "blue".into()],
         patch: 16,
     };

@@ -172,6 +172,7 @@ impl<'a> Run<'a> {
             local: s.local,
             global: s.global,
             periodic: s.periodic,
+            depth: s.depth,
             textures: exemplars.names.clone(),
             patch: s.patch,
         };
