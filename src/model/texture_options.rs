@@ -38,8 +38,9 @@ crate::option_set! {
         minutes: f64 = 0.0, range(0, 1e6);
         /// Crops per step.
         batch: usize = 8, range(1, 1024);
-        /// Adam learning rate of both networks.
-        lr: f64 = 2e-4, range(0, 1);
+        /// Adam learning rate of the generator (the discriminator's is twice this); every
+        /// measured run and the shipped models used 5e-4.
+        lr: f64 = 5e-4, range(0, 1);
         /// Channels of the generator's finest stage; coarser stages have 2× and 4×. Sampling time
         /// grows with its square.
         width: usize = 24, range(4, 256);
@@ -48,20 +49,26 @@ crate::option_set! {
         /// Global code channels (PSGAN's z_g): one learned code per exemplar; blends mix them.
         global: usize = 8, range(1, 256);
         /// Periodic channels (PSGAN's z_p): sine waves whose direction and period are learned
-        /// from the global code, for regular textures (bricks, tiles). 0 turns them off.
-        periodic: usize = 4, range(0, 64);
+        /// from the global code, for regular textures (bricks, tiles, planks): 2 is a good start
+        /// there. Off by default: on textures with no period (rust, grass, stone) they lay the
+        /// texture out in bands across a large sample.
+        periodic: usize = 0, range(0, 64);
         /// 3×3 convolutions at 1/8 resolution after the first. Each widens what one output pixel
-        /// sees by 16 pixels (8 on each side), so structures larger than about 50 pixels (stones,
-        /// planks) need more; sampling and training time grow by about a fifth per step.
-        depth: usize = 1, range(1, 16);
+        /// sees by 16 pixels (8 on each side). With 1, what one pixel sees is about 50 pixels
+        /// across and cobblestones came out as small blobs; 4 (about 100 pixels) drew stones of
+        /// the exemplar's scale in the same number of steps. Each one adds about 0.05 s to a
+        /// 1024² sample and little to a training step (the full-size layers dominate).
+        depth: usize = 4, range(1, 16);
         /// Weight of the texture-statistics loss (sliced Wasserstein distance between the feature
-        /// distributions of a fixed random-filter network) beside the adversarial loss. It gets a recognisable texture within minutes; the
-        /// adversarial loss sharpens it. 0 trains a plain PSGAN.
+        /// distributions of a fixed random-filter network) beside the adversarial loss. It gets a
+        /// recognisable texture within minutes; the adversarial loss sharpens it. 0 trains a
+        /// plain PSGAN.
         style: f64 = 1.0, range(0, 1e4);
         /// Weight of the adversarial loss (the patch discriminator). 0 trains by texture
         /// statistics alone, a feed-forward texture network (Ulyanov et al. 2016): smooth and
-        /// fast to learn, but softer edges.
-        adversarial: f64 = 1.0, range(0, 1e4);
+        /// fast to learn, but softer edges. At 1 the discriminator pulled colours away from the
+        /// exemplar's within a few minutes; 0.2 keeps them and still sharpens edges.
+        adversarial: f64 = 0.2, range(0, 1e4);
         /// Seed for weights, crops and noise: the same seed gives the same model. Absent: the
         /// run's seed in a script, 0 from `kiln train`.
         seed: Option<u64> = None;
