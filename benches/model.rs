@@ -120,7 +120,7 @@ fn train_steps(c: &mut Criterion) {
 }
 
 /// The texture GAN (issue 14) at `train_texture`'s defaults (batch 8, patch 64, width 24, local
-/// 16, global 8, periodic 4, style loss on) on one 256² exemplar: one training step, and one
+/// 16, global 8, periodic 0, depth 4, style loss on, adversarial weight 0.2) on one 256² exemplar: one training step, and one
 /// tileable 1024² sample. `benches/model_torch.py` has the same two.
 fn texture(c: &mut Criterion) {
     let exemplar = Image::from_fn(256, 256, |x, y| {
