@@ -50,7 +50,7 @@ pub fn use_candle_conv(yes: bool) {
 /// On the CPU in f32 it runs kiln's gemm kernels, elsewhere candle's conv2d.
 pub fn conv2d(x: &Tensor, w: &Tensor, stride: usize, pad: usize) -> candle_core::Result<Tensor> {
     if runs_here(x) {
-        x.contiguous()?.apply_op2(&w.contiguous()?, Conv2dGemm { stride, pad, wrap: false })
+        x.contiguous()?.apply_op2(&w.contiguous()?, Conv2dGemm { stride, pad, wrap: false, up: 1 })
     } else {
         x.conv2d(w, pad, stride, 1, 1)
     }
@@ -66,9 +66,21 @@ pub fn conv2d(x: &Tensor, w: &Tensor, stride: usize, pad: usize) -> candle_core:
 /// candle's conv2d.
 pub fn conv2d_wrapped(x: &Tensor, w: &Tensor, pad: usize) -> candle_core::Result<Tensor> {
     if runs_here(x) {
-        x.contiguous()?.apply_op2(&w.contiguous()?, Conv2dGemm { stride: 1, pad, wrap: true })
+        x.contiguous()?.apply_op2(&w.contiguous()?, Conv2dGemm { stride: 1, pad, wrap: true, up: 1 })
     } else {
         wrap_pad(x, pad)?.conv2d(w, 0, 1, 1, 1)
+    }
+}
+
+/// [`conv2d_wrapped`] of `x` upsampled 2× by nearest neighbour, without making the upsampled
+/// tensor: im2col reads each source value for the four pixels it stands for. At the texture
+/// generator's 1024² output the upsampled input alone is 100 MB, written once and read once.
+pub fn conv2d_wrapped_up2(x: &Tensor, w: &Tensor, pad: usize) -> candle_core::Result<Tensor> {
+    if runs_here(x) {
+        x.contiguous()?.apply_op2(&w.contiguous()?, Conv2dGemm { stride: 1, pad, wrap: true, up: 2 })
+    } else {
+        let (_, _, h, wd) = x.dims4()?;
+        wrap_pad(&x.upsample_nearest2d(2 * h, 2 * wd)?, pad)?.conv2d(w, 0, 1, 1, 1)
     }
 }
 
@@ -106,6 +118,9 @@ struct Geom {
     /// Circular padding (stride 1, square kernel only): out-of-range rows and columns read the
     /// opposite edge instead of zero.
     wrap: bool,
+    /// Nearest-neighbour upsampling of the stored input (1 or 2, 2 only with `wrap`): `h` and
+    /// `w` are the upsampled size the kernel slides over, the tensor holds `h / up × w / up`.
+    up: usize,
     ho: usize,
     wo: usize,
 }
@@ -117,8 +132,13 @@ impl Geom {
         stride: usize,
         pad: usize,
         wrap: bool,
+        up: usize,
     ) -> candle_core::Result<Geom> {
-        let (n, c, h, w) = x;
+        let (n, c, sh, sw) = x;
+        if !(up == 1 || up == 2 && wrap) {
+            bail!("conv2d: upsampling by {up} (1, or 2 with circular padding)")
+        }
+        let (h, w) = (sh * up, sw * up);
         let (o, c2, kh, kw) = k;
         if c != c2 {
             bail!("conv2d: input has {c} channels, kernel expects {c2}")
@@ -133,7 +153,7 @@ impl Geom {
         }
         let ho = (h + 2 * pad - kh) / stride + 1;
         let wo = (w + 2 * pad - kw) / stride + 1;
-        Ok(Geom { n, c, h, w, o, kh, kw, stride, pad, wrap, ho, wo })
+        Ok(Geom { n, c, h, w, o, kh, kw, stride, pad, wrap, up, ho, wo })
     }
 
     fn ck(&self) -> usize {
@@ -144,8 +164,14 @@ impl Geom {
         self.ho * self.wo
     }
 
+    /// Values per input plane as stored (before upsampling).
+    fn src_hw(&self) -> usize {
+        (self.h / self.up) * (self.w / self.up)
+    }
+
+    /// Values per input image as stored (before upsampling).
     fn in_chw(&self) -> usize {
-        self.c * self.h * self.w
+        self.c * self.src_hw()
     }
 }
 
@@ -198,13 +224,26 @@ fn im2col_row(g: &Geom, phases: &[f32], ki: usize, kj: usize, rows: Range<usize>
 }
 
 /// [`im2col_row`] with circular padding (stride 1): row `oy + ki − pad` and column `ox + kj − pad`
-/// taken modulo the plane's size, so every output row is at most two contiguous copies.
+/// taken modulo the plane's size, so every output row is at most two contiguous copies. With
+/// `up` = 2, `plane` is the stored half-size plane and each value is read for two columns of
+/// two rows.
 fn im2col_row_wrapped(g: &Geom, plane: &[f32], ki: usize, kj: usize, rows: Range<usize>, row: &mut [f32]) {
     let wrap = |i: usize, size: usize| (i + size - g.pad % size) % size;
     let x0 = wrap(kj, g.w);
+    let sw = g.w / g.up;
     for oy in rows.clone() {
-        let src = &plane[wrap(oy + ki, g.h) * g.w..][..g.w];
+        let src = &plane[wrap(oy + ki, g.h) / g.up * sw..][..sw];
         let mut out = &mut row[(oy - rows.start) * g.wo..][..g.wo];
+        if g.up == 2 {
+            let mut x = x0;
+            while !out.is_empty() {
+                let run = (g.w - x).min(out.len());
+                fill_doubled(&mut out[..run], src, x);
+                out = &mut out[run..];
+                x = 0;
+            }
+            continue;
+        }
         let mut x = x0;
         while !out.is_empty() {
             let run = (g.w - x).min(out.len());
@@ -212,6 +251,25 @@ fn im2col_row_wrapped(g: &Geom, plane: &[f32], ki: usize, kj: usize, rows: Range
             out = &mut out[run..];
             x = 0;
         }
+    }
+}
+
+/// `out[k] = src[(start + k) / 2]`: a run of a row upsampled 2× by nearest neighbour, written as
+/// pairs so the copy vectorises (an index division per value took longer than the copy it saved).
+fn fill_doubled(out: &mut [f32], src: &[f32], start: usize) {
+    let (mut out, mut x) = (out, start);
+    if x % 2 == 1 && !out.is_empty() {
+        out[0] = src[x / 2];
+        out = &mut out[1..];
+        x += 1;
+    }
+    let pairs = out.len() / 2;
+    for (pair, &v) in out.chunks_exact_mut(2).zip(&src[x / 2..x / 2 + pairs]) {
+        pair[0] = v;
+        pair[1] = v;
+    }
+    if out.len() % 2 == 1 {
+        out[2 * pairs] = src[x / 2 + pairs];
     }
 }
 
@@ -408,7 +466,7 @@ fn gather_dy_transposed(g: &Geom, dy: &[f32], first: usize, count: usize, dyt: &
 /// im2col of images `first..first + count` of `x` into `cols`, (c · kh · kw) × (count · ohw):
 /// image j's columns start at column j · ohw of every row.
 fn im2col_group(g: &Geom, x: &[f32], first: usize, count: usize, cols: &mut [f32]) {
-    let (hw, ohw, m) = (g.h * g.w, g.out_hw(), count * g.out_hw());
+    let (hw, ohw, m) = (g.src_hw(), g.out_hw(), count * g.out_hw());
     let taps = g.kh * g.kw;
     let mut phases = if g.stride > 1 { vec![0f32; g.stride * g.h * g.w.div_ceil(g.stride)] } else { Vec::new() };
     for j in 0..count {
@@ -467,7 +525,7 @@ fn forward_in_bands(g: &Geom, x: &[f32], w: &[f32]) -> Vec<f32> {
     let (ck, ohw) = (g.ck(), g.out_hw());
     let band = (GROUP_CACHE_FLOATS / (ck * g.wo)).clamp(1, g.ho);
     let mut out = vec![0f32; g.n * g.o * ohw];
-    let (hw, taps) = (g.h * g.w, g.kh * g.kw);
+    let (hw, taps) = (g.src_hw(), g.kh * g.kw);
     per_group(&mut out, g.o * ohw, ck * band * g.wo, |image, dst, cols, par| {
         for r0 in (0..g.ho).step_by(band) {
             let rows = r0..(r0 + band).min(g.ho);
@@ -502,10 +560,12 @@ fn backward_input(g: &Geom, dy: &[f32], w: &[f32]) -> Vec<f32> {
     if g.stride == 1 && g.kh == g.kw && g.pad < g.kh {
         // with circular padding too: a circular correlation's adjoint is the circular
         // correlation with the turned kernel, at the offset k − 1 − pad
-        let flipped = Geom::new((g.n, g.o, g.ho, g.wo), (g.c, g.o, g.kh, g.kw), 1, g.kh - 1 - g.pad, g.wrap)
+        let flipped = Geom::new((g.n, g.o, g.ho, g.wo), (g.c, g.o, g.kh, g.kw), 1, g.kh - 1 - g.pad, g.wrap, 1)
             .expect("the transposed geometry of a valid convolution is valid");
         debug_assert_eq!((flipped.ho, flipped.wo), (g.h, g.w));
-        return forward(&flipped, dy, &rotate_and_transpose(g, w));
+        let dx = forward(&flipped, dy, &rotate_and_transpose(g, w));
+        // the gradient of the upsampled input, summed over the pixels each stored value fed
+        return if g.up == 2 { sum_pool2(&dx, g.n * g.c, g.h, g.w) } else { dx };
     }
     let (ck, ohw, group) = (g.ck(), g.out_hw(), group_size(g));
     let mut dx = vec![0f32; g.n * g.in_chw()];
@@ -542,6 +602,22 @@ fn backward_input(g: &Geom, dy: &[f32], w: &[f32]) -> Vec<f32> {
         }
     });
     dx
+}
+
+/// Sums of the 2×2 blocks of `planes` planes of `h × w` (both even): the adjoint of nearest 2×
+/// upsampling. Each sum adds its four values in one fixed order.
+fn sum_pool2(x: &[f32], planes: usize, h: usize, w: usize) -> Vec<f32> {
+    let (sh, sw) = (h / 2, w / 2);
+    let mut out = vec![0f32; planes * sh * sw];
+    out.par_chunks_mut(sh * sw).zip(x.par_chunks(h * w)).for_each(|(dst, src)| {
+        for (y, row) in dst.chunks_exact_mut(sw).enumerate() {
+            let (a, b) = (&src[2 * y * w..][..w], &src[(2 * y + 1) * w..][..w]);
+            for (x, v) in row.iter_mut().enumerate() {
+                *v = a[2 * x] + a[2 * x + 1] + b[2 * x] + b[2 * x + 1];
+            }
+        }
+    });
+    out
 }
 
 /// w (o, c, kh, kw) → (c, o, kh, kw) with each kernel turned 180°: the kernel of the input
@@ -609,6 +685,7 @@ struct Conv2dGemm {
     stride: usize,
     pad: usize,
     wrap: bool,
+    up: usize,
 }
 
 impl CustomOp2 for Conv2dGemm {
@@ -623,7 +700,7 @@ impl CustomOp2 for Conv2dGemm {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let g = Geom::new(dims4(l1)?, dims4(l2)?, self.stride, self.pad, self.wrap)?;
+        let g = Geom::new(dims4(l1)?, dims4(l2)?, self.stride, self.pad, self.wrap, self.up)?;
         let y = forward(&g, f32_slice(s1, l1)?, f32_slice(s2, l2)?);
         Ok((CpuStorage::F32(y), Shape::from((g.n, g.o, g.ho, g.wo))))
     }
@@ -640,14 +717,14 @@ impl CustomOp2 for Conv2dGemm {
         let dy = dy.contiguous()?;
         let dx = if x.track_op() {
             let (_, _, h, wd) = x.dims4()?;
-            let op = Conv2dBackInput { stride: self.stride, pad: self.pad, wrap: self.wrap, h, w: wd };
+            let op = Conv2dBackInput { stride: self.stride, pad: self.pad, wrap: self.wrap, up: self.up, h, w: wd };
             Some(dy.apply_op2_no_bwd(w, &op)?)
         } else {
             None
         };
         let dw = if w.track_op() {
             let (_, _, kh, kw) = w.dims4()?;
-            let op = Conv2dBackWeight { stride: self.stride, pad: self.pad, wrap: self.wrap, kh, kw };
+            let op = Conv2dBackWeight { stride: self.stride, pad: self.pad, wrap: self.wrap, up: self.up, kh, kw };
             Some(x.apply_op2_no_bwd(&dy, &op)?)
         } else {
             None
@@ -662,6 +739,7 @@ struct Conv2dBackInput {
     stride: usize,
     pad: usize,
     wrap: bool,
+    up: usize,
     h: usize,
     w: usize,
 }
@@ -680,7 +758,7 @@ impl CustomOp2 for Conv2dBackInput {
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (n, o, ho, wo) = dims4(l1)?;
         let (o2, c, kh, kw) = dims4(l2)?;
-        let g = Geom::new((n, c, self.h, self.w), (o2, c, kh, kw), self.stride, self.pad, self.wrap)?;
+        let g = Geom::new((n, c, self.h, self.w), (o2, c, kh, kw), self.stride, self.pad, self.wrap, self.up)?;
         if (g.o, g.ho, g.wo) != (o, ho, wo) {
             bail!("conv2d backward: gradient shape {:?} does not match the convolution", l1.dims())
         }
@@ -695,6 +773,7 @@ struct Conv2dBackWeight {
     stride: usize,
     pad: usize,
     wrap: bool,
+    up: usize,
     kh: usize,
     kw: usize,
 }
@@ -713,7 +792,7 @@ impl CustomOp2 for Conv2dBackWeight {
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (n, c, h, w) = dims4(l1)?;
         let (n2, o, ho, wo) = dims4(l2)?;
-        let g = Geom::new((n, c, h, w), (o, c, self.kh, self.kw), self.stride, self.pad, self.wrap)?;
+        let g = Geom::new((n, c, h, w), (o, c, self.kh, self.kw), self.stride, self.pad, self.wrap, self.up)?;
         if (n2, g.ho, g.wo) != (n, ho, wo) {
             bail!("conv2d backward: gradient shape {:?} does not match the convolution", l2.dims())
         }
@@ -795,6 +874,23 @@ mod tests {
             let dx = max_rel(g1.get(&x).unwrap(), g2.get(&x).unwrap());
             let dw = max_rel(g1.get(&wt).unwrap(), g2.get(&wt).unwrap());
             assert!(dx < 1e-5 && dw < 1e-5, "case {i}: dx {dx}, dw {dw}");
+        }
+        // with the 2× nearest upsampling read in place, against candle's upsample + the copy
+        for (i, ((n, c, h, w), (o, k), pad)) in
+            [((2, 3, 4, 5), (4, 3), 1), ((1, 16, 24, 20), (5, 3), 1)].into_iter().enumerate()
+        {
+            let x = Var::from_tensor(&randn((n, c, h, w), 600 + i as u64)).unwrap();
+            let wt = Var::from_tensor(&randn((o, c, k, k), 700 + i as u64)).unwrap();
+            let probe = randn((n, o, 2 * h, 2 * w), 800 + i as u64);
+            let ours = conv2d_wrapped_up2(&x, &wt, pad).unwrap();
+            let up = x.upsample_nearest2d(2 * h, 2 * w).unwrap();
+            let theirs = wrap_pad(&up, pad).unwrap().conv2d(&wt, 0, 1, 1, 1).unwrap();
+            assert!(max_rel(&ours, &theirs) < 1e-5, "upsampled forward case {i}");
+            let g1 = (ours * &probe).unwrap().sum_all().unwrap().backward().unwrap();
+            let g2 = (theirs * &probe).unwrap().sum_all().unwrap().backward().unwrap();
+            let dx = max_rel(g1.get(&x).unwrap(), g2.get(&x).unwrap());
+            let dw = max_rel(g1.get(&wt).unwrap(), g2.get(&wt).unwrap());
+            assert!(dx < 1e-5 && dw < 1e-5, "upsampled case {i}: dx {dx}, dw {dw}");
         }
         // the zero-padded kernel differs on the border (the control)
         let x = randn((1, 2, 6, 6), 9);

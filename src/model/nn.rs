@@ -155,6 +155,16 @@ impl Conv {
         let y = conv_gemm::conv2d_wrapped(x, &p.get(&self.w), self.pad)?;
         ops::add_bias(&y, &p.get(&self.b))
     }
+
+    /// [`Conv::forward_wrapped`] of `x` upsampled 2× by nearest neighbour, without making the
+    /// upsampled tensor (the same values as `forward_wrapped(p, &upsample2(x))`).
+    pub fn forward_wrapped_up2(&self, p: &Params, x: &Tensor) -> CResult<Tensor> {
+        if self.stride != 1 {
+            candle_core::bail!("circular padding is for stride-1 convolutions")
+        }
+        let y = conv_gemm::conv2d_wrapped_up2(x, &p.get(&self.w), self.pad)?;
+        ops::add_bias(&y, &p.get(&self.b))
+    }
 }
 
 /// A fully connected layer.

@@ -32,7 +32,7 @@ use std::f32::consts::PI;
 
 use candle_core::{Device, Tensor};
 
-use super::super::nn::{leaky, pixel_norm, upsample2, Conv, Init, Linear, Params, Specs, LEAKY_GAIN};
+use super::super::nn::{leaky, pixel_norm, Conv, Init, Linear, Params, Specs, LEAKY_GAIN};
 use super::arch::TextureArch;
 
 type CResult<T> = candle_core::Result<T>;
@@ -113,9 +113,9 @@ impl Generator {
             h = leaky(&pixel_norm(&conv.forward_wrapped(p, &h)?)?)?;
         }
         for conv in &self.up {
-            h = leaky(&pixel_norm(&conv.forward_wrapped(p, &upsample2(&h)?)?)?)?;
+            h = leaky(&pixel_norm(&conv.forward_wrapped_up2(p, &h)?)?)?;
         }
-        self.out.forward_wrapped(p, &upsample2(&h)?)?.tanh()
+        self.out.forward_wrapped_up2(p, &h)?.tanh()
     }
 }
 
