@@ -8,7 +8,8 @@
 #
 #     START=1765000000 KILN=target/release/kiln bench/texture/progress.sh RUN_DIR NAME EXEMPLAR [TEXTURE]
 #
-# TEXTURE is the exemplar's name in a several-texture model (default: the first).
+# TEXTURE is the exemplar's name in a several-texture model (default: the first). EXEMPLAR is a
+# PNG; under 128 px a side, the copy measure compares 32² crops instead of 64².
 set -euo pipefail
 KILN=${KILN:-target/release/kiln}
 dir=$(cd "${1:?run dir}" && pwd)
@@ -25,6 +26,12 @@ let o = #{ width: 1024, height: 1024, seed: 1, tileable: true };
 if t != "" { o.texture = t; }
 m.sample(o)
 RHAI
+# the copy measure's crop: 64, or 32 for exemplars under 128 px (the photo crops), as stats-table.sh
+crop=$(python3 -c "
+import struct, sys
+with open(sys.argv[1], 'rb') as f:
+    w, h = struct.unpack('>II', f.read(24)[16:24])
+print(64 if min(w, h) >= 128 else 32)" "$exemplar")
 echo "| step | minutes | texture distance | seam | copy ratio |"
 echo "|--:|--:|--:|--:|--:|"
 for f in $(ls "$dir"/"$name".step*.safetensors | sort -V); do
@@ -33,7 +40,7 @@ for f in $(ls "$dir"/"$name".step*.safetensors | sort -V); do
     real=$(readlink -f "$f")
     "$KILN" run "$out/sample.rhai" --allow-read "$(dirname "$real")" --set "model=$real" \
         --set "texture=$texture" -o "$out/s.png" --no-provenance >/dev/null
-    stats=$("$KILN" texture-stats "$exemplar" "$out/s.png" --json)
+    stats=$("$KILN" texture-stats "$exemplar" "$out/s.png" --crop "$crop" --json)
     echo "$stats" | python3 -c "
 import json, sys
 d = json.load(sys.stdin)
