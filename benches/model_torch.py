@@ -15,7 +15,7 @@ map and a 3x3 conv at 4x4, hinge loss, DiffAugment (brightness + translation), m
 generator; Adam as in kiln.
 
 The texture GAN (issue 14) at train_texture's defaults: one training step at batch 8, 64x64
-crops of a 256x256 exemplar, width 24, local 16, global 8, periodic 0, depth 4, lr 5e-4,
+crops of a 256x256 exemplar, width 24, local 16, global 8, periodic 0, depth 4, lr 2e-4,
 adversarial weight 0.2, with the random-filter sliced-Wasserstein loss (src/model/texture/style.rs) and DiffAugment, and one tileable 1024x1024 sample; the
 modules are scripts/train/torch_models.py, the ones from_torch.py converts. `--only texture`
 runs just these two.
@@ -187,7 +187,7 @@ class StyleNet:
         return sum(((f - r) ** 2).mean() for f, r in zip(self.sorted(self.features(fake), dirs), real_sorted))
 
 
-def texture_benches(n=8, patch=64, width=24, local=16, global_=8, periodic=0, depth=4, style_weight=1.0, adversarial=0.2, lr=5e-4):
+def texture_benches(n=8, patch=64, width=24, local=16, global_=8, periodic=0, depth=4, style_weight=1.0, adversarial=0.2, lr=2e-4):
     """The texture GAN's training step and 1024x1024 sample, as src/model/texture/train.rs."""
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "train"))
     from torch_models import TextureDiscriminator, TextureGenerator, init_like_kiln
