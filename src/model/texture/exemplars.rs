@@ -20,6 +20,22 @@ use crate::image::io::load;
 use crate::image::Image;
 use crate::rng::Rng;
 
+/// The standard deviation of an image's grey values (the mean of R, G and B) over its pixels: 0
+/// for a flat colour. What the trainer compares to notice samples that collapsed.
+pub fn contrast(img: &Image) -> f32 {
+    let grey = img.pixels().chunks_exact(4).map(|p| (p[0] + p[1] + p[2]) / 3.0);
+    std_dev(grey, img.width() as usize * img.height() as usize)
+}
+
+fn std_dev(values: impl Iterator<Item = f32> + Clone, n: usize) -> f32 {
+    if n == 0 {
+        return 0.0;
+    }
+    let mean = values.clone().map(f64::from).sum::<f64>() / n as f64;
+    let var = values.map(|v| (f64::from(v) - mean).powi(2)).sum::<f64>() / n as f64;
+    var.sqrt() as f32
+}
+
 /// One exemplar as planar RGB in [−1, 1].
 struct Exemplar {
     width: usize,
@@ -97,6 +113,17 @@ impl Exemplars {
 
     pub fn len(&self) -> usize {
         self.images.len()
+    }
+
+    /// Exemplar `i`'s contrast as [`contrast`] measures it, in [0, 1] units.
+    pub fn contrast(&self, i: usize) -> f32 {
+        let e = &self.images[i];
+        let plane = e.width * e.height;
+        let grey = (0..plane).map(|p| {
+            let sum: f32 = (0..3).map(|c| e.planar[c * plane + p]).sum();
+            sum / 3.0 * 0.5 + 0.5
+        });
+        std_dev(grey, plane)
     }
 
     /// A batch of `n` crops of side `patch` at random places, the exemplars taken in turn

@@ -228,3 +228,18 @@ fn calls_that_do_not_fit_the_kind_name_it() {
     let err = vae.sample_texture(&TextureSample::default(), &TextureMix::One(0)).unwrap_err().to_string();
     assert!(err.contains("\"vae\"") && err.contains("texture_gan"), "{err}");
 }
+
+/// The collapse check: a flat colour is caught, a texture with half the exemplar's contrast is
+/// not, and a flat exemplar never triggers it.
+#[test]
+fn flat_samples_are_noticed() {
+    use super::exemplars::contrast;
+    let flat = Image::from_fn(32, 32, |_, _| [0.4, 0.4, 0.4, 1.0]).unwrap();
+    let lines = stripes(32, 32, 8, [1.0, 0.6, 0.3]);
+    assert_eq!(contrast(&flat), 0.0);
+    let c = contrast(&lines);
+    assert!(c > 0.05, "stripes contrast {c}");
+    assert!(super::train::collapsed(contrast(&flat), c));
+    assert!(!super::train::collapsed(0.5 * c, c));
+    assert!(!super::train::collapsed(0.0, 0.005), "a flat exemplar never counts");
+}
