@@ -77,7 +77,7 @@ def mid_names(depth):
 
 
 class TextureGenerator(nn.Module):
-    def __init__(self, width=24, local=16, global_=8, periodic=4, textures=1, depth=1):
+    def __init__(self, width=24, local=16, global_=8, periodic=0, textures=1, depth=4):
         super().__init__()
         self.width, self.local, self.global_, self.periodic, self.textures = width, local, global_, periodic, textures
         self.depth = depth
