@@ -67,6 +67,15 @@
 //! sample kiln 1143 ms, PyTorch 425 ms, ratio 2.7 (kiln's circular padding copies and im2col at
 //! full size; the 1 s is missed by 14 %).
 //!
+//! **At the current defaults** (depth 4, no periodic channels, adversarial weight 0.2, after
+//! circular padding and the 2× upsampling were read in place by im2col), three rounds on
+//! 2026-12-07 at load about 2, the machine otherwise idle, each `RAYON_NUM_THREADS=2 cargo bench
+//! --bench model -- texture/` then `OMP_WAIT_POLICY=PASSIVE python3 benches/model_torch.py
+//! --threads 2 --only texture`: train step kiln 185, 184, 189 ms against PyTorch 217, 230, 236
+//! ms (ratios 0.85, 0.80, 0.80, median 0.80 ✓); 1024² sample kiln 672, 694, 700 ms (the
+//! issue's 1 s ✓) against 363, 416, 380 ms (ratio median 1.84). The earlier rounds below were
+//! at depth 1 with padded copies.
+//!
 //! Three more rounds a quarter of an hour later (load 12), kiln with
 //! `CANDLE_BARRIER_POOL_SPIN_LIMIT=0` (element-wise ops still on two threads, waiting without
 //! spinning) against `OMP_WAIT_POLICY=PASSIVE` PyTorch: train step 494 / 405, 344 / 368,
