@@ -821,6 +821,17 @@ mod tests {
         a.iter().zip(&b).map(|(x, y)| (x - y).abs() / scale).fold(0.0, f32::max)
     }
 
+    /// `ours` and `theirs`, two computations of the same convolution of `x` by `wt`, agree to
+    /// 1e-5 of the largest value, and so do their gradients against `probe`.
+    fn assert_same_op((x, wt): (&Var, &Var), probe: &Tensor, ours: &Tensor, theirs: &Tensor, what: &str) {
+        assert!(max_rel(ours, theirs) < 1e-5, "{what}: forward");
+        let g1 = (ours * probe).unwrap().sum_all().unwrap().backward().unwrap();
+        let g2 = (theirs * probe).unwrap().sum_all().unwrap().backward().unwrap();
+        let dx = max_rel(g1.get(x).unwrap(), g2.get(x).unwrap());
+        let dw = max_rel(g1.get(wt).unwrap(), g2.get(wt).unwrap());
+        assert!(dx < 1e-5 && dw < 1e-5, "{what}: dx {dx}, dw {dw}");
+    }
+
     /// Forward and both gradients against candle's conv2d, for every kernel shape the models use.
     #[test]
     fn matches_candle_forward_and_gradients() {
@@ -841,12 +852,7 @@ mod tests {
             let probe = randn((n, o, (h + 2 * pad - k) / stride + 1, (w + 2 * pad - k) / stride + 1), 200 + i as u64);
             let ours = conv2d(&x, &wt, stride, pad).unwrap();
             let theirs = x.conv2d(&wt, pad, stride, 1, 1).unwrap();
-            assert!(max_rel(&ours, &theirs) < 1e-5, "forward case {i}");
-            let g1 = (ours * &probe).unwrap().sum_all().unwrap().backward().unwrap();
-            let g2 = (theirs * &probe).unwrap().sum_all().unwrap().backward().unwrap();
-            let dx = max_rel(g1.get(&x).unwrap(), g2.get(&x).unwrap());
-            let dw = max_rel(g1.get(&wt).unwrap(), g2.get(&wt).unwrap());
-            assert!(dx < 1e-5 && dw < 1e-5, "case {i}: dx {dx}, dw {dw}");
+            assert_same_op((&x, &wt), &probe, &ours, &theirs, &format!("case {i}"));
         }
     }
 
@@ -868,12 +874,7 @@ mod tests {
             let probe = randn((n, o, h + 2 * pad + 1 - k, w + 2 * pad + 1 - k), 500 + i as u64);
             let ours = conv2d_wrapped(&x, &wt, pad).unwrap();
             let theirs = wrap_pad(&x, pad).unwrap().conv2d(&wt, 0, 1, 1, 1).unwrap();
-            assert!(max_rel(&ours, &theirs) < 1e-5, "forward case {i}");
-            let g1 = (ours * &probe).unwrap().sum_all().unwrap().backward().unwrap();
-            let g2 = (theirs * &probe).unwrap().sum_all().unwrap().backward().unwrap();
-            let dx = max_rel(g1.get(&x).unwrap(), g2.get(&x).unwrap());
-            let dw = max_rel(g1.get(&wt).unwrap(), g2.get(&wt).unwrap());
-            assert!(dx < 1e-5 && dw < 1e-5, "case {i}: dx {dx}, dw {dw}");
+            assert_same_op((&x, &wt), &probe, &ours, &theirs, &format!("wrapped case {i}"));
         }
         // with the 2× nearest upsampling read in place, against candle's upsample + the copy
         for (i, ((n, c, h, w), (o, k), pad)) in
@@ -885,12 +886,7 @@ mod tests {
             let ours = conv2d_wrapped_up2(&x, &wt, pad).unwrap();
             let up = x.upsample_nearest2d(2 * h, 2 * w).unwrap();
             let theirs = wrap_pad(&up, pad).unwrap().conv2d(&wt, 0, 1, 1, 1).unwrap();
-            assert!(max_rel(&ours, &theirs) < 1e-5, "upsampled forward case {i}");
-            let g1 = (ours * &probe).unwrap().sum_all().unwrap().backward().unwrap();
-            let g2 = (theirs * &probe).unwrap().sum_all().unwrap().backward().unwrap();
-            let dx = max_rel(g1.get(&x).unwrap(), g2.get(&x).unwrap());
-            let dw = max_rel(g1.get(&wt).unwrap(), g2.get(&wt).unwrap());
-            assert!(dx < 1e-5 && dw < 1e-5, "upsampled case {i}: dx {dx}, dw {dw}");
+            assert_same_op((&x, &wt), &probe, &ours, &theirs, &format!("upsampled case {i}"));
         }
         // the zero-padded kernel differs on the border (the control)
         let x = randn((1, 2, 6, 6), 9);
