@@ -234,20 +234,14 @@ fn im2col_row_wrapped(g: &Geom, plane: &[f32], ki: usize, kj: usize, rows: Range
     for oy in rows.clone() {
         let src = &plane[wrap(oy + ki, g.h) / g.up * sw..][..sw];
         let mut out = &mut row[(oy - rows.start) * g.wo..][..g.wo];
-        if g.up == 2 {
-            let mut x = x0;
-            while !out.is_empty() {
-                let run = (g.w - x).min(out.len());
-                fill_doubled(&mut out[..run], src, x);
-                out = &mut out[run..];
-                x = 0;
-            }
-            continue;
-        }
         let mut x = x0;
         while !out.is_empty() {
             let run = (g.w - x).min(out.len());
-            out[..run].copy_from_slice(&src[x..x + run]);
+            if g.up == 2 {
+                fill_doubled(&mut out[..run], src, x);
+            } else {
+                out[..run].copy_from_slice(&src[x..x + run]);
+            }
             out = &mut out[run..];
             x = 0;
         }

@@ -149,20 +149,25 @@ impl Conv {
     /// The same convolution with circular padding: the input wraps round its edges, so a
     /// periodic input gives a periodic output (tileable textures).
     pub fn forward_wrapped(&self, p: &Params, x: &Tensor) -> CResult<Tensor> {
-        if self.stride != 1 {
-            candle_core::bail!("circular padding is for stride-1 convolutions")
-        }
-        let y = conv_gemm::conv2d_wrapped(x, &p.get(&self.w), self.pad)?;
-        ops::add_bias(&y, &p.get(&self.b))
+        self.wrapped(p, x, false)
     }
 
     /// [`Conv::forward_wrapped`] of `x` upsampled 2× by nearest neighbour, without making the
     /// upsampled tensor (the same values as `forward_wrapped(p, &upsample2(x))`).
     pub fn forward_wrapped_up2(&self, p: &Params, x: &Tensor) -> CResult<Tensor> {
+        self.wrapped(p, x, true)
+    }
+
+    fn wrapped(&self, p: &Params, x: &Tensor, up2: bool) -> CResult<Tensor> {
         if self.stride != 1 {
             candle_core::bail!("circular padding is for stride-1 convolutions")
         }
-        let y = conv_gemm::conv2d_wrapped_up2(x, &p.get(&self.w), self.pad)?;
+        let w = p.get(&self.w);
+        let y = if up2 {
+            conv_gemm::conv2d_wrapped_up2(x, &w, self.pad)?
+        } else {
+            conv_gemm::conv2d_wrapped(x, &w, self.pad)?
+        };
         ops::add_bias(&y, &p.get(&self.b))
     }
 }
