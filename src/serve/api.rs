@@ -225,9 +225,11 @@ fn respond(r: Rendered, if_none_match: Option<&str>) -> Response {
     (StatusCode::OK, headers, r.body).into_response()
 }
 
-/// `{ params, seed, format, width }` -> [`Request`]; an empty body takes every default.
+/// `{ params, seed, format, width }` -> [`Request`]; an empty body takes every default. A body of
+/// whitespace alone is not a JSON text and is refused like any other invalid JSON: taking it as
+/// "no body" would let a broken client's request through as a different one.
 fn parse_request(script: String, bytes: &[u8]) -> Result<Request, ApiError> {
-    let value: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
+    let value: Value = if bytes.is_empty() {
         Value::Object(Map::new())
     } else {
         serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?
@@ -399,5 +401,6 @@ mod tests {
         assert_eq!(parse_request("a.rhai".into(), br#"{"format": "gif2"}"#).unwrap_err().status, 400);
         assert_eq!(parse_request("a.rhai".into(), br#"{"params": {"n": [1]}}"#).unwrap_err().status, 400);
         assert_eq!(parse_request("a.rhai".into(), b"").unwrap().seed, 0);
+        assert_eq!(parse_request("a.rhai".into(), b"\n").unwrap_err().status, 400);
     }
 }
