@@ -154,15 +154,16 @@ class Augment:
 
 
 class StyleNet:
-    """kiln's texture-statistics loss (src/model/texture/style.rs): the pixels and five 3x3 layers
-    of 32 fixed random filters (strides 1, 2, 2, 2, 2), each projected on as many random unit
+    """kiln's texture-statistics loss (src/model/texture/style.rs): the pixels and 3x3 layers of 32
+    fixed random filters (stride 1, then `halvings` of stride 2: critic_levels(patch) + 1, so
+    five layers at patch 64), each projected on as many random unit
     directions as it has channels, sorted over the pixels; the loss is the mean squared difference
     of the sorted projections (sliced Wasserstein)."""
 
-    def __init__(self):
+    def __init__(self, halvings=4):
         gen = torch.Generator().manual_seed(7)
         self.layers, c = [], 3
-        for stride in (1, 2, 2, 2, 2):
+        for stride in [1] + [2] * halvings:
             self.layers.append((torch.randn(32, c, 3, 3, generator=gen) * math.sqrt(2 / (c * 9)), stride))
             c = 32
 
@@ -190,14 +191,14 @@ class StyleNet:
 def texture_benches(n=8, patch=64, width=24, local=16, global_=8, periodic=0, depth=4, style_weight=1.0, adversarial=0.2, lr=2e-4):
     """The texture GAN's training step and 1024x1024 sample, as src/model/texture/train.rs."""
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "train"))
-    from torch_models import TextureDiscriminator, TextureGenerator, init_like_kiln
+    from torch_models import TextureDiscriminator, TextureGenerator, critic_levels, init_like_kiln
 
     g = init_like_kiln(TextureGenerator(width, local, global_, periodic, 1, depth=depth))
-    d = init_like_kiln(TextureDiscriminator(width, 1))
+    d = init_like_kiln(TextureDiscriminator(width, 1, patch))
     ema = copy.deepcopy(g).requires_grad_(False)
     og = torch.optim.Adam(g.parameters(), lr=lr, betas=(0.0, 0.99))
     od = torch.optim.Adam(d.parameters(), lr=2 * lr, betas=(0.0, 0.99))
-    style = StyleNet()
+    style = StyleNet(critic_levels(patch) + 1)
     exemplar = torch.rand(3, 256, 256) * 2 - 1
     onehot = torch.ones(n, 1)
     cells = patch // 8

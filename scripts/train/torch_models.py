@@ -126,21 +126,33 @@ class TextureGenerator(nn.Module):
         return torch.tanh(conv_wrapped(self.out, upsample2(h)))
 
 
+def critic_levels(patch):
+    """Stride-2 levels of the discriminator for a training patch (arch.rs `critic_levels`): 3 up
+    to 127 pixels, one more per doubling after that."""
+    return max(3, int(math.log2(max(patch, 64))) - 3)
+
+
 class TextureDiscriminator(nn.Module):
-    def __init__(self, width=24, textures=1):
+    def __init__(self, width=24, textures=1, patch=64):
         super().__init__()
         w = width
         self.c0 = nn.Conv2d(3, w, 4, 2, 1)
         self.c1 = nn.Conv2d(w, 2 * w, 4, 2, 1)
         self.c2 = nn.Conv2d(2 * w, 4 * w, 4, 2, 1)
+        # patches of 128 and more: `down3`, `down4`, ... (kiln's d.down3, ...)
+        self.levels = critic_levels(patch)
+        for level in range(3, self.levels):
+            setattr(self, f"down{level}", nn.Conv2d(4 * w, 4 * w, 4, 2, 1))
         self.c3 = nn.Conv2d(4 * w, 4 * w, 3, 1, 1)
         self.out = nn.Conv2d(4 * w, 1, 3, 1, 1)
         self.embed = nn.Parameter(torch.randn(textures, 4 * w) / math.sqrt(4 * w))
 
     def forward(self, x, onehot):
-        """(n, 1, h/8, w/8) realness logits of images `x` in [-1, 1] of exemplars `onehot` (n, T)."""
+        """(n, 1, h/2^levels, w/2^levels) realness logits of images `x` in [-1, 1] of exemplars
+        `onehot` (n, T)."""
         h = x
-        for conv in (self.c0, self.c1, self.c2, self.c3):
+        down = [getattr(self, f"down{level}") for level in range(3, self.levels)]
+        for conv in (self.c0, self.c1, self.c2, *down, self.c3):
             h = leaky(conv(h))
         e = (onehot @ self.embed)[:, :, None, None]
         return self.out(h) + (h * e).sum(1, keepdim=True)

@@ -28,8 +28,12 @@ crate::option_set! {
         /// The model file to write (`.safetensors`); `NAME.ckpt.safetensors` (the resumable
         /// checkpoint) and `NAME.samples.png` (a labelled sample grid) go next to it.
         out: Option<PathBuf> = None;
-        /// Side of the square crops the networks train on, a multiple of 8. Larger patches see
-        /// larger structures and train slower.
+        /// Side of the square crops the networks train on, a multiple of 8. The critics' reach
+        /// follows it: what one discriminator logit judges is about 54 pixels at 64, 110 at
+        /// 128 and 222 at 256. Use 128 for structure larger than about 50 pixels (bricks, tiles,
+        /// planks): at 64 a brick wall came out as disordered mortar, at 128 as courses of
+        /// bricks. A step costs about patch² × batch, so pair 128 with `batch` 2 to keep the
+        /// step time.
         patch: u32 = 64, range(16, 512);
         /// Optimisation steps (each one discriminator and one generator update).
         steps: usize = 4000, range(1, 1e8);

@@ -47,6 +47,17 @@ impl TextureArch {
         (0..self.depth).map(|i| if i == 0 { "g.mid".to_string() } else { format!("g.mid{i}") }).collect()
     }
 
+    /// Stride-2 levels of the patch discriminator: 3 up to a 127-pixel patch, one more per
+    /// doubling after that, so its logit map stays 8×8 cells of a patch while what one logit
+    /// judges grows from about 54 pixels (patch 64) to 110 (128) and 222 (256). The style loss's
+    /// network halves as often plus once ([`super::style::StyleNet::new`]). Why: both critics
+    /// saw about 50 pixels whatever the patch, and at patch 128 a brick wall still came out as
+    /// disordered mortar; with the reach that follows the patch, the same run (2,300 steps,
+    /// batch 2) drew brick courses with joints. Derived from `patch`, so no file records it.
+    pub fn critic_levels(&self) -> usize {
+        (self.patch.max(64).ilog2() as usize).saturating_sub(3)
+    }
+
     /// Generator channels at 1/8, 1/4 and 1/2 resolution.
     pub fn generator_channels(&self) -> [usize; 3] {
         [4 * self.width, 2 * self.width, self.width]

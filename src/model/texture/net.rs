@@ -1,6 +1,8 @@
 //! The texture GAN's two networks, after SGAN/PSGAN (Jetchev, Bergmann, Vollgraf 2016, 2017):
 //! a fully convolutional generator from a spatial noise tensor to an image 8× its size, and a
-//! fully convolutional patch discriminator with one realness logit per 8×8 cell.
+//! fully convolutional patch discriminator with one realness logit per cell of 1/8 of the
+//! training patch (8×8 pixels at patch 64; it grows with the patch, see
+//! [`TextureArch::critic_levels`]).
 //!
 //! The noise has PSGAN's three parts, one tensor of `local + global + periodic` channels at 1/8
 //! of the image size:
@@ -23,8 +25,10 @@
 //! periodic > 0; `g.in` (4w, C, 3, 3); `g.mid`, then `g.mid1` ... `g.mid{depth − 1}`
 //! (4w, 4w, 3, 3); `g.up0` (2w, 4w, 3, 3);
 //! `g.up1` (w, 2w, 3, 3); `g.out` (3, w, 3, 3); each conv also `.b`. `d.c0` (w, 3, 4, 4),
-//! `d.c1` (2w, w, 4, 4), `d.c2` (4w, 2w, 4, 4), all stride 2; `d.c3` (4w, 4w, 3, 3);
-//! `d.out` (1, 4w, 3, 3); `d.embed` (T, 4w).
+//! `d.c1` (2w, w, 4, 4), `d.c2` (4w, 2w, 4, 4), then `d.down3` ... `d.down{levels − 1}`
+//! (4w, 4w, 4, 4) for patches of 128 and more, all stride 2; `d.c3` (4w, 4w, 3, 3);
+//! `d.out` (1, 4w, 3, 3); `d.embed` (T, 4w). (`d.c3` keeps its name from before the extra levels,
+//! so patch-64 checkpoints still resume.)
 //!
 //! Owns: [`Generator`], [`Discriminator`], [`NoiseParts`]. Must not know about files or images.
 
@@ -126,10 +130,10 @@ pub(super) fn snap_to_periods(k: &Tensor, cells: usize) -> CResult<Tensor> {
     k.detach().affine(1.0 / step, 0.0)?.round()?.affine(step, 0.0)
 }
 
-/// Image in [−1, 1] and its exemplar labels → realness logits, one per 8×8 cell.
+/// Image in [−1, 1] and its exemplar labels → realness logits, one per 2^levels-pixel cell.
 #[derive(Clone, Debug)]
 pub struct Discriminator {
-    down: [Conv; 3],
+    down: Vec<Conv>,
     c3: Conv,
     out: Conv,
     embed: String,
@@ -140,19 +144,24 @@ impl Discriminator {
     pub fn new(arch: &TextureArch, specs: &mut Specs) -> Discriminator {
         let w = arch.width;
         let t = arch.textures.len();
+        let mut down = vec![
+            Conv::new(specs, "d.c0", 3, w, 4, 2, LEAKY_GAIN),
+            Conv::new(specs, "d.c1", w, 2 * w, 4, 2, LEAKY_GAIN),
+            Conv::new(specs, "d.c2", 2 * w, 4 * w, 4, 2, LEAKY_GAIN),
+        ];
+        // 128² and larger patches: more halvings at 4w channels, cheap at 1/16 and below
+        for level in 3..arch.critic_levels() {
+            down.push(Conv::new(specs, &format!("d.down{level}"), 4 * w, 4 * w, 4, 2, LEAKY_GAIN));
+        }
         Discriminator {
-            down: [
-                Conv::new(specs, "d.c0", 3, w, 4, 2, LEAKY_GAIN),
-                Conv::new(specs, "d.c1", w, 2 * w, 4, 2, LEAKY_GAIN),
-                Conv::new(specs, "d.c2", 2 * w, 4 * w, 4, 2, LEAKY_GAIN),
-            ],
+            down,
             c3: Conv::new(specs, "d.c3", 4 * w, 4 * w, 3, 1, LEAKY_GAIN),
             out: Conv::new(specs, "d.out", 4 * w, 1, 3, 1, 1.0),
             embed: specs.add("d.embed".into(), vec![t, 4 * w], Init::Normal(1.0 / (4.0 * w as f32).sqrt())),
         }
     }
 
-    /// (n, 1, h/8, w/8) logits for images `x` whose exemplars are the one-hot rows `labels` (n, T).
+    /// (n, 1, h/2^levels, w/2^levels) logits for images `x` whose exemplars are the one-hot rows `labels` (n, T).
     pub fn forward(&self, p: &Params, x: &Tensor, labels: &Tensor) -> CResult<Tensor> {
         let mut h = x.clone();
         for conv in &self.down {

@@ -17,8 +17,10 @@
 //! toward the real value of the same rank, so a flat image gets the full pull toward the
 //! exemplar's contrast.
 //!
-//! Layers: the pixels themselves (colour distribution), then five 3×3 layers of 32 random
-//! filters (all but the first with stride 2, so five scales), leaky ReLU; weights drawn once
+//! Layers: the pixels themselves (colour distribution), then 3×3 layers of 32 random filters,
+//! the first at full size and each next one with stride 2 (five layers at patch 64, whose
+//! deepest feature map is 4×4 and sees 33 pixels; one more per doubling of the patch, so the
+//! deepest map stays 4×4 and sees 65 pixels at patch 128), leaky ReLU; weights drawn once
 //! from a fixed seed, never trained, never saved. Each step projects every layer's features on
 //! as many random unit directions as it has channels (drawn from the step's stream), sorts each
 //! projection over the pixels and takes the mean squared difference of the sorted values.
@@ -33,6 +35,7 @@ use candle_core::{Device, Tensor};
 
 use super::super::conv_gemm::conv2d;
 use super::super::nn::leaky;
+use super::arch::TextureArch;
 use crate::rng::Rng;
 
 type CResult<T> = candle_core::Result<T>;
@@ -40,9 +43,6 @@ type CResult<T> = candle_core::Result<T>;
 /// Seed of the fixed filters ("kiln tex").
 const FILTER_SEED: u64 = 0x6b69_6c6e_2074_6578;
 const FILTERS: usize = 32;
-/// One layer at full size, then four halvings: the deepest sees about 60 pixels, the size of a
-/// cobblestone or a plank's grain pattern; three layers (15 pixels) gave stripes and noise.
-const STRIDES: [usize; 5] = [1, 2, 2, 2, 2];
 
 /// The fixed random-filter network.
 pub struct StyleNet {
@@ -50,11 +50,15 @@ pub struct StyleNet {
 }
 
 impl StyleNet {
-    pub fn new(device: &Device) -> CResult<StyleNet> {
+    /// The network for a model's training patch: [`TextureArch::critic_levels`] + 1 halvings.
+    /// The filters of the layers both sizes share are the same (drawn in order from one seed).
+    pub fn new(device: &Device, arch: &TextureArch) -> CResult<StyleNet> {
+        let halvings = arch.critic_levels() + 1;
         let mut rng = Rng::new(FILTER_SEED);
         let mut layers = Vec::new();
         let mut c = 3;
-        for stride in STRIDES {
+        let strides = std::iter::once(1).chain(std::iter::repeat_n(2, halvings));
+        for stride in strides {
             let fan_in = c * 9;
             let w: Vec<f32> =
                 rng.normals(FILTERS * fan_in).into_iter().map(|v| v * (2.0 / fan_in as f32).sqrt()).collect();

@@ -5,11 +5,13 @@ use std::path::PathBuf;
 use candle_core::{Device, Tensor};
 
 use super::super::enabled::Model;
+use super::super::io::{self, File};
 use super::super::nn::{Params, Specs};
 use super::super::options::{Data, Event, Kind};
 use super::super::texture_options::{TextureMix, TextureSample, TextureSettings};
 use super::arch::TextureArch;
-use super::net::{snap_to_periods, Generator};
+use super::net::{one_hot, snap_to_periods, Discriminator, Generator};
+use super::style::StyleNet;
 use super::train::{train_texture, FORCE_NAN_AT};
 use crate::error::Error;
 use crate::image::Image;
@@ -242,4 +244,50 @@ fn flat_samples_are_noticed() {
     assert!(super::train::collapsed(contrast(&flat), c));
     assert!(!super::train::collapsed(0.5 * c, c));
     assert!(!super::train::collapsed(0.0, 0.005), "a flat exemplar never counts");
+}
+
+/// Both critics' reach follows the patch: the discriminator's logit map stays 8×8 cells of a
+/// patch from 64 up (with one more stride-2 level per doubling), and the style network's deepest
+/// map stays 4×4. A fixed 3-level discriminator gives 16×16 logits on a 128² patch (each judging
+/// 54 pixels), the failing control.
+#[test]
+fn critics_reach_follows_the_patch() {
+    let dev = Device::Cpu;
+    // patch, discriminator levels, logit map side, style net's deepest map side
+    for (patch, levels, logits, deepest) in [(16, 3, 2, 1), (64, 3, 8, 4), (128, 4, 8, 4), (256, 5, 8, 4)] {
+        let arch =
+            TextureArch { width: 4, local: 2, global: 2, periodic: 0, depth: 1, textures: vec!["a".into()], patch };
+        assert_eq!(arch.critic_levels(), levels, "patch {patch}");
+        let mut specs = Specs::default();
+        let d = Discriminator::new(&arch, &mut specs);
+        let names = specs.names();
+        assert_eq!(names.iter().filter(|n| n.starts_with("d.down")).count(), 2 * (levels - 3), "{names:?}");
+        let p = Params::init(&specs, 1, &dev).unwrap();
+        let x = Tensor::zeros((1, 3, patch as usize, patch as usize), candle_core::DType::F32, &dev).unwrap();
+        let onehot = one_hot(&[0], 1, &dev).unwrap();
+        assert_eq!(d.forward(&p, &x, &onehot).unwrap().dims4().unwrap(), (1, 1, logits, logits), "patch {patch}");
+        let features = StyleNet::new(&dev, &arch).unwrap().features(&x).unwrap();
+        assert_eq!(features.len(), levels + 3, "pixels, one full-size layer, levels + 1 halvings");
+        assert_eq!(features.last().unwrap().dim(2).unwrap(), deepest * deepest, "patch {patch}");
+    }
+}
+
+/// A patch-128 checkpoint from before the extra discriminator level is refused with the reason.
+#[test]
+fn an_older_discriminator_is_named_when_resuming() {
+    let dir = temp_dir("old-critic");
+    let data = vec![stripes(128, 128, 16, [0.8, 0.3, 0.2])];
+    let s = TextureSettings { out: Some(dir.join("m.safetensors")), patch: 128, batch: 1, ..tiny(data, 1) };
+    train(&s);
+    let ckpt = dir.join("m.ckpt.safetensors");
+    let bytes = std::fs::read(&ckpt).unwrap();
+    let file = File::parse(&bytes, &ckpt).unwrap();
+    let mut tensors = file.tensors_with_prefix("", &Device::Cpu).unwrap();
+    let before = tensors.len();
+    tensors.retain(|k, _| !k.contains("d.down"));
+    assert!(tensors.len() < before, "the checkpoint had the extra level");
+    io::write(&ckpt, &tensors, file.meta.clone()).unwrap();
+    let e = train_texture(&TextureSettings { resume: true, steps: 2, ..s }, None, &mut |_| {}).unwrap_err();
+    assert!(e.to_string().contains("discriminator of an older kiln"), "{e}");
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -2,7 +2,7 @@
 //!
 //! Each step: one discriminator update on a batch of real crops and detached fakes (hinge loss,
 //! DiffAugment as the 32² GAN uses it), then one generator update against the frozen
-//! discriminator plus `style` × the random-filter Gram loss ([`super::style`]) against the same
+//! discriminator plus `style` × the random-filter sliced Wasserstein loss ([`super::style`]) against the same
 //! real crops, then the moving average of the generator that samples come from. Adam with
 //! β1 = 0 and the discriminator at twice the learning rate, as the 32² GAN.
 //!
@@ -62,7 +62,7 @@ pub fn train_texture(
     let (mut nets, mut step) = run.start()?;
     let loaded = Event::Loaded { train: run.exemplars.len(), holdout: 0 };
     run.report(progress, loaded, step, vec![], 0);
-    let style = StyleNet::new(&run.dev).map_err(ml_err)?;
+    let style = StyleNet::new(&run.dev, &run.arch).map_err(ml_err)?;
     let token = crate::cancel::current();
     let mut run_steps = 0u64;
     let mut losses = vec![];
@@ -238,7 +238,7 @@ impl<'a> Run<'a> {
                 let nets = Nets {
                     ema: file.params(&gs, "", &self.dev)?,
                     gp: file.params(&gs, "train.", &self.dev)?,
-                    dp: file.params(&ds, "", &self.dev)?,
+                    dp: file.params(&ds, "", &self.dev).map_err(|e| self.older_discriminator(ckpt, e))?,
                     opt_g: restore("adam_g", 1.0)?,
                     opt_d: restore("adam_d", D_LR_FACTOR)?,
                     g,
@@ -268,6 +268,23 @@ impl<'a> Run<'a> {
             opt_d: adam(D_LR_FACTOR),
         };
         Ok((nets, 0))
+    }
+
+    /// A checkpoint without the discriminator levels a patch of 128 or more now has was written
+    /// before the critics' reach followed the patch ([`TextureArch::critic_levels`]); say so.
+    fn older_discriminator(&self, ckpt: &Path, e: Error) -> Error {
+        if self.arch.critic_levels() == 3 || !e.to_string().contains("`d.down") {
+            return e;
+        }
+        Error::param(
+            OP,
+            format!(
+                "{} has the discriminator of an older kiln (patch {} now gets {} levels, it has 3); train afresh without resume",
+                ckpt.display(),
+                self.arch.patch,
+                self.arch.critic_levels()
+            ),
+        )
     }
 
     /// The noise of a training batch: local normals, one exemplar's code per crop, phases.
@@ -468,7 +485,7 @@ impl TextureBenchStep {
         let s: &'static TextureSettings = Box::leak(Box::new(TextureSettings { out: None, ..s }));
         let run = Run::new(s, None)?;
         let (nets, step) = run.start()?;
-        let style = StyleNet::new(&run.dev).map_err(ml_err)?;
+        let style = StyleNet::new(&run.dev, &run.arch).map_err(ml_err)?;
         Ok(TextureBenchStep { run, nets, style, step })
     }
 
