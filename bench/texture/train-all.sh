@@ -12,10 +12,12 @@
 # five, so the per-run figures are those of a machine shared with one other training, not of a
 # solo run. Each run keeps a snapshot every KEEP steps (default 100); progress.sh then samples
 # each at 1024², tileable, seed 1, and scores it. Output: OUT/NAME/ (model, snapshots, log),
-# OUT/NAME.md (the table) and OUT/all.md (every table). The flags are RECIPE (default: the
-# trainer's defaults at patch 64) plus `--periodic 2` for the regular textures (bricks,
-# stone_tiles, wood, photo_wood) and `--periodic 0` for the rest: periodic channels put bands in
-# textures that have no period.
+# OUT/NAME.md (the table) and OUT/all.md (every table). The flags are RECIPE (default: none, the
+# trainer's defaults), the crop flags, and `--periodic 2` for the regular textures (bricks,
+# stone_tiles, wood, photo_wood) or `--periodic 0` for the rest: periodic channels put bands in
+# textures that have no period. The crop flags are STRUCTURED (default `--patch 128 --batch 2`,
+# the README's recipe) for the exemplars with structure over 50 px (bricks, stone_tiles, wood)
+# and PATCH (default `--patch 64`) for the rest; photo_wood is a 150-px crop.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 KILN=$(realpath "${KILN:-target/release/kiln}")
@@ -25,7 +27,9 @@ LONG=${LONG:-}
 LONG_MINUTES=${LONG_MINUTES:-30}
 JOBS=${JOBS:-2}
 KEEP=${KEEP:-100}
-RECIPE=${RECIPE:---patch 64}
+RECIPE=${RECIPE:-}
+PATCH=${PATCH:---patch 64}
+STRUCTURED=${STRUCTURED:---patch 128 --batch 2}
 out=${1:?usage: train-all.sh OUT [NAME...]}
 shift
 mkdir -p "$out"
@@ -41,14 +45,20 @@ if [ ${#names[@]} -eq 0 ]; then
            photo_fur photo_wood photo_foliage)
 fi
 
+# the crop flags of exemplar $1
+crops_for() {
+    case $1 in bricks | stone_tiles | wood) echo "$STRUCTURED" ;; *) echo "$PATCH" ;; esac
+}
+
 train_one() {
-    local n=$1 periodic=0 minutes=$MINUTES
+    local n=$1 periodic=0 minutes=$MINUTES crops
+    crops=$(crops_for "$n")
     case " $LONG " in *" $n "*) minutes=$LONG_MINUTES ;; esac
     case $n in bricks | stone_tiles | wood | photo_wood) periodic=2 ;; esac
     mkdir -p "$out/$n"
     date +%s > "$out/$n/start"
-    # shellcheck disable=SC2086 # RECIPE is a list of flags
-    nice "$KILN" train texture --data "$EX/$n.png" --out "$out/$n/$n.safetensors" $RECIPE \
+    # shellcheck disable=SC2086 # RECIPE and the crop flags are lists of flags
+    nice "$KILN" train texture --data "$EX/$n.png" --out "$out/$n/$n.safetensors" $RECIPE $crops \
         --periodic "$periodic" --minutes "$minutes" --steps 1000000 --keep-every "$KEEP" \
         --threads 1 --log-every 500 > "$out/$n/train.log" 2>&1
     START=$(cat "$out/$n/start") KILN=$KILN bench/texture/progress.sh "$out/$n" "$n" "$EX/$n.png" \
@@ -68,7 +78,7 @@ wait
 for n in "${names[@]}"; do
     minutes=$MINUTES
     case " $LONG " in *" $n "*) minutes=$LONG_MINUTES ;; esac
-    echo "### $n ($RECIPE, $minutes min, $JOBS runs at once)"
+    echo "### $n ($RECIPE $(crops_for "$n"), $minutes min, $JOBS runs at once)"
     echo
     cat "$out/$n.md"
     echo
