@@ -129,8 +129,9 @@ pub struct TrainArgs {
     pub no_flip: bool,
     #[arg(long, value_enum, help = help("device"))]
     pub device: Option<DeviceArg>,
-    /// texture and spatial-vae: side of the square crops trained on (texture default 64, a
-    /// multiple of 8; spatial-vae default: see `kiln doc train_spatial_vae`).
+    /// texture and spatial-vae: side of the square crops trained on, a multiple of 8. texture:
+    /// default 64; use 128 with `--batch 2` for structure over about 50 px (bricks, tiles,
+    /// planks). spatial-vae: the default is in `kiln doc`, under `train_spatial_vae`.
     #[arg(long)]
     pub patch: Option<u32>,
     /// texture and spatial-vae: optimisation steps.
