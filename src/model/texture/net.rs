@@ -161,7 +161,8 @@ impl Discriminator {
         }
     }
 
-    /// (n, 1, h/2^levels, w/2^levels) logits for images `x` whose exemplars are the one-hot rows `labels` (n, T).
+    /// (n, 1, h/2^levels, w/2^levels) logits for images `x` whose exemplars are the one-hot rows
+    /// `labels` (n, T).
     pub fn forward(&self, p: &Params, x: &Tensor, labels: &Tensor) -> CResult<Tensor> {
         let mut h = x.clone();
         for conv in &self.down {

@@ -248,8 +248,8 @@ fn flat_samples_are_noticed() {
 
 /// Both critics' reach follows the patch: the discriminator's logit map stays 8×8 cells of a
 /// patch from 64 up (with one more stride-2 level per doubling), and the style network's deepest
-/// map stays 4×4. A fixed 3-level discriminator gives 16×16 logits on a 128² patch (each judging
-/// 54 pixels), the failing control.
+/// map stays 4×4. The fixed 3-level discriminator from before fails here: 16×16 logits on a 128²
+/// patch, each judging 54 pixels.
 #[test]
 fn critics_reach_follows_the_patch() {
     let dev = Device::Cpu;

@@ -2,9 +2,9 @@
 //!
 //! Each step: one discriminator update on a batch of real crops and detached fakes (hinge loss,
 //! DiffAugment as the 32² GAN uses it), then one generator update against the frozen
-//! discriminator plus `style` × the random-filter sliced Wasserstein loss ([`super::style`]) against the same
-//! real crops, then the moving average of the generator that samples come from. Adam with
-//! β1 = 0 and the discriminator at twice the learning rate, as the 32² GAN.
+//! discriminator plus `style` × the random-filter sliced Wasserstein loss ([`super::style`])
+//! against the same real crops, then the moving average of the generator that samples come
+//! from. Adam with β1 = 0 and the discriminator at twice the learning rate, as the 32² GAN.
 //!
 //! Like the 32² trainers: every random number comes from a seeded stream per step, so a run is
 //! the same at any thread count and a resumed run equals an uninterrupted one; Ctrl-C (the
