@@ -222,6 +222,11 @@ impl<'a> File<'a> {
         Ok(arch)
     }
 
+    /// Whether the file holds a tensor named `name`.
+    pub fn has_tensor(&self, name: &str) -> bool {
+        self.st.tensor(name).is_ok()
+    }
+
     /// Reads the tensors `specs` declares, each stored as `prefix + name`, checking shapes.
     pub fn params(&self, specs: &Specs, prefix: &str, device: &Device) -> Result<Params> {
         let mut vars = BTreeMap::new();

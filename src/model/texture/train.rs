@@ -92,11 +92,8 @@ pub fn train_texture(
         run.report(progress, Event::Step, step, losses.clone(), run_steps);
         let due = |every: usize| every > 0 && step.is_multiple_of(every as u64);
         if due(s.sample_every) {
-            if let Some((p, warnings)) = run.write_grid(&nets, step)? {
-                run.report(progress, Event::SampleGrid(p), step, losses.clone(), run_steps);
-                for w in warnings {
-                    run.report(progress, Event::Warning(w), step, losses.clone(), run_steps);
-                }
+            for event in run.write_grid(&nets, step)? {
+                run.report(progress, event, step, losses.clone(), run_steps);
             }
         }
         if due(s.checkpoint_every) {
@@ -116,11 +113,8 @@ pub fn train_texture(
         if let Some(p) = run.save_checkpoint(&nets, step)? {
             run.report(progress, Event::Checkpoint(p), step, losses.clone(), run_steps);
         }
-        if let Some((p, warnings)) = run.write_grid(&nets, step)? {
-            run.report(progress, Event::SampleGrid(p), step, losses.clone(), run_steps);
-            for w in warnings {
-                run.report(progress, Event::Warning(w), step, losses.clone(), run_steps);
-            }
+        for event in run.write_grid(&nets, step)? {
+            run.report(progress, event, step, losses.clone(), run_steps);
         }
     }
     let metrics = Metrics {
@@ -230,6 +224,9 @@ impl<'a> Run<'a> {
                         ),
                     ));
                 }
+                if self.arch.critic_levels() > 3 && !file.has_tensor("d.down3") {
+                    return Err(self.older_discriminator(ckpt));
+                }
                 let restore = |tag: &str, factor: f64| -> Result<Adam> {
                     let mut opt = adam(factor);
                     file.restore_adam(tag, &mut opt, &self.dev)?;
@@ -238,7 +235,7 @@ impl<'a> Run<'a> {
                 let nets = Nets {
                     ema: file.params(&gs, "", &self.dev)?,
                     gp: file.params(&gs, "train.", &self.dev)?,
-                    dp: file.params(&ds, "", &self.dev).map_err(|e| self.older_discriminator(ckpt, e))?,
+                    dp: file.params(&ds, "", &self.dev)?,
                     opt_g: restore("adam_g", 1.0)?,
                     opt_d: restore("adam_d", D_LR_FACTOR)?,
                     g,
@@ -270,12 +267,9 @@ impl<'a> Run<'a> {
         Ok((nets, 0))
     }
 
-    /// A checkpoint without the discriminator levels a patch of 128 or more now has was written
-    /// before the critics' reach followed the patch ([`TextureArch::critic_levels`]); say so.
-    fn older_discriminator(&self, ckpt: &Path, e: Error) -> Error {
-        if self.arch.critic_levels() == 3 || !e.to_string().contains("`d.down") {
-            return e;
-        }
+    /// A patch-128-or-more checkpoint without `d.down3` was written before the critics' reach
+    /// followed the patch ([`TextureArch::critic_levels`]); say so, instead of "tensor missing".
+    fn older_discriminator(&self, ckpt: &Path) -> Error {
         Error::param(
             OP,
             format!(
@@ -428,15 +422,16 @@ impl<'a> Run<'a> {
     }
 
     /// The sample grid: up to 8 textures, four seeds each, at twice the patch size, each row
-    /// labelled with its texture's name and seed; and a warning for each texture whose samples
-    /// have collapsed to a flat colour (see [`collapsed`]).
-    fn write_grid(&self, nets: &Nets, step: u64) -> Result<Option<(PathBuf, Vec<String>)>> {
-        let Some((_, png)) = &self.paths else { return Ok(None) };
+    /// labelled with its texture's name and seed. The events to report: the grid written, then a
+    /// warning for each texture whose samples have collapsed to a flat colour (see
+    /// [`collapsed`]); none without an output path.
+    fn write_grid(&self, nets: &Nets, step: u64) -> Result<Vec<Event>> {
+        let Some((_, png)) = &self.paths else { return Ok(vec![]) };
         let side = (2 * self.s.patch).min(256);
         let opts = TextureSample { width: side, height: side, seed: None, tileable: false };
         let mut images = Vec::new();
         let mut labels = Vec::new();
-        let mut warnings = Vec::new();
+        let mut events = Vec::new();
         for t in 0..self.arch.textures.len().min(8) {
             for seed in 0..4 {
                 images.push(draw(&nets.g, &nets.ema, &self.arch, &opts, &TextureMix::One(t), seed, &self.dev)?);
@@ -445,15 +440,16 @@ impl<'a> Run<'a> {
             let sampled = images[images.len() - 4..].iter().map(contrast).fold(0f32, f32::max);
             let wanted = self.exemplars.contrast(t);
             if collapsed(sampled, wanted) {
-                warnings.push(format!(
+                events.push(Event::Warning(format!(
                     "step {step}: the {} samples have collapsed to a flat colour (contrast {sampled:.3}, the exemplar's {wanted:.3}): the discriminator overpowered the generator. Lower 'lr' (now {}) or 'adversarial' (now {}) and train again",
                     self.arch.textures[t], self.s.lr, self.s.adversarial
-                ));
+                )));
             }
         }
         let title = format!("texture_gan · step {step} · train seed {}", self.s.seed());
         save(&labelled_grid(&images, 4, &title, &labels)?, png, &SaveOptions::default())?;
-        Ok(Some((png.clone(), warnings)))
+        events.insert(0, Event::SampleGrid(png.clone()));
+        Ok(events)
     }
 }
 
