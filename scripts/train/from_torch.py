@@ -76,7 +76,7 @@ def strip_prefixes(sd):
 
 
 def architecture(sd):
-    """width, local, global, periodic, textures, depth from the generator's tensor shapes."""
+    """width, local, global, periodic, textures, depth, detail_noise from the generator's tensor shapes."""
     for need in ("embed", "input.weight", "out.weight"):
         if need not in sd:
             raise ValueError(f"not a TextureGenerator state_dict: `{need}` is missing (keys: {', '.join(sorted(sd))})")
@@ -89,10 +89,10 @@ def architecture(sd):
     depth = 1
     while f"mid{depth}.weight" in sd:
         depth += 1
-    return width, local, global_, periodic, textures, depth
+    return width, local, global_, periodic, textures, depth, "up0_noise" in sd
 
 
-def expected_shapes(width, local, global_, periodic, textures, depth=1):
+def expected_shapes(width, local, global_, periodic, textures, depth=1, detail_noise=False):
     w, c = width, local + global_ + periodic
     shapes = {
         "embed": (textures, global_),
@@ -105,6 +105,9 @@ def expected_shapes(width, local, global_, periodic, textures, depth=1):
     if periodic > 0:
         shapes["wave.weight"] = (2 * periodic, global_)
         shapes["wave.bias"] = (2 * periodic,)
+    if detail_noise:
+        shapes["up0_noise"] = (2 * w,)
+        shapes["up1_noise"] = (w,)
     return shapes
 
 
@@ -146,7 +149,7 @@ def encode(tensors, meta):
 def convert(generator, path, textures=None, patch=64, steps=0):
     """Writes `generator` (a TextureGenerator or its state_dict) to the kiln model file `path`."""
     sd = generator.state_dict() if isinstance(generator, torch.nn.Module) else generator
-    tensors, (width, local, global_, periodic, count, depth) = kiln_tensors(sd)
+    tensors, (width, local, global_, periodic, count, depth, detail_noise) = kiln_tensors(sd)
     names = list(textures) if textures else [f"texture{i}" for i in range(count)]
     if len(names) != count:
         raise ValueError(f"{len(names)} texture names for a generator with {count} textures (`embed` rows)")
@@ -156,6 +159,7 @@ def convert(generator, path, textures=None, patch=64, steps=0):
         "format": FORMAT, "format_version": FORMAT_VERSION, "kind": "texture_gan", "channels": "3",
         "stride": str(STRIDE), "width": str(width), "local": str(local), "global": str(global_),
         "periodic": str(periodic), "depth": str(depth), "patch": str(patch), "steps": str(steps),
+        "detail_noise": "true" if detail_noise else "false",
         "textures": json.dumps(names, separators=(",", ":"), ensure_ascii=False),
         "source": f"scripts/train/from_torch.py (torch {torch.__version__.split('+')[0]})",
     }
@@ -178,6 +182,8 @@ def write_atomic(path, data):
 def torch_name(kiln):
     """The TextureGenerator parameter name for kiln's `g.*` tensor name (the table read backwards)."""
     parts = kiln.split(".")[1:]
+    if parts[-1] == "noise":
+        return f"{parts[0]}_noise"
     if parts[0] == "in":
         parts[0] = "input"
     parts[-1] = {"w": "weight", "b": "bias"}.get(parts[-1], parts[-1])
@@ -200,7 +206,8 @@ def load_kiln(path):
         a, b = info["data_offsets"]
         sd[torch_name(name)] = torch.frombuffer(bytearray(data[8 + n + a:8 + n + b]), dtype=torch.float32).reshape(info["shape"])
     arch = [int(meta[k]) for k in ("width", "local", "global", "periodic")]
-    g = TextureGenerator(*arch, textures=len(json.loads(meta["textures"])), depth=int(meta.get("depth", "1")))
+    g = TextureGenerator(*arch, textures=len(json.loads(meta["textures"])), depth=int(meta.get("depth", "1")),
+                         detail_noise=meta.get("detail_noise") == "true")
     g.load_state_dict(sd)
     return g, meta
 

@@ -11,6 +11,8 @@ Architecture (w = width, T = textures, C = local + global + periodic), as kiln:
 - generator: 3x3 conv C -> 4w, then `depth` 3x3 convs 4w -> 4w at 1/8; nearest 2x upsample + 3x3 conv 4w -> 2w;
   upsample + 3x3 conv 2w -> w; upsample + 3x3 conv w -> 3, tanh. Every conv pads circularly
   (F.pad(mode="circular")) and all but the last are followed by pixel norm then leaky ReLU 0.2;
+  with `detail_noise`, a one-channel normal image at 1/4 (after up0) and at 1/2 (after up1) is
+  added before the pixel norm, scaled per channel by `up0_noise` / `up1_noise` (zero at start);
 - discriminator: 4x4 stride-2 convs 3 -> w -> 2w -> 4w (zero padding 1), 3x3 conv 4w -> 4w, each
   followed by leaky ReLU 0.2; logits = 3x3 conv 4w -> 1 plus the projection
   sum_c h[c] * embed[label, c] (Miyato & Koyama 2018).
@@ -27,12 +29,14 @@ kiln's `g.in`, a Python keyword, which is `input` here; torch's `.weight` / `.bi
     mid1.weight ... (depth>1)  g.mid1.w ...  (4w, 4w, 3, 3) / (4w)   up to mid{depth-1}
     up0.weight / .bias         g.up0.w / .b  (2w, 4w, 3, 3) / (2w)
     up1.weight / .bias         g.up1.w / .b  (w, 2w, 3, 3) / (w)
+    up0_noise / up1_noise      g.up0.noise / g.up1.noise  (2w) / (w)   detail_noise
     out.weight / .bias         g.out.w / .b  (3, w, 3, 3) / (3)
 
 Noise layout, as kiln's `NoiseParts` (n images, h x w noise cells): `local` (n, local, h, w)
 standard normal; `mix` (n, T, h, w), how much of each exemplar's code each cell takes (one-hot
 for one texture); `phase` (n, periodic, 1, 1) in [0, 2pi). `snap=True` rounds wave numbers to
-whole periods across the canvas (kiln does this for tileable samples).
+whole periods across the canvas (kiln does this for tileable samples). The detail noise is a
+list of two images, (n, 1, 2h, 2w) and (n, 1, 4h, 4w), standard normal (`random_detail()`).
 
 `init_like_kiln()` draws the distributions kiln starts from (He-normal weights with the leaky
 gain, uniform biases, N(0, 1) generator codes); the values differ (kiln has its own RNG).
@@ -77,10 +81,10 @@ def mid_names(depth):
 
 
 class TextureGenerator(nn.Module):
-    def __init__(self, width=24, local=16, global_=8, periodic=0, textures=1, depth=4):
+    def __init__(self, width=24, local=16, global_=8, periodic=0, textures=1, depth=4, detail_noise=False):
         super().__init__()
         self.width, self.local, self.global_, self.periodic, self.textures = width, local, global_, periodic, textures
-        self.depth = depth
+        self.depth, self.detail_noise = depth, detail_noise
         c = local + global_ + periodic
         self.embed = nn.Parameter(torch.randn(textures, global_))
         self.wave = nn.Linear(global_, 2 * periodic) if periodic > 0 else None
@@ -90,6 +94,9 @@ class TextureGenerator(nn.Module):
             setattr(self, f"mid{i}", nn.Conv2d(4 * width, 4 * width, 3))
         self.up0 = nn.Conv2d(4 * width, 2 * width, 3)
         self.up1 = nn.Conv2d(2 * width, width, 3)
+        if detail_noise:
+            self.up0_noise = nn.Parameter(torch.zeros(2 * width))
+            self.up1_noise = nn.Parameter(torch.zeros(width))
         self.out = nn.Conv2d(width, 3, 3)
 
     def noise(self, local, mix, phase, snap=False):
@@ -116,13 +123,23 @@ class TextureGenerator(nn.Module):
         phase = torch.rand(n, self.periodic, 1, 1) * (2 * math.pi)
         return self.noise(local, mix, phase, snap)
 
-    def forward(self, z):
-        """Images in [-1, 1], 8x the size of the noise `z`."""
+    def random_detail(self, n, h, w):
+        """Detail noise for `n` images of `h x w` cells: [] without detail noise."""
+        return [torch.randn(n, 1, f * h, f * w) for f in (2, 4)] if self.detail_noise else []
+
+    def forward(self, z, detail=()):
+        """Images in [-1, 1], 8x the size of the noise `z`; `detail` is the detail noise."""
+        gains = [self.up0_noise, self.up1_noise] if self.detail_noise else []
+        if len(detail) != len(gains):
+            raise ValueError(f"{len(detail)} detail noise images for a generator that reads {len(gains)}")
         h = leaky(pixel_norm(conv_wrapped(self.input, z)))
         for name in mid_names(self.depth):
             h = leaky(pixel_norm(conv_wrapped(getattr(self, name), h)))
-        for conv in (self.up0, self.up1):
-            h = leaky(pixel_norm(conv_wrapped(conv, upsample2(h))))
+        for i, conv in enumerate((self.up0, self.up1)):
+            h = conv_wrapped(conv, upsample2(h))
+            if gains:
+                h = h + detail[i] * gains[i].view(1, -1, 1, 1)
+            h = leaky(pixel_norm(h))
         return torch.tanh(conv_wrapped(self.out, upsample2(h)))
 
 
@@ -160,6 +177,8 @@ class TextureDiscriminator(nn.Module):
 
 def kiln_name(torch_name, net="g"):
     """kiln's tensor name for a parameter of TextureGenerator (net "g") or TextureDiscriminator ("d")."""
+    if torch_name in ("up0_noise", "up1_noise"):
+        return f"{net}.{torch_name[:3]}.noise"
     parts = torch_name.split(".")
     if parts[0] == "input":
         parts[0] = "in"

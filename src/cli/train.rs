@@ -173,6 +173,8 @@ pub struct TextureArgs {
     pub periodic: Option<usize>,
     #[arg(long, help = texture_help("depth"))]
     pub depth: Option<usize>,
+    #[arg(long, value_name = "BOOL", help = texture_help("detail_noise"))]
+    pub detail_noise: Option<bool>,
     #[arg(long, help = texture_help("style"))]
     pub style: Option<f64>,
     #[arg(long, help = texture_help("adversarial"))]
@@ -224,6 +226,7 @@ impl TrainArgs {
             ("global", whole(t.global)),
             ("periodic", whole(t.periodic)),
             ("depth", whole(t.depth)),
+            ("detail_noise", t.detail_noise.map(OptionValue::Bool)),
             ("style", t.style.map(OptionValue::Float)),
             ("adversarial", t.adversarial.map(OptionValue::Float)),
             ("keep_every", whole(t.keep_every)),
@@ -257,6 +260,7 @@ impl TrainArgs {
             ("--global", t.global.is_some()),
             ("--periodic", t.periodic.is_some()),
             ("--depth", t.depth.is_some()),
+            ("--detail-noise", t.detail_noise.is_some()),
             ("--style", t.style.is_some()),
             ("--adversarial", t.adversarial.is_some()),
             ("--keep-every", t.keep_every.is_some()),

@@ -186,6 +186,16 @@ impl<'a> File<'a> {
         }
     }
 
+    /// An optional `true`/`false` metadata value (absent → `default`, anything else → error).
+    pub fn flag_or(&self, key: &str, default: bool) -> Result<bool> {
+        match self.meta.get(key).map(String::as_str) {
+            None => Ok(default),
+            Some("true") => Ok(true),
+            Some("false") => Ok(false),
+            Some(text) => Err(model_err(self.path, format!("metadata `{key}` is `{text}`, not true or false"))),
+        }
+    }
+
     /// The architecture the metadata describes, checked for consistency.
     pub fn arch(&self) -> Result<Arch> {
         let kind = Kind::parse(self.key("kind")?).map_err(|e| model_err(self.path, e.to_string()))?;

@@ -25,6 +25,9 @@ pub enum Init {
     /// Uniform in ±bound (PyTorch's default for biases: 1/√fan_in, which keeps units from
     /// starting identical; all-zero biases let a VAE decoder ignore z early on).
     Uniform(f32),
+    /// All zero, drawing nothing from the stream: a tensor added to an architecture this way
+    /// leaves every other tensor's start as it was.
+    Zeros,
 }
 
 /// Name, shape and initialisation of one tensor.
@@ -71,6 +74,7 @@ impl Params {
             let data = match spec.init {
                 Init::Normal(std) => rng.normals(n).into_iter().map(|v| v * std).collect(),
                 Init::Uniform(b) => rng.uniforms(n, -b, b),
+                Init::Zeros => vec![0.0; n],
             };
             let t = Tensor::from_vec(data, spec.shape.as_slice(), device)?;
             vars.insert(name.clone(), Var::from_tensor(&t)?);

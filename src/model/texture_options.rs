@@ -65,6 +65,11 @@ crate::option_set! {
         /// the exemplar's scale in the same number of steps. Each one adds about 0.05 s to a
         /// 1024² sample and little to a training step (the full-size layers dominate).
         depth: usize = 4, range(1, 16);
+        /// Add per-pixel noise at 1/4 and 1/2 resolution, scaled per channel by learned weights
+        /// that start at zero (StyleGAN's noise inputs). With noise only at 1/8, all fine
+        /// randomness comes through the generator's 8× upsampling, and speckled stone (granite)
+        /// came out as blocks on an 8-pixel grid.
+        detail_noise: bool = false;
         /// Weight of the texture-statistics loss (sliced Wasserstein distance between the feature
         /// distributions of a fixed random-filter network) beside the adversarial loss. It gets a
         /// recognisable texture within minutes; the adversarial loss sharpens it. 0 trains a

@@ -23,6 +23,9 @@ pub struct TextureArch {
     /// 3×3 convolutions at 1/8 after the input one (`g.mid`, `g.mid1`, ...): each widens the
     /// generator's reach by 8 pixels on every side.
     pub depth: usize,
+    /// Per-pixel noise added at 1/4 and 1/2 resolution (StyleGAN's noise inputs), scaled per
+    /// channel by `g.up0.noise` and `g.up1.noise`. Files from before it existed have none.
+    pub detail_noise: bool,
     /// The exemplars' names, in label order (at least one).
     pub textures: Vec<String>,
     /// The side of the training crops.
@@ -68,7 +71,12 @@ impl TextureArch {
     pub fn activation_bytes(&self, n: usize, w: u32, h: u32, training: bool) -> u64 {
         let [c8, c4, c2] = self.generator_channels();
         let px = w as u64 * h as u64;
-        let per_image = (c8 as u64 * px / 64) * 2 + c4 as u64 * px / 16 + c2 as u64 * px / 4 + 3 * px + c2 as u64 * px;
+        let mut per_image =
+            (c8 as u64 * px / 64) * 2 + c4 as u64 * px / 16 + c2 as u64 * px / 4 + 3 * px + c2 as u64 * px;
+        if self.detail_noise {
+            // the noise images and their scaled copies at 1/4 and 1/2
+            per_image += (1 + c4 as u64) * px / 16 + (1 + c2 as u64) * px / 4;
+        }
         let copies = if training { 10 } else { 3 };
         per_image * n as u64 * copies * 4
     }
@@ -84,6 +92,7 @@ impl TextureArch {
             ("global".into(), self.global.to_string()),
             ("periodic".into(), self.periodic.to_string()),
             ("depth".into(), self.depth.to_string()),
+            ("detail_noise".into(), self.detail_noise.to_string()),
             ("patch".into(), self.patch.to_string()),
             ("textures".into(), serde_json::to_string(&self.textures).unwrap_or_else(|_| "[]".into())),
         ])
@@ -119,6 +128,7 @@ impl TextureArch {
                 d @ 1..=16 => d,
                 d => return Err(err(format!("`depth` is {d}, out of range 1..=16"))),
             },
+            detail_noise: file.flag_or("detail_noise", false)?,
             textures,
             patch,
         })

@@ -38,6 +38,7 @@ use candle_core::{Device, Tensor};
 
 use super::super::nn::{leaky, pixel_norm, Conv, Init, Linear, Params, Specs, LEAKY_GAIN};
 use super::arch::TextureArch;
+use crate::rng::Rng;
 
 type CResult<T> = candle_core::Result<T>;
 
@@ -51,6 +52,8 @@ pub struct NoiseParts {
     pub phase: Tensor,
     /// Snap wave vectors to whole periods across the canvas (tileable samples).
     pub snap: bool,
+    /// With detail noise: (n, 1, 2h, 2w) and (n, 1, 4h, 4w) standard normal; else empty.
+    pub detail: Vec<Tensor>,
 }
 
 /// Spatial noise → image in [−1, 1], 8× the noise's size.
@@ -62,6 +65,8 @@ pub struct Generator {
     input: Conv,
     mid: Vec<Conv>,
     up: [Conv; 2],
+    /// Per-channel scales of the detail noise after each of `up` (empty without it).
+    detail_gain: Vec<String>,
     out: Conv,
 }
 
@@ -72,6 +77,13 @@ impl Generator {
         let t = arch.textures.len();
         let embed = specs.add("g.embed".into(), vec![t, arch.global], Init::Normal(1.0));
         let wave = (arch.periodic > 0).then(|| Linear::new(specs, "g.wave", arch.global, 2 * arch.periodic, 1.0));
+        let detail_gain = match arch.detail_noise {
+            true => vec![
+                specs.add("g.up0.noise".into(), vec![c4], Init::Zeros),
+                specs.add("g.up1.noise".into(), vec![c2], Init::Zeros),
+            ],
+            false => vec![],
+        };
         Generator {
             arch: arch.clone(),
             embed,
@@ -82,6 +94,7 @@ impl Generator {
                 Conv::new(specs, "g.up0", c8, c4, 3, 1, LEAKY_GAIN),
                 Conv::new(specs, "g.up1", c4, c2, 3, 1, LEAKY_GAIN),
             ],
+            detail_gain,
             out: Conv::new(specs, "g.out", c2, 3, 3, 1, 1.0),
         }
     }
@@ -110,17 +123,52 @@ impl Generator {
         Tensor::cat(&parts_out, 1)
     }
 
-    /// Images in [−1, 1] for the noise tensor `z`.
-    pub fn forward(&self, p: &Params, z: &Tensor) -> CResult<Tensor> {
+    /// Images in [−1, 1] for the random inputs `parts`.
+    pub fn render(&self, p: &Params, parts: &NoiseParts) -> CResult<Tensor> {
+        self.forward(p, &self.noise(p, parts)?, &parts.detail)
+    }
+
+    /// Images in [−1, 1] for the noise tensor `z` and the detail noise `detail` (see
+    /// [`NoiseParts::detail`]; empty for a generator without detail noise).
+    pub fn forward(&self, p: &Params, z: &Tensor, detail: &[Tensor]) -> CResult<Tensor> {
+        if detail.len() != self.detail_gain.len() {
+            candle_core::bail!(
+                "{} detail noise images for a generator that reads {}",
+                detail.len(),
+                self.detail_gain.len()
+            )
+        }
         let mut h = leaky(&pixel_norm(&self.input.forward_wrapped(p, z)?)?)?;
         for conv in &self.mid {
             h = leaky(&pixel_norm(&conv.forward_wrapped(p, &h)?)?)?;
         }
-        for conv in &self.up {
-            h = leaky(&pixel_norm(&conv.forward_wrapped_up2(p, &h)?)?)?;
+        for (i, conv) in self.up.iter().enumerate() {
+            h = conv.forward_wrapped_up2(p, &h)?;
+            if let (Some(gain), Some(noise)) = (self.detail_gain.get(i), detail.get(i)) {
+                let gain = p.get(gain);
+                let scaled = noise.broadcast_mul(&gain.reshape((1, gain.dim(0)?, 1, 1))?)?;
+                h = (h + scaled)?;
+            }
+            h = leaky(&pixel_norm(&h)?)?;
         }
         self.out.forward_wrapped_up2(p, &h)?.tanh()
     }
+}
+
+/// The detail noise of `n` generator passes on a canvas of `h × w` noise cells, drawn from `rng`
+/// after the other noise (so a generator without it draws the same stream as before it
+/// existed): one (n, 1, 2h, 2w) and one (n, 1, 4h, 4w) standard normal image, or none.
+pub fn detail_noise(
+    arch: &TextureArch,
+    n: usize,
+    (h, w): (usize, usize),
+    rng: &mut Rng,
+    device: &Device,
+) -> CResult<Vec<Tensor>> {
+    if !arch.detail_noise {
+        return Ok(vec![]);
+    }
+    [2, 4].iter().map(|&f| Tensor::from_vec(rng.normals(n * f * h * f * w), (n, 1, f * h, f * w), device)).collect()
 }
 
 /// Rounds wave numbers (radians per cell) to whole periods over `cells` (no gradient: sampling

@@ -1,7 +1,7 @@
 //! Drawing a texture of any size from a trained generator.
 //!
 //! The noise for `seed` is drawn on one stream in a fixed order (local cells row by row, then
-//! the phases), so the same seed, size and options give the same image at any thread count.
+//! the phases, then any detail noise), so the same seed, size and options give the same image at any thread count.
 //! Tileable samples wrap: the noise canvas is exactly the image's 1/8 and every convolution pads
 //! circularly. Other samples draw a margin of noise cells on every side as wide as the
 //! generator's reach ([`TextureArch::reach_cells`]) and crop it away, so no pixel sees the wrap
@@ -19,7 +19,7 @@ use super::super::stream::Stream;
 use super::super::tensor::tensor_images;
 use super::super::texture_options::{TextureMix, TextureSample, STRIDE};
 use super::arch::TextureArch;
-use super::net::{Generator, NoiseParts};
+use super::net::{detail_noise, Generator, NoiseParts};
 use crate::error::{Error, Result};
 use crate::image::Image;
 use crate::rng::Rng;
@@ -54,8 +54,9 @@ pub fn draw(
         mix: Tensor::from_vec(cell_mix, (1, t, hc, wc), device).map_err(ml_err)?,
         phase: Tensor::from_vec(phase, (1, arch.periodic, 1, 1), device).map_err(ml_err)?,
         snap: opts.tileable,
+        detail: detail_noise(arch, 1, (hc, wc), &mut rng, device).map_err(ml_err)?,
     };
-    let y = gen.noise(p, &parts).and_then(|z| gen.forward(p, &z)).map_err(ml_err)?;
+    let y = gen.render(p, &parts).map_err(ml_err)?;
     crate::cancel::checkpoint()?;
     let s = STRIDE as usize;
     let y = y

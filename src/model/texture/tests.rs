@@ -64,26 +64,64 @@ fn roll_x(t: &Tensor, dx: usize) -> Tensor {
 }
 
 /// The property that makes tileable samples tile: the generator is a function on a torus. Rolling
-/// the noise by one cell rolls the image by exactly 8 pixels, wrap included (zero padding would
-/// break this at the edges).
+/// the noise by one cell (and the detail noise by the same 8 pixels: 2 cells at 1/4, 4 at 1/2)
+/// rolls the image by exactly 8 pixels, wrap included (zero padding would break this at the
+/// edges).
 #[test]
 fn generator_commutes_with_wrapping_shifts() {
-    // depth 2: the wrap holds through every 1/8 convolution
-    let arch =
-        TextureArch { width: 4, local: 2, global: 2, periodic: 0, depth: 2, textures: vec!["a".into()], patch: 16 };
-    let mut specs = Specs::default();
-    let g = Generator::new(&arch, &mut specs);
-    let p = Params::init(&specs, 3, &Device::Cpu).unwrap();
-    let z = Tensor::from_vec(crate::rng::Rng::new(5).normals(4 * 5 * 6), (1, 4, 5, 6), &Device::Cpu).unwrap();
-    let a = g.forward(&p, &z).unwrap();
-    let b = g.forward(&p, &roll_x(&z, 1)).unwrap();
-    let diff = (roll_x(&a, 8) - &b).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
-    assert!(diff < 1e-5, "max difference {diff}");
-    // the control: a non-wrapping shift (zero fill) of the noise does not shift the image
-    let shifted = z.narrow(3, 0, 5).unwrap().pad_with_zeros(3, 1, 0).unwrap();
-    let c = g.forward(&p, &shifted).unwrap();
-    let off = (roll_x(&a, 8) - &c).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
-    assert!(off > 1e-3, "zero-filled shift matched too: {off}");
+    for detail_noise in [false, true] {
+        // depth 2: the wrap holds through every 1/8 convolution
+        let arch = TextureArch {
+            width: 4,
+            local: 2,
+            global: 2,
+            periodic: 0,
+            depth: 2,
+            detail_noise,
+            textures: vec!["a".into()],
+            patch: 16,
+        };
+        let mut specs = Specs::default();
+        let g = Generator::new(&arch, &mut specs);
+        let p = Params::init(&specs, 3, &Device::Cpu).unwrap();
+        let normals = |seed: u64, shape: (usize, usize, usize, usize)| {
+            let n = shape.0 * shape.1 * shape.2 * shape.3;
+            Tensor::from_vec(crate::rng::Rng::new(seed).normals(n), shape, &Device::Cpu).unwrap()
+        };
+        let z = normals(5, (1, 4, 5, 6));
+        let detail = match detail_noise {
+            true => {
+                // the scales start at zero; give them weight so the noise shows
+                for name in ["g.up0.noise", "g.up1.noise"] {
+                    let var = &p.vars[name];
+                    var.set(&var.ones_like().unwrap().affine(0.5, 0.0).unwrap()).unwrap();
+                }
+                vec![normals(6, (1, 1, 10, 12)), normals(7, (1, 1, 20, 24))]
+            }
+            false => vec![],
+        };
+        let rolled: Vec<Tensor> = detail.iter().zip([2, 4]).map(|(d, dx)| roll_x(d, dx)).collect();
+        let a = g.forward(&p, &z, &detail).unwrap();
+        let b = g.forward(&p, &roll_x(&z, 1), &rolled).unwrap();
+        let diff = max_abs_diff(&roll_x(&a, 8), &b);
+        assert!(diff < 1e-5, "detail noise {detail_noise}: max difference {diff}");
+        // the control: a non-wrapping shift (zero fill) of the noise does not shift the image
+        let shifted = z.narrow(3, 0, 5).unwrap().pad_with_zeros(3, 1, 0).unwrap();
+        let c = g.forward(&p, &shifted, &rolled).unwrap();
+        let off = max_abs_diff(&roll_x(&a, 8), &c);
+        assert!(off > 1e-3, "zero-filled shift matched too: {off}");
+        if detail_noise {
+            // the detail noise reaches the image, and the generator wants both images of it
+            let quiet: Vec<Tensor> = detail.iter().map(|d| d.zeros_like().unwrap()).collect();
+            let without = max_abs_diff(&a, &g.forward(&p, &z, &quiet).unwrap());
+            assert!(without > 1e-3, "detail noise changed nothing: {without}");
+            assert!(g.forward(&p, &z, &detail[..1]).is_err());
+        }
+    }
+}
+
+fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
+    (a - b).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap()
 }
 
 /// Periodic channels snap to whole periods on a tileable canvas, so they wrap too: after
@@ -255,8 +293,16 @@ fn critics_reach_follows_the_patch() {
     let dev = Device::Cpu;
     // patch, discriminator levels, logit map side, style net's deepest map side
     for (patch, levels, logits, deepest) in [(16, 3, 2, 1), (64, 3, 8, 4), (128, 4, 8, 4), (256, 5, 8, 4)] {
-        let arch =
-            TextureArch { width: 4, local: 2, global: 2, periodic: 0, depth: 1, textures: vec!["a".into()], patch };
+        let arch = TextureArch {
+            width: 4,
+            local: 2,
+            global: 2,
+            periodic: 0,
+            depth: 1,
+            detail_noise: false,
+            textures: vec!["a".into()],
+            patch,
+        };
         assert_eq!(arch.critic_levels(), levels, "patch {patch}");
         let mut specs = Specs::default();
         let d = Discriminator::new(&arch, &mut specs);

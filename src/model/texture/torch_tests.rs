@@ -39,7 +39,11 @@ fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
 
 /// The converted file as kiln loads it: its architecture, generator and (loaded) parameters.
 fn load() -> (Model, TextureArch, Generator, Params) {
-    let path = fixture("texture_tiny.safetensors");
+    load_fixture("texture_tiny.safetensors")
+}
+
+fn load_fixture(name: &str) -> (Model, TextureArch, Generator, Params) {
+    let path = fixture(name);
     let model = Model::load(&path).unwrap();
     let bytes = std::fs::read(&path).unwrap();
     let arch = TextureArch::from_file(&File::parse(&bytes, &path).unwrap()).unwrap();
@@ -60,6 +64,7 @@ fn torch_converted_generator_loads_with_its_architecture() {
         global: 2,
         periodic: 2,
         depth: 1,
+        detail_noise: false,
         textures: vec!["red".into(), "blue".into()],
         patch: 16,
     };
@@ -85,15 +90,45 @@ fn torch_converted_generator_matches_torch_output() {
             mix: tensor(&case["mix"]),
             phase: tensor(&case["phase"]),
             snap: case["snap"].as_bool().unwrap(),
+            detail: vec![],
         };
         let expected = tensor(&case["image"]);
-        let got = g.noise(&p, &parts).and_then(|z| g.forward(&p, &z)).unwrap();
+        let got = g.render(&p, &parts).unwrap();
         let diff = max_abs_diff(&got, &expected);
         assert!(diff <= 1e-4, "case {}: max |kiln − torch| = {diff}", case["name"]);
         // the control: the same noise without the snap (or with it) gives another image, so
         // the comparison sees the waves
         let other = NoiseParts { snap: !parts.snap, ..parts };
-        let moved = g.noise(&p, &other).and_then(|z| g.forward(&p, &z)).unwrap();
+        let moved = g.render(&p, &other).unwrap();
         assert!(max_abs_diff(&moved, &expected) > 1e-2, "case {}: the waves do not reach the image", case["name"]);
     }
+}
+
+/// A generator with detail noise (`g.up0.noise`, `g.up1.noise`, torch's `up0_noise`,
+/// `up1_noise`) converted from torch gives torch's image for torch's noise, detail images
+/// included; without them the image differs, so the comparison sees the detail noise.
+#[test]
+fn torch_converted_detail_noise_matches_torch_output() {
+    let (_, arch, g, p) = load_fixture("texture_detail_tiny.safetensors");
+    assert!(arch.detail_noise);
+    assert_eq!(p.get("g.up0.noise").dims(), [8]);
+    assert_eq!(p.get("g.up1.noise").dims(), [4]);
+    let io: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("texture_detail_tiny_io.json")).unwrap()).unwrap();
+    let case = &io["cases"][0];
+    let parts = NoiseParts {
+        local: tensor(&case["local"]),
+        mix: tensor(&case["mix"]),
+        phase: tensor(&case["phase"]),
+        snap: false,
+        detail: case["detail"].as_array().unwrap().iter().map(tensor).collect(),
+    };
+    let expected = tensor(&case["image"]);
+    let diff = max_abs_diff(&g.render(&p, &parts).unwrap(), &expected);
+    assert!(diff <= 1e-4, "max |kiln − torch| = {diff}");
+    let quiet = NoiseParts { detail: parts.detail.iter().map(|d| d.zeros_like().unwrap()).collect(), ..parts };
+    assert!(
+        max_abs_diff(&g.render(&p, &quiet).unwrap(), &expected) > 1e-2,
+        "the detail noise does not reach the image"
+    );
 }

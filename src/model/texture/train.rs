@@ -35,7 +35,7 @@ use super::super::texture_options::{TextureMix, TextureSample, TextureSettings};
 use super::super::train::{candle_device, output_paths};
 use super::arch::TextureArch;
 use super::exemplars::{contrast, Exemplars};
-use super::net::{one_hot, Discriminator, Generator, NoiseParts};
+use super::net::{detail_noise, one_hot, Discriminator, Generator, NoiseParts};
 use super::sample::draw;
 use super::style::StyleNet;
 use crate::error::{Error, Result};
@@ -173,6 +173,7 @@ impl<'a> Run<'a> {
             global: s.global,
             periodic: s.periodic,
             depth: s.depth,
+            detail_noise: s.detail_noise,
             textures: exemplars.names.clone(),
             patch: s.patch,
         };
@@ -281,7 +282,7 @@ impl<'a> Run<'a> {
         )
     }
 
-    /// The noise of a training batch: local normals, one exemplar's code per crop, phases.
+    /// The noise of a training batch: local normals, one exemplar's code per crop, phases, detail.
     fn training_noise(&self, labels: &[usize], rng: &mut Rng) -> Result<NoiseParts> {
         let n = labels.len();
         let c = (self.s.patch / 8) as usize;
@@ -298,6 +299,7 @@ impl<'a> Run<'a> {
             mix,
             phase: Tensor::from_vec(phase, (n, self.arch.periodic, 1, 1), &self.dev).map_err(ml_err)?,
             snap: false,
+            detail: detail_noise(&self.arch, n, (c, c), rng, &self.dev).map_err(ml_err)?,
         })
     }
 
@@ -322,7 +324,7 @@ impl<'a> Run<'a> {
             let mut losses = vec![];
             if adversarial {
                 // discriminator: real and detached fake in one batch
-                let fake = nets.g.forward(&nets.gp, &nets.g.noise(&nets.gp, &noise)?)?.detach();
+                let fake = nets.g.render(&nets.gp, &noise)?.detach();
                 let both = Tensor::cat(&[aug_d.apply(&real)?, aug_d.apply(&fake)?], 0)?;
                 let logits = nets.d.forward(&nets.dp, &both, &both_labels)?;
                 let loss_d = d_hinge(&logits.narrow(0, 0, n)?, &logits.narrow(0, n, n)?)?;
@@ -330,7 +332,7 @@ impl<'a> Run<'a> {
                 losses.push(("d", loss_d.to_scalar::<f32>()? as f64));
             }
             // generator: adversarial against the frozen D, plus texture statistics
-            let fake = nets.g.forward(&nets.gp, &nets.g.noise(&nets.gp, &noise)?)?;
+            let fake = nets.g.render(&nets.gp, &noise)?;
             let mut loss_g: Option<Tensor> = None;
             if adversarial {
                 let adv = g_hinge(&nets.d.forward(&nets.dp.frozen(), &aug_g.apply(&fake)?, &onehot)?)?;
