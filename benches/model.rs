@@ -130,24 +130,32 @@ fn train_steps(c: &mut Criterion) {
 
 /// The texture GAN (issue 14) at `train_texture`'s defaults (batch 8, patch 64, width 24, local
 /// 16, global 8, periodic 0, depth 4, style loss on, adversarial weight 0.2) on one 256² exemplar: one training step, and one
-/// tileable 1024² sample. `benches/model_torch.py` has the same two.
+/// tileable 1024² sample. `benches/model_torch.py` has the same two. Both again with
+/// `detail_noise`.
 fn texture(c: &mut Criterion) {
     let exemplar = Image::from_fn(256, 256, |x, y| {
         let v = 0.5 + 0.4 * ((x as f32 * 0.21).sin() * (y as f32 * 0.13).cos());
         [v, 0.8 * v, 0.6 + 0.3 * (x ^ y) as f32 / 255.0, 1.0]
     })
     .unwrap();
-    let s = TextureSettings { data: Some(TrainData::Images(vec![exemplar])), ..TextureSettings::default() };
-    let mut step = TextureBenchStep::new(s).unwrap();
-    step.run().unwrap(); // warm the allocator
     let mut group = c.benchmark_group("texture");
     group.sample_size(10);
-    group.bench_function("train_step_b8_64px_w24", |b| b.iter(|| step.run().unwrap()));
-    let model = step.model();
-    let opts = TextureSample { width: 1024, height: 1024, seed: Some(1), tileable: true };
-    group.bench_function("sample_1024px_tileable", |b| {
-        b.iter(|| model.sample_texture(&opts, &TextureMix::One(0)).unwrap())
-    });
+    // `_detail`: the same with detail noise (per-pixel noise at 1/4 and 1/2)
+    for (detail_noise, tag) in [(false, ""), (true, "_detail")] {
+        let s = TextureSettings {
+            data: Some(TrainData::Images(vec![exemplar.clone()])),
+            detail_noise,
+            ..TextureSettings::default()
+        };
+        let mut step = TextureBenchStep::new(s).unwrap();
+        step.run().unwrap(); // warm the allocator
+        group.bench_function(format!("train_step_b8_64px_w24{tag}"), |b| b.iter(|| step.run().unwrap()));
+        let model = step.model();
+        let opts = TextureSample { width: 1024, height: 1024, seed: Some(1), tileable: true };
+        group.bench_function(format!("sample_1024px_tileable{tag}"), |b| {
+            b.iter(|| model.sample_texture(&opts, &TextureMix::One(0)).unwrap())
+        });
+    }
     group.finish();
 }
 
