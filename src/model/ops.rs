@@ -11,9 +11,12 @@
 //! Pixel norm (ProGAN's x / √(mean_c x² + ε)) is here for the same reason: as candle ops it is
 //! five passes and five allocations forward and more backward, at every generator layer.
 //!
-//! Owns: [`add_bias`], [`leaky`], [`upsample2`], [`pixel_norm`].
+//! [`add_noise`] (the texture generator's detail noise: a one-channel image times a per-channel
+//! scale) is one pass instead of a broadcast product and a sum, each a full-size tensor.
+//!
+//! Owns: [`add_bias`], [`add_noise`], [`leaky`], [`upsample2`], [`pixel_norm`].
 
-use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, DType, Layout, Shape, Tensor};
+use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, CustomOp3, DType, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
 type CResult<T> = candle_core::Result<T>;
@@ -39,6 +42,16 @@ pub fn add_bias(x: &Tensor, b: &Tensor) -> CResult<Tensor> {
         x.contiguous()?.apply_op2(&b.contiguous()?, AddBias)
     } else {
         x.broadcast_add(&b.reshape((1, b.dim(0)?, 1, 1))?)
+    }
+}
+
+/// x (n, c, h, w) + noise (n, 1, h, w) × gain (c): one noise image per sample, scaled per channel.
+/// The noise gets no gradient (it is an input, never learned).
+pub fn add_noise(x: &Tensor, noise: &Tensor, gain: &Tensor) -> CResult<Tensor> {
+    if fast(x) {
+        x.contiguous()?.apply_op3(&noise.contiguous()?, &gain.contiguous()?, AddNoise)
+    } else {
+        x + noise.broadcast_mul(&gain.reshape((1, gain.dim(0)?, 1, 1))?)?
     }
 }
 
@@ -99,6 +112,80 @@ impl CustomOp2 for AddBias {
     fn bwd(&self, x: &Tensor, b: &Tensor, _y: &Tensor, dy: &Tensor) -> CResult<(Option<Tensor>, Option<Tensor>)> {
         let db = if b.track_op() { Some(dy.contiguous()?.apply_op1_no_bwd(&ChannelSum)?) } else { None };
         Ok((x.track_op().then(|| dy.clone()), db))
+    }
+}
+
+struct AddNoise;
+
+impl CustomOp3 for AddNoise {
+    fn name(&self) -> &'static str {
+        "kiln-add-noise"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> CResult<(CpuStorage, Shape)> {
+        let (n, c, h, w) = l1.shape().dims4()?;
+        if l2.shape().dims4()? != (n, 1, h, w) || l3.shape().dims() != [c] {
+            bail!("add_noise: noise {:?} and gain {:?} for x {:?}", l2.dims(), l3.dims(), l1.dims())
+        }
+        let (noise, gain) = (f32_slice(s2, l2)?, f32_slice(s3, l3)?);
+        let hw = h * w;
+        let mut y = f32_slice(s1, l1)?.to_vec();
+        y.par_chunks_mut(hw).enumerate().for_each(|(i, plane)| {
+            let (g, src) = (gain[i % c], &noise[(i / c) * hw..][..hw]);
+            plane.iter_mut().zip(src).for_each(|(v, z)| *v += g * z);
+        });
+        Ok((CpuStorage::F32(y), Shape::from((n, c, h, w))))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        noise: &Tensor,
+        gain: &Tensor,
+        _y: &Tensor,
+        dy: &Tensor,
+    ) -> CResult<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let dgain = match gain.track_op() {
+            // Σ over n, h, w of dy × noise, per channel
+            true => Some(dy.contiguous()?.apply_op2_no_bwd(&noise.contiguous()?, &NoiseDot)?),
+            false => None,
+        };
+        Ok((x.track_op().then(|| dy.clone()), None, dgain))
+    }
+}
+
+/// Σ over n, h, w of dy (n, c, h, w) × noise (n, 1, h, w) → (c), in a fixed order.
+struct NoiseDot;
+
+impl CustomOp2 for NoiseDot {
+    fn name(&self) -> &'static str {
+        "kiln-noise-dot"
+    }
+
+    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> CResult<(CpuStorage, Shape)> {
+        let (n, c, h, w) = l1.shape().dims4()?;
+        let (dy, noise) = (f32_slice(s1, l1)?, f32_slice(s2, l2)?);
+        let hw = h * w;
+        let sums: Vec<f32> = (0..c)
+            .into_par_iter()
+            .map(|ch| {
+                let mut total = 0f64;
+                for i in 0..n {
+                    let plane = &dy[(i * c + ch) * hw..][..hw];
+                    total += plane.iter().zip(&noise[i * hw..][..hw]).map(|(a, b)| (a * b) as f64).sum::<f64>();
+                }
+                total as f32
+            })
+            .collect();
+        Ok((CpuStorage::F32(sums), Shape::from(c)))
     }
 }
 
@@ -363,5 +450,15 @@ mod tests {
                 assert!(close(g1.get(&b).unwrap(), g2.get(&b).unwrap()), "{name} db");
             }
         }
+        // detail noise: one noise image per sample, a scale per channel
+        let noise = randn((2, 1, 4, 5), 6);
+        let ours = add_noise(&x, &noise, &b).unwrap();
+        let theirs = (x.as_tensor() + noise.broadcast_mul(&b.reshape((1, 3, 1, 1)).unwrap()).unwrap()).unwrap();
+        assert!(close(&ours, &theirs), "add_noise forward");
+        let g1 = (ours * &probe).unwrap().sum_all().unwrap().backward().unwrap();
+        let g2 = (theirs * &probe).unwrap().sum_all().unwrap().backward().unwrap();
+        assert!(close(g1.get(&x).unwrap(), g2.get(&x).unwrap()), "add_noise dx");
+        assert!(close(g1.get(&b).unwrap(), g2.get(&b).unwrap()), "add_noise dgain");
+        assert!(add_noise(&x, &randn((2, 1, 4, 4), 7), &b).is_err(), "a noise image of the wrong size");
     }
 }

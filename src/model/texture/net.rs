@@ -37,6 +37,7 @@ use std::f32::consts::PI;
 use candle_core::{Device, Tensor};
 
 use super::super::nn::{leaky, pixel_norm, Conv, Init, Linear, Params, Specs, LEAKY_GAIN};
+use super::super::ops::add_noise;
 use super::arch::TextureArch;
 use crate::rng::Rng;
 
@@ -145,9 +146,7 @@ impl Generator {
         for (i, conv) in self.up.iter().enumerate() {
             h = conv.forward_wrapped_up2(p, &h)?;
             if let (Some(gain), Some(noise)) = (self.detail_gain.get(i), detail.get(i)) {
-                let gain = p.get(gain);
-                let scaled = noise.broadcast_mul(&gain.reshape((1, gain.dim(0)?, 1, 1))?)?;
-                h = (h + scaled)?;
+                h = add_noise(&h, noise, &p.get(gain))?;
             }
             h = leaky(&pixel_norm(&h)?)?;
         }
