@@ -174,17 +174,10 @@ impl CustomOp2 for NoiseDot {
         let (n, c, h, w) = l1.shape().dims4()?;
         let (dy, noise) = (f32_slice(s1, l1)?, f32_slice(s2, l2)?);
         let hw = h * w;
-        let sums: Vec<f32> = (0..c)
-            .into_par_iter()
-            .map(|ch| {
-                let mut total = 0f64;
-                for i in 0..n {
-                    let plane = &dy[(i * c + ch) * hw..][..hw];
-                    total += plane.iter().zip(&noise[i * hw..][..hw]).map(|(a, b)| (a * b) as f64).sum::<f64>();
-                }
-                total as f32
-            })
-            .collect();
+        let sums = channel_totals(n, c, |i, ch| {
+            let plane = &dy[(i * c + ch) * hw..][..hw];
+            plane.iter().zip(&noise[i * hw..][..hw]).map(|(a, b)| (a * b) as f64).sum()
+        });
         Ok((CpuStorage::F32(sums), Shape::from(c)))
     }
 }
@@ -201,18 +194,15 @@ impl CustomOp1 for ChannelSum {
         let (n, c, h, w) = l.shape().dims4()?;
         let x = f32_slice(s, l)?;
         let hw = h * w;
-        let sums: Vec<f32> = (0..c)
-            .into_par_iter()
-            .map(|ch| {
-                let mut total = 0f64;
-                for i in 0..n {
-                    total += x[(i * c + ch) * hw..][..hw].iter().map(|v| *v as f64).sum::<f64>();
-                }
-                total as f32
-            })
-            .collect();
+        let sums = channel_totals(n, c, |i, ch| x[(i * c + ch) * hw..][..hw].iter().map(|v| *v as f64).sum());
         Ok((CpuStorage::F32(sums), Shape::from(c)))
     }
+}
+
+/// For each of `c` channels, Σ over the `n` images of `plane_total(image, channel)`: parallel
+/// over channels, each summed in image order, so the result does not depend on the thread count.
+fn channel_totals(n: usize, c: usize, plane_total: impl Fn(usize, usize) -> f64 + Sync) -> Vec<f32> {
+    (0..c).into_par_iter().map(|ch| (0..n).map(|i| plane_total(i, ch)).sum::<f64>() as f32).collect()
 }
 
 /// (images, channels, pixels per channel) of an (n, c, ...) layout.
