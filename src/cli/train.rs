@@ -173,7 +173,7 @@ pub struct TextureArgs {
     pub periodic: Option<usize>,
     #[arg(long, help = texture_help("depth"))]
     pub depth: Option<usize>,
-    #[arg(long, value_name = "BOOL", help = texture_help("detail_noise"))]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", help = texture_help("detail_noise"))]
     pub detail_noise: Option<bool>,
     #[arg(long, help = texture_help("style"))]
     pub style: Option<f64>,
@@ -462,6 +462,20 @@ mod tests {
         assert_eq!((s.epochs, s.flip, s.resume, s.seed, s.device), (3, false, true, Some(7), Device::Cuda));
         let e = settings(&["gan", "--size", "256"]).unwrap_err().to_string();
         assert_eq!(e, "train_gan: option 'size' must be between 8 and 128, got 256");
+    }
+
+    #[test]
+    fn detail_noise_alone_turns_it_on_and_takes_a_value() {
+        let texture = |flags: &[&str]| {
+            let argv = ["kiln-train", "texture"].iter().chain(flags).chain(&["--data", "d", "--out", "m.safetensors"]);
+            Cli::try_parse_from(argv).unwrap().args.texture_settings().unwrap().detail_noise
+        };
+        assert!(!texture(&[]));
+        assert!(texture(&["--detail-noise"]));
+        assert!(texture(&["--detail-noise", "true"]));
+        assert!(!texture(&["--detail-noise=false"]));
+        let e = settings(&["vae", "--detail-noise"]).unwrap_err().to_string();
+        assert!(e.contains("--detail-noise is for texture"), "{e}");
     }
 
     #[test]
