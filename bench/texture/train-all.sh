@@ -17,7 +17,9 @@
 # stone_tiles, wood, photo_wood) or `--periodic 0` for the rest: periodic channels put bands in
 # textures that have no period. The crop flags are STRUCTURED (default `--patch 128 --batch 2`,
 # the README's recipe) for the exemplars with structure over 50 px (bricks, stone_tiles, wood)
-# and PATCH (default `--patch 64`) for the rest; photo_wood is a 150-px crop.
+# and PATCH (default `--patch 64`) for the rest; photo_wood is a 150-px crop. FINE (default
+# `--detail-noise`) is added for the speckled stone (granite), whose grain is finer than the
+# generator's 8-pixel noise cells.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 KILN=$(realpath "${KILN:-target/release/kiln}")
@@ -30,6 +32,7 @@ KEEP=${KEEP:-100}
 RECIPE=${RECIPE:-}
 PATCH=${PATCH:---patch 64}
 STRUCTURED=${STRUCTURED:---patch 128 --batch 2}
+FINE=${FINE:---detail-noise}
 out=${1:?usage: train-all.sh OUT [NAME...]}
 shift
 mkdir -p "$out"
@@ -45,9 +48,13 @@ if [ ${#names[@]} -eq 0 ]; then
            photo_fur photo_wood photo_foliage)
 fi
 
-# the crop flags of exemplar $1
+# the crop flags of exemplar $1 (and FINE for granite)
 crops_for() {
-    case $1 in bricks | stone_tiles | wood) echo "$STRUCTURED" ;; *) echo "$PATCH" ;; esac
+    case $1 in
+        bricks | stone_tiles | wood) echo "$STRUCTURED" ;;
+        granite) echo "$PATCH $FINE" ;;
+        *) echo "$PATCH" ;;
+    esac
 }
 
 train_one() {
