@@ -61,6 +61,21 @@ impl TextureArch {
         (self.patch.max(64).ilog2() as usize).saturating_sub(3)
     }
 
+    /// What differs from `other`, one `name: self's → other's` entry per field (empty when equal).
+    pub fn differences(&self, other: &TextureArch) -> Vec<String> {
+        let pairs = [
+            ("width", self.width.to_string(), other.width.to_string()),
+            ("local", self.local.to_string(), other.local.to_string()),
+            ("global", self.global.to_string(), other.global.to_string()),
+            ("periodic", self.periodic.to_string(), other.periodic.to_string()),
+            ("depth", self.depth.to_string(), other.depth.to_string()),
+            ("detail_noise", self.detail_noise.to_string(), other.detail_noise.to_string()),
+            ("patch", self.patch.to_string(), other.patch.to_string()),
+            ("exemplars", self.textures.join(", "), other.textures.join(", ")),
+        ];
+        pairs.into_iter().filter(|(_, a, b)| a != b).map(|(name, a, b)| format!("{name}: {a} → {b}")).collect()
+    }
+
     /// Generator channels at 1/8, 1/4 and 1/2 resolution.
     pub fn generator_channels(&self) -> [usize; 3] {
         [4 * self.width, 2 * self.width, self.width]

@@ -206,6 +206,10 @@ fn saved_models_load_and_resume_equals_an_uninterrupted_run() {
     let b = train(&rest);
     assert_eq!(b.steps(), 4);
     assert_eq!(sample(&b, 32, 32, 2, true, TextureMix::One(0)), want);
+    // resuming with another architecture names what differs
+    let other = TextureSettings { detail_noise: true, steps: 6, ..rest };
+    let e = train_texture(&other, None, &mut |_| {}).unwrap_err().to_string();
+    assert!(e.contains("detail_noise: false → true") && e.contains("resume needs the same"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
 

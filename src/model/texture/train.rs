@@ -220,8 +220,9 @@ impl<'a> Run<'a> {
                     return Err(Error::param(
                         OP,
                         format!(
-                            "{} was trained with other settings or exemplars; resume needs the same ones",
-                            ckpt.display()
+                            "{} was trained with other settings or exemplars ({}, from the checkpoint to this run); resume needs the same ones",
+                            ckpt.display(),
+                            stored.differences(&self.arch).join("; ")
                         ),
                     ));
                 }
