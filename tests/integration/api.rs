@@ -85,3 +85,29 @@ fn two_hundred_thousand_pushes_run_inside_the_default_limits() {
     let outcome = host.run_file(config).expect("200k pushes run");
     assert_eq!(outcome.images.len(), 1);
 }
+
+/// `train_texture` with detail noise from a script: the option reaches the model (the same seed
+/// gives the same sample, and another from the same model without it), the sample tiles, and a
+/// wrong type is an error that names the option.
+#[test]
+fn a_script_trains_a_texture_model_with_detail_noise() {
+    let host = Host::default();
+    let script = |detail: &str| {
+        format!(
+            "let ex = fbm(perlin(#{{ scale: 16.0 }})).render(48, 48);
+             let m = train_texture(#{{ data: [ex], patch: 32, steps: 3, batch: 2, width: 4, seed: 5, detail_noise: {detail} }});
+             m.sample(#{{ width: 64, height: 64, seed: 2, tileable: true }})"
+        )
+    };
+    let run = |text: &str| {
+        let compiled = host.compile("detail.rhai", text).unwrap();
+        host.run(&compiled, RunConfig::default()).map(|outcome| outcome.images[0].clone())
+    };
+    let with = run(&script("true")).unwrap();
+    let seam = kiln::texture_stats::seam_score(&with);
+    assert!(seam < kiln::texture_stats::TILEABLE_RATIO, "seam {seam}");
+    assert_eq!(run(&script("true")).unwrap(), with, "same seed, same sample");
+    assert_ne!(run(&script("false")).unwrap(), with, "detail noise changes the sample");
+    let e = run(&script("3")).unwrap_err().to_string();
+    assert!(e.contains("detail_noise"), "{e}");
+}
