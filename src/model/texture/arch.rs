@@ -61,19 +61,17 @@ impl TextureArch {
         (self.patch.max(64).ilog2() as usize).saturating_sub(3)
     }
 
-    /// What differs from `other`, one `name: self's → other's` entry per field (empty when equal).
+    /// What differs from `other`, one `key: self's → other's` entry per metadata key that
+    /// differs, in key order (empty when equal). Read from [`TextureArch::metadata`], so a field
+    /// added there is compared here too.
     pub fn differences(&self, other: &TextureArch) -> Vec<String> {
-        let pairs = [
-            ("width", self.width.to_string(), other.width.to_string()),
-            ("local", self.local.to_string(), other.local.to_string()),
-            ("global", self.global.to_string(), other.global.to_string()),
-            ("periodic", self.periodic.to_string(), other.periodic.to_string()),
-            ("depth", self.depth.to_string(), other.depth.to_string()),
-            ("detail_noise", self.detail_noise.to_string(), other.detail_noise.to_string()),
-            ("patch", self.patch.to_string(), other.patch.to_string()),
-            ("exemplars", self.textures.join(", "), other.textures.join(", ")),
-        ];
-        pairs.into_iter().filter(|(_, a, b)| a != b).map(|(name, a, b)| format!("{name}: {a} → {b}")).collect()
+        let (mine, theirs) = (self.metadata(), other.metadata());
+        let mut keys: Vec<&String> = mine.keys().collect();
+        keys.sort();
+        keys.into_iter()
+            .filter(|k| mine.get(*k) != theirs.get(*k))
+            .map(|k| format!("{k}: {} → {}", mine[k], theirs.get(k).map_or("none", String::as_str)))
+            .collect()
     }
 
     /// Generator channels at 1/8, 1/4 and 1/2 resolution.
