@@ -12,6 +12,7 @@ use super::super::texture_options::{TextureMix, TextureSample, TextureSettings};
 use super::arch::TextureArch;
 use super::net::{one_hot, snap_to_periods, Discriminator, Generator};
 use super::style::StyleNet;
+use super::torch_tests::max_abs_diff;
 use super::train::{train_texture, FORCE_NAN_AT};
 use crate::error::Error;
 use crate::image::Image;
@@ -118,10 +119,6 @@ fn generator_commutes_with_wrapping_shifts() {
             assert!(g.forward(&p, &z, &detail[..1]).is_err());
         }
     }
-}
-
-fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
-    (a - b).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap()
 }
 
 /// Periodic channels snap to whole periods on a tileable canvas, so they wrap too: after

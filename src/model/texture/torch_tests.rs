@@ -30,7 +30,8 @@ fn tensor(v: &Value) -> Tensor {
     Tensor::from_vec(data, shape, &Device::Cpu).unwrap()
 }
 
-fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
+/// The largest |a − b| (shapes must match); NaN counts as infinity. Also used by `tests.rs`.
+pub(super) fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
     assert_eq!(a.dims(), b.dims());
     let d: Vec<f32> = (a - b).unwrap().abs().unwrap().flatten_all().unwrap().to_vec1().unwrap();
     // NaN counts as the largest difference (f32::max would skip it)
