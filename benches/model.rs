@@ -105,7 +105,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use kiln::__model_bench::{conv2d, use_candle_conv, BenchStep, TextureBenchStep};
-use kiln::{Image, ModelKind, TextureMix, TextureSample, TextureSettings, TrainData};
+use kiln::{Image, ModelKind, TextureMix, TextureSample, TextureSettings, TextureUpsample as Upsample, TrainData};
 
 use candle_core::{Device, Tensor, Var};
 
@@ -131,7 +131,7 @@ fn train_steps(c: &mut Criterion) {
 /// The texture GAN (issue 14) at `train_texture`'s defaults (batch 8, patch 64, width 24, local
 /// 16, global 8, periodic 0, depth 4, style loss on, adversarial weight 0.2) on one 256² exemplar: one training step, and one
 /// tileable 1024² sample. `benches/model_torch.py` has the same two. Both again with
-/// `detail_noise`.
+/// `detail_noise`, and with detail noise and bilinear upsampling.
 fn texture(c: &mut Criterion) {
     let exemplar = Image::from_fn(256, 256, |x, y| {
         let v = 0.5 + 0.4 * ((x as f32 * 0.21).sin() * (y as f32 * 0.13).cos());
@@ -140,11 +140,18 @@ fn texture(c: &mut Criterion) {
     .unwrap();
     let mut group = c.benchmark_group("texture");
     group.sample_size(10);
-    // `_detail`: the same with detail noise (per-pixel noise at 1/4 and 1/2)
-    for (detail_noise, tag) in [(false, ""), (true, "_detail")] {
+    // `_detail`: the same with detail noise (per-pixel noise at 1/4 and 1/2); `_bilinear`: and
+    // bilinear upsampling
+    let variants = [
+        (false, Upsample::Nearest, ""),
+        (true, Upsample::Nearest, "_detail"),
+        (true, Upsample::Bilinear, "_detail_bilinear"),
+    ];
+    for (detail_noise, upsample, tag) in variants {
         let s = TextureSettings {
             data: Some(TrainData::Images(vec![exemplar.clone()])),
             detail_noise,
+            upsample,
             ..TextureSettings::default()
         };
         let mut step = TextureBenchStep::new(s).unwrap();

@@ -25,6 +25,8 @@ mod texture_options;
 #[cfg(feature = "ml")]
 mod arch;
 #[cfg(feature = "ml")]
+mod bilinear;
+#[cfg(feature = "ml")]
 mod conv_gemm;
 #[cfg(feature = "ml")]
 mod dataset;
@@ -69,7 +71,7 @@ pub use options::{
 };
 pub use quality::{psnr, ssim};
 pub use spatial::settings::{SpatialTrainOptions, SpatialTrainSettings};
-pub use texture_options::{TextureMix, TextureSample, TextureSettings};
+pub use texture_options::{TextureMix, TextureSample, TextureSettings, Upsample};
 
 #[cfg(feature = "ml")]
 pub use enabled::{clear_model_cache, Model};
