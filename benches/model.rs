@@ -104,7 +104,10 @@
 //! train step 1.7× faster.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use kiln::__model_bench::{conv2d, use_candle_conv, BenchStep, TextureBenchStep};
+use kiln::__model_bench::{
+    conv2d, upsample2_bilinear_wrapped, upsample2_bilinear_wrapped_generic, use_candle_conv, BenchStep,
+    TextureBenchStep,
+};
 use kiln::{Image, ModelKind, TextureMix, TextureSample, TextureSettings, TextureUpsample as Upsample, TrainData};
 
 use candle_core::{Device, Tensor, Var};
@@ -203,5 +206,25 @@ fn conv_kernels(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, train_steps, texture, conv_kernels);
+/// The texture generator's bilinear 2× upsampling at its last stage for a 1024² sample (24
+/// channels, 512² → 1024²): kiln's fused op against the same in candle's generic ops, forward
+/// and forward + backward.
+fn bilinear_upsampling(c: &mut Criterion) {
+    let mut group = c.benchmark_group("bilinear");
+    group.sample_size(10);
+    let x = Var::from_tensor(&randn((1, 24, 512, 512))).unwrap();
+    for (imp, fused) in [("fused", true), ("candle", false)] {
+        let up = |x: &Tensor| match fused {
+            true => upsample2_bilinear_wrapped(x).unwrap(),
+            false => upsample2_bilinear_wrapped_generic(x).unwrap(),
+        };
+        group.bench_function(format!("up2_512px_c24_fwd_{imp}"), |b| b.iter(|| up(&x)));
+        group.bench_function(format!("up2_512px_c24_fwd_bwd_{imp}"), |b| {
+            b.iter(|| up(&x).sum_all().unwrap().backward().unwrap())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, train_steps, texture, conv_kernels, bilinear_upsampling);
 criterion_main!(benches);

@@ -93,6 +93,7 @@ pub use disabled::{
 #[cfg(feature = "ml")]
 #[doc(hidden)]
 pub mod bench {
+    pub use super::bilinear::{upsample2_bilinear_wrapped, upsample2_bilinear_wrapped_generic};
     pub use super::conv_gemm::{conv2d, use_candle_conv};
     pub use super::texture::TextureBenchStep;
     pub use super::train::BenchStep;
