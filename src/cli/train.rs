@@ -177,6 +177,8 @@ pub struct TextureArgs {
     pub detail_noise: Option<bool>,
     #[arg(long, value_parser = ["nearest", "bilinear"], help = texture_help("upsample"))]
     pub upsample: Option<String>,
+    #[arg(long, help = texture_help("lecam"))]
+    pub lecam: Option<f64>,
     #[arg(long, help = texture_help("style"))]
     pub style: Option<f64>,
     #[arg(long, help = texture_help("adversarial"))]
@@ -230,6 +232,7 @@ impl TrainArgs {
             ("depth", whole(t.depth)),
             ("detail_noise", t.detail_noise.map(OptionValue::Bool)),
             ("upsample", t.upsample.clone().map(OptionValue::Text)),
+            ("lecam", t.lecam.map(OptionValue::Float)),
             ("style", t.style.map(OptionValue::Float)),
             ("adversarial", t.adversarial.map(OptionValue::Float)),
             ("keep_every", whole(t.keep_every)),
@@ -265,6 +268,7 @@ impl TrainArgs {
             ("--depth", t.depth.is_some()),
             ("--detail-noise", t.detail_noise.is_some()),
             ("--upsample", t.upsample.is_some()),
+            ("--lecam", t.lecam.is_some()),
             ("--style", t.style.is_some()),
             ("--adversarial", t.adversarial.is_some()),
             ("--keep-every", t.keep_every.is_some()),

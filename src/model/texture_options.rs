@@ -89,6 +89,11 @@ crate::option_set! {
         /// fast to learn, but softer edges. At 1 the discriminator pulled colours away from the
         /// exemplar's within a few minutes; 0.2 keeps them and still sharpens edges.
         adversarial: f64 = 0.2, range(0, 1e4);
+        /// Weight of the LeCam regulariser on the discriminator (Tseng et al. 2021): it pulls the
+        /// discriminator's outputs on real crops towards the moving average of its outputs on
+        /// fakes and back, so that with one exemplar it cannot memorise the crops and overpower
+        /// the generator (its loss near 0, the samples collapsing). 0: off.
+        lecam: f64 = 0.0, range(0, 1e4);
         /// Seed for weights, crops and noise: the same seed gives the same model. Absent: the
         /// run's seed in a script, 0 from `kiln train`.
         seed: Option<u64> = None;
@@ -152,9 +157,11 @@ impl TextureSettings {
         if !(self.lr > 0.0 && self.lr < 1.0) {
             return bad(format!("option 'lr' must be above 0 and below 1, got {}", self.lr));
         }
-        let weights = [self.style, self.adversarial, self.minutes];
+        let weights = [self.style, self.adversarial, self.minutes, self.lecam];
         if weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
-            return bad("options 'style', 'adversarial' and 'minutes' must be finite numbers, 0 or more".into());
+            return bad(
+                "options 'style', 'adversarial', 'minutes' and 'lecam' must be finite numbers, 0 or more".into()
+            );
         }
         if self.style == 0.0 && self.adversarial == 0.0 {
             return bad("options 'style' and 'adversarial' are both 0: nothing to train for".into());

@@ -262,6 +262,29 @@ fn saved_models_load_and_resume_equals_an_uninterrupted_run() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// The LeCam regulariser reaches training (another model than without it), reports its value,
+/// and a run resumed half-way equals an uninterrupted one: its anchors live in the checkpoint.
+#[test]
+fn lecam_changes_training_and_resumes_exactly() {
+    let dir = temp_dir("lecam");
+    let data = vec![stripes(32, 32, 8, [0.3, 0.6, 0.9])];
+    let with = |steps: usize, name: &str| TextureSettings {
+        out: Some(dir.join(name)),
+        lecam: 0.5,
+        ..tiny(data.clone(), steps)
+    };
+    let mut seen = vec![];
+    let straight = train_texture(&with(4, "a.safetensors"), None, &mut |p| seen.extend(p.losses.clone())).unwrap().0;
+    assert!(seen.iter().any(|(k, v)| *k == "lecam" && v.is_finite()), "no lecam loss reported");
+    let want = sample(&straight, 32, 32, 2, true, TextureMix::One(0));
+    let plain = train(&TextureSettings { lecam: 0.0, ..with(4, "c.safetensors") });
+    assert_ne!(sample(&plain, 32, 32, 2, true, TextureMix::One(0)), want, "lecam changed nothing");
+    train(&with(2, "b.safetensors"));
+    let resumed = train(&TextureSettings { resume: true, ..with(4, "b.safetensors") });
+    assert_eq!(sample(&resumed, 32, 32, 2, true, TextureMix::One(0)), want);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 /// A bilinear model file says so and samples as it did when trained; a file naming an
 /// upsampling this kiln does not know is refused, not read as nearest.
 #[test]

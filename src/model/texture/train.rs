@@ -5,6 +5,9 @@
 //! discriminator plus `style` × the random-filter sliced Wasserstein loss ([`super::style`])
 //! against the same real crops, then the moving average of the generator that samples come
 //! from. Adam with β1 = 0 and the discriminator at twice the learning rate, as the 32² GAN.
+//! With `lecam` > 0 the discriminator's loss also has the LeCam regulariser
+//! ([`super::super::gan::lecam`]); its two anchors are training state, kept in the checkpoint's
+//! metadata (`lecam_real`, `lecam_fake`).
 //!
 //! Like the 32² trainers: every random number comes from a seeded stream per step, so a run is
 //! the same at any thread count and a resumed run equals an uninterrupted one; Ctrl-C (the
@@ -24,7 +27,7 @@ use std::time::Instant;
 use candle_core::{Device as CDevice, Tensor};
 
 use super::super::enabled::Model;
-use super::super::gan::{d_hinge, g_hinge, Augment};
+use super::super::gan::{d_hinge, g_hinge, lecam, Augment, LeCamAnchors};
 use super::super::io::{self, Checkpoint, File};
 use super::super::ml_err;
 use super::super::nn::{ema_update, Adam, Params, Specs};
@@ -46,6 +49,8 @@ use crate::rng::Rng;
 const BETAS: (f64, f64) = (0.0, 0.99);
 const D_LR_FACTOR: f64 = 2.0;
 const EMA_DECAY: f64 = 0.999;
+/// Decay of the LeCam anchors (as Tseng et al.), reached after a short warm-up.
+const LECAM_DECAY: f64 = 0.99;
 const OP: &str = "train_texture";
 
 /// Trains a texture model as `s` says; `cancel` set to true saves a checkpoint and stops.
@@ -149,6 +154,8 @@ struct Nets {
     d_names: Vec<String>,
     opt_g: Adam,
     opt_d: Adam,
+    /// Moving averages of the discriminator's mean output on real and fake crops (`lecam`).
+    anchors: LeCamAnchors,
 }
 
 struct Run<'a> {
@@ -245,6 +252,11 @@ impl<'a> Run<'a> {
                     d,
                     g_names: gs.names(),
                     d_names: ds.names(),
+                    // checkpoints from before the regulariser have none: it starts from 0 there
+                    anchors: LeCamAnchors {
+                        real: file.number_or("lecam_real", 0.0)?,
+                        fake: file.number_or("lecam_fake", 0.0)?,
+                    },
                 };
                 return Ok((nets, file.number("steps")?));
             }
@@ -266,6 +278,7 @@ impl<'a> Run<'a> {
             d_names: ds.names(),
             opt_g: adam(1.0),
             opt_d: adam(D_LR_FACTOR),
+            anchors: LeCamAnchors::default(),
         };
         Ok((nets, 0))
     }
@@ -329,9 +342,20 @@ impl<'a> Run<'a> {
                 let fake = nets.g.render(&nets.gp, &noise)?.detach();
                 let both = Tensor::cat(&[aug_d.apply(&real)?, aug_d.apply(&fake)?], 0)?;
                 let logits = nets.d.forward(&nets.dp, &both, &both_labels)?;
-                let loss_d = d_hinge(&logits.narrow(0, 0, n)?, &logits.narrow(0, n, n)?)?;
-                nets.opt_d.step(&nets.dp, &nets.d_names, &loss_d.backward()?)?;
+                let (on_real, on_fake) = (logits.narrow(0, 0, n)?, logits.narrow(0, n, n)?);
+                let loss_d = d_hinge(&on_real, &on_fake)?;
                 losses.push(("d", loss_d.to_scalar::<f32>()? as f64));
+                let mut total_d = loss_d;
+                if self.s.lecam > 0.0 {
+                    let reg = lecam(&on_real, &on_fake, &nets.anchors)?;
+                    losses.push(("lecam", reg.to_scalar::<f32>()? as f64));
+                    total_d = (total_d + reg.affine(self.s.lecam, 0.0)?)?;
+                    let mean =
+                        |t: &Tensor| -> candle_core::Result<f64> { Ok(t.mean_all()?.to_scalar::<f32>()? as f64) };
+                    let decay = LECAM_DECAY.min(step as f64 / (10.0 + step as f64));
+                    nets.anchors.update(mean(&on_real)?, mean(&on_fake)?, decay);
+                }
+                nets.opt_d.step(&nets.dp, &nets.d_names, &total_d.backward()?)?;
             }
             // generator: adversarial against the frozen D, plus texture statistics
             let fake = nets.g.render(&nets.gp, &noise)?;
@@ -405,6 +429,9 @@ impl<'a> Run<'a> {
         c.adam("adam_g", &nets.opt_g).adam("adam_d", &nets.opt_d);
         c.meta.extend(self.metadata(step));
         c.meta.insert("checkpoint".into(), "1".into());
+        // f64 Display is exact both ways, so a resumed run continues the same anchors
+        c.meta.insert("lecam_real".into(), nets.anchors.real.to_string());
+        c.meta.insert("lecam_fake".into(), nets.anchors.fake.to_string());
         io::write(ckpt, &c.tensors, c.meta)?;
         Ok(Some(ckpt.clone()))
     }
