@@ -104,11 +104,8 @@
 //! train step 1.7× faster.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use kiln::__model_bench::{
-    conv2d, upsample2_bilinear_wrapped, upsample2_bilinear_wrapped_generic, use_candle_conv, BenchStep,
-    TextureBenchStep,
-};
-use kiln::{Image, ModelKind, TextureMix, TextureSample, TextureSettings, TextureUpsample as Upsample, TrainData};
+use kiln::__model_bench::{conv2d, use_candle_conv, BenchStep, TextureBenchStep};
+use kiln::{Image, ModelKind, TextureMix, TextureSample, TextureSettings, TrainData};
 
 use candle_core::{Device, Tensor, Var};
 
@@ -134,7 +131,7 @@ fn train_steps(c: &mut Criterion) {
 /// The texture GAN (issue 14) at `train_texture`'s defaults (batch 8, patch 64, width 24, local
 /// 16, global 8, periodic 0, depth 4, style loss on, adversarial weight 0.2) on one 256² exemplar: one training step, and one
 /// tileable 1024² sample. `benches/model_torch.py` has the same two. Both again with
-/// `detail_noise`, and with detail noise and bilinear upsampling.
+/// `detail_noise`.
 fn texture(c: &mut Criterion) {
     let exemplar = Image::from_fn(256, 256, |x, y| {
         let v = 0.5 + 0.4 * ((x as f32 * 0.21).sin() * (y as f32 * 0.13).cos());
@@ -143,18 +140,11 @@ fn texture(c: &mut Criterion) {
     .unwrap();
     let mut group = c.benchmark_group("texture");
     group.sample_size(10);
-    // `_detail`: the same with detail noise (per-pixel noise at 1/4 and 1/2); `_bilinear`: and
-    // bilinear upsampling
-    let variants = [
-        (false, Upsample::Nearest, ""),
-        (true, Upsample::Nearest, "_detail"),
-        (true, Upsample::Bilinear, "_detail_bilinear"),
-    ];
-    for (detail_noise, upsample, tag) in variants {
+    // `_detail`: the same with detail noise (per-pixel noise at 1/4 and 1/2)
+    for (detail_noise, tag) in [(false, ""), (true, "_detail")] {
         let s = TextureSettings {
             data: Some(TrainData::Images(vec![exemplar.clone()])),
             detail_noise,
-            upsample,
             ..TextureSettings::default()
         };
         let mut step = TextureBenchStep::new(s).unwrap();
@@ -206,25 +196,5 @@ fn conv_kernels(c: &mut Criterion) {
     group.finish();
 }
 
-/// The texture generator's bilinear 2× upsampling at its last stage for a 1024² sample (24
-/// channels, 512² → 1024²): kiln's fused op against the same in candle's generic ops, forward
-/// and forward + backward.
-fn bilinear_upsampling(c: &mut Criterion) {
-    let mut group = c.benchmark_group("bilinear");
-    group.sample_size(10);
-    let x = Var::from_tensor(&randn((1, 24, 512, 512))).unwrap();
-    for (imp, fused) in [("fused", true), ("candle", false)] {
-        let up = |x: &Tensor| match fused {
-            true => upsample2_bilinear_wrapped(x).unwrap(),
-            false => upsample2_bilinear_wrapped_generic(x).unwrap(),
-        };
-        group.bench_function(format!("up2_512px_c24_fwd_{imp}"), |b| b.iter(|| up(&x)));
-        group.bench_function(format!("up2_512px_c24_fwd_bwd_{imp}"), |b| {
-            b.iter(|| up(&x).sum_all().unwrap().backward().unwrap())
-        });
-    }
-    group.finish();
-}
-
-criterion_group!(benches, train_steps, texture, conv_kernels, bilinear_upsampling);
+criterion_group!(benches, train_steps, texture, conv_kernels);
 criterion_main!(benches);

@@ -62,7 +62,7 @@ pub use crate::model::{
     clear_model_cache, model_names, output_paths, train_gan, train_texture, train_vae, Data as TrainData,
     Device as ModelDevice, Event as TrainEvent, GanTrainSettings, Kind as ModelKind, Latent, Metrics as TrainMetrics,
     Model, Progress as TrainProgress, TextureMix, TextureSample, TextureSettings, TrainOptions, TrainSettings,
-    Upsample as TextureUpsample, DEFAULT_PRIOR_COMPONENTS,
+    DEFAULT_PRIOR_COMPONENTS,
 };
 /// The spatial VAE (issue 14): latent maps, training, and the quality measures it reports.
 pub use crate::model::{psnr, ssim, train_spatial_vae, LatentMap, SpatialTrainOptions, SpatialTrainSettings};

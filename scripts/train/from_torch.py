@@ -29,8 +29,6 @@ row-major, the same layout in both, so no transposes):
     up0.bias                   g.up0.b      (2w)
     up1.weight                 g.up1.w      (w, 2w, 3, 3)
     up1.bias                   g.up1.b      (w)
-    up0_noise                  g.up0.noise  (2w)                    only with detail noise
-    up1_noise                  g.up1.noise  (w)                     only with detail noise
     out.weight                 g.out.w      (3, w, 3, 3)
     out.bias                   g.out.b      (3)
 
@@ -48,9 +46,7 @@ channel_plan, steps.
 The file: safetensors (8-byte little-endian header length, JSON header padded with spaces to a
 multiple of 8, raw little-endian data), tensors in sorted name order, with `__metadata__`
 format = "kiln-model", format_version = "1", kind = "texture_gan", channels = 3, stride = 8,
-width, local, global, periodic, depth, detail_noise ("true"/"false", from the shapes), upsample
-("nearest"/"bilinear": the module's `upsample`, or `--upsample` for a bare state_dict, which
-cannot show it), patch, textures (a JSON array of names), steps, source. It is
+width, local, global, periodic, depth, patch, textures (a JSON array of names), steps, source. It is
 written here rather than with the `safetensors` package so that the script needs only torch and
 the output is byte-identical for the same input (sorted keys), like the files kiln writes; it is
 written to a temporary name and renamed, so a failed run leaves no half-written file.
@@ -150,18 +146,9 @@ def encode(tensors, meta):
     return struct.pack("<Q", len(text)) + text + b"".join(chunks)
 
 
-def convert(generator, path, textures=None, patch=64, steps=0, upsample=None):
-    """Writes `generator` (a TextureGenerator or its state_dict) to the kiln model file `path`.
-    `upsample` ("nearest" or "bilinear") is read from a TextureGenerator; a state_dict does not
-    show it, so give it then (default "nearest")."""
-    module = generator if isinstance(generator, torch.nn.Module) else None
-    if upsample is None:
-        upsample = getattr(module, "upsample", "nearest")
-    elif module is not None and getattr(module, "upsample", upsample) != upsample:
-        raise ValueError(f"upsample {upsample!r} for a generator built with {module.upsample!r}")
-    if upsample not in ("nearest", "bilinear"):
-        raise ValueError(f"upsample {upsample!r}: nearest or bilinear")
-    sd = module.state_dict() if module is not None else generator
+def convert(generator, path, textures=None, patch=64, steps=0):
+    """Writes `generator` (a TextureGenerator or its state_dict) to the kiln model file `path`."""
+    sd = generator.state_dict() if isinstance(generator, torch.nn.Module) else generator
     tensors, (width, local, global_, periodic, count, depth, detail_noise) = kiln_tensors(sd)
     names = list(textures) if textures else [f"texture{i}" for i in range(count)]
     if len(names) != count:
@@ -172,7 +159,7 @@ def convert(generator, path, textures=None, patch=64, steps=0, upsample=None):
         "format": FORMAT, "format_version": FORMAT_VERSION, "kind": "texture_gan", "channels": "3",
         "stride": str(STRIDE), "width": str(width), "local": str(local), "global": str(global_),
         "periodic": str(periodic), "depth": str(depth), "patch": str(patch), "steps": str(steps),
-        "detail_noise": "true" if detail_noise else "false", "upsample": upsample,
+        "detail_noise": "true" if detail_noise else "false",
         "textures": json.dumps(names, separators=(",", ":"), ensure_ascii=False),
         "source": f"scripts/train/from_torch.py (torch {torch.__version__.split('+')[0]})",
     }
@@ -220,7 +207,7 @@ def load_kiln(path):
         sd[torch_name(name)] = torch.frombuffer(bytearray(data[8 + n + a:8 + n + b]), dtype=torch.float32).reshape(info["shape"])
     arch = [int(meta[k]) for k in ("width", "local", "global", "periodic")]
     g = TextureGenerator(*arch, textures=len(json.loads(meta["textures"])), depth=int(meta.get("depth", "1")),
-                         detail_noise=meta.get("detail_noise") == "true", upsample=meta.get("upsample", "nearest"))
+                         detail_noise=meta.get("detail_noise") == "true")
     g.load_state_dict(sd)
     return g, meta
 
@@ -282,8 +269,6 @@ def main():
     ap.add_argument("--textures", help="comma-separated exemplar names, in label order (default texture0, texture1, ...)")
     ap.add_argument("--patch", type=int, default=64, help="side of the training crops (recorded; default 64)")
     ap.add_argument("--steps", type=int, default=0, help="training steps (recorded; default 0)")
-    ap.add_argument("--upsample", choices=("nearest", "bilinear"),
-                    help="the generator's upsampling, which a state_dict does not show (default: the module's, else nearest)")
     args = ap.parse_args()
     try:
         sd = strip_prefixes(load_state_dict(args.input, args.key))
@@ -291,7 +276,7 @@ def main():
             meta = convert_spatial(sd, args.output, args.steps)
         else:
             names = args.textures.split(",") if args.textures else None
-            meta = convert(sd, args.output, names, args.patch, args.steps, args.upsample)
+            meta = convert(sd, args.output, names, args.patch, args.steps)
     except (ValueError, OSError) as e:
         sys.exit(f"from_torch.py: {e}")
     arch = ", ".join(f"{k} {meta[k]}" for k in ("width", "local", "global", "periodic", "textures", "factor", "latent_channels", "blocks") if k in meta)

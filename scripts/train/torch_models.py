@@ -8,10 +8,8 @@ Architecture (w = width, T = textures, C = local + global + periodic), as kiln:
 - noise at 1/8 of the image: `local` i.i.d. normal channels; `global` channels, the per-cell mix
   of the exemplars' learned codes (`embed`, T x global); `periodic` channels
   sin(kx*x + ky*y + phase) with k = pi * tanh(wave(global code)) per cell, x and y in noise cells;
-- generator: 3x3 conv C -> 4w, then `depth` 3x3 convs 4w -> 4w at 1/8; 2x upsample + 3x3 conv 4w -> 2w;
-  upsample + 3x3 conv 2w -> w; upsample + 3x3 conv w -> 3, tanh. The upsampling is nearest, or
-  with `upsample="bilinear"` bilinear with wrap-around edges (`upsample2_bilinear_wrapped`; kiln's
-  metadata `upsample`, which no tensor shape shows). Every conv pads circularly
+- generator: 3x3 conv C -> 4w, then `depth` 3x3 convs 4w -> 4w at 1/8; nearest 2x upsample + 3x3 conv 4w -> 2w;
+  upsample + 3x3 conv 2w -> w; upsample + 3x3 conv w -> 3, tanh. Every conv pads circularly
   (F.pad(mode="circular")) and all but the last are followed by pixel norm then leaky ReLU 0.2;
   with `detail_noise`, a one-channel normal image at 1/4 (after up0) and at 1/2 (after up1) is
   added before the pixel norm, scaled per channel by `up0_noise` / `up1_noise` (zero at start);
@@ -66,17 +64,6 @@ def upsample2(x):
     return F.interpolate(x, scale_factor=2, mode="nearest")
 
 
-def upsample2_bilinear_wrapped(x):
-    """kiln's bilinear 2x upsampling (src/model/bilinear.rs): PyTorch's align_corners=False grid,
-    but wrapping round the edges where interpolate clamps. Padding one pixel circularly first and
-    cropping the two output pixels it adds on each side gives exactly that."""
-    up = F.interpolate(F.pad(x, (1, 1, 1, 1), mode="circular"), scale_factor=2, mode="bilinear", align_corners=False)
-    return up[..., 2:-2, 2:-2]
-
-
-UPSAMPLERS = {"nearest": upsample2, "bilinear": upsample2_bilinear_wrapped}
-
-
 def conv_wrapped(conv, x):
     """`conv` (no padding of its own) after circular padding that keeps the size."""
     p = conv.kernel_size[0] // 2
@@ -94,13 +81,10 @@ def mid_names(depth):
 
 
 class TextureGenerator(nn.Module):
-    def __init__(self, width=24, local=16, global_=8, periodic=0, textures=1, depth=4, detail_noise=False,
-                 upsample="nearest"):
+    def __init__(self, width=24, local=16, global_=8, periodic=0, textures=1, depth=4, detail_noise=False):
         super().__init__()
-        if upsample not in UPSAMPLERS:
-            raise ValueError(f"upsample {upsample!r}: one of {', '.join(UPSAMPLERS)}")
         self.width, self.local, self.global_, self.periodic, self.textures = width, local, global_, periodic, textures
-        self.depth, self.detail_noise, self.upsample = depth, detail_noise, upsample
+        self.depth, self.detail_noise = depth, detail_noise
         c = local + global_ + periodic
         self.embed = nn.Parameter(torch.randn(textures, global_))
         self.wave = nn.Linear(global_, 2 * periodic) if periodic > 0 else None
@@ -151,13 +135,12 @@ class TextureGenerator(nn.Module):
         h = leaky(pixel_norm(conv_wrapped(self.input, z)))
         for name in mid_names(self.depth):
             h = leaky(pixel_norm(conv_wrapped(getattr(self, name), h)))
-        up = UPSAMPLERS[self.upsample]
         for i, conv in enumerate((self.up0, self.up1)):
-            h = conv_wrapped(conv, up(h))
+            h = conv_wrapped(conv, upsample2(h))
             if gains:
                 h = h + detail[i] * gains[i].view(1, -1, 1, 1)
             h = leaky(pixel_norm(h))
-        return torch.tanh(conv_wrapped(self.out, up(h)))
+        return torch.tanh(conv_wrapped(self.out, upsample2(h)))
 
 
 def critic_levels(patch):

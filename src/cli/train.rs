@@ -175,8 +175,6 @@ pub struct TextureArgs {
     pub depth: Option<usize>,
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", help = texture_help("detail_noise"))]
     pub detail_noise: Option<bool>,
-    #[arg(long, value_parser = ["nearest", "bilinear"], help = texture_help("upsample"))]
-    pub upsample: Option<String>,
     #[arg(long, help = texture_help("lecam"))]
     pub lecam: Option<f64>,
     #[arg(long, help = texture_help("style"))]
@@ -231,7 +229,6 @@ impl TrainArgs {
             ("periodic", whole(t.periodic)),
             ("depth", whole(t.depth)),
             ("detail_noise", t.detail_noise.map(OptionValue::Bool)),
-            ("upsample", t.upsample.clone().map(OptionValue::Text)),
             ("lecam", t.lecam.map(OptionValue::Float)),
             ("style", t.style.map(OptionValue::Float)),
             ("adversarial", t.adversarial.map(OptionValue::Float)),
@@ -267,7 +264,6 @@ impl TrainArgs {
             ("--periodic", t.periodic.is_some()),
             ("--depth", t.depth.is_some()),
             ("--detail-noise", t.detail_noise.is_some()),
-            ("--upsample", t.upsample.is_some()),
             ("--lecam", t.lecam.is_some()),
             ("--style", t.style.is_some()),
             ("--adversarial", t.adversarial.is_some()),
@@ -443,7 +439,6 @@ fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Upsample;
     use clap::Parser;
 
     #[derive(Parser)]
@@ -485,20 +480,6 @@ mod tests {
         assert!(!texture(&["--detail-noise=false"]));
         let e = settings(&["vae", "--detail-noise"]).unwrap_err().to_string();
         assert!(e.contains("--detail-noise is for texture"), "{e}");
-    }
-
-    #[test]
-    fn upsample_takes_one_of_two_words() {
-        let texture = |flags: &[&str]| {
-            let argv = ["kiln-train", "texture"].iter().chain(flags).chain(&["--data", "d", "--out", "m.safetensors"]);
-            Cli::try_parse_from(argv).map(|c| c.args.texture_settings().unwrap().upsample)
-        };
-        assert_eq!(texture(&[]).unwrap(), Upsample::Nearest);
-        assert_eq!(texture(&["--upsample", "bilinear"]).unwrap(), Upsample::Bilinear);
-        let e = texture(&["--upsample", "cubic"]).unwrap_err().to_string();
-        assert!(e.contains("[possible values: nearest, bilinear]"), "{e}");
-        let e = settings(&["gan", "--upsample", "bilinear"]).unwrap_err().to_string();
-        assert!(e.contains("--upsample is for texture"), "{e}");
     }
 
     #[test]

@@ -171,11 +171,6 @@ impl<'a> File<'a> {
         self.meta.get(key).map(String::as_str).ok_or_else(|| model_err(self.path, format!("metadata lacks `{key}`")))
     }
 
-    /// An optional metadata value (absent → None).
-    pub fn optional(&self, key: &str) -> Option<&str> {
-        self.meta.get(key).map(String::as_str)
-    }
-
     /// A required numeric metadata value.
     pub fn number<T: std::str::FromStr>(&self, key: &str) -> Result<T> {
         let text = self.key(key)?;

@@ -25,8 +25,6 @@ mod texture_options;
 #[cfg(feature = "ml")]
 mod arch;
 #[cfg(feature = "ml")]
-mod bilinear;
-#[cfg(feature = "ml")]
 mod conv_gemm;
 #[cfg(feature = "ml")]
 mod dataset;
@@ -71,7 +69,7 @@ pub use options::{
 };
 pub use quality::{psnr, ssim};
 pub use spatial::settings::{SpatialTrainOptions, SpatialTrainSettings};
-pub use texture_options::{TextureMix, TextureSample, TextureSettings, Upsample};
+pub use texture_options::{TextureMix, TextureSample, TextureSettings};
 
 #[cfg(feature = "ml")]
 pub use enabled::{clear_model_cache, Model};
@@ -93,7 +91,6 @@ pub use disabled::{
 #[cfg(feature = "ml")]
 #[doc(hidden)]
 pub mod bench {
-    pub use super::bilinear::{upsample2_bilinear_wrapped, upsample2_bilinear_wrapped_generic};
     pub use super::conv_gemm::{conv2d, use_candle_conv};
     pub use super::texture::TextureBenchStep;
     pub use super::train::BenchStep;

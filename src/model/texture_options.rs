@@ -72,15 +72,6 @@ crate::option_set! {
         /// stone without the grid (texture distance 0.47 → 0.27), and grass was unchanged. It
         /// adds under a tenth to a sample's time. Off by default until more textures are measured.
         detail_noise: bool = false;
-        /// How the generator doubles its resolution before each of its three finer convolutions:
-        /// `"nearest"` repeats each value 2×2 (the recipe the shipped models use), `"bilinear"`
-        /// blends each pixel from its neighbours (¾ and ¼ along each axis, wrapping round the
-        /// edges so samples still tile), as StyleGAN2's generator does. Tried because with
-        /// nearest, speckled stone grew axis-aligned rectangular grains; but on granite (with
-        /// detail noise, 2,300 steps) bilinear gave soft, blurred spots with a diagonal ripple
-        /// and a worse texture distance (0.37 against 0.27), so nearest stays the default.
-        /// Bilinear adds about a fifth to a sample's time.
-        upsample: Upsample = Upsample::Nearest;
         /// Weight of the texture-statistics loss (sliced Wasserstein distance between the feature
         /// distributions of a fixed random-filter network) beside the adversarial loss. It gets a
         /// recognisable texture within minutes; the adversarial loss sharpens it. 0 trains a
@@ -114,33 +105,6 @@ crate::option_set! {
         resume: bool = false;
         /// Where tensors live (`"cuda"` needs a build with the `cuda` feature).
         device: Device = Device::Cpu;
-    }
-}
-
-/// How the texture generator upsamples (see [`TextureSettings::upsample`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Upsample {
-    /// Each value repeated 2×2; what files from before the choice existed use.
-    #[default]
-    Nearest,
-    /// ¾ / ¼ blends of the nearest two values along each axis, wrapping round the edges.
-    Bilinear,
-}
-
-crate::option_choice!(Upsample { Nearest = "nearest", Bilinear = "bilinear" });
-
-impl Upsample {
-    /// The word the option and the model file use.
-    pub fn name(self) -> &'static str {
-        match self {
-            Upsample::Nearest => "nearest",
-            Upsample::Bilinear => "bilinear",
-        }
-    }
-
-    /// Reads [`Upsample::name`] back.
-    pub fn parse(word: &str) -> Option<Upsample> {
-        [Upsample::Nearest, Upsample::Bilinear].into_iter().find(|u| u.name() == word)
     }
 }
 

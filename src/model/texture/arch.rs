@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::super::io::{model_err, File};
 use super::super::options::Kind;
-use super::super::texture_options::{Upsample, STRIDE};
+use super::super::texture_options::STRIDE;
 use crate::error::Result;
 
 /// What a texture model file must say for its tensors to make sense.
@@ -26,9 +26,6 @@ pub struct TextureArch {
     /// Per-pixel noise added at 1/4 and 1/2 resolution (StyleGAN's noise inputs), scaled per
     /// channel by `g.up0.noise` and `g.up1.noise`. Files from before it existed have none.
     pub detail_noise: bool,
-    /// How the generator doubles its resolution before `g.up0`, `g.up1` and `g.out`. Files from
-    /// before the choice existed upsample by nearest neighbour.
-    pub upsample: Upsample,
     /// The exemplars' names, in label order (at least one).
     pub textures: Vec<String>,
     /// The side of the training crops.
@@ -43,13 +40,8 @@ impl TextureArch {
 
     /// Noise cells the generator reads on each side of a cell: one per 1/8 convolution, plus
     /// one for the finer stages (half a cell at 1/4, a quarter at 1/2, an eighth at full size).
-    /// Bilinear upsampling reads one source pixel further at each of the three doublings (half,
-    /// a quarter and an eighth of a cell), so one more.
     pub fn reach_cells(&self) -> usize {
-        match self.upsample {
-            Upsample::Nearest => self.depth + 2,
-            Upsample::Bilinear => self.depth + 3,
-        }
+        self.depth + 2
     }
 
     /// Names of the 1/8 convolutions after the input one: `g.mid` (as in files from before
@@ -98,10 +90,6 @@ impl TextureArch {
             // the noise images and their scaled copies at 1/4 and 1/2
             per_image += (1 + c4 as u64) * px / 16 + (1 + c2 as u64) * px / 4;
         }
-        if self.upsample == Upsample::Bilinear {
-            // the upsampled inputs of the three finer convolutions exist as tensors
-            per_image += c8 as u64 * px / 16 + c4 as u64 * px / 4 + c2 as u64 * px;
-        }
         let copies = if training { 10 } else { 3 };
         per_image * n as u64 * copies * 4
     }
@@ -118,7 +106,6 @@ impl TextureArch {
             ("periodic".into(), self.periodic.to_string()),
             ("depth".into(), self.depth.to_string()),
             ("detail_noise".into(), self.detail_noise.to_string()),
-            ("upsample".into(), self.upsample.name().into()),
             ("patch".into(), self.patch.to_string()),
             ("textures".into(), serde_json::to_string(&self.textures).unwrap_or_else(|_| "[]".into())),
         ])
@@ -155,11 +142,6 @@ impl TextureArch {
                 d => return Err(err(format!("`depth` is {d}, out of range 1..=16"))),
             },
             detail_noise: file.flag_or("detail_noise", false)?,
-            upsample: match file.optional("upsample") {
-                None => Upsample::Nearest,
-                Some(word) => Upsample::parse(word)
-                    .ok_or_else(|| err(format!("`upsample` is \"{word}\"; this kiln knows nearest and bilinear")))?,
-            },
             textures,
             patch,
         })

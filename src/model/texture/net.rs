@@ -12,9 +12,6 @@
 //! - **periodic**: `sin(kx·x + ky·y + φ)` with the wave vector `k = π·tanh(g.wave(global))`
 //!   learned from the global code (so each texture has its own periods) and a random phase φ.
 //!
-//! Before each of the three finer convolutions the generator doubles its resolution, by nearest
-//! neighbour or bilinearly ([`TextureArch::upsample`]); both wrap round the edges.
-//!
 //! Every generator convolution pads circularly ([`Conv::forward_wrapped`]): on a noise tensor
 //! that wraps, the image tiles. Training crops and non-tileable samples never see the wrap (the
 //! sampler draws a margin of noise and crops it away), so the same weights serve both.
@@ -39,10 +36,8 @@ use std::f32::consts::PI;
 
 use candle_core::{Device, Tensor};
 
-use super::super::bilinear::upsample2_bilinear_wrapped;
 use super::super::nn::{leaky, pixel_norm, Conv, Init, Linear, Params, Specs, LEAKY_GAIN};
 use super::super::ops::add_noise;
-use super::super::texture_options::Upsample;
 use super::arch::TextureArch;
 use crate::rng::Rng;
 
@@ -149,22 +144,13 @@ impl Generator {
             h = leaky(&pixel_norm(&conv.forward_wrapped(p, &h)?)?)?;
         }
         for (i, conv) in self.up.iter().enumerate() {
-            h = self.up2_conv(p, conv, &h)?;
+            h = conv.forward_wrapped_up2(p, &h)?;
             if let (Some(gain), Some(noise)) = (self.detail_gain.get(i), detail.get(i)) {
                 h = add_noise(&h, noise, &p.get(gain))?;
             }
             h = leaky(&pixel_norm(&h)?)?;
         }
-        self.up2_conv(p, &self.out, &h)?.tanh()
-    }
-
-    /// `conv` of `x` upsampled 2× the way the architecture says.
-    fn up2_conv(&self, p: &Params, conv: &Conv, x: &Tensor) -> CResult<Tensor> {
-        match self.arch.upsample {
-            // fused: the upsampled tensor is never made
-            Upsample::Nearest => conv.forward_wrapped_up2(p, x),
-            Upsample::Bilinear => conv.forward_wrapped(p, &upsample2_bilinear_wrapped(x)?),
-        }
+        self.out.forward_wrapped_up2(p, &h)?.tanh()
     }
 }
 

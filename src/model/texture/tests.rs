@@ -8,7 +8,7 @@ use super::super::enabled::Model;
 use super::super::io::{self, File};
 use super::super::nn::{Params, Specs};
 use super::super::options::{Data, Event, Kind};
-use super::super::texture_options::{TextureMix, TextureSample, TextureSettings, Upsample};
+use super::super::texture_options::{TextureMix, TextureSample, TextureSettings};
 use super::arch::TextureArch;
 use super::net::{one_hot, snap_to_periods, Discriminator, Generator};
 use super::style::StyleNet;
@@ -70,13 +70,7 @@ fn roll_x(t: &Tensor, dx: usize) -> Tensor {
 /// edges).
 #[test]
 fn generator_commutes_with_wrapping_shifts() {
-    let variants = [
-        (false, Upsample::Nearest),
-        (true, Upsample::Nearest),
-        (false, Upsample::Bilinear),
-        (true, Upsample::Bilinear),
-    ];
-    for (detail_noise, upsample) in variants {
+    for detail_noise in [false, true] {
         // depth 2: the wrap holds through every 1/8 convolution
         let arch = TextureArch {
             width: 4,
@@ -85,7 +79,6 @@ fn generator_commutes_with_wrapping_shifts() {
             periodic: 0,
             depth: 2,
             detail_noise,
-            upsample,
             textures: vec!["a".into()],
             patch: 16,
         };
@@ -112,7 +105,7 @@ fn generator_commutes_with_wrapping_shifts() {
         let a = g.forward(&p, &z, &detail).unwrap();
         let b = g.forward(&p, &roll_x(&z, 1), &rolled).unwrap();
         let diff = max_abs_diff(&roll_x(&a, 8), &b);
-        assert!(diff < 1e-5, "detail noise {detail_noise}, {upsample:?}: max difference {diff}");
+        assert!(diff < 1e-5, "detail noise {detail_noise}: max difference {diff}");
         // the control: a non-wrapping shift (zero fill) of the noise does not shift the image
         let shifted = z.narrow(3, 0, 5).unwrap().pad_with_zeros(3, 1, 0).unwrap();
         let c = g.forward(&p, &shifted, &rolled).unwrap();
@@ -129,48 +122,40 @@ fn generator_commutes_with_wrapping_shifts() {
 }
 
 /// How far one noise cell reaches in the image, measured: a changed cell changes pixels up to
-/// (1 + depth) cells plus 7 pixels away with nearest upsampling and 14 with bilinear, and
-/// [`TextureArch::reach_cells`] (the margin a non-tileable sample draws and crops away) covers
-/// both.
+/// (1 + depth) cells plus 7 pixels away (half a cell at 1/4, a quarter at 1/2, an eighth at full
+/// size, less one pixel), and [`TextureArch::reach_cells`] (the margin a non-tileable sample draws
+/// and crops away) covers that.
 #[test]
 fn reach_cells_covers_what_a_noise_cell_changes() {
-    let mut reach = vec![];
-    for upsample in [Upsample::Nearest, Upsample::Bilinear] {
-        let arch = TextureArch {
-            width: 4,
-            local: 2,
-            global: 2,
-            periodic: 0,
-            depth: 1,
-            detail_noise: false,
-            upsample,
-            textures: vec!["a".into()],
-            patch: 16,
-        };
-        let mut specs = Specs::default();
-        let g = Generator::new(&arch, &mut specs);
-        let p = Params::init(&specs, 3, &Device::Cpu).unwrap();
-        let cells = 24;
-        let z = Tensor::from_vec(crate::rng::Rng::new(5).normals(4 * cells), (1, 4, 1, cells), &Device::Cpu).unwrap();
-        let bump = Tensor::from_vec(
-            (0..cells).map(|i| f32::from(i == 12)).collect::<Vec<_>>(),
-            (1, 1, 1, cells),
-            &Device::Cpu,
-        )
+    let arch = TextureArch {
+        width: 4,
+        local: 2,
+        global: 2,
+        periodic: 0,
+        depth: 1,
+        detail_noise: false,
+        textures: vec!["a".into()],
+        patch: 16,
+    };
+    let mut specs = Specs::default();
+    let g = Generator::new(&arch, &mut specs);
+    let p = Params::init(&specs, 3, &Device::Cpu).unwrap();
+    let cells = 24;
+    let z = Tensor::from_vec(crate::rng::Rng::new(5).normals(4 * cells), (1, 4, 1, cells), &Device::Cpu).unwrap();
+    let bump: Vec<f32> = (0..cells).map(|i| f32::from(i == 12)).collect();
+    let bump = Tensor::from_vec(bump, (1, 1, 1, cells), &Device::Cpu).unwrap();
+    let (a, b) = (g.forward(&p, &z, &[]).unwrap(), g.forward(&p, &z.broadcast_add(&bump).unwrap(), &[]).unwrap());
+    // the largest change in each pixel column
+    let changed: Vec<f32> =
+        (a - b).unwrap().abs().unwrap().max(1).unwrap().max(1).unwrap().flatten_all().unwrap().to_vec1().unwrap();
+    // pixels from the bumped cell's own 8 (96..=103) to the farthest changed one
+    let far = (0..changed.len())
+        .filter(|&x| changed[x] > 1e-6)
+        .map(|x| if x < 96 { 96 - x } else { x.saturating_sub(103) })
+        .max()
         .unwrap();
-        let (a, b) = (g.forward(&p, &z, &[]).unwrap(), g.forward(&p, &z.broadcast_add(&bump).unwrap(), &[]).unwrap());
-        let changed: Vec<f32> =
-            (a - b).unwrap().abs().unwrap().max(1).unwrap().max(1).unwrap().flatten_all().unwrap().to_vec1().unwrap();
-        // pixels from the bumped cell's own 8 (96..=103) to the farthest changed one
-        let far = (0..changed.len())
-            .filter(|&x| changed[x] > 1e-6)
-            .map(|x| if x < 96 { 96 - x } else { x.saturating_sub(103) })
-            .max()
-            .unwrap();
-        assert!(far <= arch.reach_cells() * 8, "{upsample:?}: reaches {far} px, margin {} cells", arch.reach_cells());
-        reach.push(far);
-    }
-    assert_eq!(reach, [2 * 8 + 7, 2 * 8 + 14], "nearest, bilinear");
+    assert_eq!(far, 2 * 8 + 7);
+    assert!(far <= arch.reach_cells() * 8, "reaches {far} px, margin {} cells", arch.reach_cells());
 }
 
 /// Periodic channels snap to whole periods on a tileable canvas, so they wrap too: after
@@ -285,34 +270,6 @@ fn lecam_changes_training_and_resumes_exactly() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// A bilinear model file says so and samples as it did when trained; a file naming an
-/// upsampling this kiln does not know is refused, not read as nearest.
-#[test]
-fn the_upsampling_is_recorded_in_the_model_file() {
-    let dir = temp_dir("upsample");
-    let path = dir.join("bilinear.safetensors");
-    let s = TextureSettings {
-        out: Some(path.clone()),
-        upsample: Upsample::Bilinear,
-        ..tiny(vec![stripes(32, 32, 8, [0.9, 0.7, 0.4])], 2)
-    };
-    let trained = train(&s);
-    let bytes = std::fs::read(&path).unwrap();
-    assert_eq!(TextureArch::from_file(&File::parse(&bytes, &path).unwrap()).unwrap().upsample, Upsample::Bilinear);
-    let want = sample(&trained, 32, 32, 2, true, TextureMix::One(0));
-    assert_eq!(sample(&Model::load(&path).unwrap(), 32, 32, 2, true, TextureMix::One(0)), want);
-    // the same length, so the header stays valid
-    let (from, to) = (b"\"upsample\":\"bilinear\"", b"\"upsample\":\"lanczos3\"");
-    let at = bytes.windows(from.len()).position(|w| w == from).expect("the metadata names the upsampling");
-    let mut changed = bytes.clone();
-    changed[at..at + to.len()].copy_from_slice(to);
-    let odd = dir.join("odd.safetensors");
-    std::fs::write(&odd, changed).unwrap();
-    let e = Model::load(&odd).unwrap_err().to_string();
-    assert!(e.contains("`upsample` is \"lanczos3\"") && e.contains("nearest and bilinear"), "{e}");
-    std::fs::remove_dir_all(&dir).ok();
-}
-
 #[test]
 fn a_nan_loss_stops_and_keeps_the_last_good_checkpoint() {
     let dir = temp_dir("nan");
@@ -404,7 +361,6 @@ fn critics_reach_follows_the_patch() {
             periodic: 0,
             depth: 1,
             detail_noise: false,
-            upsample: Upsample::Nearest,
             textures: vec!["a".into()],
             patch,
         };

@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::super::enabled::Model;
 use super::super::io::File;
 use super::super::nn::{Params, Specs};
-use super::super::texture_options::{TextureMix, TextureSample, Upsample};
+use super::super::texture_options::{TextureMix, TextureSample};
 use super::arch::TextureArch;
 use super::net::{Generator, NoiseParts};
 
@@ -66,7 +66,6 @@ fn torch_converted_generator_loads_with_its_architecture() {
         periodic: 2,
         depth: 1,
         detail_noise: false,
-        upsample: Upsample::Nearest,
         textures: vec!["red".into(), "blue".into()],
         patch: 16,
     };
@@ -115,34 +114,8 @@ fn torch_converted_detail_noise_matches_torch_output() {
     assert!(arch.detail_noise);
     assert_eq!(p.get("g.up0.noise").dims(), [8]);
     assert_eq!(p.get("g.up1.noise").dims(), [4]);
-    let (parts, expected) = detail_case("texture_detail_tiny_io.json");
-    let diff = max_abs_diff(&g.render(&p, &parts).unwrap(), &expected);
-    assert!(diff <= 1e-4, "max |kiln − torch| = {diff}");
-    let quiet = NoiseParts { detail: parts.detail.iter().map(|d| d.zeros_like().unwrap()).collect(), ..parts };
-    assert!(
-        max_abs_diff(&g.render(&p, &quiet).unwrap(), &expected) > 1e-2,
-        "the detail noise does not reach the image"
-    );
-}
-
-/// Bilinear upsampling: torch's `interpolate(mode="bilinear")` made to wrap
-/// (`upsample2_bilinear_wrapped` in torch_models.py) against kiln's op, through a whole
-/// generator with detail noise. The control: the same weights with nearest upsampling give
-/// another image, so the comparison sees the upsampling.
-#[test]
-fn torch_converted_bilinear_generator_matches_torch_output() {
-    let (_, arch, g, p) = load_fixture("texture_bilinear_tiny.safetensors");
-    assert_eq!((arch.upsample, arch.detail_noise), (Upsample::Bilinear, true));
-    let (parts, expected) = detail_case("texture_bilinear_tiny_io.json");
-    let diff = max_abs_diff(&g.render(&p, &parts).unwrap(), &expected);
-    assert!(diff <= 1e-4, "max |kiln − torch| = {diff}");
-    let nearest = Generator::new(&TextureArch { upsample: Upsample::Nearest, ..arch }, &mut Specs::default());
-    assert!(max_abs_diff(&nearest.render(&p, &parts).unwrap(), &expected) > 1e-2, "nearest gave torch's image too");
-}
-
-/// The noise parts (with detail images) and torch's image of the one case in `name`.
-fn detail_case(name: &str) -> (NoiseParts, Tensor) {
-    let io: Value = serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap();
+    let io: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("texture_detail_tiny_io.json")).unwrap()).unwrap();
     let case = &io["cases"][0];
     let parts = NoiseParts {
         local: tensor(&case["local"]),
@@ -151,5 +124,12 @@ fn detail_case(name: &str) -> (NoiseParts, Tensor) {
         snap: false,
         detail: case["detail"].as_array().unwrap().iter().map(tensor).collect(),
     };
-    (parts, tensor(&case["image"]))
+    let expected = tensor(&case["image"]);
+    let diff = max_abs_diff(&g.render(&p, &parts).unwrap(), &expected);
+    assert!(diff <= 1e-4, "max |kiln − torch| = {diff}");
+    let quiet = NoiseParts { detail: parts.detail.iter().map(|d| d.zeros_like().unwrap()).collect(), ..parts };
+    assert!(
+        max_abs_diff(&g.render(&p, &quiet).unwrap(), &expected) > 1e-2,
+        "the detail noise does not reach the image"
+    );
 }

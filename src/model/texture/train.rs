@@ -181,7 +181,6 @@ impl<'a> Run<'a> {
             periodic: s.periodic,
             depth: s.depth,
             detail_noise: s.detail_noise,
-            upsample: s.upsample,
             textures: exemplars.names.clone(),
             patch: s.patch,
         };
