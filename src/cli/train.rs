@@ -185,6 +185,25 @@ pub struct TextureArgs {
     pub keep_every: Option<usize>,
 }
 
+impl TextureArgs {
+    /// The first texture-only flag given, if any (other kinds refuse them rather than ignore them).
+    pub fn first_given(&self) -> Option<&'static str> {
+        let given = [
+            ("--minutes", self.minutes.is_some()),
+            ("--local", self.local.is_some()),
+            ("--global", self.global.is_some()),
+            ("--periodic", self.periodic.is_some()),
+            ("--depth", self.depth.is_some()),
+            ("--detail-noise", self.detail_noise.is_some()),
+            ("--lecam", self.lecam.is_some()),
+            ("--style", self.style.is_some()),
+            ("--adversarial", self.adversarial.is_some()),
+            ("--keep-every", self.keep_every.is_some()),
+        ];
+        given.iter().find(|(_, g)| *g).map(|(flag, _)| *flag)
+    }
+}
+
 impl TrainArgs {
     /// The model kind.
     fn kind(&self) -> Kind {
@@ -212,6 +231,9 @@ impl TrainArgs {
                 "train_texture",
                 format!("{flag} is for vae and gan models; texture models train on --patch crops for --steps"),
             ));
+        }
+        if let Some(flag) = self.spatial.first_given() {
+            return Err(Error::param("train_texture", format!("{flag} is for spatial-vae models")));
         }
         let mut s = TextureSettings {
             data: Some(Data::Folder(self.data.clone())),
@@ -254,23 +276,18 @@ impl TrainArgs {
 
     /// The flags over the kind's defaults, range-checked like a script's option map.
     fn settings(&self) -> crate::error::Result<TrainSettings> {
-        let t = &self.texture;
-        let texture_only = [
-            ("--patch", self.patch.is_some()),
-            ("--steps", self.steps.is_some()),
-            ("--minutes", t.minutes.is_some()),
-            ("--local", t.local.is_some()),
-            ("--global", t.global.is_some()),
-            ("--periodic", t.periodic.is_some()),
-            ("--depth", t.depth.is_some()),
-            ("--detail-noise", t.detail_noise.is_some()),
-            ("--lecam", t.lecam.is_some()),
-            ("--style", t.style.is_some()),
-            ("--adversarial", t.adversarial.is_some()),
-            ("--keep-every", t.keep_every.is_some()),
-        ];
-        if let Some((flag, _)) = texture_only.iter().find(|(_, given)| *given) {
-            return Err(Error::param(self.kind().train_op(), format!("{flag} is for texture and spatial-vae models")));
+        let refuse = |flag: &str, kinds: &str| {
+            Err(Error::param(self.kind().train_op(), format!("{flag} is for {kinds} models")))
+        };
+        let cropped = [("--patch", self.patch.is_some()), ("--steps", self.steps.is_some())];
+        if let Some((flag, _)) = cropped.iter().find(|(_, given)| *given) {
+            return refuse(flag, "texture and spatial-vae");
+        }
+        if let Some(flag) = self.texture.first_given() {
+            return refuse(flag, "texture");
+        }
+        if let Some(flag) = self.spatial.first_given() {
+            return refuse(flag, "spatial-vae");
         }
         let mut s = TrainSettings::for_kind(self.kind());
         s.data = Some(Data::Folder(self.data.clone()));
@@ -479,7 +496,13 @@ mod tests {
         assert!(texture(&["--detail-noise", "true"]));
         assert!(!texture(&["--detail-noise=false"]));
         let e = settings(&["vae", "--detail-noise"]).unwrap_err().to_string();
-        assert!(e.contains("--detail-noise is for texture"), "{e}");
+        assert!(e.ends_with("--detail-noise is for texture models"), "{e}");
+        // each kind refuses the flags of the others instead of ignoring them
+        let e = settings(&["gan", "--kl", "0.1"]).unwrap_err().to_string();
+        assert!(e.ends_with("--kl is for spatial-vae models"), "{e}");
+        let argv = ["kiln-train", "texture", "--factor", "8", "--data", "d", "--out", "m.safetensors"];
+        let e = Cli::try_parse_from(argv).unwrap().args.texture_settings().unwrap_err().to_string();
+        assert_eq!(e, "train_texture: --factor is for spatial-vae models");
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //!
 //! Flags → [`SpatialTrainSettings`] (the model room's defaults, ranges and doc lines, shared
 //! with `train_spatial_vae(#{ ... })`) → `kiln::train_spatial_vae`. The 32²-only flags (`--size`,
-//! `--latent`, `--epochs`, `--holdout`, `--beta`, `--prior`) are usage errors here, not ignored.
+//! `--latent`, `--epochs`, `--holdout`, `--beta`, `--prior`) and the texture model's are usage
+//! errors here, not ignored.
 //! Progress, Ctrl-C and exit codes are those of `train.rs`.
 
 use clap::Args;
@@ -32,6 +33,20 @@ pub struct SpatialFlags {
     pub kl: Option<f64>,
 }
 
+impl SpatialFlags {
+    /// The first spatial-only flag given, if any (other kinds refuse them rather than ignore them).
+    pub fn first_given(&self) -> Option<&'static str> {
+        let given = [
+            ("--factor", self.factor.is_some()),
+            ("--channels", self.channels.is_some()),
+            ("--blocks", self.blocks.is_some()),
+            ("--edge", self.edge.is_some()),
+            ("--kl", self.kl.is_some()),
+        ];
+        given.iter().find(|(_, g)| *g).map(|(flag, _)| *flag)
+    }
+}
+
 /// The flags over the spatial VAE's defaults, range-checked like a script's option map.
 pub fn settings(args: &TrainArgs) -> crate::error::Result<SpatialTrainSettings> {
     let bad = |flag: &str| {
@@ -40,6 +55,9 @@ pub fn settings(args: &TrainArgs) -> crate::error::Result<SpatialTrainSettings> 
             format!("--{flag} is for the 32x32 vae and gan; a spatial-vae trains on --patch crops for --steps steps"),
         ))
     };
+    if let Some(flag) = args.texture.first_given() {
+        return Err(crate::error::Error::param("train_spatial_vae", format!("{flag} is for texture models")));
+    }
     for (flag, given) in [
         ("size", args.size.is_some()),
         ("latent", args.latent.is_some()),
@@ -122,6 +140,9 @@ mod tests {
         assert_eq!((s.patch, s.steps, s.factor, s.width, s.resume, s.flip), (32, 10, 8, 16, true, false));
         let e = read(&["--epochs", "3"]).unwrap_err().to_string();
         assert!(e.starts_with("train_spatial_vae: --epochs is for the 32x32 vae and gan"), "{e}");
+        // a texture model's flags are refused, not ignored
+        let e = read(&["--lecam", "0.3"]).unwrap_err().to_string();
+        assert_eq!(e, "train_spatial_vae: --lecam is for texture models");
         let e = read(&["--patch", "20"]).unwrap_err().to_string();
         assert_eq!(e, "train_spatial_vae: option 'patch' must be a multiple of 8, got 20");
         assert!(help("patch").ends_with("[default: 64] [range: 16 to 512]"), "{}", help("patch"));
