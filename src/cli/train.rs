@@ -185,10 +185,15 @@ pub struct TextureArgs {
     pub keep_every: Option<usize>,
 }
 
+/// The first flag of `flags` (name, given) that was given.
+pub(super) fn first_given(flags: &[(&'static str, bool)]) -> Option<&'static str> {
+    flags.iter().find(|(_, given)| *given).map(|(flag, _)| *flag)
+}
+
 impl TextureArgs {
     /// The first texture-only flag given, if any (other kinds refuse them rather than ignore them).
     pub fn first_given(&self) -> Option<&'static str> {
-        let given = [
+        first_given(&[
             ("--minutes", self.minutes.is_some()),
             ("--local", self.local.is_some()),
             ("--global", self.global.is_some()),
@@ -199,8 +204,7 @@ impl TextureArgs {
             ("--style", self.style.is_some()),
             ("--adversarial", self.adversarial.is_some()),
             ("--keep-every", self.keep_every.is_some()),
-        ];
-        given.iter().find(|(_, g)| *g).map(|(flag, _)| *flag)
+        ])
     }
 }
 

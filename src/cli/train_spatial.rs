@@ -36,14 +36,13 @@ pub struct SpatialFlags {
 impl SpatialFlags {
     /// The first spatial-only flag given, if any (other kinds refuse them rather than ignore them).
     pub fn first_given(&self) -> Option<&'static str> {
-        let given = [
+        super::train::first_given(&[
             ("--factor", self.factor.is_some()),
             ("--channels", self.channels.is_some()),
             ("--blocks", self.blocks.is_some()),
             ("--edge", self.edge.is_some()),
             ("--kl", self.kl.is_some()),
-        ];
-        given.iter().find(|(_, g)| *g).map(|(flag, _)| *flag)
+        ])
     }
 }
 

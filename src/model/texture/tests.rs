@@ -43,6 +43,20 @@ fn tiny(data: Vec<Image>, steps: usize) -> TextureSettings {
     }
 }
 
+/// A tiny one-texture architecture (width 4, depth 1, no periodic channels) for `patch`.
+fn small_arch(patch: u32) -> TextureArch {
+    TextureArch {
+        width: 4,
+        local: 2,
+        global: 2,
+        periodic: 0,
+        depth: 1,
+        detail_noise: false,
+        textures: vec!["a".into()],
+        patch,
+    }
+}
+
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("kiln-texture-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -72,16 +86,7 @@ fn roll_x(t: &Tensor, dx: usize) -> Tensor {
 fn generator_commutes_with_wrapping_shifts() {
     for detail_noise in [false, true] {
         // depth 2: the wrap holds through every 1/8 convolution
-        let arch = TextureArch {
-            width: 4,
-            local: 2,
-            global: 2,
-            periodic: 0,
-            depth: 2,
-            detail_noise,
-            textures: vec!["a".into()],
-            patch: 16,
-        };
+        let arch = TextureArch { depth: 2, detail_noise, ..small_arch(16) };
         let mut specs = Specs::default();
         let g = Generator::new(&arch, &mut specs);
         let p = Params::init(&specs, 3, &Device::Cpu).unwrap();
@@ -127,16 +132,7 @@ fn generator_commutes_with_wrapping_shifts() {
 /// and crops away) covers that.
 #[test]
 fn reach_cells_covers_what_a_noise_cell_changes() {
-    let arch = TextureArch {
-        width: 4,
-        local: 2,
-        global: 2,
-        periodic: 0,
-        depth: 1,
-        detail_noise: false,
-        textures: vec!["a".into()],
-        patch: 16,
-    };
+    let arch = small_arch(16);
     let mut specs = Specs::default();
     let g = Generator::new(&arch, &mut specs);
     let p = Params::init(&specs, 3, &Device::Cpu).unwrap();
@@ -354,16 +350,7 @@ fn critics_reach_follows_the_patch() {
     let dev = Device::Cpu;
     // patch, discriminator levels, logit map side, style net's deepest map side
     for (patch, levels, logits, deepest) in [(16, 3, 2, 1), (64, 3, 8, 4), (128, 4, 8, 4), (256, 5, 8, 4)] {
-        let arch = TextureArch {
-            width: 4,
-            local: 2,
-            global: 2,
-            periodic: 0,
-            depth: 1,
-            detail_noise: false,
-            textures: vec!["a".into()],
-            patch,
-        };
+        let arch = small_arch(patch);
         assert_eq!(arch.critic_levels(), levels, "patch {patch}");
         let mut specs = Specs::default();
         let d = Discriminator::new(&arch, &mut specs);
