@@ -230,7 +230,7 @@ impl TrainArgs {
             ("--prior", self.prior.is_some()),
             ("--no-flip", self.no_flip),
         ];
-        if let Some((flag, _)) = refused.iter().find(|(_, given)| *given) {
+        if let Some(flag) = first_given(&refused) {
             return Err(Error::param(
                 "train_texture",
                 format!("{flag} is for vae and gan models; texture models train on --patch crops for --steps"),
@@ -284,7 +284,7 @@ impl TrainArgs {
             Err(Error::param(self.kind().train_op(), format!("{flag} is for {kinds} models")))
         };
         let cropped = [("--patch", self.patch.is_some()), ("--steps", self.steps.is_some())];
-        if let Some((flag, _)) = cropped.iter().find(|(_, given)| *given) {
+        if let Some(flag) = first_given(&cropped) {
             return refuse(flag, "texture and spatial-vae");
         }
         if let Some(flag) = self.texture.first_given() {
