@@ -117,7 +117,7 @@ impl TextureSettings {
     }
 
     /// Checks what the option set cannot: `data` is given, `patch` is a multiple of 8, `lr` is
-    /// above 0, `resume` has an `out`.
+    /// above 0, `lecam` has a discriminator to act on, `resume` has an `out`.
     pub fn validate(&self) -> Result<()> {
         let bad = |msg: String| Err(Error::param("train_texture", msg));
         if self.data.is_none() {
@@ -137,6 +137,10 @@ impl TextureSettings {
         }
         if self.style == 0.0 && self.adversarial == 0.0 {
             return bad("options 'style' and 'adversarial' are both 0: nothing to train for".into());
+        }
+        if self.lecam > 0.0 && self.adversarial == 0.0 {
+            // with no adversarial loss there is no discriminator for it to regularise
+            return bad("option 'lecam' regularises the discriminator, which 'adversarial' 0 turns off".into());
         }
         if self.resume && self.out.is_none() {
             return bad("option 'resume' needs 'out': the checkpoint is read from next to it".into());

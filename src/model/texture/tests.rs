@@ -263,6 +263,11 @@ fn lecam_changes_training_and_resumes_exactly() {
     train(&with(2, "b.safetensors"));
     let resumed = train(&TextureSettings { resume: true, ..with(4, "b.safetensors") });
     assert_eq!(sample(&resumed, 32, 32, 2, true, TextureMix::One(0)), want);
+    // without the adversarial loss there is no discriminator: refused, not ignored
+    let e = train_texture(&TextureSettings { adversarial: 0.0, ..with(4, "d.safetensors") }, None, &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("'lecam' regularises the discriminator"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
 
