@@ -131,7 +131,7 @@ fn train_steps(c: &mut Criterion) {
 /// The texture GAN (issue 14) at `train_texture`'s defaults (batch 8, patch 64, width 24, local
 /// 16, global 8, periodic 0, depth 4, style loss on, adversarial weight 0.2) on one 256² exemplar: one training step, and one
 /// tileable 1024² sample. `benches/model_torch.py` has the same two. Both again with
-/// `detail_noise`.
+/// `detail_noise`, and with 8 `coarse` noise channels.
 fn texture(c: &mut Criterion) {
     let exemplar = Image::from_fn(256, 256, |x, y| {
         let v = 0.5 + 0.4 * ((x as f32 * 0.21).sin() * (y as f32 * 0.13).cos());
@@ -140,11 +140,13 @@ fn texture(c: &mut Criterion) {
     .unwrap();
     let mut group = c.benchmark_group("texture");
     group.sample_size(10);
-    // `_detail`: the same with detail noise (per-pixel noise at 1/4 and 1/2)
-    for (detail_noise, tag) in [(false, ""), (true, "_detail")] {
+    // `_detail`: the same with detail noise (per-pixel noise at 1/4 and 1/2); `_coarse`: with
+    // 8 channels of smooth coarse noise
+    for (detail_noise, coarse, tag) in [(false, 0, ""), (true, 0, "_detail"), (false, 8, "_coarse")] {
         let s = TextureSettings {
             data: Some(TrainData::Images(vec![exemplar.clone()])),
             detail_noise,
+            coarse,
             ..TextureSettings::default()
         };
         let mut step = TextureBenchStep::new(s).unwrap();

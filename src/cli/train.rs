@@ -175,6 +175,8 @@ pub struct TextureArgs {
     pub depth: Option<usize>,
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", help = texture_help("detail_noise"))]
     pub detail_noise: Option<bool>,
+    #[arg(long, help = texture_help("coarse"))]
+    pub coarse: Option<usize>,
     #[arg(long, help = texture_help("lecam"))]
     pub lecam: Option<f64>,
     #[arg(long, help = texture_help("style"))]
@@ -200,6 +202,7 @@ impl TextureArgs {
             ("--periodic", self.periodic.is_some()),
             ("--depth", self.depth.is_some()),
             ("--detail-noise", self.detail_noise.is_some()),
+            ("--coarse", self.coarse.is_some()),
             ("--lecam", self.lecam.is_some()),
             ("--style", self.style.is_some()),
             ("--adversarial", self.adversarial.is_some()),
@@ -255,6 +258,7 @@ impl TrainArgs {
             ("periodic", whole(t.periodic)),
             ("depth", whole(t.depth)),
             ("detail_noise", t.detail_noise.map(OptionValue::Bool)),
+            ("coarse", whole(t.coarse)),
             ("lecam", t.lecam.map(OptionValue::Float)),
             ("style", t.style.map(OptionValue::Float)),
             ("adversarial", t.adversarial.map(OptionValue::Float)),
@@ -501,6 +505,10 @@ mod tests {
         assert!(!texture(&["--detail-noise=false"]));
         let e = settings(&["vae", "--detail-noise"]).unwrap_err().to_string();
         assert!(e.ends_with("--detail-noise is for texture models"), "{e}");
+        let argv = ["kiln-train", "texture", "--coarse", "8", "--data", "d", "--out", "m.safetensors"];
+        assert_eq!(Cli::try_parse_from(argv).unwrap().args.texture_settings().unwrap().coarse, 8);
+        let e = settings(&["spatial-vae", "--coarse", "8"]).unwrap_err().to_string();
+        assert!(e.ends_with("--coarse is for texture models"), "{e}");
         // each kind refuses the flags of the others instead of ignoring them
         let e = settings(&["gan", "--kl", "0.1"]).unwrap_err().to_string();
         assert!(e.ends_with("--kl is for spatial-vae models"), "{e}");

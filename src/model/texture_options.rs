@@ -72,6 +72,10 @@ crate::option_set! {
         /// stone without the grid (texture distance 0.47 → 0.27), and grass was unchanged. It
         /// adds under a tenth to a sample's time. Off by default until more textures are measured.
         detail_noise: bool = false;
+        /// Channels of smooth coarse noise, with cells of 16, 32, 64 and 128 pixels in turn, read
+        /// beside the local noise: randomness for structure larger than what one output pixel
+        /// sees (about 100 pixels), such as continents or cloud clusters. 0: none.
+        coarse: usize = 0, range(0, 64);
         /// Weight of the texture-statistics loss (sliced Wasserstein distance between the feature
         /// distributions of a fixed random-filter network) beside the adversarial loss. It gets a
         /// recognisable texture within minutes; the adversarial loss sharpens it. 0 trains a

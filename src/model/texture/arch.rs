@@ -26,6 +26,9 @@ pub struct TextureArch {
     /// Per-pixel noise added at 1/4 and 1/2 resolution (StyleGAN's noise inputs), scaled per
     /// channel by `g.up0.noise` and `g.up1.noise`. Files from before it existed have none.
     pub detail_noise: bool,
+    /// Channels of smooth coarse noise with cells of 16 to 128 pixels ([`super::coarse`]),
+    /// read beside the local noise. Files from before it existed have none.
+    pub coarse: usize,
     /// The exemplars' names, in label order (at least one).
     pub textures: Vec<String>,
     /// The side of the training crops.
@@ -35,7 +38,7 @@ pub struct TextureArch {
 impl TextureArch {
     /// Channels of the noise tensor the generator reads.
     pub fn noise_channels(&self) -> usize {
-        self.local + self.global + self.periodic
+        self.local + self.global + self.periodic + self.coarse
     }
 
     /// Noise cells the generator reads on each side of a cell: one per 1/8 convolution, plus
@@ -90,6 +93,7 @@ impl TextureArch {
             // the noise images and their scaled copies at 1/4 and 1/2
             per_image += (1 + c4 as u64) * px / 16 + (1 + c2 as u64) * px / 4;
         }
+        per_image += self.coarse as u64 * px / 64;
         let copies = if training { 10 } else { 3 };
         per_image * n as u64 * copies * 4
     }
@@ -106,6 +110,7 @@ impl TextureArch {
             ("periodic".into(), self.periodic.to_string()),
             ("depth".into(), self.depth.to_string()),
             ("detail_noise".into(), self.detail_noise.to_string()),
+            ("coarse".into(), self.coarse.to_string()),
             ("patch".into(), self.patch.to_string()),
             ("textures".into(), serde_json::to_string(&self.textures).unwrap_or_else(|_| "[]".into())),
         ])
@@ -142,6 +147,10 @@ impl TextureArch {
                 d => return Err(err(format!("`depth` is {d}, out of range 1..=16"))),
             },
             detail_noise: file.flag_or("detail_noise", false)?,
+            coarse: match file.number_or("coarse", 0usize)? {
+                c @ 0..=64 => c,
+                c => return Err(err(format!("`coarse` is {c}, out of range 0..=64"))),
+            },
             textures,
             patch,
         })

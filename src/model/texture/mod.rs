@@ -3,11 +3,12 @@
 //! of 8), tileable on request, blending exemplars through a learned global code.
 //!
 //! Tour: `arch.rs` the hyper-parameters a file records; `net.rs` the generator, the patch
-//! discriminator and the noise; `style.rs` the random-filter Gram loss; `exemplars.rs` the
-//! training crops; `train.rs` the training loop; `sample.rs` drawing a texture. The options are
-//! plain data in `../texture_options.rs`.
+//! discriminator and the noise; `coarse.rs` the smooth coarse noise; `style.rs` the
+//! random-filter Gram loss; `exemplars.rs` the training crops; `train.rs` the training loop;
+//! `sample.rs` drawing a texture. The options are plain data in `../texture_options.rs`.
 
 mod arch;
+mod coarse;
 mod exemplars;
 mod net;
 mod sample;

@@ -10,7 +10,9 @@
 //! - **global**: a learned code per exemplar (`g.embed`, one row per texture), the same in every
 //!   cell unless a blend map mixes codes from place to place;
 //! - **periodic**: `sin(kx·x + ky·y + φ)` with the wave vector `k = π·tanh(g.wave(global))`
-//!   learned from the global code (so each texture has its own periods) and a random phase φ.
+//!   learned from the global code (so each texture has its own periods) and a random phase φ;
+//! - **coarse** (kiln's, optional): smooth noise with cells of 16 to 128 pixels, for structure
+//!   larger than the generator's reach ([`super::coarse`]).
 //!
 //! Every generator convolution pads circularly ([`Conv::forward_wrapped`]): on a noise tensor
 //! that wraps, the image tiles. Training crops and non-tileable samples never see the wrap (the
@@ -20,7 +22,7 @@
 //! the inner product of its last features with the exemplar's learned embedding `d.embed`, so a
 //! generator that draws texture A when asked for B is caught.
 //!
-//! Tensor names and shapes (w = width, T = textures, C = local + global + periodic):
+//! Tensor names and shapes (w = width, T = textures, C = local + global + periodic + coarse):
 //! `g.embed` (T, global); `g.wave.w` (2·periodic, global), `g.wave.b` (2·periodic), only with
 //! periodic > 0; `g.in` (4w, C, 3, 3); `g.mid`, then `g.mid1` ... `g.mid{depth − 1}`
 //! (4w, 4w, 3, 3); `g.up0` (2w, 4w, 3, 3);
@@ -55,6 +57,8 @@ pub struct NoiseParts {
     pub snap: bool,
     /// With detail noise: (n, 1, 2h, 2w) and (n, 1, 4h, 4w) standard normal; else empty.
     pub detail: Vec<Tensor>,
+    /// With coarse channels: (n, coarse, h, w) smooth noise ([`super::coarse`]); else none.
+    pub coarse: Option<Tensor>,
 }
 
 /// Spatial noise → image in [−1, 1], 8× the noise's size.
@@ -121,6 +125,9 @@ impl Generator {
             let arg = kx.broadcast_mul(&xs)?.broadcast_add(&ky.broadcast_mul(&ys)?)?.broadcast_add(&parts.phase)?;
             parts_out.push(arg.sin()?);
         }
+        if let Some(coarse) = &parts.coarse {
+            parts_out.push(coarse.clone());
+        }
         Tensor::cat(&parts_out, 1)
     }
 
@@ -168,6 +175,24 @@ pub fn detail_noise(
         return Ok(vec![]);
     }
     [2, 4].iter().map(|&f| Tensor::from_vec(rng.normals(n * f * h * f * w), (n, 1, f * h, f * w), device)).collect()
+}
+
+/// The coarse noise of `n` generator passes on a canvas of `h × w` noise cells, drawn from `rng`
+/// after the detail noise (so a generator without it draws the same stream as before it
+/// existed), wrapping for tileable samples; none without coarse channels.
+pub fn coarse_noise(
+    arch: &TextureArch,
+    n: usize,
+    (h, w): (usize, usize),
+    wrap: bool,
+    rng: &mut Rng,
+    device: &Device,
+) -> CResult<Option<Tensor>> {
+    if arch.coarse == 0 {
+        return Ok(None);
+    }
+    let values = super::coarse::coarse_noise(arch.coarse, n, (h, w), wrap, rng);
+    Tensor::from_vec(values, (n, arch.coarse, h, w), device).map(Some)
 }
 
 /// Rounds wave numbers (radians per cell) to whole periods over `cells` (no gradient: sampling

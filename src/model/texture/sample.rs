@@ -1,7 +1,7 @@
 //! Drawing a texture of any size from a trained generator.
 //!
 //! The noise for `seed` is drawn on one stream in a fixed order (local cells row by row, then
-//! the phases, then any detail noise), so the same seed, size and options give the same image
+//! the phases, then any detail noise, then any coarse noise), so the same seed, size and options give the same image
 //! at any thread count. Tileable samples wrap: the noise canvas is exactly the image's 1/8 and
 //! every convolution pads circularly. Other samples draw a margin of noise cells on every side
 //! as wide as the generator's reach ([`TextureArch::reach_cells`]) and crop it away, so no pixel
@@ -20,7 +20,7 @@ use super::super::stream::Stream;
 use super::super::tensor::tensor_images;
 use super::super::texture_options::{TextureMix, TextureSample, STRIDE};
 use super::arch::TextureArch;
-use super::net::{detail_noise, Generator, NoiseParts};
+use super::net::{coarse_noise, detail_noise, Generator, NoiseParts};
 use crate::error::{Error, Result};
 use crate::image::Image;
 use crate::rng::Rng;
@@ -46,17 +46,7 @@ pub fn draw(
     )?;
     crate::cancel::checkpoint()?;
     let cell_mix = mix_map(arch, mix, opts, (wc, hc), m)?;
-    let mut rng = Rng::stream(seed, Stream::Sample(0).id());
-    let local = rng.normals(arch.local * wc * hc);
-    let phase = rng.uniforms(arch.periodic, 0.0, TAU);
-    let t = arch.textures.len();
-    let parts = NoiseParts {
-        local: Tensor::from_vec(local, (1, arch.local, hc, wc), device).map_err(ml_err)?,
-        mix: Tensor::from_vec(cell_mix, (1, t, hc, wc), device).map_err(ml_err)?,
-        phase: Tensor::from_vec(phase, (1, arch.periodic, 1, 1), device).map_err(ml_err)?,
-        snap: opts.tileable,
-        detail: detail_noise(arch, 1, (hc, wc), &mut rng, device).map_err(ml_err)?,
-    };
+    let parts = sample_noise(arch, cell_mix, (wc, hc), opts.tileable, seed, device).map_err(ml_err)?;
     let y = gen.render(p, &parts).map_err(ml_err)?;
     crate::cancel::checkpoint()?;
     let s = STRIDE as usize;
@@ -70,6 +60,30 @@ pub fn draw(
         img.set_tileable(true);
     }
     Ok(img)
+}
+
+/// The random inputs of one sample on a canvas of `wc × hc` noise cells, drawn from `seed`'s
+/// stream; tileable ones snap the waves and wrap the coarse noise.
+fn sample_noise(
+    arch: &TextureArch,
+    cell_mix: Vec<f32>,
+    (wc, hc): (usize, usize),
+    tileable: bool,
+    seed: u64,
+    device: &Device,
+) -> candle_core::Result<NoiseParts> {
+    let mut rng = Rng::stream(seed, Stream::Sample(0).id());
+    let local = rng.normals(arch.local * wc * hc);
+    let phase = rng.uniforms(arch.periodic, 0.0, TAU);
+    let t = arch.textures.len();
+    Ok(NoiseParts {
+        local: Tensor::from_vec(local, (1, arch.local, hc, wc), device)?,
+        mix: Tensor::from_vec(cell_mix, (1, t, hc, wc), device)?,
+        phase: Tensor::from_vec(phase, (1, arch.periodic, 1, 1), device)?,
+        snap: tileable,
+        detail: detail_noise(arch, 1, (hc, wc), &mut rng, device)?,
+        coarse: coarse_noise(arch, 1, (hc, wc), tileable, &mut rng, device)?,
+    })
 }
 
 /// The (T, hc, wc) weights of every exemplar's global code in every noise cell.
@@ -155,6 +169,45 @@ fn cell_means(map: &[f32], w: usize, h: usize) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A tileable sample's coarse noise continues across the wrap; another sample's does not
+    /// (it is a window onto a larger field, whose margin is cropped away).
+    #[test]
+    fn tileable_samples_wrap_the_coarse_noise() {
+        let arch = TextureArch {
+            width: 4,
+            local: 1,
+            global: 1,
+            periodic: 0,
+            depth: 1,
+            detail_noise: false,
+            coarse: 4,
+            textures: vec!["a".into()],
+            patch: 16,
+        };
+        // the largest step across the left/right edge over the largest step inside, per channel
+        let edge_ratio = |tileable: bool| -> Vec<f32> {
+            let (wc, hc) = (40, 24);
+            let parts = sample_noise(&arch, vec![1.0; wc * hc], (wc, hc), tileable, 3, &Device::Cpu).unwrap();
+            let coarse = parts.coarse.unwrap();
+            assert_eq!(coarse.dims4().unwrap(), (1, 4, hc, wc));
+            let v: Vec<f32> = coarse.flatten_all().unwrap().to_vec1().unwrap();
+            v.chunks(wc * hc)
+                .map(|p| {
+                    let (mut inside, mut across) = (0f32, 0f32);
+                    for row in p.chunks(wc) {
+                        across = across.max((row[0] - row[wc - 1]).abs());
+                        inside = row.windows(2).map(|w| (w[1] - w[0]).abs()).fold(inside, f32::max);
+                    }
+                    across / inside
+                })
+                .collect()
+        };
+        let wrapped = edge_ratio(true);
+        assert!(wrapped.iter().all(|&r| r <= 1.05), "{wrapped:?}");
+        let open = edge_ratio(false);
+        assert!(open.iter().any(|&r| r > 2.0), "{open:?}");
+    }
 
     #[test]
     fn cell_means_average_each_block() {

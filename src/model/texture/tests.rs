@@ -52,6 +52,7 @@ fn small_arch(patch: u32) -> TextureArch {
         periodic: 0,
         depth: 1,
         detail_noise: false,
+        coarse: 0,
         textures: vec!["a".into()],
         patch,
     }
@@ -268,6 +269,33 @@ fn lecam_changes_training_and_resumes_exactly() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("'lecam' regularises the discriminator"), "{e}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Coarse noise reaches the generator (another model and another sample than without it), is
+/// recorded in the file (a loaded model draws the same sample), keeps tileable samples
+/// seamless (its grid wraps), and resuming with another count names the difference.
+#[test]
+fn coarse_noise_is_read_recorded_and_tiles() {
+    let dir = temp_dir("coarse");
+    let data = vec![stripes(48, 48, 8, [0.8, 0.5, 0.2])];
+    let with =
+        |coarse: usize, name: &str| TextureSettings { out: Some(dir.join(name)), coarse, ..tiny(data.clone(), 3) };
+    let a = train(&with(4, "a.safetensors"));
+    let plain = train(&with(0, "b.safetensors"));
+    let tile = sample(&a, 128, 128, 5, true, TextureMix::One(0));
+    assert_ne!(tile, sample(&plain, 128, 128, 5, true, TextureMix::One(0)), "coarse noise changed nothing");
+    let loaded = Model::load(&dir.join("a.safetensors")).unwrap();
+    assert_eq!(sample(&loaded, 128, 128, 5, true, TextureMix::One(0)), tile);
+    let seam = crate::image::texture_stats::seam_score(&tile);
+    assert!(seam < 1.25, "a tileable sample with coarse noise has a seam: {seam}");
+    // odd sizes too: the grid rounds to whole knots and still wraps
+    let odd = sample(&a, 200, 72, 5, true, TextureMix::One(0));
+    assert!(crate::image::texture_stats::seam_score(&odd) < 1.25);
+    let e = train_texture(&TextureSettings { resume: true, steps: 4, ..with(2, "a.safetensors") }, None, &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("coarse: 4 → 2"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
 

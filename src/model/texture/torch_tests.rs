@@ -66,6 +66,7 @@ fn torch_converted_generator_loads_with_its_architecture() {
         periodic: 2,
         depth: 1,
         detail_noise: false,
+        coarse: 0,
         textures: vec!["red".into(), "blue".into()],
         patch: 16,
     };
@@ -92,6 +93,7 @@ fn torch_converted_generator_matches_torch_output() {
             phase: tensor(&case["phase"]),
             snap: case["snap"].as_bool().unwrap(),
             detail: vec![],
+            coarse: None,
         };
         let expected = tensor(&case["image"]);
         let got = g.render(&p, &parts).unwrap();
@@ -123,6 +125,7 @@ fn torch_converted_detail_noise_matches_torch_output() {
         phase: tensor(&case["phase"]),
         snap: false,
         detail: case["detail"].as_array().unwrap().iter().map(tensor).collect(),
+        coarse: None,
     };
     let expected = tensor(&case["image"]);
     let diff = max_abs_diff(&g.render(&p, &parts).unwrap(), &expected);

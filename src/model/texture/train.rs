@@ -38,7 +38,7 @@ use super::super::texture_options::{TextureMix, TextureSample, TextureSettings};
 use super::super::train::{candle_device, output_paths};
 use super::arch::TextureArch;
 use super::exemplars::{contrast, Exemplars};
-use super::net::{detail_noise, one_hot, Discriminator, Generator, NoiseParts};
+use super::net::{coarse_noise, detail_noise, one_hot, Discriminator, Generator, NoiseParts};
 use super::sample::draw;
 use super::style::StyleNet;
 use crate::error::{Error, Result};
@@ -181,6 +181,7 @@ impl<'a> Run<'a> {
             periodic: s.periodic,
             depth: s.depth,
             detail_noise: s.detail_noise,
+            coarse: s.coarse,
             textures: exemplars.names.clone(),
             patch: s.patch,
         };
@@ -314,6 +315,8 @@ impl<'a> Run<'a> {
             phase: Tensor::from_vec(phase, (n, self.arch.periodic, 1, 1), &self.dev).map_err(ml_err)?,
             snap: false,
             detail: detail_noise(&self.arch, n, (c, c), rng, &self.dev).map_err(ml_err)?,
+            // a window onto an unbounded field, as a crop of a large sample sees
+            coarse: coarse_noise(&self.arch, n, (c, c), false, rng, &self.dev).map_err(ml_err)?,
         })
     }
 
