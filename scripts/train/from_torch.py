@@ -8,7 +8,8 @@
 The input is a `.pt` file holding a state_dict, a whole TextureGenerator, or a dict with the
 generator's state_dict under `--key` (for example a training checkpoint's "ema"). A `module.` or
 `_orig_mod.` prefix (DataParallel, torch.compile) is dropped. The architecture (width, local,
-global, periodic, number of textures) is read from the tensor shapes; exemplar names and the
+global, periodic, number of textures) is read from the tensor shapes, the coarse noise channels
+from the `coarse_channels` buffer; exemplar names and the
 training patch, which no tensor records, come from `--textures` and `--patch`. From Python:
 `convert(generator_or_state_dict, path, textures=[...], patch=64)`; the other direction,
 `load_kiln(path)`, reads a kiln texture_gan file back into a TextureGenerator.
@@ -31,8 +32,9 @@ row-major, the same layout in both, so no transposes):
     up1.bias                   g.up1.b      (w)
     out.weight                 g.out.w      (3, w, 3, 3)
     out.bias                   g.out.b      (3)
+    coarse_channels            (metadata `coarse`)                  a 0-d buffer, only with coarse > 0
 
-The noise channels are ordered local, global, periodic in `g.in.w`'s second axis, and the wave
+The noise channels are ordered local, global, periodic, coarse in `g.in.w`'s second axis, and the wave
 outputs kx (periodic rows) before ky. The discriminator (`d.c0` ... `d.out`, `d.embed`, same
 rule) is not part of a model file: kiln samples from the generator alone.
 
@@ -46,7 +48,8 @@ channel_plan, steps.
 The file: safetensors (8-byte little-endian header length, JSON header padded with spaces to a
 multiple of 8, raw little-endian data), tensors in sorted name order, with `__metadata__`
 format = "kiln-model", format_version = "1", kind = "texture_gan", channels = 3, stride = 8,
-width, local, global, periodic, depth, patch, textures (a JSON array of names), steps, source. It is
+width, local, global, periodic, depth, detail_noise, coarse, patch, textures (a JSON array of
+names), steps, source. It is
 written here rather than with the `safetensors` package so that the script needs only torch and
 the output is byte-identical for the same input (sorted keys), like the files kiln writes; it is
 written to a temporary name and renamed, so a failed run leaves no half-written file.
@@ -76,24 +79,26 @@ def strip_prefixes(sd):
 
 
 def architecture(sd):
-    """width, local, global, periodic, textures, depth, detail_noise from the generator's tensor shapes."""
+    """width, local, global, periodic, textures, depth, detail_noise, coarse from the generator's
+    tensor shapes (and its `coarse_channels` buffer)."""
     for need in ("embed", "input.weight", "out.weight"):
         if need not in sd:
             raise ValueError(f"not a TextureGenerator state_dict: `{need}` is missing (keys: {', '.join(sorted(sd))})")
     textures, global_ = sd["embed"].shape
     width = sd["out.weight"].shape[1]
     periodic = sd["wave.weight"].shape[0] // 2 if "wave.weight" in sd else 0
-    local = sd["input.weight"].shape[1] - global_ - periodic
+    coarse = int(sd["coarse_channels"]) if "coarse_channels" in sd else 0
+    local = sd["input.weight"].shape[1] - global_ - periodic - coarse
     if local < 1:
-        raise ValueError(f"`input.weight` has {sd['input.weight'].shape[1]} input channels, fewer than global + periodic + 1")
+        raise ValueError(f"`input.weight` has {sd['input.weight'].shape[1]} input channels, fewer than global + periodic + coarse + 1")
     depth = 1
     while f"mid{depth}.weight" in sd:
         depth += 1
-    return width, local, global_, periodic, textures, depth, "up0_noise" in sd
+    return width, local, global_, periodic, textures, depth, "up0_noise" in sd, coarse
 
 
-def expected_shapes(width, local, global_, periodic, textures, depth=1, detail_noise=False):
-    w, c = width, local + global_ + periodic
+def expected_shapes(width, local, global_, periodic, textures, depth=1, detail_noise=False, coarse=0):
+    w, c = width, local + global_ + periodic + coarse
     shapes = {
         "embed": (textures, global_),
         "input.weight": (4 * w, c, 3, 3), "input.bias": (4 * w,),
@@ -108,6 +113,8 @@ def expected_shapes(width, local, global_, periodic, textures, depth=1, detail_n
     if detail_noise:
         shapes["up0_noise"] = (2 * w,)
         shapes["up1_noise"] = (w,)
+    if coarse > 0:
+        shapes["coarse_channels"] = ()
     return shapes
 
 
@@ -122,6 +129,8 @@ def kiln_tensors(sd):
         raise ValueError(f"state_dict does not match the architecture its shapes imply: missing {missing}, unexpected {extra}")
     out = {}
     for name, shape in shapes.items():
+        if name == "coarse_channels":
+            continue  # metadata, not a tensor of the file
         t = sd[name].detach().to("cpu", torch.float32).contiguous()
         if tuple(t.shape) != shape:
             raise ValueError(f"`{name}` has shape {tuple(t.shape)}, expected {shape}")
@@ -149,7 +158,7 @@ def encode(tensors, meta):
 def convert(generator, path, textures=None, patch=64, steps=0):
     """Writes `generator` (a TextureGenerator or its state_dict) to the kiln model file `path`."""
     sd = generator.state_dict() if isinstance(generator, torch.nn.Module) else generator
-    tensors, (width, local, global_, periodic, count, depth, detail_noise) = kiln_tensors(sd)
+    tensors, (width, local, global_, periodic, count, depth, detail_noise, coarse) = kiln_tensors(sd)
     names = list(textures) if textures else [f"texture{i}" for i in range(count)]
     if len(names) != count:
         raise ValueError(f"{len(names)} texture names for a generator with {count} textures (`embed` rows)")
@@ -159,7 +168,7 @@ def convert(generator, path, textures=None, patch=64, steps=0):
         "format": FORMAT, "format_version": FORMAT_VERSION, "kind": "texture_gan", "channels": "3",
         "stride": str(STRIDE), "width": str(width), "local": str(local), "global": str(global_),
         "periodic": str(periodic), "depth": str(depth), "patch": str(patch), "steps": str(steps),
-        "detail_noise": "true" if detail_noise else "false",
+        "detail_noise": "true" if detail_noise else "false", "coarse": str(coarse),
         "textures": json.dumps(names, separators=(",", ":"), ensure_ascii=False),
         "source": f"scripts/train/from_torch.py (torch {torch.__version__.split('+')[0]})",
     }
@@ -207,7 +216,9 @@ def load_kiln(path):
         sd[torch_name(name)] = torch.frombuffer(bytearray(data[8 + n + a:8 + n + b]), dtype=torch.float32).reshape(info["shape"])
     arch = [int(meta[k]) for k in ("width", "local", "global", "periodic")]
     g = TextureGenerator(*arch, textures=len(json.loads(meta["textures"])), depth=int(meta.get("depth", "1")),
-                         detail_noise=meta.get("detail_noise") == "true")
+                         detail_noise=meta.get("detail_noise") == "true", coarse=int(meta.get("coarse", "0")))
+    if g.coarse > 0:
+        sd["coarse_channels"] = torch.tensor(g.coarse)
     g.load_state_dict(sd)
     return g, meta
 

@@ -4,10 +4,12 @@ and spatial VAE (`SpatialVae` below, `kind = "spatial_vae"`, src/model/spatial/n
 for layer, so a network trained in PyTorch can be converted to a kiln model file
 (`from_torch.py`) and the two frameworks can be timed on the same work (benches/model_torch.py).
 
-Architecture (w = width, T = textures, C = local + global + periodic), as kiln:
+Architecture (w = width, T = textures, C = local + global + periodic + coarse), as kiln:
 - noise at 1/8 of the image: `local` i.i.d. normal channels; `global` channels, the per-cell mix
   of the exemplars' learned codes (`embed`, T x global); `periodic` channels
   sin(kx*x + ky*y + phase) with k = pi * tanh(wave(global code)) per cell, x and y in noise cells;
+  `coarse` channels of smooth noise with cells of 16, 32, 64 and 128 pixels in turn
+  (`coarse_noise()`, src/model/texture/coarse.rs);
 - generator: 3x3 conv C -> 4w, then `depth` 3x3 convs 4w -> 4w at 1/8; nearest 2x upsample + 3x3 conv 4w -> 2w;
   upsample + 3x3 conv 2w -> w; upsample + 3x3 conv w -> 3, tanh. Every conv pads circularly
   (F.pad(mode="circular")) and all but the last are followed by pixel norm then leaky ReLU 0.2;
@@ -31,12 +33,14 @@ kiln's `g.in`, a Python keyword, which is `input` here; torch's `.weight` / `.bi
     up1.weight / .bias         g.up1.w / .b  (w, 2w, 3, 3) / (w)
     up0_noise / up1_noise      g.up0.noise / g.up1.noise  (2w) / (w)   detail_noise
     out.weight / .bias         g.out.w / .b  (3, w, 3, 3) / (3)
+    coarse_channels            (metadata `coarse`)  a 0-d buffer, only with coarse > 0
 
 Noise layout, as kiln's `NoiseParts` (n images, h x w noise cells): `local` (n, local, h, w)
 standard normal; `mix` (n, T, h, w), how much of each exemplar's code each cell takes (one-hot
 for one texture); `phase` (n, periodic, 1, 1) in [0, 2pi). `snap=True` rounds wave numbers to
 whole periods across the canvas (kiln does this for tileable samples). The detail noise is a
 list of two images, (n, 1, 2h, 2w) and (n, 1, 4h, 4w), standard normal (`random_detail()`).
+The coarse noise is (n, coarse, h, w), appended after the periodic channels (`coarse_noise()`).
 
 `init_like_kiln()` draws the distributions kiln starts from (He-normal weights with the leaky
 gain, uniform biases, N(0, 1) generator codes); the values differ (kiln has its own RNG).
@@ -75,17 +79,78 @@ def snap_to_periods(k, cells):
     return torch.round(k.detach() / step) * step
 
 
+# cell sides, in noise cells, of the coarse channels in turn (coarse.rs `OCTAVES`)
+OCTAVES = (2, 4, 8, 16)
+
+
+def bspline(t):
+    """The uniform cubic B-spline's four weights at `t` in [0, 1) (knots -1, 0, 1, 2)."""
+    s = 1.0 - t
+    return [s ** 3 / 6, (3 * t ** 3 - 6 * t ** 2 + 4) / 6, (-3 * t ** 3 + 3 * t ** 2 + 3 * t + 1) / 6, t ** 3 / 6]
+
+
+def coarse_axis(cells, cell, wrap, phase):
+    """(knots, [[(knot, weight), ...] per noise cell]) along one side, weights normalised so
+    their squares sum to 1 (coarse.rs `Axis::new`)."""
+    if wrap:
+        knots = max(1, round(cells / cell))
+        scale, offset = knots / cells, 0.0
+    else:
+        knots = math.floor((cells - 0.5) / cell + phase + 1.0) + 3
+        scale, offset = 1.0 / cell, 1.0
+    taps = []
+    for i in range(cells):
+        u = (i + 0.5) * scale + phase + offset
+        base = math.floor(u)
+        merged = {}
+        for k, wk in enumerate(bspline(u - base)):
+            at = base - 1 + k
+            at = at % knots if wrap else at
+            merged[at] = merged.get(at, 0.0) + wk
+        norm = math.sqrt(sum(w * w for w in merged.values()))
+        taps.append([(j, w / norm) for j, w in merged.items()])
+    return knots, taps
+
+
+def coarse_noise(n, channels, h, w, wrap=False, generator=None):
+    """(n, channels, h, w) smooth noise of unit variance: i.i.d. normal knots on a grid of
+    OCTAVES[c % 4] noise cells with a random sub-cell phase, cubic B-spline interpolated; the grid
+    wraps (a whole number of knots per side) for tileable samples. Same rule as kiln's, drawn
+    from torch's generator (kiln's own RNG gives other values)."""
+    out = torch.empty(n, channels, h, w)
+    for i in range(n):
+        for c in range(channels):
+            cell = OCTAVES[c % len(OCTAVES)]
+            px, py = torch.rand(2, generator=generator).tolist()
+            kx, xs = coarse_axis(w, cell, wrap, px)
+            ky, ys = coarse_axis(h, cell, wrap, py)
+            knots = torch.randn(ky, kx, generator=generator)
+            # separable: one matrix per side
+            mx, my = torch.zeros(w, kx), torch.zeros(h, ky)
+            for x, taps in enumerate(xs):
+                for j, wt in taps:
+                    mx[x, j] += wt
+            for y, taps in enumerate(ys):
+                for j, wt in taps:
+                    my[y, j] += wt
+            out[i, c] = my @ knots @ mx.T
+    return out
+
+
 def mid_names(depth):
     """The 1/8 convolutions after the input one, as kiln names them: mid, mid1, mid2, ..."""
     return ["mid"] + [f"mid{i}" for i in range(1, depth)]
 
 
 class TextureGenerator(nn.Module):
-    def __init__(self, width=24, local=16, global_=8, periodic=0, textures=1, depth=4, detail_noise=False):
+    def __init__(self, width=24, local=16, global_=8, periodic=0, textures=1, depth=4, detail_noise=False, coarse=0):
         super().__init__()
         self.width, self.local, self.global_, self.periodic, self.textures = width, local, global_, periodic, textures
-        self.depth, self.detail_noise = depth, detail_noise
-        c = local + global_ + periodic
+        self.depth, self.detail_noise, self.coarse = depth, detail_noise, coarse
+        if coarse > 0:
+            # no weight records the coarse count, so a buffer does: from_torch.py reads it
+            self.register_buffer("coarse_channels", torch.tensor(coarse))
+        c = local + global_ + periodic + coarse
         self.embed = nn.Parameter(torch.randn(textures, global_))
         self.wave = nn.Linear(global_, 2 * periodic) if periodic > 0 else None
         self.input = nn.Conv2d(c, 4 * width, 3)
@@ -99,8 +164,8 @@ class TextureGenerator(nn.Module):
             self.up1_noise = nn.Parameter(torch.zeros(width))
         self.out = nn.Conv2d(width, 3, 3)
 
-    def noise(self, local, mix, phase, snap=False):
-        """The noise tensor (n, local + global + periodic, h, w) from its random parts."""
+    def noise(self, local, mix, phase, snap=False, coarse=None):
+        """The noise tensor (n, local + global + periodic + coarse, h, w) from its random parts."""
         n, t, h, w = mix.shape
         g = torch.einsum("nthw,tc->nchw", mix, self.embed)
         parts = [local, g]
@@ -113,6 +178,10 @@ class TextureGenerator(nn.Module):
             xs = torch.arange(w, dtype=local.dtype).view(1, 1, 1, w)
             ys = torch.arange(h, dtype=local.dtype).view(1, 1, h, 1)
             parts.append(torch.sin(kx * xs + ky * ys + phase))
+        if self.coarse > 0:
+            if coarse is None or coarse.shape[1] != self.coarse:
+                raise ValueError(f"this generator reads {self.coarse} coarse noise channels")
+            parts.append(coarse)
         return torch.cat(parts, 1)
 
     def random_noise(self, n, h, w, labels=None, snap=False):
@@ -121,7 +190,8 @@ class TextureGenerator(nn.Module):
         mix = F.one_hot(labels, self.textures).float().view(n, self.textures, 1, 1).expand(n, self.textures, h, w)
         local = torch.randn(n, self.local, h, w)
         phase = torch.rand(n, self.periodic, 1, 1) * (2 * math.pi)
-        return self.noise(local, mix, phase, snap)
+        coarse = coarse_noise(n, self.coarse, h, w, wrap=snap) if self.coarse > 0 else None
+        return self.noise(local, mix, phase, snap, coarse)
 
     def random_detail(self, n, h, w):
         """Detail noise for `n` images of `h x w` cells: [] without detail noise."""

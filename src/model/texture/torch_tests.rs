@@ -136,3 +136,30 @@ fn torch_converted_detail_noise_matches_torch_output() {
         "the detail noise does not reach the image"
     );
 }
+
+/// A generator with coarse noise channels converted from torch (the count comes from its
+/// `coarse_channels` buffer) reads them after the periodic ones, as torch does: torch's image
+/// for torch's noise; with the coarse channels zeroed the image differs, so the comparison sees
+/// them.
+#[test]
+fn torch_converted_coarse_noise_matches_torch_output() {
+    let (_, arch, g, p) = load_fixture("texture_coarse_tiny.safetensors");
+    assert_eq!((arch.local, arch.coarse), (3, 2));
+    assert_eq!(p.get("g.in.w").dims(), [16, 7, 3, 3]);
+    let io: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("texture_coarse_tiny_io.json")).unwrap()).unwrap();
+    let case = &io["cases"][0];
+    let parts = NoiseParts {
+        local: tensor(&case["local"]),
+        mix: tensor(&case["mix"]),
+        phase: tensor(&case["phase"]),
+        snap: true,
+        detail: vec![],
+        coarse: Some(tensor(&case["coarse"])),
+    };
+    let expected = tensor(&case["image"]);
+    let diff = max_abs_diff(&g.render(&p, &parts).unwrap(), &expected);
+    assert!(diff <= 1e-4, "max |kiln − torch| = {diff}");
+    let quiet = NoiseParts { coarse: parts.coarse.as_ref().map(|c| c.zeros_like().unwrap()), ..parts };
+    assert!(max_abs_diff(&g.render(&p, &quiet).unwrap(), &expected) > 1e-2, "the coarse noise does not reach the image");
+}
