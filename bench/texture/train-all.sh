@@ -19,7 +19,8 @@
 # the README's recipe) for the exemplars with structure over 50 px (bricks, stone_tiles, wood)
 # and PATCH (default `--patch 64`) for the rest; photo_wood is a 150-px crop. FINE (default
 # `--detail-noise`) is added for the speckled stone (granite), whose grain is finer than the
-# generator's 8-pixel noise cells.
+# generator's 8-pixel noise cells, and LARGE (default `--coarse 8`) for the exemplars whose
+# structure is larger than what one output pixel sees (marble veins, clouds, terrain).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 KILN=$(realpath "${KILN:-target/release/kiln}")
@@ -33,6 +34,7 @@ RECIPE=${RECIPE:-}
 PATCH=${PATCH:---patch 64}
 STRUCTURED=${STRUCTURED:---patch 128 --batch 2}
 FINE=${FINE:---detail-noise}
+LARGE=${LARGE:---coarse 8}
 out=${1:?usage: train-all.sh OUT [NAME...]}
 shift
 mkdir -p "$out"
@@ -48,11 +50,12 @@ if [ ${#names[@]} -eq 0 ]; then
            photo_fur photo_wood photo_foliage)
 fi
 
-# the crop flags of exemplar $1 (and FINE for granite)
+# the crop flags of exemplar $1 (and FINE for granite, LARGE for marble, clouds, terrain)
 crops_for() {
     case $1 in
         bricks | stone_tiles | wood) echo "$STRUCTURED" ;;
         granite) echo "$PATCH $FINE" ;;
+        marble | clouds | terrain) echo "$PATCH $LARGE" ;;
         *) echo "$PATCH" ;;
     esac
 }

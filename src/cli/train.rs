@@ -23,8 +23,8 @@ use crate::cli::{EXIT_SCRIPT, EXIT_USAGE};
 use crate::error::Error;
 use crate::model::progress::{epoch_text, losses_text, PlainLog};
 use crate::model::{
-    Data, Device, Event, GanTrainSettings, Kind, Progress, SpatialTrainOptions, TextureSettings, TrainOptions,
-    TrainSettings,
+    Data, Device, Event, GanTrainSettings, Kind, Progress, SpatialTrainOptions, SpatialTrainSettings, TextureSettings,
+    TrainOptions, TrainSettings,
 };
 use crate::options::{show_number, KeySpec, OptionSet, OptionValue};
 
@@ -57,8 +57,13 @@ fn help(key: &str) -> String {
     let Some(k) = keys.iter().find(|k| k.name == key) else { return String::new() };
     let shown = |k: &KeySpec| k.default.trim_matches('"').to_string();
     let default = if key == "lr" {
-        let gan = GanTrainSettings::keys().iter().find(|k| k.name == key).map(shown).unwrap_or_default();
-        format!(" [default: {} for a VAE, {gan} for a GAN]", shown(k))
+        let of = |keys: Vec<KeySpec>| keys.iter().find(|k| k.name == key).map(shown).unwrap_or_default();
+        let (gan, texture) = (of(GanTrainSettings::keys()), of(TextureSettings::keys()));
+        let spatial = of(SpatialTrainSettings::keys());
+        format!(
+            " [default: {} for a VAE, {gan} for a GAN, {texture} for a texture model, {spatial} for a spatial VAE]",
+            shown(k)
+        )
     } else if k.default == "-" {
         String::new()
     } else {
@@ -521,7 +526,11 @@ mod tests {
     fn help_shows_the_defaults_of_the_option_set() {
         assert!(help("size").ends_with("[default: 32] [range: 8 to 128]"), "{}", help("size"));
         assert!(help("device").ends_with("[default: cpu]"), "{}", help("device"));
-        assert!(help("lr").contains("[default: 0.001 for a VAE, 0.0002 for a GAN]"), "{}", help("lr"));
+        let lr = help("lr");
+        assert!(
+            lr.contains("0.001 for a VAE, 0.0002 for a GAN, 0.0005 for a texture model, 0.0015 for a spatial VAE]"),
+            "{lr}"
+        );
         assert!(!help("seed").contains("[default"), "{}", help("seed"));
     }
 }

@@ -8,7 +8,7 @@ use super::super::enabled::Model;
 use super::super::io::{self, File};
 use super::super::nn::{Params, Specs};
 use super::super::options::{Data, Event, Kind};
-use super::super::texture_options::{TextureMix, TextureSample, TextureSettings};
+use super::super::texture_options::{TextureMix, TextureSample, TextureSettings, DEFAULT_LECAM};
 use super::arch::TextureArch;
 use super::net::{one_hot, snap_to_periods, Discriminator, Generator};
 use super::style::StyleNet;
@@ -252,14 +252,14 @@ fn lecam_changes_training_and_resumes_exactly() {
     let data = vec![stripes(32, 32, 8, [0.3, 0.6, 0.9])];
     let with = |steps: usize, name: &str| TextureSettings {
         out: Some(dir.join(name)),
-        lecam: 0.5,
+        lecam: Some(0.5),
         ..tiny(data.clone(), steps)
     };
     let mut seen = vec![];
     let straight = train_texture(&with(4, "a.safetensors"), None, &mut |p| seen.extend(p.losses.clone())).unwrap().0;
     assert!(seen.iter().any(|(k, v)| *k == "lecam" && v.is_finite()), "no lecam loss reported");
     let want = sample(&straight, 32, 32, 2, true, TextureMix::One(0));
-    let plain = train(&TextureSettings { lecam: 0.0, ..with(4, "c.safetensors") });
+    let plain = train(&TextureSettings { lecam: Some(0.0), ..with(4, "c.safetensors") });
     assert_ne!(sample(&plain, 32, 32, 2, true, TextureMix::One(0)), want, "lecam changed nothing");
     train(&with(2, "b.safetensors"));
     let resumed = train(&TextureSettings { resume: true, ..with(4, "b.safetensors") });
@@ -269,6 +269,12 @@ fn lecam_changes_training_and_resumes_exactly() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("'lecam' regularises the discriminator"), "{e}");
+    // the default weight (0.3 with a discriminator) is simply 0 without one
+    let defaults = TextureSettings { lecam: None, ..with(4, "e.safetensors") };
+    assert_eq!(defaults.lecam_weight(), DEFAULT_LECAM);
+    let statistics_only = TextureSettings { adversarial: 0.0, ..defaults };
+    assert_eq!(statistics_only.lecam_weight(), 0.0);
+    train(&statistics_only);
     std::fs::remove_dir_all(&dir).ok();
 }
 

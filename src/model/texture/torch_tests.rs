@@ -161,5 +161,8 @@ fn torch_converted_coarse_noise_matches_torch_output() {
     let diff = max_abs_diff(&g.render(&p, &parts).unwrap(), &expected);
     assert!(diff <= 1e-4, "max |kiln − torch| = {diff}");
     let quiet = NoiseParts { coarse: parts.coarse.as_ref().map(|c| c.zeros_like().unwrap()), ..parts };
-    assert!(max_abs_diff(&g.render(&p, &quiet).unwrap(), &expected) > 1e-2, "the coarse noise does not reach the image");
+    assert!(
+        max_abs_diff(&g.render(&p, &quiet).unwrap(), &expected) > 1e-2,
+        "the coarse noise does not reach the image"
+    );
 }

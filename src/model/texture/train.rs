@@ -5,9 +5,9 @@
 //! discriminator plus `style` × the random-filter sliced Wasserstein loss ([`super::style`])
 //! against the same real crops, then the moving average of the generator that samples come
 //! from. Adam with β1 = 0 and the discriminator at twice the learning rate, as the 32² GAN.
-//! With `lecam` > 0 the discriminator's loss also has the LeCam regulariser
-//! ([`super::super::gan::lecam`]); its two anchors are training state, kept in the checkpoint's
-//! metadata (`lecam_real`, `lecam_fake`).
+//! With a LeCam weight above 0 (the default while the adversarial loss is on) the
+//! discriminator's loss also has the LeCam regulariser ([`super::super::gan::lecam`]); its two
+//! anchors are training state, kept in the checkpoint's metadata (`lecam_real`, `lecam_fake`).
 //!
 //! Like the 32² trainers: every random number comes from a seeded stream per step, so a run is
 //! the same at any thread count and a resumed run equals an uninterrupted one; Ctrl-C (the
@@ -348,10 +348,10 @@ impl<'a> Run<'a> {
                 let loss_d = d_hinge(&on_real, &on_fake)?;
                 losses.push(("d", loss_d.to_scalar::<f32>()? as f64));
                 let mut total_d = loss_d;
-                if self.s.lecam > 0.0 {
+                if self.s.lecam_weight() > 0.0 {
                     let reg = lecam(&on_real, &on_fake, &nets.anchors)?;
                     losses.push(("lecam", reg.to_scalar::<f32>()? as f64));
-                    total_d = (total_d + reg.affine(self.s.lecam, 0.0)?)?;
+                    total_d = (total_d + reg.affine(self.s.lecam_weight(), 0.0)?)?;
                     let mean =
                         |t: &Tensor| -> candle_core::Result<f64> { Ok(t.mean_all()?.to_scalar::<f32>()? as f64) };
                     let decay = LECAM_DECAY.min(step as f64 / (10.0 + step as f64));
