@@ -79,12 +79,14 @@ crate::option_set! {
         /// Channels of smooth coarse noise, with cells of 16, 32, 64 and 128 pixels in turn, read
         /// beside the local noise: randomness for structure larger than what one output pixel
         /// sees (about 100 pixels), such as veins, continents or cloud clusters. Measured with 8
-        /// (patch 64, `lr` 5e-4, `lecam` 0.3, 1,100 steps, against the same without): terrain's
-        /// texture distance 0.35 (without, and without `lecam`: 1.19), islands with mountains
-        /// inside; marble drew long connected veins where without it drew short dashes; clouds
-        /// gathered into chains of puffs (0.47 against 0.51). None of the three is usable yet at
-        /// ten minutes. It adds 8 input channels to the first 1/8 convolution: little to a sample's
-        /// time. 0: none.
+        /// at patch 64 (2,300 steps, against the same run without): marble drew long connected
+        /// veins where without it drew short dashes; stone tiles (patch 128) came out as
+        /// irregular flagstones (texture distance 0.59) instead of slanted slabs (1.76); terrain
+        /// drew larger islands at 1,100 steps (0.35 against 0.43) and was alike at 2,300; clouds
+        /// gathered into chains of puffs, same distance. With the deeper patch-128 recipe
+        /// (`depth` 8) terrain got worse (1.41 against 0.24: a few smooth islands). None of
+        /// these is asset quality at ten minutes, so it is off by default. It adds no measurable
+        /// time to a sample. 0: none.
         coarse: usize = 0, range(0, 64);
         /// Weight of the texture-statistics loss (sliced Wasserstein distance between the feature
         /// distributions of a fixed random-filter network) beside the adversarial loss. It gets a
