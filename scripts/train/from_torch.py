@@ -290,7 +290,7 @@ def main():
             meta = convert(sd, args.output, names, args.patch, args.steps)
     except (ValueError, OSError) as e:
         sys.exit(f"from_torch.py: {e}")
-    arch = ", ".join(f"{k} {meta[k]}" for k in ("width", "local", "global", "periodic", "textures", "factor", "latent_channels", "blocks") if k in meta)
+    arch = ", ".join(f"{k} {meta[k]}" for k in ("width", "local", "global", "periodic", "coarse", "textures", "factor", "latent_channels", "blocks") if k in meta)
     print(f"wrote {args.output}: {meta['kind']}, {arch}")
 
 
