@@ -86,28 +86,32 @@ fn two_hundred_thousand_pushes_run_inside_the_default_limits() {
     assert_eq!(outcome.images.len(), 1);
 }
 
-/// `train_texture` with detail noise from a script: the option reaches the model (the same seed
-/// gives the same sample, and another from the same model without it), the sample tiles, and a
-/// wrong type is an error that names the option.
+/// `train_texture` with the generator's options from a script (detail noise, coarse noise):
+/// each option reaches the model (the same seed gives the same sample, and another from the
+/// same model without it), the sample tiles, and a wrong value is an error that names the
+/// option.
 #[test]
-fn a_script_trains_a_texture_model_with_detail_noise() {
+fn a_script_trains_texture_models_with_generator_options() {
     let host = Host::default();
-    let script = |detail: &str| {
+    let script = |option: &str| {
         format!(
             "let ex = fbm(perlin(#{{ scale: 16.0 }})).render(48, 48);
-             let m = train_texture(#{{ data: [ex], patch: 32, steps: 3, batch: 2, width: 4, seed: 5, detail_noise: {detail} }});
+             let m = train_texture(#{{ data: [ex], patch: 32, steps: 3, batch: 2, width: 4, seed: 5, {option} }});
              m.sample(#{{ width: 64, height: 64, seed: 2, tileable: true }})"
         )
     };
     let run = |text: &str| {
-        let compiled = host.compile("detail.rhai", text).unwrap();
+        let compiled = host.compile("options.rhai", text).unwrap();
         host.run(&compiled, RunConfig::default()).map(|outcome| outcome.images[0].clone())
     };
-    let with = run(&script("true")).unwrap();
-    let seam = kiln::texture_stats::seam_score(&with);
-    assert!(seam < kiln::texture_stats::TILEABLE_RATIO, "seam {seam}");
-    assert_eq!(run(&script("true")).unwrap(), with, "same seed, same sample");
-    assert_ne!(run(&script("false")).unwrap(), with, "detail noise changes the sample");
-    let e = run(&script("3")).unwrap_err().to_string();
-    assert!(e.contains("detail_noise"), "{e}");
+    // key, on, off, a wrong value
+    for (key, on, off, wrong) in [("detail_noise", "true", "false", "3"), ("coarse", "4", "0", "-1")] {
+        let with = run(&script(&format!("{key}: {on}"))).unwrap();
+        let seam = kiln::texture_stats::seam_score(&with);
+        assert!(seam < kiln::texture_stats::TILEABLE_RATIO, "{key}: seam {seam}");
+        assert_eq!(run(&script(&format!("{key}: {on}"))).unwrap(), with, "{key}: same seed, same sample");
+        assert_ne!(run(&script(&format!("{key}: {off}"))).unwrap(), with, "{key} changes the sample");
+        let e = run(&script(&format!("{key}: {wrong}"))).unwrap_err().to_string();
+        assert!(e.contains(key), "{e}");
+    }
 }

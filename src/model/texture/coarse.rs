@@ -118,7 +118,7 @@ mod tests {
     }
 
     #[test]
-    fn bspline_weights_sum_to_one_and_are_smooth() {
+    fn bspline_weights_sum_to_one_and_continue_across_knots() {
         for i in 0..=10 {
             let t = i as f64 / 10.0;
             let w = bspline(t.min(0.999_999));

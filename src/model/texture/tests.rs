@@ -279,8 +279,10 @@ fn lecam_changes_training_and_resumes_exactly() {
 }
 
 /// Coarse noise reaches the generator (another model and another sample than without it), is
-/// recorded in the file (a loaded model draws the same sample), keeps tileable samples
-/// seamless (its grid wraps), and resuming with another count names the difference.
+/// recorded in the file (a loaded model draws the same sample), tileable samples with it tile at
+/// even and odd sizes, and resuming with another count names the difference. (After three
+/// steps the coarse channels weigh too little for a broken wrap to show in the seam score:
+/// `sample::tests::tileable_samples_wrap_the_coarse_noise` checks the wrap on the noise itself.)
 #[test]
 fn coarse_noise_is_read_recorded_and_tiles() {
     let dir = temp_dir("coarse");

@@ -30,6 +30,33 @@ fn tensor(v: &Value) -> Tensor {
     Tensor::from_vec(data, shape, &Device::Cpu).unwrap()
 }
 
+/// The cases of the fixture `name` (a `*_io.json`).
+fn cases(name: &str) -> Vec<Value> {
+    let io: Value = serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap();
+    io["cases"].as_array().unwrap().clone()
+}
+
+/// The noise parts of one fixture case: local, mix, phase and snap, and the detail and coarse
+/// noise where the case has them.
+fn parts_of(case: &Value) -> NoiseParts {
+    NoiseParts {
+        local: tensor(&case["local"]),
+        mix: tensor(&case["mix"]),
+        phase: tensor(&case["phase"]),
+        snap: case["snap"].as_bool().unwrap(),
+        detail: case["detail"].as_array().map_or(vec![], |d| d.iter().map(tensor).collect()),
+        coarse: case.get("coarse").map(tensor),
+    }
+}
+
+/// Renders `parts` and checks the image against the case's torch image to 1e-4; torch's image.
+fn assert_matches_torch(g: &Generator, p: &Params, parts: &NoiseParts, case: &Value) -> Tensor {
+    let expected = tensor(&case["image"]);
+    let diff = max_abs_diff(&g.render(p, parts).unwrap(), &expected);
+    assert!(diff <= 1e-4, "case {}: max |kiln − torch| = {diff}", case["name"]);
+    expected
+}
+
 /// The largest |a − b| (shapes must match); NaN counts as infinity. Also used by `tests.rs`.
 pub(super) fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
     assert_eq!(a.dims(), b.dims());
@@ -83,22 +110,12 @@ fn torch_converted_generator_loads_with_its_architecture() {
 #[test]
 fn torch_converted_generator_matches_torch_output() {
     let (_, _, g, p) = load();
-    let io: Value = serde_json::from_str(&std::fs::read_to_string(fixture("texture_tiny_io.json")).unwrap()).unwrap();
-    let cases = io["cases"].as_array().unwrap();
+    let cases = cases("texture_tiny_io.json");
     assert_eq!(cases.len(), 2);
-    for case in cases {
-        let parts = NoiseParts {
-            local: tensor(&case["local"]),
-            mix: tensor(&case["mix"]),
-            phase: tensor(&case["phase"]),
-            snap: case["snap"].as_bool().unwrap(),
-            detail: vec![],
-            coarse: None,
-        };
-        let expected = tensor(&case["image"]);
-        let got = g.render(&p, &parts).unwrap();
-        let diff = max_abs_diff(&got, &expected);
-        assert!(diff <= 1e-4, "case {}: max |kiln − torch| = {diff}", case["name"]);
+    for case in &cases {
+        let parts = parts_of(case);
+        assert!(parts.detail.is_empty() && parts.coarse.is_none());
+        let expected = assert_matches_torch(&g, &p, &parts, case);
         // the control: the same noise without the snap (or with it) gives another image, so
         // the comparison sees the waves
         let other = NoiseParts { snap: !parts.snap, ..parts };
@@ -116,20 +133,10 @@ fn torch_converted_detail_noise_matches_torch_output() {
     assert!(arch.detail_noise);
     assert_eq!(p.get("g.up0.noise").dims(), [8]);
     assert_eq!(p.get("g.up1.noise").dims(), [4]);
-    let io: Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("texture_detail_tiny_io.json")).unwrap()).unwrap();
-    let case = &io["cases"][0];
-    let parts = NoiseParts {
-        local: tensor(&case["local"]),
-        mix: tensor(&case["mix"]),
-        phase: tensor(&case["phase"]),
-        snap: false,
-        detail: case["detail"].as_array().unwrap().iter().map(tensor).collect(),
-        coarse: None,
-    };
-    let expected = tensor(&case["image"]);
-    let diff = max_abs_diff(&g.render(&p, &parts).unwrap(), &expected);
-    assert!(diff <= 1e-4, "max |kiln − torch| = {diff}");
+    let case = &cases("texture_detail_tiny_io.json")[0];
+    let parts = parts_of(case);
+    assert!(!parts.snap && parts.detail.len() == 2 && parts.coarse.is_none());
+    let expected = assert_matches_torch(&g, &p, &parts, case);
     let quiet = NoiseParts { detail: parts.detail.iter().map(|d| d.zeros_like().unwrap()).collect(), ..parts };
     assert!(
         max_abs_diff(&g.render(&p, &quiet).unwrap(), &expected) > 1e-2,
@@ -146,20 +153,10 @@ fn torch_converted_coarse_noise_matches_torch_output() {
     let (_, arch, g, p) = load_fixture("texture_coarse_tiny.safetensors");
     assert_eq!((arch.local, arch.coarse), (3, 2));
     assert_eq!(p.get("g.in.w").dims(), [16, 7, 3, 3]);
-    let io: Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("texture_coarse_tiny_io.json")).unwrap()).unwrap();
-    let case = &io["cases"][0];
-    let parts = NoiseParts {
-        local: tensor(&case["local"]),
-        mix: tensor(&case["mix"]),
-        phase: tensor(&case["phase"]),
-        snap: true,
-        detail: vec![],
-        coarse: Some(tensor(&case["coarse"])),
-    };
-    let expected = tensor(&case["image"]);
-    let diff = max_abs_diff(&g.render(&p, &parts).unwrap(), &expected);
-    assert!(diff <= 1e-4, "max |kiln − torch| = {diff}");
+    let case = &cases("texture_coarse_tiny_io.json")[0];
+    let parts = parts_of(case);
+    assert!(parts.snap && parts.detail.is_empty() && parts.coarse.is_some());
+    let expected = assert_matches_torch(&g, &p, &parts, case);
     let quiet = NoiseParts { coarse: parts.coarse.as_ref().map(|c| c.zeros_like().unwrap()), ..parts };
     assert!(
         max_abs_diff(&g.render(&p, &quiet).unwrap(), &expected) > 1e-2,
