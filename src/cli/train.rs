@@ -182,6 +182,8 @@ pub struct TextureArgs {
     pub detail_noise: Option<bool>,
     #[arg(long, help = texture_help("coarse"))]
     pub coarse: Option<usize>,
+    #[arg(long, help = texture_help("critic_scales"))]
+    pub critic_scales: Option<usize>,
     #[arg(long, help = texture_help("lecam"))]
     pub lecam: Option<f64>,
     #[arg(long, help = texture_help("style"))]
@@ -208,6 +210,7 @@ impl TextureArgs {
             ("--depth", self.depth.is_some()),
             ("--detail-noise", self.detail_noise.is_some()),
             ("--coarse", self.coarse.is_some()),
+            ("--critic-scales", self.critic_scales.is_some()),
             ("--lecam", self.lecam.is_some()),
             ("--style", self.style.is_some()),
             ("--adversarial", self.adversarial.is_some()),
@@ -264,6 +267,7 @@ impl TrainArgs {
             ("depth", whole(t.depth)),
             ("detail_noise", t.detail_noise.map(OptionValue::Bool)),
             ("coarse", whole(t.coarse)),
+            ("critic_scales", whole(t.critic_scales)),
             ("lecam", t.lecam.map(OptionValue::Float)),
             ("style", t.style.map(OptionValue::Float)),
             ("adversarial", t.adversarial.map(OptionValue::Float)),
@@ -514,6 +518,10 @@ mod tests {
         assert_eq!(Cli::try_parse_from(argv).unwrap().args.texture_settings().unwrap().coarse, 8);
         let e = settings(&["spatial-vae", "--coarse", "8"]).unwrap_err().to_string();
         assert!(e.ends_with("--coarse is for texture models"), "{e}");
+        let argv = ["kiln-train", "texture", "--critic-scales", "2", "--data", "d", "--out", "m.safetensors"];
+        assert_eq!(Cli::try_parse_from(argv).unwrap().args.texture_settings().unwrap().critic_scales, 2);
+        let e = settings(&["vae", "--critic-scales", "2"]).unwrap_err().to_string();
+        assert!(e.ends_with("--critic-scales is for texture models"), "{e}");
         // each kind refuses the flags of the others instead of ignoring them
         let e = settings(&["gan", "--kl", "0.1"]).unwrap_err().to_string();
         assert!(e.ends_with("--kl is for spatial-vae models"), "{e}");

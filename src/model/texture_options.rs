@@ -88,6 +88,15 @@ crate::option_set! {
         /// these is asset quality at ten minutes, so it is off by default. It adds no measurable
         /// time to a sample. 0: none.
         coarse: usize = 0, range(0, 64);
+        /// Patch critics, each judging the crop at half the size of the one before (pix2pixHD's
+        /// multi-scale discriminator): the first at full size with a reach of about 54 pixels,
+        /// the next on the crop pooled by 2, and the last with enough levels to judge the whole
+        /// patch. With 1 (the default) one critic judges regions that grow with `patch` (222
+        /// pixels at 256), so at large patches none judges fine detail; with 2 or 3 the full-size
+        /// critic keeps the detail sharp while the pooled ones judge the layout, for a few
+        /// percent more per step. Meant for large patches (256) and structure larger than 100
+        /// pixels.
+        critic_scales: usize = 1, range(1, 4);
         /// Weight of the texture-statistics loss (sliced Wasserstein distance between the feature
         /// distributions of a fixed random-filter network) beside the adversarial loss. It gets a
         /// recognisable texture within minutes; the adversarial loss sharpens it. 0 trains a

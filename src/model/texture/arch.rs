@@ -29,6 +29,10 @@ pub struct TextureArch {
     /// Channels of smooth coarse noise with cells of 16 to 128 pixels ([`super::coarse`]),
     /// read beside the local noise. Files from before it existed have none.
     pub coarse: usize,
+    /// Patch critics during training, each judging the crop at half the size of the one before
+    /// ([`TextureArch::critic_levels_at`]). Training state, not part of the generator: recorded
+    /// so that a resumed run has the same critics. Files from before it existed have one.
+    pub critic_scales: usize,
     /// The exemplars' names, in label order (at least one).
     pub textures: Vec<String>,
     /// The side of the training crops.
@@ -62,6 +66,22 @@ impl TextureArch {
     /// batch 2) drew brick courses with joints. Derived from `patch`, so no file records it.
     pub fn critic_levels(&self) -> usize {
         (self.patch.max(64).ilog2() as usize).saturating_sub(3)
+    }
+
+    /// Stride-2 levels of critic `i` of [`TextureArch::critic_scales`], which sees the crop
+    /// average-pooled `i` times by 2. One critic: [`TextureArch::critic_levels`], as before there
+    /// were several. Several: 3 each (about 54 pixels of what it sees, so 54, 108, 216 ... of
+    /// the crop), except the coarsest, which gets enough to judge the whole patch as the single
+    /// critic does (at patch 256 with 2 critics: 54 and 220 pixels). Why: the single critic of a
+    /// 256 patch judges only 222-pixel regions, so no critic looks at fine detail there; the
+    /// full-size 3-level critic does, while the pooled one judges the layout at a quarter of
+    /// the cost of doing it at full size.
+    pub fn critic_levels_at(&self, i: usize) -> usize {
+        let coarsest = self.critic_scales.max(1) - 1;
+        match i == coarsest {
+            true => self.critic_levels().saturating_sub(coarsest).max(3),
+            false => 3,
+        }
     }
 
     /// What differs from `other`, one `key: self's → other's` entry per metadata key that
@@ -111,6 +131,7 @@ impl TextureArch {
             ("depth".into(), self.depth.to_string()),
             ("detail_noise".into(), self.detail_noise.to_string()),
             ("coarse".into(), self.coarse.to_string()),
+            ("critic_scales".into(), self.critic_scales.to_string()),
             ("patch".into(), self.patch.to_string()),
             ("textures".into(), serde_json::to_string(&self.textures).unwrap_or_else(|_| "[]".into())),
         ])
@@ -150,6 +171,10 @@ impl TextureArch {
             coarse: match file.number_or("coarse", 0usize)? {
                 c @ 0..=64 => c,
                 c => return Err(err(format!("`coarse` is {c}, out of range 0..=64"))),
+            },
+            critic_scales: match file.number_or("critic_scales", 1usize)? {
+                c @ 1..=4 => c,
+                c => return Err(err(format!("`critic_scales` is {c}, out of range 1..=4"))),
             },
             textures,
             patch,

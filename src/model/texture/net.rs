@@ -30,9 +30,11 @@
 //! `d.c1` (2w, w, 4, 4), `d.c2` (4w, 2w, 4, 4), then `d.down3` ... `d.down{levels − 1}`
 //! (4w, 4w, 4, 4) for patches of 128 and more, all stride 2; `d.c3` (4w, 4w, 3, 3);
 //! `d.out` (1, 4w, 3, 3); `d.embed` (T, 4w). (`d.c3` keeps its name from before the extra levels,
-//! so patch-64 checkpoints still resume.)
+//! so patch-64 checkpoints still resume.) With several critic scales, critic i has the same
+//! tensors under `d{i}.` (`d1.c0`, ...) and the levels of [`TextureArch::critic_levels_at`].
 //!
-//! Owns: [`Generator`], [`Discriminator`], [`NoiseParts`]. Must not know about files or images.
+//! Owns: [`Generator`], [`Discriminator`], [`Critics`], [`NoiseParts`]. Must not know about files
+//! or images.
 
 use std::f32::consts::PI;
 
@@ -212,24 +214,25 @@ pub struct Discriminator {
 }
 
 impl Discriminator {
-    /// Declares the `d.*` tensors of `arch`.
-    pub fn new(arch: &TextureArch, specs: &mut Specs) -> Discriminator {
+    /// Declares the tensors of a critic of `levels` stride-2 levels, named `{prefix}.c0` ...
+    /// (`d` for the first critic, whose names are those of files from before several critics).
+    pub fn new(arch: &TextureArch, prefix: &str, levels: usize, specs: &mut Specs) -> Discriminator {
         let w = arch.width;
         let t = arch.textures.len();
         let mut down = vec![
-            Conv::new(specs, "d.c0", 3, w, 4, 2, LEAKY_GAIN),
-            Conv::new(specs, "d.c1", w, 2 * w, 4, 2, LEAKY_GAIN),
-            Conv::new(specs, "d.c2", 2 * w, 4 * w, 4, 2, LEAKY_GAIN),
+            Conv::new(specs, &format!("{prefix}.c0"), 3, w, 4, 2, LEAKY_GAIN),
+            Conv::new(specs, &format!("{prefix}.c1"), w, 2 * w, 4, 2, LEAKY_GAIN),
+            Conv::new(specs, &format!("{prefix}.c2"), 2 * w, 4 * w, 4, 2, LEAKY_GAIN),
         ];
         // 128² and larger patches: more halvings at 4w channels, cheap at 1/16 and below
-        for level in 3..arch.critic_levels() {
-            down.push(Conv::new(specs, &format!("d.down{level}"), 4 * w, 4 * w, 4, 2, LEAKY_GAIN));
+        for level in 3..levels {
+            down.push(Conv::new(specs, &format!("{prefix}.down{level}"), 4 * w, 4 * w, 4, 2, LEAKY_GAIN));
         }
         Discriminator {
             down,
-            c3: Conv::new(specs, "d.c3", 4 * w, 4 * w, 3, 1, LEAKY_GAIN),
-            out: Conv::new(specs, "d.out", 4 * w, 1, 3, 1, 1.0),
-            embed: specs.add("d.embed".into(), vec![t, 4 * w], Init::Normal(1.0 / (4.0 * w as f32).sqrt())),
+            c3: Conv::new(specs, &format!("{prefix}.c3"), 4 * w, 4 * w, 3, 1, LEAKY_GAIN),
+            out: Conv::new(specs, &format!("{prefix}.out"), 4 * w, 1, 3, 1, 1.0),
+            embed: specs.add(format!("{prefix}.embed"), vec![t, 4 * w], Init::Normal(1.0 / (4.0 * w as f32).sqrt())),
         }
     }
 
@@ -244,6 +247,41 @@ impl Discriminator {
         let (n, c, _, _) = h.dims4()?;
         let e = labels.matmul(&p.get(&self.embed))?.reshape((n, c, 1, 1))?;
         self.out.forward(p, &h)? + h.broadcast_mul(&e)?.sum_keepdim(1)?
+    }
+}
+
+/// The patch critics of a run ([`TextureArch::critic_scales`]): critic i judges the crop
+/// average-pooled i times by 2 (pix2pixHD's multi-scale discriminator, Wang et al. 2018).
+#[derive(Clone, Debug)]
+pub struct Critics {
+    critics: Vec<Discriminator>,
+}
+
+impl Critics {
+    /// Declares every critic's tensors: `d.*` for the full-size one, `d1.*`, `d2.*` ... for
+    /// the pooled ones, with the levels [`TextureArch::critic_levels_at`] gives.
+    pub fn new(arch: &TextureArch, specs: &mut Specs) -> Critics {
+        let critics = (0..arch.critic_scales)
+            .map(|i| {
+                let prefix = if i == 0 { "d".to_string() } else { format!("d{i}") };
+                Discriminator::new(arch, &prefix, arch.critic_levels_at(i), specs)
+            })
+            .collect();
+        Critics { critics }
+    }
+
+    /// Each critic's logit map for images `x` (n, 3, h, w) of the exemplars `labels` (n, T),
+    /// the full-size critic first.
+    pub fn forward(&self, p: &Params, x: &Tensor, labels: &Tensor) -> CResult<Vec<Tensor>> {
+        let mut pooled = x.clone();
+        let mut out = Vec::with_capacity(self.critics.len());
+        for (i, critic) in self.critics.iter().enumerate() {
+            if i > 0 {
+                pooled = pooled.avg_pool2d(2)?;
+            }
+            out.push(critic.forward(p, &pooled, labels)?);
+        }
+        Ok(out)
     }
 }
 

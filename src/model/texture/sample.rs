@@ -182,6 +182,7 @@ mod tests {
             depth: 1,
             detail_noise: false,
             coarse: 4,
+            critic_scales: 1,
             textures: vec!["a".into()],
             patch: 16,
         };

@@ -10,7 +10,7 @@ use super::super::nn::{Params, Specs};
 use super::super::options::{Data, Event, Kind};
 use super::super::texture_options::{TextureMix, TextureSample, TextureSettings, DEFAULT_LECAM};
 use super::arch::TextureArch;
-use super::net::{one_hot, snap_to_periods, Discriminator, Generator};
+use super::net::{one_hot, snap_to_periods, Critics, Discriminator, Generator};
 use super::style::StyleNet;
 use super::torch_tests::max_abs_diff;
 use super::train::{train_texture, FORCE_NAN_AT};
@@ -53,6 +53,7 @@ fn small_arch(patch: u32) -> TextureArch {
         depth: 1,
         detail_noise: false,
         coarse: 0,
+        critic_scales: 1,
         textures: vec!["a".into()],
         patch,
     }
@@ -394,7 +395,7 @@ fn critics_reach_follows_the_patch() {
         let arch = small_arch(patch);
         assert_eq!(arch.critic_levels(), levels, "patch {patch}");
         let mut specs = Specs::default();
-        let d = Discriminator::new(&arch, &mut specs);
+        let d = Discriminator::new(&arch, "d", arch.critic_levels(), &mut specs);
         let names = specs.names();
         assert_eq!(names.iter().filter(|n| n.starts_with("d.down")).count(), 2 * (levels - 3), "{names:?}");
         let p = Params::init(&specs, 1, &dev).unwrap();
@@ -405,6 +406,75 @@ fn critics_reach_follows_the_patch() {
         assert_eq!(features.len(), levels + 3, "pixels, one full-size layer, levels + 1 halvings");
         assert_eq!(features.last().unwrap().dim(2).unwrap(), deepest * deepest, "patch {patch}");
     }
+}
+
+/// Several critic scales: critic i sees the crop pooled i times by 2, the full-size ones judge
+/// about 54 pixels (3 levels, a logit per 8 pixels) and the coarsest has the levels to judge the
+/// whole patch as the single critic does (8×8 logits), under `d1.`, `d2.` ... names.
+#[test]
+fn critic_scales_pool_the_crop_and_the_coarsest_judges_the_patch() {
+    let dev = Device::Cpu;
+    // each critic's stride-2 levels and logit map side
+    type Critic = (usize, usize);
+    // patch, scales, the critics
+    let cases: [(u32, usize, &[Critic]); 4] = [
+        (256, 1, &[(5, 8)]),
+        (256, 2, &[(3, 32), (4, 8)]),
+        (256, 3, &[(3, 32), (3, 16), (3, 8)]),
+        (64, 2, &[(3, 8), (3, 4)]),
+    ];
+    for (patch, scales, want) in cases {
+        let arch = TextureArch { critic_scales: scales, ..small_arch(patch) };
+        let mut specs = Specs::default();
+        let critics = Critics::new(&arch, &mut specs);
+        let names = specs.names();
+        for (i, &(levels, _)) in want.iter().enumerate() {
+            assert_eq!(arch.critic_levels_at(i), levels, "patch {patch}, {scales} scales, critic {i}");
+            let prefix = if i == 0 { "d.".to_string() } else { format!("d{i}.") };
+            assert!(names.contains(&format!("{prefix}embed")), "{names:?}");
+            assert_eq!(
+                names.iter().filter(|n| n.starts_with(&format!("{prefix}down"))).count(),
+                2 * (levels - 3),
+                "{names:?}"
+            );
+        }
+        let p = Params::init(&specs, 1, &dev).unwrap();
+        let x = Tensor::zeros((2, 3, patch as usize, patch as usize), candle_core::DType::F32, &dev).unwrap();
+        let logits = critics.forward(&p, &x, &one_hot(&[0, 0], 1, &dev).unwrap()).unwrap();
+        let sides: Vec<usize> = logits.iter().map(|l| l.dim(3).unwrap()).collect();
+        assert_eq!(sides, want.iter().map(|w| w.1).collect::<Vec<_>>(), "patch {patch}, {scales} scales");
+    }
+}
+
+/// Training with two critic scales: another model than with one, both critics' LeCam anchors
+/// resume exactly (a run resumed half-way equals an uninterrupted one), the count is recorded,
+/// and resuming with another count names the difference.
+#[test]
+fn critic_scales_train_resume_exactly_and_are_recorded() {
+    let dir = temp_dir("scales");
+    let data = vec![stripes(64, 64, 8, [0.7, 0.4, 0.2])];
+    let with = |scales: usize, steps: usize, name: &str| TextureSettings {
+        out: Some(dir.join(name)),
+        patch: 32,
+        critic_scales: scales,
+        ..tiny(data.clone(), steps)
+    };
+    let straight = train(&with(2, 4, "a.safetensors"));
+    let want = sample(&straight, 32, 32, 2, true, TextureMix::One(0));
+    let one = train(&with(1, 4, "c.safetensors"));
+    assert_ne!(sample(&one, 32, 32, 2, true, TextureMix::One(0)), want, "the second critic changed nothing");
+    train(&with(2, 2, "b.safetensors"));
+    let ckpt = dir.join("b.ckpt.safetensors");
+    let bytes = std::fs::read(&ckpt).unwrap();
+    let file = File::parse(&bytes, &ckpt).unwrap();
+    assert!(file.has_tensor("d1.c0.w") && file.meta.contains_key("lecam_real1"), "{:?}", file.meta);
+    let resumed = train(&TextureSettings { resume: true, ..with(2, 4, "b.safetensors") });
+    assert_eq!(sample(&resumed, 32, 32, 2, true, TextureMix::One(0)), want);
+    let e = train_texture(&TextureSettings { resume: true, ..with(3, 6, "b.safetensors") }, None, &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("critic_scales: 2 → 3"), "{e}");
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 /// A patch-128 checkpoint from before the extra discriminator level is refused with the reason.

@@ -94,6 +94,7 @@ fn torch_converted_generator_loads_with_its_architecture() {
         depth: 1,
         detail_noise: false,
         coarse: 0,
+        critic_scales: 1,
         textures: vec!["red".into(), "blue".into()],
         patch: 16,
     };

@@ -8,6 +8,9 @@
 //! With a LeCam weight above 0 (the default while the adversarial loss is on) the
 //! discriminator's loss also has the LeCam regulariser ([`super::super::gan::lecam`]); its two
 //! anchors are training state, kept in the checkpoint's metadata (`lecam_real`, `lecam_fake`).
+//! With several critic scales ([`super::net::Critics`]) each critic has its own hinge loss,
+//! regulariser and anchors (`lecam_real1`, ...), each weighing 1/critics, and the generator's
+//! adversarial loss is the mean over the critics.
 //!
 //! Like the 32² trainers: every random number comes from a seeded stream per step, so a run is
 //! the same at any thread count and a resumed run equals an uninterrupted one; Ctrl-C (the
@@ -38,7 +41,7 @@ use super::super::texture_options::{TextureMix, TextureSample, TextureSettings};
 use super::super::train::{candle_device, output_paths};
 use super::arch::TextureArch;
 use super::exemplars::{contrast, Exemplars};
-use super::net::{coarse_noise, detail_noise, one_hot, Discriminator, Generator, NoiseParts};
+use super::net::{coarse_noise, detail_noise, one_hot, Critics, Generator, NoiseParts};
 use super::sample::draw;
 use super::style::StyleNet;
 use crate::error::{Error, Result};
@@ -138,6 +141,13 @@ thread_local! {
     pub static FORCE_NAN_AT: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
 }
 
+/// The checkpoint's metadata keys of critic `i`'s LeCam anchors: `lecam_real` and `lecam_fake`
+/// for the full-size critic (as before there were several), `lecam_real1` ... for the others.
+fn anchor_keys(i: usize) -> (String, String) {
+    let suffix = if i == 0 { String::new() } else { i.to_string() };
+    (format!("lecam_real{suffix}"), format!("lecam_fake{suffix}"))
+}
+
 /// `NAME.stepN.safetensors` beside `out`.
 pub fn kept_path(out: &Path, step: u64) -> PathBuf {
     let stem = out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
@@ -146,7 +156,7 @@ pub fn kept_path(out: &Path, step: u64) -> PathBuf {
 
 struct Nets {
     g: Generator,
-    d: Discriminator,
+    d: Critics,
     gp: Params,
     dp: Params,
     ema: Params,
@@ -154,8 +164,8 @@ struct Nets {
     d_names: Vec<String>,
     opt_g: Adam,
     opt_d: Adam,
-    /// Moving averages of the discriminator's mean output on real and fake crops (`lecam`).
-    anchors: LeCamAnchors,
+    /// Per critic, moving averages of its mean output on real and fake crops (`lecam`).
+    anchors: Vec<LeCamAnchors>,
 }
 
 struct Run<'a> {
@@ -182,6 +192,7 @@ impl<'a> Run<'a> {
             depth: s.depth,
             detail_noise: s.detail_noise,
             coarse: s.coarse,
+            critic_scales: s.critic_scales,
             textures: exemplars.names.clone(),
             patch: s.patch,
         };
@@ -208,10 +219,10 @@ impl<'a> Run<'a> {
         })
     }
 
-    fn specs(&self) -> (Generator, Discriminator, Specs, Specs) {
+    fn specs(&self) -> (Generator, Critics, Specs, Specs) {
         let (mut gs, mut ds) = (Specs::default(), Specs::default());
         let g = Generator::new(&self.arch, &mut gs);
-        let d = Discriminator::new(&self.arch, &mut ds);
+        let d = Critics::new(&self.arch, &mut ds);
         (g, d, gs, ds)
     }
 
@@ -234,7 +245,7 @@ impl<'a> Run<'a> {
                         ),
                     ));
                 }
-                if self.arch.critic_levels() > 3 && !file.has_tensor("d.down3") {
+                if self.arch.critic_levels_at(0) > 3 && !file.has_tensor("d.down3") {
                     return Err(self.older_discriminator(ckpt));
                 }
                 let restore = |tag: &str, factor: f64| -> Result<Adam> {
@@ -253,10 +264,12 @@ impl<'a> Run<'a> {
                     g_names: gs.names(),
                     d_names: ds.names(),
                     // checkpoints from before the regulariser have none: it starts from 0 there
-                    anchors: LeCamAnchors {
-                        real: file.number_or("lecam_real", 0.0)?,
-                        fake: file.number_or("lecam_fake", 0.0)?,
-                    },
+                    anchors: (0..self.arch.critic_scales)
+                        .map(|i| {
+                            let (real, fake) = anchor_keys(i);
+                            Ok(LeCamAnchors { real: file.number_or(&real, 0.0)?, fake: file.number_or(&fake, 0.0)? })
+                        })
+                        .collect::<Result<_>>()?,
                 };
                 return Ok((nets, file.number("steps")?));
             }
@@ -278,7 +291,7 @@ impl<'a> Run<'a> {
             d_names: ds.names(),
             opt_g: adam(1.0),
             opt_d: adam(D_LR_FACTOR),
-            anchors: LeCamAnchors::default(),
+            anchors: vec![LeCamAnchors::default(); self.arch.critic_scales],
         };
         Ok((nets, 0))
     }
@@ -292,7 +305,7 @@ impl<'a> Run<'a> {
                 "{} has the discriminator of an older kiln (patch {} now gets {} levels, it has 3); train afresh without resume",
                 ckpt.display(),
                 self.arch.patch,
-                self.arch.critic_levels()
+                self.arch.critic_levels_at(0)
             ),
         )
     }
@@ -343,19 +356,27 @@ impl<'a> Run<'a> {
                 // discriminator: real and detached fake in one batch
                 let fake = nets.g.render(&nets.gp, &noise)?.detach();
                 let both = Tensor::cat(&[aug_d.apply(&real)?, aug_d.apply(&fake)?], 0)?;
-                let logits = nets.d.forward(&nets.dp, &both, &both_labels)?;
-                let (on_real, on_fake) = (logits.narrow(0, 0, n)?, logits.narrow(0, n, n)?);
-                let loss_d = d_hinge(&on_real, &on_fake)?;
+                // each critic's losses weigh 1/critics, so the balance against the generator's
+                // style loss is that of one critic
+                let share = 1.0 / nets.anchors.len() as f64;
+                let mean = |t: &Tensor| -> candle_core::Result<f64> { Ok(t.mean_all()?.to_scalar::<f32>()? as f64) };
+                let (mut hinge, mut reg) = (vec![], vec![]);
+                for (logits, anchors) in nets.d.forward(&nets.dp, &both, &both_labels)?.iter().zip(&mut nets.anchors) {
+                    let (on_real, on_fake) = (logits.narrow(0, 0, n)?, logits.narrow(0, n, n)?);
+                    hinge.push(d_hinge(&on_real, &on_fake)?.affine(share, 0.0)?);
+                    if self.s.lecam_weight() > 0.0 {
+                        reg.push(lecam(&on_real, &on_fake, anchors)?.affine(share, 0.0)?);
+                        let decay = LECAM_DECAY.min(step as f64 / (10.0 + step as f64));
+                        anchors.update(mean(&on_real)?, mean(&on_fake)?, decay);
+                    }
+                }
+                let loss_d = Tensor::stack(&hinge, 0)?.sum_all()?;
                 losses.push(("d", loss_d.to_scalar::<f32>()? as f64));
                 let mut total_d = loss_d;
-                if self.s.lecam_weight() > 0.0 {
-                    let reg = lecam(&on_real, &on_fake, &nets.anchors)?;
+                if !reg.is_empty() {
+                    let reg = Tensor::stack(&reg, 0)?.sum_all()?;
                     losses.push(("lecam", reg.to_scalar::<f32>()? as f64));
                     total_d = (total_d + reg.affine(self.s.lecam_weight(), 0.0)?)?;
-                    let mean =
-                        |t: &Tensor| -> candle_core::Result<f64> { Ok(t.mean_all()?.to_scalar::<f32>()? as f64) };
-                    let decay = LECAM_DECAY.min(step as f64 / (10.0 + step as f64));
-                    nets.anchors.update(mean(&on_real)?, mean(&on_fake)?, decay);
                 }
                 nets.opt_d.step(&nets.dp, &nets.d_names, &total_d.backward()?)?;
             }
@@ -363,7 +384,9 @@ impl<'a> Run<'a> {
             let fake = nets.g.render(&nets.gp, &noise)?;
             let mut loss_g: Option<Tensor> = None;
             if adversarial {
-                let adv = g_hinge(&nets.d.forward(&nets.dp.frozen(), &aug_g.apply(&fake)?, &onehot)?)?;
+                let logits = nets.d.forward(&nets.dp.frozen(), &aug_g.apply(&fake)?, &onehot)?;
+                let per_critic = logits.iter().map(g_hinge).collect::<candle_core::Result<Vec<_>>>()?;
+                let adv = Tensor::stack(&per_critic, 0)?.mean_all()?;
                 losses.push(("g", adv.to_scalar::<f32>()? as f64));
                 loss_g = Some(adv.affine(self.s.adversarial, 0.0)?);
             }
@@ -432,8 +455,11 @@ impl<'a> Run<'a> {
         c.meta.extend(self.metadata(step));
         c.meta.insert("checkpoint".into(), "1".into());
         // f64 Display is exact both ways, so a resumed run continues the same anchors
-        c.meta.insert("lecam_real".into(), nets.anchors.real.to_string());
-        c.meta.insert("lecam_fake".into(), nets.anchors.fake.to_string());
+        for (i, anchors) in nets.anchors.iter().enumerate() {
+            let (real, fake) = anchor_keys(i);
+            c.meta.insert(real, anchors.real.to_string());
+            c.meta.insert(fake, anchors.fake.to_string());
+        }
         io::write(ckpt, &c.tensors, c.meta)?;
         Ok(Some(ckpt.clone()))
     }
