@@ -131,13 +131,14 @@ fn train_steps(c: &mut Criterion) {
 /// The texture GAN (issue 14) at `train_texture`'s defaults (batch 8, patch 64, width 24, local
 /// 16, global 8, periodic 0, depth 4, style loss on, adversarial weight 0.2) on one 256² exemplar: one training step, and one
 /// tileable 1024² sample. `benches/model_torch.py` has the same two. Both again with
-/// `detail_noise`, and with 8 `coarse` noise channels.
+/// `detail_noise`, and with 8 `coarse` noise channels. Then a training step of the
+/// large-structure recipe (patch 256, batch 1, coarse 8) with one critic and with three.
 fn texture(c: &mut Criterion) {
-    let exemplar = Image::from_fn(256, 256, |x, y| {
+    let paint = |x: u32, y: u32| {
         let v = 0.5 + 0.4 * ((x as f32 * 0.21).sin() * (y as f32 * 0.13).cos());
-        [v, 0.8 * v, 0.6 + 0.3 * (x ^ y) as f32 / 255.0, 1.0]
-    })
-    .unwrap();
+        [v, 0.8 * v, 0.6 + 0.3 * ((x ^ y) & 255) as f32 / 255.0, 1.0]
+    };
+    let exemplar = Image::from_fn(256, 256, paint).unwrap();
     let mut group = c.benchmark_group("texture");
     group.sample_size(10);
     // `_detail`: the same with detail noise (per-pixel noise at 1/4 and 1/2); `_coarse`: with
@@ -156,6 +157,24 @@ fn texture(c: &mut Criterion) {
         let opts = TextureSample { width: 1024, height: 1024, seed: Some(1), tileable: true };
         group.bench_function(format!("sample_1024px_tileable{tag}"), |b| {
             b.iter(|| model.sample_texture(&opts, &TextureMix::One(0)).unwrap())
+        });
+    }
+    // the large-structure recipe: one 256² crop a step, judged by one critic or by three
+    // (`critic_scales`: full size, 1/2 and 1/4)
+    let large = Image::from_fn(320, 320, paint).unwrap();
+    for critic_scales in [1, 3] {
+        let s = TextureSettings {
+            data: Some(TrainData::Images(vec![large.clone()])),
+            patch: 256,
+            batch: 1,
+            coarse: 8,
+            critic_scales,
+            ..TextureSettings::default()
+        };
+        let mut step = TextureBenchStep::new(s).unwrap();
+        step.run().unwrap();
+        group.bench_function(format!("train_step_b1_256px_w24_coarse_critics{critic_scales}"), |b| {
+            b.iter(|| step.run().unwrap())
         });
     }
     group.finish();
