@@ -19,8 +19,11 @@
 # the README's recipe) for the exemplars with structure over 50 px (bricks, stone_tiles, wood)
 # and PATCH (default `--patch 64`) for the rest; photo_wood is a 150-px crop. FINE (default
 # `--detail-noise`) is added for the speckled stone (granite), whose grain is finer than the
-# generator's 8-pixel noise cells, and LARGE (default `--coarse 8`) for the exemplars whose
-# structure is larger than what one output pixel sees (marble veins, clouds, terrain).
+# generator's 8-pixel noise cells. LARGE (default `--patch 256 --batch 1 --coarse 8
+# --critic-scales 3`) replaces the crop flags for the exemplars whose layout is larger than what
+# one output pixel sees and than a 64 crop (marble veins, clouds, terrain): the crops must hold
+# the layout for a critic to judge it, and three critic scales keep fine detail judged and
+# training stable at that patch.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 KILN=$(realpath "${KILN:-target/release/kiln}")
@@ -34,7 +37,7 @@ RECIPE=${RECIPE:-}
 PATCH=${PATCH:---patch 64}
 STRUCTURED=${STRUCTURED:---patch 128 --batch 2}
 FINE=${FINE:---detail-noise}
-LARGE=${LARGE:---coarse 8}
+LARGE=${LARGE:---patch 256 --batch 1 --coarse 8 --critic-scales 3}
 out=${1:?usage: train-all.sh OUT [NAME...]}
 shift
 mkdir -p "$out"
@@ -50,12 +53,12 @@ if [ ${#names[@]} -eq 0 ]; then
            photo_fur photo_wood photo_foliage)
 fi
 
-# the crop flags of exemplar $1 (and FINE for granite, LARGE for marble, clouds, terrain)
+# the crop flags of exemplar $1 (with FINE for granite; LARGE for marble, clouds, terrain)
 crops_for() {
     case $1 in
         bricks | stone_tiles | wood) echo "$STRUCTURED" ;;
         granite) echo "$PATCH $FINE" ;;
-        marble | clouds | terrain) echo "$PATCH $LARGE" ;;
+        marble | clouds | terrain) echo "$LARGE" ;;
         *) echo "$PATCH" ;;
     esac
 }
