@@ -3,10 +3,10 @@
 //! The noise for `seed` is drawn on one stream in a fixed order (local cells row by row, then
 //! the phases, then any detail noise, then any coarse noise), so the same seed, size and options
 //! give the same image at any thread count. Tileable samples wrap: the noise canvas is exactly
-//! the image's 1/8, every convolution pads circularly and the coarse noise's grid wraps. Other samples draw a margin of noise cells on every side
-//! as wide as the generator's reach ([`TextureArch::reach_cells`]) and crop it away, so no pixel
-//! sees the wrap and the image does not tile (nor shows border artefacts: no pixel sees a zero
-//! pad either).
+//! the image's 1/8, every convolution pads circularly and the coarse noise's grid wraps. Other
+//! samples draw a margin of noise cells on every side as wide as the generator's reach
+//! ([`TextureArch::reach_cells`]) and crop it away, so no pixel sees the wrap and the image does
+//! not tile (nor shows border artefacts: no pixel sees a zero pad either).
 //!
 //! Owns: [`draw`]. Must not know about files or scripts.
 

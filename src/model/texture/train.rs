@@ -9,8 +9,8 @@
 //! discriminator's loss also has the LeCam regulariser ([`super::super::gan::lecam`]); its two
 //! anchors are training state, kept in the checkpoint's metadata (`lecam_real`, `lecam_fake`).
 //! With several critic scales ([`super::net::Critics`]) each critic has its own hinge loss,
-//! regulariser and anchors (`lecam_real1`, ...), each weighing 1/critics, and the generator's
-//! adversarial loss is the mean over the critics.
+//! regulariser and anchors (`lecam_real1`, ...); the discriminator's loss and the generator's
+//! adversarial loss are the means over the critics.
 //!
 //! Like the 32² trainers: every random number comes from a seeded stream per step, so a run is
 //! the same at any thread count and a resumed run equals an uninterrupted one; Ctrl-C (the
@@ -356,25 +356,24 @@ impl<'a> Run<'a> {
                 // discriminator: real and detached fake in one batch
                 let fake = nets.g.render(&nets.gp, &noise)?.detach();
                 let both = Tensor::cat(&[aug_d.apply(&real)?, aug_d.apply(&fake)?], 0)?;
-                // each critic's losses weigh 1/critics, so the balance against the generator's
-                // style loss is that of one critic
-                let share = 1.0 / nets.anchors.len() as f64;
+                // the mean over the critics, so the balance against the generator's style loss
+                // is that of one critic
                 let mean = |t: &Tensor| -> candle_core::Result<f64> { Ok(t.mean_all()?.to_scalar::<f32>()? as f64) };
                 let (mut hinge, mut reg) = (vec![], vec![]);
                 for (logits, anchors) in nets.d.forward(&nets.dp, &both, &both_labels)?.iter().zip(&mut nets.anchors) {
                     let (on_real, on_fake) = (logits.narrow(0, 0, n)?, logits.narrow(0, n, n)?);
-                    hinge.push(d_hinge(&on_real, &on_fake)?.affine(share, 0.0)?);
+                    hinge.push(d_hinge(&on_real, &on_fake)?);
                     if self.s.lecam_weight() > 0.0 {
-                        reg.push(lecam(&on_real, &on_fake, anchors)?.affine(share, 0.0)?);
+                        reg.push(lecam(&on_real, &on_fake, anchors)?);
                         let decay = LECAM_DECAY.min(step as f64 / (10.0 + step as f64));
                         anchors.update(mean(&on_real)?, mean(&on_fake)?, decay);
                     }
                 }
-                let loss_d = Tensor::stack(&hinge, 0)?.sum_all()?;
+                let loss_d = Tensor::stack(&hinge, 0)?.mean_all()?;
                 losses.push(("d", loss_d.to_scalar::<f32>()? as f64));
                 let mut total_d = loss_d;
                 if !reg.is_empty() {
-                    let reg = Tensor::stack(&reg, 0)?.sum_all()?;
+                    let reg = Tensor::stack(&reg, 0)?.mean_all()?;
                     losses.push(("lecam", reg.to_scalar::<f32>()? as f64));
                     total_d = (total_d + reg.affine(self.s.lecam_weight(), 0.0)?)?;
                 }
