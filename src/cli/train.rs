@@ -184,6 +184,8 @@ pub struct TextureArgs {
     pub coarse: Option<usize>,
     #[arg(long, help = texture_help("critic_scales"))]
     pub critic_scales: Option<usize>,
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", help = texture_help("bilinear_upsample"))]
+    pub bilinear_upsample: Option<bool>,
     #[arg(long, help = texture_help("lecam"))]
     pub lecam: Option<f64>,
     #[arg(long, help = texture_help("style"))]
@@ -211,6 +213,7 @@ impl TextureArgs {
             ("--detail-noise", self.detail_noise.is_some()),
             ("--coarse", self.coarse.is_some()),
             ("--critic-scales", self.critic_scales.is_some()),
+            ("--bilinear-upsample", self.bilinear_upsample.is_some()),
             ("--lecam", self.lecam.is_some()),
             ("--style", self.style.is_some()),
             ("--adversarial", self.adversarial.is_some()),
@@ -268,6 +271,7 @@ impl TrainArgs {
             ("detail_noise", t.detail_noise.map(OptionValue::Bool)),
             ("coarse", whole(t.coarse)),
             ("critic_scales", whole(t.critic_scales)),
+            ("bilinear_upsample", t.bilinear_upsample.map(OptionValue::Bool)),
             ("lecam", t.lecam.map(OptionValue::Float)),
             ("style", t.style.map(OptionValue::Float)),
             ("adversarial", t.adversarial.map(OptionValue::Float)),
@@ -522,6 +526,10 @@ mod tests {
         assert_eq!(Cli::try_parse_from(argv).unwrap().args.texture_settings().unwrap().critic_scales, 2);
         let e = settings(&["vae", "--critic-scales", "2"]).unwrap_err().to_string();
         assert!(e.ends_with("--critic-scales is for texture models"), "{e}");
+        let argv = ["kiln-train", "texture", "--bilinear-upsample", "--data", "d", "--out", "m.safetensors"];
+        assert!(Cli::try_parse_from(argv).unwrap().args.texture_settings().unwrap().bilinear_upsample);
+        let e = settings(&["gan", "--bilinear-upsample"]).unwrap_err().to_string();
+        assert!(e.ends_with("--bilinear-upsample is for texture models"), "{e}");
         // each kind refuses the flags of the others instead of ignoring them
         let e = settings(&["gan", "--kl", "0.1"]).unwrap_err().to_string();
         assert!(e.ends_with("--kl is for spatial-vae models"), "{e}");

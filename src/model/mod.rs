@@ -6,10 +6,10 @@
 //! (ripgrep's enabled/disabled pattern).
 //!
 //! Tour: `options.rs` and `latent.rs` are plain data and `progress.rs` reads a run's progress
-//! reports for a person (all three always compiled); `enabled.rs` is the
-//! [`Model`] handle; `vae.rs` and `gan.rs` the architectures built from `nn.rs`; `conv_gemm.rs`
-//! the im2col + gemm convolution kernels; `train.rs`, `dataset.rs` and `metrics.rs` training;
-//! `prior.rs` the Gaussian mixture a VAE samples from; `io.rs` the safetensors files;
+//! reports for a person (all three always compiled); `enabled.rs` is the [`Model`] handle;
+//! `vae.rs` and `gan.rs` the architectures built from `nn.rs`; `conv_gemm.rs` the im2col + gemm
+//! convolution kernels, `ops.rs` and `bilinear.rs` fused element-wise ops; `train.rs`,
+//! `dataset.rs` and `metrics.rs` training; `prior.rs` the Gaussian mixture a VAE samples from; `io.rs` the safetensors files;
 //! `tensor.rs` turns images into tensors and back (`dataset.rs` and `train.rs` also read and
 //! write image files through `image::io`); `stream.rs` numbers the streams of the crate's seeded
 //! `Rng` that make every run reproducible (candle's CPU RNG cannot be seeded).
@@ -24,6 +24,8 @@ mod texture_options;
 
 #[cfg(feature = "ml")]
 mod arch;
+#[cfg(feature = "ml")]
+mod bilinear;
 #[cfg(feature = "ml")]
 mod conv_gemm;
 #[cfg(feature = "ml")]

@@ -100,6 +100,12 @@ crate::option_set! {
         /// the steps) and marble drew long connected veins. A step costs about 7% more with 3.
         /// Not measured at patch 64 or 128, where the crop, not the critic, limits what is seen.
         critic_scales: usize = 1, range(1, 4);
+        /// Upsample bilinearly (PyTorch's `mode="bilinear"`, StyleGAN's `[1, 3, 3, 1]` filter)
+        /// between the generator's stages instead of by nearest neighbour. Nearest neighbour
+        /// starts every stage from 2×2 blocks that the convolutions must learn to smooth, and
+        /// after a short training the 1/8 noise grid still shows as 8-pixel stair steps on
+        /// edges (clouds at patch 256). A plain sample's margin grows by one noise cell.
+        bilinear_upsample: bool = false;
         /// Weight of the texture-statistics loss (sliced Wasserstein distance between the feature
         /// distributions of a fixed random-filter network) beside the adversarial loss. It gets a
         /// recognisable texture within minutes; the adversarial loss sharpens it. 0 trains a

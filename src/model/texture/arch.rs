@@ -33,6 +33,9 @@ pub struct TextureArch {
     /// ([`TextureArch::critic_levels_at`]). Training state, not part of the generator: recorded
     /// so that a resumed run has the same critics. Files from before it existed have one.
     pub critic_scales: usize,
+    /// Bilinear (rather than nearest-neighbour) 2× upsampling between the generator's stages
+    /// ([`crate::model::bilinear`]). Files from before it existed upsample by nearest neighbour.
+    pub bilinear_upsample: bool,
     /// The exemplars' names, in label order (at least one).
     pub textures: Vec<String>,
     /// The side of the training crops.
@@ -46,9 +49,10 @@ impl TextureArch {
     }
 
     /// Noise cells the generator reads on each side of a cell: one per 1/8 convolution, plus
-    /// one for the finer stages (half a cell at 1/4, a quarter at 1/2, an eighth at full size).
+    /// one for the finer stages (half a cell at 1/4, a quarter at 1/2, an eighth at full size),
+    /// plus one for bilinear upsampling (it reads a neighbour at 1/8, 1/4 and 1/2: 1¾ cells).
     pub fn reach_cells(&self) -> usize {
-        self.depth + 2
+        self.depth + 2 + usize::from(self.bilinear_upsample)
     }
 
     /// Names of the 1/8 convolutions after the input one: `g.mid` (as in files from before
@@ -114,6 +118,10 @@ impl TextureArch {
             per_image += (1 + c4 as u64) * px / 16 + (1 + c2 as u64) * px / 4;
         }
         per_image += self.coarse as u64 * px / 64;
+        if self.bilinear_upsample {
+            // each stage's upsampled input is a tensor of its own, the largest at full size
+            per_image += c4 as u64 * px / 16 + c2 as u64 * px;
+        }
         let copies = if training { 10 } else { 3 };
         per_image * n as u64 * copies * 4
     }
@@ -132,6 +140,7 @@ impl TextureArch {
             ("detail_noise".into(), self.detail_noise.to_string()),
             ("coarse".into(), self.coarse.to_string()),
             ("critic_scales".into(), self.critic_scales.to_string()),
+            ("bilinear_upsample".into(), self.bilinear_upsample.to_string()),
             ("patch".into(), self.patch.to_string()),
             ("textures".into(), serde_json::to_string(&self.textures).unwrap_or_else(|_| "[]".into())),
         ])
@@ -176,6 +185,7 @@ impl TextureArch {
                 c @ 1..=4 => c,
                 c => return Err(err(format!("`critic_scales` is {c}, out of range 1..=4"))),
             },
+            bilinear_upsample: file.flag_or("bilinear_upsample", false)?,
             textures,
             patch,
         })

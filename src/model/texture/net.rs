@@ -14,8 +14,10 @@
 //! - **coarse** (kiln's, optional): smooth noise with cells of 16 to 128 pixels, for structure
 //!   larger than the generator's reach ([`super::coarse`]).
 //!
-//! Every generator convolution pads circularly ([`Conv::forward_wrapped`]): on a noise tensor
-//! that wraps, the image tiles. Training crops and non-tileable samples never see the wrap (the
+//! Each of the three 2× stages upsamples by nearest neighbour, or bilinearly with
+//! `bilinear_upsample` ([`crate::model::bilinear`]), then convolves. Every generator convolution
+//! pads circularly ([`Conv::forward_wrapped`]), and the bilinear upsampling wraps too: on a noise
+//! tensor that wraps, the image tiles. Training crops and non-tileable samples never see the wrap (the
 //! sampler draws a margin of noise and crops it away), so the same weights serve both.
 //!
 //! The discriminator is conditional by projection (Miyato & Koyama 2018): its logit map gets
@@ -40,6 +42,7 @@ use std::f32::consts::PI;
 
 use candle_core::{Device, Tensor};
 
+use super::super::bilinear::upsample2_bilinear_wrapped;
 use super::super::nn::{leaky, pixel_norm, Conv, Init, Linear, Params, Specs, LEAKY_GAIN};
 use super::super::ops::add_noise;
 use super::arch::TextureArch;
@@ -153,13 +156,22 @@ impl Generator {
             h = leaky(&pixel_norm(&conv.forward_wrapped(p, &h)?)?)?;
         }
         for (i, conv) in self.up.iter().enumerate() {
-            h = conv.forward_wrapped_up2(p, &h)?;
+            h = self.conv_up2(conv, p, &h)?;
             if let (Some(gain), Some(noise)) = (self.detail_gain.get(i), detail.get(i)) {
                 h = add_noise(&h, noise, &p.get(gain))?;
             }
             h = leaky(&pixel_norm(&h)?)?;
         }
-        self.out.forward_wrapped_up2(p, &h)?.tanh()
+        self.conv_up2(&self.out, p, &h)?.tanh()
+    }
+
+    /// `conv` (circular padding) of `x` upsampled 2×, by nearest neighbour (fused into the
+    /// convolution) or bilinearly, as the architecture says.
+    fn conv_up2(&self, conv: &Conv, p: &Params, x: &Tensor) -> CResult<Tensor> {
+        match self.arch.bilinear_upsample {
+            true => conv.forward_wrapped(p, &upsample2_bilinear_wrapped(x)?),
+            false => conv.forward_wrapped_up2(p, x),
+        }
     }
 }
 

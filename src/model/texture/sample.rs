@@ -183,6 +183,7 @@ mod tests {
             detail_noise: false,
             coarse: 4,
             critic_scales: 1,
+            bilinear_upsample: false,
             textures: vec!["a".into()],
             patch: 16,
         };

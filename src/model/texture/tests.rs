@@ -54,6 +54,7 @@ fn small_arch(patch: u32) -> TextureArch {
         detail_noise: false,
         coarse: 0,
         critic_scales: 1,
+        bilinear_upsample: false,
         textures: vec!["a".into()],
         patch,
     }
@@ -82,13 +83,13 @@ fn roll_x(t: &Tensor, dx: usize) -> Tensor {
 
 /// The property that makes tileable samples tile: the generator is a function on a torus. Rolling
 /// the noise by one cell (and the detail noise by the same 8 pixels: 2 cells at 1/4, 4 at 1/2)
-/// rolls the image by exactly 8 pixels, wrap included (zero padding would break this at the
-/// edges).
+/// rolls the image by exactly 8 pixels, wrap included (zero padding, or bilinear upsampling that
+/// clamped at the edges, would break this there).
 #[test]
 fn generator_commutes_with_wrapping_shifts() {
-    for detail_noise in [false, true] {
+    for (detail_noise, bilinear_upsample) in [(false, false), (true, false), (false, true)] {
         // depth 2: the wrap holds through every 1/8 convolution
-        let arch = TextureArch { depth: 2, detail_noise, ..small_arch(16) };
+        let arch = TextureArch { depth: 2, detail_noise, bilinear_upsample, ..small_arch(16) };
         let mut specs = Specs::default();
         let g = Generator::new(&arch, &mut specs);
         let p = Params::init(&specs, 3, &Device::Cpu).unwrap();
@@ -130,13 +131,24 @@ fn generator_commutes_with_wrapping_shifts() {
 
 /// How far one noise cell reaches in the image, measured: a changed cell changes pixels up to
 /// (1 + depth) cells plus 7 pixels away (half a cell at 1/4, a quarter at 1/2, an eighth at full
-/// size, less one pixel), and [`TextureArch::reach_cells`] (the margin a non-tileable sample draws
-/// and crops away) covers that.
+/// size, less one pixel), with bilinear upsampling 7 more (each upsampling also writes the
+/// pixel beyond its source block: one pixel at 1/4, 1/2 and full size, 4 + 2 + 1), and
+/// [`TextureArch::reach_cells`] (the margin a non-tileable sample draws and crops away) covers
+/// that.
 #[test]
 fn reach_cells_covers_what_a_noise_cell_changes() {
-    let arch = small_arch(16);
+    for (bilinear_upsample, reach) in [(false, 2 * 8 + 7), (true, 2 * 8 + 14)] {
+        let arch = TextureArch { bilinear_upsample, ..small_arch(16) };
+        assert_eq!(measured_reach(&arch), reach, "bilinear {bilinear_upsample}");
+        assert!(reach <= arch.reach_cells() * 8, "reaches {reach} px, margin {} cells", arch.reach_cells());
+    }
+}
+
+/// Pixels from a bumped noise cell's own 8 to the farthest pixel the bump changes (one texture,
+/// local + global = 4 channels, a 24-cell row).
+fn measured_reach(arch: &TextureArch) -> usize {
     let mut specs = Specs::default();
-    let g = Generator::new(&arch, &mut specs);
+    let g = Generator::new(arch, &mut specs);
     let p = Params::init(&specs, 3, &Device::Cpu).unwrap();
     let cells = 24;
     let z = Tensor::from_vec(crate::rng::Rng::new(5).normals(4 * cells), (1, 4, 1, cells), &Device::Cpu).unwrap();
@@ -147,13 +159,11 @@ fn reach_cells_covers_what_a_noise_cell_changes() {
     let changed: Vec<f32> =
         (a - b).unwrap().abs().unwrap().max(1).unwrap().max(1).unwrap().flatten_all().unwrap().to_vec1().unwrap();
     // pixels from the bumped cell's own 8 (96..=103) to the farthest changed one
-    let far = (0..changed.len())
+    (0..changed.len())
         .filter(|&x| changed[x] > 1e-6)
         .map(|x| if x < 96 { 96 - x } else { x.saturating_sub(103) })
         .max()
-        .unwrap();
-    assert_eq!(far, 2 * 8 + 7);
-    assert!(far <= arch.reach_cells() * 8, "reaches {far} px, margin {} cells", arch.reach_cells());
+        .unwrap()
 }
 
 /// Periodic channels snap to whole periods on a tileable canvas, so they wrap too: after
@@ -305,6 +315,34 @@ fn coarse_noise_is_read_recorded_and_tiles() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("coarse: 4 → 2"), "{e}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Bilinear upsampling draws another model than nearest neighbour from the same seed, is
+/// recorded in the file (a loaded model draws the same sample), gives plain samples of any
+/// size (their margin covers its wider reach), and resuming without it names the difference.
+#[test]
+fn bilinear_upsampling_is_used_recorded_and_resumed_only_with_it() {
+    let dir = temp_dir("bilinear");
+    let data = vec![stripes(48, 48, 8, [0.3, 0.6, 0.8])];
+    let with = |bilinear_upsample: bool, name: &str| TextureSettings {
+        out: Some(dir.join(name)),
+        bilinear_upsample,
+        ..tiny(data.clone(), 3)
+    };
+    let smooth = train(&with(true, "a.safetensors"));
+    let blocky = train(&with(false, "b.safetensors"));
+    let tile = sample(&smooth, 64, 64, 4, true, TextureMix::One(0));
+    assert_ne!(tile, sample(&blocky, 64, 64, 4, true, TextureMix::One(0)), "bilinear changed nothing");
+    let loaded = Model::load(&dir.join("a.safetensors")).unwrap();
+    assert_eq!(sample(&loaded, 64, 64, 4, true, TextureMix::One(0)), tile);
+    let plain = sample(&loaded, 40, 24, 4, false, TextureMix::One(0));
+    assert_eq!(plain.dimensions(), (40, 24));
+    let e =
+        train_texture(&TextureSettings { resume: true, steps: 4, ..with(false, "a.safetensors") }, None, &mut |_| {})
+            .unwrap_err()
+            .to_string();
+    assert!(e.contains("bilinear_upsample: false → true") || e.contains("bilinear_upsample: true → false"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -95,6 +95,7 @@ fn torch_converted_generator_loads_with_its_architecture() {
         detail_noise: false,
         coarse: 0,
         critic_scales: 1,
+        bilinear_upsample: false,
         textures: vec!["red".into(), "blue".into()],
         patch: 16,
     };

@@ -193,6 +193,7 @@ impl<'a> Run<'a> {
             detail_noise: s.detail_noise,
             coarse: s.coarse,
             critic_scales: s.critic_scales,
+            bilinear_upsample: s.bilinear_upsample,
             textures: exemplars.names.clone(),
             patch: s.patch,
         };
