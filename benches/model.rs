@@ -131,8 +131,9 @@ fn train_steps(c: &mut Criterion) {
 /// The texture GAN (issue 14) at `train_texture`'s defaults (batch 8, patch 64, width 24, local
 /// 16, global 8, periodic 0, depth 4, style loss on, adversarial weight 0.2) on one 256² exemplar: one training step, and one
 /// tileable 1024² sample. `benches/model_torch.py` has the same two. Both again with
-/// `detail_noise`, and with 8 `coarse` noise channels. Then a training step of the
-/// large-structure recipe (patch 256, batch 1, coarse 8) with one critic and with three.
+/// `detail_noise`, with 8 `coarse` noise channels, and with `bilinear_upsample`. Then a training
+/// step of the large-structure recipe (patch 256, batch 1, coarse 8) with one critic and with
+/// three, and with three and bilinear upsampling.
 fn texture(c: &mut Criterion) {
     let paint = |x: u32, y: u32| {
         let v = 0.5 + 0.4 * ((x as f32 * 0.21).sin() * (y as f32 * 0.13).cos());
@@ -142,12 +143,19 @@ fn texture(c: &mut Criterion) {
     let mut group = c.benchmark_group("texture");
     group.sample_size(10);
     // `_detail`: the same with detail noise (per-pixel noise at 1/4 and 1/2); `_coarse`: with
-    // 8 channels of smooth coarse noise
-    for (detail_noise, coarse, tag) in [(false, 0, ""), (true, 0, "_detail"), (false, 8, "_coarse")] {
+    // 8 channels of smooth coarse noise; `_bilinear`: bilinear upsampling between the stages
+    let variants = [
+        (false, 0, false, ""),
+        (true, 0, false, "_detail"),
+        (false, 8, false, "_coarse"),
+        (false, 0, true, "_bilinear"),
+    ];
+    for (detail_noise, coarse, bilinear_upsample, tag) in variants {
         let s = TextureSettings {
             data: Some(TrainData::Images(vec![exemplar.clone()])),
             detail_noise,
             coarse,
+            bilinear_upsample,
             ..TextureSettings::default()
         };
         let mut step = TextureBenchStep::new(s).unwrap();
@@ -160,20 +168,21 @@ fn texture(c: &mut Criterion) {
         });
     }
     // the large-structure recipe: one 256² crop a step, judged by one critic or by three
-    // (`critic_scales`: full size, 1/2 and 1/4)
+    // (`critic_scales`: full size, 1/2 and 1/4), and with three and bilinear upsampling
     let large = Image::from_fn(320, 320, paint).unwrap();
-    for critic_scales in [1, 3] {
+    for (critic_scales, bilinear_upsample, tag) in [(1, false, ""), (3, false, ""), (3, true, "_bilinear")] {
         let s = TextureSettings {
             data: Some(TrainData::Images(vec![large.clone()])),
             patch: 256,
             batch: 1,
             coarse: 8,
             critic_scales,
+            bilinear_upsample,
             ..TextureSettings::default()
         };
         let mut step = TextureBenchStep::new(s).unwrap();
         step.run().unwrap();
-        group.bench_function(format!("train_step_b1_256px_w24_coarse_critics{critic_scales}"), |b| {
+        group.bench_function(format!("train_step_b1_256px_w24_coarse_critics{critic_scales}{tag}"), |b| {
             b.iter(|| step.run().unwrap())
         });
     }

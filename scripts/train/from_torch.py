@@ -9,7 +9,8 @@ The input is a `.pt` file holding a state_dict, a whole TextureGenerator, or a d
 generator's state_dict under `--key` (for example a training checkpoint's "ema"). A `module.` or
 `_orig_mod.` prefix (DataParallel, torch.compile) is dropped. The architecture (width, local,
 global, periodic, number of textures) is read from the tensor shapes, the coarse noise channels
-from the `coarse_channels` buffer; exemplar names and the
+from the `coarse_channels` buffer, bilinear upsampling from the `bilinear_upsample_on` buffer;
+exemplar names and the
 training patch, which no tensor records, come from `--textures` and `--patch`. From Python:
 `convert(generator_or_state_dict, path, textures=[...], patch=64)`; the other direction,
 `load_kiln(path)`, reads a kiln texture_gan file back into a TextureGenerator.
@@ -33,6 +34,7 @@ row-major, the same layout in both, so no transposes):
     out.weight                 g.out.w      (3, w, 3, 3)
     out.bias                   g.out.b      (3)
     coarse_channels            (metadata `coarse`)                  a 0-d buffer, only with coarse > 0
+    bilinear_upsample_on       (metadata `bilinear_upsample`)       a 0-d buffer, only when on
 
 The noise channels are ordered local, global, periodic, coarse in `g.in.w`'s second axis, and the wave
 outputs kx (periodic rows) before ky. The discriminator (`d.c0` ... `d.out`, `d.embed`, same
@@ -48,7 +50,7 @@ channel_plan, steps.
 The file: safetensors (8-byte little-endian header length, JSON header padded with spaces to a
 multiple of 8, raw little-endian data), tensors in sorted name order, with `__metadata__`
 format = "kiln-model", format_version = "1", kind = "texture_gan", channels = 3, stride = 8,
-width, local, global, periodic, depth, detail_noise, coarse, patch, textures (a JSON array of
+width, local, global, periodic, depth, detail_noise, coarse, bilinear_upsample, patch, textures (a JSON array of
 names), steps, source. It is
 written here rather than with the `safetensors` package so that the script needs only torch and
 the output is byte-identical for the same input (sorted keys), like the files kiln writes; it is
@@ -79,8 +81,9 @@ def strip_prefixes(sd):
 
 
 def architecture(sd):
-    """width, local, global, periodic, textures, depth, detail_noise, coarse from the generator's
-    tensor shapes (and its `coarse_channels` buffer)."""
+    """width, local, global, periodic, textures, depth, detail_noise, coarse, bilinear_upsample
+    from the generator's tensor shapes (and its `coarse_channels` and `bilinear_upsample_on`
+    buffers)."""
     for need in ("embed", "input.weight", "out.weight"):
         if need not in sd:
             raise ValueError(f"not a TextureGenerator state_dict: `{need}` is missing (keys: {', '.join(sorted(sd))})")
@@ -94,10 +97,11 @@ def architecture(sd):
     depth = 1
     while f"mid{depth}.weight" in sd:
         depth += 1
-    return width, local, global_, periodic, textures, depth, "up0_noise" in sd, coarse
+    bilinear = bool(sd["bilinear_upsample_on"]) if "bilinear_upsample_on" in sd else False
+    return width, local, global_, periodic, textures, depth, "up0_noise" in sd, coarse, bilinear
 
 
-def expected_shapes(width, local, global_, periodic, textures, depth=1, detail_noise=False, coarse=0):
+def expected_shapes(width, local, global_, periodic, textures, depth=1, detail_noise=False, coarse=0, bilinear=False):
     w, c = width, local + global_ + periodic + coarse
     shapes = {
         "embed": (textures, global_),
@@ -115,6 +119,8 @@ def expected_shapes(width, local, global_, periodic, textures, depth=1, detail_n
         shapes["up1_noise"] = (w,)
     if coarse > 0:
         shapes["coarse_channels"] = ()
+    if bilinear:
+        shapes["bilinear_upsample_on"] = ()
     return shapes
 
 
@@ -129,7 +135,7 @@ def kiln_tensors(sd):
         raise ValueError(f"state_dict does not match the architecture its shapes imply: missing {missing}, unexpected {extra}")
     out = {}
     for name, shape in shapes.items():
-        if name == "coarse_channels":
+        if name in ("coarse_channels", "bilinear_upsample_on"):
             continue  # metadata, not a tensor of the file
         t = sd[name].detach().to("cpu", torch.float32).contiguous()
         if tuple(t.shape) != shape:
@@ -158,7 +164,7 @@ def encode(tensors, meta):
 def convert(generator, path, textures=None, patch=64, steps=0):
     """Writes `generator` (a TextureGenerator or its state_dict) to the kiln model file `path`."""
     sd = generator.state_dict() if isinstance(generator, torch.nn.Module) else generator
-    tensors, (width, local, global_, periodic, count, depth, detail_noise, coarse) = kiln_tensors(sd)
+    tensors, (width, local, global_, periodic, count, depth, detail_noise, coarse, bilinear) = kiln_tensors(sd)
     names = list(textures) if textures else [f"texture{i}" for i in range(count)]
     if len(names) != count:
         raise ValueError(f"{len(names)} texture names for a generator with {count} textures (`embed` rows)")
@@ -169,6 +175,7 @@ def convert(generator, path, textures=None, patch=64, steps=0):
         "stride": str(STRIDE), "width": str(width), "local": str(local), "global": str(global_),
         "periodic": str(periodic), "depth": str(depth), "patch": str(patch), "steps": str(steps),
         "detail_noise": "true" if detail_noise else "false", "coarse": str(coarse),
+        "bilinear_upsample": "true" if bilinear else "false",
         "textures": json.dumps(names, separators=(",", ":"), ensure_ascii=False),
         "source": f"scripts/train/from_torch.py (torch {torch.__version__.split('+')[0]})",
     }
@@ -216,9 +223,12 @@ def load_kiln(path):
         sd[torch_name(name)] = torch.frombuffer(bytearray(data[8 + n + a:8 + n + b]), dtype=torch.float32).reshape(info["shape"])
     arch = [int(meta[k]) for k in ("width", "local", "global", "periodic")]
     g = TextureGenerator(*arch, textures=len(json.loads(meta["textures"])), depth=int(meta.get("depth", "1")),
-                         detail_noise=meta.get("detail_noise") == "true", coarse=int(meta.get("coarse", "0")))
+                         detail_noise=meta.get("detail_noise") == "true", coarse=int(meta.get("coarse", "0")),
+                         bilinear_upsample=meta.get("bilinear_upsample") == "true")
     if g.coarse > 0:
         sd["coarse_channels"] = torch.tensor(g.coarse)
+    if g.bilinear_upsample:
+        sd["bilinear_upsample_on"] = torch.tensor(True)
     g.load_state_dict(sd)
     return g, meta
 

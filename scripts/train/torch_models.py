@@ -11,8 +11,10 @@ Architecture (w = width, T = textures, C = local + global + periodic + coarse), 
   `coarse` channels of smooth noise with cells of 16, 32, 64 and 128 pixels in turn
   (`coarse_noise()`, src/model/texture/coarse.rs);
 - generator: 3x3 conv C -> 4w, then `depth` 3x3 convs 4w -> 4w at 1/8; nearest 2x upsample + 3x3 conv 4w -> 2w;
-  upsample + 3x3 conv 2w -> w; upsample + 3x3 conv w -> 3, tanh. Every conv pads circularly
-  (F.pad(mode="circular")) and all but the last are followed by pixel norm then leaky ReLU 0.2;
+  upsample + 3x3 conv 2w -> w; upsample + 3x3 conv w -> 3, tanh. With `bilinear_upsample` each
+  upsample is bilinear (align_corners=False) with wrapping edges (`upsample2_bilinear_wrapped()`).
+  Every conv pads circularly (F.pad(mode="circular")) and all but the last are followed by pixel
+  norm then leaky ReLU 0.2;
   with `detail_noise`, a one-channel normal image at 1/4 (after up0) and at 1/2 (after up1) is
   added before the pixel norm, scaled per channel by `up0_noise` / `up1_noise` (zero at start);
 - discriminator: 4x4 stride-2 convs 3 -> w -> 2w -> 4w (zero padding 1), 3x3 conv 4w -> 4w, each
@@ -34,6 +36,7 @@ kiln's `g.in`, a Python keyword, which is `input` here; torch's `.weight` / `.bi
     up0_noise / up1_noise      g.up0.noise / g.up1.noise  (2w) / (w)   detail_noise
     out.weight / .bias         g.out.w / .b  (3, w, 3, 3) / (3)
     coarse_channels            (metadata `coarse`)  a 0-d buffer, only with coarse > 0
+    bilinear_upsample_on       (metadata `bilinear_upsample`)  a 0-d buffer, only when on
 
 Noise layout, as kiln's `NoiseParts` (n images, h x w noise cells): `local` (n, local, h, w)
 standard normal; `mix` (n, T, h, w), how much of each exemplar's code each cell takes (one-hot
@@ -66,6 +69,14 @@ def pixel_norm(x):
 
 def upsample2(x):
     return F.interpolate(x, scale_factor=2, mode="nearest")
+
+
+def upsample2_bilinear_wrapped(x):
+    """Bilinear 2x (align_corners=False) with edges that wrap, as kiln's src/model/bilinear.rs:
+    pad one pixel circularly, interpolate, and drop the two pixels each side that the padding
+    made (inside, output j samples the padded input at (j + 0.5) / 2 - 0.5, one pixel in)."""
+    up = F.interpolate(F.pad(x, (1, 1, 1, 1), mode="circular"), scale_factor=2, mode="bilinear", align_corners=False)
+    return up[:, :, 2:-2, 2:-2]
 
 
 def conv_wrapped(conv, x):
@@ -143,13 +154,18 @@ def mid_names(depth):
 
 
 class TextureGenerator(nn.Module):
-    def __init__(self, width=24, local=16, global_=8, periodic=0, textures=1, depth=4, detail_noise=False, coarse=0):
+    def __init__(self, width=24, local=16, global_=8, periodic=0, textures=1, depth=4, detail_noise=False, coarse=0,
+                 bilinear_upsample=False):
         super().__init__()
         self.width, self.local, self.global_, self.periodic, self.textures = width, local, global_, periodic, textures
         self.depth, self.detail_noise, self.coarse = depth, detail_noise, coarse
+        self.bilinear_upsample = bilinear_upsample
         if coarse > 0:
             # no weight records the coarse count, so a buffer does: from_torch.py reads it
             self.register_buffer("coarse_channels", torch.tensor(coarse))
+        if bilinear_upsample:
+            # nor the upsampling: a buffer again, present only when on (older files have none)
+            self.register_buffer("bilinear_upsample_on", torch.tensor(True))
         c = local + global_ + periodic + coarse
         self.embed = nn.Parameter(torch.randn(textures, global_))
         self.wave = nn.Linear(global_, 2 * periodic) if periodic > 0 else None
@@ -205,12 +221,13 @@ class TextureGenerator(nn.Module):
         h = leaky(pixel_norm(conv_wrapped(self.input, z)))
         for name in mid_names(self.depth):
             h = leaky(pixel_norm(conv_wrapped(getattr(self, name), h)))
+        up = upsample2_bilinear_wrapped if self.bilinear_upsample else upsample2
         for i, conv in enumerate((self.up0, self.up1)):
-            h = conv_wrapped(conv, upsample2(h))
+            h = conv_wrapped(conv, up(h))
             if gains:
                 h = h + detail[i] * gains[i].view(1, -1, 1, 1)
             h = leaky(pixel_norm(h))
-        return torch.tanh(conv_wrapped(self.out, upsample2(h)))
+        return torch.tanh(conv_wrapped(self.out, up(h)))
 
 
 def critic_levels(patch):

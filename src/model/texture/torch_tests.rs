@@ -165,3 +165,21 @@ fn torch_converted_coarse_noise_matches_torch_output() {
         "the coarse noise does not reach the image"
     );
 }
+
+/// A generator with bilinear upsampling converted from torch (the flag comes from its
+/// `bilinear_upsample_on` buffer) gives torch's image for torch's noise, torch's bilinear
+/// interpolation of a circularly padded map included; the same weights upsampling by nearest
+/// neighbour give another image, so the comparison sees the upsampling.
+#[test]
+fn torch_converted_bilinear_upsampling_matches_torch_output() {
+    let (_, arch, g, p) = load_fixture("texture_bilinear_tiny.safetensors");
+    assert!(arch.bilinear_upsample && arch.depth == 2, "{arch:?}");
+    let case = &cases("texture_bilinear_tiny_io.json")[0];
+    let parts = parts_of(case);
+    let expected = assert_matches_torch(&g, &p, &parts, case);
+    let nearest = Generator::new(&TextureArch { bilinear_upsample: false, ..arch }, &mut Specs::default());
+    assert!(
+        max_abs_diff(&nearest.render(&p, &parts).unwrap(), &expected) > 1e-2,
+        "the upsampling does not reach the image"
+    );
+}
