@@ -23,7 +23,10 @@
 # --critic-scales 3`) replaces the crop flags for the exemplars whose layout is larger than what
 # one output pixel sees and than a 64 crop (marble veins, clouds, terrain): the crops must hold
 # the layout for a critic to judge it, and three critic scales keep fine detail judged and
-# training stable at that patch.
+# training stable at that patch. SMOOTH (default `--bilinear-upsample --detail-noise`) is added
+# for terrain, where it removed the 8-pixel grid of that recipe and halved the texture distance
+# at ten minutes (0.136 against 0.250); clouds were worse with it (0.32 against 0.09) and
+# marble alike (0.000 against 0.001, with grain in the white).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 KILN=$(realpath "${KILN:-target/release/kiln}")
@@ -38,6 +41,7 @@ PATCH=${PATCH:---patch 64}
 STRUCTURED=${STRUCTURED:---patch 128 --batch 2}
 FINE=${FINE:---detail-noise}
 LARGE=${LARGE:---patch 256 --batch 1 --coarse 8 --critic-scales 3}
+SMOOTH=${SMOOTH:---bilinear-upsample --detail-noise}
 out=${1:?usage: train-all.sh OUT [NAME...]}
 shift
 mkdir -p "$out"
@@ -53,12 +57,14 @@ if [ ${#names[@]} -eq 0 ]; then
            photo_fur photo_wood photo_foliage)
 fi
 
-# the crop flags of exemplar $1 (with FINE for granite; LARGE for marble, clouds, terrain)
+# the crop flags of exemplar $1 (with FINE for granite; LARGE for marble, clouds, terrain, and
+# SMOOTH for terrain)
 crops_for() {
     case $1 in
         bricks | stone_tiles | wood) echo "$STRUCTURED" ;;
         granite) echo "$PATCH $FINE" ;;
-        marble | clouds | terrain) echo "$LARGE" ;;
+        marble | clouds) echo "$LARGE" ;;
+        terrain) echo "$LARGE $SMOOTH" ;;
         *) echo "$PATCH" ;;
     esac
 }
