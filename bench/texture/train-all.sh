@@ -26,7 +26,9 @@
 # training stable at that patch. SMOOTH (default `--bilinear-upsample --detail-noise`) is added
 # for terrain, where it removed the 8-pixel grid of that recipe and halved the texture distance
 # at ten minutes (0.136 against 0.250); clouds were worse with it (0.32 against 0.09) and
-# marble alike (0.000 against 0.001, with grain in the white).
+# marble alike (0.000 against 0.001, with grain in the white). Stone tiles take LARGE's patch and
+# critics without the coarse noise, with SMOOTH: square tiles on a straight grid, where every
+# recipe before drew slabs, flagstones or a basket weave.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 KILN=$(realpath "${KILN:-target/release/kiln}")
@@ -58,10 +60,11 @@ if [ ${#names[@]} -eq 0 ]; then
 fi
 
 # the crop flags of exemplar $1 (with FINE for granite; LARGE for marble, clouds, terrain, and
-# SMOOTH for terrain)
+# SMOOTH for terrain and stone tiles)
 crops_for() {
     case $1 in
-        bricks | stone_tiles | wood) echo "$STRUCTURED" ;;
+        bricks | wood) echo "$STRUCTURED" ;;
+        stone_tiles) echo "--patch 256 --batch 1 --critic-scales 3 $SMOOTH" ;;
         granite) echo "$PATCH $FINE" ;;
         marble | clouds) echo "$LARGE" ;;
         terrain) echo "$LARGE $SMOOTH" ;;

@@ -101,22 +101,24 @@ crate::option_set! {
         /// Not measured at patch 64 or 128, where the crop, not the critic, limits what is seen.
         critic_scales: usize = 1, range(1, 4);
         /// Upsample bilinearly (PyTorch's `mode="bilinear"`, StyleGAN's `[1, 3, 3, 1]` filter)
-        /// between the generator's stages instead of by nearest neighbour. Nearest neighbour
-        /// starts every stage from 2×2 blocks that the convolutions must learn to smooth, and
-        /// after a short training the 1/8 noise grid still shows as 8-pixel stair steps and
-        /// stripes (clouds and terrain at patch 256). Bilinear removes the grid but smooths
-        /// everything, so pair it with `detail_noise` for the fine grain. Measured with the
-        /// large-layout recipe (`patch` 256, `batch` 1, `coarse` 8, `critic_scales` 3) against
-        /// the same run with nearest neighbour, texture distance at 1,150 and 2,300 steps (about
-        /// 10 and 20 minutes): terrain with `detail_noise` 0.136 and 0.122 (nearest, with or
-        /// without it: 0.25 to 0.36), continents with beaches, rock and snow and no grid, the
-        /// closest terrain yet; clouds with `detail_noise` 0.32 and 0.36 (nearest 0.092 and
-        /// 0.057), fuzzy grainy blobs; bilinear alone smooth, glossy shapes without detail (clouds
-        /// 0.14, terrain 0.22 at 1,150). At patch 64, speckled granite with `detail_noise` got
-        /// worse (0.32 against 0.26 at 1,100 steps, regular blobs with hatching). So it is off by
-        /// default and meant for terrain-like layouts. Sampling takes the same time; a 1024²
-        /// sample holds about 170 MB more (the upsampled maps are tensors of their own). A plain
-        /// sample's margin grows by one noise cell.
+        /// between the generator's stages instead of by nearest neighbour. Nearest neighbour starts
+        /// every stage from 2×2 blocks that the convolutions must learn to smooth, and after a
+        /// short training the 1/8 noise grid still shows as 8-pixel stair steps and stripes (clouds
+        /// and terrain at patch 256). Bilinear removes the grid but smooths everything, so pair it
+        /// with `detail_noise` for the fine grain. Measured with the large-layout recipe (`patch`
+        /// 256, `batch` 1, `coarse` 8, `critic_scales` 3) against the same run with nearest
+        /// neighbour, texture distance at 1,150 and 2,300 steps (about 10 and 20 minutes): terrain
+        /// with `detail_noise` 0.136 and 0.122 (nearest, with or without it: 0.25 to 0.36),
+        /// continents with beaches, rock and snow and no grid, the closest terrain yet; clouds with
+        /// `detail_noise` 0.32 and 0.36 (nearest 0.092 and 0.057), fuzzy grainy blobs; bilinear
+        /// alone smooth, glossy shapes without detail (clouds 0.14, terrain 0.22 at 1,150). Stone
+        /// tiles (the same without `coarse`, `periodic` 2, with `detail_noise`, 1,150 steps) drew
+        /// square tiles on a straight grid with grainy stone, where nearest neighbour drew a basket
+        /// weave of joint bars. At patch 64, speckled granite with `detail_noise` got worse (0.32
+        /// against 0.26 at 1,100 steps, regular blobs with hatching). So it is off by default and
+        /// meant for terrain and tiles. Sampling takes the same time; a 1024² sample holds about
+        /// 170 MB more (the upsampled maps are tensors of their own). A plain sample's margin grows
+        /// by one noise cell.
         bilinear_upsample: bool = false;
         /// Weight of the texture-statistics loss (sliced Wasserstein distance between the feature
         /// distributions of a fixed random-filter network) beside the adversarial loss. It gets a
