@@ -19,8 +19,10 @@
 //!
 //! Owns: [`upsample2_bilinear_wrapped`]. Must not know about models.
 
-use candle_core::{bail, CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
 use rayon::prelude::*;
+
+use super::ops::f32_slice;
 
 type CResult<T> = candle_core::Result<T>;
 
@@ -50,14 +52,6 @@ fn generic(x: &Tensor) -> CResult<Tensor> {
         Tensor::stack(&[even, odd], dim + 1)?.reshape(dims)
     };
     along(&along(x, 3)?, 2)
-}
-
-fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout) -> CResult<&'a [f32]> {
-    let CpuStorage::F32(v) = s else { bail!("kiln ops take f32 tensors") };
-    match l.contiguous_offsets() {
-        Some((a, b)) => Ok(&v[a..b]),
-        None => bail!("kiln ops take contiguous tensors"),
-    }
 }
 
 struct Up2Bilinear;

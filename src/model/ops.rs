@@ -24,7 +24,8 @@ type CResult<T> = candle_core::Result<T>;
 /// Slope of the leaky ReLU on negative inputs.
 pub const SLOPE: f32 = 0.2;
 
-fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout) -> CResult<&'a [f32]> {
+/// The f32 values of a contiguous CPU tensor (also used by `bilinear.rs`).
+pub(super) fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout) -> CResult<&'a [f32]> {
     let CpuStorage::F32(v) = s else { bail!("kiln ops take f32 tensors") };
     match l.contiguous_offsets() {
         Some((a, b)) => Ok(&v[a..b]),
