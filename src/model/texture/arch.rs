@@ -50,7 +50,8 @@ impl TextureArch {
 
     /// Noise cells the generator reads on each side of a cell: one per 1/8 convolution, plus
     /// one for the finer stages (half a cell at 1/4, a quarter at 1/2, an eighth at full size),
-    /// plus one for bilinear upsampling (it reads a neighbour at 1/8, 1/4 and 1/2: 1¾ cells).
+    /// plus one for bilinear upsampling (each upsampling writes one pixel beyond its source
+    /// block: 4 + 2 + 1 pixels, ⅞ of a cell).
     pub fn reach_cells(&self) -> usize {
         self.depth + 2 + usize::from(self.bilinear_upsample)
     }

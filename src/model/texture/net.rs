@@ -17,8 +17,8 @@
 //! Each of the three 2× stages upsamples by nearest neighbour, or bilinearly with
 //! `bilinear_upsample` ([`crate::model::bilinear`]), then convolves. Every generator convolution
 //! pads circularly ([`Conv::forward_wrapped`]), and the bilinear upsampling wraps too: on a noise
-//! tensor that wraps, the image tiles. Training crops and non-tileable samples never see the wrap (the
-//! sampler draws a margin of noise and crops it away), so the same weights serve both.
+//! tensor that wraps, the image tiles. Training crops and non-tileable samples never see the
+//! wrap (the sampler draws a margin of noise and crops it away), so the same weights serve both.
 //!
 //! The discriminator is conditional by projection (Miyato & Koyama 2018): its logit map gets
 //! the inner product of its last features with the exemplar's learned embedding `d.embed`, so a
