@@ -3,7 +3,8 @@
 `texture_gan` architecture) to a kiln model file that `load_model(...)` / `Model::load` reads.
 
     python3 scripts/train/from_torch.py generator.pt model.safetensors --textures brick,moss --patch 64
-    kiln run -e 'let m = load_model("model.safetensors"); m.sample(#{ width: 1024, height: 1024, tileable: true }).save("t.png")'
+    echo 'load_model("model.safetensors").sample(#{ width: 1024, height: 1024, tileable: true })' > sample.rhai
+    kiln run sample.rhai -o t.png
 
 The input is a `.pt` file holding a state_dict, a whole TextureGenerator, or a dict with the
 generator's state_dict under `--key` (for example a training checkpoint's "ema"). A `module.` or
