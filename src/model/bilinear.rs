@@ -19,16 +19,16 @@
 //!
 //! Owns: [`upsample2_bilinear_wrapped`]. Must not know about models.
 
-use candle_core::{CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
-use super::ops::f32_slice;
+use super::ops::{f32_slice, fast};
 
 type CResult<T> = candle_core::Result<T>;
 
 /// `x` (n, c, h, w) → (n, c, 2h, 2w), bilinear, edges wrapping.
 pub fn upsample2_bilinear_wrapped(x: &Tensor) -> CResult<Tensor> {
-    if x.device().is_cpu() && x.dtype() == DType::F32 {
+    if fast(x) {
         x.contiguous()?.apply_op1(Up2Bilinear)
     } else {
         generic(x)
@@ -80,9 +80,11 @@ fn up_plane(src: &[f32], h: usize, w: usize, out: &mut [f32]) {
     let mut rows = vec![0f32; h * w2];
     for (row, wide) in src.chunks_exact(w).zip(rows.chunks_exact_mut(w2)) {
         for k in 0..w {
+            // the neighbours, wrapping at the edges (a branch, not a division per pixel)
+            let (left, right) = (if k == 0 { w - 1 } else { k - 1 }, if k + 1 == w { 0 } else { k + 1 });
             let centre = 0.75 * row[k];
-            wide[2 * k] = centre + 0.25 * row[(k + w - 1) % w];
-            wide[2 * k + 1] = centre + 0.25 * row[(k + 1) % w];
+            wide[2 * k] = centre + 0.25 * row[left];
+            wide[2 * k + 1] = centre + 0.25 * row[right];
         }
     }
     for r in 0..h {
@@ -129,8 +131,9 @@ fn adjoint_plane(dy: &[f32], h: usize, w: usize, out: &mut [f32]) {
     }
     for (wide, narrow) in rows.chunks_exact(w2).zip(out.chunks_exact_mut(w)) {
         for (k, v) in narrow.iter_mut().enumerate() {
-            let at = |i: usize| wide[i % w2];
-            *v = 0.75 * (at(2 * k) + at(2 * k + 1)) + 0.25 * (at(2 * k + 2) + at(2 * k + w2 - 1));
+            // output columns 2k + 2 and 2k − 1, wrapping at the edges
+            let (next, prev) = (if k + 1 == w { 0 } else { 2 * k + 2 }, if k == 0 { w2 - 1 } else { 2 * k - 1 });
+            *v = 0.75 * (wide[2 * k] + wide[2 * k + 1]) + 0.25 * (wide[next] + wide[prev]);
         }
     }
 }

@@ -33,7 +33,8 @@ pub(super) fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout) -> CResult<&'a [f32]>
     }
 }
 
-fn fast(x: &Tensor) -> bool {
+/// Whether the fused CPU kernels take `x` (f32 on the CPU); also used by `bilinear.rs`.
+pub(super) fn fast(x: &Tensor) -> bool {
     x.device().is_cpu() && x.dtype() == DType::F32
 }
 
