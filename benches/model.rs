@@ -131,7 +131,8 @@ fn train_steps(c: &mut Criterion) {
 /// The texture GAN (issue 14) at `train_texture`'s defaults (batch 8, patch 64, width 24, local
 /// 16, global 8, periodic 0, depth 4, style loss on, adversarial weight 0.2) on one 256² exemplar: one training step, and one
 /// tileable 1024² sample. `benches/model_torch.py` has the same two. Both again with
-/// `detail_noise`, with 8 `coarse` noise channels, and with `bilinear_upsample`. Then a training
+/// `detail_noise`, with it gated (`detail_gate`), with 8 `coarse` noise channels, and with
+/// `bilinear_upsample`. Then a training
 /// step of the large-structure recipe (patch 256, batch 1, coarse 8) with one critic and with
 /// three, and with three and bilinear upsampling.
 fn texture(c: &mut Criterion) {
@@ -142,18 +143,21 @@ fn texture(c: &mut Criterion) {
     let exemplar = Image::from_fn(256, 256, paint).unwrap();
     let mut group = c.benchmark_group("texture");
     group.sample_size(10);
-    // `_detail`: the same with detail noise (per-pixel noise at 1/4 and 1/2); `_coarse`: with
-    // 8 channels of smooth coarse noise; `_bilinear`: bilinear upsampling between the stages
+    // `_detail`: the same with detail noise (per-pixel noise at 1/4 and 1/2); `_detail_gated`:
+    // with its per-pixel gates; `_coarse`: with 8 channels of smooth coarse noise; `_bilinear`:
+    // bilinear upsampling between the stages
     let variants = [
-        (false, 0, false, ""),
-        (true, 0, false, "_detail"),
-        (false, 8, false, "_coarse"),
-        (false, 0, true, "_bilinear"),
+        (false, false, 0, false, ""),
+        (true, false, 0, false, "_detail"),
+        (true, true, 0, false, "_detail_gated"),
+        (false, false, 8, false, "_coarse"),
+        (false, false, 0, true, "_bilinear"),
     ];
-    for (detail_noise, coarse, bilinear_upsample, tag) in variants {
+    for (detail_noise, detail_gate, coarse, bilinear_upsample, tag) in variants {
         let s = TextureSettings {
             data: Some(TrainData::Images(vec![exemplar.clone()])),
             detail_noise,
+            detail_gate,
             coarse,
             bilinear_upsample,
             ..TextureSettings::default()

@@ -34,6 +34,9 @@ row-major, the same layout in both, so no transposes):
     up1.bias                   g.up1.b      (w)
     out.weight                 g.out.w      (3, w, 3, 3)
     out.bias                   g.out.b      (3)
+    up0_noise, up1_noise       g.up0.noise, g.up1.noise (2w), (w)   only with detail noise
+    up0_gate.weight, .bias     g.up0.gate.w, .b  (1, 2w, 1, 1), (1) only with the detail gate
+    up1_gate.weight, .bias     g.up1.gate.w, .b  (1, w, 1, 1), (1)  only with the detail gate
     coarse_channels            (metadata `coarse`)                  a 0-d buffer, only with coarse > 0
     bilinear_upsample_on       (metadata `bilinear_upsample`)       a 0-d buffer, only when on
 
@@ -51,8 +54,8 @@ channel_plan, steps.
 The file: safetensors (8-byte little-endian header length, JSON header padded with spaces to a
 multiple of 8, raw little-endian data), tensors in sorted name order, with `__metadata__`
 format = "kiln-model", format_version = "1", kind = "texture_gan", channels = 3, stride = 8,
-width, local, global, periodic, depth, detail_noise, coarse, bilinear_upsample, patch, textures (a JSON array of
-names), steps, source. It is
+width, local, global, periodic, depth, detail_noise, detail_gate, coarse, bilinear_upsample, patch, textures
+(a JSON array of names), steps, source. It is
 written here rather than with the `safetensors` package so that the script needs only torch and
 the output is byte-identical for the same input (sorted keys), like the files kiln writes; it is
 written to a temporary name and renamed, so a failed run leaves no half-written file.
@@ -82,8 +85,8 @@ def strip_prefixes(sd):
 
 
 def architecture(sd):
-    """width, local, global, periodic, textures, depth, detail_noise, coarse, bilinear_upsample
-    from the generator's tensor shapes (and its `coarse_channels` and `bilinear_upsample_on`
+    """width, local, global, periodic, textures, depth, detail_noise, coarse, bilinear_upsample,
+    detail_gate from the generator's tensor shapes (and its `coarse_channels` and `bilinear_upsample_on`
     buffers)."""
     for need in ("embed", "input.weight", "out.weight"):
         if need not in sd:
@@ -99,10 +102,11 @@ def architecture(sd):
     while f"mid{depth}.weight" in sd:
         depth += 1
     bilinear = bool(sd["bilinear_upsample_on"]) if "bilinear_upsample_on" in sd else False
-    return width, local, global_, periodic, textures, depth, "up0_noise" in sd, coarse, bilinear
+    return width, local, global_, periodic, textures, depth, "up0_noise" in sd, coarse, bilinear, "up0_gate.weight" in sd
 
 
-def expected_shapes(width, local, global_, periodic, textures, depth=1, detail_noise=False, coarse=0, bilinear=False):
+def expected_shapes(width, local, global_, periodic, textures, depth=1, detail_noise=False, coarse=0, bilinear=False,
+                    detail_gate=False):
     w, c = width, local + global_ + periodic + coarse
     shapes = {
         "embed": (textures, global_),
@@ -118,6 +122,9 @@ def expected_shapes(width, local, global_, periodic, textures, depth=1, detail_n
     if detail_noise:
         shapes["up0_noise"] = (2 * w,)
         shapes["up1_noise"] = (w,)
+    if detail_gate:
+        shapes.update({"up0_gate.weight": (1, 2 * w, 1, 1), "up0_gate.bias": (1,),
+                       "up1_gate.weight": (1, w, 1, 1), "up1_gate.bias": (1,)})
     if coarse > 0:
         shapes["coarse_channels"] = ()
     if bilinear:
@@ -165,7 +172,7 @@ def encode(tensors, meta):
 def convert(generator, path, textures=None, patch=64, steps=0):
     """Writes `generator` (a TextureGenerator or its state_dict) to the kiln model file `path`."""
     sd = generator.state_dict() if isinstance(generator, torch.nn.Module) else generator
-    tensors, (width, local, global_, periodic, count, depth, detail_noise, coarse, bilinear) = kiln_tensors(sd)
+    tensors, (width, local, global_, periodic, count, depth, detail_noise, coarse, bilinear, gate) = kiln_tensors(sd)
     names = list(textures) if textures else [f"texture{i}" for i in range(count)]
     if len(names) != count:
         raise ValueError(f"{len(names)} texture names for a generator with {count} textures (`embed` rows)")
@@ -176,7 +183,7 @@ def convert(generator, path, textures=None, patch=64, steps=0):
         "stride": str(STRIDE), "width": str(width), "local": str(local), "global": str(global_),
         "periodic": str(periodic), "depth": str(depth), "patch": str(patch), "steps": str(steps),
         "detail_noise": "true" if detail_noise else "false", "coarse": str(coarse),
-        "bilinear_upsample": "true" if bilinear else "false",
+        "bilinear_upsample": "true" if bilinear else "false", "detail_gate": "true" if gate else "false",
         "textures": json.dumps(names, separators=(",", ":"), ensure_ascii=False),
         "source": f"scripts/train/from_torch.py (torch {torch.__version__.split('+')[0]})",
     }
@@ -201,6 +208,8 @@ def torch_name(kiln):
     parts = kiln.split(".")[1:]
     if parts[-1] == "noise":
         return f"{parts[0]}_noise"
+    if parts[1:2] == ["gate"]:
+        parts[0:2] = [f"{parts[0]}_gate"]
     if parts[0] == "in":
         parts[0] = "input"
     parts[-1] = {"w": "weight", "b": "bias"}.get(parts[-1], parts[-1])
@@ -225,7 +234,8 @@ def load_kiln(path):
     arch = [int(meta[k]) for k in ("width", "local", "global", "periodic")]
     g = TextureGenerator(*arch, textures=len(json.loads(meta["textures"])), depth=int(meta.get("depth", "1")),
                          detail_noise=meta.get("detail_noise") == "true", coarse=int(meta.get("coarse", "0")),
-                         bilinear_upsample=meta.get("bilinear_upsample") == "true")
+                         bilinear_upsample=meta.get("bilinear_upsample") == "true",
+                         detail_gate=meta.get("detail_gate") == "true")
     if g.coarse > 0:
         sd["coarse_channels"] = torch.tensor(g.coarse)
     if g.bilinear_upsample:

@@ -17,6 +17,8 @@ Architecture (w = width, T = textures, C = local + global + periodic + coarse), 
   norm then leaky ReLU 0.2;
   with `detail_noise`, a one-channel normal image at 1/4 (after up0) and at 1/2 (after up1) is
   added before the pixel norm, scaled per channel by `up0_noise` / `up1_noise` (zero at start);
+  with `detail_gate` too, each noise image is first scaled per pixel by 1 + tanh(g), g a 1x1 conv
+  (`up0_gate` / `up1_gate`, zero at start) of that stage's conv output;
 - discriminator: 4x4 stride-2 convs 3 -> w -> 2w -> 4w (zero padding 1), 3x3 conv 4w -> 4w, each
   followed by leaky ReLU 0.2; logits = 3x3 conv 4w -> 1 plus the projection
   sum_c h[c] * embed[label, c] (Miyato & Koyama 2018).
@@ -34,6 +36,8 @@ kiln's `g.in`, a Python keyword, which is `input` here; torch's `.weight` / `.bi
     up0.weight / .bias         g.up0.w / .b  (2w, 4w, 3, 3) / (2w)
     up1.weight / .bias         g.up1.w / .b  (w, 2w, 3, 3) / (w)
     up0_noise / up1_noise      g.up0.noise / g.up1.noise  (2w) / (w)   detail_noise
+    up0_gate.weight / .bias    g.up0.gate.w / .b  (1, 2w, 1, 1) / (1)    detail_gate
+    up1_gate.weight / .bias    g.up1.gate.w / .b  (1, w, 1, 1) / (1)     detail_gate
     out.weight / .bias         g.out.w / .b  (3, w, 3, 3) / (3)
     coarse_channels            (metadata `coarse`)  a 0-d buffer, only with coarse > 0
     bilinear_upsample_on       (metadata `bilinear_upsample`)  a 0-d buffer, only when on
@@ -155,11 +159,13 @@ def mid_names(depth):
 
 class TextureGenerator(nn.Module):
     def __init__(self, width=24, local=16, global_=8, periodic=0, textures=1, depth=4, detail_noise=False, coarse=0,
-                 bilinear_upsample=False):
+                 bilinear_upsample=False, detail_gate=False):
         super().__init__()
+        if detail_gate and not detail_noise:
+            raise ValueError("detail_gate gates the detail noise: it needs detail_noise too")
         self.width, self.local, self.global_, self.periodic, self.textures = width, local, global_, periodic, textures
         self.depth, self.detail_noise, self.coarse = depth, detail_noise, coarse
-        self.bilinear_upsample = bilinear_upsample
+        self.bilinear_upsample, self.detail_gate = bilinear_upsample, detail_gate
         if coarse > 0:
             # no weight records the coarse count, so a buffer does: from_torch.py reads it
             self.register_buffer("coarse_channels", torch.tensor(coarse))
@@ -178,6 +184,12 @@ class TextureGenerator(nn.Module):
         if detail_noise:
             self.up0_noise = nn.Parameter(torch.zeros(2 * width))
             self.up1_noise = nn.Parameter(torch.zeros(width))
+        if detail_gate:
+            self.up0_gate = nn.Conv2d(2 * width, 1, 1)
+            self.up1_gate = nn.Conv2d(width, 1, 1)
+            for gate in (self.up0_gate, self.up1_gate):
+                nn.init.zeros_(gate.weight)
+                nn.init.zeros_(gate.bias)
         self.out = nn.Conv2d(width, 3, 3)
 
     def noise(self, local, mix, phase, snap=False, coarse=None):
@@ -225,7 +237,10 @@ class TextureGenerator(nn.Module):
         for i, conv in enumerate((self.up0, self.up1)):
             h = conv_wrapped(conv, up(h))
             if gains:
-                h = h + detail[i] * gains[i].view(1, -1, 1, 1)
+                noise = detail[i]
+                if self.detail_gate:
+                    noise = noise * (1 + torch.tanh((self.up0_gate, self.up1_gate)[i](h)))
+                h = h + noise * gains[i].view(1, -1, 1, 1)
             h = leaky(pixel_norm(h))
         return torch.tanh(conv_wrapped(self.out, up(h)))
 
@@ -267,6 +282,8 @@ def kiln_name(torch_name, net="g"):
     if torch_name in ("up0_noise", "up1_noise"):
         return f"{net}.{torch_name[:3]}.noise"
     parts = torch_name.split(".")
+    if parts[0] in ("up0_gate", "up1_gate"):
+        parts[0:1] = [parts[0][:3], "gate"]
     if parts[0] == "input":
         parts[0] = "in"
     parts[-1] = {"weight": "w", "bias": "b"}.get(parts[-1], parts[-1])
@@ -281,6 +298,8 @@ def init_like_kiln(module):
     # and 0.2 for each residual block's second convolution (blocks start near the identity)
     gains = {"out": 1.0, "wave": 1.0, "enc.out": 0.5, "dec.in": 1.0, "dec.out": 1.0}
     for name, m in module.named_modules():
+        if name.endswith("_gate"):
+            continue  # the detail gates start at zero (kiln's Init::Zeros)
         if isinstance(m, (nn.Conv2d, nn.Linear)):
             fan_in = m.weight[0].numel()
             gain = 0.2 if name.endswith(".conv2") else gains.get(name, LEAKY_GAIN)

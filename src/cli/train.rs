@@ -180,6 +180,8 @@ pub struct TextureArgs {
     pub depth: Option<usize>,
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", help = texture_help("detail_noise"))]
     pub detail_noise: Option<bool>,
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", help = texture_help("detail_gate"))]
+    pub detail_gate: Option<bool>,
     #[arg(long, help = texture_help("coarse"))]
     pub coarse: Option<usize>,
     #[arg(long, help = texture_help("critic_scales"))]
@@ -211,6 +213,7 @@ impl TextureArgs {
             ("--periodic", self.periodic.is_some()),
             ("--depth", self.depth.is_some()),
             ("--detail-noise", self.detail_noise.is_some()),
+            ("--detail-gate", self.detail_gate.is_some()),
             ("--coarse", self.coarse.is_some()),
             ("--critic-scales", self.critic_scales.is_some()),
             ("--bilinear-upsample", self.bilinear_upsample.is_some()),
@@ -269,6 +272,7 @@ impl TrainArgs {
             ("periodic", whole(t.periodic)),
             ("depth", whole(t.depth)),
             ("detail_noise", t.detail_noise.map(OptionValue::Bool)),
+            ("detail_gate", t.detail_gate.map(OptionValue::Bool)),
             ("coarse", whole(t.coarse)),
             ("critic_scales", whole(t.critic_scales)),
             ("bilinear_upsample", t.bilinear_upsample.map(OptionValue::Bool)),
@@ -530,6 +534,11 @@ mod tests {
         assert!(Cli::try_parse_from(argv).unwrap().args.texture_settings().unwrap().bilinear_upsample);
         let e = settings(&["gan", "--bilinear-upsample"]).unwrap_err().to_string();
         assert!(e.ends_with("--bilinear-upsample is for texture models"), "{e}");
+        let argv =
+            ["kiln-train", "texture", "--detail-noise", "--detail-gate", "--data", "d", "--out", "m.safetensors"];
+        assert!(Cli::try_parse_from(argv).unwrap().args.texture_settings().unwrap().detail_gate);
+        let e = settings(&["vae", "--detail-gate"]).unwrap_err().to_string();
+        assert!(e.ends_with("--detail-gate is for texture models"), "{e}");
         // each kind refuses the flags of the others instead of ignoring them
         let e = settings(&["gan", "--kl", "0.1"]).unwrap_err().to_string();
         assert!(e.ends_with("--kl is for spatial-vae models"), "{e}");

@@ -48,7 +48,7 @@ pub fn add_bias(x: &Tensor, b: &Tensor) -> CResult<Tensor> {
 }
 
 /// x (n, c, h, w) + noise (n, 1, h, w) × gain (c): one noise image per sample, scaled per channel.
-/// The noise gets no gradient (it is an input, never learned).
+/// The noise gets a gradient only when it tracks one (the detail gate computes it).
 pub fn add_noise(x: &Tensor, noise: &Tensor, gain: &Tensor) -> CResult<Tensor> {
     if fast(x) {
         x.contiguous()?.apply_op3(&noise.contiguous()?, &gain.contiguous()?, AddNoise)
@@ -160,7 +160,16 @@ impl CustomOp3 for AddNoise {
             true => Some(dy.contiguous()?.apply_op2_no_bwd(&noise.contiguous()?, &NoiseDot)?),
             false => None,
         };
-        Ok((x.track_op().then(|| dy.clone()), None, dgain))
+        let dnoise = match noise.track_op() {
+            // Σ over channels of dy × gain, per pixel: a (1, c) × (c, h·w) product per image
+            true => {
+                let (n, c, h, w) = dy.dims4()?;
+                let gain = gain.reshape((1, 1, c))?.broadcast_as((n, 1, c))?.contiguous()?;
+                Some(gain.matmul(&dy.contiguous()?.reshape((n, c, h * w))?)?.reshape((n, 1, h, w))?)
+            }
+            false => None,
+        };
+        Ok((x.track_op().then(|| dy.clone()), dnoise, dgain))
     }
 }
 
@@ -442,8 +451,9 @@ mod tests {
                 assert!(close(g1.get(&b).unwrap(), g2.get(&b).unwrap()), "{name} db");
             }
         }
-        // detail noise: one noise image per sample, a scale per channel
-        let noise = randn((2, 1, 4, 5), 6);
+        // detail noise: one noise image per sample, a scale per channel; the noise gets a
+        // gradient too when it is computed (the detail gate scales it per pixel)
+        let noise = Var::from_tensor(&randn((2, 1, 4, 5), 6)).unwrap();
         let ours = add_noise(&x, &noise, &b).unwrap();
         let theirs = (x.as_tensor() + noise.broadcast_mul(&b.reshape((1, 3, 1, 1)).unwrap()).unwrap()).unwrap();
         assert!(close(&ours, &theirs), "add_noise forward");
@@ -451,6 +461,7 @@ mod tests {
         let g2 = (theirs * &probe).unwrap().sum_all().unwrap().backward().unwrap();
         assert!(close(g1.get(&x).unwrap(), g2.get(&x).unwrap()), "add_noise dx");
         assert!(close(g1.get(&b).unwrap(), g2.get(&b).unwrap()), "add_noise dgain");
+        assert!(close(g1.get(&noise).unwrap(), g2.get(&noise).unwrap()), "add_noise dnoise");
         assert!(add_noise(&x, &randn((2, 1, 4, 4), 7), &b).is_err(), "a noise image of the wrong size");
     }
 }

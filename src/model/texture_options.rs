@@ -76,6 +76,13 @@ crate::option_set! {
         /// stone without the grid (texture distance 0.47 → 0.27), and grass was unchanged. It
         /// adds under a tenth to a sample's time. Off by default until more textures are measured.
         detail_noise: bool = false;
+        /// With `detail_noise`, let the generator decide per pixel how much of it to take: a
+        /// learned 1×1 convolution of each stage's features scales the noise by 0 to 2 (1 at the
+        /// start, so it starts as the ungated generator). The noise's own gains are per channel,
+        /// the same everywhere, so textures with both grain and flat regions (terrain's rock and
+        /// sea, clouds and sky, marble's veins and white) got grain everywhere. Needs
+        /// `detail_noise`.
+        detail_gate: bool = false;
         /// Channels of smooth coarse noise, with cells of 16, 32, 64 and 128 pixels in turn, read
         /// beside the local noise: randomness for structure larger than what one output pixel
         /// sees (about 100 pixels), such as veins, continents or cloud clusters. Measured with 8
@@ -176,7 +183,8 @@ impl TextureSettings {
     }
 
     /// Checks what the option set cannot: `data` is given, `patch` is a multiple of 8, `lr` is
-    /// above 0, `lecam` has a discriminator to act on, `resume` has an `out`.
+    /// above 0, `lecam` has a discriminator to act on, `detail_gate` has detail noise to gate,
+    /// `resume` has an `out`.
     pub fn validate(&self) -> Result<()> {
         let bad = |msg: String| Err(Error::param("train_texture", msg));
         if self.data.is_none() {
@@ -200,6 +208,9 @@ impl TextureSettings {
         if self.lecam.is_some_and(|l| l > 0.0) && self.adversarial == 0.0 {
             // with no adversarial loss there is no discriminator for it to regularise
             return bad("option 'lecam' regularises the discriminator, which 'adversarial' 0 turns off".into());
+        }
+        if self.detail_gate && !self.detail_noise {
+            return bad("option 'detail_gate' gates the detail noise: it needs 'detail_noise' too".into());
         }
         if self.resume && self.out.is_none() {
             return bad("option 'resume' needs 'out': the checkpoint is read from next to it".into());

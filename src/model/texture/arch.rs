@@ -26,6 +26,12 @@ pub struct TextureArch {
     /// Per-pixel noise added at 1/4 and 1/2 resolution (StyleGAN's noise inputs), scaled per
     /// channel by `g.up0.noise` and `g.up1.noise`. Files from before it existed have none.
     pub detail_noise: bool,
+    /// With detail noise, a learned per-pixel gate on it: at each of the two stages a 1×1
+    /// convolution of the stage's features (`g.up0.gate`, `g.up1.gate`) gives a map `g`, and
+    /// the noise is scaled by `1 + tanh(g)` (0 to 2, 1 at the start) before its per-channel
+    /// gains, so the generator can put grain on rock and keep it off sky and sea. Files from
+    /// before it existed have none.
+    pub detail_gate: bool,
     /// Channels of smooth coarse noise with cells of 16 to 128 pixels ([`super::coarse`]),
     /// read beside the local noise. Files from before it existed have none.
     pub coarse: usize,
@@ -117,6 +123,10 @@ impl TextureArch {
         if self.detail_noise {
             // the noise images and their scaled copies at 1/4 and 1/2
             per_image += (1 + c4 as u64) * px / 16 + (1 + c2 as u64) * px / 4;
+            if self.detail_gate {
+                // the gate maps and the gated noise
+                per_image += 2 * (px / 16 + px / 4);
+            }
         }
         per_image += self.coarse as u64 * px / 64;
         if self.bilinear_upsample {
@@ -139,6 +149,7 @@ impl TextureArch {
             ("periodic".into(), self.periodic.to_string()),
             ("depth".into(), self.depth.to_string()),
             ("detail_noise".into(), self.detail_noise.to_string()),
+            ("detail_gate".into(), self.detail_gate.to_string()),
             ("coarse".into(), self.coarse.to_string()),
             ("critic_scales".into(), self.critic_scales.to_string()),
             ("bilinear_upsample".into(), self.bilinear_upsample.to_string()),
@@ -178,6 +189,12 @@ impl TextureArch {
                 d => return Err(err(format!("`depth` is {d}, out of range 1..=16"))),
             },
             detail_noise: file.flag_or("detail_noise", false)?,
+            detail_gate: match (file.flag_or("detail_gate", false)?, file.flag_or("detail_noise", false)?) {
+                (true, false) => {
+                    return Err(err("`detail_gate` is true without `detail_noise`: nothing to gate".into()))
+                }
+                (gate, _) => gate,
+            },
             coarse: match file.number_or("coarse", 0usize)? {
                 c @ 0..=64 => c,
                 c => return Err(err(format!("`coarse` is {c}, out of range 0..=64"))),

@@ -28,7 +28,9 @@
 //! `g.embed` (T, global); `g.wave.w` (2·periodic, global), `g.wave.b` (2·periodic), only with
 //! periodic > 0; `g.in` (4w, C, 3, 3); `g.mid`, then `g.mid1` ... `g.mid{depth − 1}`
 //! (4w, 4w, 3, 3); `g.up0` (2w, 4w, 3, 3);
-//! `g.up1` (w, 2w, 3, 3); `g.out` (3, w, 3, 3); each conv also `.b`. `d.c0` (w, 3, 4, 4),
+//! `g.up1` (w, 2w, 3, 3); `g.out` (3, w, 3, 3); each conv also `.b`. With `detail_noise`,
+//! `g.up0.noise` (2w) and `g.up1.noise` (w); with `detail_gate` too, `g.up0.gate.w` (1, 2w, 1,
+//! 1), `g.up1.gate.w` (1, w, 1, 1) and their `.b` (1). `d.c0` (w, 3, 4, 4),
 //! `d.c1` (2w, w, 4, 4), `d.c2` (4w, 2w, 4, 4), then `d.down3` ... `d.down{levels − 1}`
 //! (4w, 4w, 4, 4) for patches of 128 and more, all stride 2; `d.c3` (4w, 4w, 3, 3);
 //! `d.out` (1, 4w, 3, 3); `d.embed` (T, 4w). (`d.c3` keeps its name from before the extra levels,
@@ -77,6 +79,8 @@ pub struct Generator {
     up: [Conv; 2],
     /// Per-channel scales of the detail noise after each of `up` (empty without it).
     detail_gain: Vec<String>,
+    /// The detail noise's per-pixel gates after each of `up` (empty without `detail_gate`).
+    detail_gate: Vec<NoiseGate>,
     out: Conv,
 }
 
@@ -94,6 +98,10 @@ impl Generator {
             ],
             false => vec![],
         };
+        let detail_gate = match arch.detail_noise && arch.detail_gate {
+            true => vec![NoiseGate::new(specs, "g.up0.gate", c4), NoiseGate::new(specs, "g.up1.gate", c2)],
+            false => vec![],
+        };
         Generator {
             arch: arch.clone(),
             embed,
@@ -105,6 +113,7 @@ impl Generator {
                 Conv::new(specs, "g.up1", c4, c2, 3, 1, LEAKY_GAIN),
             ],
             detail_gain,
+            detail_gate,
             out: Conv::new(specs, "g.out", c2, 3, 3, 1, 1.0),
         }
     }
@@ -158,7 +167,11 @@ impl Generator {
         for (i, conv) in self.up.iter().enumerate() {
             h = self.conv_up2(conv, p, &h)?;
             if let (Some(gain), Some(noise)) = (self.detail_gain.get(i), detail.get(i)) {
-                h = add_noise(&h, noise, &p.get(gain))?;
+                let noise = match self.detail_gate.get(i) {
+                    Some(gate) => gate.apply(p, &h, noise)?,
+                    None => noise.clone(),
+                };
+                h = add_noise(&h, &noise, &p.get(gain))?;
             }
             h = leaky(&pixel_norm(&h)?)?;
         }
@@ -172,6 +185,40 @@ impl Generator {
             true => conv.forward_wrapped(p, &upsample2_bilinear_wrapped(x)?),
             false => conv.forward_wrapped_up2(p, x),
         }
+    }
+}
+
+/// A learned per-pixel gate on one stage's detail noise: a 1×1 convolution of the stage's
+/// features `h` to one map `g`, and the noise scaled by `1 + tanh(g)`. Zero weights at the start,
+/// so a gated generator starts as the ungated one. Why: the noise's gains are per channel, the
+/// same everywhere, so a texture with both grain and flat regions (terrain's rock and sea,
+/// clouds and sky, marble's veins and white) got grain everywhere; the gate lets the features
+/// decide where it goes (StyleGAN's noise inputs have no such gate; they rely on the modulated
+/// convolutions that follow).
+#[derive(Clone, Debug)]
+struct NoiseGate {
+    /// (1, c, 1, 1): a 1×1 convolution's weight, so a PyTorch `Conv2d(c, 1, 1)` maps onto it.
+    weight: String,
+    /// (1).
+    bias: String,
+}
+
+impl NoiseGate {
+    fn new(specs: &mut Specs, name: &str, channels: usize) -> NoiseGate {
+        NoiseGate {
+            weight: specs.add(format!("{name}.w"), vec![1, channels, 1, 1], Init::Zeros),
+            bias: specs.add(format!("{name}.b"), vec![1], Init::Zeros),
+        }
+    }
+
+    /// `noise` (n, 1, H, W) times `1 + tanh(w · h + b)` for features `h` (n, c, H, W).
+    fn apply(&self, p: &Params, h: &Tensor, noise: &Tensor) -> CResult<Tensor> {
+        let (n, c, rows, cols) = h.dims4()?;
+        // one matrix product per image: (1, c) × (c, H·W)
+        let weight = p.get(&self.weight).reshape((1, 1, c))?.broadcast_as((n, 1, c))?.contiguous()?;
+        let g = weight.matmul(&h.contiguous()?.reshape((n, c, rows * cols))?)?;
+        let g = g.broadcast_add(&p.get(&self.bias).reshape((1, 1, 1))?)?.reshape((n, 1, rows, cols))?;
+        noise.mul(&(g.tanh()? + 1.0)?)
     }
 }
 

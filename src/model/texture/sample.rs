@@ -181,6 +181,7 @@ mod tests {
             periodic: 0,
             depth: 1,
             detail_noise: false,
+            detail_gate: false,
             coarse: 4,
             critic_scales: 1,
             bilinear_upsample: false,

@@ -52,6 +52,7 @@ fn small_arch(patch: u32) -> TextureArch {
         periodic: 0,
         depth: 1,
         detail_noise: false,
+        detail_gate: false,
         coarse: 0,
         critic_scales: 1,
         bilinear_upsample: false,
@@ -87,9 +88,11 @@ fn roll_x(t: &Tensor, dx: usize) -> Tensor {
 /// clamped at the edges, would break this there).
 #[test]
 fn generator_commutes_with_wrapping_shifts() {
-    for (detail_noise, bilinear_upsample) in [(false, false), (true, false), (false, true)] {
+    for (detail_noise, detail_gate, bilinear_upsample) in
+        [(false, false, false), (true, false, false), (true, true, false), (false, false, true)]
+    {
         // depth 2: the wrap holds through every 1/8 convolution
-        let arch = TextureArch { depth: 2, detail_noise, bilinear_upsample, ..small_arch(16) };
+        let arch = TextureArch { depth: 2, detail_noise, detail_gate, bilinear_upsample, ..small_arch(16) };
         let mut specs = Specs::default();
         let g = Generator::new(&arch, &mut specs);
         let p = Params::init(&specs, 3, &Device::Cpu).unwrap();
@@ -104,6 +107,13 @@ fn generator_commutes_with_wrapping_shifts() {
                 for name in ["g.up0.noise", "g.up1.noise"] {
                     let var = &p.vars[name];
                     var.set(&var.ones_like().unwrap().affine(0.5, 0.0).unwrap()).unwrap();
+                }
+                if detail_gate {
+                    // and the gates, so that they vary from pixel to pixel
+                    for name in ["g.up0.gate.w", "g.up1.gate.w"] {
+                        let var = &p.vars[name];
+                        var.set(&var.ones_like().unwrap()).unwrap();
+                    }
                 }
                 vec![normals(6, (1, 1, 10, 12)), normals(7, (1, 1, 20, 24))]
             }
@@ -141,6 +151,53 @@ fn reach_cells_covers_what_a_noise_cell_changes() {
         let arch = TextureArch { bilinear_upsample, ..small_arch(16) };
         assert_eq!(measured_reach(&arch), reach, "bilinear {bilinear_upsample}");
         assert!(reach <= arch.reach_cells() * 8, "reaches {reach} px, margin {} cells", arch.reach_cells());
+    }
+}
+
+/// The detail gate scales the noise by `1 + tanh(w · h + b)` per pixel: at its start (zeros) the
+/// generator is the ungated one (the gate draws nothing from the seed's stream either); a gate
+/// shut everywhere (b = −20) draws as if the noise were zero; one open everywhere (b = +20) as if
+/// it were doubled; a gate that reads the features draws neither.
+#[test]
+fn detail_gate_scales_the_noise_per_pixel() {
+    let arch = TextureArch { detail_noise: true, ..small_arch(16) };
+    let gated_arch = TextureArch { detail_gate: true, ..arch.clone() };
+    let (mut specs, mut gated_specs) = (Specs::default(), Specs::default());
+    let (g, gated) = (Generator::new(&arch, &mut specs), Generator::new(&gated_arch, &mut gated_specs));
+    let (p, gp) =
+        (Params::init(&specs, 3, &Device::Cpu).unwrap(), Params::init(&gated_specs, 3, &Device::Cpu).unwrap());
+    let set = |params: &Params, name: &str, value: f64| {
+        let var = &params.vars[name];
+        var.set(&var.ones_like().unwrap().affine(value, 0.0).unwrap()).unwrap();
+    };
+    for params in [&p, &gp] {
+        set(params, "g.up0.noise", 0.5);
+        set(params, "g.up1.noise", 0.5);
+    }
+    let normals = |seed: u64, shape: (usize, usize, usize, usize)| {
+        let n = shape.0 * shape.1 * shape.2 * shape.3;
+        Tensor::from_vec(crate::rng::Rng::new(seed).normals(n), shape, &Device::Cpu).unwrap()
+    };
+    let z = normals(5, (1, 4, 3, 4));
+    let detail = vec![normals(6, (1, 1, 6, 8)), normals(7, (1, 1, 12, 16))];
+    let scaled = |f: f64| detail.iter().map(|d| d.affine(f, 0.0).unwrap()).collect::<Vec<_>>();
+    let ungated = |noise: &[Tensor]| g.forward(&p, &z, noise).unwrap();
+    let drawn = || gated.forward(&gp, &z, &detail).unwrap();
+    assert!(max_abs_diff(&drawn(), &ungated(&detail)) < 1e-6, "a closed-at-zero gate changed the start");
+    for bias in ["g.up0.gate.b", "g.up1.gate.b"] {
+        set(&gp, bias, -20.0);
+    }
+    assert!(max_abs_diff(&drawn(), &ungated(&scaled(0.0))) < 1e-5, "a shut gate let noise through");
+    for bias in ["g.up0.gate.b", "g.up1.gate.b"] {
+        set(&gp, bias, 20.0);
+    }
+    assert!(max_abs_diff(&drawn(), &ungated(&scaled(2.0))) < 1e-5, "an open gate is not ×2");
+    for (name, value) in [("g.up0.gate.b", 0.0), ("g.up1.gate.b", 0.0), ("g.up0.gate.w", 1.0), ("g.up1.gate.w", 1.0)] {
+        set(&gp, name, value);
+    }
+    let varying = drawn();
+    for f in [0.0, 1.0, 2.0] {
+        assert!(max_abs_diff(&varying, &ungated(&scaled(f))) > 1e-3, "a feature-driven gate is a constant ×{f}");
     }
 }
 
@@ -343,6 +400,40 @@ fn bilinear_upsampling_is_used_recorded_and_resumed_only_with_it() {
             .unwrap_err()
             .to_string();
     assert!(e.contains("bilinear_upsample: true → false"), "{e}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The detail gate trains (its weights leave zero), is recorded and loads, and resuming without
+/// it names the difference; asking for it without detail noise is an error that says so.
+#[test]
+fn detail_gate_trains_is_recorded_and_resumed_only_with_it() {
+    let dir = temp_dir("gate");
+    let out = dir.join("g.safetensors");
+    let s = TextureSettings {
+        out: Some(out.clone()),
+        detail_noise: true,
+        detail_gate: true,
+        ..tiny(vec![stripes(48, 48, 8, [0.3, 0.6, 0.8])], 4)
+    };
+    let model = train(&s);
+    let bytes = std::fs::read(&out).unwrap();
+    let file = File::parse(&bytes, &out).unwrap();
+    assert_eq!(file.key("detail_gate").unwrap(), "true");
+    let tensors = file.tensors_with_prefix("g.", &Device::Cpu).unwrap();
+    for name in ["up0.gate.w", "up1.gate.w"] {
+        let w: Vec<f32> = tensors[name].flatten_all().unwrap().to_vec1().unwrap();
+        assert!(w.iter().any(|v| *v != 0.0), "{name} never left zero");
+    }
+    let loaded = Model::load(&out).unwrap();
+    let tile = sample(&model, 64, 64, 4, true, TextureMix::One(0));
+    assert_eq!(sample(&loaded, 64, 64, 4, true, TextureMix::One(0)), tile);
+    let e =
+        train_texture(&TextureSettings { resume: true, steps: 6, detail_gate: false, ..s.clone() }, None, &mut |_| {})
+            .unwrap_err()
+            .to_string();
+    assert!(e.contains("detail_gate: true → false"), "{e}");
+    let e = train_texture(&TextureSettings { detail_noise: false, ..s }, None, &mut |_| {}).unwrap_err().to_string();
+    assert!(e.contains("'detail_gate'") && e.contains("'detail_noise'"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -93,6 +93,7 @@ fn torch_converted_generator_loads_with_its_architecture() {
         periodic: 2,
         depth: 1,
         detail_noise: false,
+        detail_gate: false,
         coarse: 0,
         critic_scales: 1,
         bilinear_upsample: false,
@@ -182,4 +183,23 @@ fn torch_converted_bilinear_upsampling_matches_torch_output() {
         max_abs_diff(&nearest.render(&p, &parts).unwrap(), &expected) > 1e-2,
         "the upsampling does not reach the image"
     );
+}
+
+/// A generator with gated detail noise converted from torch (`up0_gate`, `up1_gate`, 1×1
+/// convolutions, as kiln's `g.up0.gate.w` ...) gives torch's image for torch's noise; the same
+/// weights with the gates zeroed (a constant ×1) give another image, so the comparison sees them.
+#[test]
+fn torch_converted_detail_gate_matches_torch_output() {
+    let (_, arch, g, p) = load_fixture("texture_gate_tiny.safetensors");
+    assert!(arch.detail_noise && arch.detail_gate, "{arch:?}");
+    assert_eq!(p.get("g.up0.gate.w").dims(), [1, 8, 1, 1]);
+    assert_eq!(p.get("g.up1.gate.w").dims(), [1, 4, 1, 1]);
+    let case = &cases("texture_gate_tiny_io.json")[0];
+    let parts = parts_of(case);
+    assert!(parts.detail.len() == 2);
+    let expected = assert_matches_torch(&g, &p, &parts, case);
+    for name in ["g.up0.gate.w", "g.up0.gate.b", "g.up1.gate.w", "g.up1.gate.b"] {
+        p.vars[name].set(&p.vars[name].zeros_like().unwrap()).unwrap();
+    }
+    assert!(max_abs_diff(&g.render(&p, &parts).unwrap(), &expected) > 1e-2, "the gates do not reach the image");
 }

@@ -191,6 +191,7 @@ impl<'a> Run<'a> {
             periodic: s.periodic,
             depth: s.depth,
             detail_noise: s.detail_noise,
+            detail_gate: s.detail_gate,
             coarse: s.coarse,
             critic_scales: s.critic_scales,
             bilinear_upsample: s.bilinear_upsample,
