@@ -178,6 +178,10 @@ impl TextureArch {
             return Err(err(format!("{} textures; a texture model has 1 to 4096", textures.len())));
         }
         let patch = count("patch", 16, 512)? as u32;
+        let (detail_noise, detail_gate) = (file.flag_or("detail_noise", false)?, file.flag_or("detail_gate", false)?);
+        if detail_gate && !detail_noise {
+            return Err(err("`detail_gate` is true without `detail_noise`: nothing to gate".into()));
+        }
         Ok(TextureArch {
             width: count("width", 4, 256)?,
             local: count("local", 1, 256)?,
@@ -188,13 +192,8 @@ impl TextureArch {
                 d @ 1..=16 => d,
                 d => return Err(err(format!("`depth` is {d}, out of range 1..=16"))),
             },
-            detail_noise: file.flag_or("detail_noise", false)?,
-            detail_gate: match (file.flag_or("detail_gate", false)?, file.flag_or("detail_noise", false)?) {
-                (true, false) => {
-                    return Err(err("`detail_gate` is true without `detail_noise`: nothing to gate".into()))
-                }
-                (gate, _) => gate,
-            },
+            detail_noise,
+            detail_gate,
             coarse: match file.number_or("coarse", 0usize)? {
                 c @ 0..=64 => c,
                 c => return Err(err(format!("`coarse` is {c}, out of range 0..=64"))),

@@ -427,6 +427,12 @@ fn detail_gate_trains_is_recorded_and_resumed_only_with_it() {
     let loaded = Model::load(&out).unwrap();
     let tile = sample(&model, 64, 64, 4, true, TextureMix::One(0));
     assert_eq!(sample(&loaded, 64, 64, 4, true, TextureMix::One(0)), tile);
+    // the gates' products do not depend on the thread count
+    let pool = |n| rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
+    for threads in [1, 3] {
+        let again = pool(threads).install(|| sample(&model, 64, 64, 4, true, TextureMix::One(0)));
+        assert_eq!(again.pixels(), tile.pixels(), "{threads} threads");
+    }
     let e =
         train_texture(&TextureSettings { resume: true, steps: 6, detail_gate: false, ..s.clone() }, None, &mut |_| {})
             .unwrap_err()
@@ -434,6 +440,11 @@ fn detail_gate_trains_is_recorded_and_resumed_only_with_it() {
     assert!(e.contains("detail_gate: true → false"), "{e}");
     let e = train_texture(&TextureSettings { detail_noise: false, ..s }, None, &mut |_| {}).unwrap_err().to_string();
     assert!(e.contains("'detail_gate'") && e.contains("'detail_noise'"), "{e}");
+    // a file that claims a gate without detail noise is refused by name
+    let meta = TextureArch { detail_gate: true, ..small_arch(16) }.metadata();
+    let bytes = io::encode(&Default::default(), meta, &out).unwrap();
+    let e = TextureArch::from_file(&File::parse(&bytes, &out).unwrap()).unwrap_err().to_string();
+    assert!(e.contains("`detail_gate` is true without `detail_noise`"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
 
