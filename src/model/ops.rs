@@ -47,6 +47,14 @@ pub fn add_bias(x: &Tensor, b: &Tensor) -> CResult<Tensor> {
     }
 }
 
+/// Σ over channels of x (n, c, h, w) × v (c): one (n, 1, h, w) map, a 1×1 convolution to one
+/// channel. One (1, c) × (c, h·w) product per image, so gemm's thread-count-independent order.
+pub fn channel_dot(x: &Tensor, v: &Tensor) -> CResult<Tensor> {
+    let (n, c, h, w) = x.dims4()?;
+    let v = v.reshape((1, 1, c))?.broadcast_as((n, 1, c))?.contiguous()?;
+    v.matmul(&x.contiguous()?.reshape((n, c, h * w))?)?.reshape((n, 1, h, w))
+}
+
 /// x (n, c, h, w) + noise (n, 1, h, w) × gain (c): one noise image per sample, scaled per channel.
 /// The noise gets a gradient only when it tracks one (the detail gate computes it).
 pub fn add_noise(x: &Tensor, noise: &Tensor, gain: &Tensor) -> CResult<Tensor> {
@@ -160,13 +168,9 @@ impl CustomOp3 for AddNoise {
             true => Some(dy.contiguous()?.apply_op2_no_bwd(&noise.contiguous()?, &NoiseDot)?),
             false => None,
         };
+        // Σ over channels of dy × gain, per pixel
         let dnoise = match noise.track_op() {
-            // Σ over channels of dy × gain, per pixel: a (1, c) × (c, h·w) product per image
-            true => {
-                let (n, c, h, w) = dy.dims4()?;
-                let gain = gain.reshape((1, 1, c))?.broadcast_as((n, 1, c))?.contiguous()?;
-                Some(gain.matmul(&dy.contiguous()?.reshape((n, c, h * w))?)?.reshape((n, 1, h, w))?)
-            }
+            true => Some(channel_dot(dy, gain)?),
             false => None,
         };
         Ok((x.track_op().then(|| dy.clone()), dnoise, dgain))

@@ -46,7 +46,7 @@ use candle_core::{Device, Tensor};
 
 use super::super::bilinear::upsample2_bilinear_wrapped;
 use super::super::nn::{leaky, pixel_norm, Conv, Init, Linear, Params, Specs, LEAKY_GAIN};
-use super::super::ops::add_noise;
+use super::super::ops::{add_noise, channel_dot};
 use super::arch::TextureArch;
 use crate::rng::Rng;
 
@@ -213,11 +213,8 @@ impl NoiseGate {
 
     /// `noise` (n, 1, H, W) times `1 + tanh(w · h + b)` for features `h` (n, c, H, W).
     fn apply(&self, p: &Params, h: &Tensor, noise: &Tensor) -> CResult<Tensor> {
-        let (n, c, rows, cols) = h.dims4()?;
-        // one matrix product per image: (1, c) × (c, H·W)
-        let weight = p.get(&self.weight).reshape((1, 1, c))?.broadcast_as((n, 1, c))?.contiguous()?;
-        let g = weight.matmul(&h.contiguous()?.reshape((n, c, rows * cols))?)?;
-        let g = g.broadcast_add(&p.get(&self.bias).reshape((1, 1, 1))?)?.reshape((n, 1, rows, cols))?;
+        let g = channel_dot(h, &p.get(&self.weight).flatten_all()?)?;
+        let g = g.broadcast_add(&p.get(&self.bias).reshape((1, 1, 1, 1))?)?;
         noise.mul(&(g.tanh()? + 1.0)?)
     }
 }

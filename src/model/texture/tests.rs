@@ -43,6 +43,18 @@ fn tiny(data: Vec<Image>, steps: usize) -> TextureSettings {
     }
 }
 
+/// A standard normal tensor of `shape` from `seed`.
+fn normals(seed: u64, shape: (usize, usize, usize, usize)) -> Tensor {
+    let n = shape.0 * shape.1 * shape.2 * shape.3;
+    Tensor::from_vec(crate::rng::Rng::new(seed).normals(n), shape, &Device::Cpu).unwrap()
+}
+
+/// Sets every value of the parameter `name` to `value`.
+fn fill(p: &Params, name: &str, value: f64) {
+    let var = &p.vars[name];
+    var.set(&var.ones_like().unwrap().affine(value, 0.0).unwrap()).unwrap();
+}
+
 /// A tiny one-texture architecture (width 4, depth 1, no periodic channels) for `patch`.
 fn small_arch(patch: u32) -> TextureArch {
     TextureArch {
@@ -96,24 +108,16 @@ fn generator_commutes_with_wrapping_shifts() {
         let mut specs = Specs::default();
         let g = Generator::new(&arch, &mut specs);
         let p = Params::init(&specs, 3, &Device::Cpu).unwrap();
-        let normals = |seed: u64, shape: (usize, usize, usize, usize)| {
-            let n = shape.0 * shape.1 * shape.2 * shape.3;
-            Tensor::from_vec(crate::rng::Rng::new(seed).normals(n), shape, &Device::Cpu).unwrap()
-        };
         let z = normals(5, (1, 4, 5, 6));
         let detail = match detail_noise {
             true => {
                 // the scales start at zero; give them weight so the noise shows
-                for name in ["g.up0.noise", "g.up1.noise"] {
-                    let var = &p.vars[name];
-                    var.set(&var.ones_like().unwrap().affine(0.5, 0.0).unwrap()).unwrap();
-                }
+                fill(&p, "g.up0.noise", 0.5);
+                fill(&p, "g.up1.noise", 0.5);
                 if detail_gate {
                     // and the gates, so that they vary from pixel to pixel
-                    for name in ["g.up0.gate.w", "g.up1.gate.w"] {
-                        let var = &p.vars[name];
-                        var.set(&var.ones_like().unwrap()).unwrap();
-                    }
+                    fill(&p, "g.up0.gate.w", 1.0);
+                    fill(&p, "g.up1.gate.w", 1.0);
                 }
                 vec![normals(6, (1, 1, 10, 12)), normals(7, (1, 1, 20, 24))]
             }
@@ -166,18 +170,10 @@ fn detail_gate_scales_the_noise_per_pixel() {
     let (g, gated) = (Generator::new(&arch, &mut specs), Generator::new(&gated_arch, &mut gated_specs));
     let (p, gp) =
         (Params::init(&specs, 3, &Device::Cpu).unwrap(), Params::init(&gated_specs, 3, &Device::Cpu).unwrap());
-    let set = |params: &Params, name: &str, value: f64| {
-        let var = &params.vars[name];
-        var.set(&var.ones_like().unwrap().affine(value, 0.0).unwrap()).unwrap();
-    };
     for params in [&p, &gp] {
-        set(params, "g.up0.noise", 0.5);
-        set(params, "g.up1.noise", 0.5);
+        fill(params, "g.up0.noise", 0.5);
+        fill(params, "g.up1.noise", 0.5);
     }
-    let normals = |seed: u64, shape: (usize, usize, usize, usize)| {
-        let n = shape.0 * shape.1 * shape.2 * shape.3;
-        Tensor::from_vec(crate::rng::Rng::new(seed).normals(n), shape, &Device::Cpu).unwrap()
-    };
     let z = normals(5, (1, 4, 3, 4));
     let detail = vec![normals(6, (1, 1, 6, 8)), normals(7, (1, 1, 12, 16))];
     let scaled = |f: f64| detail.iter().map(|d| d.affine(f, 0.0).unwrap()).collect::<Vec<_>>();
@@ -185,15 +181,15 @@ fn detail_gate_scales_the_noise_per_pixel() {
     let drawn = || gated.forward(&gp, &z, &detail).unwrap();
     assert!(max_abs_diff(&drawn(), &ungated(&detail)) < 1e-6, "a closed-at-zero gate changed the start");
     for bias in ["g.up0.gate.b", "g.up1.gate.b"] {
-        set(&gp, bias, -20.0);
+        fill(&gp, bias, -20.0);
     }
     assert!(max_abs_diff(&drawn(), &ungated(&scaled(0.0))) < 1e-5, "a shut gate let noise through");
     for bias in ["g.up0.gate.b", "g.up1.gate.b"] {
-        set(&gp, bias, 20.0);
+        fill(&gp, bias, 20.0);
     }
     assert!(max_abs_diff(&drawn(), &ungated(&scaled(2.0))) < 1e-5, "an open gate is not ×2");
     for (name, value) in [("g.up0.gate.b", 0.0), ("g.up1.gate.b", 0.0), ("g.up0.gate.w", 1.0), ("g.up1.gate.w", 1.0)] {
-        set(&gp, name, value);
+        fill(&gp, name, value);
     }
     let varying = drawn();
     for f in [0.0, 1.0, 2.0] {
@@ -208,7 +204,7 @@ fn measured_reach(arch: &TextureArch) -> usize {
     let g = Generator::new(arch, &mut specs);
     let p = Params::init(&specs, 3, &Device::Cpu).unwrap();
     let cells = 24;
-    let z = Tensor::from_vec(crate::rng::Rng::new(5).normals(4 * cells), (1, 4, 1, cells), &Device::Cpu).unwrap();
+    let z = normals(5, (1, 4, 1, cells));
     let bump: Vec<f32> = (0..cells).map(|i| f32::from(i == 12)).collect();
     let bump = Tensor::from_vec(bump, (1, 1, 1, cells), &Device::Cpu).unwrap();
     let (a, b) = (g.forward(&p, &z, &[]).unwrap(), g.forward(&p, &z.broadcast_add(&bump).unwrap(), &[]).unwrap());
