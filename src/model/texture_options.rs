@@ -89,9 +89,10 @@ crate::option_set! {
         /// 0.14: the same blobby land, with snow smeared along coasts), clouds 0.18, 0.25, 0.26
         /// (ungated 0.18, 0.24, 0.32: fuzzy elongated blobs either way), marble 0.000 either way;
         /// with nearest-neighbour upsampling, clouds 0.33 (ungated 0.31). So it is off by
-        /// default. It adds two 1×1 convolutions, which cost nothing measurable: a patch-64
-        /// training step 177 ms with or without it, a 1024² sample 746 ms against 767 (`cargo
-        /// bench --bench model -- texture/.*_detail`). Needs `detail_noise`.
+        /// default. It adds two 1×1 convolutions: a patch-64 training step takes 1.00× to 1.11×
+        /// the ungated one (three runs, 177/177, 191/213 and 173/191 ms), a 1024² sample the
+        /// same (746/767 and 778/779 ms; `cargo bench --bench model -- texture/.*_detail`).
+        /// Needs `detail_noise`.
         detail_gate: bool = false;
         /// Channels of smooth coarse noise, with cells of 16, 32, 64 and 128 pixels in turn, read
         /// beside the local noise: randomness for structure larger than what one output pixel
